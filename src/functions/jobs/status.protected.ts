@@ -1,0 +1,28 @@
+import { isFinalStatus, LIMITS } from '../../lib/contracts';
+import { callerParams, defineHandler, json } from '../../lib/http/handler';
+import { optionalNumber, requireJobId } from '../../lib/http/params';
+import { statusReply } from '../../lib/jobs/replies';
+import { servicesFor } from '../../lib/services';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * /jobs/status (Run Function, polling flows). With `wait`, holds the request until the job is
+ * final or the wait is over, so a messaging flow polls a few times instead of many.
+ */
+export const handler = defineHandler(async (context, event) => {
+  const params = callerParams(event);
+  const jobId = requireJobId(params);
+  const waitSeconds = optionalNumber(params, 'wait', { min: 0, max: LIMITS.statusWaitSeconds }) ?? 0;
+  const { jobs } = servicesFor(context);
+  const until = Date.now() + waitSeconds * 1000;
+  let { current, progress } = await jobs.refresh(await jobs.load(jobId));
+  while (!isFinalStatus(current.job.status)) {
+    const reply = statusReply(current.job, Date.now(), progress);
+    const next = Date.now() + Math.min(reply.retryAfter * 1000, 2000);
+    if (next > until) break;
+    await sleep(next - Date.now());
+    ({ current, progress } = await jobs.refresh(await jobs.load(jobId)));
+  }
+  return json(200, statusReply(current.job, Date.now(), progress));
+});

@@ -1,0 +1,108 @@
+import { JOB_ERROR_CODES, type BackendStatusReply, type DispatchRequest } from '../contracts';
+import type { JobOutcome } from '../jobs/job';
+import { normalizeError, normalizeResult } from './payload';
+import { signBody } from './signing';
+
+/** What the backend's answer to a dispatch means for the job. */
+export type DispatchResult =
+  | { kind: 'accepted' }
+  | { kind: 'poll'; statusUrl: string; retryAfterSeconds: number }
+  | { kind: 'finished'; outcome: JobOutcome }
+  | { kind: 'unconfirmed'; reason: string };
+
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+function retryAfterHeader(value: string | null): number {
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 1 ? Math.min(Math.ceil(seconds), 60) : DEFAULT_RETRY_AFTER_SECONDS;
+}
+
+async function readJson(response: Response): Promise<Record<string, unknown> | undefined> {
+  try {
+    const body: unknown = await response.json();
+    return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An answer that says the work is already done (200 with a final status) becomes an outcome. */
+function finishedOutcome(body: Record<string, unknown> | undefined, by: JobOutcome['by']): JobOutcome | undefined {
+  if (body?.status === 'COMPLETED') return { status: 'COMPLETED', result: normalizeResult(body.result), by };
+  if (body?.status === 'FAILED') return { status: 'FAILED', error: normalizeError(body.error), by };
+  return undefined;
+}
+
+/**
+ * POSTs the signed dispatch. The answer decides the mode: 202 with a statusUrl means poll,
+ * any other 2xx means push (the backend will call /jobs/complete), a 200 with a final status is
+ * an inline finish, 4xx is a refusal. No answer in time leaves the job pending: the backend may
+ * well have it, and the deadline bounds the wait. One retry on a 5xx or a refused connection.
+ */
+export async function dispatchToBackend(
+  backendUrl: string,
+  secret: string,
+  request: DispatchRequest,
+  timeoutMs: number,
+): Promise<DispatchResult> {
+  const body = JSON.stringify(request);
+  const giveUpAt = Date.now() + timeoutMs;
+  let lastProblem = '';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const remaining = giveUpAt - Date.now();
+    if (remaining < 50) break;
+    try {
+      const response = await fetch(backendUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signBody(secret, body) },
+        body,
+        signal: AbortSignal.timeout(remaining),
+      });
+      const answer = await readJson(response);
+      if (response.status >= 500) {
+        lastProblem = `backend answered ${response.status}`;
+        continue;
+      }
+      if (response.status >= 400) {
+        return {
+          kind: 'finished',
+          outcome: {
+            status: 'FAILED',
+            by: 'dispatch',
+            error: normalizeError(answer?.error ?? `backend refused the job with HTTP ${response.status}`, JOB_ERROR_CODES.backendRejected),
+          },
+        };
+      }
+      const statusUrl = typeof answer?.statusUrl === 'string' ? answer.statusUrl : response.headers.get('location');
+      if (response.status === 202 && statusUrl) {
+        return { kind: 'poll', statusUrl: new URL(statusUrl, backendUrl).toString(), retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')) };
+      }
+      return finishedOutcome(answer, 'dispatch') ? { kind: 'finished', outcome: finishedOutcome(answer, 'dispatch')! } : { kind: 'accepted' };
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'unconfirmed', reason: `no answer within ${timeoutMs} ms` };
+      lastProblem = (error as Error).message;
+    }
+  }
+  return { kind: 'unconfirmed', reason: lastProblem || `no answer within ${timeoutMs} ms` };
+}
+
+export type PollResult =
+  | { kind: 'pending'; retryAfterSeconds: number; progress?: number }
+  | { kind: 'finished'; outcome: JobOutcome }
+  | { kind: 'unreachable'; reason: string };
+
+/** GETs a poll-mode backend's statusUrl (signed, empty body) and reads PENDING/COMPLETED/FAILED. */
+export async function pollBackend(statusUrl: string, secret: string, timeoutMs: number): Promise<PollResult> {
+  try {
+    const response = await fetch(statusUrl, { headers: { ...signBody(secret, '') }, signal: AbortSignal.timeout(timeoutMs) });
+    const answer = (await readJson(response)) as (BackendStatusReply & Record<string, unknown>) | undefined;
+    if (!response.ok) return { kind: 'unreachable', reason: `status URL answered ${response.status}` };
+    const outcome = finishedOutcome(answer, 'poll');
+    if (outcome) return { kind: 'finished', outcome };
+    const progress = typeof answer?.progress === 'number' && answer.progress >= 0 && answer.progress <= 100 ? answer.progress : undefined;
+    return { kind: 'pending', retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')), progress };
+  } catch (error) {
+    return { kind: 'unreachable', reason: (error as Error).message };
+  }
+}

@@ -1,0 +1,56 @@
+import type { FinalJobStatus, JobError, JobStatus } from '../contracts';
+
+/** How the job's work gets done and how we learn it finished. */
+export type JobMode = 'push' | 'poll' | 'simulated';
+
+/** Where a result too big for the job document lives (chunk documents, written before finalizing). */
+export interface ResultChunks {
+  prefix: string;
+  count: number;
+  bytes: number;
+}
+
+/** Who finalized the job; kept for the logs and the tests. */
+export type FinishedBy = 'dispatch' | 'callback' | 'poll' | 'simulated' | 'deadline' | 'hangup';
+
+/** The job document kept in Sync, one per job. Times are epoch milliseconds. */
+export interface JobRecord {
+  v: 1;
+  jobId: string;
+  status: JobStatus;
+  /** SHA-256 of the canonical input: the same key with other input is refused. */
+  inputHash: string;
+  createdAt: number;
+  deadline: number;
+  mode: JobMode;
+  /** Poll mode: the backend's status URL and its Retry-After in seconds. */
+  statusUrl?: string;
+  pollEverySeconds?: number;
+  progress?: number;
+  /** Simulated mode: when the work is done and how it ends. */
+  readyAt?: number;
+  simulateFailure?: boolean;
+  result?: Record<string, unknown>;
+  resultChunks?: ResultChunks;
+  /** SHA-256 of the result's stable JSON: tells a duplicate completion from a conflicting one. */
+  resultHash?: string;
+  error?: JobError;
+  finishedAt?: number;
+  finishedBy?: FinishedBy;
+  /** webhook-id of the completion that finalized the job: a replay of it is acknowledged, not applied. */
+  completionId?: string;
+}
+
+export interface VersionedJob {
+  job: JobRecord;
+  revision: string;
+}
+
+/** How a job ends. */
+export interface JobOutcome {
+  status: FinalJobStatus;
+  result?: Record<string, unknown>;
+  error?: JobError;
+  by: FinishedBy;
+  completionId?: string;
+}

@@ -1,0 +1,30 @@
+import { isRetryableTwilioFailure } from './twilio-errors';
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  /** No retry starts after this epoch-ms, so a request stays inside its 10 s budget. */
+  notAfter?: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 150 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Retries rate limits (429 / 54009), Twilio 5xx and dropped connections with jittered backoff.
+ * Only for calls that are safe to repeat: creates and If-Match updates are, because a repeat
+ * answers "taken" or "revision changed", which the callers already handle.
+ */
+export async function withTwilioRetry<T>(call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const delay = policy.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+      const tooLate = policy.notAfter !== undefined && Date.now() + delay > policy.notAfter;
+      if (attempt >= policy.attempts || tooLate || !isRetryableTwilioFailure(error)) throw error;
+      await sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import type { JobStatus } from '../contracts';
+
+/** Studio's own URL for handing a call back to the TwiML Redirect widget (event `return`). */
+export function studioReturnUrl(accountSid: string, flowSid: string, params: Record<string, string>): string {
+  const query = new URLSearchParams({ FlowEvent: 'return', ...params });
+  return `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${flowSid}?${query.toString()}`;
+}
+
+/** Back to Studio at once: `{{widgets.NAME.status}}` carries the job's status. */
+export function returnToStudioTwiml(accountSid: string, flowSid: string, status: JobStatus): string {
+  const response = new VoiceResponse();
+  response.redirect({ method: 'POST' }, studioReturnUrl(accountSid, flowSid, { status }));
+  return response.toString();
+}
+
+export interface HoldTwimlOptions {
+  roomName: string;
+  waitUrl: string;
+  eventsUrl: string;
+  /** Requested when the <Dial> ends; it decides whether to return to Studio or hold again. */
+  afterUrl: string;
+  /** Twilio cuts the call out of the room after this, even if every one of our requests failed. */
+  timeLimitSeconds: number;
+}
+
+/**
+ * The caller joins the job's room alone and waits there (startConferenceOnEnter=false keeps it
+ * `init`), hearing the waitUrl loop. The `leave` status callback tells us if they hang up.
+ */
+export function holdTwiml(options: HoldTwimlOptions): string {
+  const response = new VoiceResponse();
+  const dial = response.dial({ action: options.afterUrl, method: 'POST', timeLimit: options.timeLimitSeconds });
+  dial.conference(
+    {
+      startConferenceOnEnter: false,
+      endConferenceOnExit: true,
+      beep: 'false',
+      waitUrl: options.waitUrl,
+      waitMethod: 'POST',
+      statusCallback: options.eventsUrl,
+      statusCallbackMethod: 'POST',
+      statusCallbackEvent: ['leave'],
+    },
+    options.roomName,
+  );
+  return response.toString();
+}
+
+/** One turn of the wait loop: the music, then a fresh request (waitUrl TwiML: Play/Redirect only). */
+export function waitLoopTwiml(musicUrl: string, nextUrl: string): string {
+  const response = new VoiceResponse();
+  response.play(musicUrl);
+  response.redirect({ method: 'POST' }, nextUrl);
+  return response.toString();
+}
