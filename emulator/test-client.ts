@@ -1,0 +1,38 @@
+/**
+ * A twilio helper-library client that talks to the emulator: a RequestClient that rewrites
+ * `https://<domain>.twilio.com/<path>` to `<emulator url>/<domain>/<path>`, exactly like the
+ * service's own client does when TWILIO_API_BASE_URL is set.
+ */
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
+import type Response from 'twilio/lib/http/response';
+import { DEFAULT_ACCOUNT_SID } from './sids';
+
+/** `https://sync.twilio.com/v1/x` -> `<baseUrl>/sync/v1/x`; other URLs are left alone. */
+export function rewriteTwilioUrl(uri: string, baseUrl: string): string {
+  const match = /^https:\/\/([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.twilio\.com(\/.*)?$/i.exec(uri);
+  if (!match) return uri;
+  return `${baseUrl.replace(/\/+$/, '')}/${match[1].toLowerCase()}${match[2] ?? '/'}`;
+}
+
+export class EmulatorRequestClient extends twilio.RequestClient {
+  constructor(private readonly baseUrl: string) {
+    super({ keepAlive: false });
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
+    return super.request({ ...opts, uri: rewriteTwilioUrl(opts.uri, this.baseUrl) });
+  }
+}
+
+export const TEST_AUTH_TOKEN = 'emulator-test-token';
+
+/** A real twilio client pointed at the emulator. */
+export function createEmulatorTwilioClient(
+  baseUrl: string,
+  credentials: { accountSid?: string; authToken?: string } = {},
+): twilio.Twilio {
+  return twilio(credentials.accountSid ?? DEFAULT_ACCOUNT_SID, credentials.authToken ?? TEST_AUTH_TOKEN, {
+    httpClient: new EmulatorRequestClient(baseUrl),
+  });
+}

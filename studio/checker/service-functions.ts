@@ -1,0 +1,36 @@
+/**
+ * The HTTP paths of this service's Functions, read from the source folder the way twilio-run maps
+ * files to paths: `jobs/start.protected.ts` -> `/jobs/start`, `hold.protected.ts` -> `/hold`.
+ * Private functions (`*.private.*`) have no URL, so they are left out.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+const FUNCTION_FILE = /^(.*?)(\.protected)?\.(ts|js)$/;
+
+/** Sorted paths, or null when the folder does not exist. */
+export function listServiceFunctions(functionsDir: string): string[] | null {
+  if (!fs.existsSync(functionsDir)) return null;
+  const paths: string[] = [];
+  const walk = (dir: string, prefix: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) {
+        walk(path.join(dir, entry.name), `${prefix}/${entry.name}`);
+        continue;
+      }
+      if (entry.name.endsWith('.d.ts') || entry.name.includes('.private.') || /\.test\./.test(entry.name)) {
+        continue;
+      }
+      const match = FUNCTION_FILE.exec(entry.name);
+      if (match) paths.push(`${prefix}/${match[1]}`);
+    }
+  };
+  walk(functionsDir, '');
+  return paths.sort();
+}
+
+/** The placeholder the deploy step replaces with a function's SID: `/jobs/start` -> `__FUNCTION_SID_JOBS_START__`. */
+export function functionSidPlaceholder(functionPath: string): string {
+  const stem = functionPath.replace(/^\//, '').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  return `__FUNCTION_SID_${stem}__`;
+}

@@ -1,0 +1,33 @@
+/**
+ * npm run flows:diagram [-- --check]
+ *
+ * Writes docs/FLOWS.md from flows/*.json (Mermaid diagram per flow, import steps, placeholders).
+ * With --check, writes nothing and exits 1 when docs/FLOWS.md is out of date.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadProjectFlows, renderFlowsDoc } from './flows-doc';
+import { FLOWS_DOC, PROJECT_ROOT } from './project-paths';
+
+function main(argv: string[]): number {
+  const check = argv.includes('--check');
+  let doc: string;
+  try {
+    doc = renderFlowsDoc(loadProjectFlows());
+  } catch (error) {
+    process.stderr.write(`flows:diagram: cannot read the flows: ${(error as Error).message.split('\n')[0]}\n`);
+    return 1;
+  }
+  const target = path.relative(PROJECT_ROOT, FLOWS_DOC);
+  const current = fs.existsSync(FLOWS_DOC) ? fs.readFileSync(FLOWS_DOC, 'utf8') : null;
+  if (check) {
+    if (current === doc) return 0;
+    process.stderr.write(`flows:diagram: ${target} is out of date; run npm run flows:diagram\n`);
+    return 1;
+  }
+  if (current !== doc) fs.writeFileSync(FLOWS_DOC, doc);
+  process.stderr.write(`flows:diagram: ${target} ${current === doc ? 'already up to date' : 'written'}\n`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,18 @@
+/** Where the project's flows, functions and docs live, from this file's place in the repo. */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const FLOWS_DIR = path.join(PROJECT_ROOT, 'flows');
+export const FUNCTIONS_DIR = path.join(PROJECT_ROOT, 'src', 'functions');
+export const FLOWS_DOC = path.join(PROJECT_ROOT, 'docs', 'FLOWS.md');
+
+/** The project's flow files (`flows/*.json`), sorted. */
+export function projectFlowFiles(): string[] {
+  if (!fs.existsSync(FLOWS_DIR)) return [];
+  return fs
+    .readdirSync(FLOWS_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => path.join(FLOWS_DIR, name));
+}

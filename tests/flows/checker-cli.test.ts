@@ -1,0 +1,76 @@
+/** `npm run flows:check`: exit codes and output, run as a child process like a user would. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fakeFunctionsDir, mutate, PROJECT_ROOT, realFlowFiles, SERVICE_FUNCTIONS, state, VOICE_FLOW } from './flow-fixtures';
+
+const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+const CLI = path.join(PROJECT_ROOT, 'studio', 'checker', 'cli.ts');
+const functionsDir = fakeFunctionsDir(SERVICE_FUNCTIONS);
+
+function runCheck(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(TSX, [CLI, '--functions-dir', functionsDir, ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function tempFile(name: string, content: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'flows-cli-')), name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+describe('flows:check', () => {
+  it('exits 0 and prints no fault for the project flows (the default set)', () => {
+    const result = runCheck('--strict');
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('flows:check: 2 file(s), 0 error(s), 0 warning(s)');
+    expect(result.status).toBe(0);
+  });
+
+  it('exits 0 for every real exported flow, printing its warnings', () => {
+    const result = runCheck(...realFlowFiles());
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split('\n')).toHaveLength(2);
+    expect(result.stdout).toContain('warning: loops straight back');
+  });
+
+  it('exits 1 on warnings with --strict', () => {
+    const parking = realFlowFiles().find((file) => file.endsWith('flex-template-messaging-parking.json')) as string;
+    expect(runCheck('--strict', parking).status).toBe(1);
+  });
+
+  it('exits 1 on a broken flow, one line per fault naming file, state and property', () => {
+    const broken = mutate(VOICE_FLOW, (flow) => {
+      state(flow, 'hold').properties.timeout = 300;
+      state(flow, 'goodbye').type = 'hang-up';
+    });
+    const file = tempFile('voice-broken.json', JSON.stringify(broken, null, 2));
+    const result = runCheck(file);
+    expect(result.status).toBe(1);
+    // In the order of the states in the file: hold comes before goodbye.
+    expect(result.stdout.trim().split('\n')).toEqual([
+      `${file}: state "hold", property "timeout": must be a string holding a whole number (Studio rejects a JSON number here), got 300 (number)`,
+      `${file}: state "goodbye", property "type": "hang-up" is not a Studio widget type`,
+    ]);
+  });
+
+  it('exits 1 on malformed JSON with one line and no stack trace', () => {
+    const file = tempFile('not-json.json', '{"states": [}');
+    const result = runCheck(file);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe(
+      `${file}: flow, property "(file)": is not valid JSON: expected a value at line 1, column 13, found "}"\n`,
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 on an unknown option', () => {
+    const result = runCheck('--frobnicate');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('unknown option --frobnicate');
+  });
+});

@@ -1,0 +1,58 @@
+/** Shared helpers for the flow tests: where flows live, and copies to mutate. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FlowDefinition, FlowState } from '../../studio/flow-model';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+/** Real exported flows, kept beside the repo in shared/ (see its README). */
+export const REAL_FLOWS_DIR = path.resolve(PROJECT_ROOT, '../shared/fixtures/studio-flows');
+export const VOICE_FLOW = path.join(PROJECT_ROOT, 'flows/voice-hold.json');
+export const MESSAGING_FLOW = path.join(PROJECT_ROOT, 'flows/messaging-poll.json');
+
+/** The service's planned functions, so these tests do not depend on src/functions' progress. */
+export const SERVICE_FUNCTIONS = [
+  '/hold',
+  '/hold/events',
+  '/hold/wait',
+  '/jobs/complete',
+  '/jobs/result',
+  '/jobs/start',
+  '/jobs/status',
+];
+
+export function realFlowFiles(): string[] {
+  return fs
+    .readdirSync(REAL_FLOWS_DIR)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => path.join(REAL_FLOWS_DIR, name));
+}
+
+export function loadFlow(file: string): FlowDefinition {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as FlowDefinition;
+}
+
+/** A deep copy of a flow with `change` applied. */
+export function mutate(file: string, change: (flow: FlowDefinition) => void): FlowDefinition {
+  const flow = loadFlow(file);
+  change(flow);
+  return flow;
+}
+
+export function state(flow: FlowDefinition, name: string): FlowState {
+  const found = flow.states.find((s) => s.name === name);
+  if (!found) throw new Error(`no state ${name}`);
+  return found;
+}
+
+/** Writes a temporary folder of empty function files that twilio-run would serve at `paths`. */
+export function fakeFunctionsDir(paths: readonly string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'functions-'));
+  for (const functionPath of paths) {
+    const file = path.join(dir, `${functionPath.slice(1)}.protected.ts`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, 'export {};\n');
+  }
+  return dir;
+}

@@ -1,0 +1,139 @@
+/**
+ * The offline stack: the Twilio REST emulator plus `twilio-run start` serving the built dist/,
+ * with a generated env file that points the functions at the emulator.
+ *
+ * Used by `npm start` (tools/start.ts), tests and benchmarks. Assumes `npm run build` has run.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
+import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
+import { writeEnvFile, type EnvValues } from './env-file';
+import { assertPortFree, getFreePort } from './ports';
+import { spawnTwilioRun } from './twilio-run-process';
+
+export type { EmulatorHandle } from './emulator-loader';
+
+export interface LocalStackOptions {
+  /** twilio-run's port; a free one when omitted. */
+  port?: number;
+  /** The emulator's port; a free one when omitted. */
+  emulatorPort?: number;
+  /** Where the emulator's notes go (failed status callbacks, spec violations); silent by default. */
+  emulatorLog?: (line: string) => void;
+  /** Extra environment for the functions. Wins over the defaults written for the emulator. */
+  env?: EnvValues;
+  /** Where to write the env file; by default a temp dir that stop() removes. */
+  envFile?: string;
+  /** 'pipe' (default) keeps twilio-run's output for error messages; 'inherit' shows it. */
+  output?: 'inherit' | 'pipe';
+  /** How long twilio-run may take to answer HTTP. */
+  readyTimeoutMs?: number;
+}
+
+export interface LocalStack {
+  /** Where the functions and assets answer, e.g. http://127.0.0.1:41234 */
+  baseUrl: string;
+  port: number;
+  emulator: EmulatorHandle;
+  /** The env file twilio-run was started with. */
+  envFile: string;
+  /** Resolves with twilio-run's exit code if it exits (stop() or on its own). */
+  exited: Promise<number>;
+  /** Recent twilio-run output (with output 'pipe'). */
+  recentOutput(): string;
+  /** Stops twilio-run (and its function processes) and the emulator. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The environment the functions get when running against the emulator. */
+export function emulatorEnv(emulatorUrl: string): EnvValues {
+  return {
+    ACCOUNT_SID: LOCAL_ACCOUNT_SID,
+    AUTH_TOKEN: LOCAL_AUTH_TOKEN,
+    TWILIO_API_BASE_URL: emulatorUrl,
+    SYNC_SERVICE_SID: 'default',
+  };
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const startEmulator = loadStartEmulator();
+  const port = options.port ?? (await getFreePort());
+  if (options.port !== undefined) await assertPortFree(port, 'twilio-run');
+  const emulator = await startEmulator({
+    port: options.emulatorPort ?? 0, // 0: the emulator picks a free port
+    host: '127.0.0.1',
+    authToken: LOCAL_AUTH_TOKEN, // signs its status callbacks the way Twilio would, with our token
+    log: options.emulatorLog,
+  });
+  const tempDir = options.envFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-stack-'));
+  const envFile = options.envFile ?? path.join(tempDir as string, '.env');
+  const cleanUpFiles = () => {
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+  };
+
+  let twilioRun: ReturnType<typeof spawnTwilioRun>;
+  try {
+    fs.mkdirSync(path.dirname(envFile), { recursive: true });
+    // twilio-run replaces process.env with this file: it must hold everything the functions read.
+    writeEnvFile(envFile, { ...emulatorEnv(emulator.url), ...options.env });
+    twilioRun = spawnTwilioRun(['start', '--env', envFile, '--port', String(port)], {
+      output: options.output ?? 'pipe',
+    });
+  } catch (err) {
+    await emulator.close();
+    cleanUpFiles();
+    throw err;
+  }
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await twilioRun.stop();
+      await emulator.close();
+      cleanUpFiles();
+    })();
+    return stopping;
+  };
+
+  try {
+    await waitUntilServing(baseUrl, twilioRun.exited, options.readyTimeoutMs ?? 30_000);
+  } catch (err) {
+    const output = twilioRun.recentOutput();
+    await stop();
+    throw new Error(`${(err as Error).message}${output ? `\ntwilio-run output:\n${output}` : ''}`);
+  }
+
+  return {
+    baseUrl,
+    port,
+    emulator,
+    envFile,
+    exited: twilioRun.exited,
+    recentOutput: twilioRun.recentOutput,
+    stop,
+  };
+}
+
+/** Probed for readiness: an asset that is normally there, so the request log shows a healthy line. */
+const READINESS_PATH = '/hold-music.wav';
+
+/** Polls until the server answers any HTTP response; fails early if the process exits. */
+export async function waitUntilServing(baseUrl: string, exited: Promise<number>, timeoutMs: number): Promise<void> {
+  let exitCode: number | undefined;
+  void exited.then((code) => (exitCode = code));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`twilio-run exited with code ${exitCode} before serving`);
+    try {
+      const response = await fetch(`${baseUrl}${READINESS_PATH}`, { method: 'HEAD', signal: AbortSignal.timeout(1000) });
+      await response.body?.cancel();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+  throw new Error(`twilio-run did not answer on ${baseUrl} within ${timeoutMs} ms`);
+}

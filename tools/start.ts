@@ -1,0 +1,113 @@
+/**
+ * `npm start`: builds, then serves the functions and assets locally with twilio-run.
+ *
+ * - .env holds a real ACCOUNT_SID and AUTH_TOKEN: twilio-run runs with that .env and the
+ *   functions talk to the real Twilio account.
+ * - Otherwise (the default): the local Twilio emulator starts too, and twilio-run runs with a
+ *   generated .local/.env (the user's .env plus fake credentials and the emulator's URL).
+ *
+ * Options: --port N (or PORT, default 3000), --emulator-port N (or EMULATOR_PORT, default 3010).
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from './build';
+import { hasRealCredentials } from './credentials';
+import { readEnvFile, type EnvValues } from './env-file';
+import { startLocalStack, waitUntilServing } from './local-stack';
+import { LOCAL_ENV_FILE, PROJECT_ROOT, USER_ENV_FILE } from './paths';
+import { assertPortFree } from './ports';
+import { spawnTwilioRun } from './twilio-run-process';
+
+/** Keys the offline stack sets itself; values for a real account would point at the wrong place. */
+const EMULATOR_OWNED_KEYS = ['ACCOUNT_SID', 'AUTH_TOKEN', 'TWILIO_API_BASE_URL', 'SYNC_SERVICE_SID'];
+
+function parsePort(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number, got "${value}"`);
+  return port;
+}
+
+function curlExample(port: number): string {
+  return `curl -X POST localhost:${port}/jobs/start -d task=demo`;
+}
+
+/** Ctrl+C / SIGTERM stop everything we started, then this process exits. */
+function onStopSignal(stop: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+}
+
+async function serveAgainstTwilio(port: number, env: EnvValues): Promise<number> {
+  await assertPortFree(port, 'twilio-run');
+  const twilioRun = spawnTwilioRun(['start', '--port', String(port)], { output: 'inherit' });
+  onStopSignal(twilioRun.stop);
+  await waitUntilServing(`http://127.0.0.1:${port}`, twilioRun.exited, 30_000);
+  console.log(
+    [
+      '',
+      `studio-async: serving against your Twilio account ${env.ACCOUNT_SID} (from .env)`,
+      `  functions + assets  http://localhost:${port}`,
+      `  try                 ${curlExample(port)}`,
+      '',
+    ].join('\n'),
+  );
+  return twilioRun.exited;
+}
+
+async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValues): Promise<number> {
+  if (userEnv.ACCOUNT_SID) {
+    console.log('note: ACCOUNT_SID in .env is not a real account SID (AC + 32 hex) with an AUTH_TOKEN; running offline');
+  }
+  const env = Object.fromEntries(Object.entries(userEnv).filter(([key]) => !EMULATOR_OWNED_KEYS.includes(key)));
+  await assertPortFree(emulatorPort, 'emulator');
+  const stack = await startLocalStack({
+    port,
+    emulatorPort,
+    env,
+    envFile: LOCAL_ENV_FILE,
+    output: 'inherit',
+    emulatorLog: (line) => console.error(`[emulator] ${line}`),
+  });
+  onStopSignal(stack.stop);
+  console.log(
+    [
+      '',
+      'studio-async: running offline (no Twilio account in .env; Twilio REST calls go to the local emulator)',
+      `  functions + assets  http://localhost:${port}`,
+      `  Twilio emulator     ${stack.emulator.url}`,
+      `  env file            ${path.relative(PROJECT_ROOT, stack.envFile)}`,
+      `  try                 ${curlExample(port)}`,
+      '  Ctrl+C stops both.',
+      '',
+    ].join('\n'),
+  );
+  const code = await stack.exited;
+  await stack.stop(); // twilio-run ended on its own: take the emulator down with it
+  return code;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, 'emulator-port': { type: 'string' } },
+  });
+  const port = parsePort(values.port ?? process.env.PORT, 3000, 'port');
+  const emulatorPort = parsePort(values['emulator-port'] ?? process.env.EMULATOR_PORT, 3010, 'emulator port');
+
+  const built = await build();
+  console.log(`built ${built.functions.length} functions and ${built.assets.length} assets into dist/`);
+
+  const userEnv = readEnvFile(USER_ENV_FILE);
+  return hasRealCredentials(userEnv) ? serveAgainstTwilio(port, userEnv) : serveOffline(port, emulatorPort, userEnv);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
