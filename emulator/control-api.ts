@@ -11,12 +11,17 @@
  *           its conference (ended or redirected by REST, kicked, hung up), or {released: false}
  *   GET  /_emulator/stats        -> Twilio API request counts by operation, plus `total`
  *   GET  /_emulator/violations   -> the OpenAPI violations recorded so far
- *   POST /_emulator/reset        -> forget all state, counts and violations
+ *   POST /_emulator/reset        -> forget all state, counts and violations (faults: back to the start options)
+ *   GET  /_emulator/state        -> the documents and conferences held right now
+ *   GET  /_emulator/faults       -> the fault config and what was injected so far
+ *   POST /_emulator/faults       JSON {seed?, rules: [...]} -> replaces the fault config (see faults.ts)
+ *   POST /_emulator/faults/reset -> no faults, counters at zero
  */
+import { FaultConfigError, type FaultInjector } from './faults';
 import { json, type Reply } from './http-io';
 import type { ParamBag } from './openapi';
 import { one } from './routes';
-import type { SpecViolation } from './types';
+import type { EmulatorState, SpecViolation } from './types';
 import { CallStateError, type CallRelease, type JoinRequest, type VoiceStore } from './voice-store';
 
 const DEFAULT_RELEASE_WAIT_MS = 10_000;
@@ -65,6 +70,8 @@ export interface ControlDeps {
   stats(): Record<string, number>;
   violations(): SpecViolation[];
   reset(): Promise<void>;
+  faults: FaultInjector;
+  state(): EmulatorState;
 }
 
 function controlError(status: number, message: string): Reply {
@@ -150,6 +157,26 @@ export async function handleControl(
     }
     if (route === 'GET /stats') return json(200, deps.stats());
     if (route === 'GET /violations') return json(200, deps.violations());
+    if (route === 'GET /state') return json(200, deps.state());
+    if (route === 'GET /faults') return json(200, deps.faults.report());
+    if (route === 'POST /faults') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8') || '{}');
+      } catch {
+        return controlError(400, 'body must be JSON');
+      }
+      try {
+        return json(200, { config: deps.faults.configure(parsed) });
+      } catch (error) {
+        if (error instanceof FaultConfigError) return controlError(400, error.message);
+        throw error;
+      }
+    }
+    if (route === 'POST /faults/reset') {
+      deps.faults.clear();
+      return json(200, { reset: true });
+    }
     if (route === 'POST /reset') {
       await deps.reset();
       return json(200, { reset: true });

@@ -1,12 +1,12 @@
 /**
  * The request pipeline for Twilio API routes: an ordered list of stages, each of which may answer.
  *
- *   identify -> authenticate -> check request against the spec -> [faults] -> dispatch
+ *   identify -> authenticate -> check request against the spec -> faults -> dispatch
  *   and then, whatever answered: check the reply against the spec.
  *
- * Fault injection (latency, 429 with code 54009, 5xx, dropped connections) is one more stage placed
- * where `[faults]` is, in `buildTwilioStages`: a stage can wait, answer a Twilio error, or answer
- * `{kind: 'drop'}`, and its reply still goes through the reply check.
+ * The fault stage (faults.ts: latency, 429 with code 54009, 5xx, silent timeouts, dropped
+ * connections) can wait, answer a Twilio error, or answer `{kind: 'drop'}`; for faults that strike
+ * after the operation it runs dispatch itself first. Its reply still goes through the reply check.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Reply } from './http-io';

@@ -8,6 +8,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleControl, ReleaseWaiters } from './control-api';
+import { FaultInjector } from './faults';
 import { BodyTooLargeError, contentTypeOf, json, parseForm, readBody, send, type Reply } from './http-io';
 import { defaultChecker, paramBagFromSearch, splitTwilioPath, type OpenApiChecker } from './openapi';
 import { runStages, type Stage, type TwilioRequest } from './pipeline';
@@ -19,11 +20,12 @@ import { FlowStore, studioFlowRoutes } from './studio-flows';
 import { SyncDocumentStore, syncDocumentRoutes } from './sync-documents';
 import { systemClock } from './time';
 import { ErrorCode, SPEC_VIOLATION_PREFIX, TwilioApiError, twilioErrorBody } from './twilio-errors';
-import type { EmulatorHandle, EmulatorOptions, SpecViolation } from './types';
+import type { EmulatorHandle, EmulatorOptions, EmulatorState, SpecViolation } from './types';
 import { voiceRoutes } from './voice-routes';
 import { VoiceStore } from './voice-store';
 
-export type { EmulatorHandle, EmulatorOptions, SpecViolation } from './types';
+export type { EmulatorHandle, EmulatorOptions, EmulatorState, SpecViolation } from './types';
+export type { FaultConfig, FaultKind, FaultReport, FaultRule } from './faults';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 const EXPIRY_SWEEP_MS = 1000;
@@ -53,7 +55,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const violations: SpecViolation[] = [];
   const releases = new ReleaseWaiters();
   const callbacks = new StatusCallbackSender({ clock, authToken: options.authToken, log });
-  const documents = new SyncDocumentStore(clock);
+  const documents = new SyncDocumentStore(clock, { writeLimit: options.syncWriteLimit ?? true });
+  const faults = new FaultInjector(options.faults ?? {});
   const flows = new FlowStore(clock);
   const voice = new VoiceStore(clock, {
     conferenceEvent: (event) => callbacks.conferenceEvent(event),
@@ -102,7 +105,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return specViolationReply(400, problems);
   };
 
-  const dispatch: Stage = (request) => {
+  const dispatch = (request: TwilioRequest): Reply => {
     const match = request.match;
     const route = match ? routes[`${match.domain}:${match.operationId}`] : undefined;
     if (!match || !route) {
@@ -123,9 +126,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  // Fault injection (latency, 429/54009, 5xx, dropped connections) goes between the spec check
-  // and dispatch, so faults apply only to requests Twilio would have accepted.
-  const stages: Stage[] = [identify, authenticate, checkRequestAgainstSpec, dispatch];
+  // Fault injection (latency, 429/54009, 5xx, timeouts, dropped connections) goes between the
+  // spec check and dispatch, so faults apply only to requests Twilio would have accepted. Faults
+  // that strike after the operation call dispatch themselves (see faults.ts).
+  const stages: Stage[] = [identify, authenticate, checkRequestAgainstSpec, faults.stage(dispatch), dispatch];
 
   /** Every reply on an operation's path is checked; a wrong reply is recorded and becomes a 500. */
   const checkReply = (request: TwilioRequest, reply: Reply): Reply => {
@@ -138,7 +142,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   // ---- HTTP -----------------------------------------------------------------------------------
 
+  const state = (): EmulatorState => ({
+    documents: documents.listAll().map((doc) => ({
+      sid: doc.sid,
+      serviceSid: doc.serviceSid,
+      uniqueName: doc.uniqueName,
+      revision: String(doc.revision),
+      data: doc.data,
+      dateExpires: doc.dateExpires === null ? null : new Date(doc.dateExpires).toISOString(),
+      history: doc.history.map((version) => ({ revision: String(version.revision), data: version.data })),
+    })),
+    conferences: voice.listConferences().map((conference) => ({
+      sid: conference.sid,
+      friendlyName: conference.friendlyName,
+      status: conference.status,
+      participants: [...conference.participants.keys()],
+    })),
+  });
+
   const reset = async () => {
+    faults.reset();
     releases.cancelAll();
     documents.clear();
     flows.clear();
@@ -158,7 +181,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const aborted = new AbortController();
       res.on('close', () => aborted.abort());
       const reply = await handleControl(
-        { voice, releases, stats: () => stats.snapshot(), violations: () => [...violations], reset },
+        { voice, releases, stats: () => stats.snapshot(), violations: () => [...violations], reset, faults, state },
         method,
         url.pathname,
         query,
@@ -219,9 +242,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     reset: () => {
       void reset();
     },
+    faults: {
+      configure: (config) => faults.configure(config),
+      clear: () => faults.clear(),
+      report: () => faults.report(),
+    },
+    state,
     close: () => {
       closing ??= (async () => {
         clearInterval(sweeper);
+        faults.releaseHeld();
         releases.cancelAll();
         await callbacks.cancelAll();
         await new Promise<void>((resolve) => {

@@ -6,7 +6,9 @@
  * - `data` is a JSON object of at most 16 KiB (54006, HTTP 413); invalid JSON is 54008;
  * - `Ttl` is 0..31,536,000 seconds (54011); 0 means no expiry; expired documents disappear;
  * - `revision` is a string that changes on every update; `If-Match` must equal it (54103, HTTP 412);
- * - a missing document is 54100 (HTTP 404).
+ * - a missing document is 54100 (HTTP 404);
+ * - at most 20 writes per second per document, 2 per second once it holds 10 KiB or more
+ *   (54009, HTTP 429); creating counts as the document's first write.
  */
 import { json, type Reply } from './http-io';
 import { metaPage } from './paging';
@@ -17,6 +19,11 @@ import { ErrorCode, TwilioApiError } from './twilio-errors';
 
 export const MAX_DOCUMENT_BYTES = 16 * 1024;
 export const MAX_TTL_SECONDS = 31_536_000;
+/** Sync's per-object write rate: 20 per second, 2 per second for objects of 10 KiB or more. */
+export const WRITES_PER_SECOND = 20;
+export const LARGE_WRITES_PER_SECOND = 2;
+export const LARGE_DOCUMENT_BYTES = 10 * 1024;
+const WRITE_WINDOW_MS = 1000;
 
 export interface SyncDocument {
   sid: string;
@@ -29,14 +36,54 @@ export interface SyncDocument {
   dateUpdated: number;
   /** Epoch ms, or null when the document never expires. */
   dateExpires: number | null;
+  /** Earlier versions, oldest first (at most HISTORY_KEPT), for checks such as "final once". */
+  history: Array<{ revision: number; data: Record<string, unknown> }>;
+}
+
+/** Earlier versions kept per document (the control API's state snapshot shows them). */
+const HISTORY_KEPT = 10;
+
+export interface SyncStoreOptions {
+  /** Enforce the per-document write rate (default true). */
+  writeLimit?: boolean;
+}
+
+function dataBytes(data: Record<string, unknown>): number {
+  return Buffer.byteLength(JSON.stringify(data));
 }
 
 export class SyncDocumentStore {
   private readonly bySid = new Map<string, SyncDocument>();
   /** `<serviceSid>/<uniqueName>` -> sid */
   private readonly byName = new Map<string, string>();
+  /** sid -> times (clock ms) of the writes within the last second. */
+  private readonly recentWrites = new Map<string, number[]>();
+  private readonly writeLimit: boolean;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    options: SyncStoreOptions = {},
+  ) {
+    this.writeLimit = options.writeLimit ?? true;
+  }
+
+  /** Counts a write to `sid`, or refuses it with 54009 / 429 when the document is over its rate. */
+  private admitWrite(sid: string, bytes: number): void {
+    if (!this.writeLimit) return;
+    const now = this.clock();
+    const writes = (this.recentWrites.get(sid) ?? []).filter((at) => at > now - WRITE_WINDOW_MS && at <= now);
+    const limit = bytes >= LARGE_DOCUMENT_BYTES ? LARGE_WRITES_PER_SECOND : WRITES_PER_SECOND;
+    if (writes.length >= limit) {
+      this.recentWrites.set(sid, writes);
+      throw new TwilioApiError(
+        429,
+        ErrorCode.syncRateLimited,
+        `Too many writes to Document ${sid}: at most ${limit} per second${limit === LARGE_WRITES_PER_SECOND ? ' for documents of 10 KiB or more' : ''}`,
+      );
+    }
+    writes.push(now);
+    this.recentWrites.set(sid, writes);
+  }
 
   create(serviceSid: string, accountSid: string, uniqueName: string | null, data: Record<string, unknown>, ttl: number | undefined): SyncDocument {
     this.sweep();
@@ -44,8 +91,10 @@ export class SyncDocumentStore {
       throw new TwilioApiError(409, ErrorCode.syncUniqueNameTaken, `Unique name already exists: ${uniqueName}`);
     }
     const now = this.clock();
+    const sid = newSid('ET');
+    this.admitWrite(sid, dataBytes(data));
     const doc: SyncDocument = {
-      sid: newSid('ET'),
+      sid,
       serviceSid,
       accountSid,
       uniqueName,
@@ -54,6 +103,7 @@ export class SyncDocumentStore {
       dateCreated: now,
       dateUpdated: now,
       dateExpires: expiryFrom(now, ttl),
+      history: [],
     };
     this.bySid.set(doc.sid, doc);
     if (uniqueName !== null) this.byName.set(`${serviceSid}/${uniqueName}`, doc.sid);
@@ -83,7 +133,10 @@ export class SyncDocumentStore {
         `The revision of the Document does not match the expected revision (expected ${change.ifMatch}, current ${doc.revision})`,
       );
     }
+    this.admitWrite(doc.sid, Math.max(dataBytes(doc.data), change.data === undefined ? 0 : dataBytes(change.data)));
     const now = this.clock();
+    doc.history.push({ revision: doc.revision, data: doc.data });
+    if (doc.history.length > HISTORY_KEPT) doc.history.splice(0, doc.history.length - HISTORY_KEPT);
     if (change.data !== undefined) doc.data = change.data;
     if (change.ttl !== undefined) doc.dateExpires = expiryFrom(now, change.ttl);
     doc.revision += 1;
@@ -99,6 +152,12 @@ export class SyncDocumentStore {
   list(serviceSid: string): SyncDocument[] {
     this.sweep();
     return [...this.bySid.values()].filter((d) => d.serviceSid === serviceSid);
+  }
+
+  /** Every live document of every service (for the control API's state snapshot). */
+  listAll(): SyncDocument[] {
+    this.sweep();
+    return [...this.bySid.values()];
   }
 
   /** Drops expired documents; run on every access and on a timer. Returns how many went. */
@@ -117,10 +176,12 @@ export class SyncDocumentStore {
   clear(): void {
     this.bySid.clear();
     this.byName.clear();
+    this.recentWrites.clear();
   }
 
   private delete(doc: SyncDocument): void {
     this.bySid.delete(doc.sid);
+    this.recentWrites.delete(doc.sid);
     if (doc.uniqueName !== null) this.byName.delete(`${doc.serviceSid}/${doc.uniqueName}`);
   }
 }

@@ -42,10 +42,13 @@ export const ErrorCode = {
   invalidParameter: 20001,
   authenticationMissing: 20003,
   notFound: 20404,
+  /** Too many requests (429) outside Sync. */
+  tooManyRequests: 20429,
   internal: 20500,
+  serviceUnavailable: 20503,
   syncEntityTooLarge: 54006,
   syncInvalidJson: 54008,
-  /** For the planned fault-injection stage (Sync allows 20 writes/s per object). */
+  /** Sync object rate limit: 20 writes/s per document (2/s from 10 KiB); also injected as a fault. */
   syncRateLimited: 54009,
   syncInvalidTtl: 54011,
   syncDocumentNotFound: 54100,

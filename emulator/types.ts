@@ -1,4 +1,5 @@
 /** Public types of the emulator. */
+import type { FaultConfig, FaultReport } from './faults';
 import type { Clock } from './time';
 
 export interface SpecViolation {
@@ -24,6 +25,25 @@ export interface EmulatorOptions {
   authToken?: string;
   /** Where notes such as failed status callbacks go; silent by default. */
   log?: (line: string) => void;
+  /** Faults to inject from the start (see faults.ts); `reset()` comes back to these. */
+  faults?: FaultConfig;
+  /** Enforce Sync's per-document write rate, 20/s (2/s from 10 KiB) -> 429 / 54009. Default true. */
+  syncWriteLimit?: boolean;
+}
+
+/** What the emulator holds right now (control API `GET /_emulator/state`). */
+export interface EmulatorState {
+  documents: Array<{
+    sid: string;
+    serviceSid: string;
+    uniqueName: string | null;
+    revision: string;
+    data: Record<string, unknown>;
+    dateExpires: string | null;
+    /** Earlier versions, oldest first (the last 10). */
+    history: Array<{ revision: string; data: Record<string, unknown> }>;
+  }>;
+  conferences: Array<{ sid: string; friendlyName: string; status: string; participants: string[] }>;
 }
 
 export interface EmulatorHandle {
@@ -34,6 +54,14 @@ export interface EmulatorHandle {
   /** Twilio API requests by operation name, plus `total`. */
   stats(): Record<string, number>;
   violations(): SpecViolation[];
-  /** Forgets all documents, conferences, calls, flows, counts and violations. */
+  /** Forgets all documents, conferences, calls, flows, counts and violations; faults go back to the start options. */
   reset(): void;
+  /** Fault injection (same as `POST /_emulator/faults`, `POST /_emulator/faults/reset`, `GET /_emulator/faults`). */
+  faults: {
+    configure(config: FaultConfig): FaultConfig;
+    clear(): void;
+    report(): FaultReport;
+  };
+  /** Documents and conferences held right now. */
+  state(): EmulatorState;
 }

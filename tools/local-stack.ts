@@ -30,6 +30,23 @@ export interface LocalStackOptions {
   output?: 'inherit' | 'pipe';
   /** How long twilio-run may take to answer HTTP. */
   readyTimeoutMs?: number;
+  /**
+   * twilio-run forks a fresh node process per request by default (true). false runs every
+   * request in twilio-run's own process (`--no-fork-process`), closer to the platform's warm
+   * instances.
+   */
+  forkProcess?: boolean;
+  /**
+   * twilio-run's `--live` (default true) clears the require cache before every request, so an
+   * in-process function is loaded again each time; false keeps it loaded (`--no-live`).
+   */
+  live?: boolean;
+  /**
+   * Serve a copy of the build instead of dist/ (a folder with functions/ and assets/, inside the
+   * project: twilio-run resolves it from there), so a build running meanwhile cannot swap the
+   * files out from under a long run.
+   */
+  distDir?: string;
 }
 
 export interface LocalStack {
@@ -78,7 +95,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     fs.mkdirSync(path.dirname(envFile), { recursive: true });
     // twilio-run replaces process.env with this file: it must hold everything the functions read.
     writeEnvFile(envFile, { ...emulatorEnv(emulator.url), ...options.env });
-    twilioRun = spawnTwilioRun(['start', '--env', envFile, '--port', String(port)], {
+    const modeFlags = [
+      ...(options.forkProcess === false ? ['--no-fork-process'] : []),
+      ...(options.live === false ? ['--no-live'] : []),
+      ...(options.distDir
+        ? ['--functions-folder', path.join(options.distDir, 'functions'), '--assets-folder', path.join(options.distDir, 'assets')]
+        : []),
+    ];
+    twilioRun = spawnTwilioRun(['start', '--env', envFile, '--port', String(port), ...modeFlags], {
       output: options.output ?? 'pipe',
     });
   } catch (err) {

@@ -1,22 +1,47 @@
 import { isFinalStatus, PATHS } from '../lib/contracts';
-import { defineHandler, twiml } from '../lib/http/handler';
+import { callerParams, defineHandler, twiml } from '../lib/http/handler';
+import { optionalNumber } from '../lib/http/params';
 import { serviceUrl } from '../lib/http/service-url';
+import type { VersionedJob } from '../lib/jobs/job';
 import { servicesFor } from '../lib/services';
+import { describeTwilioFailure } from '../lib/store/twilio-errors';
 import { holdRoomName } from '../lib/voice/hold-room';
 import { parseHoldRequest } from '../lib/voice/hold-request';
-import { holdTwiml, returnToStudioTwiml } from '../lib/voice/hold-twiml';
+import { holdTwiml, returnToStudioTwiml, waitLoopTwiml } from '../lib/voice/hold-twiml';
 
 /** Seconds Twilio may keep the caller in the room past the deadline before cutting them out itself. */
 const DIAL_LIMIT_MARGIN_SECONDS = 30;
+/** Turns of music /hold plays while Twilio's API is failing, before handing the call back to Studio. */
+const UNAVAILABLE_RETRY_TURNS = 3;
 
 /**
  * /hold (TwiML Redirect widget target, and the <Dial> action after the hold): returns to Studio
  * when the job is final, otherwise puts the caller in the job's room until it is.
+ *
+ * It always answers TwiML once its parameters are valid: as the <Dial> action, an error reply
+ * would end the call ("an application error has occurred"). While Twilio's API is failing it
+ * plays the music and asks again; after UNAVAILABLE_RETRY_TURNS it returns to Studio with
+ * status PENDING, where the flow's own retries take over.
  */
 export const handler = defineHandler(async (context, event) => {
   const { config, jobs } = servicesFor(context);
   const hold = parseHoldRequest(event, config.accountSid);
-  const { current } = await jobs.refresh(await jobs.load(hold.jobId));
+  const attempt = optionalNumber(callerParams(event), 'attempt', { min: 0, max: 100, integer: true }) ?? 0;
+  let current: VersionedJob;
+  try {
+    ({ current } = await jobs.refresh(await jobs.load(hold.jobId)));
+  } catch (error) {
+    const problem = describeTwilioFailure(error);
+    if (!problem) throw error;
+    console.warn(`job ${hold.jobId}: hold check failed (${problem}); attempt ${attempt + 1}`);
+    if (attempt + 1 >= UNAVAILABLE_RETRY_TURNS) return twiml(returnToStudioTwiml(hold.accountSid, hold.flowSid, 'PENDING'));
+    return twiml(
+      waitLoopTwiml(
+        serviceUrl(context, config.holdMusicPath),
+        serviceUrl(context, PATHS.hold, { jobId: hold.jobId, flowSid: hold.flowSid, attempt: attempt + 1 }),
+      ),
+    );
+  }
   const { job } = current;
   if (isFinalStatus(job.status)) return twiml(returnToStudioTwiml(hold.accountSid, hold.flowSid, job.status));
   const secondsLeft = Math.max(1, Math.ceil((job.deadline - Date.now()) / 1000));

@@ -60,7 +60,7 @@ describe('voice-hold.json', () => {
     expect(callers(flow, PATHS.start).map((s) => s.name)).toEqual(['start_job']);
     for (const key of START_CONTROL_PARAMS) expect(param(start, key)).toBeDefined();
     expect(param(start, 'idempotencyKey')).toBe('{{flow.sid}}');
-    expect(param(start, 'wait')).toBe('4');
+    expect(param(start, 'wait')).toBe('2');
     expect(Number(param(start, 'wait'))).toBeLessThanOrEqual(LIMITS.startWaitSeconds);
     expect(param(start, 'maxHoldSeconds')).toBe('120');
     expect(param(start, 'task')).toBe('demo');
@@ -88,14 +88,14 @@ describe('voice-hold.json', () => {
     expect(route.properties.input).toBe('{{widgets.start_job.parsed.status}}');
     const completed = route.transitions.find((t) => t.conditions?.[0].value === 'COMPLETED');
     expect(completed?.next).toBe('say_result_fast');
-    expect(state(flow, 'say_result_fast').properties.say).toBe('{{widgets.start_job.parsed.result.message}}');
+    expect(state(flow, 'say_result_fast').properties.say).toBe('{{widgets.start_job.parsed.result.message | default: "Your request is complete."}}');
   });
 
   it('reads the result after the hold and says it', () => {
     const getResult = state(flow, 'get_result');
     expect(callers(flow, PATHS.result).map((s) => s.name)).toEqual(['get_result']);
     expect(param(getResult, 'jobId')).toBe('{{widgets.start_job.parsed.jobId}}');
-    expect(state(flow, 'say_result').properties.say).toBe('{{widgets.get_result.parsed.result.message}}');
+    expect(state(flow, 'say_result').properties.say).toBe('{{widgets.get_result.parsed.result.message | default: "Your request is complete."}}');
   });
 
   it('compares only statuses the service returns', () => {
@@ -140,14 +140,14 @@ describe('messaging-poll.json', () => {
   it('long-polls /jobs/status within its limit', () => {
     const poll = state(flow, 'wait_for_job');
     expect(callers(flow, PATHS.status).map((s) => s.name)).toEqual(['wait_for_job']);
-    expect(param(poll, 'wait')).toBe('8');
+    expect(param(poll, 'wait')).toBe('6');
     expect(Number(param(poll, 'wait'))).toBeLessThanOrEqual(LIMITS.statusWaitSeconds);
   });
 
   it('stops polling well before Studio ends the execution', () => {
     const passes = counterPasses(state(flow, 'check_polls'));
     expect(passes).toBeLessThanOrEqual(6);
-    // Each poll waits up to 8 s: the job's deadline must pass before the flow gives up, so the
+    // Each poll waits up to 6 s: the job's deadline must pass before the flow gives up, so the
     // last poll sees a final status.
     const maxHold = Number(param(state(flow, 'start_job'), 'maxHoldSeconds'));
     expect(maxHold).toBeGreaterThanOrEqual(LIMITS.minHoldSeconds);
@@ -157,7 +157,7 @@ describe('messaging-poll.json', () => {
   it('texts the result with Send Message', () => {
     const send = state(flow, 'send_result');
     expect(send.type).toBe('send-message');
-    expect(send.properties.body).toBe('{{widgets.get_result.parsed.result.message}}');
+    expect(send.properties.body).toBe('{{widgets.get_result.parsed.result.message | default: "Your request is complete."}}');
     expect(send.properties.to).toBe('{{contact.channel.address}}');
   });
 

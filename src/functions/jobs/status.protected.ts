@@ -1,10 +1,13 @@
 import { isFinalStatus, LIMITS } from '../../lib/contracts';
+import { budgetLeft } from '../../lib/http/budget';
 import { callerParams, defineHandler, json } from '../../lib/http/handler';
 import { optionalNumber, requireJobId } from '../../lib/http/params';
 import { statusReply } from '../../lib/jobs/replies';
 import { servicesFor } from '../../lib/services';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/** A check started later than this before the end of the request's budget might not finish in time. */
+const CHECK_RESERVE_MS = 2_500;
 
 /**
  * /jobs/status (Run Function, polling flows). With `wait`, holds the request until the job is
@@ -20,7 +23,7 @@ export const handler = defineHandler(async (context, event) => {
   while (!isFinalStatus(current.job.status)) {
     const reply = statusReply(current.job, Date.now(), progress);
     const next = Date.now() + Math.min(reply.retryAfter * 1000, 2000);
-    if (next > until) break;
+    if (next > until || budgetLeft(next) < CHECK_RESERVE_MS) break;
     await sleep(next - Date.now());
     ({ current, progress } = await jobs.refresh(await jobs.load(jobId)));
   }

@@ -1,4 +1,5 @@
 import { JOB_ERROR_CODES, type BackendStatusReply, type DispatchRequest } from '../contracts';
+import { budgetLeft } from '../http/budget';
 import type { JobOutcome } from '../jobs/job';
 import { normalizeError, normalizeResult } from './payload';
 import { signBody } from './signing';
@@ -11,6 +12,9 @@ export type DispatchResult =
   | { kind: 'unconfirmed'; reason: string };
 
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/** Budget kept after a dispatch for recording its answer; after a poll, for the caller's reply. */
+const AFTER_DISPATCH_RESERVE_MS = 2_500;
+const AFTER_POLL_RESERVE_MS = 1_500;
 
 function retryAfterHeader(value: string | null): number {
   const seconds = Number(value);
@@ -46,7 +50,7 @@ export async function dispatchToBackend(
   timeoutMs: number,
 ): Promise<DispatchResult> {
   const body = JSON.stringify(request);
-  const giveUpAt = Date.now() + timeoutMs;
+  const giveUpAt = Date.now() + Math.min(timeoutMs, budgetLeft() - AFTER_DISPATCH_RESERVE_MS);
   let lastProblem = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
     const remaining = giveUpAt - Date.now();
@@ -94,8 +98,10 @@ export type PollResult =
 
 /** GETs a poll-mode backend's statusUrl (signed, empty body) and reads PENDING/COMPLETED/FAILED. */
 export async function pollBackend(statusUrl: string, secret: string, timeoutMs: number): Promise<PollResult> {
+  const allowedMs = Math.floor(Math.min(timeoutMs, budgetLeft() - AFTER_POLL_RESERVE_MS));
+  if (allowedMs < 100) return { kind: 'unreachable', reason: 'no time left in this request to ask the backend' };
   try {
-    const response = await fetch(statusUrl, { headers: { ...signBody(secret, '') }, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(statusUrl, { headers: { ...signBody(secret, '') }, signal: AbortSignal.timeout(allowedMs) });
     const answer = (await readJson(response)) as (BackendStatusReply & Record<string, unknown>) | undefined;
     if (!response.ok) return { kind: 'unreachable', reason: `status URL answered ${response.status}` };
     const outcome = finishedOutcome(answer, 'poll');

@@ -5,6 +5,7 @@ import type {
   ServerlessFunctionSignature,
 } from '@twilio-labs/serverless-runtime-types/types';
 import { ConfigError } from '../config';
+import { withRequestBudget } from './budget';
 import { HttpError } from './errors';
 import { describeTwilioFailure } from '../store/twilio-errors';
 
@@ -64,14 +65,14 @@ export function errorReply(error: unknown): Reply {
   return json(500, { error: { code: 'INTERNAL', message: 'Unexpected failure; see the function logs' } });
 }
 
-/** Wraps an async handler in Twilio's (context, event, callback) signature. */
+/** Wraps an async handler in Twilio's (context, event, callback) signature, with its time budget. */
 export function defineHandler(
   handle: (context: HandlerContext, event: RuntimeEvent) => Promise<Reply>,
 ): ServerlessFunctionSignature {
   return async (context, event, callback: ServerlessCallback) => {
     let reply: Reply;
     try {
-      reply = await handle(context as HandlerContext, event as RuntimeEvent);
+      reply = await withRequestBudget(() => handle(context as HandlerContext, event as RuntimeEvent));
     } catch (error) {
       reply = errorReply(error);
     }

@@ -9,6 +9,12 @@ export function requireJobId(params: Record<string, unknown>): string {
   return value;
 }
 
+/** The refused value as an error message quotes it: short, so a huge input is not echoed back. */
+function quoted(raw: unknown): string {
+  const text = JSON.stringify(raw) ?? String(raw);
+  return text.length > 60 ? `${text.slice(0, 57)}... (${text.length} characters)` : text;
+}
+
 /** An optional number parameter (Studio sends every parameter as a string). */
 export function optionalNumber(
   params: Record<string, unknown>,
@@ -19,7 +25,7 @@ export function optionalNumber(
   if (raw === undefined || raw === '') return undefined;
   const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
   if (!Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
-    throw invalidParameter(`${name} must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${JSON.stringify(raw)}`);
+    throw invalidParameter(`${name} must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${quoted(raw)}`);
   }
   return value;
 }

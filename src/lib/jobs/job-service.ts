@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isFinalStatus, JOB_ERROR_CODES, type CompletionRequest } from '../contracts';
 import type { ServiceConfig } from '../config';
+import { budgetLeft } from '../http/budget';
 import { HttpError } from '../http/errors';
 import { dispatchToBackend, pollBackend } from '../backend/http-backend';
 import { normalizeError, normalizeResult, resultJsonWithinLimit } from '../backend/payload';
 import { planSimulatedWork, simulatedOutcome } from '../backend/simulated';
 import { JobStore } from '../store/job-store';
 import type { TwilioClient } from '../twilio-client';
-import { releaseHoldRoom } from '../voice/hold-room';
+import { endHoldRooms, findHoldRooms, releaseHoldRoom } from '../voice/hold-room';
 import { jobIdForKey, randomJobId } from './job-id';
 import type { JobOutcome, JobRecord, VersionedJob } from './job';
 import { applyOutcome, dueTransition, sameOutcome, stableJson, timedOutOutcome } from './state';
@@ -36,6 +37,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 /** Waiting for a pushed completion re-reads the job at this pace. */
 const PUSH_WAIT_POLL_MS = 400;
 const POLL_TIMEOUT_MS = 2000;
+/** The wait for a fast finish ends this long before the request's budget, to read and reply. */
+const AFTER_WAIT_RESERVE_MS = 2_500;
 
 /** The job lifecycle: start, the clock's transitions, completion, hang-up. One instance per request. */
 export class JobService {
@@ -59,6 +62,7 @@ export class JobService {
       createdAt: now,
       deadline: now + request.maxHoldSeconds * 1000,
       mode: this.config.backendUrl ? 'push' : 'simulated',
+      createId: randomBytes(8).toString('hex'),
       ...(this.config.backendUrl ? {} : planSimulatedWork(request.input, this.config.simulatedWorkSeconds, now)),
     };
     const { created, current } = await this.store.create(record);
@@ -100,7 +104,8 @@ export class JobService {
   }
 
   /** Waits (within `until`) for a fast job to finish, spending as few Twilio calls as it can. */
-  private async waitForFinish(current: VersionedJob, until: number): Promise<VersionedJob> {
+  private async waitForFinish(current: VersionedJob, waitUntil: number): Promise<VersionedJob> {
+    const until = Math.min(waitUntil, this.now() + budgetLeft() - AFTER_WAIT_RESERVE_MS);
     while (!isFinalStatus(current.job.status) && this.now() < until) {
       const { job } = current;
       if (job.mode === 'simulated') {
@@ -150,9 +155,14 @@ export class JobService {
   /**
    * Makes the job final unless it already is. Large results are written to chunk documents
    * first; the status change itself is one If-Match write, so of two racing outcomes exactly
-   * one lands and the other sees it.
+   * one lands and the other sees it. `beforeWrite` runs as the status write is sent (a caller
+   * can then be released at the same time).
    */
-  async finalize(current: VersionedJob, outcome: JobOutcome): Promise<{ current: VersionedJob; changed: boolean }> {
+  async finalize(
+    current: VersionedJob,
+    outcome: JobOutcome,
+    beforeWrite?: () => void,
+  ): Promise<{ current: VersionedJob; changed: boolean }> {
     let chunks;
     if (outcome.status === 'COMPLETED' && !isFinalStatus(current.job.status)) {
       const resultJson = resultJsonWithinLimit(outcome.result ?? {});
@@ -162,7 +172,9 @@ export class JobService {
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       if (isFinalStatus(current.job.status)) return { current, changed: false };
-      const written = await this.store.replace(current, applyOutcome(current.job, outcome, this.now(), chunks));
+      const next = applyOutcome(current.job, outcome, this.now(), chunks);
+      beforeWrite?.();
+      const written = await this.store.replace(current, next);
       if (written !== 'conflict') return { current: written, changed: true };
       current = await this.load(current.job.jobId);
     }
@@ -176,17 +188,25 @@ export class JobService {
         ? { status: 'COMPLETED', result: normalizeResult(request.result), by: 'callback', completionId: webhookId }
         : { status: 'FAILED', error: normalizeError(request.error), by: 'callback', completionId: webhookId };
     if (outcome.result) resultJsonWithinLimit(outcome.result);
+    // The caller's room is looked up while the job is read, and ended while the final status is
+    // written: the caller waits 2 Twilio round trips instead of 4 (read, write, look up, end).
+    const lookup = findHoldRooms(this.client, request.jobId).catch(() => [] as string[]);
+    let ending: Promise<number> | undefined;
     // The deadline is applied first, so a completion that arrives after it is refused.
     const { current } = await this.refresh(await this.load(request.jobId), { pollBackend: false });
-    const { current: after, changed } = await this.finalize(current, outcome);
-    if (!changed) {
-      const duplicate = after.job.completionId === webhookId || sameOutcome(after.job, outcome);
-      if (!duplicate) {
-        throw new HttpError('JOB_ALREADY_FINAL', `job ${request.jobId} is already ${after.job.status}; this completion was not applied`);
-      }
-      return { current: after, duplicate: true, roomsReleased: 0 };
+    const { current: after, changed } = await this.finalize(current, outcome, () => {
+      ending ??= lookup.then((rooms) => endHoldRooms(this.client, rooms));
+    });
+    const duplicate = !changed && (after.job.completionId === webhookId || sameOutcome(after.job, outcome));
+    if (!changed && !duplicate) {
+      throw new HttpError('JOB_ALREADY_FINAL', `job ${request.jobId} is already ${after.job.status}; this completion was not applied`);
     }
-    return { current: after, duplicate: false, roomsReleased: await releaseHoldRoom(this.client, request.jobId) };
+    // When no room was ended while the status was written (nobody was in it when it was looked
+    // up, ending it failed, or this is a duplicate), look again now that the job is final: a
+    // caller who joined meanwhile is released, and so is one whose first delivery landed without
+    // its release (a lost reply, a failed conference call); rooms already gone cost one lookup.
+    const ended = (await ending) ?? 0;
+    return { current: after, duplicate, roomsReleased: ended > 0 ? ended : await releaseHoldRoom(this.client, request.jobId) };
   }
 
   /** The caller left the hold room while the job was pending: nobody is waiting for it any more. */

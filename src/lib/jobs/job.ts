@@ -20,6 +20,11 @@ export interface JobRecord {
   status: JobStatus;
   /** SHA-256 of the canonical input: the same key with other input is refused. */
   inputHash: string;
+  /**
+   * Random per /jobs/start request: when a create's reply is lost and its retry finds the name
+   * taken, this tells "my own write landed" from "another start made this job".
+   */
+  createId?: string;
   createdAt: number;
   deadline: number;
   mode: JobMode;

@@ -53,7 +53,9 @@ export class JobStore {
       const existing = await this.get(job.jobId);
       // Taken but gone: it expired between the two calls; creating again is safe.
       if (!existing) return this.create(job);
-      return { created: false, current: existing };
+      // Taken by our own create, whose reply was lost before a retry: we did create it.
+      const ours = job.createId !== undefined && existing.job.createId === job.createId;
+      return { created: ours, current: existing };
     }
   }
 
@@ -80,10 +82,19 @@ export class JobStore {
   async writeResultChunks(jobId: string, resultJson: string, attempt: string): Promise<ResultChunks> {
     const prefix = `${jobDocumentName(jobId)}_r${attempt}`;
     const parts = splitForDocuments(resultJson, CHUNK_BYTES);
-    await Promise.all(
-      parts.map((part, index) => this.documents.create<ChunkDocument>(`${prefix}_${index}`, { part }, this.ttlSeconds)),
-    );
+    await Promise.all(parts.map((part, index) => this.createChunk(`${prefix}_${index}`, part)));
     return { prefix, count: parts.length, bytes: Buffer.byteLength(resultJson) };
+  }
+
+  /** Chunk names are unique to one attempt: a name already taken holds our own part (a retried create whose reply was lost). */
+  private async createChunk(name: string, part: string): Promise<void> {
+    try {
+      await this.documents.create<ChunkDocument>(name, { part }, this.ttlSeconds);
+    } catch (error) {
+      if (!(error instanceof UniqueNameTakenError)) throw error;
+      const existing = await this.documents.fetch<ChunkDocument>(name);
+      if (existing?.data.part !== part) throw new Error(`result chunk ${name} exists with other content`);
+    }
   }
 
   /** The job's result object, reading chunk documents when it has them. */

@@ -1,3 +1,4 @@
+import { budgetLeft, MIN_TWILIO_CALL_MS } from '../http/budget';
 import { isRetryableTwilioFailure } from './twilio-errors';
 
 export interface RetryPolicy {
@@ -14,7 +15,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Retries rate limits (429 / 54009), Twilio 5xx and dropped connections with jittered backoff.
  * Only for calls that are safe to repeat: creates and If-Match updates are, because a repeat
- * answers "taken" or "revision changed", which the callers already handle.
+ * answers "taken" or "revision changed", which the callers already handle (a write whose reply
+ * was lost comes back as one of those). No retry starts when the request's time budget could
+ * not fit it.
  */
 export async function withTwilioRetry<T>(call: () => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -22,7 +25,8 @@ export async function withTwilioRetry<T>(call: () => Promise<T>, policy: RetryPo
       return await call();
     } catch (error) {
       const delay = policy.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random());
-      const tooLate = policy.notAfter !== undefined && Date.now() + delay > policy.notAfter;
+      const tooLate =
+        (policy.notAfter !== undefined && Date.now() + delay > policy.notAfter) || delay + MIN_TWILIO_CALL_MS > budgetLeft();
       if (attempt >= policy.attempts || tooLate || !isRetryableTwilioFailure(error)) throw error;
       await sleep(delay);
     }

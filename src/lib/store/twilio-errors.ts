@@ -26,6 +26,8 @@ export function isRetryableTwilioFailure(error: unknown): boolean {
 
 /** A one-line description when the error came from talking to Twilio, else undefined. */
 export function describeTwilioFailure(error: unknown): string | undefined {
+  // The request's time budget ran out while Twilio was slow (see http/budget.ts).
+  if (error instanceof Error && error.name === 'BudgetExhaustedError') return error.message;
   const failure = asRestFailure(error);
   if (failure?.status !== undefined) return `HTTP ${failure.status} code ${failure.code ?? '-'}: ${failure.message ?? ''}`.trim();
   if (isRetryableTwilioFailure(error)) return (error as Error).message;

@@ -1,5 +1,15 @@
-import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import type { JobStatus } from '../contracts';
+
+/**
+ * The helper library's TwiML builder, required on first use rather than when the function
+ * loads: Twilio's runtime has usually loaded the helper library already (for the global
+ * `Twilio`), which makes this a cache hit, and a function that answers without TwiML never pays.
+ */
+function voiceResponse(): VoiceResponse {
+  const VoiceResponseClass = require('twilio/lib/twiml/VoiceResponse') as typeof VoiceResponse;
+  return new VoiceResponseClass();
+}
 
 /** Studio's own URL for handing a call back to the TwiML Redirect widget (event `return`). */
 export function studioReturnUrl(accountSid: string, flowSid: string, params: Record<string, string>): string {
@@ -9,7 +19,7 @@ export function studioReturnUrl(accountSid: string, flowSid: string, params: Rec
 
 /** Back to Studio at once: `{{widgets.NAME.status}}` carries the job's status. */
 export function returnToStudioTwiml(accountSid: string, flowSid: string, status: JobStatus): string {
-  const response = new VoiceResponse();
+  const response = voiceResponse();
   response.redirect({ method: 'POST' }, studioReturnUrl(accountSid, flowSid, { status }));
   return response.toString();
 }
@@ -29,7 +39,7 @@ export interface HoldTwimlOptions {
  * `init`), hearing the waitUrl loop. The `leave` status callback tells us if they hang up.
  */
 export function holdTwiml(options: HoldTwimlOptions): string {
-  const response = new VoiceResponse();
+  const response = voiceResponse();
   const dial = response.dial({ action: options.afterUrl, method: 'POST', timeLimit: options.timeLimitSeconds });
   dial.conference(
     {
@@ -49,7 +59,7 @@ export function holdTwiml(options: HoldTwimlOptions): string {
 
 /** One turn of the wait loop: the music, then a fresh request (waitUrl TwiML: Play/Redirect only). */
 export function waitLoopTwiml(musicUrl: string, nextUrl: string): string {
-  const response = new VoiceResponse();
+  const response = voiceResponse();
   response.play(musicUrl);
   response.redirect({ method: 'POST' }, nextUrl);
   return response.toString();

@@ -1,0 +1,162 @@
+/**
+ * The service as the benchmarks run it: twilio-run serving dist/ (fork per request, or in one
+ * warm process), the emulator, and the latency proxy between them. Helpers play Studio (form
+ * POSTs) and the caller (join a room, wait to be released) the way tests/support does.
+ */
+import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
+
+export type ServeMode = 'fork' | 'warm';
+
+export interface BenchStack {
+  mode: ServeMode;
+  baseUrl: string;
+  stack: LocalStack;
+  proxy: LatencyProxy;
+  stats(): Record<string, number>;
+  post(path: string, params?: Record<string, string | number>): Promise<Answer>;
+  join(room: string, callSid: string, options?: { statusCallback?: string; startConferenceOnEnter?: boolean }): Promise<void>;
+  released(callSid: string, timeoutMs: number): Promise<{ released: boolean; reason?: string; conferenceSid?: string; at: number }>;
+  hangup(callSid: string): Promise<void>;
+  /** The job's Sync document as stored (read straight from the emulator, not through the proxy). */
+  jobDocument(jobId: string): Promise<Record<string, unknown> | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface Answer {
+  status: number;
+  body: any;
+  text: string;
+  ms: number;
+}
+
+export const FLOW_SID = 'FW' + 'f'.repeat(32);
+let calls = 0;
+export const newCallSid = () => `CA${(process.pid.toString(16) + Date.now().toString(16) + (calls++).toString(16).padStart(6, '0')).padStart(32, '0').slice(-32)}`;
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+export async function startBenchStack(options: { mode: ServeMode; latencyMs: number; distDir: string; env?: Record<string, string> }): Promise<BenchStack> {
+  const proxy = await startLatencyProxy({ latencyMs: options.latencyMs });
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      env: { ...options.env, TWILIO_API_BASE_URL: proxy.url },
+      forkProcess: options.mode === 'fork',
+      live: options.mode === 'fork',
+      distDir: options.distDir,
+    });
+  } catch (error) {
+    await proxy.close();
+    throw error;
+  }
+  proxy.setTarget(stack.emulator.url);
+  const control = (path: string, init?: RequestInit) => fetch(`${stack.emulator.url}/_emulator${path}`, init);
+  return {
+    mode: options.mode,
+    baseUrl: stack.baseUrl,
+    stack,
+    proxy,
+    stats: () => stack.emulator.stats(),
+    post: (path, params = {}) => post(stack.baseUrl + path, params),
+    async join(room, callSid, joinOptions = {}) {
+      const response = await control('/conferences/join', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          friendlyName: room,
+          callSid,
+          startConferenceOnEnter: joinOptions.startConferenceOnEnter ?? false,
+          ...(joinOptions.statusCallback ? { statusCallback: joinOptions.statusCallback, statusCallbackEvent: ['leave'] } : {}),
+        }),
+      });
+      if (!response.ok) throw new Error(`join failed: ${response.status} ${await response.text()}`);
+      await response.body?.cancel();
+    },
+    async released(callSid, timeoutMs) {
+      const answer = (await (await control(`/calls/${callSid}/released?timeoutMs=${Math.round(timeoutMs)}`)).json()) as { released: boolean; reason?: string; conferenceSid?: string };
+      return { ...answer, at: performance.now() };
+    },
+    async hangup(callSid) {
+      await (await control(`/calls/${callSid}/hangup`, { method: 'POST' })).body?.cancel();
+    },
+    async jobDocument(jobId) {
+      const response = await fetch(`${stack.emulator.url}/sync/v1/Services/default/Documents/job_${jobId}`, {
+        headers: { authorization: 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:bench`).toString('base64') },
+      });
+      if (!response.ok) return undefined;
+      return ((await response.json()) as { data: Record<string, unknown> }).data;
+    },
+    async stop() {
+      await stack.stop();
+      await proxy.close();
+    },
+  };
+}
+
+/** A form POST like Studio's Run Function or Twilio's webhooks; `ms` is the reply time. */
+export async function post(url: string, params: Record<string, string | number> = {}, timeoutMs = 30_000): Promise<Answer> {
+  const began = performance.now();
+  const response = await fetch(url, {
+    method: 'POST',
+    body: new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await response.text();
+  const ms = performance.now() - began;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text, ms };
+}
+
+/** An attribute of the first element that has it, unescaped (waitUrl, action, statusCallback). */
+export function attribute(twiml: string, name: string): string | undefined {
+  const match = new RegExp(`${name}="([^"]*)"`).exec(twiml);
+  return match?.[1]?.replace(/&amp;/g, '&');
+}
+
+/** Path and query of an absolute URL. */
+export function pathOf(url: string): string {
+  const parsed = new URL(url);
+  return parsed.pathname + parsed.search;
+}
+
+/** Path and query of the first <Redirect> of some TwiML. */
+export function redirectTarget(twiml: string): string {
+  const match = /<Redirect[^>]*>([^<]*)<\/Redirect>/.exec(twiml);
+  if (!match) throw new Error(`no <Redirect> in ${twiml.slice(0, 300)}`);
+  return pathOf(match[1]!.replace(/&amp;/g, '&'));
+}
+
+/** Counts that changed between two stats() snapshots (without `total`). */
+export function statsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(after)) {
+    if (name === 'total') continue;
+    const diff = value - (before[name] ?? 0);
+    if (diff !== 0) out[name] = diff;
+  }
+  return out;
+}
+
+export const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** Waits until the emulator has seen no new call for `quietMs` (bounded by `maxMs`). */
+export async function settle(stats: () => Record<string, number>, quietMs = 300, maxMs = 5000): Promise<void> {
+  const until = performance.now() + maxMs;
+  let last = stats().total ?? 0;
+  let quietSince = performance.now();
+  while (performance.now() < until) {
+    await sleep(50);
+    const now = stats().total ?? 0;
+    if (now !== last) {
+      last = now;
+      quietSince = performance.now();
+    } else if (performance.now() - quietSince >= quietMs) {
+      return;
+    }
+  }
+}

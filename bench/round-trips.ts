@@ -1,0 +1,199 @@
+/**
+ * Part 1: Twilio API round trips per job, counted by the emulator, phase by phase, in push, poll
+ * and simulated mode (plus a 50 KB push result), against the floor and the naive baseline.
+ *
+ * Each job is driven one request at a time, the way Studio and Twilio would drive it, so every
+ * Twilio call between a request and its reply belongs to that request. The latency proxy's
+ * timings give each request's critical path: how many calls it made one after the other.
+ */
+import { serveBaseline } from './baseline/serve';
+import type { BenchBackend } from './lib/backend';
+import { criticalPath } from './lib/latency-proxy';
+import { attribute, FLOW_SID, newCallSid, pathOf, post, settle, sleep, statsDelta, sum, type Answer, type BenchStack } from './lib/stack';
+
+export interface PhaseCount {
+  phase: string;
+  /** The request (or event) that made these calls. */
+  request: string;
+  calls: Record<string, number>;
+  total: number;
+  /** Calls made one after the other (what the request waited for). */
+  criticalPath: number;
+  chain: string[];
+}
+
+export interface ScenarioTrips {
+  scenario: string;
+  description: string;
+  phases: PhaseCount[];
+  /** Calls per pending hold-loop turn (one turn every loop period while the caller waits). */
+  perPendingTurn: number;
+  /** Calls per job with no pending turn (released on the first turn after the work finished). */
+  fixedTotal: number;
+  floor: number;
+  notes: string[];
+}
+
+export interface RoundTripResults {
+  latencyMs: number;
+  scenarios: ScenarioTrips[];
+  baseline: ScenarioTrips & { releasedWhenForked: boolean };
+}
+
+/** One create, one finalize, one conference operation, one result read; chunks both ways. */
+export const FLOOR_BASE = 4;
+const SYNC_DOCUMENT_BYTES = 16 * 1024;
+
+class PhaseRecorder {
+  readonly phases: PhaseCount[] = [];
+  constructor(private readonly stack: BenchStack) {}
+
+  async run<T>(phase: string, request: string, action: () => Promise<T>, options: { settleAfter?: boolean } = {}): Promise<T> {
+    await settle(this.stack.stats, 200, 3000);
+    const before = this.stack.stats();
+    const mark = this.stack.proxy.records.length;
+    const result = await action();
+    if (options.settleAfter) await settle(this.stack.stats, 400, 5000);
+    await this.stack.proxy.idle();
+    const calls = statsDelta(before, this.stack.stats());
+    const { depth, chain } = criticalPath(this.stack.proxy.records.slice(mark));
+    this.phases.push({ phase, request, calls, total: sum(calls), criticalPath: depth, chain });
+    return result;
+  }
+}
+
+function expectOk(answer: Answer, what: string): Answer {
+  if (answer.status !== 200) throw new Error(`${what} answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  return answer;
+}
+
+type Mode = 'push' | 'poll' | 'simulated';
+
+async function driveJob(stack: BenchStack, backend: BenchBackend, mode: Mode, resultBytes = 0): Promise<PhaseCount[]> {
+  const recorder = new PhaseRecorder(stack);
+  const call = (path: string, params: Record<string, string | number> = {}) => stack.post(path, params).then((a) => expectOk(a, path));
+  const input: Record<string, string | number> =
+    mode === 'simulated' ? { task: 'bench', simulateSeconds: 1.5 } : { task: 'bench', benchMode: mode, ...(resultBytes ? { resultBytes } : {}) };
+  const start = await recorder.run('start', '/jobs/start', () => call('/jobs/start', input));
+  const jobId = String(start.body.jobId);
+  const callSid = newCallSid();
+  const hold = await recorder.run('hold', '/hold', () => call(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid }));
+  // Joined without a status callback: the leave callback Twilio would send when the room ends is
+  // sent below as its own step, so its calls are not mixed into the request that ended the room.
+  const statusCallback = pathOf(attribute(hold.text, 'statusCallback')!);
+  await stack.join(`hold_${jobId}`, callSid);
+  const waitUrl = pathOf(attribute(hold.text, 'waitUrl')!);
+  const turn1 = await recorder.run('wait turn (pending)', '/hold/wait', () => call(waitUrl));
+  const nextTurn = redirectOf(turn1.text);
+  if (mode === 'push') {
+    // A second pending turn: every turn costs the same.
+    await recorder.run('wait turn (pending)', '/hold/wait', () => call(nextTurn));
+    await recorder.run('completion', '/jobs/complete', async () => {
+      const sent = await backend.complete(jobId);
+      if (sent.status !== 200) throw new Error(`completion answered ${sent.status}`);
+      return sent;
+    });
+  } else {
+    if (mode === 'poll') backend.markReady(jobId);
+    // The poll is due one Retry-After (1 s) after the last; simulated work is ready after 1.5 s.
+    await sleep(mode === 'poll' ? 1100 : 1600);
+    await recorder.run('completion (wait turn)', '/hold/wait', () => call(nextTurn));
+  }
+  const released = await stack.released(callSid, 5000);
+  if (!released.released) throw new Error(`${mode}: the caller was not released`);
+  await recorder.run('leave callback', '/hold/events', () =>
+    stack.post(statusCallback, { StatusCallbackEvent: 'participant-leave', CallSid: callSid, FriendlyName: `hold_${jobId}`, ConferenceSid: released.conferenceSid ?? '' }).then((a) => {
+      if (a.status !== 204) throw new Error(`leave callback answered ${a.status}`);
+      return a;
+    }),
+  );
+  await recorder.run('after hold', '/hold (Dial action)', () => call(pathOf(attribute(hold.text, 'action')!)));
+  const result = await recorder.run('result', '/jobs/result', () => call('/jobs/result', { jobId }));
+  if (result.body?.status !== 'COMPLETED') throw new Error(`${mode}: result ${result.text.slice(0, 200)}`);
+  return recorder.phases;
+}
+
+function redirectOf(twiml: string): string {
+  const match = /<Redirect[^>]*>([^<]*)<\/Redirect>/.exec(twiml);
+  if (!match) throw new Error(`no <Redirect> in ${twiml.slice(0, 200)}`);
+  return pathOf(match[1]!.replace(/&amp;/g, '&'));
+}
+
+/** Folds repeated phases (two pending turns) into one row each, checking they agree. */
+function scenario(name: string, description: string, phases: PhaseCount[], floor: number, notes: string[] = []): ScenarioTrips {
+  const rows: PhaseCount[] = [];
+  for (const phase of phases) {
+    const same = rows.find((row) => row.phase === phase.phase);
+    if (!same) rows.push(phase);
+    else if (same.total !== phase.total) notes.push(`${phase.phase}: ${same.total} then ${phase.total} calls`);
+  }
+  const perPendingTurn = rows.find((row) => row.phase === 'wait turn (pending)')?.total ?? 0;
+  const fixedTotal = rows.filter((row) => row.phase !== 'wait turn (pending)').reduce((a, row) => a + row.total, 0);
+  return { scenario: name, description, phases: rows, perPendingTurn, fixedTotal, floor, notes };
+}
+
+export function floorFor(resultBytes: number): number {
+  const chunks = resultBytes > SYNC_DOCUMENT_BYTES ? Math.ceil(resultBytes / SYNC_DOCUMENT_BYTES) : 0;
+  return FLOOR_BASE + 2 * chunks;
+}
+
+async function measureBaseline(stack: BenchStack, assetsFolder: string): Promise<RoundTripResults['baseline']> {
+  const phases: PhaseCount[] = [];
+  const warm = await serveBaseline({ mode: 'warm', twilioApiBaseUrl: stack.proxy.url, assetsFolder });
+  const recorder = new PhaseRecorder(stack);
+  try {
+    const room = `baseline_${newCallSid()}`;
+    const callSid = newCallSid();
+    await recorder.run('start', '/start', () => post(`${warm.baseUrl}/start`, { room, delayMs: 600 }));
+    await recorder.run('hold', '/hold', () => post(`${warm.baseUrl}/hold`, { room }));
+    // The baseline's <Conference> starts the conference (default startConferenceOnEnter) and its
+    // waitUrl is the music file itself: no function runs while the caller waits.
+    await stack.join(room, callSid, { startConferenceOnEnter: true });
+    await recorder.run('completion', 'in-memory timer', async () => {
+      const released = await stack.released(callSid, 5000);
+      if (!released.released) throw new Error('baseline (warm): the caller was not released');
+    });
+    await recorder.run('result', '/result', () => post(`${warm.baseUrl}/result`));
+    phases.push(...recorder.phases);
+  } finally {
+    await warm.stop();
+  }
+  // The same baseline as twilio-run serves it by default (a process per request, ended after the
+  // reply, like the platform ending execution at callback()): the timer never fires.
+  const forked = await serveBaseline({ mode: 'fork', twilioApiBaseUrl: stack.proxy.url, assetsFolder });
+  let releasedWhenForked: boolean;
+  try {
+    const room = `baseline_${newCallSid()}`;
+    const callSid = newCallSid();
+    await post(`${forked.baseUrl}/start`, { room, delayMs: 300 });
+    await stack.join(room, callSid, { startConferenceOnEnter: true });
+    releasedWhenForked = (await stack.released(callSid, 3000)).released;
+    await stack.hangup(callSid);
+  } finally {
+    await forked.stop();
+  }
+  return {
+    ...scenario('baseline', 'naive 2020-style sample: in-memory timer, list in-progress room by name + update, static result', phases, FLOOR_BASE, [
+      'stores nothing: no status, no result, no idempotency; the 2 calls are the whole cost',
+      `caller released when twilio-run forks per request (its default, and the platform's "execution stops at callback()"): ${releasedWhenForked}`,
+      'lists status=in-progress only: a caller waiting alone with startConferenceOnEnter=false (room init) is never found',
+    ]),
+    perPendingTurn: 0,
+    releasedWhenForked,
+  };
+}
+
+export async function measureRoundTrips(
+  withBackend: BenchStack,
+  simulated: BenchStack,
+  backend: BenchBackend,
+  latencyMs: number,
+  assetsFolder: string,
+): Promise<RoundTripResults> {
+  const scenarios: ScenarioTrips[] = [];
+  scenarios.push(scenario('push', 'backend accepts (202), completes later with a signed POST /jobs/complete', await driveJob(withBackend, backend, 'push'), floorFor(0)));
+  scenarios.push(scenario('poll', 'backend answers 202 + statusUrl; the hold loop polls it', await driveJob(withBackend, backend, 'poll'), floorFor(0)));
+  scenarios.push(scenario('simulated', 'no BACKEND_URL: the built-in simulated work (1.5 s)', await driveJob(simulated, backend, 'simulated'), floorFor(0)));
+  scenarios.push(scenario('push, 50 KB result', 'push with a 50,000-byte result (chunk documents)', await driveJob(withBackend, backend, 'push', 50_000), floorFor(50_000)));
+  return { latencyMs, scenarios, baseline: await measureBaseline(withBackend, assetsFolder) };
+}

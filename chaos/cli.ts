@@ -1,0 +1,139 @@
+/**
+ * `npm run test:chaos [-- options]`: the full reliability run (docs/RELIABILITY.md), in two parts:
+ *
+ *   1. chaos calls: simulated calls through the voice flow with faults in Twilio's API and the
+ *      backend (chaos/harness.ts), then every invariant checked;
+ *   2. the bad-input battery: generated requests against every endpoint, in-process for volume
+ *      and over HTTP through twilio-run (chaos/battery.ts).
+ *
+ * Bounded: a fixed number of calls and inputs, a time limit for starting calls; seeded. Prints
+ * progress, any violation, and one summary line; exits non-zero when anything was lost.
+ *
+ * Options: --calls N (800) --concurrency N (50) --seed N (1) --time-scale X (0.1, caller audio
+ * speed) --fault-scale X (2) --time-limit-s S (420) --inputs N (30000, in-process battery)
+ * --http-inputs N (2000) --only calls|battery --no-build
+ */
+import { build } from '../tools/build';
+import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from './battery';
+import { runChaos, summaryLine, type ChaosReport } from './harness';
+
+interface Args {
+  calls: number;
+  concurrency: number;
+  seed: number;
+  timeScale: number;
+  faultScale: number;
+  timeLimitMs: number;
+  inputs: number;
+  httpInputs: number;
+  only?: 'calls' | 'battery';
+  build: boolean;
+}
+
+const USAGE =
+  'usage: npm run test:chaos -- [--calls N] [--concurrency N] [--seed N] [--time-scale X] [--fault-scale X] ' +
+  '[--time-limit-s S] [--inputs N] [--http-inputs N] [--only calls|battery] [--no-build]';
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { calls: 800, concurrency: 50, seed: 1, timeScale: 0.1, faultScale: 2, timeLimitMs: 420_000, inputs: 30_000, httpInputs: 2_000, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.includes('=') ? argv[i]!.split(/=(.*)/s) : [argv[i]!, undefined];
+    const raw = () => inline ?? argv[++i] ?? '';
+    const number = (name: string) => {
+      const value = Number(raw());
+      if (!Number.isFinite(value) || value < 0) fail(`${name} must be a non-negative number`);
+      return value;
+    };
+    switch (flag) {
+      case '--calls': args.calls = number(flag); break;
+      case '--concurrency': args.concurrency = number(flag); break;
+      case '--seed': args.seed = number(flag); break;
+      case '--time-scale': args.timeScale = number(flag); break;
+      case '--fault-scale': args.faultScale = number(flag); break;
+      case '--time-limit-s': args.timeLimitMs = number(flag) * 1000; break;
+      case '--inputs': args.inputs = number(flag); break;
+      case '--http-inputs': args.httpInputs = number(flag); break;
+      case '--only': {
+        const only = raw();
+        if (only !== 'calls' && only !== 'battery') fail('--only takes calls or battery');
+        args.only = only as Args['only'];
+        break;
+      }
+      case '--no-build': args.build = false; break;
+      default: fail(`unknown argument ${argv[i]}`);
+    }
+  }
+  return args;
+}
+
+function fail(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+// Not console.log: the in-process battery captures the console to scan what the functions log.
+const log = (line: string) => void process.stdout.write(`${line}\n`);
+
+function printChaos(report: ChaosReport): void {
+  log(`chaos: outcomes ${JSON.stringify(report.outcomes)}; flow ends ${JSON.stringify(report.flowEnds)}`);
+  log(`chaos: faults by kind ${JSON.stringify(report.faults.byKind)}`);
+  log(
+    `chaos: Studio requests ${report.studioRequests.total} (503 TWILIO_UNAVAILABLE: ${report.studioRequests.unavailable503}, slowest ${report.studioRequests.slowestMs} ms); ` +
+      `longest hold past a deadline ${report.maxHeldPastDeadlineMs} ms (bound ${report.holdBoundMs} ms)`,
+  );
+  for (const violation of report.violations.slice(0, 50)) {
+    log(`VIOLATION [${violation.rule}] call ${violation.call ?? '-'} job ${violation.jobId ?? '-'}: ${violation.detail}`);
+  }
+}
+
+function printBattery(where: string, report: BatteryReport): void {
+  log(`battery (${where}): ${report.tried} inputs; replies by status ${JSON.stringify(report.byStatus)}; 5xx: ${report.serverErrors}`);
+  for (const problem of report.problems.slice(0, 20)) {
+    log(`VIOLATION [battery ${where}] ${problem.endpoint} -> ${problem.status}: ${problem.problem}\n  request ${JSON.stringify(problem.request).slice(0, 400)}\n  reply ${problem.reply}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const began = Date.now();
+  if (args.build) await build();
+  let chaos: ChaosReport | undefined;
+  const batteries: BatteryReport[] = [];
+  if (args.only !== 'battery' && args.calls > 0) {
+    log(`chaos: ${args.calls} calls, ${args.concurrency} at once, seed ${args.seed}, caller audio x${args.timeScale}, Twilio fault rates x${args.faultScale}`);
+    chaos = await runChaos({ ...args, log });
+    printChaos(chaos);
+  }
+  if (args.only !== 'calls') {
+    if (args.inputs > 0) {
+      log(`battery: ${args.inputs} generated inputs against the built functions in-process, seed ${args.seed}`);
+      const report = await runBatteryInProcess({ inputs: args.inputs, seed: args.seed, log });
+      printBattery('in-process', report);
+      batteries.push(report);
+    }
+    if (args.httpInputs > 0) {
+      log(`battery: ${args.httpInputs} generated inputs over HTTP through twilio-run, seed ${args.seed + 1}`);
+      const report = await runBatteryOverHttp({ inputs: args.httpInputs, seed: args.seed + 1, log });
+      printBattery('http', report);
+      batteries.push(report);
+    }
+  }
+  const inputs = batteries.reduce((sum, report) => sum + report.tried, 0);
+  const batteryViolations = batteries.reduce((sum, report) => sum + report.problems.length, 0);
+  const serverErrors = batteries.reduce((sum, report) => sum + report.serverErrors, 0);
+  const violations = (chaos?.violations.length ?? 0) + batteryViolations;
+  if (chaos) log(summaryLine(chaos, inputs));
+  log(
+    `summary: calls=${chaos?.calls ?? 0} faults=${chaos?.faults.total ?? 0} inputs=${inputs} server-errors=${serverErrors} ` +
+      `violations=${violations} seed=${args.seed} duration=${Math.round((Date.now() - began) / 1000)}s`,
+  );
+  return violations === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`chaos run failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);

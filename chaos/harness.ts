@@ -1,0 +1,508 @@
+/**
+ * The chaos harness: many simulated phone calls at once through the real voice flow
+ * (flows/voice-hold.json, driven by the flow runner: Studio + the caller), against twilio-run
+ * serving the built functions and the Twilio emulator, with faults injected into Twilio's API and
+ * into the backend, and completions arriving at every awkward moment. After the calls it checks
+ * that nothing was lost (see checkRun for the list of invariants).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { startExampleBackend, type ExampleBackend } from '../emulator/example-backend';
+import type { EmulatorState } from '../emulator/types';
+import { signBody } from '../src/lib/backend/signing';
+import { isFinalStatus, type JobStatus } from '../src/lib/contracts';
+import type { JobRecord } from '../src/lib/jobs/job';
+import { resultHash } from '../src/lib/jobs/state';
+import type { FlowDefinition } from '../studio/flow-model';
+import { runFlow, type FlowRun } from '../studio/runner';
+import { withStartParameters } from '../studio/runner/scenarios';
+import { startLocalStack, type LocalStack } from '../tools/local-stack';
+import { DIST_DIR, PROJECT_ROOT } from '../tools/paths';
+import { chaosFaults, planCall, type CallPlan } from './plan';
+import { chaosResult } from './results';
+
+
+export const CHAOS_SECRET = 'whsec_' + Buffer.from('chaos-harness-secret-2026').toString('base64');
+const FLOW_FILE = path.join(PROJECT_ROOT, 'flows', 'voice-hold.json');
+/** Length of the hold music asset (one turn of the hold loop plays it once). */
+const HOLD_MUSIC_SECONDS = 10;
+/** Twilio stops a function after 10 s: one turn of the hold loop cannot take longer than music + this. */
+const FUNCTION_LIMIT_MS = 10_000;
+/** A phone number in E.164 form. */
+export const E164 = /\+[1-9]\d{7,14}/;
+
+export interface ChaosOptions {
+  calls: number;
+  concurrency: number;
+  seed: number;
+  /** How fast the caller's side plays audio (0.1 = ten times faster). Service time is real. */
+  timeScale: number;
+  /** Multiplies the Twilio API fault rates (1 = the chaos defaults). */
+  faultScale?: number;
+  /** No new call starts after this long (the run still finishes and checks the calls it made). */
+  timeLimitMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface Violation {
+  call?: number;
+  jobId?: string;
+  rule: string;
+  detail: string;
+}
+
+export interface CompletionSent {
+  jobId: string;
+  status: 'COMPLETED' | 'FAILED';
+  /** JSON of the result exactly as sent (COMPLETED). */
+  resultJson?: string;
+  reply: number;
+  duplicate?: boolean;
+  /** The job status /jobs/complete answered with. */
+  answeredStatus?: string;
+  kind: 'backend' | 'manual' | 'replay' | 'duplicate' | 'conflicting';
+}
+
+export interface CallRecord {
+  plan: CallPlan;
+  startedAt: number;
+  run?: FlowRun;
+  jobId?: string;
+  error?: string;
+  completions: CompletionSent[];
+}
+
+export interface ChaosReport {
+  seed: number;
+  calls: number;
+  durationMs: number;
+  faults: { total: number; emulator: number; backend: number; byKind: Record<string, number> };
+  jobs: number;
+  outcomes: Record<string, number>;
+  flowEnds: Record<string, number>;
+  /** Worst time a caller stayed in the room past the job's deadline. */
+  maxHeldPastDeadlineMs: number;
+  holdBoundMs: number;
+  studioRequests: { total: number; unavailable503: number; slowestMs: number };
+  violations: Violation[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * A private copy of dist/ inside the project (twilio-run resolves its folders from the project
+ * root), so a build running meanwhile (another jest run's global setup) cannot swap files under
+ * a run. `relative` is what startLocalStack's distDir takes; remove() deletes the copy.
+ */
+export function privateDistCopy(): { relative: string; remove(): void } {
+  if (!fs.existsSync(path.join(DIST_DIR, 'functions'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const root = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'studio-async-chaos');
+  fs.mkdirSync(root, { recursive: true });
+  const target = fs.mkdtempSync(path.join(root, 'dist-'));
+  fs.cpSync(DIST_DIR, target, { recursive: true });
+  return { relative: path.relative(PROJECT_ROOT, target), remove: () => fs.rmSync(target, { recursive: true, force: true }) };
+}
+
+export interface ChaosStack {
+  stack: LocalStack;
+  backend: ExampleBackend;
+  definition: FlowDefinition;
+  stop(): Promise<void>;
+}
+
+/** twilio-run (in-process functions, see docs/RELIABILITY.md) + emulator + example backend. */
+export async function startChaosStack(): Promise<ChaosStack> {
+  const dist = privateDistCopy();
+  const backend = await startExampleBackend({
+    secret: CHAOS_SECRET,
+    resultFor: (dispatch) => chaosResult(Number(dispatch.input.chaosCall ?? 0), dispatch.jobId),
+    completionRetryMs: 15_000,
+  });
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      env: { BACKEND_URL: backend.url, WEBHOOK_SECRET: CHAOS_SECRET, DISPATCH_TIMEOUT_MS: '1000' },
+      forkProcess: false,
+      live: false,
+      distDir: dist.relative,
+      output: 'pipe',
+    });
+  } catch (error) {
+    await backend.close();
+    dist.remove();
+    throw error;
+  }
+  const definition = JSON.parse(fs.readFileSync(FLOW_FILE, 'utf8')) as FlowDefinition;
+  return {
+    stack,
+    backend,
+    definition,
+    stop: async () => {
+      await stack.stop();
+      await backend.close();
+      dist.remove();
+    },
+  };
+}
+
+/** POSTs a signed completion like a backend: retried on no answer / 429 / 5xx with the same webhook-id. */
+async function sendSigned(url: string, raw: string, headers: Record<string, string>, retryForMs: number) {
+  const giveUpAt = Date.now() + retryForMs;
+  for (let attempt = 1; ; attempt++) {
+    let status = 0;
+    let body: any;
+    try {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw, signal: AbortSignal.timeout(12_000) });
+      status = response.status;
+      body = await response.json().catch(() => undefined);
+    } catch {
+      status = 0;
+    }
+    const retry = status === 0 || status === 429 || status >= 500;
+    if (!retry || Date.now() + 300 * attempt > giveUpAt) return { status, body };
+    await sleep(300 * attempt);
+  }
+}
+
+/** The harness plays the backend for `manual` jobs: completions at chosen moments, replays, conflicts. */
+async function manualCompletions(record: CallRecord, backend: ExampleBackend, completeUrl: string, stopAt: number): Promise<void> {
+  const plan = record.plan.manual!;
+  const marker = String(record.plan.index);
+  let dispatchedAt = 0;
+  let jobId: string | undefined;
+  while (!jobId && Date.now() < stopAt) {
+    const dispatch = backend.dispatches.find((d) => d.input.chaosCall === marker);
+    if (dispatch) {
+      jobId = dispatch.jobId;
+      dispatchedAt = Date.now();
+    } else await sleep(20);
+  }
+  if (!jobId) return;
+  // The result the backend made for this job (as it would send it); none if it never took the job.
+  while (!backend.results.has(jobId) && Date.now() < dispatchedAt + 3000) await sleep(20);
+  const result = backend.results.get(jobId);
+  if (!result) return;
+  await sleep(dispatchedAt + plan.atMs - Date.now());
+  const first = plan.status === 'COMPLETED' ? { jobId, status: 'COMPLETED' as const, result } : { jobId, status: 'FAILED' as const, error: { code: 'CHAOS_FAILED', message: 'the chaos backend gave up' } };
+  const raw = JSON.stringify(first);
+  const headers = { ...signBody(CHAOS_SECRET, raw) };
+  const note = (kind: CompletionSent['kind'], reply: { status: number; body: any }, sent: { status: 'COMPLETED' | 'FAILED'; result?: unknown }) =>
+    record.completions.push({
+      jobId: jobId!,
+      status: sent.status,
+      resultJson: sent.status === 'COMPLETED' ? JSON.stringify(sent.result) : undefined,
+      reply: reply.status,
+      duplicate: reply.body?.duplicate,
+      answeredStatus: reply.body?.status,
+      kind,
+    });
+  note('manual', await sendSigned(completeUrl, raw, headers, 15_000), first);
+  if (plan.replay) note('replay', await sendSigned(completeUrl, raw, headers, 15_000), first);
+  if (plan.duplicate) note('duplicate', await sendSigned(completeUrl, raw, { ...signBody(CHAOS_SECRET, raw, Date.now(), `msg_${randomUUID()}`) }, 15_000), first);
+  if (plan.conflicting) {
+    const other = first.status === 'COMPLETED' ? { jobId, status: 'FAILED' as const, error: 'changed its mind' } : { jobId, status: 'COMPLETED' as const, result: { other: true } };
+    const otherRaw = JSON.stringify(other);
+    note('conflicting', await sendSigned(completeUrl, otherRaw, { ...signBody(CHAOS_SECRET, otherRaw) }, 15_000), other);
+  }
+}
+
+/** One simulated call: the flow runner plays Studio and the caller; the harness may play the backend. */
+async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Promise<CallRecord> {
+  const record: CallRecord = { plan, startedAt: Date.now(), completions: [] };
+  const definition = withStartParameters(chaos.definition, plan.startParameters);
+  const manual = plan.manual
+    ? manualCompletions(record, chaos.backend, `${chaos.stack.baseUrl}/jobs/complete`, Date.now() + 40_000).catch((error: unknown) => {
+        record.error = `manual completion failed: ${(error as Error).message}`;
+      })
+    : Promise.resolve();
+  try {
+    record.startedAt = Date.now();
+    record.run = await runFlow({
+      definition,
+      baseUrl: chaos.stack.baseUrl,
+      emulatorUrl: chaos.stack.emulator.url,
+      trigger: { kind: 'call', from: plan.from },
+      timeScale,
+      hangUpAfterMs: plan.hangUpAfterMs,
+      joinDelayMs: plan.joinDelayMs,
+      maxRunMs: 120_000,
+    });
+  } catch (error) {
+    record.error = `runFlow threw: ${(error as Error).stack ?? String(error)}`;
+  }
+  await manual;
+  const parsed = record.run?.widgets.start_job?.parsed as { jobId?: string } | undefined;
+  record.jobId = parsed?.jobId ?? chaos.backend.dispatches.find((d) => d.input.chaosCall === String(plan.index))?.jobId;
+  return record;
+}
+
+const jobDocs = (state: EmulatorState) => state.documents.filter((doc) => /^job_JB[0-9a-f]{32}$/.test(doc.uniqueName ?? ''));
+
+/** The outcome fields of a job record that must never change once it is final. */
+const outcomeOf = (job: JobRecord) => JSON.stringify({ status: job.status, resultHash: job.resultHash, error: job.error, result: job.result, chunks: job.resultChunks });
+
+/** The raw text of `"result":<...>` in a /jobs/result or /jobs/start reply (the reply ends with it for COMPLETED jobs). */
+function rawResultOf(body: string): string | undefined {
+  const at = body.indexOf('"result":');
+  if (at < 0) return undefined;
+  const rest = body.slice(at + '"result":'.length);
+  try {
+    // The result is the last member: everything up to the object's closing brace.
+    const text = rest.slice(0, -1);
+    JSON.parse(text);
+    return text;
+  } catch {
+    return JSON.stringify((JSON.parse(body) as { result?: unknown }).result);
+  }
+}
+
+/**
+ * Checks a finished run. Invariants:
+ *  1. every job ends in a final status (after its deadline, read through /jobs/status);
+ *  2. every COMPLETED result Studio read (start_job inline, get_result) is byte-identical to what
+ *     the backend sent;
+ *  3. no caller stays in the room later than the deadline plus one turn of the hold loop
+ *     (the music once, plus the longest a function may run);
+ *  4. no job is finalized twice with different outcomes (the document's history in Sync), and
+ *     everything anyone was told agrees with the final document: Studio's statuses, the hold's
+ *     return status, completion acknowledgements;
+ *  5. no completion that was acknowledged as applied is lost;
+ *  6. no conference is left open, no caller left in one;
+ *  7. every flow ends the way a call should (no run stuck, no error), Studio never sees a 5xx
+ *     other than 503 TWILIO_UNAVAILABLE, a 4xx, or a reply slower than 10 s;
+ *  8. the emulator saw no request Twilio would refuse (OpenAPI) and no phone number reached the
+ *     function logs or a room name.
+ */
+export async function checkRun(
+  chaos: Pick<ChaosStack, 'stack' | 'backend'>,
+  records: CallRecord[],
+  timeScale: number,
+  options: { waitForDeadlines?: boolean } = {},
+): Promise<{ violations: Violation[]; outcomes: Record<string, number>; maxHeldPastDeadlineMs: number; holdBoundMs: number; studio: ChaosReport['studioRequests']; jobs: number }> {
+  const violations: Violation[] = [];
+  const flag = (rule: string, detail: string, record?: CallRecord, jobId?: string) =>
+    violations.push({ rule, detail, call: record?.plan.index, jobId: jobId ?? record?.jobId });
+  const { stack, backend } = chaos;
+  stack.emulator.faults.clear();
+
+  // Wait for every deadline to pass, then read every job the way Studio would: lazily final.
+  let state = stack.emulator.state();
+  const latestDeadline = Math.max(0, ...jobDocs(state).map((doc) => Number((doc.data as unknown as JobRecord).deadline)));
+  if (options.waitForDeadlines !== false) await sleep(latestDeadline + 1500 - Date.now());
+  for (const doc of jobDocs(stack.emulator.state())) {
+    const jobId = doc.uniqueName!.slice('job_'.length);
+    const response = await fetch(`${stack.baseUrl}/jobs/status`, { method: 'POST', body: new URLSearchParams({ jobId }) });
+    const body = (await response.json().catch(() => undefined)) as { status?: JobStatus } | undefined;
+    if (response.status !== 200 || !body?.status || !isFinalStatus(body.status)) {
+      flag('1 final status', `after its deadline /jobs/status answered ${response.status} ${JSON.stringify(body)}`, undefined, jobId);
+    }
+  }
+  await sleep(500);
+  state = stack.emulator.state();
+  const docs = new Map(jobDocs(state).map((doc) => [doc.uniqueName!.slice('job_'.length), doc]));
+  const outcomes: Record<string, number> = {};
+
+  // 1 + 4: final, and final once.
+  for (const [jobId, doc] of docs) {
+    const job = doc.data as unknown as JobRecord;
+    outcomes[job.status] = (outcomes[job.status] ?? 0) + 1;
+    if (!isFinalStatus(job.status)) flag('1 final status', `document still ${job.status}`, undefined, jobId);
+    const versions = [...doc.history.map((h) => h.data as unknown as JobRecord), job];
+    const firstFinal = versions.findIndex((version) => isFinalStatus(version.status));
+    if (firstFinal >= 0) {
+      for (const later of versions.slice(firstFinal + 1)) {
+        if (outcomeOf(later) !== outcomeOf(versions[firstFinal]!)) {
+          flag('4 finalized once', `final outcome changed from ${outcomeOf(versions[firstFinal]!).slice(0, 200)} to ${outcomeOf(later).slice(0, 200)}`, undefined, jobId);
+        }
+      }
+    }
+  }
+
+  // Completions the example backend sent (push mode), by job.
+  const backendSent = new Map<string, CompletionSent[]>();
+  for (const completion of backend.completions) {
+    const list = backendSent.get(completion.jobId) ?? [];
+    const body = completion.body as { duplicate?: boolean; status?: string } | undefined;
+    const resultJson = backend.results.has(completion.jobId) ? JSON.stringify(backend.results.get(completion.jobId)) : undefined;
+    list.push({ jobId: completion.jobId, status: resultJson ? 'COMPLETED' : 'FAILED', resultJson, reply: completion.status, duplicate: body?.duplicate, answeredStatus: body?.status, kind: 'backend' });
+    backendSent.set(completion.jobId, list);
+  }
+
+  const holdLoopMs = HOLD_MUSIC_SECONDS * 1000 * timeScale + FUNCTION_LIMIT_MS;
+  let maxHeldPastDeadlineMs = 0;
+  const studio = { total: 0, unavailable503: 0, slowestMs: 0 };
+  const jobsSeen = new Set<string>();
+
+  for (const record of records) {
+    const { run, plan } = record;
+    if (record.error) flag('7 flow ends', record.error, record);
+    if (!run) continue;
+    // 7: how the flow ended.
+    const endOk = run.end.kind === 'completed' || (plan.hangUpAfterMs !== undefined && (run.end.kind === 'caller-hung-up' || run.end.kind === 'call-ended'));
+    if (!endOk) flag('7 flow ends', `the flow ended: ${JSON.stringify(run.end)}`, record);
+    for (const request of run.requests) {
+      studio.total += 1;
+      studio.slowestMs = Math.max(studio.slowestMs, request.durationMs);
+      if (request.status === 503) studio.unavailable503 += 1;
+      else if (request.status !== undefined && request.status >= 400) flag('7 studio replies', `${request.method} ${request.url} answered ${request.status}`, record);
+      if (request.error && !/interrupted|aborted|hangup/i.test(request.error)) flag('7 studio replies', `${request.method} ${request.url} failed: ${request.error}`, record);
+      if (request.durationMs > FUNCTION_LIMIT_MS) flag('7 studio replies', `${request.method} ${request.url} took ${request.durationMs} ms`, record);
+    }
+    const jobId = record.jobId;
+    if (!jobId) {
+      // Every start failed (Twilio down for all of Studio's retries) or the caller hung up first.
+      continue;
+    }
+    jobsSeen.add(jobId);
+    const doc = docs.get(jobId);
+    if (!doc) {
+      flag('1 final status', 'the job document is gone', record);
+      continue;
+    }
+    const job = doc.data as unknown as JobRecord;
+
+    // 2: results Studio read are byte-identical to what the backend sent.
+    const sent = backend.results.get(jobId);
+    const expected = sent === undefined ? undefined : JSON.stringify(sent);
+    for (const widget of ['start_job', 'get_result']) {
+      const outputs = run.widgets[widget] as { body?: string; parsed?: { status?: string } } | undefined;
+      if (outputs?.parsed?.status !== 'COMPLETED' || typeof outputs.body !== 'string') continue;
+      const raw = rawResultOf(outputs.body);
+      if (raw === undefined || expected === undefined || raw !== expected) {
+        flag('2 byte-identical result', `${widget} read ${raw?.slice(0, 120)} but the backend sent ${expected?.slice(0, 120)}`, record);
+      }
+    }
+    // 4: everything Studio was told agrees with the final document.
+    const told: Array<[string, string | undefined]> = [
+      ['start_job', (run.widgets.start_job?.parsed as { status?: string } | undefined)?.status],
+      ['get_result', (run.widgets.get_result?.parsed as { status?: string } | undefined)?.status],
+      ['hold return', run.widgets.hold?.status as string | undefined],
+    ];
+    for (const [where, status] of told) {
+      if (status && status !== 'PENDING' && status !== job.status) flag('4 finalized once', `${where} said ${status}, the job is ${job.status}`, record);
+    }
+    // 5: acknowledged completions are what the job holds.
+    for (const completion of [...record.completions, ...(backendSent.get(jobId) ?? [])]) {
+      if (completion.reply !== 200) continue;
+      const matches =
+        completion.status === job.status &&
+        (completion.status !== 'COMPLETED' || (completion.resultJson !== undefined && resultHash(JSON.parse(completion.resultJson) as Record<string, unknown>) === job.resultHash));
+      if (!matches) flag('5 acknowledged completion kept', `${completion.kind} ${completion.status} was acknowledged (duplicate=${completion.duplicate}) but the job is ${job.status}`, record);
+      if (completion.kind === 'conflicting') flag('4 finalized once', `a conflicting completion was acknowledged with 200`, record);
+    }
+    // 3: nobody held past the deadline plus one turn of the loop.
+    const held = heldUntil(run, record.startedAt);
+    if (held !== undefined) {
+      const past = held - job.deadline;
+      maxHeldPastDeadlineMs = Math.max(maxHeldPastDeadlineMs, past);
+      if (past > holdLoopMs) flag('3 hold bounded', `the caller left the room ${past} ms after the deadline (bound ${holdLoopMs} ms)`, record);
+    }
+  }
+
+  // 6: no room left open.
+  for (const conference of state.conferences) {
+    if (conference.status !== 'completed' || conference.participants.length > 0) {
+      flag('6 no leftover conference', `${conference.friendlyName} is ${conference.status} with ${conference.participants.length} participant(s)`);
+    }
+    if (E164.test(conference.friendlyName)) flag('8 no personal data', `room name ${conference.friendlyName} holds a phone number`);
+  }
+  // 8: requests Twilio would refuse; phone numbers in the function logs.
+  for (const violation of stack.emulator.violations()) flag('8 spec', `${violation.kind} ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`);
+  const phone = stack.recentOutput().split('\n').find((line) => E164.test(line));
+  if (phone) flag('8 no personal data', `a phone number in the function logs: ${phone.slice(0, 200)}`);
+
+  return { violations, outcomes, maxHeldPastDeadlineMs, holdBoundMs: holdLoopMs, studio, jobs: docs.size };
+}
+
+/**
+ * When the caller last left a hold room (epoch ms), if they were in one: Infinity if they never
+ * left it; undefined if they were never in one or hung up there (then nobody was held).
+ */
+function heldUntil(run: FlowRun, startedAt: number): number | undefined {
+  const rooms = (run as Partial<FlowRun>).rooms;
+  if (rooms) {
+    const last = rooms[rooms.length - 1];
+    if (!last || last.leftBecause === 'caller-hangup' || last.leftBecause === 'run-stopped') return undefined;
+    return last.leftAtMs === undefined ? Number.POSITIVE_INFINITY : startedAt + last.leftAtMs;
+  }
+  // Older runners: read it from the timeline.
+  let joined = false;
+  let left: number | undefined;
+  for (const entry of run.timeline) {
+    if (entry.kind !== 'voice') continue;
+    if (entry.text.startsWith('joins room')) joined = true;
+    if (joined && (entry.text.startsWith('released from the room') || entry.text.startsWith('Dial timeLimit'))) left = startedAt + entry.atMs;
+  }
+  return joined ? left : undefined;
+}
+
+/** Runs the calls (at most `concurrency` at once) and checks the run. */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => undefined);
+  const began = Date.now();
+  const chaos = await startChaosStack();
+  try {
+    chaos.stack.emulator.faults.configure(chaosFaults(options.seed, options.faultScale ?? 1));
+    const records: CallRecord[] = [];
+    let next = 0;
+    let finished = 0;
+    const stopStartingAt = began + (options.timeLimitMs ?? Number.POSITIVE_INFINITY);
+    const worker = async () => {
+      while (next < options.calls && Date.now() < stopStartingAt) {
+        const plan = planCall(options.seed, next++);
+        const record = await runCall(chaos, plan, options.timeScale);
+        records.push(record);
+        finished += 1;
+        if (finished % 25 === 0 || finished === options.calls) {
+          const injected = chaos.stack.emulator.faults.report().injected.total + backendFaults(chaos.backend);
+          log(`chaos: ${finished}/${options.calls} calls done, ${injected} faults injected, ${Math.round((Date.now() - began) / 1000)} s`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+    const emulatorFaults = chaos.stack.emulator.faults.report().injected;
+    const backendTotal = backendFaults(chaos.backend);
+    log(`chaos: all calls done; checking (waiting for the last deadlines to pass)`);
+    const checked = await checkRun(chaos, records, options.timeScale);
+    const flowEnds: Record<string, number> = {};
+    for (const record of records) {
+      const kind = record.run?.end.kind ?? 'no-run';
+      flowEnds[kind] = (flowEnds[kind] ?? 0) + 1;
+    }
+    return {
+      seed: options.seed,
+      calls: records.length,
+      durationMs: Date.now() - began,
+      faults: {
+        total: emulatorFaults.total + backendTotal,
+        emulator: emulatorFaults.total,
+        backend: backendTotal,
+        byKind: { ...emulatorFaults.byKind, ...Object.fromEntries(Object.entries(chaos.backend.faultsInjected).map(([k, v]) => [`backend ${k}`, v])) },
+      },
+      jobs: checked.jobs,
+      outcomes: checked.outcomes,
+      flowEnds,
+      maxHeldPastDeadlineMs: checked.maxHeldPastDeadlineMs,
+      holdBoundMs: checked.holdBoundMs,
+      studioRequests: checked.studio,
+      violations: checked.violations,
+    };
+  } finally {
+    await chaos.stop();
+  }
+}
+
+function backendFaults(backend: ExampleBackend): number {
+  return Object.values(backend.faultsInjected).reduce((sum, n) => sum + n, 0);
+}
+
+/** The one-line summary a run ends with. */
+export function summaryLine(report: ChaosReport, inputs?: number): string {
+  return (
+    `chaos summary: seed=${report.seed} calls=${report.calls} jobs=${report.jobs} faults=${report.faults.total} ` +
+    `(twilio=${report.faults.emulator} backend=${report.faults.backend})` +
+    (inputs !== undefined ? ` inputs=${inputs}` : '') +
+    ` violations=${report.violations.length} duration=${Math.round(report.durationMs / 1000)}s`
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * The caller's side of a call, through the emulator: join a room (`/_emulator/conferences/join`),
+ * hang up, and long-poll until Twilio would move the call on (`/_emulator/calls/{sid}/released`).
+ * Where Twilio itself acts on the call (a Dial's timeLimit, Studio taking a call back) this uses
+ * the emulator's REST API the way Twilio's own systems would.
+ */
+import { RunInterrupted, sleep } from './clock';
+
+export interface JoinRoom {
+  friendlyName: string;
+  callSid: string;
+  from?: string;
+  to?: string;
+  startConferenceOnEnter?: boolean;
+  endConferenceOnExit?: boolean;
+  statusCallback?: string;
+  statusCallbackMethod?: string;
+  statusCallbackEvent?: string[];
+}
+
+export interface Release {
+  reason: 'conference-ended' | 'call-redirected' | 'call-completed' | 'participant-removed' | 'caller-hangup' | string;
+  conferenceSid?: string | null;
+  twiml?: string;
+  url?: string;
+  method?: string;
+}
+
+/** Long-polls at most this long per request; the emulator allows 120 s. */
+const LONG_POLL_MS = 25_000;
+const CONTROL_TIMEOUT_MS = 10_000;
+
+export class EmulatorControl {
+  private readonly base: string;
+
+  constructor(emulatorUrl: string) {
+    this.base = emulatorUrl.replace(/\/+$/, '');
+  }
+
+  private async call(path: string, init: RequestInit, timeoutMs = CONTROL_TIMEOUT_MS, signal?: AbortSignal): Promise<unknown> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`emulator did not answer ${path} within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await fetch(this.base + path, { ...init, signal: controller.signal });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
+      return text === '' ? {} : (JSON.parse(text) as unknown);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async join(request: JoinRoom, signal?: AbortSignal): Promise<{ conferenceSid: string; conferenceStatus: string }> {
+    return (await this.call(
+      '/_emulator/conferences/join',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) },
+      CONTROL_TIMEOUT_MS,
+      signal,
+    )) as { conferenceSid: string; conferenceStatus: string };
+  }
+
+  /** The caller hangs up. Not tied to the run's signal: it is what ends the run. */
+  async hangup(callSid: string): Promise<void> {
+    await this.call(`/_emulator/calls/${encodeURIComponent(callSid)}/hangup`, { method: 'POST' });
+  }
+
+  /**
+   * Watches for the call's release from its room. `released` resolves with the release, or with
+   * null once stop() is called; it never rejects. stop() ends the long-poll in flight.
+   */
+  watchRelease(callSid: string): { released: Promise<Release | null>; current(): Release | null; stop(): void } {
+    const controller = new AbortController();
+    let found: Release | null = null;
+    const released = (async (): Promise<Release | null> => {
+      while (!controller.signal.aborted) {
+        try {
+          const answer = (await this.call(
+            `/_emulator/calls/${encodeURIComponent(callSid)}/released?timeoutMs=${LONG_POLL_MS}`,
+            { method: 'GET' },
+            LONG_POLL_MS + 5000,
+            controller.signal,
+          )) as { released?: boolean } & Release;
+          if (answer.released) {
+            found = { reason: answer.reason, conferenceSid: answer.conferenceSid, twiml: answer.twiml, url: answer.url, method: answer.method };
+            return found;
+          }
+        } catch {
+          if (controller.signal.aborted) break;
+          await sleep(250, controller.signal).catch(() => undefined); // emulator busy or restarting: ask again
+        }
+      }
+      return null;
+    })();
+    return { released, current: () => found, stop: () => controller.abort(new RunInterrupted({ kind: 'aborted', reason: 'watch stopped' })) };
+  }
+
+  /** Twilio ends the Dial at its timeLimit: the caller leaves the room (REST: remove participant). */
+  async removeFromRoom(accountSid: string, conferenceSid: string, callSid: string): Promise<void> {
+    await this.call(`/api/2010-04-01/Accounts/${accountSid}/Conferences/${conferenceSid}/Participants/${callSid}.json`, {
+      method: 'DELETE',
+      headers: { authorization: basicAuth(accountSid) },
+    });
+  }
+
+  /** Studio takes a call back (TwiML Redirect widget timeout): REST redirect of the call. */
+  async redirectCall(accountSid: string, callSid: string, url: string): Promise<void> {
+    await this.call(`/api/2010-04-01/Accounts/${accountSid}/Calls/${callSid}.json`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(accountSid), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ Url: url, Method: 'POST' }).toString(),
+    });
+  }
+}
+
+function basicAuth(accountSid: string): string {
+  return `Basic ${Buffer.from(`${accountSid}:emulator`).toString('base64')}`;
+}

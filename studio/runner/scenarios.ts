@@ -1,0 +1,147 @@
+/**
+ * Named call scenarios, shared by `npm run call -- --scenario NAME` and tests/flow-runs.
+ *
+ * A scenario runs a flow with a few parameters added to its /jobs/start widget. Each sets the
+ * timing for both backends the local stack may have: the built-in simulated backend reads
+ * `simulateSeconds` / `simulateFailure`, the example backend (emulator/example-backend.ts) reads
+ * `behaviour` / `delayMs` / `duplicate`; each ignores the other's. So a scenario behaves alike
+ * against `npm start` (simulated) and against a stack with the example backend.
+ */
+import { PATHS } from '../../src/lib/contracts';
+import type { FlowDefinition, FlowState, KeyValue } from '../flow-model';
+import type { FlowTrigger } from './types';
+
+export const VOICE_FLOW_FILE = 'flows/voice-hold.json';
+export const MESSAGING_FLOW_FILE = 'flows/messaging-poll.json';
+
+export interface Scenario {
+  name: string;
+  /** What it shows, one line. */
+  summary: string;
+  /** Flow file (relative to the project root) used when none is given. */
+  flowFile: string;
+  trigger: FlowTrigger;
+  /** Added to (or replacing) the parameters of every Run Function widget that calls /jobs/start. */
+  startParameters: Record<string, string>;
+  hangUpAfterMs?: number;
+  /** The caller hangs up this long after joining the hold room. */
+  hangUpInRoomAfterMs?: number;
+  joinDelayMs?: number;
+  /** Only meaningful with the example backend (a pushed completion); runs anyway without it. */
+  needsExampleBackend: boolean;
+  /** What should happen, for people reading the CLI output. */
+  expected: string;
+}
+
+const call: FlowTrigger = { kind: 'call' };
+const NEVER = { simulateSeconds: '600', behaviour: 'push', delayMs: '600000' };
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'plain',
+    summary: 'the flow exactly as written; the backend decides how long the work takes',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    startParameters: {},
+    needsExampleBackend: false,
+    expected: 'the caller holds until the work is done, then hears the result',
+  },
+  {
+    name: 'fast',
+    summary: "the job finishes within /jobs/start's wait",
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    startParameters: { simulateSeconds: '1', behaviour: 'push', delayMs: '300' },
+    needsExampleBackend: false,
+    expected: 'no hold: the result is said right after the greeting',
+  },
+  {
+    name: 'normal',
+    summary: 'the job takes 8 s (simulated backend) or 12 s (example backend)',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    // Long enough that the caller is in the room before it finishes, even on a busy machine.
+    startParameters: { simulateSeconds: '8', behaviour: 'push', delayMs: '12000' },
+    needsExampleBackend: false,
+    expected: 'hold music, then the result is said',
+  },
+  {
+    name: 'done-before-join',
+    summary: 'the job finishes after /hold answered but before the caller is in the room',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    // wait=0: /jobs/start answers at once, so the finish lands between /hold and the join.
+    startParameters: { wait: '0', simulateSeconds: '2.5', behaviour: 'push', delayMs: '2500' },
+    joinDelayMs: 4000,
+    needsExampleBackend: false,
+    expected: 'the caller is released as soon as they join (no full loop of music), then hears the result',
+  },
+  {
+    name: 'backend-failure',
+    summary: 'the backend reports the job FAILED while the caller holds',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    startParameters: { simulateSeconds: '8', simulateFailure: 'true', behaviour: 'fail', delayMs: '12000' },
+    needsExampleBackend: false,
+    expected: 'hold music, then the apology and the fallback (goodbye_sorry without Flex)',
+  },
+  {
+    name: 'max-hold',
+    summary: 'the job never finishes; maxHoldSeconds is 10',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    startParameters: { ...NEVER, maxHoldSeconds: '10' },
+    needsExampleBackend: false,
+    expected: 'released after about 10 s of hold with TIMED_OUT, then the apology',
+  },
+  {
+    name: 'hangup',
+    summary: 'the caller hangs up after 3 s on hold',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    startParameters: NEVER,
+    hangUpInRoomAfterMs: 3_000,
+    needsExampleBackend: false,
+    expected: 'the job ends CANCELLED, the room is gone and nothing polls any more',
+  },
+  {
+    name: 'duplicate',
+    summary: 'the backend sends its completion twice',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    startParameters: { simulateSeconds: '8', behaviour: 'push', delayMs: '12000', duplicate: 'true' },
+    needsExampleBackend: true,
+    expected: 'the caller is released once and hears the result once',
+  },
+  {
+    name: 'messaging',
+    summary: 'a text message; the job takes about 14 s, so the flow polls /jobs/status twice',
+    flowFile: MESSAGING_FLOW_FILE,
+    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    startParameters: { simulateSeconds: '14', behaviour: 'push', delayMs: '14000' },
+    needsExampleBackend: false,
+    expected: '"working on it" at once, then the result as a second message',
+  },
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((scenario) => scenario.name === name);
+}
+
+function callsStart(state: FlowState): boolean {
+  if (state.type !== 'run-function' || typeof state.properties.url !== 'string') return false;
+  return state.properties.url.split('?')[0]!.replace(/\/+$/, '').endsWith(PATHS.start);
+}
+
+/** A copy of the flow whose /jobs/start widgets also send `parameters` (same keys are replaced). */
+export function withStartParameters(definition: FlowDefinition, parameters: Record<string, string>): FlowDefinition {
+  const copy = structuredClone(definition);
+  if (Object.keys(parameters).length === 0) return copy;
+  for (const state of copy.states.filter(callsStart)) {
+    const kept = (Array.isArray(state.properties.parameters) ? (state.properties.parameters as KeyValue[]) : []).filter(
+      (item) => !(item.key in parameters),
+    );
+    state.properties.parameters = [...kept, ...Object.entries(parameters).map(([key, value]) => ({ key, value }))];
+  }
+  return copy;
+}

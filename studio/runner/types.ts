@@ -1,0 +1,173 @@
+/** What a flow run takes and what it hands back. */
+import type { FlowDefinition } from '../flow-model';
+import type { WidgetOutputs } from './studio-context';
+
+/** A phone call into the flow (`incomingCall`); fields become `trigger.call.*`. */
+export interface CallTrigger {
+  kind: 'call';
+  from?: string;
+  to?: string;
+  /** CA + 32 hex; random when omitted. */
+  callSid?: string;
+  /** Extra `trigger.call.*` fields (override the defaults). */
+  fields?: Record<string, string>;
+}
+
+/** A text message into the flow (`incomingMessage`); fields become `trigger.message.*`. */
+export interface MessageTrigger {
+  kind: 'message';
+  body: string;
+  from?: string;
+  to?: string;
+  fields?: Record<string, string>;
+}
+
+export type FlowTrigger = CallTrigger | MessageTrigger;
+
+export interface RunFlowOptions {
+  definition: FlowDefinition;
+  /** Where the service answers (twilio-run), e.g. http://127.0.0.1:3000. */
+  baseUrl: string;
+  /** The Twilio emulator (its `/_emulator/` control API plays the caller's side of a call). */
+  emulatorUrl?: string;
+  trigger: FlowTrigger;
+  /** FW + 32 hex; random when omitted. */
+  flowSid?: string;
+  /** AC + 32 hex; the local stack's fake account when omitted. */
+  accountSid?: string;
+  /** The deployed service's domain (e.g. studio-async-1234-dev.twil.io): its URLs go to baseUrl too. */
+  serviceDomain?: string;
+  /** The caller hangs up this many ms after the call started. */
+  hangUpAfterMs?: number;
+  /** The caller hangs up this many ms after first joining a room (on hold, whatever the load). */
+  hangUpInRoomAfterMs?: number;
+  /** Delay between receiving `<Dial><Conference>` and being in the room (Twilio's connect time). */
+  joinDelayMs?: number;
+  /**
+   * How fast the caller's side plays: 1 = real time (default), 0.1 = ten times faster. Scales Say,
+   * Play and Pause only; the service, the backend and the flow's HTTP limits keep real time.
+   */
+  timeScale?: number;
+  /** The whole run stops after this long (default 30 minutes). */
+  maxRunMs?: number;
+  /** Stops the run from outside. */
+  signal?: AbortSignal;
+  /** Folders holding the service's assets, to read how long a played file lasts (default dist/assets, src/assets). */
+  assetDirs?: string[];
+  /** Function paths of the service (`/jobs/start`, ...), for Run Function widgets whose URL is a placeholder. */
+  functionPaths?: string[];
+  /** Called with each timeline entry as it happens (the CLI prints them live). */
+  onEntry?: (entry: TimelineEntry) => void;
+}
+
+export type EntryKind =
+  /** a widget ran and took a transition */
+  | 'widget'
+  /** an HTTP request of Studio or Twilio Voice */
+  | 'http'
+  /** Twilio Voice acting on TwiML (joining, leaving a room) */
+  | 'voice'
+  /** what the caller hears */
+  | 'audio'
+  | 'note'
+  | 'end';
+
+export interface TimelineEntry {
+  /** Milliseconds since the call started. */
+  atMs: number;
+  widget: string;
+  kind: EntryKind;
+  text: string;
+  /** 0: Studio itself; 1: inside the TwiML a widget handed the call to. */
+  depth: 0 | 1;
+}
+
+export interface HeardAudio {
+  atMs: number;
+  widget: string;
+  kind: 'say' | 'play' | 'pause';
+  /** What was said, or the played file's URL. */
+  content: string;
+  /** How long it lasts when played to the end. */
+  fullSeconds: number;
+  /** How long the caller actually heard it. */
+  heardSeconds: number;
+  /** Why it stopped early, if it did. */
+  cutShortBy?: 'released' | 'hangup' | 'timeout' | 'run-ended';
+}
+
+export interface SentMessage {
+  atMs: number;
+  widget: string;
+  from: string;
+  to: string;
+  body: string;
+}
+
+export interface FlexTask {
+  atMs: number;
+  widget: string;
+  workflow: string;
+  channel: string;
+  attributes: string;
+}
+
+/** A stay of the caller in a conference room (a `<Dial><Conference>`). */
+export interface RoomStay {
+  widget: string;
+  friendlyName: string;
+  conferenceSid: string;
+  joinedAtMs: number;
+  /** When the caller left the room; unset if the run ended with them still in it (it never does). */
+  leftAtMs?: number;
+  /**
+   * Why: the emulator's release reason (`conference-ended`, `participant-removed`,
+   * `call-redirected`, `call-completed`), or `caller-hangup`, `widget-timeout`, `run-stopped`.
+   */
+  leftBecause?: string;
+  /** The Dial's timeLimit ran out (Twilio took the caller out). */
+  timeLimitReached?: boolean;
+}
+
+export interface HttpExchange {
+  atMs: number;
+  widget: string;
+  method: string;
+  url: string;
+  status?: number;
+  durationMs: number;
+  error?: string;
+}
+
+export type FlowEnd =
+  /** a transition with no next widget */
+  | { kind: 'completed'; widget: string; event: string }
+  /** the caller hung up (scenario option) */
+  | { kind: 'caller-hung-up'; widget: string }
+  /** the call ended in TwiML outside Studio (Hangup, end of document, ended by REST) */
+  | { kind: 'call-ended'; widget: string; reason: string }
+  /** a widget was about to run for the 10th time */
+  | { kind: 'widget-limit'; widget: string; runs: number }
+  | { kind: 'step-limit'; widget: string; steps: number }
+  | { kind: 'run-timeout'; widget: string; afterMs: number }
+  | { kind: 'error'; widget: string; message: string };
+
+export interface FlowRun {
+  flowSid: string;
+  executionSid: string;
+  callSid?: string;
+  timeline: TimelineEntry[];
+  heard: HeardAudio[];
+  messages: SentMessage[];
+  flexTasks: FlexTask[];
+  requests: HttpExchange[];
+  /** Every time the caller was in a conference room. */
+  rooms: RoomStay[];
+  variables: Record<string, string>;
+  widgets: Record<string, WidgetOutputs>;
+  /** Widget names in the order they ran. */
+  path: string[];
+  end: FlowEnd;
+  steps: number;
+  durationMs: number;
+}

@@ -1,0 +1,207 @@
+/**
+ * What each widget type does when it runs. A handler logs what happened and returns the event
+ * it fires (and, for a split, the transition it chose); run-flow.ts follows the transition.
+ */
+import type { FlowState, Transition } from '../flow-model';
+import { RunInterrupted } from './clock';
+import { digitsDurationSeconds, sayDurationSeconds } from './audio';
+import type { Execution } from './execution';
+import { conditionHolds } from './split-conditions';
+import { describeParams, studioHttp } from './studio-http';
+import type { WidgetOutputs } from './studio-context';
+import type { VoiceCall } from './voice-call';
+
+export interface WidgetResult {
+  event: string;
+  /** The transition taken, when the widget chooses among several with one event (split). */
+  transition?: Transition;
+  outputs?: WidgetOutputs;
+  /** Text of the widget's closing timeline line (before "→ next"); omitted for widgets that logged it. */
+  summary?: string;
+  /** The call ended inside the widget (TwiML outside Studio): the execution ends here. */
+  callEnded?: string;
+}
+
+export interface WidgetEnv {
+  execution: Execution;
+  call?: VoiceCall;
+  /** `incomingCall` or `incomingMessage`. */
+  triggerEvent: string;
+  /** The widget's transition for an event, to show "→ next" while it is still running. */
+  nextOf(event: string): string;
+}
+
+export class UnsupportedWidgetError extends Error {}
+
+type Handler = (state: FlowState, env: WidgetEnv) => Promise<WidgetResult>;
+
+const str = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
+
+const trigger: Handler = async (_state, env) => {
+  const { trigger: data } = env.execution.context;
+  const fields = data.kind === 'call' ? data.call : data.message;
+  const what = data.kind === 'call' ? 'a call' : `a message "${fields.Body ?? ''}"`;
+  return { event: env.triggerEvent, summary: `${what} from ${fields.From} to ${fields.To}` };
+};
+
+const sayPlay: Handler = async (state, env) => {
+  const { execution } = env;
+  const props = state.properties;
+  const loops = Math.max(1, Number(props.loop ?? 1) || 1);
+  const repeat = loops > 1 ? ` x${loops}` : '';
+  const then = `→ ${env.nextOf('audioComplete')}`;
+  if (props.say !== undefined) {
+    const text = await execution.context.render(str(props.say));
+    const seconds = sayDurationSeconds(text) * loops;
+    const label = text.trim() === '' ? `says nothing: the text is empty ${then}` : `says "${text}"${repeat} (${seconds.toFixed(1)} s) ${then}`;
+    await execution.listen(state.name, { kind: 'say', content: text, seconds }, { label });
+  } else if (props.play !== undefined) {
+    const url = execution.urls.resolve(await execution.context.render(str(props.play)));
+    const length = await execution.audio.of(url);
+    if (length.note) execution.log(state.name, 'note', length.note, 1);
+    const seconds = length.seconds * loops;
+    await execution.listen(state.name, { kind: 'play', content: url, seconds }, { label: `plays ${execution.urls.display(url)}${repeat} (${seconds.toFixed(1)} s) ${then}` });
+  } else {
+    const digits = await execution.context.render(str(props.digits));
+    await execution.listen(state.name, { kind: 'play', content: `digits ${digits}`, seconds: digitsDurationSeconds(digits) }, { label: `plays digits ${digits} ${then}` });
+  }
+  return { event: 'audioComplete' };
+};
+
+const splitBasedOn: Handler = async (state, env) => {
+  const { context } = env.execution;
+  const input = await context.render(str(state.properties.input));
+  for (const transition of state.transitions) {
+    if (transition.event !== 'match') continue;
+    const conditions = transition.conditions ?? [];
+    let holds = conditions.length > 0;
+    const described: string[] = [];
+    for (const condition of conditions) {
+      const subject = condition.arguments?.[0] !== undefined ? await context.render(condition.arguments[0]) : input;
+      const value = await context.render(str(condition.value));
+      described.push(`"${subject}" ${condition.type} "${value}"`);
+      if (!conditionHolds(condition.type, subject, value)) {
+        holds = false;
+        break;
+      }
+    }
+    if (holds) return { event: 'match', transition, summary: described.join(' and ') };
+  }
+  return { event: 'noMatch', summary: `"${input}" matches no condition` };
+};
+
+const setVariables: Handler = async (state, env) => {
+  const { context } = env.execution;
+  const set: string[] = [];
+  const list = Array.isArray(state.properties.variables) ? state.properties.variables : [];
+  for (const item of list) {
+    const { key, value } = (item ?? {}) as { key?: unknown; value?: unknown };
+    if (typeof key !== 'string' || key === '') continue;
+    // One at a time, so a later variable can read an earlier one.
+    context.variables[key] = await context.render(str(value));
+    set.push(`${key}="${context.variables[key]}"`);
+  }
+  return { event: 'next', summary: set.length > 0 ? `sets ${set.join(', ')}` : 'sets nothing' };
+};
+
+const runFunction: Handler = async (state, env) => {
+  const { execution } = env;
+  const url = execution.urls.resolveFunction(state.properties.url, state.properties.function_sid);
+  if (!url) return { event: 'fail', summary: `no URL to call (url ${JSON.stringify(state.properties.url)})` };
+  const target = execution.urls.resolve(await execution.context.render(url));
+  const form = await execution.context.renderKeyValues(state.properties.parameters);
+  execution.log(state.name, 'http', `POST ${execution.urls.display(target)}  ${describeParams(form)}`);
+  const result = await studioHttp(execution, { widget: state.name, method: 'POST', url: target, form, failEvent: 'fail' });
+  return { event: result.event, outputs: result.outputs, summary: `← ${result.summary}` };
+};
+
+const makeHttpRequest: Handler = async (state, env) => {
+  const { execution } = env;
+  const props = state.properties;
+  const method = str(props.method).toUpperCase() === 'GET' ? 'GET' : 'POST';
+  const target = execution.urls.resolve(await execution.context.render(str(props.url)));
+  const isJson = /json/i.test(str(props.content_type));
+  const form = isJson ? undefined : await execution.context.renderKeyValues(props.parameters);
+  const json = isJson ? await execution.context.render(str(props.body)) : undefined;
+  execution.log(state.name, 'http', `${method} ${execution.urls.display(target)}  ${form ? describeParams(form) : (json ?? '')}`);
+  const result = await studioHttp(execution, { widget: state.name, method, url: target, form, json, failEvent: 'failed' });
+  return { event: result.event, outputs: result.outputs, summary: `← ${result.summary}` };
+};
+
+const DEFAULT_REDIRECT_TIMEOUT_SECONDS = 14_400;
+
+const twimlRedirect: Handler = async (state, env) => {
+  const { execution, call } = env;
+  if (!call) return { event: 'fail', summary: 'TwiML Redirect on a message is not simulated' };
+  const url = await execution.context.render(str(state.properties.url));
+  const method = str(state.properties.method || 'POST').toUpperCase();
+  const timeoutRaw = str(state.properties.timeout).trim();
+  const timeoutSeconds = timeoutRaw === '' ? DEFAULT_REDIRECT_TIMEOUT_SECONDS : Number(timeoutRaw);
+  execution.log(state.name, 'voice', `hands the call to ${method} ${execution.urls.display(execution.urls.resolve(url))} (Studio waits ${timeoutSeconds} s for it to return)`);
+
+  // Studio's own timer: when it passes before the call comes back, the widget fires `timeout`.
+  const widgetTimer = new AbortController();
+  const timer =
+    timeoutSeconds > 0 ? setTimeout(() => widgetTimer.abort(new RunInterrupted({ kind: 'widget-timeout' })), timeoutSeconds * 1000) : undefined;
+  try {
+    const outcome = await call.follow(state.name, url, method, AbortSignal.any([execution.signal, widgetTimer.signal]));
+    switch (outcome.kind) {
+      case 'returned': {
+        const extra = Object.entries(outcome.params).map(([k, v]) => `${k}=${v}`).join(' ');
+        return { event: 'return', outputs: outcome.params, summary: `the call returns to Studio${extra ? ` (${extra})` : ''}` };
+      }
+      case 'fetch-failed':
+        return { event: 'fail', summary: `the TwiML could not be fetched: ${outcome.reason}` };
+      case 'call-ended':
+        return { event: 'callEnded', callEnded: outcome.reason };
+    }
+  } catch (error) {
+    if (error instanceof RunInterrupted && error.interruption.kind === 'widget-timeout' && !execution.signal.aborted) {
+      return { event: 'timeout', summary: `the call did not return within ${timeoutSeconds} s` };
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+const sendMessage: Handler = async (state, env) => {
+  const { execution } = env;
+  const { context } = execution;
+  const body = await context.render(str(state.properties.body));
+  const from = await context.render(str(state.properties.from));
+  const to = await context.render(str(state.properties.to));
+  execution.messages.push({ atMs: execution.clock.now(), widget: state.name, from, to, body });
+  return { event: 'sent', summary: `texts ${to || '(no one)'}: "${body}"` };
+};
+
+const WORKFLOW_SID = /^WW[0-9a-fA-F]{32}$/;
+
+const sendToFlex: Handler = async (state, env) => {
+  const { execution } = env;
+  const { context } = execution;
+  const workflow = await context.render(str(state.properties.workflow));
+  if (!WORKFLOW_SID.test(workflow)) return { event: 'failedToEnqueue', summary: `cannot enqueue: workflow "${workflow}" is not a Workflow SID` };
+  const channel = await context.render(str(state.properties.channel));
+  const attributes = await context.render(str(state.properties.attributes));
+  execution.flexTasks.push({ atMs: execution.clock.now(), widget: state.name, workflow, channel, attributes });
+  return { event: 'callComplete', summary: `enqueues a ${channel || 'voice'} task on ${workflow}; an agent takes the call` };
+};
+
+const HANDLERS: Record<string, Handler> = {
+  trigger,
+  'say-play': sayPlay,
+  'split-based-on': splitBasedOn,
+  'set-variables': setVariables,
+  'run-function': runFunction,
+  'make-http-request': makeHttpRequest,
+  'add-twiml-redirect': twimlRedirect,
+  'send-message': sendMessage,
+  'send-to-flex': sendToFlex,
+};
+
+export function runWidget(state: FlowState, env: WidgetEnv): Promise<WidgetResult> {
+  const handler = Object.prototype.hasOwnProperty.call(HANDLERS, state.type) ? HANDLERS[state.type] : undefined;
+  if (!handler) throw new UnsupportedWidgetError(`widget type "${state.type}" is not simulated`);
+  return handler(state, env);
+}

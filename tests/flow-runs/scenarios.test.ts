@@ -1,0 +1,265 @@
+/**
+ * The flows, run call by call through the flow runner against the local service, the way Studio
+ * and Twilio Voice would run them. Two services run side by side and every call runs at once:
+ * - with the example backend (a pushed completion ends the hold the moment it arrives): the
+ *   named scenarios of studio/runner/scenarios.ts;
+ * - as `npm start` runs it (no BACKEND_URL: the built-in simulated backend with 6-7 s of work):
+ *   the shipped flows exactly as they are, plus two scenarios that must behave the same there.
+ * Each test then checks one finished call.
+ */
+import { execFile } from 'node:child_process';
+import { startLocalService, type LocalService } from '../../studio/runner/local-service';
+import { PROJECT_ROOT } from '../../tools/paths';
+import { withStartParameters } from '../../studio/runner/scenarios';
+import { explain, jobStatus, loadFlowFile, openRooms, played, runDefinition, runFlowFile, runScenario, runsOf, said, sleep, timelineText, type ScenarioRun } from './support';
+
+const NAMES = ['fast', 'normal', 'done-before-join', 'backend-failure', 'max-hold', 'hangup', 'duplicate', 'messaging'] as const;
+const SIMULATED_RESULT = 'Thanks for waiting. Your request has been processed.';
+const FLEX_WORKFLOW = `WW${'a'.repeat(32)}`;
+
+let service: LocalService;
+let simulated: LocalService;
+const runs = new Map<string, ScenarioRun>();
+const get = (name: (typeof NAMES)[number]) => runs.get(name)!;
+const resultMessage = (jobId: string | undefined) => `Your order ORD-${jobId?.slice(-6).toUpperCase()} ships tomorrow.`;
+let flex: ScenarioRun;
+let voice: ScenarioRun;
+let messaging: ScenarioRun;
+let beforeJoin: ScenarioRun;
+let hangup: ScenarioRun;
+
+/** Polls until the job is no longer PENDING (the hang-up reaches the service through a status callback). */
+async function settledStatus(on: LocalService, jobId: string) {
+  let status = await jobStatus(on, jobId);
+  for (let i = 0; i < 40 && status.status === 'PENDING'; i++) {
+    await sleep(100);
+    status = await jobStatus(on, jobId);
+  }
+  return status;
+}
+
+beforeAll(async () => {
+  [service, simulated] = await Promise.all([
+    startLocalService({ exampleBackend: true, build: false }),
+    startLocalService({ env: { SIMULATED_WORK_SECONDS: '6-7' }, build: false }),
+  ]);
+  const withBackend = Promise.all(NAMES.map((name) => runScenario(service, name)));
+  const withSimulated = Promise.all([
+    runFlowFile(simulated, 'flows/voice-hold.json', { kind: 'call' }),
+    runFlowFile(simulated, 'flows/messaging-poll.json', { kind: 'message', body: 'Status of my order?' }),
+    runScenario(simulated, 'done-before-join'),
+    runScenario(simulated, 'hangup'),
+  ]);
+  // The Flex fallback, with a workflow filled in (as deploy:flows --flex-workflow-sid does).
+  const withFlex = JSON.parse(JSON.stringify(loadFlowFile('flows/voice-hold.json')).replaceAll('__FLEX_WORKFLOW_SID__', FLEX_WORKFLOW));
+  const flexRun = runDefinition(service, 'flex', withStartParameters(withFlex, { behaviour: 'fail', delayMs: '500' }), { kind: 'call' });
+  for (const scenario of await withBackend) runs.set(scenario.name, scenario);
+  flex = await flexRun;
+  [voice, messaging, beforeJoin, hangup] = await withSimulated;
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all([service?.stop(), simulated?.stop()]);
+});
+
+describe('voice-hold.json with the example backend', () => {
+  it('fast job: no hold, the result is said once, then goodbye', () => {
+    const scenario = get('fast');
+    explain(scenario, () => {
+      const { run } = scenario;
+      expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
+      expect(run.path).toEqual(['Trigger', 'greeting', 'start_job', 'route_start', 'say_result_fast', 'goodbye']);
+      expect(played(run)).toEqual([]);
+      expect(said(run)).toEqual([expect.stringMatching(/^Thanks for calling/), resultMessage(scenario.jobId), 'Thank you for calling. Goodbye.']);
+    });
+  });
+
+  it('normal job: hold music, cut short the moment the completion arrives, then the result', () => {
+    const scenario = get('normal');
+    explain(scenario, () => {
+      const { run } = scenario;
+      expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
+      expect(run.path).toEqual(['Trigger', 'greeting', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'say_result', 'goodbye']);
+      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(run.rooms).toEqual([expect.objectContaining({ friendlyName: `hold_${scenario.jobId}`, leftBecause: 'conference-ended' })]);
+      const music = played(run);
+      expect(music.length).toBeGreaterThanOrEqual(1);
+      expect(music[music.length - 1]).toMatchObject({ cutShortBy: 'released' });
+      expect(said(run).filter((text) => text === resultMessage(scenario.jobId))).toHaveLength(1);
+    });
+  });
+
+  it('job done before the caller joins the room: released on joining, result said', () => {
+    const scenario = get('done-before-join');
+    explain(scenario, () => {
+      const { run } = scenario;
+      const completion = service.backend!.completions.find((c) => c.jobId === scenario.jobId);
+      // The completion found no room to end: the caller was not in it yet.
+      expect(completion).toMatchObject({ status: 200, body: { duplicate: false, released: 0 } });
+      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(played(run).reduce((total, audio) => total + audio.heardSeconds, 0)).toBeLessThan(2);
+      expect(said(run)).toContain(resultMessage(scenario.jobId));
+      expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
+    });
+  });
+
+  it('backend failure: hold, then the apology and the fallback path', () => {
+    const scenario = get('backend-failure');
+    explain(scenario, () => {
+      const { run } = scenario;
+      expect(run.widgets.hold).toEqual({ status: 'FAILED' });
+      expect(run.widgets.get_result).toMatchObject({ parsed: { status: 'FAILED', error: { code: 'CRM_DOWN' } } });
+      expect(run.path.slice(-4)).toEqual(['route_result', 'say_sorry', 'offer_agent', 'goodbye_sorry']);
+      expect(said(run).slice(-2)).toEqual(['Sorry, we could not finish that right now.', 'Please try again later. Goodbye.']);
+      expect(run.flexTasks).toEqual([]); // __FLEX_WORKFLOW_SID__ left unset: no Flex
+      expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye_sorry' });
+    });
+  });
+
+  it('max hold: released with TIMED_OUT once maxHoldSeconds (10 s) has passed', () => {
+    const scenario = get('max-hold');
+    explain(scenario, () => {
+      const { run } = scenario;
+      expect(run.widgets.hold).toEqual({ status: 'TIMED_OUT' });
+      expect(run.widgets.get_result).toMatchObject({ parsed: { status: 'TIMED_OUT' } });
+      // Held until the deadline: 10 s after the job was created, which is after start_job asked.
+      const started = run.requests.find((r) => r.url.includes('/jobs/start'))!;
+      const released = timelineText(run, /released from the room/)[0];
+      if (released) expect(released.atMs).toBeGreaterThan(started.atMs + 10_000 - 250);
+      expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye_sorry' });
+    });
+  });
+
+  it('caller hangs up on hold: job CANCELLED, no room left, nothing polls any more', async () => {
+    const scenario = get('hangup');
+    const { run } = scenario;
+    explain(scenario, () => {
+      expect(run.end).toEqual({ kind: 'caller-hung-up', widget: 'hold' });
+      const joined = timelineText(run, /joins room/)[0];
+      const hungUp = timelineText(run, /the caller hangs up/)[0];
+      expect(joined && hungUp && joined.atMs < hungUp.atMs).toBe(true); // on hold when hanging up
+      expect(run.rooms).toEqual([expect.objectContaining({ leftBecause: 'caller-hangup' })]);
+      const music = played(run);
+      if (music.length > 0) expect(music[music.length - 1]).toMatchObject({ cutShortBy: 'hangup' });
+    });
+    expect(await settledStatus(service, scenario.jobId!)).toMatchObject({ status: 'CANCELLED', error: { code: 'CALLER_HUNG_UP' } });
+    expect(await openRooms(service.emulatorUrl, `hold_${scenario.jobId}`)).toEqual([]);
+    const waitTurns = run.requests.filter((r) => r.url.includes('/hold/wait')).length;
+    await sleep(1500);
+    expect(run.requests.filter((r) => r.url.includes('/hold/wait')).length).toBe(waitTurns);
+  });
+
+  it('duplicate completion: the caller is released once and hears the result once', () => {
+    const scenario = get('duplicate');
+    explain(scenario, () => {
+      const { run } = scenario;
+      const completions = service.backend!.completions.filter((c) => c.jobId === scenario.jobId);
+      // Both are accepted; exactly one applies the result and ends the room (either may answer first).
+      expect(completions).toHaveLength(2);
+      expect(completions.map((c) => c.body)).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ duplicate: false, released: 1 }),
+          expect.objectContaining({ duplicate: true, released: 0 }),
+        ]),
+      );
+      expect(runsOf(run, 'hold')).toBe(1);
+      expect(timelineText(run, /released from the room/)).toHaveLength(1);
+      expect(said(run).filter((text) => text === resultMessage(scenario.jobId))).toHaveLength(1);
+      expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
+    });
+  });
+
+  it('backend failure with a Flex workflow configured: the caller is handed to an agent', () => {
+    explain(flex, () => {
+      const { run } = flex;
+      expect(run.path.slice(-4)).toEqual(['say_sorry', 'offer_agent', 'say_connecting', 'send_to_agent']);
+      expect(run.flexTasks).toEqual([expect.objectContaining({ workflow: FLEX_WORKFLOW, channel: 'voice' })]);
+      expect(JSON.parse(run.flexTasks[0]!.attributes)).toEqual({ type: 'inbound', name: '+15005550006', jobId: flex.jobId });
+      expect(run.end).toEqual({ kind: 'completed', widget: 'send_to_agent', event: 'callComplete' });
+    });
+  });
+
+  it('leaves the emulator without spec violations', () => {
+    expect(service.stack!.emulator.violations()).toEqual([]);
+  });
+});
+
+describe('messaging-poll.json with the example backend', () => {
+  it('texts "working on it", polls /jobs/status in a loop, then texts the result', () => {
+    const scenario = get('messaging');
+    explain(scenario, () => {
+      const { run } = scenario;
+      expect(run.messages.map((m) => m.body)).toEqual([expect.stringMatching(/^Got it/), resultMessage(scenario.jobId)]);
+      expect(run.messages.every((m) => m.to === '+15005550006' && m.from === '+15005550001')).toBe(true);
+      expect(runsOf(run, 'wait_for_job')).toBeGreaterThanOrEqual(2);
+      expect(run.variables.polls).toBeDefined();
+      expect(run.end).toEqual({ kind: 'completed', widget: 'send_result', event: 'sent' });
+    });
+  });
+});
+
+describe('the shipped flows with the simulated backend', () => {
+  it('voice-hold.json: greeting, hold music until the work is done, the result, goodbye', () => {
+    explain(voice, () => {
+      const { run } = voice;
+      expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
+      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(played(run).length).toBeGreaterThanOrEqual(1);
+      expect(said(run)).toEqual([expect.stringMatching(/^Thanks for calling/), SIMULATED_RESULT, 'Thank you for calling. Goodbye.']);
+      expect(run.variables).toEqual({});
+    });
+  });
+
+  it('messaging-poll.json: "working on it", then the result by text', () => {
+    explain(messaging, () => {
+      const { run } = messaging;
+      expect(run.messages.map((m) => m.body)).toEqual([expect.stringMatching(/^Got it/), SIMULATED_RESULT]);
+      expect(run.end).toEqual({ kind: 'completed', widget: 'send_result', event: 'sent' });
+    });
+  });
+
+  it('done-before-join: the first wait turn finds the job done and releases the caller', () => {
+    explain(beforeJoin, () => {
+      const { run } = beforeJoin;
+      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(played(run).reduce((total, audio) => total + audio.heardSeconds, 0)).toBeLessThan(2);
+      expect(said(run)).toContain(SIMULATED_RESULT);
+    });
+  });
+
+  it('hangup: the job is CANCELLED and the room is gone', async () => {
+    explain(hangup, () => expect(hangup.run.end).toEqual({ kind: 'caller-hung-up', widget: 'hold' }));
+    expect((await settledStatus(simulated, hangup.jobId!)).status).toBe('CANCELLED');
+    expect(await openRooms(simulated.emulatorUrl, `hold_${hangup.jobId}`)).toEqual([]);
+  });
+
+  it('leaves the emulator without spec violations', () => {
+    expect(simulated.stack!.emulator.violations()).toEqual([]);
+  });
+});
+
+/** `npm run call` as a child process (async: the emulator runs in this process). */
+function callCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [require.resolve('tsx/cli'), 'studio/runner/cli.ts', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('npm run call', () => {
+  it('uses the server it is pointed at, prints the timeline and exits 0 when the call ran to an end', async () => {
+    const result = await callCli(['flows/messaging-poll.json', '--scenario', 'fast', '--base-url', simulated.baseUrl, '--emulator-url', simulated.emulatorUrl]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(`using the running server: functions ${simulated.baseUrl}`);
+    expect(result.stdout).toMatch(/send_result_fast\s+texts \+15005550006: "Thanks for waiting/);
+    expect(result.stdout).toContain('Ended: the flow ends after send_result_fast (sent)');
+    expect(result.code).toBe(0);
+  }, 60_000);
+
+  it('exits 2 on an unknown scenario, listing the known ones', async () => {
+    const result = await callCli(['--scenario', 'no-such-thing']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown scenario "no-such-thing"[\s\S]*done-before-join/);
+  }, 60_000);
+});

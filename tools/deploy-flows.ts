@@ -1,0 +1,283 @@
+/**
+ * `npm run deploy:flows -- [options] [flow files...]`: publishes the Studio Flows in flows/*.json
+ * (or the files given) to your account through the Studio REST API v2.
+ *
+ * 1. Reads each flow and fills its placeholders (`__SERVICE_DOMAIN__`, `__SERVICE_SID__`,
+ *    `__ENVIRONMENT_SID__`, `__FUNCTION_SID_*__`, optional `__FLEX_WORKFLOW_SID__`) from flags,
+ *    else the environment, else .env. Anything missing stops here, before any request.
+ * 2. Asks Studio to validate every filled flow (FlowValidate); an invalid one stops everything
+ *    with Studio's message, before any flow is created or changed.
+ * 3. Creates each flow, or updates the one with the same friendly name, as `published`.
+ * 4. Prints the webhook URL to set on a phone number.
+ *
+ * Options:
+ *   --service-domain D      e.g. studio-async-1234-dev.twil.io      (env SERVICE_DOMAIN)
+ *   --service-sid ZS...                                             (env SERVICE_SID)
+ *   --environment-sid ZE...                                         (env ENVIRONMENT_SID)
+ *   --function-sid /jobs/start=ZH...   (repeatable)                 (env FUNCTION_SID_JOBS_START, ...)
+ *   --flex-workflow-sid WW...  optional: turns on the Flex fallback (env FLEX_WORKFLOW_SID)
+ *   --set NAME=VALUE        any other __NAME__ placeholder (repeatable)
+ *   --name-prefix P         friendly names are "P <file name>" (default "studio-async")
+ *   --api-base-url URL      talk to the local emulator instead of Twilio (env TWILIO_API_BASE_URL)
+ *   --dry-run               fill and validate only
+ * Credentials: ACCOUNT_SID and AUTH_TOKEN from the environment or .env.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type RestException from 'twilio/lib/base/RestException';
+import { loadConfig } from '../src/lib/config';
+import { createTwilioClient, type TwilioClient } from '../src/lib/twilio-client';
+import { functionSidPlaceholder, listServiceFunctions } from '../studio/checker/service-functions';
+import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
+import { readEnvFile } from './env-file';
+import { FUNCTIONS_SRC_DIR, PROJECT_ROOT, USER_ENV_FILE } from './paths';
+
+const PLACEHOLDER = /__([A-Z][A-Z0-9_]*?)__/g;
+const OPTIONAL_PLACEHOLDERS = new Set(['FLEX_WORKFLOW_SID']);
+/** What a placeholder's value must look like, by name. */
+const VALUE_FORMATS: Array<[RegExp, RegExp, string]> = [
+  [/^SERVICE_SID$/, /^ZS[0-9a-fA-F]{32}$/, 'ZS + 32 hex digits'],
+  [/^ENVIRONMENT_SID$/, /^ZE[0-9a-fA-F]{32}$/, 'ZE + 32 hex digits'],
+  [/^FUNCTION_SID_/, /^ZH[0-9a-fA-F]{32}$/, 'ZH + 32 hex digits'],
+  [/^FLEX_WORKFLOW_SID$/, /^WW[0-9a-fA-F]{32}$/, 'WW + 32 hex digits'],
+  [/^SERVICE_DOMAIN$/, /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'a domain name without scheme, e.g. studio-async-1234-dev.twil.io'],
+];
+const FLAG_FOR: Record<string, string> = {
+  SERVICE_DOMAIN: '--service-domain',
+  SERVICE_SID: '--service-sid',
+  ENVIRONMENT_SID: '--environment-sid',
+  FLEX_WORKFLOW_SID: '--flex-workflow-sid',
+};
+
+export class DeployFlowsError extends Error {}
+
+export interface FlowFile {
+  file: string;
+  friendlyName: string;
+  definition: unknown;
+}
+
+export interface DeployedFlow {
+  file: string;
+  friendlyName: string;
+  sid: string;
+  action: 'created' | 'updated';
+  revision: number;
+  webhookUrl: string;
+}
+
+export interface DeployFlowsOptions {
+  client: TwilioClient;
+  flows: FlowFile[];
+  commitMessage?: string;
+  dryRun?: boolean;
+  log?: (line: string) => void;
+}
+
+/** `__NAME__` placeholders in a JSON value, by NAME. */
+export function placeholdersIn(value: unknown): Set<string> {
+  const found = new Set<string>();
+  JSON.stringify(value).replace(PLACEHOLDER, (_whole, name: string) => {
+    found.add(name);
+    return '';
+  });
+  return found;
+}
+
+/** How to give a placeholder's value, for error messages. */
+function howToSet(name: string): string {
+  if (FLAG_FOR[name]) return `${FLAG_FOR[name]} or ${name}`;
+  if (name.startsWith('FUNCTION_SID_')) {
+    const functionPath = (listServiceFunctions(FUNCTIONS_SRC_DIR) ?? []).find((p) => functionSidPlaceholder(p) === `__${name}__`) ?? '/path';
+    return `--function-sid ${functionPath}=ZH... or ${name}`;
+  }
+  return `--set ${name}=... or ${name}`;
+}
+
+/** Replaces every filled placeholder in every string of the definition. */
+function fill(value: unknown, values: Record<string, string>): unknown {
+  if (typeof value === 'string') return value.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
+  if (Array.isArray(value)) return value.map((item) => fill(item, values));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, values)]));
+  return value;
+}
+
+/**
+ * Reads the flow files and fills their placeholders. Throws DeployFlowsError naming every value
+ * that is missing or malformed, so nothing is sent to Twilio half-filled.
+ */
+export function prepareFlows(files: string[], values: Record<string, string>, namePrefix: string): FlowFile[] {
+  const problems: string[] = [];
+  const flows = files.map((file) => {
+    let definition: unknown;
+    try {
+      definition = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new DeployFlowsError(`${file}: cannot read the flow: ${(error as Error).message}`);
+    }
+    for (const name of placeholdersIn(definition)) {
+      const value = values[name];
+      if (value === undefined || value === '') {
+        if (!OPTIONAL_PLACEHOLDERS.has(name)) problems.push(`${path.basename(file)} needs __${name}__: set ${howToSet(name)}`);
+        continue;
+      }
+      const format = VALUE_FORMATS.find(([namePattern]) => namePattern.test(name));
+      if (format && !format[1].test(value)) problems.push(`${name} must be ${format[2]}, got "${value}"`);
+    }
+    return { file, friendlyName: `${namePrefix} ${path.basename(file, '.json')}`.trim(), definition: fill(definition, values) };
+  });
+  if (problems.length > 0) throw new DeployFlowsError([...new Set(problems)].join('\n'));
+  return flows;
+}
+
+function restMessage(error: unknown): string {
+  const rest = error as Partial<RestException>;
+  const details = rest.details as { errors?: Array<{ message?: string; property_path?: string }> } | undefined;
+  const lines = [rest.message ?? String(error)];
+  for (const problem of details?.errors ?? []) lines.push(`  ${problem.property_path ?? ''}: ${problem.message ?? ''}`);
+  return lines.join('\n');
+}
+
+/** Validates every flow, then creates or updates each one, published. */
+export async function deployFlows(options: DeployFlowsOptions): Promise<DeployedFlow[]> {
+  const { client, flows } = options;
+  const log = options.log ?? (() => undefined);
+  const studio = client.studio.v2;
+
+  for (const flow of flows) {
+    try {
+      await studio.flowValidate.update({ friendlyName: flow.friendlyName, status: 'published', definition: flow.definition });
+      log(`valid    ${flow.friendlyName} (${flow.file})`);
+    } catch (error) {
+      const invalid = (error as Partial<RestException>).status === 400;
+      throw new DeployFlowsError(
+        invalid
+          ? `Studio says ${flow.file} is not valid; nothing was created or changed.\n${restMessage(error)}`
+          : `could not validate ${flow.file} (nothing was created or changed): ${restMessage(error)}`,
+      );
+    }
+  }
+  if (options.dryRun) return [];
+
+  const existing = await studio.flows.list();
+  const deployed: DeployedFlow[] = [];
+  for (const flow of flows) {
+    const matches = existing.filter((candidate) => candidate.friendlyName === flow.friendlyName);
+    if (matches.length > 1) {
+      throw new DeployFlowsError(`several flows are named "${flow.friendlyName}" (${matches.map((m) => m.sid).join(', ')}); rename or delete all but one`);
+    }
+    const change = { status: 'published' as const, definition: flow.definition, commitMessage: options.commitMessage };
+    const result = matches[0]
+      ? await studio.flows(matches[0].sid).update({ ...change, friendlyName: flow.friendlyName })
+      : await studio.flows.create({ ...change, friendlyName: flow.friendlyName });
+    const entry: DeployedFlow = {
+      file: flow.file,
+      friendlyName: flow.friendlyName,
+      sid: result.sid,
+      action: matches[0] ? 'updated' : 'created',
+      revision: result.revision,
+      webhookUrl: `https://webhooks.twilio.com/v1/Accounts/${result.accountSid}/Flows/${result.sid}`,
+    };
+    deployed.push(entry);
+    log(`${entry.action.padEnd(8)} ${entry.friendlyName}: ${entry.sid} (revision ${entry.revision}, published)`);
+  }
+  return deployed;
+}
+
+/** The placeholder values from flags, the environment and .env, in that order of precedence. */
+export function collectValues(flags: Record<string, string | string[] | boolean | undefined>, env: Record<string, string | undefined>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value && (key in FLAG_FOR || key.startsWith('FUNCTION_SID_'))) values[key] = value;
+  }
+  for (const [name, flag] of Object.entries(FLAG_FOR)) {
+    const value = flags[flag.slice(2)];
+    if (typeof value === 'string') values[name] = value;
+  }
+  for (const pair of (flags['function-sid'] as string[] | undefined) ?? []) {
+    const [functionPath, sid] = pair.split('=');
+    if (!functionPath || !sid) throw new DeployFlowsError(`--function-sid takes /path=ZH..., got "${pair}"`);
+    values[functionSidPlaceholder(functionPath).slice(2, -2)] = sid;
+  }
+  for (const pair of (flags.set as string[] | undefined) ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new DeployFlowsError(`--set takes NAME=VALUE, got "${pair}"`);
+    values[pair.slice(0, at).replace(/^__|__$/g, '')] = pair.slice(at + 1);
+  }
+  if (values.SERVICE_DOMAIN) values.SERVICE_DOMAIN = values.SERVICE_DOMAIN.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  return values;
+}
+
+/** The REST client: the account in the environment, or the emulator at apiBaseUrl. */
+export function flowsClient(env: Record<string, string | undefined>, apiBaseUrl?: string): { client: TwilioClient; accountSid: string } {
+  const real = hasRealCredentials({ ACCOUNT_SID: env.ACCOUNT_SID ?? '', AUTH_TOKEN: env.AUTH_TOKEN ?? '' });
+  if (!real && !apiBaseUrl) {
+    throw new DeployFlowsError('Publishing flows needs ACCOUNT_SID and AUTH_TOKEN (in .env or the environment). Nothing was sent.');
+  }
+  const accountSid = real ? env.ACCOUNT_SID! : LOCAL_ACCOUNT_SID;
+  const authToken = real ? env.AUTH_TOKEN! : LOCAL_AUTH_TOKEN;
+  // Only the credentials and the API base matter here; loadConfig shapes them like the service's.
+  const config = loadConfig({ ACCOUNT_SID: accountSid, AUTH_TOKEN: authToken, TWILIO_API_BASE_URL: apiBaseUrl });
+  return { client: createTwilioClient(config), accountSid };
+}
+
+function defaultFlowFiles(): string[] {
+  const dir = path.join(PROJECT_ROOT, 'flows');
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const { values: flags, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'service-domain': { type: 'string' },
+      'service-sid': { type: 'string' },
+      'environment-sid': { type: 'string' },
+      'flex-workflow-sid': { type: 'string' },
+      'function-sid': { type: 'string', multiple: true },
+      set: { type: 'string', multiple: true },
+      'name-prefix': { type: 'string', default: 'studio-async' },
+      'api-base-url': { type: 'string' },
+      'commit-message': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    },
+  });
+  const files = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : defaultFlowFiles();
+  const flows = prepareFlows(files, collectValues(flags, env), flags['name-prefix'] ?? 'studio-async');
+  const missingFlex = flows.some((flow) => placeholdersIn(flow.definition).has('FLEX_WORKFLOW_SID'));
+  if (missingFlex) console.log('note: no --flex-workflow-sid: the Flex fallback stays off (the flow says goodbye instead)');
+
+  const { client } = flowsClient(env, flags['api-base-url'] ?? env.TWILIO_API_BASE_URL);
+  const deployed = await deployFlows({
+    client,
+    flows,
+    dryRun: flags['dry-run'],
+    commitMessage: flags['commit-message'] ?? 'npm run deploy:flows',
+    log: (line) => console.log(line),
+  });
+  if (flags['dry-run']) {
+    console.log('dry run: every flow is valid; nothing was created or changed');
+    return 0;
+  }
+  console.log('\nPoint a phone number at a flow (Phone Numbers > the number > "A call comes in" / "A message comes in" > Webhook):');
+  for (const flow of deployed) console.log(`  ${flow.friendlyName.padEnd(28)} ${flow.webhookUrl}`);
+  return 0;
+}
+
+if (require.main === module) {
+  const env = { ...readEnvFile(USER_ENV_FILE), ...process.env };
+  main(process.argv.slice(2), env).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      const message = error instanceof DeployFlowsError ? error.message : `deploy:flows failed: ${restMessage(error)}`;
+      console.error(message);
+      process.exit(1);
+    },
+  );
+}
