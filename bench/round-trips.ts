@@ -6,6 +6,8 @@
  * Twilio call between a request and its reply belongs to that request. The latency proxy's
  * timings give each request's critical path: how many calls it made one after the other.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { serveBaseline } from './baseline/serve';
 import type { BenchBackend } from './lib/backend';
 import { criticalPath } from './lib/latency-proxy';
@@ -69,7 +71,36 @@ function expectOk(answer: Answer, what: string): Answer {
 
 type Mode = 'push' | 'poll' | 'simulated';
 
-async function driveJob(stack: BenchStack, backend: BenchBackend, mode: Mode, resultBytes = 0): Promise<PhaseCount[]> {
+/** Receives the emulator's conference status callbacks (form posts), to replay them later. */
+async function startCallbackRecorder() {
+  const received: Array<Record<string, string>> = [];
+  const server = http.createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      received.push(Object.fromEntries(new URLSearchParams(body)));
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+    async next(callSid: string, event: string, timeoutMs: number): Promise<Record<string, string>> {
+      const until = performance.now() + timeoutMs;
+      for (;;) {
+        const index = received.findIndex((r) => r.CallSid === callSid && r.StatusCallbackEvent === event);
+        if (index >= 0) return received.splice(index, 1)[0]!;
+        if (performance.now() > until) throw new Error(`no ${event} callback for ${callSid}`);
+        await sleep(20);
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+type CallbackRecorder = Awaited<ReturnType<typeof startCallbackRecorder>>;
+
+async function driveJob(stack: BenchStack, backend: BenchBackend, callbacks: CallbackRecorder, mode: Mode, resultBytes = 0): Promise<PhaseCount[]> {
   const recorder = new PhaseRecorder(stack);
   const call = (path: string, params: Record<string, string | number> = {}) => stack.post(path, params).then((a) => expectOk(a, path));
   const input: Record<string, string | number> =
@@ -78,10 +109,11 @@ async function driveJob(stack: BenchStack, backend: BenchBackend, mode: Mode, re
   const jobId = String(start.body.jobId);
   const callSid = newCallSid();
   const hold = await recorder.run('hold', '/hold', () => call(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid }));
-  // Joined without a status callback: the leave callback Twilio would send when the room ends is
-  // sent below as its own step, so its calls are not mixed into the request that ended the room.
+  // The room's status callback goes to a recorder first: the leave callback the emulator sends
+  // when the room ends is then replayed to the service as its own step, so its calls are not
+  // mixed into the request that ended the room.
   const statusCallback = pathOf(attribute(hold.text, 'statusCallback')!);
-  await stack.join(`hold_${jobId}`, callSid);
+  await stack.join(`hold_${jobId}`, callSid, { statusCallback: callbacks.url });
   const waitUrl = pathOf(attribute(hold.text, 'waitUrl')!);
   const turn1 = await recorder.run('wait turn (pending)', '/hold/wait', () => call(waitUrl));
   const nextTurn = redirectOf(turn1.text);
@@ -101,8 +133,9 @@ async function driveJob(stack: BenchStack, backend: BenchBackend, mode: Mode, re
   }
   const released = await stack.released(callSid, 5000);
   if (!released.released) throw new Error(`${mode}: the caller was not released`);
+  const leave = await callbacks.next(callSid, 'participant-leave', 5000);
   await recorder.run('leave callback', '/hold/events', () =>
-    stack.post(statusCallback, { StatusCallbackEvent: 'participant-leave', CallSid: callSid, FriendlyName: `hold_${jobId}`, ConferenceSid: released.conferenceSid ?? '' }).then((a) => {
+    stack.post(statusCallback, leave).then((a) => {
       if (a.status !== 204) throw new Error(`leave callback answered ${a.status}`);
       return a;
     }),
@@ -191,9 +224,16 @@ export async function measureRoundTrips(
   assetsFolder: string,
 ): Promise<RoundTripResults> {
   const scenarios: ScenarioTrips[] = [];
-  scenarios.push(scenario('push', 'backend accepts (202), completes later with a signed POST /jobs/complete', await driveJob(withBackend, backend, 'push'), floorFor(0)));
-  scenarios.push(scenario('poll', 'backend answers 202 + statusUrl; the hold loop polls it', await driveJob(withBackend, backend, 'poll'), floorFor(0)));
-  scenarios.push(scenario('simulated', 'no BACKEND_URL: the built-in simulated work (1.5 s)', await driveJob(simulated, backend, 'simulated'), floorFor(0)));
-  scenarios.push(scenario('push, 50 KB result', 'push with a 50,000-byte result (chunk documents)', await driveJob(withBackend, backend, 'push', 50_000), floorFor(50_000)));
+  const callbacks = await startCallbackRecorder();
+  try {
+    scenarios.push(scenario('push', 'backend accepts (202), completes later with a signed POST /jobs/complete', await driveJob(withBackend, backend, callbacks, 'push'), floorFor(0)));
+    scenarios.push(scenario('poll', 'backend answers 202 + statusUrl; the hold loop polls it', await driveJob(withBackend, backend, callbacks, 'poll'), floorFor(0)));
+    scenarios.push(scenario('simulated', 'no BACKEND_URL: the built-in simulated work (1.5 s)', await driveJob(simulated, backend, callbacks, 'simulated'), floorFor(0)));
+    scenarios.push(
+      scenario('push, 50 KB result', 'push with a 50,000-byte result (chunk documents)', await driveJob(withBackend, backend, callbacks, 'push', 50_000), floorFor(50_000)),
+    );
+  } finally {
+    await callbacks.close();
+  }
   return { latencyMs, scenarios, baseline: await measureBaseline(withBackend, assetsFolder) };
 }

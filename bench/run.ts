@@ -139,7 +139,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       results.roundTrips = await timed('1. round trips per job', () => measureRoundTrips(warm, warmSimulated, backend, LATENCY_MS, path.join(built.distDir, 'assets')));
     }
     await timed('3. hold release (warm)', async () => {
-      results.release.push(await measurePushRelease(warm, backend, { samples: options.quick ? 1 : 15, latencyMs: LATENCY_MS, deadline: until(30_000) }));
+      results.release.push(await measurePushRelease(warm, backend, { samples: options.quick ? 1 : 25, latencyMs: LATENCY_MS, deadline: until(40_000) }));
       if (options.quick || !warmSimulated) return;
       results.release.push(await measureBaselineRelease(warm, { samples: 10, latencyMs: LATENCY_MS, deadline: until(20_000), assetsFolder: path.join(built.distDir, 'assets') }));
       const loops = await Promise.all([
@@ -156,7 +156,7 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     if (warmSimulated) {
       results.scale.push(
         await timed('5. scale (warm)', () =>
-          measureScale(warmSimulated, { rates: [10, 20, 40, 60, 80, 120, 160], stepSeconds: 5, deadline: until(100_000) }),
+          measureScale(warmSimulated, { rates: [10, 20, 40, 80, 120, 160, 200, 240], stepSeconds: 5, deadline: until(110_000) }),
         ),
       );
     }

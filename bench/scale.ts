@@ -18,6 +18,8 @@ export interface ScaleStep {
   offeredPerSecond: number;
   jobs: number;
   completed: number;
+  /** Jobs whose work was done before /hold was asked: Studio went on without holding the caller. */
+  notHeld: number;
   errors: number;
   errorSamples: string[];
   /** From the first arrival to the last job's result. */
@@ -44,20 +46,30 @@ export interface ScaleResult {
   mode: BenchStack['mode'];
   steps: ScaleStep[];
   sustainedPerSecond: number;
+  /** The highest rate tried passed too (or time ran out first): the service can take more. */
+  atLeast: boolean;
   documents: DocumentCheck;
 }
 
 const LOOP_PERIOD_MS = 1500;
 const START_GOAL_MS = 1500;
 
-async function readResult(stack: BenchStack, jobId: string, startMs: number, began: number) {
+interface JobOutcome {
+  jobId?: string;
+  startMs: number;
+  totalMs: number;
+  held?: boolean;
+  error?: string;
+}
+
+async function readResult(stack: BenchStack, jobId: string, startMs: number, began: number, held: boolean): Promise<JobOutcome> {
   const result = await stack.post('/jobs/result', { jobId });
   if (result.status !== 200 || result.body?.status !== 'COMPLETED') return { jobId, startMs, totalMs: 0, error: `result ${result.status} ${result.text.slice(0, 120)}` };
-  return { jobId, startMs, totalMs: performance.now() - began };
+  return { jobId, startMs, totalMs: performance.now() - began, held };
 }
 
 /** One whole call (a job finished while the caller was still in Studio skips the hold, as in a flow). */
-async function oneJob(stack: BenchStack, index: number): Promise<{ jobId?: string; startMs: number; totalMs: number; error?: string }> {
+async function oneJob(stack: BenchStack, index: number): Promise<JobOutcome> {
   const began = performance.now();
   let jobId: string | undefined;
   try {
@@ -66,7 +78,7 @@ async function oneJob(stack: BenchStack, index: number): Promise<{ jobId?: strin
     jobId = String(start.body.jobId);
     const callSid = newCallSid();
     const hold = await stack.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid });
-    if (hold.text.includes('FlowEvent=return')) return await readResult(stack, jobId, start.ms, began);
+    if (hold.text.includes('FlowEvent=return')) return await readResult(stack, jobId, start.ms, began, false);
     if (!hold.text.includes('<Dial')) return { jobId, startMs: start.ms, totalMs: 0, error: `hold ${hold.status} ${hold.text.slice(0, 120)}` };
     await stack.join(`hold_${jobId}`, callSid, { statusCallback: attribute(hold.text, 'statusCallback') });
     const released = stack.released(callSid, 20_000);
@@ -82,7 +94,7 @@ async function oneJob(stack: BenchStack, index: number): Promise<{ jobId?: strin
     if (!outcome.released) return { jobId, startMs: start.ms, totalMs: 0, error: 'caller not released' };
     const after = await stack.post(pathOf(attribute(hold.text, 'action')!));
     if (!after.text.includes('FlowEvent=return')) return { jobId, startMs: start.ms, totalMs: 0, error: `after hold ${after.status} ${after.text.slice(0, 120)}` };
-    return await readResult(stack, jobId, start.ms, began);
+    return await readResult(stack, jobId, start.ms, began, true);
   } catch (error) {
     return { jobId, startMs: 0, totalMs: 0, error: (error as Error).message };
   }
@@ -91,7 +103,7 @@ async function oneJob(stack: BenchStack, index: number): Promise<{ jobId?: strin
 async function runStep(stack: BenchStack, rate: number, seconds: number, jobIds: Set<string>): Promise<ScaleStep> {
   const count = Math.max(1, Math.round(rate * seconds));
   const began = performance.now();
-  const runs: Promise<Awaited<ReturnType<typeof oneJob>>>[] = [];
+  const runs: Promise<JobOutcome>[] = [];
   for (let i = 0; i < count; i++) {
     const due = began + (i * 1000) / rate;
     await sleep(due - performance.now());
@@ -114,6 +126,7 @@ async function runStep(stack: BenchStack, rate: number, seconds: number, jobIds:
     offeredPerSecond: rate,
     jobs: count,
     completed: ok.length,
+    notHeld: ok.filter((o) => o.held === false).length,
     errors: failed.length,
     errorSamples: [...new Set(failed.map((o) => o.error!))].slice(0, 3),
     elapsedSeconds: Math.round(elapsed * 10) / 10,
@@ -172,5 +185,6 @@ export async function measureScale(stack: BenchStack, options: { rates: number[]
     await sleep(1000);
   }
   const sustained = steps.filter((s) => s.ok).reduce((best, s) => Math.max(best, s.offeredPerSecond), 0);
-  return { mode: stack.mode, steps, sustainedPerSecond: sustained, documents: checkDocuments(stack, since, jobIds) };
+  const atLeast = steps.length > 0 && steps.every((s) => s.ok);
+  return { mode: stack.mode, steps, sustainedPerSecond: sustained, atLeast, documents: checkDocuments(stack, since, jobIds) };
 }

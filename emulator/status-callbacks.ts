@@ -43,6 +43,7 @@ export function conferenceCallbackParams(event: ConferenceEvent, sequence: numbe
     if (conference.reasonEnded) params.ReasonConferenceEnded = conference.reasonEnded;
     if (conference.callSidEnding) params.CallSidEndingConference = conference.callSidEnding;
   }
+  if (event.participantCallStatus) params.ParticipantCallStatus = event.participantCallStatus;
   if (event.reason) params.Reason = event.reason;
   return params;
 }

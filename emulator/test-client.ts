@@ -6,14 +6,10 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
+import { rewriteTwilioUrl } from '../src/lib/twilio-client';
 import { DEFAULT_ACCOUNT_SID } from './sids';
 
-/** `https://sync.twilio.com/v1/x` -> `<baseUrl>/sync/v1/x`; other URLs are left alone. */
-export function rewriteTwilioUrl(uri: string, baseUrl: string): string {
-  const match = /^https:\/\/([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.twilio\.com(\/.*)?$/i.exec(uri);
-  if (!match) return uri;
-  return `${baseUrl.replace(/\/+$/, '')}/${match[1].toLowerCase()}${match[2] ?? '/'}`;
-}
+export { rewriteTwilioUrl };
 
 export class EmulatorRequestClient extends twilio.RequestClient {
   constructor(private readonly baseUrl: string) {

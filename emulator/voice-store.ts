@@ -93,6 +93,8 @@ export interface ConferenceEvent {
   participant?: Participant;
   /** Human-readable `Reason` sent with leave and end events. */
   reason?: string;
+  /** Leave events: the participant's call status as it leaves (`completed` when they hung up). */
+  participantCallStatus?: 'in-progress' | 'completed';
 }
 
 export interface VoiceObserver {
@@ -231,7 +233,7 @@ export class VoiceStore {
     if (!call) throw new CallStateError(404, `unknown call ${callSid}`);
     if (call.status === 'completed') throw new CallStateError(409, `call ${callSid} has already ended`);
     const conferenceSid = call.conferenceSid;
-    this.leaveConference(call, 'Participant hung up', 'last-participant-left');
+    this.leaveConference(call, 'Participant hung up', 'last-participant-left', 'completed');
     this.complete(call);
     this.release(call, { reason: 'caller-hangup', conferenceSid });
     return call;
@@ -259,7 +261,7 @@ export class VoiceStore {
     }
     const conferenceSid = call.conferenceSid;
     if (change.status === 'completed') {
-      this.leaveConference(call, 'Participant updated via API', 'last-participant-left');
+      this.leaveConference(call, 'Participant updated via API', 'last-participant-left', 'completed');
       this.complete(call);
       this.release(call, { reason: 'call-completed', conferenceSid });
     } else if (redirect) {
@@ -317,7 +319,12 @@ export class VoiceStore {
     return [...this.conferences.values()].find((c) => c.friendlyName === friendlyName && c.status !== 'completed');
   }
 
-  private leaveConference(call: Call, reason: string, lastReason: ConferenceEndReason): void {
+  private leaveConference(
+    call: Call,
+    reason: string,
+    lastReason: ConferenceEndReason,
+    participantCallStatus: 'in-progress' | 'completed' = 'in-progress',
+  ): void {
     const conference = call.conferenceSid ? this.conferences.get(call.conferenceSid) : undefined;
     call.conferenceSid = null;
     if (!conference) return;
@@ -325,7 +332,7 @@ export class VoiceStore {
     if (!participant) return;
     conference.participants.delete(call.sid);
     conference.dateUpdated = this.clock();
-    this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason });
+    this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason, participantCallStatus });
     if (conference.status === 'completed') return;
     if (participant.endConferenceOnExit) {
       this.endConference(conference, 'participant-with-end-conference-on-exit-left', call.sid, 'Participant with endConferenceOnExit left');
@@ -342,7 +349,7 @@ export class VoiceStore {
     conference.dateUpdated = this.clock();
     for (const participant of [...conference.participants.values()]) {
       conference.participants.delete(participant.callSid);
-      this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason: reasonText });
+      this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason: reasonText, participantCallStatus: 'in-progress' });
       const call = this.calls.get(participant.callSid);
       if (call) {
         call.conferenceSid = null;

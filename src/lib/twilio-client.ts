@@ -14,6 +14,13 @@ export const TWILIO_CALL_TIMEOUT_MS = 3_000;
  * With TWILIO_API_BASE_URL set (local emulator), https://<domain>.twilio.com/<path> becomes
  * <base>/<domain>/<path>.
  */
+/** `https://sync.twilio.com/v1/x` -> `<baseUrl>/sync/v1/x` (the emulator's layout); other URLs are left alone. */
+export function rewriteTwilioUrl(uri: string, baseUrl: string): string {
+  const match = /^https:\/\/([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.twilio\.com(\/.*)?$/i.exec(uri);
+  if (!match) return uri;
+  return `${baseUrl.replace(/\/+$/, '')}/${match[1]!.toLowerCase()}${match[2] ?? '/'}`;
+}
+
 function budgetedRequestClientClass() {
   const Base = require('twilio/lib/base/RequestClient') as typeof RequestClient;
   class BudgetedRequestClient extends Base {
@@ -28,7 +35,7 @@ function budgetedRequestClientClass() {
           new BudgetExhaustedError(`no time left for a Twilio API call (${Math.max(0, Math.round(left))} ms of the ${REQUEST_BUDGET_MS} ms request budget remain)`),
         );
       }
-      const uri = this.baseUrl ? opts.uri.replace(/^https:\/\/([a-z0-9-]+)\.twilio\.com\//, `${this.baseUrl}/$1/`) : opts.uri;
+      const uri = this.baseUrl ? rewriteTwilioUrl(opts.uri, this.baseUrl) : opts.uri;
       return super.request<T>({ ...opts, uri, timeout: Math.floor(Math.min(TWILIO_CALL_TIMEOUT_MS, left)) });
     }
   }
@@ -55,7 +62,7 @@ export function createTwilioClient(config: ServiceConfig): TwilioClient {
   const BudgetedRequestClient = budgetedRequestClientClass();
   const options: twilio.ClientOpts = {
     lazyLoading: true,
-    httpClient: new BudgetedRequestClient(config.apiBaseUrl?.replace(/\/$/, '')),
+    httpClient: new BudgetedRequestClient(config.apiBaseUrl),
   };
   const client = new RestClient(config.accountSid, config.authToken, options);
   shared = { key, client };

@@ -205,3 +205,17 @@ it('the hold loop releases a caller whose completion arrived while Twilio was re
   expect(await released(callSid)).toBe(true);
   expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toMatchObject({ status: 'COMPLETED', result: { ok: 1 } });
 });
+
+it('backend faults at a seeded rate (option): a dispatch that fails twice leaves the job pending until its deadline, unconfirmed', async () => {
+  const flaky = await startExampleBackend({ secret: SECRET, faults: { seed: 1, dispatch: { rate: 1, kinds: ['error'] } } });
+  const own = await startInProcessStack({ BACKEND_URL: flaky.url });
+  try {
+    const start = await own.post('/jobs/start', { task: 'always-500', behaviour: 'push' });
+    expect(bodyOf(start)).toMatchObject({ status: 'PENDING' });
+    expect(flaky.faultsInjected).toEqual({ 'dispatch:error': 2 }); // the first try and the one retry
+    expect(own.host.logs.some((line) => /dispatch unconfirmed \(backend answered 500\)/.test(line))).toBe(true);
+  } finally {
+    await own.stop();
+    await flaky.close();
+  }
+});

@@ -123,6 +123,18 @@ describe('the hold', () => {
   });
 });
 
+describe('room events', () => {
+  it('leaves the job alone when the caller leaves the room with the call still up (released or taken back by Studio)', async () => {
+    const start = await service.post('/jobs/start', { task: 'x', simulateSeconds: 600 });
+    const jobId = start.body.jobId;
+    const event = { StatusCallbackEvent: 'participant-leave', CallSid: newCallSid(), FriendlyName: `hold_${jobId}` };
+    expect((await service.post(`/hold/events?jobId=${jobId}`, { ...event, ParticipantCallStatus: 'in-progress' })).status).toBe(204);
+    expect((await service.post('/jobs/status', { jobId })).body.status).toBe('PENDING');
+    expect((await service.post(`/hold/events?jobId=${jobId}`, { ...event, ParticipantCallStatus: 'completed' })).status).toBe(204);
+    expect((await service.post('/jobs/status', { jobId })).body).toMatchObject({ status: 'CANCELLED', error: { code: 'CALLER_HUNG_UP' } });
+  });
+});
+
 describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
   it.each([
     ['/jobs/status', {}, 400, /jobId is required/],
@@ -136,6 +148,8 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     ['/jobs/start', { task: 'x'.repeat(9000) }, 413, /at most 8192/],
     ['/hold', { jobId: 'JB' + '0'.repeat(32) }, 400, /flowSid/],
     ['/hold/wait', { jobId: '../etc' }, 400, /jobId must be/],
+    ['/hold/wait', { jobId: 'JB' + '0'.repeat(32) }, 404, /no job/],
+    ['/hold', { jobId: 'JB' + '0'.repeat(32), flowSid: FLOW_SID }, 404, /no job/],
     ['/hold/events', {}, 400, /jobId is required/],
     ['/jobs/complete', { jobId: 'JB' + '0'.repeat(32), status: 'COMPLETED' }, 401, /webhook-id/],
   ])('%s %o -> %i', async (path, params, status, message) => {

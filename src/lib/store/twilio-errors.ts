@@ -1,3 +1,5 @@
+import { HttpError } from '../http/errors';
+
 /** Twilio REST failures as the helper library throws them (RestException) or as transport errors. */
 interface RestFailure {
   status?: number;
@@ -6,7 +8,8 @@ interface RestFailure {
 }
 
 function asRestFailure(error: unknown): RestFailure | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
+  // Our own HttpError also has a numeric status, but it is an answer, not a Twilio failure.
+  if (typeof error !== 'object' || error === null || error instanceof HttpError) return undefined;
   const candidate = error as RestFailure;
   return typeof candidate.status === 'number' || typeof candidate.code === 'number' ? candidate : undefined;
 }
