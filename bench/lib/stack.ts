@@ -5,6 +5,7 @@
  */
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
+export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
 
 export type ServeMode = 'fork' | 'warm';
 
@@ -112,24 +113,8 @@ export async function post(url: string, params: Record<string, string | number> 
   return { status: response.status, body, text, ms };
 }
 
-/** An attribute of the first element that has it, unescaped (waitUrl, action, statusCallback). */
-export function attribute(twiml: string, name: string): string | undefined {
-  const match = new RegExp(`${name}="([^"]*)"`).exec(twiml);
-  return match?.[1]?.replace(/&amp;/g, '&');
-}
 
-/** Path and query of an absolute URL. */
-export function pathOf(url: string): string {
-  const parsed = new URL(url);
-  return parsed.pathname + parsed.search;
-}
 
-/** Path and query of the first <Redirect> of some TwiML. */
-export function redirectTarget(twiml: string): string {
-  const match = /<Redirect[^>]*>([^<]*)<\/Redirect>/.exec(twiml);
-  if (!match) throw new Error(`no <Redirect> in ${twiml.slice(0, 300)}`);
-  return pathOf(match[1]!.replace(/&amp;/g, '&'));
-}
 
 /** Counts that changed between two stats() snapshots (without `total`). */
 export function statsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {

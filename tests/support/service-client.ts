@@ -1,4 +1,5 @@
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
 
 /** A running local stack (twilio-run + emulator) with small helpers to call it like Studio and Twilio do. */
 export interface ServiceUnderTest {
@@ -63,23 +64,4 @@ export async function waitForFinal(service: ServiceUnderTest, jobId: string, tim
     if (body?.status !== 'PENDING' || Date.now() > until) return body;
     await sleep(250);
   }
-}
-
-/** The URL inside the first <Redirect>/waitUrl etc. of some TwiML. */
-export function attribute(twiml: string, name: string): string | undefined {
-  const match = new RegExp(`${name}="([^"]*)"`).exec(twiml);
-  return match?.[1]?.replace(/&amp;/g, '&');
-}
-
-/** Path and query of an absolute URL, to call it on the local server. */
-export function pathOf(url: string): string {
-  const parsed = new URL(url);
-  return parsed.pathname + parsed.search;
-}
-
-/** Path and query of the first <Redirect> in some TwiML, ready to POST to the local server. */
-export function redirectTarget(twiml: string): string {
-  const match = /<Redirect[^>]*>([^<]*)<\/Redirect>/.exec(twiml);
-  if (!match) throw new Error(`no <Redirect> in ${twiml}`);
-  return pathOf(match[1]!.replace(/&amp;/g, '&'));
 }
