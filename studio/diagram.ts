@@ -1,23 +1,33 @@
 /**
  * npm run flows:diagram [-- --check]
  *
- * Writes docs/FLOWS.md from flows/*.json (Mermaid diagram per flow, import steps, placeholders).
- * With --check, writes nothing and exits 1 when docs/FLOWS.md is out of date.
+ * Writes docs/FLOWS.md from flows/*.json (Mermaid diagram per flow, import steps, placeholders)
+ * and the diagrams section of README.md. With --check, writes nothing and exits 1 when either
+ * is out of date.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadProjectFlows, renderFlowsDoc } from './flows-doc';
-import { FLOWS_DOC, PROJECT_ROOT } from './project-paths';
+import { loadProjectFlows, renderFlowsDoc, withReadmeDiagrams } from './flows-doc';
+import { FLOWS_DOC, PROJECT_ROOT, README } from './project-paths';
 
 function main(argv: string[]): number {
   const check = argv.includes('--check');
   let doc: string;
+  let readme: string;
+  const currentReadme = fs.readFileSync(README, 'utf8');
   try {
-    doc = renderFlowsDoc(loadProjectFlows());
+    const flows = loadProjectFlows();
+    doc = renderFlowsDoc(flows);
+    readme = withReadmeDiagrams(currentReadme, flows);
   } catch (error) {
     process.stderr.write(`flows:diagram: cannot read the flows: ${(error as Error).message.split('\n')[0]}\n`);
     return 1;
   }
+  if (check && readme !== currentReadme) {
+    process.stderr.write('flows:diagram: README.md diagrams are out of date; run npm run flows:diagram\n');
+    return 1;
+  }
+  if (readme !== currentReadme) fs.writeFileSync(README, readme);
   const target = path.relative(PROJECT_ROOT, FLOWS_DOC);
   const current = fs.existsSync(FLOWS_DOC) ? fs.readFileSync(FLOWS_DOC, 'utf8') : null;
   if (check) {

@@ -156,3 +156,15 @@ export function renderFlowsDoc(flows: readonly NamedFlow[]): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+export const README_DIAGRAMS_START = '<!-- flow diagrams: generated from flows/*.json by `npm run flows:diagram` -->';
+export const README_DIAGRAMS_END = '<!-- end of flow diagrams -->';
+
+/** README's copy of the diagrams (one Mermaid chart per flow), between the two markers. */
+export function withReadmeDiagrams(readme: string, flows: readonly NamedFlow[]): string {
+  const start = readme.indexOf(README_DIAGRAMS_START);
+  const end = readme.indexOf(README_DIAGRAMS_END);
+  if (start === -1 || end < start) throw new Error('README.md has no flow diagram markers');
+  const charts = flows.flatMap((flow) => ['', `\`${flow.file}\`:`, '', '```mermaid', flowToMermaid(flow.definition).trimEnd(), '```']);
+  return `${readme.slice(0, start + README_DIAGRAMS_START.length)}\n${charts.join('\n')}\n\n${readme.slice(end)}`;
+}

@@ -6,6 +6,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const FLOWS_DIR = path.join(PROJECT_ROOT, 'flows');
 export const FUNCTIONS_DIR = path.join(PROJECT_ROOT, 'src', 'functions');
 export const FLOWS_DOC = path.join(PROJECT_ROOT, 'docs', 'FLOWS.md');
+export const README = path.join(PROJECT_ROOT, 'README.md');
 
 /** The project's flow files (`flows/*.json`), sorted. */
 export function projectFlowFiles(): string[] {

@@ -1,7 +1,7 @@
 /** docs/FLOWS.md is generated from the flows and must match them. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadProjectFlows, placeholderMeaning, renderFlowsDoc } from '../../studio/flows-doc';
+import { loadProjectFlows, placeholderMeaning, renderFlowsDoc, withReadmeDiagrams } from '../../studio/flows-doc';
 import { flowToMermaid } from '../../studio/mermaid';
 import { loadFlow, PROJECT_ROOT, VOICE_FLOW } from './flow-fixtures';
 
@@ -9,6 +9,12 @@ describe('docs/FLOWS.md', () => {
   it('is up to date with flows/*.json (run npm run flows:diagram)', () => {
     const onDisk = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'FLOWS.md'), 'utf8');
     expect(onDisk).toBe(renderFlowsDoc(loadProjectFlows()));
+  });
+
+  it('README.md carries the same diagrams (run npm run flows:diagram)', () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(readme).toBe(withReadmeDiagrams(readme, loadProjectFlows()));
+    expect(readme.match(/```mermaid\nflowchart TD/g)?.length).toBe(loadProjectFlows().length);
   });
 
   it('explains every placeholder the flows use', () => {
