@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { signBody, verifyBody } from '../src/lib/backend/signing';
+import { signBody } from '../src/lib/backend/signing';
+import { readSignedBody } from './signed-requests';
 import type { CompletionRequest, DispatchRequest } from '../src/lib/contracts';
 import { seededRandom } from './faults';
 
@@ -78,15 +79,6 @@ interface KnownJob {
   headers: Record<string, string>;
 }
 
-function readBody(request: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (data += chunk));
-    request.on('end', () => resolve(data));
-    request.on('error', reject);
-  });
-}
 
 function padResult(base: Record<string, unknown>, bytes: number): Record<string, unknown> {
   const size = Buffer.byteLength(JSON.stringify(base));
@@ -208,13 +200,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
 
   const server = http.createServer(async (request, response) => {
     try {
-      const body = await readBody(request);
-      const headers = {
-        'webhook-id': String(request.headers['webhook-id'] ?? ''),
-        'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
-        'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
-      };
-      if (!verifyBody([options.secret], body, headers).ok) {
+      const body = await readSignedBody(request, options.secret);
+      if (body === undefined) {
         backend.rejectedSignatures++;
         response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad signature"}');
         return;

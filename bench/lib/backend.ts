@@ -12,7 +12,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signBody, verifyBody } from '../../src/lib/backend/signing';
+import { signBody } from '../../src/lib/backend/signing';
+import { readSignedBody } from '../../emulator/signed-requests';
 import type { CompletionRequest, DispatchRequest } from '../../src/lib/contracts';
 
 export interface BenchBackendOptions {
@@ -41,15 +42,6 @@ export interface BenchBackend {
   close(): Promise<void>;
 }
 
-function readBody(request: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (data += chunk));
-    request.on('end', () => resolve(data));
-    request.on('error', reject);
-  });
-}
 
 export function benchResult(jobId: string, bytes: number): Record<string, unknown> {
   const base = { answer: `done ${jobId}`, items: [1, 2, 3] };
@@ -100,13 +92,8 @@ export async function startBenchBackend(options: BenchBackendOptions): Promise<B
 
   const server = http.createServer((request, response) => {
     void (async () => {
-      const body = await readBody(request);
-      const signature = {
-        'webhook-id': String(request.headers['webhook-id'] ?? ''),
-        'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),
-        'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
-      };
-      if (!verifyBody([options.secret], body, signature).ok) {
+      const body = await readSignedBody(request, options.secret);
+      if (body === undefined) {
         response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad signature"}');
         return;
       }
