@@ -5,6 +5,7 @@
  * into the backend, and completions arriving at every awkward moment. After the calls it checks
  * that nothing was lost (see checkRun for the list of invariants).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -88,7 +89,6 @@ export interface ChaosReport {
   violations: Violation[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /**
  * A private copy of dist/ inside the project (twilio-run resolves its folders from the project

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -85,7 +86,6 @@ function padResult(base: Record<string, unknown>, bytes: number): Record<string,
   return bytes > size ? { ...base, padding: 'ü'.repeat(Math.floor((bytes - size - 14) / 2)) } : base;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `latency:300` -> {kind: 'latency', ms: 300}; unknown words -> undefined. */
 function parseFault(raw: unknown): { kind: BackendFaultKind; ms: number } | undefined {

@@ -10,6 +10,7 @@
  * Kept in bench/ so the emulator's own fault injection, once it lands, is not needed for the
  * numbers here; only 127.0.0.1.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -40,7 +41,6 @@ export interface LatencyProxy {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A readable name for a Twilio call (the emulator's stats keep the exact operation names). */
 export function classify(method: string, path: string): string {

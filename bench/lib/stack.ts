@@ -3,9 +3,11 @@
  * warm process), the emulator, and the latency proxy between them. Helpers play Studio (form
  * POSTs) and the caller (join a room, wait to be released) the way tests/support does.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
+export { sleep };
 
 export type ServeMode = 'fork' | 'warm';
 
@@ -34,7 +36,6 @@ export interface Answer {
 export const FLOW_SID = 'FW' + 'f'.repeat(32);
 let calls = 0;
 export const newCallSid = () => `CA${(process.pid.toString(16) + Date.now().toString(16) + (calls++).toString(16).padStart(6, '0')).padStart(32, '0').slice(-32)}`;
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 export async function startBenchStack(options: { mode: ServeMode; latencyMs: number; distDir: string; env?: Record<string, string> }): Promise<BenchStack> {
   const proxy = await startLatencyProxy({ latencyMs: options.latencyMs });

@@ -1,4 +1,5 @@
 import { LIMITS } from './contracts';
+import { ACCOUNT_SID } from './twilio-sids';
 
 /** Environment as Twilio's runtime hands it to a function (context). */
 export type Env = Record<string, string | undefined>;
@@ -20,8 +21,6 @@ export interface ServiceConfig {
   dispatchTimeoutMs: number;
   simulatedWorkSeconds: { min: number; max: number };
 }
-
-const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
 
 /** A setting is missing or malformed: the message names it. */
 export class ConfigError extends Error {}

@@ -50,7 +50,7 @@ export async function startInProcessStack(env: Record<string, string> = {}, emul
   };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 
 /** The body as an object (fails the test with the text when it is not one). */
 export function bodyOf(reply: HostReply): any {

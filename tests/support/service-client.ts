@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
 export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
+export { sleep };
 
 /** A running local stack (twilio-run + emulator) with small helpers to call it like Studio and Twilio do. */
 export interface ServiceUnderTest {
@@ -54,7 +56,6 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
 export const FLOW_SID = 'FW' + 'f'.repeat(32);
 let callCounter = 0;
 export const newCallSid = () => `CA${(Date.now().toString(16) + (callCounter++).toString(16)).padStart(32, '0').slice(-32)}`;
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls /jobs/status until the job leaves PENDING (bounded). */
 export async function waitForFinal(service: ServiceUnderTest, jobId: string, timeoutMs = 20_000): Promise<any> {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinalStatus, LIMITS } from '../../lib/contracts';
 import { budgetLeft } from '../../lib/http/budget';
 import { callerParams, defineHandler, json } from '../../lib/http/handler';
@@ -5,7 +6,6 @@ import { optionalNumber, requireJobId } from '../../lib/http/params';
 import { statusReply } from '../../lib/jobs/replies';
 import { servicesFor } from '../../lib/services';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 /** A check started later than this before the end of the request's budget might not finish in time. */
 const CHECK_RESERVE_MS = 2_500;
 
@@ -24,7 +24,7 @@ export const handler = defineHandler(async (context, event) => {
     const reply = statusReply(current.job, Date.now(), progress);
     const next = Date.now() + Math.min(reply.retryAfter * 1000, 2000);
     if (next > until || budgetLeft(next) < CHECK_RESERVE_MS) break;
-    await sleep(next - Date.now());
+    await sleep(Math.max(0, next - Date.now()));
     ({ current, progress } = await jobs.refresh(await jobs.load(jobId)));
   }
   return json(200, statusReply(current.job, Date.now(), progress));

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { isFinalStatus, JOB_ERROR_CODES, type CompletionRequest } from '../contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isFinalStatus, JOB_ERROR_CODES, LIMITS, type CompletionRequest } from '../contracts';
 import type { ServiceConfig } from '../config';
 import { budgetLeft } from '../http/budget';
 import { HttpError } from '../http/errors';
@@ -33,7 +34,6 @@ export interface CompletionResult {
   roomsReleased: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 /** Waiting for a pushed completion re-reads the job at this pace. */
 const PUSH_WAIT_POLL_MS = 400;
 const POLL_TIMEOUT_MS = 2000;
@@ -73,7 +73,7 @@ export class JobService {
       return { current: (await this.refresh(current, { pollBackend: false })).current, created: false };
     }
     const dispatched = await this.dispatch(current, request);
-    const waitUntil = now + Math.min(request.waitSeconds * 1000, 5000);
+    const waitUntil = now + Math.min(request.waitSeconds, LIMITS.startWaitSeconds) * 1000;
     return { current: await this.waitForFinish(dispatched, waitUntil), created: true };
   }
 
@@ -111,7 +111,7 @@ export class JobService {
       if (job.mode === 'simulated') {
         // Nothing to ask anyone: either the work is ready within the wait or it is not.
         if (job.readyAt === undefined || job.readyAt > until) return current;
-        await sleep(job.readyAt - this.now());
+        await sleep(Math.max(0, job.readyAt - this.now()));
         return (await this.refresh(current)).current;
       }
       const pause = job.mode === 'poll' ? (job.pollEverySeconds ?? 1) * 1000 : PUSH_WAIT_POLL_MS;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { budgetLeft, MIN_TWILIO_CALL_MS } from '../http/budget';
 import { isRetryableTwilioFailure } from './twilio-errors';
 
@@ -10,7 +11,6 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 150 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Retries rate limits (429 / 54009), Twilio 5xx and dropped connections with jittered backoff.

@@ -1,9 +1,7 @@
 import { invalidParameter } from '../http/errors';
 import { callerParams, type RuntimeEvent } from '../http/handler';
 import { requireJobId } from '../http/params';
-
-const FLOW_SID = /^FW[0-9a-fA-F]{32}$/;
-const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+import { ACCOUNT_SID, FLOW_SID } from '../twilio-sids';
 
 export interface HoldRequest {
   jobId: string;
