@@ -1,15 +1,15 @@
 /**
  * The bad-input battery: generated requests (fast-check) against every endpoint's parameters,
- * completion bodies and signature headers. For every one:
+ * completion bodies and capability tokens. For every one:
  *  - the function answers (no crash, no time-out) and never with a 5xx;
  *  - a refusal is `{error: {code, message}}` with the code's own HTTP status, and the message
- *    names the problem (the parameter, the signature, the size...), with no stack trace;
+ *    names the problem (the parameter, the token, the size...), with no stack trace;
  *  - a refused request changes nothing (Sync documents and conferences are compared before/after);
  *  - no phone number reaches the function logs.
  * It runs against the built functions in-process (volume) or over HTTP through twilio-run.
  */
 import fc from 'fast-check';
-import { signBody } from '../src/lib/backend/signing';
+import { completionToken } from '../src/lib/backend/completion-token';
 import { ERROR_CODES, type ErrorCode } from '../src/lib/contracts';
 import type { EmulatorHandle } from '../emulator/server';
 import type { FunctionHost, HostRequest } from './function-host';
@@ -212,14 +212,13 @@ function endpointArbs(fixtures: Fixtures): fc.Arbitrary<Generated> {
   return fc.oneof(start, status, result, hold, wait, events, completeArb(fixtures));
 }
 
-/** Completion bodies and signature headers, good and bad in every combination. */
+/** Completion bodies and capability tokens, good and bad in every combination. */
 function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
   const body = fc.oneof(
     {
       weight: 4,
       arbitrary: fc.record(
         {
-          jobId: jobIdArb(fixtures),
           status: fc.oneof(fc.constantFrom('COMPLETED', 'FAILED'), text),
           result: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant({ blob: 'x'.repeat(70_000) })),
           error: fc.oneof(fc.jsonValue({ maxDepth: 2 }), text, fc.record({ code: text, message: text })),
@@ -229,54 +228,37 @@ function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
     },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
   );
-  const signing = fc.constantFrom('valid', 'valid', 'valid', 'none', 'other-secret', 'stale', 'future', 'garbage', 'other-body', 'v1a', 'no-id', 'long-id', 'two-signatures', 'bad-timestamp');
-  return fc.tuple(body, signing).map(([value, how]) => {
+  const token = fc.constantFrom('valid', 'valid', 'valid', 'none', 'other-secret', 'other-job', 'truncated', 'forged', 'in-body', 'nested');
+  return fc.tuple(jobIdArb(fixtures), body, token, text).map(([jobId, value, how, noise]) => {
     const raw = JSON.stringify(value) ?? 'null';
-    const now = Date.now();
-    const sign = (secret: string, at = now, id?: string) => ({ ...signBody(secret, raw, at, id) });
-    let headers: Record<string, string> = {};
+    const valid = typeof jobId === 'string' ? completionToken(BATTERY_SECRET, jobId) : noise;
+    let query: Record<string, string> | string = {};
     switch (how) {
       case 'valid':
-        headers = sign(BATTERY_SECRET);
+        query = { jobId: String(jobId), token: valid };
+        break;
+      case 'none':
+        query = { jobId: String(jobId) };
         break;
       case 'other-secret':
-        headers = sign(OTHER_SECRET);
+        query = { jobId: String(jobId), token: completionToken(OTHER_SECRET, String(jobId)) };
         break;
-      case 'stale':
-        headers = sign(BATTERY_SECRET, now - 6 * 60_000);
+      case 'other-job':
+        query = { jobId: String(jobId), token: completionToken(BATTERY_SECRET, UNKNOWN_JOB) };
         break;
-      case 'future':
-        headers = sign(BATTERY_SECRET, now + 6 * 60_000);
+      case 'truncated':
+        query = { jobId: String(jobId), token: valid.slice(0, -1) };
         break;
-      case 'garbage':
-        headers = { 'webhook-id': 'msg_x', 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': 'v1,AAAA' };
+      case 'forged':
+        query = { jobId: String(jobId), token: noise };
         break;
-      case 'other-body':
-        headers = { ...signBody(BATTERY_SECRET, `${raw} `, now) };
-        break;
-      case 'v1a': {
-        const signed = sign(BATTERY_SECRET);
-        headers = { ...signed, 'webhook-signature': signed['webhook-signature'].replace(/^v1,/, 'v1a,') };
-        break;
-      }
-      case 'no-id': {
-        const { 'webhook-id': _id, ...rest } = sign(BATTERY_SECRET);
-        headers = rest;
-        break;
-      }
-      case 'long-id':
-        headers = sign(BATTERY_SECRET, now, `msg_${'x'.repeat(300)}`);
-        break;
-      case 'two-signatures': {
-        const signed = sign(BATTERY_SECRET);
-        headers = { ...signed, 'webhook-signature': `v1,AAAA ${signed['webhook-signature']}` };
-        break;
-      }
-      case 'bad-timestamp':
-        headers = { ...sign(BATTERY_SECRET), 'webhook-timestamp': 'yesterday' };
+      case 'in-body':
+        return { endpoint: '/jobs/complete', request: { json: JSON.stringify({ jobId, token: valid, ...(typeof value === 'object' && value && !Array.isArray(value) ? value : {}) }), headers: { 'content-type': 'application/json' } } };
+      case 'nested':
+        query = `jobId[x]=${encodeURIComponent(String(jobId))}&token[]=${encodeURIComponent(valid)}`;
         break;
     }
-    return { endpoint: '/jobs/complete', request: { json: raw, headers: { 'content-type': 'application/json', ...headers } } };
+    return { endpoint: '/jobs/complete', request: { query, json: raw, headers: { 'content-type': 'application/json' } } };
   });
 }
 
@@ -285,7 +267,7 @@ function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
 /** Words a refusal's message must contain, by code: it names what was wrong. */
 const MESSAGE_NAMES: Record<ErrorCode, RegExp> = {
   INVALID_PARAMETER: /jobId|wait|maxHoldSeconds|idempotencyKey|CallSid|flowSid|turn|pollAt|attempt|status|error|result|parameter/,
-  INVALID_SIGNATURE: /signature|webhook-|timestamp|secret/i,
+  INVALID_TOKEN: /token|callbackUrl/,
   JOB_NOT_FOUND: /no job JB[0-9a-f]{32}/,
   METHOD_NOT_ALLOWED: /method/i,
   JOB_ALREADY_FINAL: /already (COMPLETED|FAILED|TIMED_OUT|CANCELLED)/,

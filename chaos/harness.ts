@@ -8,10 +8,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { startExampleBackend, type ExampleBackend } from '../emulator/example-backend';
 import type { EmulatorState } from '../emulator/types';
-import { signBody } from '../src/lib/backend/signing';
 import { isFinalStatus, type JobStatus } from '../src/lib/contracts';
 import type { JobRecord } from '../src/lib/jobs/job';
 import { resultHash } from '../src/lib/jobs/state';
@@ -146,14 +144,14 @@ export async function startChaosStack(): Promise<ChaosStack> {
   };
 }
 
-/** POSTs a signed completion like a backend: retried on no answer / 429 / 5xx with the same webhook-id. */
-async function sendSigned(url: string, raw: string, headers: Record<string, string>, retryForMs: number) {
+/** POSTs a completion to the job's callbackUrl like a backend: retried on no answer / 429 / 5xx. */
+async function sendCompletion(url: string, raw: string, retryForMs: number) {
   const giveUpAt = Date.now() + retryForMs;
   for (let attempt = 1; ; attempt++) {
     let status = 0;
     let body: any;
     try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw, signal: AbortSignal.timeout(12_000) });
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw, signal: AbortSignal.timeout(12_000) });
       status = response.status;
       body = await response.json().catch(() => undefined);
     } catch {
@@ -166,7 +164,7 @@ async function sendSigned(url: string, raw: string, headers: Record<string, stri
 }
 
 /** The harness plays the backend for `manual` jobs: completions at chosen moments, replays, conflicts. */
-async function manualCompletions(record: CallRecord, backend: ExampleBackend, completeUrl: string, stopAt: number): Promise<void> {
+async function manualCompletions(record: CallRecord, backend: ExampleBackend, stopAt: number): Promise<void> {
   const plan = record.plan.manual!;
   const marker = String(record.plan.index);
   let dispatchedAt = 0;
@@ -186,7 +184,7 @@ async function manualCompletions(record: CallRecord, backend: ExampleBackend, co
   await sleep(dispatchedAt + plan.atMs - Date.now());
   const first = plan.status === 'COMPLETED' ? { jobId, status: 'COMPLETED' as const, result } : { jobId, status: 'FAILED' as const, error: { code: 'CHAOS_FAILED', message: 'the chaos backend gave up' } };
   const raw = JSON.stringify(first);
-  const headers = { ...signBody(CHAOS_SECRET, raw) };
+  const callbackUrl = backend.dispatches.find((d) => d.jobId === jobId)!.callbackUrl;
   const note = (kind: CompletionSent['kind'], reply: { status: number; body: any }, sent: { status: 'COMPLETED' | 'FAILED'; result?: unknown }) =>
     record.completions.push({
       jobId: jobId!,
@@ -197,13 +195,13 @@ async function manualCompletions(record: CallRecord, backend: ExampleBackend, co
       answeredStatus: reply.body?.status,
       kind,
     });
-  note('manual', await sendSigned(completeUrl, raw, headers, 15_000), first);
-  if (plan.replay) note('replay', await sendSigned(completeUrl, raw, headers, 15_000), first);
-  if (plan.duplicate) note('duplicate', await sendSigned(completeUrl, raw, { ...signBody(CHAOS_SECRET, raw, Date.now(), `msg_${randomUUID()}`) }, 15_000), first);
+  note('manual', await sendCompletion(callbackUrl, raw, 15_000), first);
+  if (plan.replay) note('replay', await sendCompletion(callbackUrl, raw, 15_000), first);
+  if (plan.duplicate) note('duplicate', await sendCompletion(callbackUrl, raw, 15_000), first);
   if (plan.conflicting) {
     const other = first.status === 'COMPLETED' ? { jobId, status: 'FAILED' as const, error: 'changed its mind' } : { jobId, status: 'COMPLETED' as const, result: { other: true } };
     const otherRaw = JSON.stringify(other);
-    note('conflicting', await sendSigned(completeUrl, otherRaw, { ...signBody(CHAOS_SECRET, otherRaw) }, 15_000), other);
+    note('conflicting', await sendCompletion(callbackUrl, otherRaw, 15_000), other);
   }
 }
 
@@ -212,7 +210,7 @@ async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Pr
   const record: CallRecord = { plan, startedAt: Date.now(), completions: [] };
   const definition = withStartParameters(chaos.definition, plan.startParameters);
   const manual = plan.manual
-    ? manualCompletions(record, chaos.backend, `${chaos.stack.baseUrl}/jobs/complete`, Date.now() + 40_000).catch((error: unknown) => {
+    ? manualCompletions(record, chaos.backend, Date.now() + 40_000).catch((error: unknown) => {
         record.error = `manual completion failed: ${(error as Error).message}`;
       })
     : Promise.resolve();

@@ -1,8 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { signBody } from '../src/lib/backend/signing';
 import { readSignedBody } from './signed-requests';
 import type { CompletionRequest, DispatchRequest } from '../src/lib/contracts';
 import { seededRandom } from './faults';
@@ -57,7 +55,7 @@ export interface ExampleBackend {
   /** Every dispatch received (a repeated dispatch of one job appears again). */
   dispatches: DispatchRequest[];
   /** Completions sent, with the HTTP status /jobs/complete finally answered (0: no answer). */
-  completions: Array<{ jobId: string; status: number; body: unknown; attempts: number; webhookId: string }>;
+  completions: Array<{ jobId: string; status: number; body: unknown; attempts: number }>;
   /** Results handed out, by job id, exactly as sent. */
   results: Map<string, Record<string, unknown>>;
   rejectedSignatures: number;
@@ -111,15 +109,15 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
     rejectedSignatures: 0,
     faultsInjected: {},
     async complete(callbackUrl, completion) {
+      // Plain JSON to the capability URL, exactly as the dispatch gave it: no signature needed.
       const body = JSON.stringify(completion);
-      const webhookId = `msg_${randomUUID()}`;
       const giveUpAt = Date.now() + retryForMs;
       let last: { status: number; body: unknown } = { status: 0, body: undefined };
       for (let attempt = 1; ; attempt++) {
         try {
           const response = await fetch(callbackUrl, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...signBody(options.secret, body, Date.now(), webhookId) },
+            headers: { 'content-type': 'application/json' },
             body,
             signal: AbortSignal.timeout(12_000),
           });
@@ -130,7 +128,7 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
         const retryable = last.status === 0 || last.status === 429 || last.status >= 500;
         const pause = Math.min(200 * 2 ** (attempt - 1), 2000);
         if (!retryable || closed || Date.now() + pause > giveUpAt) {
-          backend.completions.push({ jobId: completion.jobId, ...last, attempts: attempt, webhookId });
+          backend.completions.push({ jobId: completion.jobId, ...last, attempts: attempt });
           return last;
         }
         await sleep(pause);

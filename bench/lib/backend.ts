@@ -12,7 +12,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signBody } from '../../src/lib/backend/signing';
 import { readSignedBody } from '../../emulator/signed-requests';
 import type { CompletionRequest, DispatchRequest } from '../../src/lib/contracts';
 
@@ -79,7 +78,7 @@ export async function startBenchBackend(options: BenchBackendOptions): Promise<B
       const sentAt = performance.now();
       const response = await fetch(dispatch.callbackUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signBody(options.secret, body) },
+        headers: { 'content-type': 'application/json' },
         body,
       });
       const answer: unknown = await response.json().catch(() => undefined);

@@ -24,6 +24,9 @@ export const PATHS = {
   holdMusic: '/hold-music.wav',
 } as const;
 
+/** Query parameters of a job's callbackUrl (the capability: jobId plus a token bound to it). */
+export const CALLBACK_PARAMS = { jobId: 'jobId', token: 'token' } as const;
+
 /** Parameters of /jobs/start that steer the job instead of being part of its input. */
 export const START_CONTROL_PARAMS = ['idempotencyKey', 'wait', 'maxHoldSeconds'] as const;
 
@@ -88,12 +91,19 @@ export interface ErrorReply {
 export interface DispatchRequest {
   jobId: string;
   input: Record<string, unknown>;
+  /**
+   * Where the completion goes: a capability URL for this job only (`/jobs/complete?jobId=…&token=…`).
+   * POST plain JSON (CompletionRequest) to it exactly as given; no signature is needed.
+   */
   callbackUrl: string;
   /** ISO 8601: after this the caller has been released and a completion is refused. */
   deadline: string;
 }
 
-/** What the backend POSTs to /jobs/complete (signed). */
+/**
+ * What the backend POSTs (JSON) to the job's callbackUrl. `jobId` may be left out; when given it
+ * must be the job the URL names. No body key may be named `token` (it would hide the URL's).
+ */
 export interface CompletionRequest {
   jobId: string;
   status: 'COMPLETED' | 'FAILED';
@@ -112,7 +122,7 @@ export interface BackendStatusReply {
 /** Error codes in `{error: {code}}` replies, with their HTTP status. */
 export const ERROR_CODES = {
   INVALID_PARAMETER: 400,
-  INVALID_SIGNATURE: 401,
+  INVALID_TOKEN: 401,
   JOB_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   JOB_ALREADY_FINAL: 409,

@@ -1,5 +1,5 @@
 /** Shared pieces of the reliability tests: an emulator plus the built functions run in-process. */
-import { signBody } from '../../src/lib/backend/signing';
+import { completionToken } from '../../src/lib/backend/completion-token';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../emulator/server';
 import { startFunctionHost, type FunctionHost, type HostReply } from '../../chaos/function-host';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../tools/credentials';
@@ -16,7 +16,8 @@ export interface InProcessStack {
   /** POSTs form parameters like Studio's Run Function does. */
   post(path: string, form?: Record<string, string | number>, query?: string): Promise<HostReply>;
   /** POSTs a signed completion like a backend does. */
-  complete(body: object, sign?: (raw: string) => Record<string, string>): Promise<HostReply>;
+  /** POSTs a completion to the job's capability URL (`body.jobId` names the job). */
+  complete(body: object): Promise<HostReply>;
   stop(): Promise<void>;
 }
 
@@ -39,9 +40,9 @@ export async function startInProcessStack(env: Record<string, string> = {}, emul
     env: fullEnv,
     post: (path, form = {}, query) =>
       host.call(path, { form: Object.fromEntries(Object.entries(form).map(([k, v]) => [k, String(v)])), query }),
-    complete: (body, sign = (raw) => ({ ...signBody(SECRET, raw) })) => {
-      const raw = JSON.stringify(body);
-      return host.call('/jobs/complete', { json: raw, headers: { 'content-type': 'application/json', ...sign(raw) } });
+    complete: (body) => {
+      const { jobId } = body as { jobId: string };
+      return host.call('/jobs/complete', { query: { jobId, token: completionToken(SECRET, jobId) }, json: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     },
     stop: async () => {
       await host.close();

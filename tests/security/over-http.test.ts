@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
-import { signBody } from '../../src/lib/backend/signing';
+import { completionToken } from '../../src/lib/backend/completion-token';
 import { LIMITS } from '../../src/lib/contracts';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { runFlow } from '../../studio/runner';
@@ -109,23 +109,23 @@ describe('request size limits', () => {
     expect(fingerprint()).toBe(before);
   });
 
-  it('a signed completion with a result over 60 KiB: 413 JSON, the job stays PENDING', async () => {
+  it('a completion with a result over 60 KiB: 413 JSON, the job stays PENDING', async () => {
     const start = await post('/jobs/start', form({ task: 'big', behaviour: 'manual' }), FORM);
     const { jobId } = start.json as { jobId: string };
     const before = fingerprint();
-    const raw = JSON.stringify({ jobId, status: 'COMPLETED', result: { blob: 'é'.repeat(40_000) } });
-    const reply = await post('/jobs/complete', raw, { 'content-type': 'application/json', ...signBody(SECRET, raw) });
+    const raw = JSON.stringify({ status: 'COMPLETED', result: { blob: 'é'.repeat(40_000) } });
+    const reply = await post(`/jobs/complete?jobId=${jobId}&token=${completionToken(SECRET, jobId)}`, raw, { 'content-type': 'application/json' });
     expect(reply.status).toBe(413);
     expect(reply.json).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/result is \d+ bytes of JSON; at most 61440/) } });
     expect(fingerprint()).toBe(before);
   });
 
-  it('an unsigned 2 MB completion is refused (401) before anything is read from Sync', async () => {
+  it('a 2 MB completion without a token is refused (401) before anything is read from Sync', async () => {
     const before = { ...stack.emulator.stats() };
     const raw = JSON.stringify({ jobId: 'JB' + '0'.repeat(32), status: 'COMPLETED', result: { blob: 'x'.repeat(2 * 1024 * 1024) } });
     const reply = await post('/jobs/complete', raw, { 'content-type': 'application/json' });
     expect(reply.status).toBe(401);
-    expect(reply.json.error.code).toBe('INVALID_SIGNATURE');
+    expect(reply.json.error.code).toBe('INVALID_TOKEN');
     expect(stack.emulator.stats()).toEqual(before);
   });
 

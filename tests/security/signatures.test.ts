@@ -1,11 +1,14 @@
 /**
- * Signed callbacks (Standard Webhooks): only a completion signed with a configured secret, within
- * the 5-minute window, is applied; a replay of the very same message changes nothing; during a
- * secret rotation both secrets work; unsigned callers learn nothing (not even whether a job
- * exists). Dispatches and status polls the service sends are signed the same way.
+ * Completions and signatures. A completion is applied only at its job's capability URL (the
+ * dispatch's callbackUrl: jobId plus a token only the service can mint, bound to that job);
+ * during a secret rotation tokens of the previous secret still work; a forged, truncated or
+ * other job's token is refused with 401 and changes nothing, and callers without a token learn
+ * nothing (not even whether a job exists). Dispatches and status polls the service sends are
+ * signed the Standard Webhooks way, so any Standard Webhooks library verifies them.
  */
 import { Webhook } from 'standardwebhooks';
 import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { completionToken } from '../../src/lib/backend/completion-token';
 import { signBody } from '../../src/lib/backend/signing';
 import { bodyOf, startInProcessStack, type InProcessStack } from '../reliability/support';
 
@@ -27,105 +30,96 @@ afterEach(() => expect(stack.emulator.violations()).toEqual([]));
 
 const pendingJob = async () => bodyOf(await stack.post('/jobs/start', { task: 'sig', behaviour: 'manual' })).jobId as string;
 const documentOf = (jobId: string) => stack.emulator.state().documents.find((doc) => doc.uniqueName === `job_${jobId}`)!;
+const documents = () => JSON.stringify(stack.emulator.state().documents.map((doc) => [doc.uniqueName, doc.revision]));
 
-/** Sends exactly these bytes and headers. */
-const send = (raw: string, headers: Record<string, string>) =>
-  stack.host.call('/jobs/complete', { json: raw, headers: { 'content-type': 'application/json', ...headers } });
+/** POSTs these bytes to /jobs/complete with this query (the capability URL's, or a forged one). */
+const send = (query: string | Record<string, string>, raw: string) =>
+  stack.host.call('/jobs/complete', { query, json: raw, headers: { 'content-type': 'application/json' } });
+const capability = (jobId: string, secret = NEW_SECRET) => ({ jobId, token: completionToken(secret, jobId) });
 
 describe('who may complete a job', () => {
+  it('the callbackUrl a dispatch carries is the capability URL', async () => {
+    const jobId = await pendingJob();
+    const dispatch = backend.dispatches.find((d) => d.jobId === jobId)!;
+    const url = new URL(dispatch.callbackUrl);
+    expect(url.pathname).toBe('/jobs/complete');
+    expect(Object.fromEntries(url.searchParams)).toEqual(capability(jobId));
+    expect(url.searchParams.get('token')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it.each([
     ['the current secret', NEW_SECRET],
     ['the previous secret (rotation under way)', OLD_SECRET],
-  ])('a completion signed with %s is applied', async (_name, secret) => {
+  ])('a completion with a token of %s is applied', async (_name, secret) => {
     const jobId = await pendingJob();
-    const raw = JSON.stringify({ jobId, status: 'COMPLETED', result: { signedWith: _name } });
-    const reply = await send(raw, { ...signBody(secret, raw) });
+    const reply = await send(capability(jobId, secret), JSON.stringify({ status: 'COMPLETED', result: { tokenOf: _name } }));
     expect(reply.status).toBe(200);
-    expect(bodyOf(await stack.post('/jobs/result', { jobId })).status).toBe('COMPLETED');
-  });
-
-  it('several signatures in one header (Standard Webhooks rotation): one valid is enough', async () => {
-    const jobId = await pendingJob();
-    const raw = JSON.stringify({ jobId, status: 'COMPLETED', result: { several: true } });
-    const headers = { ...signBody(NEW_SECRET, raw) };
-    const stranger = signBody(STRANGER, raw, Date.now(), headers['webhook-id']);
-    const reply = await send(raw, { ...headers, 'webhook-signature': `${stranger['webhook-signature']} ${headers['webhook-signature']}` });
-    expect(reply.status).toBe(200);
+    expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toMatchObject({ status: 'COMPLETED', result: { tokenOf: _name } });
   });
 
   it.each([
-    ['signed with a secret that is not configured', (raw: string) => ({ ...signBody(STRANGER, raw) }), /no matching signature/i],
-    ['stale: signed 6 minutes ago', (raw: string) => ({ ...signBody(NEW_SECRET, raw, Date.now() - 6 * 60_000) }), /timestamp/i],
-    ['from the future: 6 minutes ahead', (raw: string) => ({ ...signBody(NEW_SECRET, raw, Date.now() + 6 * 60_000) }), /timestamp/i],
-    ['signed over other bytes', (raw: string) => ({ ...signBody(NEW_SECRET, raw.replace('COMPLETED', 'FAILED')) }), /no matching signature/i],
-    ['without webhook-signature', (raw: string) => ({ ...signBody(NEW_SECRET, raw), 'webhook-signature': '' }), /missing webhook-id, webhook-timestamp or webhook-signature/],
-    ['without webhook-id', (raw: string) => ({ ...signBody(NEW_SECRET, raw), 'webhook-id': '' }), /missing webhook-id/],
-    ['with a timestamp that is not unix seconds', (raw: string) => ({ ...signBody(NEW_SECRET, raw), 'webhook-timestamp': '2026-11-21T00:00:00Z' }), /unix seconds/],
-    ['with a signature scheme other than v1', (raw: string) => {
-      const headers = signBody(NEW_SECRET, raw);
-      return { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', 'v2,') };
-    }, /signature/i],
-    ['with the id swapped for another one', (raw: string) => ({ ...signBody(NEW_SECRET, raw), 'webhook-id': 'msg_someone_else' }), /no matching signature/i],
-  ])('a completion %s is refused with 401 naming why, and changes nothing', async (_name, sign, reason) => {
+    ['with a token of a secret that is not configured', (jobId: string) => capability(jobId, STRANGER), /not valid for this job/],
+    ["with another job's token", (jobId: string, other: string) => ({ jobId, token: completionToken(NEW_SECRET, other) }), /not valid for this job/],
+    ['with a truncated token', (jobId: string) => ({ jobId, token: completionToken(NEW_SECRET, jobId).slice(0, 20) }), /not valid for this job/],
+    ['with a forged token of the right length', (jobId: string) => ({ jobId, token: 'A'.repeat(43) }), /not valid for this job/],
+    ['with the token one character off', (jobId: string) => {
+      const token = completionToken(NEW_SECRET, jobId);
+      return { jobId, token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` };
+    }, /not valid for this job/],
+    ['without a token', (jobId: string) => ({ jobId }), /callbackUrl/],
+    ['with the token as a list', (jobId: string) => `jobId=${jobId}&token[]=${completionToken(NEW_SECRET, jobId)}`, /callbackUrl/],
+  ])('a completion %s is refused with 401 naming why, and changes nothing', async (_name, query, reason) => {
     const jobId = await pendingJob();
-    const before = documentOf(jobId);
-    const raw = JSON.stringify({ jobId, status: 'COMPLETED', result: { forged: true } });
-    const reply = await send(raw, sign(raw));
+    const other = await pendingJob();
+    const before = documents();
+    const reply = await send(query(jobId, other), JSON.stringify({ status: 'COMPLETED', result: { forged: true } }));
     expect(reply.status).toBe(401);
-    expect(bodyOf(reply)).toEqual({ error: { code: 'INVALID_SIGNATURE', message: expect.stringMatching(reason) } });
-    expect(documentOf(jobId)).toEqual(before);
+    expect(bodyOf(reply)).toEqual({ error: { code: 'INVALID_TOKEN', message: expect.stringMatching(reason) } });
+    expect(documents()).toBe(before);
   });
 
-  it('a timestamp 4 minutes old is still inside the 5-minute window', async () => {
+  it("a token bound to one job cannot complete another job named in the body", async () => {
+    const victim = await pendingJob();
     const jobId = await pendingJob();
-    const raw = JSON.stringify({ jobId, status: 'FAILED', error: 'slow network' });
-    expect((await send(raw, { ...signBody(NEW_SECRET, raw, Date.now() - 4 * 60_000) })).status).toBe(200);
+    const before = documentOf(victim);
+    const reply = await send(capability(jobId), JSON.stringify({ jobId: victim, status: 'COMPLETED', result: { mine: true } }));
+    expect(reply.status).toBe(401);
+    expect(documentOf(victim)).toEqual(before);
   });
 
-  it('unsigned callers learn nothing: the same 401 for a job that exists, one that does not, and nonsense', async () => {
+  it('callers without a token learn nothing: the same 401 for a job that exists, one that does not, and nonsense', async () => {
     const jobId = await pendingJob();
     const replies = await Promise.all(
-      [{ jobId, status: 'COMPLETED' }, { jobId: 'JB' + '0'.repeat(32), status: 'COMPLETED' }, { jobId: 'nope', status: 'MAYBE' }].map((body) => send(JSON.stringify(body), {})),
+      [{ jobId }, { jobId: 'JB' + '0'.repeat(32) }, { jobId: 'nope' }].map((query) => send(query, JSON.stringify({ status: 'MAYBE' }))),
     );
     expect(new Set(replies.map((reply) => `${reply.status} ${reply.text}`)).size).toBe(1);
     expect(replies[0]!.status).toBe(401);
   });
 });
 
-describe('replays', () => {
-  it('the exact same message sent again (same id, timestamp, signature, bytes) is acknowledged and changes nothing', async () => {
+describe('repeats', () => {
+  it('the same completion sent again is acknowledged as a duplicate and changes nothing', async () => {
     const jobId = await pendingJob();
-    const raw = JSON.stringify({ jobId, status: 'COMPLETED', result: { once: 1 } });
-    const headers = { ...signBody(NEW_SECRET, raw) };
-    const first = await send(raw, headers);
+    const raw = JSON.stringify({ status: 'COMPLETED', result: { once: 1 } });
+    const first = await send(capability(jobId), raw);
     expect(bodyOf(first)).toMatchObject({ status: 'COMPLETED', duplicate: false });
     const after = documentOf(jobId);
     for (let i = 0; i < 3; i++) {
-      const replay = await send(raw, headers);
+      const replay = await send(capability(jobId), raw);
       expect(replay.status).toBe(200);
       expect(bodyOf(replay)).toMatchObject({ status: 'COMPLETED', duplicate: true });
     }
     expect(documentOf(jobId)).toEqual(after);
   });
 
-  it('a captured message cannot be pointed at another job, nor turned into another outcome', async () => {
-    const victim = await pendingJob();
+  it('a different outcome for a final job is refused with 409 and changes nothing', async () => {
     const jobId = await pendingJob();
-    const raw = JSON.stringify({ jobId, status: 'COMPLETED', result: { mine: true } });
-    const headers = { ...signBody(NEW_SECRET, raw) };
-    expect((await send(raw, headers)).status).toBe(200);
-    const before = documentOf(victim);
-    expect((await send(raw.replace(jobId, victim), headers)).status).toBe(401);
-    expect((await send(raw.replace('COMPLETED', 'FAILED'), headers)).status).toBe(401);
-    expect(documentOf(victim)).toEqual(before);
-  });
-
-  it('a replay older than the window is refused outright', async () => {
-    const jobId = await pendingJob();
-    const raw = JSON.stringify({ jobId, status: 'COMPLETED', result: { old: true } });
-    const reply = await send(raw, { ...signBody(NEW_SECRET, raw, Date.now() - 10 * 60_000) });
-    expect(reply.status).toBe(401);
-    expect(documentOf(jobId).data.status).toBe('PENDING');
+    expect((await send(capability(jobId), JSON.stringify({ status: 'COMPLETED', result: { first: true } }))).status).toBe(200);
+    const after = documentOf(jobId);
+    const reply = await send(capability(jobId), JSON.stringify({ status: 'FAILED', error: 'second thoughts' }));
+    expect(reply.status).toBe(409);
+    expect(bodyOf(reply).error.code).toBe('JOB_ALREADY_FINAL');
+    expect(documentOf(jobId)).toEqual(after);
   });
 });
 

@@ -1,4 +1,4 @@
-import { signBody } from '../../src/lib/backend/signing';
+import { completionToken } from '../../src/lib/backend/completion-token';
 import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
 import { attribute, FLOW_SID, newCallSid, pathOf, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
 
@@ -17,21 +17,22 @@ afterAll(async () => {
 });
 afterEach(() => expect(service.stack.emulator.violations()).toEqual([]));
 
-const completeUrl = () => `${service.stack.baseUrl}/jobs/complete`;
+/** The job's capability URL as the dispatch carries it, or one with another token. */
+const callbackUrl = (jobId: string, token = completionToken(SECRET, jobId)) =>
+  `${service.stack.baseUrl}/jobs/complete?${new URLSearchParams({ jobId, token }).toString()}`;
 
-/** Sends a completion with chosen signing, returning the reply. */
-async function sendCompletion(body: object, sign: (raw: string) => Record<string, string> = (raw) => ({ ...signBody(SECRET, raw) })) {
-  const raw = JSON.stringify(body);
-  const response = await fetch(completeUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...sign(raw) }, body: raw });
+/** POSTs a completion (plain JSON) to a URL, returning the reply. */
+async function sendCompletion(url: string, body: object) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as any };
 }
 
 describe('push mode', () => {
-  it('dispatches a signed job and completes it from the signed callback, result byte-identical', async () => {
+  it('dispatches a signed job and completes it from its capability URL, result byte-identical', async () => {
     const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'push', delayMs: 300 });
     expect(start.body.status).toBe('PENDING');
     const dispatch = backend.dispatches.find((d) => d.jobId === start.body.jobId)!;
-    expect(dispatch).toMatchObject({ input: { task: 'crm', behaviour: 'push', delayMs: '300' }, callbackUrl: expect.stringMatching(/\/jobs\/complete$/) });
+    expect(dispatch).toMatchObject({ input: { task: 'crm', behaviour: 'push', delayMs: '300' }, callbackUrl: callbackUrl(start.body.jobId) });
     expect(Date.parse(dispatch.deadline)).toBeGreaterThan(Date.now());
     expect(await waitForFinal(service, start.body.jobId)).toMatchObject({ status: 'COMPLETED' });
     const result = await service.post('/jobs/result', { jobId: start.body.jobId });
@@ -41,8 +42,8 @@ describe('push mode', () => {
   it('ends the hold the moment the completion arrives', async () => {
     const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'push', delayMs: 2500 });
     const jobId = start.body.jobId;
-    const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`);
     const callSid = newCallSid();
+    const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid });
     await service.join(`hold_${jobId}`, callSid, attribute(hold.text, 'statusCallback'));
     await service.post(pathOf(attribute(hold.text, 'waitUrl')!));
     const began = Date.now();
@@ -50,38 +51,55 @@ describe('push mode', () => {
     expect(released.released).toBe(true);
     expect(Date.now() - began).toBeGreaterThan(1000); // released by the completion, not the first wait turn
     while (!backend.completions.some((c) => c.jobId === jobId)) await sleep(20);
-    expect(backend.completions.find((c) => c.jobId === jobId)).toMatchObject({ status: 200, body: { released: 1, duplicate: false } });
+    expect(backend.completions.find((c) => c.jobId === jobId)).toMatchObject({ status: 200, body: { released: true, duplicate: false } });
+    // Released by redirecting the call to the after-hold URL (no conference lookup), which hands it back to Studio.
+    expect(released).toMatchObject({ reason: 'call-redirected', url: expect.stringContaining(`releasedWith=COMPLETED`) });
+    const after = await service.post(pathOf(released.url!));
+    expect(after.text).toContain(`FlowEvent=return&amp;status=COMPLETED`);
   });
 
-  it('copes with the completion arriving before the caller joins the room', async () => {
+  it('releases a caller whose completion arrives before they join the room (their call is redirected)', async () => {
     const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang' });
     const jobId = start.body.jobId;
-    const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`); // PENDING: Dial TwiML
+    const callSid = newCallSid();
+    await service.createCall(callSid);
+    const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid }); // PENDING: Dial TwiML
     expect(hold.text).toContain('<Dial');
-    const completion = await sendCompletion({ jobId, status: 'COMPLETED', result: { ok: 1 } });
-    expect(completion).toMatchObject({ status: 200, body: { released: 0 } });
+    const completion = await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { ok: 1 } });
+    expect(completion).toMatchObject({ status: 200, body: { released: true } });
+    const released = await service.released(callSid, 5000);
+    expect(released).toMatchObject({ released: true, reason: 'call-redirected' });
+    expect((await service.post(pathOf(released.url!))).text).toContain('FlowEvent=return&amp;status=COMPLETED');
+  });
+
+  it('releases at the first wait turn a caller whose /hold carried no CallSid', async () => {
+    const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang' });
+    const jobId = start.body.jobId;
+    const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`);
+    const completion = await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { ok: 1 } });
+    expect(completion).toMatchObject({ status: 200, body: { released: false } });
     // The caller's <Dial> runs now: the first wait turn sees the finished job and releases them.
     const callSid = newCallSid();
     await service.join(`hold_${jobId}`, callSid, attribute(hold.text, 'statusCallback'));
-    await service.post(pathOf(attribute(hold.text, 'waitUrl')!));
-    expect((await service.released(callSid, 5000)).released).toBe(true);
-    const after = await service.post(pathOf(attribute(hold.text, 'action')!));
-    expect(after.text).toContain('FlowEvent=return&amp;status=COMPLETED');
+    await service.post(pathOf(attribute(hold.text, 'waitUrl')!), { CallSid: callSid });
+    const released = await service.released(callSid, 5000);
+    expect(released).toMatchObject({ released: true, reason: 'call-redirected' });
+    expect((await service.post(pathOf(released.url!))).text).toContain('FlowEvent=return&amp;status=COMPLETED');
   });
 
   it('acknowledges a duplicate completion, refuses a conflicting one, and keeps the first', async () => {
     const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang' });
     const jobId = start.body.jobId;
-    expect(await sendCompletion({ jobId, status: 'COMPLETED', result: { a: 1, b: 2 } })).toMatchObject({ status: 200, body: { duplicate: false } });
-    expect(await sendCompletion({ jobId, status: 'COMPLETED', result: { b: 2, a: 1 } })).toMatchObject({ status: 200, body: { duplicate: true } });
-    expect(await sendCompletion({ jobId, status: 'FAILED', error: 'late failure' })).toMatchObject({ status: 409, body: { error: { code: 'JOB_ALREADY_FINAL' } } });
+    expect(await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { a: 1, b: 2 } })).toMatchObject({ status: 200, body: { duplicate: false } });
+    expect(await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { b: 2, a: 1 } })).toMatchObject({ status: 200, body: { duplicate: true } });
+    expect(await sendCompletion(callbackUrl(jobId), { status: 'FAILED', error: 'late failure' })).toMatchObject({ status: 409, body: { error: { code: 'JOB_ALREADY_FINAL' } } });
     expect((await service.post('/jobs/result', { jobId })).body).toEqual({ jobId, status: 'COMPLETED', result: { a: 1, b: 2 } });
   });
 
   it('refuses a completion after the deadline and keeps TIMED_OUT', async () => {
     const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang', maxHoldSeconds: 10 });
     await sleep(10_100);
-    const late = await sendCompletion({ jobId: start.body.jobId, status: 'COMPLETED', result: { late: true } });
+    const late = await sendCompletion(callbackUrl(start.body.jobId), { status: 'COMPLETED', result: { late: true } });
     expect(late).toMatchObject({ status: 409, body: { error: { code: 'JOB_ALREADY_FINAL', message: expect.stringContaining('TIMED_OUT') } } });
     expect((await service.post('/jobs/status', { jobId: start.body.jobId })).body.status).toBe('TIMED_OUT');
   }, 20_000);
@@ -141,37 +159,74 @@ describe('results up to Studio\'s 64 KB', () => {
 
   it('refuses a result over the limit with 413 and leaves the job pending', async () => {
     const start = await service.post('/jobs/start', { task: 'huge', behaviour: 'hang' });
-    const reply = await sendCompletion({ jobId: start.body.jobId, status: 'COMPLETED', result: { blob: 'x'.repeat(70_000) } });
+    const reply = await sendCompletion(callbackUrl(start.body.jobId), { status: 'COMPLETED', result: { blob: 'x'.repeat(70_000) } });
     expect(reply).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
     expect((await service.post('/jobs/status', { jobId: start.body.jobId })).body.status).toBe('PENDING');
   });
 });
 
-describe('signed completions', () => {
+describe('completions at the capability URL', () => {
   let jobId: string;
+  let otherJobId: string;
   beforeAll(async () => {
     jobId = (await service.post('/jobs/start', { task: 'sig', behaviour: 'hang' })).body.jobId;
+    otherJobId = (await service.post('/jobs/start', { task: 'sig-other', behaviour: 'hang' })).body.jobId;
   });
-  const body = () => ({ jobId, status: 'COMPLETED', result: { forged: true } });
+  const body = { status: 'COMPLETED', result: { forged: true } };
+  const stranger = 'whsec_' + Buffer.from('attacker-secret-00000000').toString('base64');
 
   it.each([
-    ['unsigned', () => ({})],
-    ['signed with an unknown secret', (raw: string) => ({ ...signBody('whsec_' + Buffer.from('attacker-secret-00000000').toString('base64'), raw) })],
-    ['stale (6 minutes old)', (raw: string) => ({ ...signBody(SECRET, raw, Date.now() - 6 * 60_000) })],
-    ['signed over other content', (raw: string) => ({ ...signBody(SECRET, raw.replace('true', 'false')) })],
-  ])('rejects a completion %s with 401 and changes nothing', async (_name, sign) => {
-    const reply = await sendCompletion(body(), sign);
-    expect(reply).toMatchObject({ status: 401, body: { error: { code: 'INVALID_SIGNATURE', message: expect.any(String) } } });
+    ['without a token', () => `${service.stack.baseUrl}/jobs/complete?jobId=${jobId}`],
+    ['without the URL at all', () => `${service.stack.baseUrl}/jobs/complete`],
+    ['with a forged token', () => callbackUrl(jobId, 'A'.repeat(43))],
+    ['with a truncated token', () => callbackUrl(jobId, completionToken(SECRET, jobId).slice(0, 42))],
+    ["with another job's token", () => callbackUrl(jobId, completionToken(SECRET, otherJobId))],
+    ['with a token minted under a secret that is not configured', () => callbackUrl(jobId, completionToken(stranger, jobId))],
+  ])('refuses a completion %s with 401 and changes nothing', async (_name, url) => {
+    const before = JSON.stringify(service.stack.emulator.state().documents.map((d) => d.revision));
+    const reply = await sendCompletion(url(), body);
+    expect(reply).toMatchObject({ status: 401, body: { error: { code: 'INVALID_TOKEN', message: expect.any(String) } } });
+    expect(JSON.stringify(service.stack.emulator.state().documents.map((d) => d.revision))).toBe(before);
     expect((await service.post('/jobs/status', { jobId })).body.status).toBe('PENDING');
   });
 
-  it('accepts the previous secret during a rotation', async () => {
-    const reply = await sendCompletion({ jobId, status: 'COMPLETED', result: { rotated: true } }, (raw) => ({ ...signBody(OLD_SECRET, raw) }));
-    expect(reply.status).toBe(200);
+  it('accepts a token minted under the previous secret during a rotation', async () => {
+    const reply = await sendCompletion(callbackUrl(otherJobId, completionToken(OLD_SECRET, otherJobId)), { status: 'COMPLETED', result: { rotated: true } });
+    expect(reply).toMatchObject({ status: 200, body: { status: 'COMPLETED', duplicate: false } });
   });
 
-  it('gives a 400 naming the problem for a signed but malformed completion', async () => {
-    const reply = await sendCompletion({ jobId, status: 'DONE' });
+  it('gives a 400 naming the problem for a malformed completion', async () => {
+    const reply = await sendCompletion(callbackUrl(jobId), { status: 'DONE' });
     expect(reply).toEqual({ status: 400, body: { error: { code: 'INVALID_PARAMETER', message: 'status must be COMPLETED or FAILED' } } });
+  });
+
+  it('acknowledges a repeat of the same outcome and refuses a different one with 409', async () => {
+    const first = await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { answer: 42 } });
+    expect(first).toMatchObject({ status: 200, body: { status: 'COMPLETED', duplicate: false } });
+    const again = await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { answer: 42 } });
+    expect(again).toMatchObject({ status: 200, body: { status: 'COMPLETED', duplicate: true, released: false } });
+    const other = await sendCompletion(callbackUrl(jobId), { status: 'FAILED', error: 'changed its mind' });
+    expect(other).toMatchObject({ status: 409, body: { error: { code: 'JOB_ALREADY_FINAL' } } });
+    expect((await service.post('/jobs/result', { jobId })).body).toMatchObject({ status: 'COMPLETED', result: { answer: 42 } });
+  });
+});
+
+describe('results round-trip exactly as JSON.parse of what the backend sent', () => {
+  const cases: Array<[string, string]> = [
+    ['integer-like keys', '{"2024":{"total":1},"7":"seven","b":1,"a":[1,2]}'],
+    ['a number written 1.0', '{"amount":1.0,"rate":2.50,"big":1e21}'],
+    ['non-ASCII text', '{"message":"Grüße, こんにちは, 🎉","name":"Zoë"}'],
+    ['nested arrays', '{"matrix":[[1,[2,[3,[]]]],[{"k":[null,true,false]}]]}'],
+    ['50 KB', JSON.stringify({ blob: 'é'.repeat(12_000) + 'x'.repeat(26_000), list: Array.from({ length: 200 }, (_, i) => ({ [String(i)]: i })) })],
+  ];
+  it.each(cases)('%s', async (_name, resultText) => {
+    const jobId = (await service.post('/jobs/start', { task: `exact-${_name}`, behaviour: 'hang' })).body.jobId;
+    const raw = `{"status":"COMPLETED","result":${resultText}}`;
+    const response = await fetch(callbackUrl(jobId), { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+    expect(response.status).toBe(200);
+    const reply = await fetch(`${service.stack.baseUrl}/jobs/result?jobId=${jobId}`);
+    const text = await reply.text();
+    const resultJson = JSON.stringify((JSON.parse(text) as { result: unknown }).result);
+    expect(resultJson).toBe(JSON.stringify(JSON.parse(resultText)));
   });
 });

@@ -151,7 +151,7 @@ describe('bad input gets a clear 4xx JSON error and changes nothing', () => {
     ['/hold/wait', { jobId: 'JB' + '0'.repeat(32) }, 404, /no job/],
     ['/hold', { jobId: 'JB' + '0'.repeat(32), flowSid: FLOW_SID }, 404, /no job/],
     ['/hold/events', {}, 400, /jobId is required/],
-    ['/jobs/complete', { jobId: 'JB' + '0'.repeat(32), status: 'COMPLETED' }, 401, /webhook-id/],
+    ['/jobs/complete', { jobId: 'JB' + '0'.repeat(32), status: 'COMPLETED' }, 401, /callbackUrl/],
   ])('%s %o -> %i', async (path, params, status, message) => {
     const before = service.stack.emulator.stats()['sync.documents.create'] ?? 0;
     const reply = await service.post(path, params as Record<string, string>);

@@ -12,8 +12,10 @@ export interface ServiceUnderTest {
   /** Joins a simulated caller to a room through the emulator's control API. */
   join(friendlyName: string, callSid: string, statusCallback?: string): Promise<{ conferenceSid: string }>;
   /** Long-polls the emulator until the call leaves its room, or the timeout. */
-  released(callSid: string, timeoutMs: number): Promise<{ released: boolean; reason?: string }>;
+  released(callSid: string, timeoutMs: number): Promise<{ released: boolean; reason?: string; url?: string }>;
   hangup(callSid: string): Promise<void>;
+  /** The caller's call exists from the moment they dial in: the emulator learns of it here. */
+  createCall(callSid: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,7 +47,11 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
       if (!response.ok) throw new Error(`join failed: ${response.status} ${await response.text()}`);
       return (await response.json()) as { conferenceSid: string };
     },
-    released: async (callSid, timeoutMs) => (await (await control(`/calls/${callSid}/released?timeoutMs=${timeoutMs}`)).json()) as { released: boolean; reason?: string },
+    released: async (callSid, timeoutMs) => (await (await control(`/calls/${callSid}/released?timeoutMs=${timeoutMs}`)).json()) as { released: boolean; reason?: string; url?: string },
+    createCall: async (callSid) => {
+      const response = await control('/calls', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ callSid }) });
+      if (!response.ok) throw new Error(`creating the call failed: ${response.status} ${await response.text()}`);
+    },
     hangup: async (callSid) => {
       await control(`/calls/${callSid}/hangup`, { method: 'POST' });
     },

@@ -1,19 +1,19 @@
 import { callerParams, defineHandler, empty } from '../../lib/http/handler';
 import { requireJobId } from '../../lib/http/params';
 import { servicesFor } from '../../lib/services';
+import { callSidOf } from '../../lib/voice/hold-request';
 
 /**
- * /hold/events (the room's statusCallback, event `leave`). A caller who leaves with their call
- * still in progress was moved on (we ended the room, or Studio took the call back): nothing to
- * do. Otherwise they hung up, and a pending job is cancelled (or timed out, past its deadline)
- * so nothing keeps polling for it. Twilio sends ParticipantCallStatus with leave events; when
- * it is missing, a pending job is taken as abandoned.
+ * /hold/events (the room's statusCallback, event `leave`). Whether the caller hung up or was
+ * moved on (released, or taken back by Studio) is read from their Call's own status, and only
+ * while the job is pending: what participant-leave carries besides CallSid is not documented
+ * well enough to act on. A pending job of a caller who hung up is cancelled, so nothing keeps
+ * working for nobody.
  */
 export const handler = defineHandler(async (context, event) => {
   const params = callerParams(event);
   const jobId = requireJobId(params);
   if (params.StatusCallbackEvent !== 'participant-leave') return empty(204);
-  if (params.ParticipantCallStatus === 'in-progress') return empty(204);
-  await servicesFor(context).jobs.callerLeft(jobId);
+  await servicesFor(context).jobs.callerLeft(jobId, { callSid: callSidOf(params) });
   return empty(204);
 });

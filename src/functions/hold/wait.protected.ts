@@ -6,19 +6,21 @@ import type { JobRecord } from '../../lib/jobs/job';
 import { retryAfterSeconds } from '../../lib/jobs/state';
 import { servicesFor } from '../../lib/services';
 import { describeTwilioFailure } from '../../lib/store/twilio-errors';
+import { callSidOf, optionalFlowSid } from '../../lib/voice/hold-request';
 import { waitLoopTwiml } from '../../lib/voice/hold-twiml';
 
 /**
  * /hold/wait (the room's waitUrl): one turn of the hold loop. Checks the job (and, in poll
- * mode when due, the backend), releases the caller when it is final or past its deadline,
- * else plays the music and asks again. When the next poll is due travels in the URL, which
- * saves a Sync write per turn. When Twilio's API is in trouble the turn still answers with the
- * music and the next turn (a failed waitUrl would end the loop, leaving nobody to check the
- * job); the <Dial> timeLimit stays the last resort.
+ * mode when due, the backend), and moves the caller out when it is final or past its deadline
+ * (a turn past the deadline times the job out), else plays the music and asks again. When the
+ * next poll is due travels in the URL, which saves a Sync write per turn. When Twilio's API is
+ * in trouble the turn still answers with the music and the next turn (a failed waitUrl would
+ * end the loop, leaving nobody to check the job); the <Dial> timeLimit stays the last resort.
  */
 export const handler = defineHandler(async (context, event) => {
   const params = callerParams(event);
   const jobId = requireJobId(params);
+  const flowSid = optionalFlowSid(params);
   const turn = optionalNumber(params, 'turn', { min: 0, max: 100_000, integer: true }) ?? 0;
   const pollAt = optionalNumber(params, 'pollAt', { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
   const { config, jobs } = servicesFor(context);
@@ -26,13 +28,12 @@ export const handler = defineHandler(async (context, event) => {
     twiml(
       waitLoopTwiml(
         serviceUrl(context, config.holdMusicPath),
-        serviceUrl(context, PATHS.holdWait, { jobId, turn: turn + 1, pollAt: nextPollAt }),
+        serviceUrl(context, PATHS.holdWait, { jobId, flowSid, turn: turn + 1, pollAt: nextPollAt }),
       ),
     );
   let job: JobRecord;
   try {
-    ({ job } = (await jobs.refresh(await jobs.load(jobId), { pollDueAt: pollAt })).current);
-    if (isFinalStatus(job.status)) await jobs.releaseHold(jobId);
+    ({ job } = (await jobs.holdTurn(jobId, { callSid: callSidOf(params), flowSid }, pollAt)).current);
   } catch (error) {
     const problem = describeTwilioFailure(error);
     if (!problem) throw error;

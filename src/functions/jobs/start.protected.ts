@@ -37,7 +37,7 @@ export const handler = defineHandler(async (context, event) => {
     input,
     maxHoldSeconds,
     waitSeconds,
-    callbackUrl: serviceUrl(context, PATHS.complete),
+    callbackUrl: services.callbackUrl,
   });
   const { job } = current;
   const reply: StartReply = {

@@ -1,33 +1,29 @@
-import type { CompletionRequest } from '../contracts';
+import { CALLBACK_PARAMS, type CompletionRequest } from '../contracts';
 import { HttpError, invalidParameter } from '../http/errors';
-import { header, type RuntimeEvent, callerParams } from '../http/handler';
+import { callerParams, type RuntimeEvent } from '../http/handler';
 import { requireJobId } from '../http/params';
-import { verifyBody } from './signing';
+import { isCompletionToken } from './completion-token';
 
 /**
- * The runtime hands functions the parsed body, never its bytes, so the signed body is rebuilt
- * as compact JSON in the order the fields arrived. Backends must therefore sign and send
- * compact JSON (what JSON.stringify writes); README "Backend contract" says so.
+ * Checks the capability of a completion: the callbackUrl's token must have been minted for the
+ * job it names. 401 otherwise, before anything else is read: a caller without it learns nothing.
  */
-export function canonicalBody(event: RuntimeEvent): string {
-  return JSON.stringify(callerParams(event));
-}
-
-/** Verifies the Standard Webhooks signature; 401 names what was wrong. Returns the webhook-id. */
-export function verifyCompletionSignature(event: RuntimeEvent, secrets: readonly string[]): string {
-  const verification = verifyBody(secrets, canonicalBody(event), {
-    'webhook-id': header(event, 'webhook-id'),
-    'webhook-timestamp': header(event, 'webhook-timestamp'),
-    'webhook-signature': header(event, 'webhook-signature'),
-  });
-  if (!verification.ok) throw new HttpError('INVALID_SIGNATURE', `completion rejected: ${verification.reason}`);
-  return verification.webhookId;
-}
-
-/** Checks the completion body's shape (after the signature: unsigned requests learn nothing). */
-export function parseCompletion(event: RuntimeEvent): CompletionRequest {
+export function verifyCompletionToken(event: RuntimeEvent, secrets: readonly string[]): string {
   const params = callerParams(event);
-  const jobId = requireJobId(params);
+  const token = params[CALLBACK_PARAMS.token];
+  const jobId = params[CALLBACK_PARAMS.jobId];
+  if (typeof token !== 'string' || token === '' || typeof jobId !== 'string' || jobId === '') {
+    throw new HttpError('INVALID_TOKEN', 'completion rejected: POST it to the callbackUrl of the dispatch exactly as given (it carries jobId and token)');
+  }
+  if (secrets.length === 0 || !isCompletionToken(secrets, jobId, token)) {
+    throw new HttpError('INVALID_TOKEN', 'completion rejected: the token is not valid for this job');
+  }
+  return requireJobId(params);
+}
+
+/** Checks the completion body's shape (after the token: callers without it learn nothing). */
+export function parseCompletion(event: RuntimeEvent, jobId: string): CompletionRequest {
+  const params = callerParams(event);
   const { status } = params;
   if (status !== 'COMPLETED' && status !== 'FAILED') throw invalidParameter('status must be COMPLETED or FAILED');
   if (status === 'FAILED' && params.result !== undefined) throw invalidParameter('a FAILED completion carries error, not result');

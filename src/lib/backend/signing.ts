@@ -23,7 +23,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const keys = new Map<string, Buffer>();
 
 /** The HMAC key of a `whsec_<base64>` secret (decoded once per secret). */
-function keyOf(secret: string): Buffer {
+export function keyOf(secret: string): Buffer {
   let key = keys.get(secret);
   if (key) return key;
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFinalStatus, JOB_ERROR_CODES, LIMITS, type CompletionRequest } from '../contracts';
+import { isFinalStatus, JOB_ERROR_CODES, LIMITS, type CompletionRequest, type FinalJobStatus } from '../contracts';
 import type { ServiceConfig } from '../config';
 import { budgetLeft } from '../http/budget';
 import { HttpError } from '../http/errors';
@@ -8,10 +8,9 @@ import { dispatchToBackend, pollBackend } from '../backend/http-backend';
 import { normalizeError, normalizeResult, resultJsonWithinLimit } from '../backend/payload';
 import { planSimulatedWork, simulatedOutcome } from '../backend/simulated';
 import { JobStore } from '../store/job-store';
-import type { TwilioClient } from '../twilio-client';
-import { endHoldRooms, findHoldRooms, releaseHoldRoom } from '../voice/hold-room';
+import type { HoldVoice, ReleaseOutcome } from '../voice/hold-voice';
 import { jobIdForKey, randomJobId } from './job-id';
-import type { JobOutcome, JobRecord, VersionedJob } from './job';
+import type { HeldCall, JobOutcome, JobRecord, VersionedJob } from './job';
 import { applyOutcome, dueTransition, sameOutcome, stableJson, timedOutOutcome } from './state';
 
 export interface StartRequest {
@@ -19,7 +18,8 @@ export interface StartRequest {
   input: Record<string, unknown>;
   maxHoldSeconds: number;
   waitSeconds: number;
-  callbackUrl: string;
+  /** The job's capability URL for its completion. */
+  callbackUrl: (jobId: string) => string;
 }
 
 export interface Refreshed {
@@ -31,7 +31,18 @@ export interface Refreshed {
 export interface CompletionResult {
   current: VersionedJob;
   duplicate: boolean;
-  roomsReleased: number;
+  /** A caller on hold was moved out by this completion. */
+  released: boolean;
+}
+
+/** What a hold-loop request tells about the call (its CallSid, the flowSid in its URL). */
+export type HeldCallHint = Partial<HeldCall>;
+
+/** A turn leaves a job a completion finalized less than this ago to that completion's release. */
+const COMPLETION_RELEASE_GRACE_MS = 3_000;
+
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Waiting for a pushed completion re-reads the job at this pace. */
@@ -45,7 +56,7 @@ export class JobService {
   constructor(
     private readonly config: ServiceConfig,
     private readonly store: JobStore,
-    private readonly client: TwilioClient,
+    private readonly voice: HoldVoice,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -83,7 +94,7 @@ export class JobService {
     const answer = await dispatchToBackend(
       backendUrl,
       webhookSecrets[0]!,
-      { jobId: current.job.jobId, input: request.input, callbackUrl: request.callbackUrl, deadline: new Date(current.job.deadline).toISOString() },
+      { jobId: current.job.jobId, input: request.input, callbackUrl: request.callbackUrl(current.job.jobId), deadline: new Date(current.job.deadline).toISOString() },
       dispatchTimeoutMs,
     );
     switch (answer.kind) {
@@ -155,13 +166,13 @@ export class JobService {
   /**
    * Makes the job final unless it already is. Large results are written to chunk documents
    * first; the status change itself is one If-Match write, so of two racing outcomes exactly
-   * one lands and the other sees it. `beforeWrite` runs as the status write is sent (a caller
-   * can then be released at the same time).
+   * one lands and the other sees it. `beforeWrite` runs as each status write is sent, with the
+   * job that write replaces (a caller can then be released at the same time).
    */
   async finalize(
     current: VersionedJob,
     outcome: JobOutcome,
-    beforeWrite?: () => void,
+    beforeWrite?: (replacing: JobRecord) => void,
   ): Promise<{ current: VersionedJob; changed: boolean }> {
     let chunks;
     if (outcome.status === 'COMPLETED' && !isFinalStatus(current.job.status)) {
@@ -173,7 +184,7 @@ export class JobService {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (isFinalStatus(current.job.status)) return { current, changed: false };
       const next = applyOutcome(current.job, outcome, this.now(), chunks);
-      beforeWrite?.();
+      beforeWrite?.(current.job);
       const written = await this.store.replace(current, next);
       if (written !== 'conflict') return { current: written, changed: true };
       current = await this.load(current.job.jobId);
@@ -181,48 +192,94 @@ export class JobService {
     throw new Error(`job ${current.job.jobId}: could not finalize after repeated revision conflicts`);
   }
 
-  /** A signed completion from the backend: applied once, duplicates acknowledged, late or conflicting ones refused. */
-  async complete(request: CompletionRequest, webhookId: string): Promise<CompletionResult> {
+  /**
+   * The backend's completion (its capability URL was checked): applied once, a repeat of the
+   * same outcome acknowledged, a different outcome for a final job refused (409). A caller on
+   * hold is released while the final status is written: 2 Twilio round trips (read the job;
+   * write it and redirect the call) before they leave the music. A repeat releases nobody: the
+   * first delivery did, and if it could not, the hold loop's next turn does.
+   */
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
     const outcome: JobOutcome =
       request.status === 'COMPLETED'
-        ? { status: 'COMPLETED', result: normalizeResult(request.result), by: 'callback', completionId: webhookId }
-        : { status: 'FAILED', error: normalizeError(request.error), by: 'callback', completionId: webhookId };
+        ? { status: 'COMPLETED', result: normalizeResult(request.result), by: 'callback' }
+        : { status: 'FAILED', error: normalizeError(request.error), by: 'callback' };
     if (outcome.result) resultJsonWithinLimit(outcome.result);
-    // The caller's room is looked up while the job is read, and ended while the final status is
-    // written: the caller waits 2 Twilio round trips instead of 4 (read, write, look up, end).
-    const lookup = findHoldRooms(this.client, request.jobId).catch(() => [] as string[]);
-    let ending: Promise<number> | undefined;
     // The deadline is applied first, so a completion that arrives after it is refused.
     const { current } = await this.refresh(await this.load(request.jobId), { pollBackend: false });
-    const { current: after, changed } = await this.finalize(current, outcome, () => {
-      ending ??= lookup.then((rooms) => endHoldRooms(this.client, rooms));
-    });
-    const duplicate = !changed && (after.job.completionId === webhookId || sameOutcome(after.job, outcome));
+    let releasing: Promise<ReleaseOutcome> | undefined;
+    const release = (job: JobRecord) => {
+      if (job.caller) releasing ??= this.voice.release(job.jobId, job.caller, outcome.status);
+    };
+    const { current: after, changed } = await this.finalize(current, outcome, release);
+    const duplicate = !changed && sameOutcome(after.job, outcome);
     if (!changed && !duplicate) {
       throw new HttpError('JOB_ALREADY_FINAL', `job ${request.jobId} is already ${after.job.status}; this completion was not applied`);
     }
-    // When no room was ended while the status was written (nobody was in it when it was looked
-    // up, ending it failed, or this is a duplicate), look again now that the job is final: a
-    // caller who joined meanwhile is released, and so is one whose first delivery landed without
-    // its release (a lost reply, a failed conference call); rooms already gone cost one lookup.
-    const ended = (await ending) ?? 0;
-    return { current: after, duplicate, roomsReleased: ended > 0 ? ended : await releaseHoldRoom(this.client, request.jobId) };
+    // The caller was put on hold between our read and our write: release them now.
+    if (changed) release(after.job);
+    const released = releasing ? await releasing : undefined;
+    return { current: after, duplicate, released: released === 'moved' || released === 'room-ended' };
   }
 
-  /** The caller left the hold room while the job was pending: nobody is waiting for it any more. */
-  async callerLeft(jobId: string): Promise<VersionedJob> {
+  /**
+   * /hold puts the caller on hold: remember their call so a completion can release them at
+   * once. One write, skipped when the job already names this call. Returns the job as it is
+   * now (a completion that landed first makes it final: the caller then goes straight back).
+   */
+  async holdCaller(current: VersionedJob, caller: HeldCall): Promise<VersionedJob> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const known = current.job.caller;
+      if (isFinalStatus(current.job.status) || (known?.callSid === caller.callSid && known.flowSid === caller.flowSid)) return current;
+      const written = await this.store.replace(current, { ...current.job, caller });
+      if (written !== 'conflict') return written;
+      current = await this.load(current.job.jobId);
+    }
+    return current;
+  }
+
+  /**
+   * One turn of the hold loop (the waitUrl request, which proves the caller is in the room):
+   * applies what is due (simulated work, a poll, the deadline) and releases the caller when the
+   * job is final. A job a completion finalized moments ago is left to that completion's own
+   * release, so the call is not redirected twice; a later turn finding the caller still here
+   * releases them itself.
+   */
+  async holdTurn(jobId: string, call: HeldCallHint, pollDueAt?: number): Promise<Refreshed & { released: boolean }> {
+    const loaded = await this.load(jobId);
+    const refreshed = await this.refresh(loaded, { pollDueAt });
+    const { job } = refreshed.current;
+    const caller = { ...job.caller, ...definedFields(call) };
+    if (!isFinalStatus(job.status)) {
+      if (!job.caller && caller.callSid && caller.flowSid) {
+        // /hold could not record the call (Twilio trouble): record it now.
+        return { ...refreshed, current: await this.holdCaller(refreshed.current, { callSid: caller.callSid, flowSid: caller.flowSid }), released: false };
+      }
+      return { ...refreshed, released: false };
+    }
+    const finishedByRecentCompletion =
+      isFinalStatus(loaded.job.status) && job.finishedBy === 'callback' && job.caller?.callSid === caller.callSid && this.now() - (job.finishedAt ?? 0) < COMPLETION_RELEASE_GRACE_MS;
+    if (finishedByRecentCompletion || !caller.callSid) return { ...refreshed, released: false };
+    const outcome = await this.voice.release(jobId, { ...caller, callSid: caller.callSid }, job.status as FinalJobStatus);
+    return { ...refreshed, released: outcome === 'moved' || outcome === 'room-ended' };
+  }
+
+  /**
+   * The caller left the hold room (leave callback) or their Dial ended with the call over.
+   * Whether they hung up is read from the Call itself (its status), unless the request already
+   * said so (`callEnded`); a caller still on the line was moved on and the job goes on. A
+   * pending job of a caller who hung up is cancelled (timed out, past its deadline).
+   */
+  async callerLeft(jobId: string, leaving: { callSid?: string; callEnded?: boolean }): Promise<VersionedJob> {
     const current = await this.load(jobId);
     if (isFinalStatus(current.job.status)) return current;
+    const ended = leaving.callEnded ?? (leaving.callSid ? await this.voice.callEnded(leaving.callSid) : undefined);
+    if (ended !== true) return current;
     const outcome: JobOutcome =
       this.now() >= current.job.deadline
         ? timedOutOutcome('hangup')
         : { status: 'CANCELLED', by: 'hangup', error: { code: JOB_ERROR_CODES.callerHungUp, message: 'The caller hung up while on hold' } };
     return (await this.finalize(current, outcome)).current;
-  }
-
-  /** Releases the caller from the job's hold room (after the job is final). */
-  releaseHold(jobId: string): Promise<number> {
-    return releaseHoldRoom(this.client, jobId);
   }
 
   readResult(job: JobRecord): Promise<Record<string, unknown> | undefined> {

@@ -13,6 +13,13 @@ export interface ResultChunks {
 /** Who finalized the job; kept for the logs and the tests. */
 export type FinishedBy = 'dispatch' | 'callback' | 'poll' | 'simulated' | 'deadline' | 'hangup';
 
+/** The caller on hold for this job: what a completion needs to release them with no lookup. */
+export interface HeldCall {
+  callSid: string;
+  /** The flow the caller returns to (the after-hold URL hands the call back to it). */
+  flowSid: string;
+}
+
 /** The job document kept in Sync, one per job. Times are epoch milliseconds. */
 export interface JobRecord {
   v: 1;
@@ -42,8 +49,8 @@ export interface JobRecord {
   error?: JobError;
   finishedAt?: number;
   finishedBy?: FinishedBy;
-  /** webhook-id of the completion that finalized the job: a replay of it is acknowledged, not applied. */
-  completionId?: string;
+  /** Set by /hold when the caller is put on hold (their CallSid arrives with it). */
+  caller?: HeldCall;
 }
 
 export interface VersionedJob {
@@ -57,5 +64,4 @@ export interface JobOutcome {
   result?: Record<string, unknown>;
   error?: JobError;
   by: FinishedBy;
-  completionId?: string;
 }

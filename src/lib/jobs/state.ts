@@ -31,7 +31,6 @@ export function applyOutcome(job: JobRecord, outcome: JobOutcome, now: number, c
   } else if (outcome.error) {
     next.error = outcome.error;
   }
-  if (outcome.completionId) next.completionId = outcome.completionId;
   return next;
 }
 

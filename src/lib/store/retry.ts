@@ -7,6 +7,8 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** No retry starts after this epoch-ms, so a request stays inside its 10 s budget. */
   notAfter?: number;
+  /** Which failures to repeat (default: isRetryableTwilioFailure). */
+  retryIf?: (error: unknown) => boolean;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 150 };
@@ -27,7 +29,7 @@ export async function withTwilioRetry<T>(call: () => Promise<T>, policy: RetryPo
       const delay = policy.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random());
       const tooLate =
         (policy.notAfter !== undefined && Date.now() + delay > policy.notAfter) || delay + MIN_TWILIO_CALL_MS > budgetLeft();
-      if (attempt >= policy.attempts || tooLate || !isRetryableTwilioFailure(error)) throw error;
+      if (attempt >= policy.attempts || tooLate || !(policy.retryIf ?? isRetryableTwilioFailure)(error)) throw error;
       await sleep(delay);
     }
   }

@@ -27,6 +27,18 @@ export function isRetryableTwilioFailure(error: unknown): boolean {
   return typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|ECONNABORTED|EPIPE|EAI_AGAIN)$/.test(code);
 }
 
+/**
+ * Failed before Twilio could act on it: rate limited, or no connection made. Only these are
+ * repeated for a call that must not happen twice (a Call redirect repeated after it landed
+ * would take the caller away from wherever the first one sent them).
+ */
+export function isUnprocessedTwilioFailure(error: unknown): boolean {
+  const failure = asRestFailure(error);
+  if (failure?.status !== undefined) return failure.status === 429;
+  const code = (error as { code?: unknown })?.code;
+  return code === 'ECONNREFUSED';
+}
+
 /** A one-line description when the error came from talking to Twilio, else undefined. */
 export function describeTwilioFailure(error: unknown): string | undefined {
   // The request's time budget ran out while Twilio was slow (see http/budget.ts).

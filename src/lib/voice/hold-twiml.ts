@@ -64,3 +64,10 @@ export function waitLoopTwiml(musicUrl: string, nextUrl: string): string {
   response.redirect({ method: 'POST' }, nextUrl);
   return response.toString();
 }
+
+/** Ends the call (the answer to a Dial action after the caller hung up; nobody hears it). */
+export function hangupTwiml(): string {
+  const response = voiceResponse();
+  response.hangup();
+  return response.toString();
+}
