@@ -12,15 +12,10 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  BEHAVIOUR_ENV,
-  BehaviourProfileError,
-  describeProfile,
-  loadBehaviourProfile,
-  type TwilioBehaviour,
-} from '../emulator/twilio-behaviour';
+import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { build } from './build';
 import { hasRealCredentials } from './credentials';
+import { loadBehaviourModule } from './emulator-loader';
 import { readEnvFile, type EnvValues } from './env-file';
 import { startLocalStack, waitUntilServing } from './local-stack';
 import { LOCAL_ENV_FILE, PROJECT_ROOT, USER_ENV_FILE } from './paths';
@@ -89,7 +84,7 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
       'studio-async: running offline (no Twilio account in .env; Twilio REST calls go to the local emulator)',
       `  functions + assets  http://localhost:${port}`,
       `  Twilio emulator     ${stack.emulator.url}`,
-      `  Twilio behaviour    ${describeProfile(behaviour)}`,
+      `  Twilio behaviour    ${loadBehaviourModule().describeProfile(behaviour)}`,
       `  env file            ${path.relative(PROJECT_ROOT, stack.envFile)}`,
       `  try                 ${curlExample(port)}`,
       '  Ctrl+C stops both.',
@@ -103,6 +98,7 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
 
 /** The profile named by --twilio-behaviour or TWILIO_BEHAVIOUR; a bad one is one line and exit 2. */
 function behaviourProfile(flag: string | undefined): TwilioBehaviour {
+  const { BEHAVIOUR_ENV, BehaviourProfileError, loadBehaviourProfile } = loadBehaviourModule();
   try {
     return flag !== undefined ? loadBehaviourProfile(flag, '--twilio-behaviour') : loadBehaviourProfile(process.env[BEHAVIOUR_ENV], BEHAVIOUR_ENV);
   } catch (error) {
@@ -118,17 +114,18 @@ async function main(): Promise<number> {
   });
   const port = parsePort(values.port ?? process.env.PORT, 3000, 'port');
   const emulatorPort = parsePort(values['emulator-port'] ?? process.env.EMULATOR_PORT, 3010, 'emulator port');
-  const behaviour = behaviourProfile(values['twilio-behaviour']);
+  const userEnv = readEnvFile(USER_ENV_FILE);
+  const online = hasRealCredentials(userEnv);
+  // Checked before the build, so a bad profile fails at once.
+  const behaviour = online ? undefined : behaviourProfile(values['twilio-behaviour']);
+  if (online && values['twilio-behaviour'] !== undefined) {
+    console.log('note: --twilio-behaviour only applies to the local emulator; the real account behaves as it does');
+  }
 
   const built = await build();
   console.log(`built ${built.functions.length} functions and ${built.assets.length} assets into dist/`);
 
-  const userEnv = readEnvFile(USER_ENV_FILE);
-  if (hasRealCredentials(userEnv)) {
-    if (values['twilio-behaviour'] !== undefined) console.log('note: --twilio-behaviour only applies to the local emulator; the real account behaves as it does');
-    return serveAgainstTwilio(port, userEnv);
-  }
-  return serveOffline(port, emulatorPort, userEnv, behaviour);
+  return behaviour === undefined ? serveAgainstTwilio(port, userEnv) : serveOffline(port, emulatorPort, userEnv, behaviour);
 }
 
 main().then(
