@@ -1,19 +1,50 @@
 /**
  * Runs the emulator on its own: `tsx emulator/cli.ts [--port 3010] [--host 127.0.0.1] [--auth-token T]
- * [--faults '<JSON fault config>'] [--quiet]` (faults: see faults.ts; also `POST /_emulator/faults`).
- * Prints the URL on the first line of stdout, then notes (failed callbacks, spec violations) on
- * stderr; stops cleanly on SIGINT/SIGTERM.
+ * [--faults '<JSON fault config>'] [--twilio-behaviour documented|hopeful|profile.json] [--quiet]`
+ * (faults: see faults.ts; also `POST /_emulator/faults`; behaviour: twilio-behaviour.ts, default
+ * `documented`, or the TWILIO_BEHAVIOUR environment variable; also `POST /_emulator/behaviour`).
+ * Prints the URL on the first line of stdout, the behaviour profile and then notes (failed
+ * callbacks, spec violations) on stderr; stops cleanly on SIGINT/SIGTERM.
  */
 import { FaultConfigError, validateFaultConfig, type FaultConfig } from './faults';
 import { startEmulator } from './server';
+import { BEHAVIOUR_ENV, BehaviourProfileError, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from './twilio-behaviour';
+
+const USAGE =
+  'usage: tsx emulator/cli.ts [--port N] [--host 127.0.0.1] [--auth-token TOKEN] [--faults JSON] [--twilio-behaviour NAME|FILE.json] [--quiet]';
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: tsx emulator/cli.ts [--port N] [--host 127.0.0.1] [--auth-token TOKEN] [--faults JSON] [--quiet]\n`);
+  process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { port: number; host?: string; authToken?: string; faults?: FaultConfig; quiet: boolean } {
-  const out: { port: number; host?: string; authToken?: string; faults?: FaultConfig; quiet: boolean } = { port: 3010, quiet: false };
+/** A profile that cannot be used: one line, no stack trace. */
+function badProfile(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+function profile(nameOrFile: string | undefined, label: string): TwilioBehaviour {
+  try {
+    return loadBehaviourProfile(nameOrFile, label);
+  } catch (error) {
+    if (error instanceof BehaviourProfileError) badProfile(error.message);
+    throw error;
+  }
+}
+
+interface CliArgs {
+  port: number;
+  host?: string;
+  authToken?: string;
+  faults?: FaultConfig;
+  behaviour: TwilioBehaviour;
+  quiet: boolean;
+}
+
+function parseArgs(argv: string[]): CliArgs {
+  let behaviourArg: string | undefined;
+  const out: Omit<CliArgs, 'behaviour'> = { port: 3010, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -30,11 +61,13 @@ function parseArgs(argv: string[]): { port: number; host?: string; authToken?: s
         usage(`--faults: ${error instanceof FaultConfigError ? error.message : 'not JSON'}`);
       }
     }
+    else if (flag === '--twilio-behaviour') behaviourArg = value();
     else if (flag === '--quiet') out.quiet = true;
     else if (flag === '--help' || flag === '-h') usage('Local stand-in for the Twilio REST API.');
     else usage(`unknown argument ${arg}`);
   }
-  return out;
+  const behaviour = behaviourArg !== undefined ? profile(behaviourArg, '--twilio-behaviour') : profile(process.env[BEHAVIOUR_ENV], BEHAVIOUR_ENV);
+  return { ...out, behaviour };
 }
 
 async function main(): Promise<void> {
@@ -44,9 +77,11 @@ async function main(): Promise<void> {
     host: args.host,
     authToken: args.authToken,
     faults: args.faults,
+    behaviour: args.behaviour,
     log: args.quiet ? undefined : (line) => process.stderr.write(`[emulator] ${line}\n`),
   });
   process.stdout.write(`${emulator.url}\n`);
+  process.stderr.write(`[emulator] Twilio behaviour: ${describeProfile(args.behaviour)}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

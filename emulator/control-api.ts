@@ -5,13 +5,20 @@
  *   POST /_emulator/conferences/join            JSON {friendlyName, callSid?, startConferenceOnEnter?,
  *        endConferenceOnExit?, statusCallback?, statusCallbackMethod?, statusCallbackEvent?, from?, to?}
  *        -> {conferenceSid, callSid, conferenceStatus}
+ *   POST /_emulator/calls                       JSON {callSid?, from?, to?, accountSid?}
+ *        -> {callSid, status: 'in-progress'}: the caller dials in (a call in no conference); 409 if it exists
  *   POST /_emulator/calls/{callSid}/hangup      -> {callSid, status: 'completed'}
- *   GET  /_emulator/calls/{callSid}/released?timeoutMs=N
- *        -> {released: true, reason, conferenceSid, twiml?, url?, method?} as soon as the call leaves
- *           its conference (ended or redirected by REST, kicked, hung up), or {released: false}
+ *   GET  /_emulator/calls/{callSid}/released?timeoutMs=N&after=S
+ *        -> {released: true, seq, reason, conferenceSid, twiml?, url?, method?}: the call's first
+ *           release numbered above S (it left its conference: ended or redirected by REST, kicked,
+ *           hung up; or it was redirected by REST outside any conference), as soon as there is one;
+ *           or {released: false} at the timeout. S defaults to the releases before the call last
+ *           joined a conference (so: the first release since that join).
+ *   GET  /_emulator/behaviour    -> the behaviour profile {name, switches} (twilio-behaviour.ts)
+ *   POST /_emulator/behaviour    JSON {name?, extends?, switches} (as a profile file) -> the new profile
  *   GET  /_emulator/stats        -> Twilio API request counts by operation, plus `total`
  *   GET  /_emulator/violations   -> the OpenAPI violations recorded so far
- *   POST /_emulator/reset        -> forget all state, counts and violations (faults: back to the start options)
+ *   POST /_emulator/reset        -> forget all state, counts and violations (faults and behaviour: back to the start options)
  *   GET  /_emulator/state        -> the documents and conferences held right now
  *   GET  /_emulator/faults       -> the fault config and what was injected so far
  *   POST /_emulator/faults       JSON {seed?, rules: [...]} -> replaces the fault config (see faults.ts)
@@ -21,38 +28,46 @@ import { FaultConfigError, type FaultInjector } from './faults';
 import { json, type Reply } from './http-io';
 import type { ParamBag } from './openapi';
 import { one } from './routes';
+import { BehaviourProfileError, BUILT_IN_PROFILES, profileFromJson, SWITCH_NAMES, type TwilioBehaviour } from './twilio-behaviour';
 import type { EmulatorState, SpecViolation } from './types';
-import { CallStateError, type CallRelease, type JoinRequest, type VoiceStore } from './voice-store';
+import { CallStateError, type CallRelease, type JoinRequest, type NewCall, type VoiceStore } from './voice-store';
 
 const DEFAULT_RELEASE_WAIT_MS = 10_000;
 const MAX_RELEASE_WAIT_MS = 120_000;
 
-/** Long-polls waiting for a call to be released. */
+interface ReleaseWaiter {
+  after: number;
+  finish(release: CallRelease | null): void;
+}
+
+/** Long-polls waiting for a call's release numbered above some `after`. */
 export class ReleaseWaiters {
-  private readonly waiters = new Map<string, Set<(release: CallRelease | null) => void>>();
+  private readonly waiters = new Map<string, Set<ReleaseWaiter>>();
 
   notify(callSid: string, release: CallRelease): void {
     const set = this.waiters.get(callSid);
     if (!set) return;
-    this.waiters.delete(callSid);
-    for (const resolve of set) resolve(release);
+    for (const waiter of [...set]) if (release.seq > waiter.after) waiter.finish(release);
   }
 
-  wait(callSid: string, timeoutMs: number, signal: AbortSignal): Promise<CallRelease | null> {
+  wait(callSid: string, after: number, timeoutMs: number, signal: AbortSignal): Promise<CallRelease | null> {
     return new Promise((resolve) => {
       const set = this.waiters.get(callSid) ?? new Set();
       this.waiters.set(callSid, set);
-      const finish = (release: CallRelease | null) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        set.delete(finish);
-        if (set.size === 0 && this.waiters.get(callSid) === set) this.waiters.delete(callSid);
-        resolve(release);
+      const waiter: ReleaseWaiter = {
+        after,
+        finish: (release) => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          set.delete(waiter);
+          if (set.size === 0 && this.waiters.get(callSid) === set) this.waiters.delete(callSid);
+          resolve(release);
+        },
       };
-      const onAbort = () => finish(null);
-      const timer = setTimeout(() => finish(null), timeoutMs);
+      const onAbort = () => waiter.finish(null);
+      const timer = setTimeout(() => waiter.finish(null), timeoutMs);
       signal.addEventListener('abort', onAbort);
-      set.add(finish);
+      set.add(waiter);
     });
   }
 
@@ -60,7 +75,7 @@ export class ReleaseWaiters {
   cancelAll(): void {
     const all = [...this.waiters.values()];
     this.waiters.clear();
-    for (const set of all) for (const resolve of set) resolve(null);
+    for (const set of all) for (const waiter of set) waiter.finish(null);
   }
 }
 
@@ -72,6 +87,7 @@ export interface ControlDeps {
   reset(): Promise<void>;
   faults: FaultInjector;
   state(): EmulatorState;
+  behaviour: { get(): TwilioBehaviour; set(profile: TwilioBehaviour): void };
 }
 
 function controlError(status: number, message: string): Reply {
@@ -115,6 +131,40 @@ function parseJoin(raw: unknown): JoinRequest {
   };
 }
 
+function parseNewCall(raw: unknown): NewCall {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CallStateError(400, 'body must be a JSON object');
+  const body = raw as Record<string, unknown>;
+  const accountSid = optional<string>(body, 'accountSid', 'string');
+  if (accountSid !== undefined && !/^AC[0-9a-f]{32}$/.test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
+  return {
+    callSid: optional<string>(body, 'callSid', 'string'),
+    from: optional<string>(body, 'from', 'string'),
+    to: optional<string>(body, 'to', 'string'),
+    accountSid,
+  };
+}
+
+/**
+ * A posted profile is checked like a file. Unnamed, it is called after its base and what it
+ * changes, e.g. `documented + listInitConferencesByStatus=true`.
+ */
+function postedProfile(raw: unknown): TwilioBehaviour {
+  const profile = profileFromJson(raw, 'POST /_emulator/behaviour');
+  const named = typeof (raw as { name?: unknown }).name === 'string' && String((raw as { name: string }).name).trim() !== '';
+  if (named) return profile;
+  const base = ((raw as { extends?: string }).extends ?? 'documented') as keyof typeof BUILT_IN_PROFILES;
+  const changed = SWITCH_NAMES.filter((name) => profile.switches[name] !== BUILT_IN_PROFILES[base].switches[name]);
+  return { ...profile, name: [base, ...changed.map((name) => `${name}=${profile.switches[name]}`)].join(' + ') };
+}
+
+function readJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body.toString('utf8') || '{}') };
+  } catch {
+    return { ok: false };
+  }
+}
+
 function releaseBody(release: CallRelease): Record<string, unknown> {
   const { at: _at, ...rest } = release;
   return { released: true, ...rest };
@@ -131,14 +181,16 @@ export async function handleControl(
   const route = `${method} ${path.replace(/^\/_emulator/, '')}`;
   try {
     if (route === 'POST /conferences/join') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8') || '{}');
-      } catch {
-        return controlError(400, 'body must be JSON');
-      }
-      const { conference, call } = deps.voice.join(parseJoin(parsed));
+      const parsed = readJson(body);
+      if (!parsed.ok) return controlError(400, 'body must be JSON');
+      const { conference, call } = deps.voice.join(parseJoin(parsed.value));
       return json(200, { conferenceSid: conference.sid, callSid: call.sid, conferenceStatus: conference.status });
+    }
+    if (route === 'POST /calls') {
+      const parsed = readJson(body);
+      if (!parsed.ok) return controlError(400, 'body must be JSON');
+      const call = deps.voice.createCall(parseNewCall(parsed.value));
+      return json(200, { callSid: call.sid, status: call.status });
     }
     const hangup = /^POST \/calls\/([^/]+)\/hangup$/.exec(route);
     if (hangup) {
@@ -148,26 +200,37 @@ export async function handleControl(
     const released = /^GET \/calls\/([^/]+)\/released$/.exec(route);
     if (released) {
       const callSid = decodeURIComponent(released[1]);
-      const already = deps.voice.findCall(callSid)?.release;
+      const afterParam = one(query, 'after');
+      const after = afterParam === undefined ? (deps.voice.findCall(callSid)?.releasesBeforeJoin ?? 0) : Number(afterParam);
+      if (!Number.isInteger(after) || after < 0) return controlError(400, `after must be a whole number of releases, got "${afterParam}"`);
+      const already = deps.voice.releaseAfter(callSid, after);
       if (already) return json(200, releaseBody(already));
       const requested = Number(one(query, 'timeoutMs') ?? DEFAULT_RELEASE_WAIT_MS);
       const timeoutMs = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : DEFAULT_RELEASE_WAIT_MS;
-      const release = await deps.releases.wait(callSid, timeoutMs, signal);
+      const release = await deps.releases.wait(callSid, after, timeoutMs, signal);
       return json(200, release ? releaseBody(release) : { released: false });
     }
     if (route === 'GET /stats') return json(200, deps.stats());
     if (route === 'GET /violations') return json(200, deps.violations());
     if (route === 'GET /state') return json(200, deps.state());
+    if (route === 'GET /behaviour') return json(200, deps.behaviour.get());
+    if (route === 'POST /behaviour') {
+      const parsed = readJson(body);
+      if (!parsed.ok) return controlError(400, 'body must be JSON');
+      try {
+        deps.behaviour.set(postedProfile(parsed.value));
+      } catch (error) {
+        if (error instanceof BehaviourProfileError) return controlError(400, error.message);
+        throw error;
+      }
+      return json(200, deps.behaviour.get());
+    }
     if (route === 'GET /faults') return json(200, deps.faults.report());
     if (route === 'POST /faults') {
-      let parsed: unknown;
+      const parsed = readJson(body);
+      if (!parsed.ok) return controlError(400, 'body must be JSON');
       try {
-        parsed = JSON.parse(body.toString('utf8') || '{}');
-      } catch {
-        return controlError(400, 'body must be JSON');
-      }
-      try {
-        return json(200, { config: deps.faults.configure(parsed) });
+        return json(200, { config: deps.faults.configure(parsed.value) });
       } catch (error) {
         if (error instanceof FaultConfigError) return controlError(400, error.message);
         throw error;

@@ -19,6 +19,7 @@ import { StatusCallbackSender } from './status-callbacks';
 import { FlowStore, studioFlowRoutes } from './studio-flows';
 import { SyncDocumentStore, syncDocumentRoutes } from './sync-documents';
 import { systemClock } from './time';
+import { checkProfile, DEFAULT_PROFILE, type TwilioBehaviour } from './twilio-behaviour';
 import { ErrorCode, SPEC_VIOLATION_PREFIX, TwilioApiError, twilioErrorBody } from './twilio-errors';
 import type { EmulatorHandle, EmulatorOptions, EmulatorState, SpecViolation } from './types';
 import { voiceRoutes } from './voice-routes';
@@ -26,6 +27,7 @@ import { VoiceStore } from './voice-store';
 
 export type { EmulatorHandle, EmulatorOptions, EmulatorState, SpecViolation } from './types';
 export type { FaultConfig, FaultKind, FaultReport, FaultRule } from './faults';
+export type { TwilioBehaviour } from './twilio-behaviour';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 const EXPIRY_SWEEP_MS = 1000;
@@ -50,19 +52,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => undefined);
   const checker: OpenApiChecker = defaultChecker();
+  // The Twilio unknowns (twilio-behaviour.ts): `documented` unless told; switchable at run time.
+  const startBehaviour = checkProfile(options.behaviour ?? DEFAULT_PROFILE, 'startEmulator({behaviour})');
+  let behaviour = startBehaviour;
+  const currentBehaviour = () => behaviour;
+  const setBehaviour = (profile: TwilioBehaviour) => {
+    behaviour = checkProfile(profile, 'behaviour');
+    log(`behaviour profile: ${behaviour.name}`);
+  };
 
   const stats = new RequestStats();
   const violations: SpecViolation[] = [];
   const releases = new ReleaseWaiters();
-  const callbacks = new StatusCallbackSender({ clock, authToken: options.authToken, log });
+  const callbacks = new StatusCallbackSender({ clock, authToken: options.authToken, log, behaviour: currentBehaviour });
   const documents = new SyncDocumentStore(clock, { writeLimit: options.syncWriteLimit ?? true });
   const faults = new FaultInjector(options.faults ?? {});
   const flows = new FlowStore(clock);
-  const voice = new VoiceStore(clock, {
-    conferenceEvent: (event) => callbacks.conferenceEvent(event),
-    callReleased: (call, release) => releases.notify(call.sid, release),
-  });
-  const routes: RouteTable = { ...syncDocumentRoutes(documents), ...voiceRoutes(voice, clock), ...studioFlowRoutes(flows) };
+  const switches = () => behaviour.switches;
+  const voice = new VoiceStore(
+    clock,
+    {
+      conferenceEvent: (event) => callbacks.conferenceEvent(event),
+      callReleased: (call, release) => releases.notify(call.sid, release),
+    },
+    switches,
+  );
+  const routes: RouteTable = { ...syncDocumentRoutes(documents), ...voiceRoutes(voice, clock, switches), ...studioFlowRoutes(flows) };
 
   const record = (violation: Omit<SpecViolation, 'at'>) => {
     violations.push({ ...violation, at: new Date().toISOString() });
@@ -162,6 +177,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const reset = async () => {
     faults.reset();
+    behaviour = startBehaviour;
     releases.cancelAll();
     documents.clear();
     flows.clear();
@@ -181,7 +197,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const aborted = new AbortController();
       res.on('close', () => aborted.abort());
       const reply = await handleControl(
-        { voice, releases, stats: () => stats.snapshot(), violations: () => [...violations], reset, faults, state },
+        {
+          voice,
+          releases,
+          stats: () => stats.snapshot(),
+          violations: () => [...violations],
+          reset,
+          faults,
+          state,
+          behaviour: { get: currentBehaviour, set: setBehaviour },
+        },
         method,
         url.pathname,
         query,
@@ -248,6 +273,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       report: () => faults.report(),
     },
     state,
+    get behaviour() {
+      return behaviour;
+    },
+    setBehaviour,
     close: () => {
       closing ??= (async () => {
         clearInterval(sweeper);

@@ -7,6 +7,7 @@
  */
 import twilio from 'twilio';
 import { rfc2822, type Clock } from './time';
+import { DEFAULT_PROFILE, type BehaviourSwitches, type TwilioBehaviour } from './twilio-behaviour';
 import type { ConferenceEvent } from './voice-store';
 
 const DELIVERY_TIMEOUT_MS = 5000;
@@ -16,10 +17,17 @@ export interface StatusCallbackOptions {
   /** When set, requests carry `X-Twilio-Signature` computed with this auth token. */
   authToken?: string;
   log: (line: string) => void;
+  /** The behaviour profile right now; `documented` when left out. */
+  behaviour?: () => TwilioBehaviour;
 }
 
 /** The parameters Twilio posts for a conference event. */
-export function conferenceCallbackParams(event: ConferenceEvent, sequence: number, now: number): Record<string, string> {
+export function conferenceCallbackParams(
+  event: ConferenceEvent,
+  sequence: number,
+  now: number,
+  switches: Pick<BehaviourSwitches, 'participantCallStatusOnLeave'> = DEFAULT_PROFILE.switches,
+): Record<string, string> {
   const { conference, participant } = event;
   const params: Record<string, string> = {
     AccountSid: conference.accountSid,
@@ -43,7 +51,14 @@ export function conferenceCallbackParams(event: ConferenceEvent, sequence: numbe
     if (conference.reasonEnded) params.ReasonConferenceEnded = conference.reasonEnded;
     if (conference.callSidEnding) params.CallSidEndingConference = conference.callSidEnding;
   }
-  if (event.participantCallStatus) params.ParticipantCallStatus = event.participantCallStatus;
+  // V9: ParticipantCallStatus and ReasonParticipantLeft exist on participant-leave since
+  // 2023-10-25 (Twilio changelog), but no source gives their values. With the switch on, the
+  // values are INVENTED: `in-progress` when the call moved on (redirected, kicked, room ended),
+  // `completed` when it hung up; ReasonParticipantLeft as in voice-store.ts ParticipantLeftReason.
+  if (event.name === 'participant-leave' && switches.participantCallStatusOnLeave) {
+    if (event.participantCallStatus) params.ParticipantCallStatus = event.participantCallStatus;
+    if (event.reasonParticipantLeft) params.ReasonParticipantLeft = event.reasonParticipantLeft;
+  }
   if (event.reason) params.Reason = event.reason;
   return params;
 }
@@ -60,7 +75,8 @@ export class StatusCallbackSender {
     const callback = event.conference.callback;
     if (!callback || !callback.events.has(event.name)) return;
     event.conference.sequence += 1;
-    const params = conferenceCallbackParams(event, event.conference.sequence, this.options.clock());
+    const switches = (this.options.behaviour?.() ?? DEFAULT_PROFILE).switches;
+    const params = conferenceCallbackParams(event, event.conference.sequence, this.options.clock(), switches);
     this.enqueue(callback.url, callback.method, params);
   }
 

@@ -102,24 +102,27 @@ export function profileFromJson(raw: unknown, source: string): TwilioBehaviour {
   return { name, switches };
 }
 
-/** `documented`, `hopeful`, or a path to a JSON profile (or verify:live record). */
-export function loadBehaviourProfile(nameOrFile: string | undefined): TwilioBehaviour {
+/**
+ * `documented`, `hopeful`, or a path to a JSON profile (or verify:live record). `label` names
+ * where the value came from in error messages (`--twilio-behaviour`, `TWILIO_BEHAVIOUR`).
+ */
+export function loadBehaviourProfile(nameOrFile: string | undefined, label = '--twilio-behaviour'): TwilioBehaviour {
   if (nameOrFile === undefined || nameOrFile === '') return DEFAULT_PROFILE;
   if (isBuiltIn(nameOrFile)) return BUILT_IN_PROFILES[nameOrFile];
   if (!nameOrFile.endsWith('.json') && !fs.existsSync(nameOrFile)) {
-    throw new BehaviourProfileError(`--twilio-behaviour: "${nameOrFile}" is neither a profile (${PROFILE_NAMES.join(', ')}) nor a JSON file`);
+    throw new BehaviourProfileError(`${label}: "${nameOrFile}" is neither a profile (${PROFILE_NAMES.join(', ')}) nor a JSON file`);
   }
   let text: string;
   try {
     text = fs.readFileSync(nameOrFile, 'utf8');
   } catch (error) {
-    throw new BehaviourProfileError(`--twilio-behaviour: cannot read ${nameOrFile}: ${(error as Error).message}`);
+    throw new BehaviourProfileError(`${label}: cannot read ${nameOrFile}: ${(error as Error).message}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new BehaviourProfileError(`--twilio-behaviour: ${nameOrFile} is not JSON: ${(error as Error).message}`);
+    throw new BehaviourProfileError(`${label}: ${nameOrFile} is not JSON: ${(error as Error).message}`);
   }
   return profileFromJson(parsed, nameOrFile);
 }
@@ -130,4 +133,14 @@ export const BEHAVIOUR_ENV = 'TWILIO_BEHAVIOUR';
 /** One line for logs: `documented (endInitConferenceByRest=false, …)`. */
 export function describeProfile(profile: TwilioBehaviour): string {
   return `${profile.name} (${SWITCH_NAMES.map((name) => `${name}=${profile.switches[name]}`).join(', ')})`;
+}
+
+/**
+ * Checks a profile given in code (startEmulator's option, a test's setBehaviour) the way a file is
+ * checked: unknown switches and non-boolean values are refused; switches left out come from
+ * `documented`. Returns a copy, so later changes to the caller's object change nothing.
+ */
+export function checkProfile(profile: TwilioBehaviour, source: string): TwilioBehaviour {
+  if (typeof profile !== 'object' || profile === null) throw new BehaviourProfileError(`${source}: a behaviour profile is an object`);
+  return profileFromJson({ name: profile.name, switches: profile.switches }, source);
 }

@@ -1,6 +1,7 @@
 /** Public types of the emulator. */
 import type { FaultConfig, FaultReport } from './faults';
 import type { Clock } from './time';
+import type { TwilioBehaviour } from './twilio-behaviour';
 
 export interface SpecViolation {
   /** `request`: a client sent something the spec forbids. `response`: the emulator itself is wrong. */
@@ -29,6 +30,11 @@ export interface EmulatorOptions {
   faults?: FaultConfig;
   /** Enforce Sync's per-document write rate, 20/s (2/s from 10 KiB) -> 429 / 54009. Default true. */
   syncWriteLimit?: boolean;
+  /**
+   * How the emulator plays the Twilio behaviours no source settles (twilio-behaviour.ts).
+   * Default `documented` (DEFAULT_PROFILE). `reset()` comes back to this one.
+   */
+  behaviour?: TwilioBehaviour;
 }
 
 /** What the emulator holds right now (control API `GET /_emulator/state`). */
@@ -54,7 +60,10 @@ export interface EmulatorHandle {
   /** Twilio API requests by operation name, plus `total`. */
   stats(): Record<string, number>;
   violations(): SpecViolation[];
-  /** Forgets all documents, conferences, calls, flows, counts and violations; faults go back to the start options. */
+  /**
+   * Forgets all documents, conferences, calls, flows, counts and violations; faults and the
+   * behaviour profile go back to the start options.
+   */
   reset(): void;
   /** Fault injection (same as `POST /_emulator/faults`, `POST /_emulator/faults/reset`, `GET /_emulator/faults`). */
   faults: {
@@ -64,4 +73,8 @@ export interface EmulatorHandle {
   };
   /** Documents and conferences held right now. */
   state(): EmulatorState;
+  /** The behaviour profile in force (same as `GET /_emulator/behaviour`). */
+  readonly behaviour: TwilioBehaviour;
+  /** Switches the profile at run time (same as `POST /_emulator/behaviour`); throws BehaviourProfileError if it is bad. */
+  setBehaviour(profile: TwilioBehaviour): void;
 }

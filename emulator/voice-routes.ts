@@ -3,6 +3,7 @@ import { json } from './http-io';
 import { uriPage } from './paging';
 import { one, type HandlerInput, type RouteTable } from './routes';
 import { rfc2822, utcDay, type Clock } from './time';
+import { DEFAULT_PROFILE, type BehaviourSwitches } from './twilio-behaviour';
 import { ErrorCode, TwilioApiError } from './twilio-errors';
 import type { Call, Conference, Participant, VoiceStore } from './voice-store';
 
@@ -103,15 +104,23 @@ function matchesDay(query: HandlerInput['query'], name: string, ms: number): boo
 }
 
 
-export function voiceRoutes(store: VoiceStore, clock: Clock): RouteTable {
+export function voiceRoutes(
+  store: VoiceStore,
+  clock: Clock,
+  switches: () => BehaviourSwitches = () => DEFAULT_PROFILE.switches,
+): RouteTable {
   return {
     'api:ListConference': {
       name: 'api.conferences.list',
       handle: ({ accountSid, query }) => {
         const friendlyName = one(query, 'FriendlyName');
         const status = one(query, 'Status') ?? (clock() >= CONFERENCE_DEFAULT_STATUS_FILTER_FROM ? 'in-progress' : undefined);
-        const conferences = store
-          .listConferences()
+        // V12: after the 2026-09-30 split each list call answers in-progress or completed rooms;
+        // whether Status=init still finds the rooms waiting to start is unknown. With the switch
+        // off they are not listable at all (whatever the clock says: the profile plays Twilio as
+        // the service meets it after the rollout).
+        const unlistable = status === 'init' && !switches().listInitConferencesByStatus;
+        const conferences = (unlistable ? [] : store.listConferences())
           .map((c, order) => ({ c, order }))
           .filter(({ c }) => (!friendlyName || c.friendlyName === friendlyName) && (!status || c.status === status))
           .filter(({ c }) => matchesDay(query, 'DateCreated', c.dateCreated) && matchesDay(query, 'DateUpdated', c.dateUpdated))

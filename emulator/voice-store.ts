@@ -3,15 +3,24 @@
  *
  * Conference life cycle, as Twilio documents it:
  * - the first participant creates the conference for a room name (`friendlyName`); status `init`;
- * - it becomes `in-progress` when a participant with startConferenceOnEnter (default true) joins;
+ * - it becomes `in-progress` once at least two participants are in it and one of them has
+ *   startConferenceOnEnter (default true): "Conferences will not start until at least two
+ *   participants join" (TwiML <Conference> docs); one moderator alone leaves it `init`;
  * - it becomes `completed` when ended by REST (`Status=completed`), when a participant with
  *   endConferenceOnExit leaves, or when the last participant leaves; completed conferences stay
  *   listable and a room name can then get a new conference (one non-completed at a time).
- * A call that leaves a conference by anything but hanging up is "released": its TwiML goes on
- * (after `<Dial>`, or at the redirect target). Releases are what a simulated caller waits for.
+ * Whether REST may end a conference that is still `init` is not documented: the behaviour
+ * profile decides (`endInitConferenceByRest`, twilio-behaviour.ts).
+ *
+ * A call exists from the moment the caller dials in (control API `createCall`), before and
+ * between conferences. A call that leaves a conference by anything but hanging up, or that is
+ * redirected by REST anywhere, is "released": its TwiML goes on (after `<Dial>`, or at the
+ * redirect target). Every release of a call is kept and numbered (`seq` 1, 2, ...); releases are
+ * what a simulated caller waits for.
  */
 import { DEFAULT_ACCOUNT_SID, isSid, newSid } from './sids';
 import type { Clock } from './time';
+import { DEFAULT_PROFILE, type BehaviourSwitches } from './twilio-behaviour';
 import { ErrorCode, TwilioApiError } from './twilio-errors';
 
 export type ConferenceStatus = 'init' | 'in-progress' | 'completed';
@@ -63,6 +72,8 @@ export interface Conference {
 }
 
 export interface CallRelease {
+  /** 1 for the call's first release, then 2, 3, ... */
+  seq: number;
   reason: ReleaseReason;
   at: number;
   conferenceSid: string | null;
@@ -83,8 +94,17 @@ export interface Call {
   startTime: number;
   endTime: number | null;
   conferenceSid: string | null;
-  /** Last release since the call last joined a conference. */
-  release: CallRelease | null;
+  /** Every release of the call, oldest first (`seq` = index + 1). */
+  releases: CallRelease[];
+  /** How many releases the call had when it last joined a conference (0 if it never joined). */
+  releasesBeforeJoin: number;
+}
+
+export interface NewCall {
+  callSid?: string;
+  from?: string;
+  to?: string;
+  accountSid?: string;
 }
 
 export interface ConferenceEvent {
@@ -93,9 +113,25 @@ export interface ConferenceEvent {
   participant?: Participant;
   /** Human-readable `Reason` sent with leave and end events. */
   reason?: string;
-  /** Leave events: the participant's call status as it leaves (`completed` when they hung up). */
+  /**
+   * Leave events: the participant's call status as it leaves (`completed` when they hung up) and
+   * why it left. Both are facts of the simulation; whether the callback carries them is the
+   * behaviour profile's `participantCallStatusOnLeave` (status-callbacks.ts).
+   */
   participantCallStatus?: 'in-progress' | 'completed';
+  reasonParticipantLeft?: ParticipantLeftReason;
 }
+
+/**
+ * ReasonParticipantLeft values. INVENTED: Twilio's changelog (2023-10-25) only says the parameter
+ * exists on participant-leave; no public source lists its values.
+ */
+export type ParticipantLeftReason =
+  | 'participant_hung_up'
+  | 'call_ended_via_api'
+  | 'participant_updated_via_api'
+  | 'participant_kicked'
+  | 'conference_ended';
 
 export interface VoiceObserver {
   conferenceEvent(event: ConferenceEvent): void;
@@ -150,9 +186,19 @@ export class VoiceStore {
   constructor(
     private readonly clock: Clock,
     private readonly observer: VoiceObserver,
+    /** The behaviour profile's switches right now (they may change at run time). */
+    private readonly switches: () => BehaviourSwitches = () => DEFAULT_PROFILE.switches,
   ) {}
 
   // ---- control API: what the simulated caller does ---------------------------------------------
+
+  /** The caller dials in: an in-progress call that is in no conference yet. */
+  createCall(request: NewCall): Call {
+    const callSid = request.callSid ?? newSid('CA');
+    if (!isSid(callSid, 'CA')) throw new CallStateError(400, `callSid must look like CA + 32 hex digits: ${callSid}`);
+    if (this.calls.has(callSid)) throw new CallStateError(409, `call ${callSid} exists already`);
+    return this.newCall(callSid, request);
+  }
 
   join(request: JoinRequest): { conference: Conference; call: Call } {
     const now = this.clock();
@@ -165,23 +211,8 @@ export class VoiceStore {
     let call = this.calls.get(callSid);
     if (call?.status === 'completed') throw new CallStateError(409, `call ${callSid} has ended`);
     if (call?.conferenceSid) throw new CallStateError(409, `call ${callSid} is already in conference ${call.conferenceSid}`);
-    const accountSid = request.accountSid ?? DEFAULT_ACCOUNT_SID;
-    if (!call) {
-      call = {
-        sid: callSid,
-        accountSid,
-        from: request.from ?? '+15005550006',
-        to: request.to ?? '+15005550001',
-        status: 'in-progress',
-        dateCreated: now,
-        dateUpdated: now,
-        startTime: now,
-        endTime: null,
-        conferenceSid: null,
-        release: null,
-      };
-      this.calls.set(callSid, call);
-    }
+    call ??= this.newCall(callSid, request);
+    const accountSid = request.accountSid ?? call.accountSid;
 
     let conference = this.activeConference(request.friendlyName);
     if (!conference) {
@@ -216,10 +247,12 @@ export class VoiceStore {
     };
     conference.participants.set(callSid, participant);
     call.conferenceSid = conference.sid;
-    call.release = null;
+    call.releasesBeforeJoin = call.releases.length;
     call.dateUpdated = now;
     this.observer.conferenceEvent({ name: 'participant-join', conference, participant });
-    if (participant.startConferenceOnEnter && conference.status === 'init') {
+    // Two participants at least, one of them with startConferenceOnEnter (not necessarily the newcomer).
+    const participants = [...conference.participants.values()];
+    if (conference.status === 'init' && participants.length >= 2 && participants.some((p) => p.startConferenceOnEnter)) {
       conference.status = 'in-progress';
       conference.dateUpdated = now;
       this.observer.conferenceEvent({ name: 'conference-start', conference });
@@ -233,7 +266,7 @@ export class VoiceStore {
     if (!call) throw new CallStateError(404, `unknown call ${callSid}`);
     if (call.status === 'completed') throw new CallStateError(409, `call ${callSid} has already ended`);
     const conferenceSid = call.conferenceSid;
-    this.leaveConference(call, 'Participant hung up', 'last-participant-left', 'completed');
+    this.leaveConference(call, 'Participant hung up', 'last-participant-left', 'completed', 'participant_hung_up');
     this.complete(call);
     this.release(call, { reason: 'caller-hangup', conferenceSid });
     return call;
@@ -246,6 +279,14 @@ export class VoiceStore {
     const conference = this.getConference(conferenceSid);
     if (conference.status === 'completed') {
       throw new TwilioApiError(400, ErrorCode.unexpectedConferenceStatus, `Conference ${conferenceSid} is not in progress; it has completed`);
+    }
+    if (conference.status === 'init' && !this.switches().endInitConferenceByRest) {
+      // 16099: "participant actions only apply to active, in-progress conferences".
+      throw new TwilioApiError(
+        400,
+        ErrorCode.unexpectedConferenceStatus,
+        `Conference ${conferenceSid} has not started yet (status init); only an in-progress conference can be ended`,
+      );
     }
     this.endConference(conference, 'conference-ended-via-api', null, 'Conference ended via API');
     return conference;
@@ -261,11 +302,12 @@ export class VoiceStore {
     }
     const conferenceSid = call.conferenceSid;
     if (change.status === 'completed') {
-      this.leaveConference(call, 'Participant updated via API', 'last-participant-left', 'completed');
+      this.leaveConference(call, 'Participant updated via API', 'last-participant-left', 'completed', 'call_ended_via_api');
       this.complete(call);
       this.release(call, { reason: 'call-completed', conferenceSid });
     } else if (redirect) {
-      this.leaveConference(call, 'Participant updated via API', 'last-participant-left');
+      // A call in no conference (still in its own TwiML) is simply redirected.
+      this.leaveConference(call, 'Participant updated via API', 'last-participant-left', 'in-progress', 'participant_updated_via_api');
       this.release(call, {
         reason: 'call-redirected',
         conferenceSid,
@@ -284,7 +326,7 @@ export class VoiceStore {
     if (!conference.participants.has(callSid) || !call) {
       throw new TwilioApiError(404, ErrorCode.notFound, `Participant ${callSid} is not in conference ${conferenceSid}`);
     }
-    this.leaveConference(call, 'Participant was kicked', 'last-participant-kicked');
+    this.leaveConference(call, 'Participant was kicked', 'last-participant-kicked', 'in-progress', 'participant_kicked');
     this.release(call, { reason: 'participant-removed', conferenceSid });
   }
 
@@ -302,6 +344,11 @@ export class VoiceStore {
 
   findCall(sid: string): Call | undefined {
     return this.calls.get(sid);
+  }
+
+  /** The call's first release numbered above `after`, if it happened. */
+  releaseAfter(sid: string, after: number): CallRelease | undefined {
+    return this.calls.get(sid)?.releases.find((release) => release.seq > after);
   }
 
   listConferences(): Conference[] {
@@ -323,7 +370,8 @@ export class VoiceStore {
     call: Call,
     reason: string,
     lastReason: ConferenceEndReason,
-    participantCallStatus: 'in-progress' | 'completed' = 'in-progress',
+    participantCallStatus: 'in-progress' | 'completed',
+    reasonParticipantLeft: ParticipantLeftReason,
   ): void {
     const conference = call.conferenceSid ? this.conferences.get(call.conferenceSid) : undefined;
     call.conferenceSid = null;
@@ -332,7 +380,7 @@ export class VoiceStore {
     if (!participant) return;
     conference.participants.delete(call.sid);
     conference.dateUpdated = this.clock();
-    this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason, participantCallStatus });
+    this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason, participantCallStatus, reasonParticipantLeft });
     if (conference.status === 'completed') return;
     if (participant.endConferenceOnExit) {
       this.endConference(conference, 'participant-with-end-conference-on-exit-left', call.sid, 'Participant with endConferenceOnExit left');
@@ -349,7 +397,14 @@ export class VoiceStore {
     conference.dateUpdated = this.clock();
     for (const participant of [...conference.participants.values()]) {
       conference.participants.delete(participant.callSid);
-      this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason: reasonText, participantCallStatus: 'in-progress' });
+      this.observer.conferenceEvent({
+        name: 'participant-leave',
+        conference,
+        participant,
+        reason: reasonText,
+        participantCallStatus: 'in-progress',
+        reasonParticipantLeft: 'conference_ended',
+      });
       const call = this.calls.get(participant.callSid);
       if (call) {
         call.conferenceSid = null;
@@ -366,9 +421,29 @@ export class VoiceStore {
     call.dateUpdated = now;
   }
 
-  private release(call: Call, release: Omit<CallRelease, 'at' | 'conferenceSid'> & { conferenceSid?: string | null }): void {
-    const full: CallRelease = { ...release, conferenceSid: release.conferenceSid ?? null, at: this.clock() };
-    call.release = full;
+  private newCall(callSid: string, request: NewCall): Call {
+    const now = this.clock();
+    const call: Call = {
+      sid: callSid,
+      accountSid: request.accountSid ?? DEFAULT_ACCOUNT_SID,
+      from: request.from ?? '+15005550006',
+      to: request.to ?? '+15005550001',
+      status: 'in-progress',
+      dateCreated: now,
+      dateUpdated: now,
+      startTime: now,
+      endTime: null,
+      conferenceSid: null,
+      releases: [],
+      releasesBeforeJoin: 0,
+    };
+    this.calls.set(callSid, call);
+    return call;
+  }
+
+  private release(call: Call, release: Omit<CallRelease, 'seq' | 'at' | 'conferenceSid'> & { conferenceSid?: string | null }): void {
+    const full: CallRelease = { seq: call.releases.length + 1, ...release, conferenceSid: release.conferenceSid ?? null, at: this.clock() };
+    call.releases.push(full);
     this.observer.callReleased(call, full);
   }
 }

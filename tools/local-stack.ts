@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
+import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { writeEnvFile, type EnvValues } from './env-file';
 import { assertPortFree, getFreePort } from './ports';
@@ -22,6 +23,11 @@ export interface LocalStackOptions {
   emulatorPort?: number;
   /** Where the emulator's notes go (failed status callbacks, spec violations); silent by default. */
   emulatorLog?: (line: string) => void;
+  /**
+   * How the emulator plays the Twilio unknowns (emulator/twilio-behaviour.ts); default
+   * `documented`. Switchable later with `stack.emulator.setBehaviour` or `POST /_emulator/behaviour`.
+   */
+  behaviour?: TwilioBehaviour;
   /** Extra environment for the functions. Wins over the defaults written for the emulator. */
   env?: EnvValues;
   /** Where to write the env file; by default a temp dir that stop() removes. */
@@ -83,6 +89,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     host: '127.0.0.1',
     authToken: LOCAL_AUTH_TOKEN, // signs its status callbacks the way Twilio would, with our token
     log: options.emulatorLog,
+    behaviour: options.behaviour,
   });
   const tempDir = options.envFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-stack-'));
   const envFile = options.envFile ?? path.join(tempDir as string, '.env');

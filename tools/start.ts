@@ -6,12 +6,16 @@
  * - Otherwise (the default): the local Twilio emulator starts too, and twilio-run runs with a
  *   generated .local/.env (the user's .env plus fake credentials and the emulator's URL).
  *
- * Options: --port N (or PORT, default 3000), --emulator-port N (or EMULATOR_PORT, default 3010).
+ * Options: --port N (or PORT, default 3000), --emulator-port N (or EMULATOR_PORT, default 3010),
+ * --twilio-behaviour documented|hopeful|profile.json (or TWILIO_BEHAVIOUR, default documented):
+ * how the emulator plays the Twilio behaviours no source settles (emulator/twilio-behaviour.ts).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { build } from './build';
 import { hasRealCredentials } from './credentials';
+import { loadBehaviourModule } from './emulator-loader';
 import { readEnvFile, type EnvValues } from './env-file';
 import { startLocalStack, waitUntilServing } from './local-stack';
 import { LOCAL_ENV_FILE, PROJECT_ROOT, USER_ENV_FILE } from './paths';
@@ -58,7 +62,7 @@ async function serveAgainstTwilio(port: number, env: EnvValues): Promise<number>
   return twilioRun.exited;
 }
 
-async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValues): Promise<number> {
+async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValues, behaviour: TwilioBehaviour): Promise<number> {
   if (userEnv.ACCOUNT_SID) {
     console.log('note: ACCOUNT_SID in .env is not a real account SID (AC + 32 hex) with an AUTH_TOKEN; running offline');
   }
@@ -71,6 +75,7 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
     envFile: LOCAL_ENV_FILE,
     output: 'inherit',
     emulatorLog: (line) => console.error(`[emulator] ${line}`),
+    behaviour,
   });
   onStopSignal(stack.stop);
   console.log(
@@ -79,6 +84,7 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
       'studio-async: running offline (no Twilio account in .env; Twilio REST calls go to the local emulator)',
       `  functions + assets  http://localhost:${port}`,
       `  Twilio emulator     ${stack.emulator.url}`,
+      `  Twilio behaviour    ${loadBehaviourModule().describeProfile(behaviour)}`,
       `  env file            ${path.relative(PROJECT_ROOT, stack.envFile)}`,
       `  try                 ${curlExample(port)}`,
       '  Ctrl+C stops both.',
@@ -90,18 +96,36 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
   return code;
 }
 
+/** The profile named by --twilio-behaviour or TWILIO_BEHAVIOUR; a bad one is one line and exit 2. */
+function behaviourProfile(flag: string | undefined): TwilioBehaviour {
+  const { BEHAVIOUR_ENV, BehaviourProfileError, loadBehaviourProfile } = loadBehaviourModule();
+  try {
+    return flag !== undefined ? loadBehaviourProfile(flag, '--twilio-behaviour') : loadBehaviourProfile(process.env[BEHAVIOUR_ENV], BEHAVIOUR_ENV);
+  } catch (error) {
+    if (!(error instanceof BehaviourProfileError)) throw error;
+    console.error(`npm start: ${error.message}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, 'emulator-port': { type: 'string' } },
+    options: { port: { type: 'string' }, 'emulator-port': { type: 'string' }, 'twilio-behaviour': { type: 'string' } },
   });
   const port = parsePort(values.port ?? process.env.PORT, 3000, 'port');
   const emulatorPort = parsePort(values['emulator-port'] ?? process.env.EMULATOR_PORT, 3010, 'emulator port');
+  const userEnv = readEnvFile(USER_ENV_FILE);
+  const online = hasRealCredentials(userEnv);
+  // Checked before the build, so a bad profile fails at once.
+  const behaviour = online ? undefined : behaviourProfile(values['twilio-behaviour']);
+  if (online && values['twilio-behaviour'] !== undefined) {
+    console.log('note: --twilio-behaviour only applies to the local emulator; the real account behaves as it does');
+  }
 
   const built = await build();
   console.log(`built ${built.functions.length} functions and ${built.assets.length} assets into dist/`);
 
-  const userEnv = readEnvFile(USER_ENV_FILE);
-  return hasRealCredentials(userEnv) ? serveAgainstTwilio(port, userEnv) : serveOffline(port, emulatorPort, userEnv);
+  return behaviour === undefined ? serveAgainstTwilio(port, userEnv) : serveOffline(port, emulatorPort, userEnv, behaviour);
 }
 
 main().then(

@@ -5,6 +5,7 @@
 import twilio from 'twilio';
 import type { EmulatorHandle } from '../../emulator/server';
 import { newSid } from '../../emulator/sids';
+import { BUILT_IN_PROFILES } from '../../emulator/twilio-behaviour';
 import type { createEmulatorTwilioClient } from '../../emulator/test-client';
 import { TEST_AUTH_TOKEN } from '../../emulator/test-client';
 import {
@@ -29,6 +30,13 @@ describe('emulator: conferences, calls and the control API', () => {
   let receiver: Receiver;
 
   const join = (body: Record<string, unknown>) => control(emulator.url, 'POST', '/conferences/join', body);
+  /** A conference that has started: two participants, the second a moderator (the default). */
+  const startedRoom = async (friendlyName: string, first: Record<string, unknown> = {}) => {
+    const joined = await join({ friendlyName, ...first });
+    const second = await join({ friendlyName });
+    expect(second.body.conferenceStatus).toBe('in-progress');
+    return joined;
+  };
 
   beforeAll(async () => {
     ({ emulator, client } = await startTestEmulator({ clock: clock.now, authToken: TEST_AUTH_TOKEN }));
@@ -66,6 +74,8 @@ describe('emulator: conferences, calls and the control API', () => {
   });
 
   it('ends a conference by REST: every participant is released and the callbacks are posted', async () => {
+    // The caller waits alone in a room that has not started: only the hopeful profile lets REST end it (V2).
+    emulator.setBehaviour(BUILT_IN_PROFILES.hopeful);
     const callback = `${receiver.url}/conference-events`;
     const caller = newSid('CA');
     const joined = await join({
@@ -81,7 +91,7 @@ describe('emulator: conferences, calls and the control API', () => {
     const ended = await client.conferences(sid).update({ status: 'completed' });
     expect(ended.status).toBe('completed');
     expect(ended.reasonConferenceEnded).toBe('conference-ended-via-api');
-    expect((await waiting).body).toEqual({ released: true, reason: 'conference-ended', conferenceSid: sid });
+    expect((await waiting).body).toEqual({ released: true, seq: 1, reason: 'conference-ended', conferenceSid: sid });
 
     await waitFor(() => receiver.received.length >= 3);
     expect(receiver.events('/conference-events')).toEqual(['participant-join', 'participant-leave', 'conference-end']);
@@ -162,16 +172,19 @@ describe('emulator: conferences, calls and the control API', () => {
   });
 
   it('filters the conference list by name, status and creation date; one room name, several conferences', async () => {
-    const first = await join({ friendlyName: 'room_a' });
+    const first = await startedRoom('room_a');
     await client.conferences(String(first.body.conferenceSid)).update({ status: 'completed' });
     clock.advance(86_400_000);
     const second = await join({ friendlyName: 'room_a', startConferenceOnEnter: false });
-    const other = await join({ friendlyName: 'room_b' });
+    const other = await startedRoom('room_b');
     expect(second.body.conferenceSid).not.toBe(first.body.conferenceSid);
 
     const sids = async (params: Parameters<Client['conferences']['list']>[0]) =>
       (await client.conferences.list(params)).map((c) => c.sid);
     expect(await sids({ friendlyName: 'room_a', status: 'completed' })).toEqual([first.body.conferenceSid]);
+    // Rooms waiting to start are listable by Status=init only in the hopeful profile (V12).
+    expect(await sids({ friendlyName: 'room_a', status: 'init' })).toEqual([]);
+    emulator.setBehaviour(BUILT_IN_PROFILES.hopeful);
     expect(await sids({ friendlyName: 'room_a', status: 'init' })).toEqual([second.body.conferenceSid]);
     expect(await sids({ status: 'in-progress' })).toEqual([other.body.conferenceSid]);
     const today = new Date(clock.ms);
@@ -180,7 +193,7 @@ describe('emulator: conferences, calls and the control API', () => {
     // Newest first, and paged like the 2010 API (next_page_uri followed by the helper library).
     for (let i = 0; i < 3; i++) {
       clock.advance(1000);
-      const sid = String((await join({ friendlyName: `room_p${i}` })).body.conferenceSid);
+      const sid = String((await startedRoom(`room_p${i}`)).body.conferenceSid);
       await client.conferences(sid).update({ status: 'completed' });
     }
     expect((await client.conferences.list({ status: 'completed', pageSize: 2 })).map((c) => c.friendlyName)).toEqual([
@@ -193,7 +206,7 @@ describe('emulator: conferences, calls and the control API', () => {
 
   it('lists only in-progress conferences when Status is left out (Twilio default from 2026-09-30)', async () => {
     await join({ friendlyName: 'room_c', startConferenceOnEnter: false });
-    await join({ friendlyName: 'room_d' });
+    await startedRoom('room_d');
     expect((await client.conferences.list()).map((c) => c.friendlyName)).toEqual(['room_d']);
     clock.ms = Date.UTC(2026, 5, 1);
     expect((await client.conferences.list()).map((c) => c.friendlyName)).toEqual(['room_d', 'room_c']);
@@ -240,7 +253,7 @@ describe('emulator: conferences, calls and the control API', () => {
   });
 
   it('refuses requests the spec forbids: a bad Status enum, an unknown parameter, a bad sid', async () => {
-    const sid = String((await join({ friendlyName: 'room_h' })).body.conferenceSid);
+    const sid = String((await startedRoom('room_h')).body.conferenceSid);
     const bogus = await restError(client.conferences(sid).update({ status: 'bogus' as 'completed' }));
     expect([bogus.status, bogus.code]).toEqual([400, 20001]);
     expect(bogus.message).toBe('SPEC_VIOLATION: UpdateConference: form Status must be one of [completed]; got "bogus"');
