@@ -1,4 +1,4 @@
-import { attribute, FLOW_SID, redirectTarget, newCallSid, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
+import { attribute, FLOW_SID, redirectTarget, pathOf, newCallSid, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -86,23 +86,26 @@ describe('the hold', () => {
   it('holds a caller in the job room with music and releases them when the work is done', async () => {
     const start = await service.post('/jobs/start', { task: 'x', simulateSeconds: 3 });
     const jobId = start.body.jobId;
-    const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: newCallSid() });
+    const callSid = newCallSid();
+    await service.createCall(callSid);
+    const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid });
     expect(hold.text).toMatch(/<Dial [^>]*timeLimit="\d+"/);
     expect(hold.text).toContain(`>hold_${jobId}</Conference>`);
     expect(hold.text).toContain('startConferenceOnEnter="false"');
     expect(hold.text).toContain('statusCallbackEvent="leave"');
     const waitUrl = attribute(hold.text, 'waitUrl')!;
-    expect(waitUrl).toContain(`/hold/wait?jobId=${jobId}`);
+    expect(waitUrl).toContain(`/hold/wait?jobId=${jobId}&flowSid=${FLOW_SID}`);
 
-    const callSid = newCallSid();
     await service.join(`hold_${jobId}`, callSid, attribute(hold.text, 'statusCallback'));
-    const firstTurn = await service.post(new URL(waitUrl).pathname + new URL(waitUrl).search);
+    const firstTurn = await service.post(new URL(waitUrl).pathname + new URL(waitUrl).search, { CallSid: callSid });
     expect(firstTurn.text).toMatch(/<Play>http:\/\/localhost:\d+\/hold-music.wav<\/Play><Redirect method="POST">[^<]*turn=1/);
     expect((await service.released(callSid, 200)).released).toBe(false);
     await sleep(3_100);
-    await service.post(redirectTarget(firstTurn.text));
-    expect(await service.released(callSid, 2000)).toMatchObject({ released: true });
-    const after = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`);
+    await service.post(redirectTarget(firstTurn.text), { CallSid: callSid });
+    // Released by redirecting the call (no conference lookup) to the after-hold URL, which returns to Studio.
+    const released = await service.released(callSid, 2000);
+    expect(released).toMatchObject({ released: true, reason: 'call-redirected', url: expect.stringContaining('releasedWith=COMPLETED') });
+    const after = await service.post(pathOf(released.url!), { CallSid: callSid });
     expect(after.text).toContain('FlowEvent=return&amp;status=COMPLETED');
   });
 
@@ -124,13 +127,27 @@ describe('the hold', () => {
 });
 
 describe('room events', () => {
-  it('leaves the job alone when the caller leaves the room with the call still up (released or taken back by Studio)', async () => {
+  it("reads whether the caller hung up from their Call's status, not from the leave event's parameters", async () => {
     const start = await service.post('/jobs/start', { task: 'x', simulateSeconds: 600 });
     const jobId = start.body.jobId;
-    const event = { StatusCallbackEvent: 'participant-leave', CallSid: newCallSid(), FriendlyName: `hold_${jobId}` };
-    expect((await service.post(`/hold/events?jobId=${jobId}`, { ...event, ParticipantCallStatus: 'in-progress' })).status).toBe(204);
-    expect((await service.post('/jobs/status', { jobId })).body.status).toBe('PENDING');
-    expect((await service.post(`/hold/events?jobId=${jobId}`, { ...event, ParticipantCallStatus: 'completed' })).status).toBe(204);
+    const callSid = newCallSid();
+    await service.createCall(callSid);
+    const event = { StatusCallbackEvent: 'participant-leave', CallSid: callSid, FriendlyName: `hold_${jobId}` };
+    // The call is still up (moved on, or taken back by Studio): whatever the event says, the job goes on.
+    for (const extra of [{}, { ParticipantCallStatus: 'completed' }, { ParticipantCallStatus: 'in-progress' }]) {
+      expect((await service.post(`/hold/events?jobId=${jobId}`, { ...event, ...extra })).status).toBe(204);
+      expect((await service.post('/jobs/status', { jobId })).body.status).toBe('PENDING');
+    }
+    await service.hangup(callSid);
+    expect((await service.post(`/hold/events?jobId=${jobId}`, event)).status).toBe(204);
+    expect((await service.post('/jobs/status', { jobId })).body).toMatchObject({ status: 'CANCELLED', error: { code: 'CALLER_HUNG_UP' } });
+  });
+
+  it('a Dial action whose CallStatus says the call is over abandons the job', async () => {
+    const start = await service.post('/jobs/start', { task: 'x', simulateSeconds: 600 });
+    const jobId = start.body.jobId;
+    const after = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: newCallSid(), CallStatus: 'completed', DialCallStatus: 'completed' });
+    expect(after.text).toContain('<Hangup/>');
     expect((await service.post('/jobs/status', { jobId })).body).toMatchObject({ status: 'CANCELLED', error: { code: 'CALLER_HUNG_UP' } });
   });
 });
