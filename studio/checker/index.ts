@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { FUNCTIONS_DIR } from '../project-paths';
+import { checkEventKeys } from './check-event-keys';
 import { checkGraph } from './check-graph';
 import { checkLiquid } from './check-liquid';
 import { checkLoops } from './check-loops';
@@ -45,6 +46,7 @@ export function checkFlow(definition: unknown, options: CheckOptions): Fault[] {
   checkWidgets(flow.states, faults);
   checkLiquid(flow.states, faults);
   checkServiceUrls(flow.states, functions, faults);
+  checkEventKeys(flow.states, faults);
   checkLoops(flow.states, faults);
   return faults.faults;
 }

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { callerParams } from '../../src/lib/http/handler';
 import { checkFlow, checkFlowFile, formatFault } from '../../studio/checker';
+import { RESERVED_EVENT_KEYS } from '../../studio/runtime-event';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { MESSAGING_FLOW, mutate, SERVICE_FUNCTIONS, state, VOICE_FLOW } from './flow-fixtures';
 
@@ -184,6 +186,22 @@ const variants: Variant[] = [
     expected: `${VOICE}: state "hold", property "url": calls function "/holding", which the service does not have (it has: ${SERVICE_FUNCTIONS.join(', ')})`,
   },
   {
+    name: 'Run Function parameter named like a key the runtime reserves',
+    file: MESSAGING,
+    flow: messaging((f) => {
+      (state(f, 'start_job').properties.parameters as Array<{ key: string }>)[1].key = 'request';
+    }),
+    expected: `${MESSAGING}: state "start_job", property "parameters[1].key": parameter "request" never reaches the function: the Functions runtime builds event as {request: {headers, cookies}, ...query, ...body}, so "request" collides with the runtime's own; rename it (e.g. "message")`,
+  },
+  {
+    name: 'TwiML Redirect URL query key the runtime reserves',
+    file: VOICE,
+    flow: voice((f) => {
+      state(f, 'hold').properties.url = 'https://__SERVICE_DOMAIN__/hold?jobId={{widgets.start_job.parsed.jobId}}&request=x';
+    }),
+    expected: `${VOICE}: state "hold", property "url": query parameter "request" never reaches the function: the Functions runtime builds event as {request: {headers, cookies}, ...query, ...body}, so "request" collides with the runtime's own; rename it (e.g. "message")`,
+  },
+  {
     name: 'function SID placeholder for another function',
     file: VOICE,
     flow: voice((f) => {
@@ -244,6 +262,24 @@ describe('the checker rejects broken flows', () => {
     expect(faults.map(formatFault)).toEqual([
       '/nonexistent/flow.json: flow, property "(file)": cannot be read: ENOENT',
     ]);
+  });
+});
+
+describe('keys the Functions runtime reserves', () => {
+  it('are the keys the service takes as the runtime\'s, not as parameters', () => {
+    expect(RESERVED_EVENT_KEYS).toContain('request');
+    for (const key of RESERVED_EVENT_KEYS) {
+      const event = { [key]: { headers: {}, cookies: {} }, task: 'demo' };
+      expect(callerParams(event as never)).toEqual({ task: 'demo' });
+    }
+  });
+
+  it('are refused wherever they appear, and only there', () => {
+    const flow = mutate(MESSAGING_FLOW, (f) => {
+      (state(f, 'get_result').properties.parameters as Array<{ key: string; value: string }>).push({ key: 'Request', value: 'x' });
+      state(f, 'get_result').properties.url = 'https://__SERVICE_DOMAIN__/jobs/result?requests=1';
+    });
+    expect(checkFlow(flow, { fileName: MESSAGING, serviceFunctions: SERVICE_FUNCTIONS }).map(formatFault)).toEqual([]);
   });
 });
 

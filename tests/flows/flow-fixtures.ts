@@ -1,12 +1,13 @@
-/** Shared helpers for the flow tests: where flows live, and copies to mutate. */
+/**
+ * Helpers for the flow tests: where flows live, and copies to mutate. Nothing here reads outside
+ * the project: the reference flows beside it are checked by `npm run flows:check-fixtures`.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FlowDefinition, FlowState } from '../../studio/flow-model';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
-/** Real exported flows, kept beside the repo in shared/ (see its README). */
-export const REAL_FLOWS_DIR = path.resolve(PROJECT_ROOT, '../shared/fixtures/studio-flows');
 export const VOICE_FLOW = path.join(PROJECT_ROOT, 'flows/voice-hold.json');
 export const MESSAGING_FLOW = path.join(PROJECT_ROOT, 'flows/messaging-poll.json');
 
@@ -20,14 +21,6 @@ export const SERVICE_FUNCTIONS = [
   '/jobs/start',
   '/jobs/status',
 ];
-
-export function realFlowFiles(): string[] {
-  return fs
-    .readdirSync(REAL_FLOWS_DIR)
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => path.join(REAL_FLOWS_DIR, name));
-}
 
 export function loadFlow(file: string): FlowDefinition {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as FlowDefinition;

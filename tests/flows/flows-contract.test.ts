@@ -66,21 +66,35 @@ describe('voice-hold.json', () => {
     expect(param(start, 'task')).toBe('demo');
   });
 
-  it('holds the caller through /hold with a timeout well above the longest hold', () => {
+  it('holds the caller through /hold with a timeout the service always beats', () => {
     const hold = state(flow, 'hold');
     expect(hold.type).toBe('add-twiml-redirect');
     expect(hold.properties.method).toBe('POST');
     expect(hold.properties.url).toBe(
       `${SERVICE}${PATHS.hold}?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{flow.flow_sid}}`,
     );
-    expect(typeof hold.properties.timeout).toBe('string');
-    const maxHold = Number(param(state(flow, 'start_job'), 'maxHoldSeconds'));
-    expect(Number(hold.properties.timeout)).toBeGreaterThanOrEqual(maxHold + 60);
+    expect(hold.properties.timeout).toBe('3900');
+    // The service releases the caller by the deadline (at most LIMITS.maxHoldSeconds) plus one
+    // hold-loop turn (~10 s); Studio's timer must not cut in first, whatever maxHoldSeconds a
+    // user sets, and must stay within Studio's 0..14400.
+    const holdLoopTurnSeconds = 10;
+    const margin = 120;
+    expect(Number(hold.properties.timeout)).toBeGreaterThanOrEqual(LIMITS.maxHoldSeconds + holdLoopTurnSeconds + margin);
+    expect(Number(hold.properties.timeout)).toBeLessThanOrEqual(14400);
+  });
+
+  it('never takes a path Twilio cannot produce: fail reads the job like return and timeout', () => {
+    // A failed fetch of the TwiML Redirect URL is Voice's (Fallback URL or application error),
+    // never the widget's fail, so fail must not mean "try /hold again".
+    const hold = state(flow, 'hold');
     expect(hold.transitions.map((t) => [t.event, t.next])).toEqual([
       ['return', 'get_result'],
       ['timeout', 'get_result'],
-      ['fail', 'retry_hold'],
+      ['fail', 'get_result'],
     ]);
+    // retry_hold is entered only when /jobs/result says the job still runs.
+    const intoRetryHold = flow.states.flatMap((s) => s.transitions.filter((t) => t.next === 'retry_hold').map(() => s.name));
+    expect(intoRetryHold).toEqual(['route_result']);
   });
 
   it('takes the fast path when the job finished within the start wait', () => {

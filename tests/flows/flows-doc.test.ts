@@ -42,7 +42,7 @@ describe('Mermaid diagram', () => {
   it('labels splits with what they compare and escapes characters Mermaid reads', () => {
     expect(diagram).toContain('s_route_start -->|"status = COMPLETED"| s_say_result_fast');
     expect(diagram).toContain('s_check_hold_retries -->|"count #gt; 2"| s_say_sorry');
-    expect(diagram).toContain('s_hold -->|"return / timeout"| s_get_result');
+    expect(diagram).toContain('s_hold -->|"return / timeout / fail"| s_get_result');
     expect(diagram).not.toMatch(/\|"[^"]*[<>][^"]*"\|/);
   });
 });
