@@ -134,7 +134,7 @@ describe('room events', () => {
     await service.createCall(callSid);
     const event = { StatusCallbackEvent: 'participant-leave', CallSid: callSid, FriendlyName: `hold_${jobId}` };
     // The call is still up (moved on, or taken back by Studio): whatever the event says, the job goes on.
-    for (const extra of [{}, { ParticipantCallStatus: 'completed' }, { ParticipantCallStatus: 'in-progress' }]) {
+    for (const extra of [{}, { ParticipantCallStatus: 'completed' }, { ParticipantCallStatus: 'in-progress' }] as Array<Record<string, string>>) {
       expect((await service.post(`/hold/events?jobId=${jobId}`, { ...event, ...extra })).status).toBe(204);
       expect((await service.post('/jobs/status', { jobId })).body.status).toBe('PENDING');
     }
