@@ -11,7 +11,7 @@
 import { serveBaseline } from './baseline/serve';
 import type { BenchBackend } from './lib/backend';
 import { summarize, type Summary } from './lib/stats';
-import { attribute, FLOW_SID, newCallSid, pathOf, post, redirectTarget, sleep, type BenchStack } from './lib/stack';
+import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, redirectTarget, sleep, type BenchStack } from './lib/stack';
 
 export interface ReleaseRow {
   case: string;
@@ -162,7 +162,7 @@ export async function measureBaselineRelease(
       const delayMs = 400;
       const began = performance.now();
       const start = await post(`${baseline.baseUrl}/start`, { room, delayMs });
-      await stack.join(room, callSid, { startConferenceOnEnter: true });
+      await joinStartedRoom(stack, room, callSid);
       const outcome = await stack.released(callSid, 5000);
       // The timer was set about halfway through the start request.
       const due = began + start.ms / 2 + delayMs;

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { serveBaseline } from './baseline/serve';
 import type { BenchBackend } from './lib/backend';
 import { criticalPath } from './lib/latency-proxy';
-import { attribute, FLOW_SID, newCallSid, pathOf, post, settle, sleep, statsDelta, sum, type Answer, type BenchStack } from './lib/stack';
+import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, settle, sleep, statsDelta, sum, type Answer, type BenchStack } from './lib/stack';
 
 export interface PhaseCount {
   phase: string;
@@ -42,7 +42,7 @@ export interface RoundTripResults {
   baseline: ScenarioTrips & { releasedWhenForked: boolean };
 }
 
-/** One create, one finalize, one conference operation, one result read; chunks both ways. */
+/** One create, one finalize, one call redirect, one result read; chunks both ways. */
 export const FLOOR_BASE = 4;
 const SYNC_DOCUMENT_BYTES = 16 * 1024;
 
@@ -140,7 +140,10 @@ async function driveJob(stack: BenchStack, backend: BenchBackend, callbacks: Cal
       return a;
     }),
   );
-  await recorder.run('after hold', '/hold (Dial action)', () => call(pathOf(attribute(hold.text, 'action')!)));
+  // A released caller's call runs the after-hold URL it was redirected to (the Dial action only
+  // when the room ended instead).
+  const afterHold = released.reason === 'call-redirected' && released.url ? pathOf(released.url) : pathOf(attribute(hold.text, 'action')!);
+  await recorder.run('after hold', released.reason === 'call-redirected' ? '/hold (after-hold URL)' : '/hold (Dial action)', () => call(afterHold));
   const result = await recorder.run('result', '/jobs/result', () => call('/jobs/result', { jobId }));
   if (result.body?.status !== 'COMPLETED') throw new Error(`${mode}: result ${result.text.slice(0, 200)}`);
   return recorder.phases;
@@ -179,9 +182,8 @@ async function measureBaseline(stack: BenchStack, assetsFolder: string): Promise
     const callSid = newCallSid();
     await recorder.run('start', '/start', () => post(`${warm.baseUrl}/start`, { room, delayMs: 600 }));
     await recorder.run('hold', '/hold', () => post(`${warm.baseUrl}/hold`, { room }));
-    // The baseline's <Conference> starts the conference (default startConferenceOnEnter) and its
-    // waitUrl is the music file itself: no function runs while the caller waits.
-    await stack.join(room, callSid, { startConferenceOnEnter: true });
+    // The baseline's waitUrl is the music file itself: no function runs while the caller waits.
+    await joinStartedRoom(stack, room, callSid);
     await recorder.run('completion', 'in-memory timer', async () => {
       const released = await stack.released(callSid, 5000);
       if (!released.released) throw new Error('baseline (warm): the caller was not released');
@@ -199,7 +201,7 @@ async function measureBaseline(stack: BenchStack, assetsFolder: string): Promise
     const room = `baseline_${newCallSid()}`;
     const callSid = newCallSid();
     await post(`${forked.baseUrl}/start`, { room, delayMs: 300 });
-    await stack.join(room, callSid, { startConferenceOnEnter: true });
+    await joinStartedRoom(stack, room, callSid);
     releasedWhenForked = (await stack.released(callSid, 3000)).released;
     await stack.hangup(callSid);
   } finally {
@@ -209,7 +211,7 @@ async function measureBaseline(stack: BenchStack, assetsFolder: string): Promise
     ...scenario('baseline', 'naive 2020-style sample: in-memory timer, list in-progress room by name + update, static result', phases, FLOOR_BASE, [
       'stores nothing: no status, no result, no idempotency; the 2 calls are the whole cost',
       `caller released when twilio-run forks per request (its default, and the platform's "execution stops at callback()"): ${releasedWhenForked}`,
-      'lists status=in-progress only: a caller waiting alone with startConferenceOnEnter=false (room init) is never found',
+      'lists status=in-progress only: a caller waiting alone (the room stays init until a second participant joins) is never found; measured here with a second participant in the room',
     ]),
     perPendingTurn: 0,
     releasedWhenForked,
@@ -226,7 +228,7 @@ export async function measureRoundTrips(
   const scenarios: ScenarioTrips[] = [];
   const callbacks = await startCallbackRecorder();
   try {
-    scenarios.push(scenario('push', 'backend accepts (202), completes later with a signed POST /jobs/complete', await driveJob(withBackend, backend, callbacks, 'push'), floorFor(0)));
+    scenarios.push(scenario('push', 'backend accepts (202), completes later with a POST to its capability callbackUrl', await driveJob(withBackend, backend, callbacks, 'push'), floorFor(0)));
     scenarios.push(scenario('poll', 'backend answers 202 + statusUrl; the hold loop polls it', await driveJob(withBackend, backend, callbacks, 'poll'), floorFor(0)));
     scenarios.push(scenario('simulated', 'no BACKEND_URL: the built-in simulated work (1.5 s)', await driveJob(simulated, backend, callbacks, 'simulated'), floorFor(0)));
     scenarios.push(

@@ -19,7 +19,7 @@ export interface BenchStack {
   stats(): Record<string, number>;
   post(path: string, params?: Record<string, string | number>): Promise<Answer>;
   join(room: string, callSid: string, options?: { statusCallback?: string; startConferenceOnEnter?: boolean }): Promise<void>;
-  released(callSid: string, timeoutMs: number): Promise<{ released: boolean; reason?: string; conferenceSid?: string; at: number }>;
+  released(callSid: string, timeoutMs: number): Promise<{ released: boolean; reason?: string; conferenceSid?: string; url?: string; at: number }>;
   hangup(callSid: string): Promise<void>;
   /** The job's Sync document as stored (read straight from the emulator, not through the proxy). */
   jobDocument(jobId: string): Promise<Record<string, unknown> | undefined>;
@@ -34,6 +34,16 @@ export interface Answer {
 }
 
 export const FLOW_SID = 'FW' + 'f'.repeat(32);
+
+/**
+ * The naive baseline's room, made findable for it: a conference starts only when two
+ * participants are in it (TwiML <Conference> docs), and the baseline looks up in-progress rooms
+ * only, so a second, silent participant joins after the caller. The most generous setting for it.
+ */
+export async function joinStartedRoom(stack: BenchStack, room: string, callSid: string): Promise<void> {
+  await stack.join(room, callSid, { startConferenceOnEnter: true });
+  await stack.join(room, newCallSid(), { startConferenceOnEnter: true });
+}
 let calls = 0;
 export const newCallSid = () => `CA${(process.pid.toString(16) + Date.now().toString(16) + (calls++).toString(16).padStart(6, '0')).padStart(32, '0').slice(-32)}`;
 
@@ -75,7 +85,7 @@ export async function startBenchStack(options: { mode: ServeMode; latencyMs: num
       await response.body?.cancel();
     },
     async released(callSid, timeoutMs) {
-      const answer = (await (await control(`/calls/${callSid}/released?timeoutMs=${Math.round(timeoutMs)}`)).json()) as { released: boolean; reason?: string; conferenceSid?: string };
+      const answer = (await (await control(`/calls/${callSid}/released?timeoutMs=${Math.round(timeoutMs)}`)).json()) as { released: boolean; reason?: string; conferenceSid?: string; url?: string };
       return { ...answer, at: performance.now() };
     },
     async hangup(callSid) {
