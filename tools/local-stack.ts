@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { writeEnvFile, type EnvValues } from './env-file';
@@ -47,6 +48,8 @@ export interface LocalStackOptions {
    * files out from under a long run.
    */
   distDir?: string;
+  /** The behaviour profile the emulator plays (emulator/twilio-behaviour.ts). */
+  behaviour?: TwilioBehaviour;
 }
 
 export interface LocalStack {
@@ -83,6 +86,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     host: '127.0.0.1',
     authToken: LOCAL_AUTH_TOKEN, // signs its status callbacks the way Twilio would, with our token
     log: options.emulatorLog,
+    ...(options.behaviour ? { behaviour: options.behaviour } : {}),
   });
   const tempDir = options.envFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-stack-'));
   const envFile = options.envFile ?? path.join(tempDir as string, '.env');
