@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
 import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { writeEnvFile, type EnvValues } from './env-file';
 import { assertPortFree, getFreePort } from './ports';

@@ -1,5 +1,6 @@
 /**
- * npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D] [--list]
+ * npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D]
+ *                 [--twilio-behaviour NAME|file.json] [--fallback-url URL] [--json] [--list]
  *
  * Places one simulated call (or text) into a flow and prints what happens as it happens, then
  * what the caller heard, the flow variables and where the flow ended.
@@ -7,26 +8,32 @@
  * Uses the server `npm start` runs (localhost:3000 + emulator on 3010, or the URLs given) when it
  * answers; otherwise starts its own local stack for the run, with the example backend when the
  * scenario needs one, and stops it afterwards. --service-domain: the deployed domain a filled-in
- * flow names, so its URLs go to the local server too. Exit 0 when the call ran to an end, 1 when it did
- * not (limits, errors), 2 on bad usage.
+ * flow names, so its URLs go to the local server too. --twilio-behaviour: the behaviour profile
+ * (`documented`, the default, `hopeful`, or a profile file; also TWILIO_BEHAVIOUR), passed to an
+ * emulator started here. --fallback-url: the number's Fallback URL. --json: the whole run as one
+ * JSON object on stdout (README.md), progress on stderr. Exit 0 when the call ran to an end, 1 when
+ * it did not (limits, errors), 2 on bad usage.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BEHAVIOUR_ENV, BehaviourProfileError, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../flow-model';
 import { PROJECT_ROOT } from '../project-paths';
 import { formatEntry, formatSummary, widgetColumnWidth } from './format-run';
 import { DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, isServiceRunning, runningService, startLocalService, type LocalService } from './local-service';
 import { runFlow } from './run-flow';
+import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
 import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './scenarios';
-import type { FlowEnd, FlowTrigger } from './types';
+import type { FlowTrigger } from './types';
 
-const USAGE = 'usage: npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D] [--list]';
+export { ranToAnEnd } from './run-json';
 
-/** Ends that mean the call ran its course (the flow, the caller or the TwiML ended it). */
-export function ranToAnEnd(end: FlowEnd): boolean {
-  return end.kind === 'completed' || end.kind === 'caller-hung-up' || end.kind === 'call-ended';
-}
+const USAGE =
+  'usage: npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D] [--twilio-behaviour NAME|file.json] [--fallback-url URL] [--json] [--list]';
+
+/** Progress lines: stdout normally, stderr with --json (stdout then holds the JSON only). */
+let say: (line: string) => void = (line) => console.log(line);
 
 function listScenarios(): string {
   const width = Math.max(...SCENARIOS.map((s) => s.name.length));
@@ -52,21 +59,22 @@ function readFlow(file: string): FlowDefinition {
   return JSON.parse(fs.readFileSync(chosen, 'utf8')) as FlowDefinition;
 }
 
-async function chooseService(scenario: Scenario, baseUrl?: string, emulatorUrl?: string): Promise<LocalService> {
+async function chooseService(scenario: Scenario, behaviour: TwilioBehaviour, baseUrl?: string, emulatorUrl?: string): Promise<LocalService> {
   const explicit = baseUrl !== undefined || emulatorUrl !== undefined;
   const base = (baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const emulator = (emulatorUrl ?? DEFAULT_EMULATOR_URL).replace(/\/+$/, '');
   if (await isServiceRunning(base, emulator)) {
-    console.log(`using the running server: functions ${base}, emulator ${emulator}`);
+    say(`using the running server: functions ${base}, emulator ${emulator}`);
+    say(`note: the running emulator plays the behaviour profile it was started with; the runner plays ${behaviour.name}`);
     if (scenario.needsExampleBackend) {
-      console.log(`note: scenario "${scenario.name}" is meant for the example backend; the running server uses whatever BACKEND_URL it has`);
+      say(`note: scenario "${scenario.name}" is meant for the example backend; the running server uses whatever BACKEND_URL it has`);
     }
     return runningService(base, emulator);
   }
   if (explicit) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
-  console.log(`no server on ${base}; starting a local stack${scenario.needsExampleBackend ? ' with the example backend' : ''} for this call…`);
-  const service = await startLocalService({ exampleBackend: scenario.needsExampleBackend });
-  console.log(`functions ${service.baseUrl}, emulator ${service.emulatorUrl}`);
+  say(`no server on ${base}; starting a local stack${scenario.needsExampleBackend ? ' with the example backend' : ''} for this call…`);
+  const service = await startLocalService({ exampleBackend: scenario.needsExampleBackend, behaviour });
+  say(`functions ${service.baseUrl}, emulator ${service.emulatorUrl}`);
   return service;
 }
 
@@ -81,6 +89,9 @@ async function main(argv: string[]): Promise<number> {
         'base-url': { type: 'string' },
         'emulator-url': { type: 'string' },
         'service-domain': { type: 'string' },
+        'twilio-behaviour': { type: 'string' },
+        'fallback-url': { type: 'string' },
+        json: { type: 'boolean' },
         list: { type: 'boolean' },
       },
     });
@@ -89,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
+  if (values.json) captureStdout();
   if (values.list) {
     console.log(listScenarios());
     return 0;
@@ -102,6 +114,20 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown scenario "${values.scenario}"\n${listScenarios()}`);
     return 2;
   }
+  let behaviour: TwilioBehaviour;
+  try {
+    behaviour = loadBehaviourProfile(values['twilio-behaviour'] ?? process.env[BEHAVIOUR_ENV]);
+  } catch (error) {
+    if (!(error instanceof BehaviourProfileError)) throw error;
+    const message = error.message.replace(/\s*\n\s*/g, ' ');
+    console.error(message.startsWith('--twilio-behaviour') ? message : `--twilio-behaviour: ${message}`);
+    return 2;
+  }
+  const fallbackUrl = values['fallback-url'] ?? scenario.fallbackUrl;
+  if (fallbackUrl !== undefined && !/^(https?:\/\/|\/)/.test(fallbackUrl)) {
+    console.error(`--fallback-url: "${fallbackUrl}" is not an http(s) URL or a path of the service`);
+    return 2;
+  }
   const flowFile = positionals[0] ?? scenario.flowFile;
   let definition: FlowDefinition;
   try {
@@ -111,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const service = await chooseService(scenario, values['base-url'], values['emulator-url']);
+  const service = await chooseService(scenario, behaviour, values['base-url'], values['emulator-url']);
   const stopRun = new AbortController();
   const onSignal = () => stopRun.abort(new Error('interrupted (Ctrl+C)'));
   process.once('SIGINT', onSignal);
@@ -119,12 +145,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     const trigger = triggerFor(definition, scenario.trigger);
     const added = Object.entries(scenario.startParameters).map(([k, v]) => `${k}=${v}`).join(' ');
-    console.log(
+    say(
       [
         '',
         `${trigger.kind === 'call' ? 'Call' : `Message "${trigger.body}"`} into ${flowFile} — scenario "${scenario.name}": ${scenario.summary}`,
         ...(added ? [`/jobs/start also gets: ${added}`] : []),
         `expected: ${scenario.expected}`,
+        `Twilio behaviour: ${describeProfile(behaviour)}`,
+        ...(fallbackUrl ? [`the number's Fallback URL: ${fallbackUrl}`] : []),
         '',
       ].join('\n'),
     );
@@ -139,9 +167,12 @@ async function main(argv: string[]): Promise<number> {
       joinDelayMs: scenario.joinDelayMs,
       serviceDomain: values['service-domain'],
       signal: stopRun.signal,
-      onEntry: (entry) => console.log(formatEntry(entry, width)),
+      behaviour,
+      fallbackUrl,
+      onEntry: (entry) => say(formatEntry(entry, width)),
     });
-    console.log(formatSummary(run));
+    say(formatSummary(run));
+    if (jsonOut) jsonOut(JSON.stringify(runToJson(run, await readJobDocuments(service.emulatorUrl))));
     return ranToAnEnd(run.end) ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);
@@ -150,10 +181,31 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`call failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+/** With --json, writes the one JSON object to the real stdout. */
+let jsonOut: ((text: string) => void) | undefined;
+
+/**
+ * --json: everything else that would reach stdout (progress, the build's lines, a child's
+ * output) goes to stderr, so stdout holds exactly one JSON object.
+ */
+function captureStdout(): void {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => (process.stderr.write as (...args: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+  say = (line) => console.error(line);
+  jsonOut = (text) => {
+    write(`${text}\n`);
+  };
+}
+
+function exitAfterOutput(code: number): void {
+  // process.exit may cut a piped stdout short: let it drain first.
+  if (process.stdout.writableNeedDrain) process.stdout.once('drain', () => process.exit(code));
+  else process.exit(code);
+}
+
+main(process.argv.slice(2)).then(exitAfterOutput, (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`call failed: ${message}`);
+  jsonOut?.(JSON.stringify({ error: message }));
+  exitAfterOutput(1);
+});

@@ -8,6 +8,8 @@ export type Interruption =
   | { kind: 'hangup' }
   /** a TwiML Redirect widget's own `timeout` (only that widget stops) */
   | { kind: 'widget-timeout' }
+  /** a REST update of the call gave it new TwiML: the document in progress is abandoned */
+  | { kind: 'redirected' }
   | { kind: 'run-timeout'; afterMs: number }
   | { kind: 'aborted'; reason: string };
 
@@ -91,7 +93,8 @@ export function withDeadline(signal: AbortSignal, ms: number, reason: string): {
 }
 
 export class RunClock {
-  private readonly startedAt = Date.now();
+  /** Epoch ms when the call started. */
+  readonly startedAt = Date.now();
 
   /** Milliseconds since the call started. */
   now(): number {

@@ -1,6 +1,8 @@
 /**
- * The caller's side of a call, through the emulator: join a room (`/_emulator/conferences/join`),
- * hang up, and long-poll until Twilio would move the call on (`/_emulator/calls/{sid}/released`).
+ * The caller's side of a call, through the emulator: register the call (`POST /_emulator/calls`),
+ * join a room (`/_emulator/conferences/join`), hang up, and long-poll until Twilio would move the
+ * call on (`/_emulator/calls/{sid}/released`; numbered with `after=SEQ` on emulators that register
+ * calls, so each release is seen once).
  * Where Twilio itself acts on the call (a Dial's timeLimit, Studio taking a call back) this uses
  * the emulator's REST API the way Twilio's own systems would.
  */
@@ -19,11 +21,28 @@ export interface JoinRoom {
 }
 
 export interface Release {
+  /** The release's number (emulators that register calls); each call counts from 1. */
+  seq?: number;
   reason: 'conference-ended' | 'call-redirected' | 'call-completed' | 'participant-removed' | 'caller-hangup' | string;
   conferenceSid?: string | null;
   twiml?: string;
   url?: string;
   method?: string;
+}
+
+/** The emulator answered a control request with an HTTP error. */
+export class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function releaseOf(answer: Release): Release {
+  const { seq, reason, conferenceSid, twiml, url, method } = answer;
+  return { ...(seq !== undefined ? { seq } : {}), reason, conferenceSid, twiml, url, method };
 }
 
 /** Long-polls at most this long per request; the emulator allows 120 s. */
@@ -45,12 +64,68 @@ export class EmulatorControl {
     try {
       const response = await fetch(this.base + path, { ...init, signal: controller.signal });
       const text = await response.text();
-      if (!response.ok) throw new Error(`emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
+      if (!response.ok) throw new ControlError(response.status, `emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
       return text === '' ? {} : (JSON.parse(text) as unknown);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Makes the call known to the emulator as in progress from its start, so REST updates reach it
+   * before it joins a room. `registered`: created now or already there (409); `unsupported`: an
+   * older emulator without the route (404), which knows a call only once it joins a room.
+   */
+  async createCall(request: { callSid: string; from?: string; to?: string }): Promise<'registered' | 'unsupported'> {
+    try {
+      await this.call('/_emulator/calls', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      return 'registered';
+    } catch (error) {
+      if (error instanceof ControlError && error.status === 409) return 'registered';
+      if (error instanceof ControlError && error.status === 404) return 'unsupported';
+      throw error;
+    }
+  }
+
+  /**
+   * Every release of the call numbered above `after`, in order, each handed to `onRelease` once
+   * (a continuous long-poll; needs an emulator that numbers releases). A reply without a number
+   * stops the feed and is reported through `onUnnumbered`. stop() ends the long-poll in flight.
+   */
+  releaseFeed(
+    callSid: string,
+    after: number,
+    onRelease: (release: Release & { seq: number }) => void,
+    onUnnumbered?: () => void,
+  ): { stop(): void } {
+    const controller = new AbortController();
+    let cursor = after;
+    void (async () => {
+      while (!controller.signal.aborted) {
+        try {
+          const answer = (await this.call(
+            `/_emulator/calls/${encodeURIComponent(callSid)}/released?timeoutMs=${LONG_POLL_MS}&after=${cursor}`,
+            { method: 'GET' },
+            LONG_POLL_MS + 5000,
+            controller.signal,
+          )) as { released?: boolean } & Release;
+          if (controller.signal.aborted) break;
+          if (!answer.released) continue;
+          if (typeof answer.seq !== 'number') {
+            onUnnumbered?.();
+            break;
+          }
+          if (answer.seq <= cursor) continue; // already seen
+          cursor = answer.seq;
+          onRelease({ ...releaseOf(answer), seq: answer.seq });
+        } catch {
+          if (controller.signal.aborted) break;
+          await sleep(250, controller.signal).catch(() => undefined); // emulator busy or restarting: ask again
+        }
+      }
+    })();
+    return { stop: () => controller.abort(new RunInterrupted({ kind: 'aborted', reason: 'feed stopped' })) };
   }
 
   async join(request: JoinRoom, signal?: AbortSignal): Promise<{ conferenceSid: string; conferenceStatus: string }> {
@@ -84,7 +159,7 @@ export class EmulatorControl {
             controller.signal,
           )) as { released?: boolean } & Release;
           if (answer.released) {
-            found = { reason: answer.reason, conferenceSid: answer.conferenceSid, twiml: answer.twiml, url: answer.url, method: answer.method };
+            found = releaseOf(answer);
             return found;
           }
         } catch {

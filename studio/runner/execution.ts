@@ -108,7 +108,7 @@ export class Execution {
       heard.heardSeconds = Math.min(measure(), audio.seconds);
       if (error instanceof RunInterrupted) {
         const kind = error.interruption.kind;
-        heard.cutShortBy = kind === 'hangup' ? 'hangup' : kind === 'widget-timeout' ? 'timeout' : 'run-ended';
+        heard.cutShortBy = kind === 'hangup' ? 'hangup' : kind === 'widget-timeout' ? 'timeout' : kind === 'redirected' ? 'redirected' : 'run-ended';
       }
       throw error;
     }

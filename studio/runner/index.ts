@@ -8,6 +8,7 @@
 export { runFlow, describeEnd, newSid, STUDIO_STEP_LIMIT } from './run-flow';
 export { formatEntry, formatHeader, formatRun, formatSummary, widgetColumnWidth } from './format-run';
 export { conditionHolds } from './split-conditions';
+export { ranToAnEnd, readJobDocuments, runToJson, type RunJob, type RunJson } from './run-json';
 export { parseStudioJson } from './studio-http';
 export { parseTwiml } from './twiml';
 export type {

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { DispatchRequest } from '../../src/lib/contracts';
 import { build } from '../../tools/build';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
@@ -49,6 +50,8 @@ export interface StartServiceOptions {
   env?: Record<string, string>;
   /** Build dist/ first (default true; tests have built it already). */
   build?: boolean;
+  /** The behaviour profile the emulator plays (default: the emulator's own, `documented`). */
+  behaviour?: TwilioBehaviour;
 }
 
 export async function startLocalService(options: StartServiceOptions = {}): Promise<LocalService> {
@@ -62,7 +65,7 @@ export async function startLocalService(options: StartServiceOptions = {}): Prom
   }
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ env });
+    stack = await startLocalStack({ env, behaviour: options.behaviour });
   } catch (error) {
     await backend?.close();
     throw error;

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { DEFAULT_PROFILE, describeProfile } from '../../emulator/twilio-behaviour';
 import { findState, type FlowState, type Transition } from '../flow-model';
 import { STUDIO_WIDGET_RUN_LIMIT } from '../widget-catalog';
 import { FUNCTIONS_DIR, PROJECT_ROOT } from '../project-paths';
@@ -16,7 +17,7 @@ import { ServiceUrls } from './service-urls';
 import { StudioContext, type TriggerData } from './studio-context';
 import type { CallTrigger, FlowEnd, FlowRun, MessageTrigger, RunFlowOptions } from './types';
 import { VoiceCall } from './voice-call';
-import { runWidget, type WidgetEnv, type WidgetResult } from './widgets';
+import { NEEDS_THE_CALLER, runWidget, type WidgetEnv, type WidgetResult } from './widgets';
 
 /** Studio ends an execution after this many steps. */
 export const STUDIO_STEP_LIMIT = 1000;
@@ -94,6 +95,8 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     timeScale: options.timeScale ?? 1,
     onEntry: options.onEntry,
   });
+  const behaviour = options.behaviour ?? DEFAULT_PROFILE;
+  execution.log('(run)', 'note', `Twilio behaviour: ${describeProfile(behaviour)}`);
   const control = options.emulatorUrl ? new EmulatorControl(options.emulatorUrl) : undefined;
   const call =
     triggerData.kind === 'call'
@@ -105,6 +108,8 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
           callSid: callSid!,
           callParams: { ...triggerData.call, CallStatus: 'in-progress' },
           joinDelayMs: options.joinDelayMs ?? 0,
+          behaviour,
+          fallbackUrl: options.fallbackUrl,
           onJoinedRoom: () => {
             if (options.hangUpInRoomAfterMs !== undefined && !hangUpScheduled) scheduleHangUp(options.hangUpInRoomAfterMs);
           },
@@ -145,6 +150,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
   };
 
   try {
+    await call?.register();
     for (;;) {
       const state = findState(definition, current);
       if (!state) {
@@ -164,6 +170,14 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
       steps += 1;
       pathTaken.push(state.name);
       env.nextOf = (event: string) => state.transitions.find((t) => t.event === event)?.next ?? '(end)';
+      if (call && NEEDS_THE_CALLER.has(state.type)) {
+        // The call may still be in TwiML an earlier widget handed out (its timeout passed, S4).
+        const back = await call.untilBackInStudio(state.name, execution.signal);
+        if (back.kind === 'call-ended') {
+          end = { kind: 'call-ended', widget: state.name, reason: back.reason };
+          break;
+        }
+      }
 
       const result = await runWidget(state, env);
       if (result.outputs) context.widgets[state.name] = result.outputs;
@@ -188,11 +202,17 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
   }
 
   // The flow is over, so is the call (Studio hangs up when it has no TwiML left to give); this
-  // also waits for a hang-up already on its way to the emulator.
-  if (call) await call.hangUp();
+  // also waits for a hang-up already on its way to the emulator. TwiML still followed in the
+  // background (a widget's timeout passed without a take-back) stops here: the run is bounded.
+  if (call) {
+    await call.finish();
+    await call.hangUp();
+  }
   execution.log(end.widget, 'end', describeEnd(end));
 
   return {
+    behaviour,
+    startedAt: execution.clock.startedAt,
     flowSid,
     executionSid,
     callSid,

@@ -27,6 +27,8 @@ export interface Scenario {
   /** The caller hangs up this long after joining the hold room. */
   hangUpInRoomAfterMs?: number;
   joinDelayMs?: number;
+  /** The number's Fallback URL (requested when the first TwiML of a TwiML Redirect cannot be used). */
+  fallbackUrl?: string;
   /** Only meaningful with the example backend (a pushed completion); runs anyway without it. */
   needsExampleBackend: boolean;
   /** What should happen, for people reading the CLI output. */

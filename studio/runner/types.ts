@@ -1,4 +1,5 @@
 /** What a flow run takes and what it hands back. */
+import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../flow-model';
 import type { WidgetOutputs } from './studio-context';
 
@@ -58,6 +59,17 @@ export interface RunFlowOptions {
   functionPaths?: string[];
   /** Called with each timeline entry as it happens (the CLI prints them live). */
   onEntry?: (entry: TimelineEntry) => void;
+  /**
+   * How Twilio plays the behaviours no public source settles (emulator/twilio-behaviour.ts);
+   * default `documented` (every unknown at its least helpful for the service).
+   */
+  behaviour?: TwilioBehaviour;
+  /**
+   * The phone number's Fallback URL: Twilio Voice requests it when the first TwiML of a TwiML
+   * Redirect widget cannot be fetched or used. Without one the caller hears Twilio's application
+   * error and the call ends.
+   */
+  fallbackUrl?: string;
 }
 
 export type EntryKind =
@@ -92,8 +104,8 @@ export interface HeardAudio {
   fullSeconds: number;
   /** How long the caller actually heard it. */
   heardSeconds: number;
-  /** Why it stopped early, if it did. */
-  cutShortBy?: 'released' | 'hangup' | 'timeout' | 'run-ended';
+  /** Why it stopped early, if it did (`redirected`: a REST update of the call moved it on). */
+  cutShortBy?: 'released' | 'hangup' | 'timeout' | 'redirected' | 'run-ended';
 }
 
 export interface SentMessage {
@@ -153,6 +165,10 @@ export type FlowEnd =
   | { kind: 'error'; widget: string; message: string };
 
 export interface FlowRun {
+  /** The behaviour profile the run played (its name and switches). */
+  behaviour: TwilioBehaviour;
+  /** When the call started (epoch ms); every `atMs` counts from here. */
+  startedAt: number;
   flowSid: string;
   executionSid: string;
   callSid?: string;

@@ -5,12 +5,19 @@
  *
  * A Dial into a conference joins the room through the emulator, then plays the room's waitUrl
  * loop while the caller waits alone; every wait lasts the audio's real length but ends the
- * moment the emulator reports the call released. The Dial's timeLimit is enforced; when the Dial
- * ends, its action URL is requested and its TwiML followed.
+ * moment the emulator reports the call released. Whether the Dial's timeLimit bounds the room
+ * is the behaviour profile's (V10); when the Dial ends, its action URL is requested and its TwiML
+ * followed.
+ *
+ * When the first document cannot be fetched or used, Voice requests the number's Fallback URL if
+ * there is one, else the caller hears the application error and the call ends (the widget's
+ * `fail` does not fire: Studio never made that request). On an emulator that registers calls, a
+ * REST update of the call (Url or Twiml) pre-empts whatever Voice is doing, in a room or not.
  */
+import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import { RunInterrupted, sleep, sleepUnless, throwIfInterrupted, unlessInterrupted, withDeadline } from './clock';
 import { digitsDurationSeconds, sayDurationSeconds } from './audio';
-import type { EmulatorControl, Release } from './emulator-control';
+import { ControlError, type EmulatorControl, type Release } from './emulator-control';
 import { HttpFailure, type Execution } from './execution';
 import { describeVerb, parseTwiml, TwimlParseError, type TwimlElement } from './twiml';
 import type { RoomStay } from './types';
@@ -22,16 +29,44 @@ const MAX_DOCUMENTS_PER_REDIRECT = 2_000;
 const DEFAULT_TIME_LIMIT_SECONDS = 14_400;
 const STUDIO_WEBHOOK = /^https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/(AC[0-9a-fA-F]{32})\/Flows\/(FW[0-9a-fA-F]{32})\/?(\?.*)?$/;
 
+/** What Twilio says when it cannot get usable TwiML and there is no Fallback URL. */
+export const APPLICATION_ERROR = 'An application error has occurred.';
+
 export type TwimlOutcome =
   /** a `<Redirect>` to the flow's webhook: the widget's `return`, with the query's extra keys */
   | { kind: 'returned'; params: Record<string, string> }
-  | { kind: 'call-ended'; reason: string }
-  /** the first document could not be fetched: the widget's `fail` */
-  | { kind: 'fetch-failed'; reason: string };
+  | { kind: 'call-ended'; reason: string };
+
+/** A release as a room (or the pre-emption of a document) sees it. */
+interface ReleaseWatch {
+  released: Promise<Release | null>;
+  current(): Release | null;
+  stop(): void;
+}
+
+/** A watch fed by the call's numbered release feed (one room's stay). */
+function inbox(): ReleaseWatch & { deliver(release: Release): void } {
+  let found: Release | null = null;
+  let settle!: (release: Release | null) => void;
+  const released = new Promise<Release | null>((resolve) => (settle = resolve));
+  return {
+    released,
+    current: () => found,
+    stop: () => settle(null),
+    deliver: (release) => {
+      if (found) return;
+      found = release;
+      settle(release);
+    },
+  };
+}
+
+type Background = { widget: string; outcome: Promise<TwimlOutcome | { kind: 'interrupted'; error: unknown }>; settled: boolean; stop(reason: string): void };
 
 /** The next TwiML: fetched from a URL (`label` says why, for the timeline) or given inline (REST update). */
 type Document = { url: string; method: string; params?: Record<string, string>; label?: string } | { twiml: string; from: string };
 type VerbsResult = TwimlOutcome | { kind: 'document'; document: Document };
+type Unusable = { kind: 'unusable'; reason: string };
 type DialResult =
   | { kind: 'dial-ended'; status: string; seconds: number }
   | { kind: 'redirected'; document: Document }
@@ -48,6 +83,9 @@ export interface VoiceCallOptions {
   joinDelayMs: number;
   /** Called once each time the caller is in a room. */
   onJoinedRoom?: () => void;
+  behaviour: TwilioBehaviour;
+  /** The number's Fallback URL, requested when the first document cannot be used. */
+  fallbackUrl?: string;
 }
 
 /** Where the call is now: in a room (waiting) or not. One per run. */
@@ -58,6 +96,19 @@ export class VoiceCall {
   hungUp = false;
   private hangupDone: Promise<void> = Promise.resolve();
   private joinedOnce = false;
+  /** The emulator knows the call from its start (POST /_emulator/calls) and numbers its releases. */
+  private registered = false;
+  /** The highest release number seen: a release is followed once. */
+  private lastSeq = 0;
+  /** Set while a Dial is joining or in a room: the call's releases go to it. */
+  private roomInbox?: ReturnType<typeof inbox>;
+  /** Set while Voice works on a document: a REST redirect abandons it. */
+  private preemptDocument?: (release: Release) => void;
+  /** The Studio webhook URL of our own take-back (S4), whose release is not a pre-emption. */
+  private ownTakeback?: string;
+  /** Voice still following a widget's TwiML after Studio moved on (its timeout passed, no take-back). */
+  private background?: Background;
+  private timeLimitNoted = false;
   private readonly execution: Execution;
 
   constructor(private readonly options: VoiceCallOptions) {
@@ -68,17 +119,40 @@ export class VoiceCall {
     return this.options.callSid;
   }
 
+  get behaviour(): TwilioBehaviour {
+    return this.options.behaviour;
+  }
+
   /**
-   * The caller hangs up. The emulator only knows calls that joined a room; for those it ends the
-   * call (the room sees the participant leave). Resolves when the emulator has taken note.
+   * The call starts: the emulator learns of it (in progress), so REST updates reach it at any
+   * moment. An older emulator without the route learns of it only when it joins a room.
+   */
+  async register(): Promise<void> {
+    const control = this.options.control;
+    if (!control) return;
+    try {
+      const answer = await control.createCall({ callSid: this.options.callSid, from: this.options.callParams.From, to: this.options.callParams.To });
+      this.registered = answer === 'registered';
+      if (!this.registered) {
+        this.execution.log('(call)', 'note', 'the emulator has no POST /_emulator/calls: it knows the call only once it joins a room, and REST redirects outside a room are not seen');
+      }
+    } catch (error) {
+      this.execution.log('(call)', 'note', `the emulator did not register the call: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The caller hangs up. The emulator ends the call if it knows it (registered, or it joined a
+   * room; the room sees the participant leave). Resolves when the emulator has taken note.
    */
   hangUp(): Promise<void> {
     if (this.hungUp) return this.hangupDone;
     this.hungUp = true;
     const control = this.options.control;
     this.hangupDone =
-      control && this.joinedOnce
+      control && (this.joinedOnce || this.registered)
         ? control.hangup(this.options.callSid).catch((error: unknown) => {
+            if (error instanceof ControlError && error.status === 409) return; // the call had already ended
             this.execution.log('(call)', 'note', `the emulator did not take the hang-up: ${(error as Error).message}`);
           })
         : Promise.resolve();
@@ -87,33 +161,187 @@ export class VoiceCall {
 
   /** Follows TwiML from `url` until it returns to Studio or the call ends. */
   async follow(widget: string, url: string, method: string, signal: AbortSignal): Promise<TwimlOutcome> {
-    let document: Document = { url, method };
+    const control = this.options.control;
+    const feed =
+      control && this.registered
+        ? control.releaseFeed(
+            this.options.callSid,
+            this.lastSeq,
+            (release) => this.onRelease(widget, release),
+            () => this.execution.log(widget, 'note', "the emulator's releases carry no number: REST redirects outside a room are not followed", 1),
+          )
+        : undefined;
+    try {
+      return await this.followDocuments(widget, { url, method }, signal);
+    } finally {
+      feed?.stop();
+    }
+  }
+
+  /** A release from the numbered feed: to the room the caller is in, else it pre-empts the document. */
+  private onRelease(widget: string, release: Release & { seq: number }): void {
+    if (release.seq <= this.lastSeq) return;
+    this.lastSeq = release.seq;
+    if (this.ownTakeback !== undefined && release.reason === 'call-redirected' && release.url === this.ownTakeback) {
+      this.ownTakeback = undefined; // Studio's own take-back, already acted on
+      return;
+    }
+    if (this.roomInbox) return this.roomInbox.deliver(release);
+    if (release.reason === 'call-redirected' || release.reason === 'call-completed') {
+      if (this.preemptDocument) return this.preemptDocument(release);
+    }
+    this.execution.log(widget, 'note', `release #${release.seq} (${release.reason}) arrived with nothing to act on it; ignored`, 1);
+  }
+
+  private async followDocuments(widget: string, start: Document, signal: AbortSignal): Promise<TwimlOutcome> {
+    const { execution } = this;
+    let document = start;
+    let first = true;
+    let usedFallback = false;
+    let firstFailure = '';
     for (let fetched = 0; fetched < MAX_DOCUMENTS_PER_REDIRECT; fetched++) {
-      const root = await this.load(widget, document, signal);
-      if ('kind' in root) return fetched === 0 ? root : { kind: 'call-ended', reason: `Twilio could not use the TwiML (${root.reason}): "An application error has occurred", then the call ends` };
-      const result = await this.runVerbs(widget, root.children, signal);
+      const studio = 'url' in document ? STUDIO_WEBHOOK.exec(document.url) : null;
+      if (studio) return this.backToStudio(widget, (document as { url: string }).url, studio[1]!, studio[2]!);
+
+      // A REST update of the call abandons this document, wherever Voice is in it.
+      const scope = new AbortController();
+      const documentSignal = AbortSignal.any([signal, scope.signal]);
+      let redirect: Release | undefined;
+      this.preemptDocument = (release) => {
+        redirect ??= release;
+        scope.abort(new RunInterrupted({ kind: 'redirected' }));
+      };
+      let result: VerbsResult | Unusable;
+      try {
+        const root = await this.load(widget, document, documentSignal);
+        result = 'kind' in root ? root : await this.runVerbs(widget, root.children, documentSignal);
+      } catch (error) {
+        if (!(redirect && error instanceof RunInterrupted && error.interruption.kind === 'redirected' && !signal.aborted)) throw error;
+        result = { kind: 'document', document: { url: '', method: 'POST' } }; // replaced below
+      } finally {
+        this.preemptDocument = undefined;
+      }
+      if (redirect && (result.kind === 'document' || result.kind === 'unusable')) result = this.preemptedBy(widget, redirect);
+
+      if (result.kind === 'unusable') {
+        const what = this.describeDocument(document);
+        if (first && this.options.fallbackUrl && !usedFallback) {
+          usedFallback = true;
+          firstFailure = `${what} (${result.reason})`;
+          execution.log(widget, 'voice', `Twilio Voice cannot use the TwiML of ${firstFailure}: it requests the number's Fallback URL`, 1);
+          const errorCode = /^HTTP|no reply|request failed/.test(result.reason) ? '11200' : '12100';
+          const errorUrl = 'url' in document ? execution.urls.resolve(document.url) : '';
+          document = { url: this.options.fallbackUrl, method: 'POST', params: { ErrorCode: errorCode, ErrorUrl: errorUrl }, label: 'Fallback URL' };
+          continue;
+        }
+        const failure = usedFallback && first ? `${firstFailure}, then the Fallback URL ${what} (${result.reason})` : `${what} (${result.reason})`;
+        return this.applicationError(widget, failure, documentSignal);
+      }
       if (result.kind !== 'document') return result;
       document = result.document;
+      first = false;
     }
     return { kind: 'call-ended', reason: `more than ${MAX_DOCUMENTS_PER_REDIRECT} TwiML documents without an end` };
   }
 
-  /** Fetches (or takes) a document and parses it; failures come back as `fetch-failed`. */
-  private async load(widget: string, document: Document, signal: AbortSignal): Promise<TwimlElement | { kind: 'fetch-failed'; reason: string }> {
+  private describeDocument(document: Document): string {
+    return 'twiml' in document ? `the TwiML given by ${document.from}` : `${document.method.toUpperCase()} ${this.execution.urls.display(this.execution.urls.resolve(document.url))}`;
+  }
+
+  /** A REST update of the call while Voice was busy with a document: on with its URL or TwiML. */
+  private preemptedBy(widget: string, release: Release): VerbsResult {
+    if (release.reason === 'call-completed') {
+      this.execution.log(widget, 'voice', 'the call is ended through the REST API', 1);
+      return { kind: 'call-ended', reason: 'the call was ended through the REST API' };
+    }
+    const target = release.twiml !== undefined ? 'inline TwiML' : `${release.method ?? 'POST'} ${this.execution.urls.display(this.execution.urls.resolve(release.url ?? ''))}`;
+    this.execution.log(widget, 'voice', `the call is redirected through the REST API (release #${release.seq ?? '?'}): Voice abandons its TwiML and follows ${target}`, 1);
+    return {
+      kind: 'document',
+      document: release.twiml !== undefined ? { twiml: release.twiml, from: 'REST update' } : { url: release.url ?? '', method: release.method ?? 'POST', label: 'REST redirect' },
+    };
+  }
+
+  /** No usable TwiML and no (working) Fallback URL: Twilio's message, then the call ends. */
+  private async applicationError(widget: string, failure: string, signal: AbortSignal): Promise<TwimlOutcome> {
+    this.execution.log(widget, 'voice', `Twilio Voice cannot use the TwiML of ${failure}: the caller hears its application error and the call ends`, 1);
+    const seconds = sayDurationSeconds(APPLICATION_ERROR);
+    await this.execution.listen(widget, { kind: 'say', content: APPLICATION_ERROR, seconds }, { signal, depth: 1, label: `hears "${APPLICATION_ERROR}" (Twilio)` });
+    return { kind: 'call-ended', reason: `application error: ${failure}` };
+  }
+
+  /**
+   * Studio's timer for the widget passed and Studio cannot take the call back (S4): Voice goes
+   * on with the TwiML in the background; Studio moves on along `timeout`.
+   */
+  carryOn(widget: string, following: Promise<TwimlOutcome>, scope: AbortController): void {
+    const background: Background = {
+      widget,
+      settled: false,
+      outcome: following.then(
+        (outcome) => outcome,
+        (error: unknown) => ({ kind: 'interrupted' as const, error }),
+      ),
+      stop: (reason) => scope.abort(new RunInterrupted({ kind: 'aborted', reason })),
+    };
+    void background.outcome.then(() => (background.settled = true));
+    this.background = background;
+  }
+
+  /**
+   * A widget that speaks to the caller (say-play, a TwiML Redirect, ...) can only do so when the
+   * call fetches TwiML from Studio: while Voice is still in another widget's TwiML, Studio waits
+   * for the call to come back to the flow's webhook (then answers with this widget) or to end.
+   */
+  async untilBackInStudio(widget: string, signal: AbortSignal): Promise<{ kind: 'in-studio' } | { kind: 'call-ended'; reason: string }> {
+    const background = this.background;
+    if (!background) return { kind: 'in-studio' };
+    if (!background.settled) {
+      this.execution.log(widget, 'voice', `needs the caller, but the call is still in the TwiML ${background.widget} handed out: it waits until the call comes back to the flow's webhook or ends`);
+    }
+    const outcome = await unlessInterrupted(background.outcome, signal);
+    this.background = undefined;
+    if (outcome.kind === 'interrupted') throw outcome.error;
+    if (outcome.kind === 'call-ended') return outcome;
+    const extra = Object.entries(outcome.params).map(([k, v]) => `${k}=${v}`).join(' ');
+    this.execution.log(widget, 'voice', `the call comes back to Studio's webhook${extra ? ` (${extra}, unused: ${background.widget} already fired timeout)` : ''}: Studio answers with ${widget}`);
+    return { kind: 'in-studio' };
+  }
+
+  /** The execution is over: stop following TwiML still running in the background (the run is bounded). */
+  async finish(): Promise<void> {
+    const background = this.background;
+    if (!background) return;
+    this.background = undefined;
+    if (!background.settled) {
+      const where = this.room ? ` (in room ${this.room.friendlyName})` : '';
+      this.execution.log(
+        background.widget,
+        'note',
+        `the execution ended with the call still in foreign TwiML${where}: on Twilio it would stay there until that TwiML ends; the run stops here`,
+        1,
+      );
+      background.stop('the execution ended');
+    }
+    await background.outcome;
+  }
+
+  /** Fetches (or takes) a document and parses it; failures come back as `unusable`. */
+  private async load(widget: string, document: Document, signal: AbortSignal): Promise<TwimlElement | Unusable> {
     let xml: string;
     if ('twiml' in document) {
       xml = document.twiml;
     } else {
       const reply = await this.fetchTwiml(widget, document.url, document.method, document.params ?? {}, signal, document.label);
-      if ('reason' in reply) return { kind: 'fetch-failed', reason: reply.reason };
+      if ('reason' in reply) return { kind: 'unusable', reason: reply.reason };
       xml = reply.xml;
     }
     try {
       const root = parseTwiml(xml);
-      if (root.name !== 'Response') return { kind: 'fetch-failed', reason: `root element is <${root.name}>, not <Response>` };
+      if (root.name !== 'Response') return { kind: 'unusable', reason: `root element is <${root.name}>, not <Response>` };
       return root;
     } catch (error) {
-      if (error instanceof TwimlParseError) return { kind: 'fetch-failed', reason: `not valid TwiML: ${error.message}` };
+      if (error instanceof TwimlParseError) return { kind: 'unusable', reason: `not valid TwiML: ${error.message}` };
       throw error;
     }
   }
@@ -236,8 +464,13 @@ export class VoiceCall {
     const timeLimit = Number(verb.attributes.timeLimit ?? DEFAULT_TIME_LIMIT_SECONDS) || DEFAULT_TIME_LIMIT_SECONDS;
     if (options.joinDelayMs > 0) await sleep(options.joinDelayMs, signal); // Twilio connecting the caller
 
-    const joined = await control.join(
-      {
+    // Registered calls: the release feed hands this room every release from now on (also one that
+    // comes while joining). Older emulators: a long-poll of the room's release, once in it.
+    const roomInbox = this.registered ? inbox() : undefined;
+    this.roomInbox = roomInbox;
+    let watch: ReleaseWatch | undefined;
+    try {
+      const joined = await control.join({
         friendlyName: conference.text,
         callSid: options.callSid,
         from: options.callParams.From,
@@ -247,8 +480,29 @@ export class VoiceCall {
         statusCallback: attributes.statusCallback ? execution.urls.resolve(attributes.statusCallback) : undefined,
         statusCallbackMethod: attributes.statusCallbackMethod,
         statusCallbackEvent: attributes.statusCallbackEvent?.split(/[\s,]+/).filter(Boolean),
-      },
-    ); // not cut off by a hang-up: the emulator must know the call to end it
+      }); // not cut off by a hang-up: the emulator must know the call to end it
+      watch = roomInbox ?? control.watchRelease(options.callSid);
+      return await this.inRoom(widget, verb, conference, joined, timeLimit, watch, signal);
+    } finally {
+      watch?.stop();
+      roomInbox?.stop();
+      if (this.roomInbox === roomInbox) this.roomInbox = undefined;
+    }
+  }
+
+  /** The caller is in the room: wait music while alone, until released (or interrupted). */
+  private async inRoom(
+    widget: string,
+    verb: TwimlElement,
+    conference: TwimlElement,
+    joined: { conferenceSid: string; conferenceStatus: string },
+    timeLimit: number,
+    watch: ReleaseWatch,
+    signal: AbortSignal,
+  ): Promise<DialResult> {
+    const { execution, options } = this;
+    const control = options.control!;
+    const attributes = conference.attributes;
     this.room = { conferenceSid: joined.conferenceSid, friendlyName: conference.text };
     this.joinedOnce = true;
     const stay: RoomStay = { widget, friendlyName: conference.text, conferenceSid: joined.conferenceSid, joinedAtMs: execution.clock.now() };
@@ -271,7 +525,6 @@ export class VoiceCall {
     execution.log(widget, 'voice', `joins room ${conference.text} (${alone ? 'waiting alone' : 'conference in progress'}; Dial timeLimit ${timeLimit} s)`, 1);
     options.onJoinedRoom?.();
 
-    const watch = control.watchRelease(options.callSid);
     const dialScope = new AbortController();
     const dialSignal = AbortSignal.any([signal, dialScope.signal]);
     // Twilio takes the caller out of the room at the timeLimit, whatever the TwiML does.
@@ -319,8 +572,12 @@ export class VoiceCall {
           break;
         case 'widget-timeout':
           if (released) break;
-          execution.log(widget, 'voice', "the widget's timeout passed: Studio takes the call back from the room", 1);
-          await control.redirectCall(options.accountSid, options.callSid, `https://webhooks.twilio.com/v1/Accounts/${options.accountSid}/Flows/${options.flowSid}`);
+          {
+            execution.log(widget, 'voice', `the widget's timeout passed: Studio takes the call back from the room (profile ${options.behaviour.name}: studioTakesCallBackOnTimeout=true)`, 1);
+            const webhook = `https://webhooks.twilio.com/v1/Accounts/${options.accountSid}/Flows/${options.flowSid}`;
+            this.ownTakeback = webhook;
+            await control.redirectCall(options.accountSid, options.callSid, webhook);
+          }
           break;
         default:
           if (released) break;
@@ -337,6 +594,19 @@ export class VoiceCall {
     try {
       const releasedFirst = await sleepUnless(timeLimit * 1000, released, signal);
       if (releasedFirst || !this.room) return false;
+      const { behaviour } = this.options;
+      if (!behaviour.switches.dialTimeLimitBoundsConference) {
+        if (!this.timeLimitNoted) {
+          this.timeLimitNoted = true;
+          this.execution.log(
+            widget,
+            'note',
+            `Dial timeLimit of ${timeLimit} s passed: under profile ${behaviour.name} (dialTimeLimitBoundsConference=false) it does not take the caller out of a <Conference>; the caller stays in the room`,
+            1,
+          );
+        }
+        return false;
+      }
       this.execution.log(widget, 'voice', `Dial timeLimit of ${timeLimit} s reached: Twilio takes the caller out of the room`, 1);
       await this.options.control!.removeFromRoom(this.options.accountSid, this.room.conferenceSid, this.options.callSid);
       return true;
@@ -351,7 +621,7 @@ export class VoiceCall {
     widget: string,
     firstUrl: string,
     firstMethod: string,
-    watch: { released: Promise<Release | null>; current(): Release | null },
+    watch: ReleaseWatch,
     signal: AbortSignal,
   ): Promise<void> {
     let next: { url: string; method: string } | undefined = { url: firstUrl, method: firstMethod };

@@ -9,7 +9,7 @@ import type { Execution } from './execution';
 import { conditionHolds } from './split-conditions';
 import { describeParams, studioHttp } from './studio-http';
 import type { WidgetOutputs } from './studio-context';
-import type { VoiceCall } from './voice-call';
+import type { TwimlOutcome, VoiceCall } from './voice-call';
 
 export interface WidgetResult {
   event: string;
@@ -140,30 +140,63 @@ const twimlRedirect: Handler = async (state, env) => {
   execution.log(state.name, 'voice', `hands the call to ${method} ${execution.urls.display(execution.urls.resolve(url))} (Studio waits ${timeoutSeconds} s for it to return)`);
 
   // Studio's own timer: when it passes before the call comes back, the widget fires `timeout`.
-  const widgetTimer = new AbortController();
-  const timer =
-    timeoutSeconds > 0 ? setTimeout(() => widgetTimer.abort(new RunInterrupted({ kind: 'widget-timeout' })), timeoutSeconds * 1000) : undefined;
+  // Voice follows the TwiML under its own scope: Studio taking the call back (S4) ends it; when
+  // Studio cannot, Voice goes on in the background while the flow moves on.
+  const voiceScope = new AbortController();
+  const following = call.follow(state.name, url, method, AbortSignal.any([execution.signal, voiceScope.signal]));
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    if (timeoutSeconds > 0) timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000);
+  });
+  const timeoutResult = (extra = ''): WidgetResult => ({ event: 'timeout', summary: `the call did not return within ${timeoutSeconds} s${extra}` });
   try {
-    const outcome = await call.follow(state.name, url, method, AbortSignal.any([execution.signal, widgetTimer.signal]));
-    switch (outcome.kind) {
-      case 'returned': {
-        const extra = Object.entries(outcome.params).map(([k, v]) => `${k}=${v}`).join(' ');
-        return { event: 'return', outputs: outcome.params, summary: `the call returns to Studio${extra ? ` (${extra})` : ''}` };
-      }
-      case 'fetch-failed':
-        return { event: 'fail', summary: `the TwiML could not be fetched: ${outcome.reason}` };
-      case 'call-ended':
-        return { event: 'callEnded', callEnded: outcome.reason };
+    const first = await Promise.race([following, timedOut]);
+    if (first !== 'timeout') return redirectOutcome(first);
+    if (call.behaviour.switches.studioTakesCallBackOnTimeout) {
+      voiceScope.abort(new RunInterrupted({ kind: 'widget-timeout' }));
+      const late = await following.catch((error: unknown) => {
+        if (error instanceof RunInterrupted && error.interruption.kind === 'widget-timeout' && !execution.signal.aborted) return undefined;
+        throw error;
+      });
+      return late ? redirectOutcome(late) : timeoutResult();
     }
-  } catch (error) {
-    if (error instanceof RunInterrupted && error.interruption.kind === 'widget-timeout' && !execution.signal.aborted) {
-      return { event: 'timeout', summary: `the call did not return within ${timeoutSeconds} s` };
-    }
-    throw error;
+    execution.log(
+      state.name,
+      'voice',
+      `the widget's timeout passed: Studio moves on along \`timeout\` but cannot take the call back (profile ${call.behaviour.name}: studioTakesCallBackOnTimeout=false); the caller stays in the TwiML${call.room ? ` (room ${call.room.friendlyName})` : ''}`,
+    );
+    call.carryOn(state.name, following, voiceScope);
+    return timeoutResult('; the call stays outside Studio');
   } finally {
     clearTimeout(timer);
   }
 };
+
+function redirectOutcome(outcome: TwimlOutcome): WidgetResult {
+  switch (outcome.kind) {
+    case 'returned': {
+      const extra = Object.entries(outcome.params).map(([k, v]) => `${k}=${v}`).join(' ');
+      return { event: 'return', outputs: outcome.params, summary: `the call returns to Studio${extra ? ` (${extra})` : ''}` };
+    }
+    case 'call-ended':
+      // Also when Voice could not use the first TwiML: Studio never fetched it, so no `fail`.
+      return { event: 'callEnded', callEnded: outcome.reason };
+  }
+}
+
+/** Widget types that speak to the caller: they need the call to be fetching TwiML from Studio. */
+export const NEEDS_THE_CALLER = new Set([
+  'say-play',
+  'add-twiml-redirect',
+  'send-to-flex',
+  'gather-input-on-call',
+  'connect-call-to',
+  'record-voicemail',
+  'enqueue-call',
+  'capture-payments',
+  'connect-virtual-agent',
+  'fork-stream',
+]);
 
 const sendMessage: Handler = async (state, env) => {
   const { execution } = env;

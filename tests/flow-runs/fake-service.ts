@@ -26,6 +26,7 @@ export interface FakeService {
   close(): Promise<void>;
 }
 
+/** Routes by exact path; `*` answers any other path. */
 export async function startFakeService(routes: Record<string, FakeRoute>): Promise<FakeService> {
   const requests: FakeRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -37,7 +38,7 @@ export async function startFakeService(routes: Record<string, FakeRoute>): Promi
       const url = new URL(req.url ?? '/', 'http://fake');
       const request: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, form: new URLSearchParams(body), body };
       requests.push(request);
-      const route = routes[url.pathname];
+      const route = routes[url.pathname] ?? routes['*'];
       const reply: FakeReply = route ? await route(request) : { status: 404, body: 'no route' };
       const send = () => {
         if (res.destroyed) return;

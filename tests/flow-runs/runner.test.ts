@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { BUILT_IN_PROFILES, profileFromJson, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition, Transition } from '../../studio/flow-model';
 import { conditionHolds, newSid, parseTwiml, runFlow, type FlowRun, type RunFlowOptions } from '../../studio/runner';
 import { loadStartEmulator, type EmulatorHandle } from '../../tools/emulator-loader';
@@ -14,6 +15,8 @@ import { json, startFakeService, twiml, type FakeService } from './fake-service'
 import { openRooms } from './support';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;
+const { documented, hopeful } = BUILT_IN_PROFILES;
+const APPLICATION_ERROR = 'An application error has occurred.';
 
 interface StateSpec {
   name: string;
@@ -227,19 +230,25 @@ describe('TwiML Redirect widget', () => {
       '/hangup': () => twiml('<Say>Bye</Say><Hangup/>'),
       '/other-flow': () => twiml(`<Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/FW${'1'.repeat(32)}?FlowEvent=return</Redirect>`),
       '/broken': () => ({ status: 500, body: 'oops' }),
+      '/not-twiml': () => ({ type: 'text/plain', body: 'hello' }),
+      '/fallback': () => twiml(`<Say>Sorry for the wait</Say><Redirect>${studio('status=FALLBACK')}</Redirect>`),
+      '/pause-then-return': () => twiml(`<Pause length="2"/><Redirect>${studio('status=LATE')}</Redirect>`),
     });
   });
   afterAll(() => voice?.close());
 
-  const redirect = (url: string, timeout = '60'): FlowDefinition =>
+  const redirect = (url: string, timeout = '60', next: Partial<Record<'timeout' | 'fail', string>> = {}): FlowDefinition =>
     flowOf('hold', [
       {
         name: 'hold',
         type: 'add-twiml-redirect',
-        transitions: [{ event: 'return', next: 'after' }, { event: 'timeout' }, { event: 'fail' }],
+        transitions: [{ event: 'return', next: 'after' }, { event: 'timeout', next: next.timeout }, { event: 'fail', next: next.fail }],
         properties: { url, method: 'POST', timeout },
       },
       { name: 'after', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Back with {{widgets.hold.status}} and {{widgets.hold.n}}' } },
+      { name: 'retry', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Trying again' } },
+      { name: 'sorry', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Sorry' } },
+      { name: 'count', type: 'set-variables', transitions: [{ event: 'next', next: 'sorry' }], properties: { variables: [{ key: 'late', value: 'yes' }] } },
     ]);
 
   it('follows the TwiML as Twilio Voice would and returns with the extra query keys', async () => {
@@ -252,14 +261,72 @@ describe('TwiML Redirect widget', () => {
     expect(voiceRequest.form.get('CallStatus')).toBe('in-progress');
   });
 
-  it('takes `fail` when the TwiML cannot be fetched and `timeout` when the call does not come back', async () => {
-    const [broken, slow] = await Promise.all([
-      run(redirect(`${voice.url}/broken`), { baseUrl: voice.url, flowSid }),
-      run(redirect(`${voice.url}/long-pause`, '1'), { baseUrl: voice.url, flowSid, timeScale: 1 }),
+  it('S5: a failed first fetch is Voice\'s: the application error and the call ends, never `fail` (every profile)', async () => {
+    const failing = (url: string, behaviour: TwilioBehaviour = documented) => run(redirect(url, '60', { fail: 'retry' }), { baseUrl: voice.url, flowSid, behaviour });
+    const [broken, hopefulBroken, notTwiml] = await Promise.all([failing(`${voice.url}/broken`), failing(`${voice.url}/broken`, hopeful), failing(`${voice.url}/not-twiml`)]);
+    for (const result of [broken, hopefulBroken]) {
+      expect(result.end).toEqual({ kind: 'call-ended', widget: 'hold', reason: expect.stringMatching(/^application error: POST \S*\/broken \(HTTP 500\)/) });
+      expect(result.heard.map((a) => a.content)).toEqual([APPLICATION_ERROR]);
+      expect(result.path).toEqual(['Trigger', 'hold']);
+    }
+    expect(notTwiml.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/not-twiml \(not valid TwiML/) });
+    expect(notTwiml.path).not.toContain('retry');
+  });
+
+  it("S5: with the number's Fallback URL, Voice requests it (ErrorCode, ErrorUrl) and follows its TwiML", async () => {
+    const before = voice.requests.length;
+    const [fallback, fallbackBroken] = await Promise.all([
+      run(redirect(`${voice.url}/broken`, '60', { fail: 'retry' }), { baseUrl: voice.url, flowSid, fallbackUrl: `${voice.url}/fallback` }),
+      run(redirect(`${voice.url}/broken`, '60', { fail: 'retry' }), { baseUrl: voice.url, flowSid, fallbackUrl: '/not-twiml' }),
     ]);
-    expect(broken.end).toEqual({ kind: 'completed', widget: 'hold', event: 'fail' });
+    expect(fallback.end).toEqual({ kind: 'completed', widget: 'after', event: 'audioComplete' });
+    expect(fallback.widgets.hold).toEqual({ status: 'FALLBACK' });
+    expect(fallback.heard.map((a) => a.content)).toEqual(['Sorry for the wait', 'Back with FALLBACK and ']);
+    expect(fallback.path).not.toContain('retry');
+    const asked = voice.requests.slice(before).find((r) => r.path === '/fallback')!;
+    expect(asked.form.get('CallSid')).toBe(fallback.callSid);
+    expect(asked.form.get('ErrorCode')).toBe('11200');
+    expect(asked.form.get('ErrorUrl')).toBe(`${voice.url}/broken`);
+    expect(fallbackBroken.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/broken \(HTTP 500\), then the Fallback URL POST \S*\/not-twiml/) });
+    expect(fallbackBroken.heard.map((a) => a.content)).toEqual([APPLICATION_ERROR]);
+  });
+
+  it('S4: `timeout` when the call does not come back; hopeful: Studio takes the call back at once', async () => {
+    const [slow, late] = await Promise.all([
+      run(redirect(`${voice.url}/long-pause`, '1'), { baseUrl: voice.url, flowSid, timeScale: 1, behaviour: hopeful }),
+      run(redirect(`${voice.url}/pause-then-return`, '1', { timeout: 'count' }), { baseUrl: voice.url, flowSid, timeScale: 1, behaviour: hopeful }),
+    ]);
     expect(slow.end).toEqual({ kind: 'completed', widget: 'hold', event: 'timeout' });
     expect(slow.heard[0]).toMatchObject({ kind: 'pause', cutShortBy: 'timeout' });
+    expect(late.path).toEqual(['Trigger', 'hold', 'count', 'sorry']);
+    const sorry = late.heard.find((a) => a.content === 'Sorry')!;
+    expect(sorry.atMs).toBeGreaterThanOrEqual(950);
+    expect(sorry.atMs).toBeLessThan(1800);
+  });
+
+  it('S4 documented: Studio moves on along `timeout` but the caller only hears the next Say once the call comes back', async () => {
+    const [late, slow] = await Promise.all([
+      run(redirect(`${voice.url}/pause-then-return`, '1', { timeout: 'count' }), { baseUrl: voice.url, flowSid, timeScale: 1 }),
+      run(redirect(`${voice.url}/long-pause`, '1'), { baseUrl: voice.url, flowSid, timeScale: 1 }),
+    ]);
+    expect(late.behaviour.name).toBe('documented');
+    // `count` (no caller needed) runs at the timeout; `sorry` waits for the call to come back at 2 s.
+    expect(late.path).toEqual(['Trigger', 'hold', 'count', 'sorry']);
+    expect(late.variables).toEqual({ late: 'yes' });
+    expect(late.heard.map((a) => [a.kind, a.content])).toEqual([
+      ['pause', 'silence'],
+      ['say', 'Sorry'],
+    ]);
+    expect(late.heard[0]).toMatchObject({ heardSeconds: 2 });
+    expect(late.heard[1]!.atMs).toBeGreaterThanOrEqual(1950);
+    expect(late.widgets.hold).toBeUndefined(); // the return's keys come too late for the widget
+    expect(late.end).toEqual({ kind: 'completed', widget: 'sorry', event: 'audioComplete' });
+    expect(late.timeline.some((e) => /cannot take the call back/.test(e.text))).toBe(true);
+    // Nothing after the timeout needs the caller: the execution ends with the call still outside Studio.
+    expect(slow.end).toEqual({ kind: 'completed', widget: 'hold', event: 'timeout' });
+    expect(slow.heard[0]).toMatchObject({ kind: 'pause', cutShortBy: 'run-ended' });
+    expect(slow.timeline.some((e) => /execution ended with the call still in foreign TwiML/.test(e.text))).toBe(true);
+    expect(slow.durationMs).toBeLessThan(3000);
   });
 
   it('ends the call on <Hangup> and when the TwiML hands it to another flow', async () => {
@@ -328,6 +395,8 @@ describe('a caller in a conference (with the emulator)', () => {
     room = await startFakeService({
       '/hold-short': () => dial('room_limit', 2),
       '/hold-long': () => dial('room_timeout', 60),
+      '/hold-stays': () => dial('room_stays', 2),
+      '/hold-kept': () => dial('room_kept', 4),
       '/wait': () => twiml(`<Play>${room.url}/music.wav</Play><Redirect>${room.url}/wait</Redirect>`),
       '/after': (r) => twiml(back(r.form.get('DialCallStatus') ?? 'none')),
       '/events': () => ({ status: 204 }),
@@ -338,12 +407,15 @@ describe('a caller in a conference (with the emulator)', () => {
     await emulator?.close();
   });
 
-  const holdFlow = (url: string, timeout: string) =>
-    flowOf('hold', [{ name: 'hold', type: 'add-twiml-redirect', transitions: [{ event: 'return' }, { event: 'timeout' }, { event: 'fail' }], properties: { url, timeout } }]);
-  const options = () => ({ baseUrl: room.url, emulatorUrl: emulator.url, flowSid, timeScale: 1, assetDirs: [path.dirname(music)] });
+  const holdFlow = (url: string, timeout: string, onTimeout?: string) =>
+    flowOf('hold', [
+      { name: 'hold', type: 'add-twiml-redirect', transitions: [{ event: 'return' }, { event: 'timeout', next: onTimeout }, { event: 'fail' }], properties: { url, timeout } },
+      { name: 'sorry', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Sorry, that took too long' } },
+    ]);
+  const options = (behaviour: TwilioBehaviour = documented) => ({ baseUrl: room.url, emulatorUrl: emulator.url, flowSid, timeScale: 1, assetDirs: [path.dirname(music)], behaviour });
 
-  it("loops the waitUrl with the music's real length, enforces the Dial timeLimit, then follows the Dial action", async () => {
-    const result = await run(holdFlow(`${room.url}/hold-short`, '60'), options());
+  it("V10 hopeful: loops the waitUrl with the music's real length, enforces the Dial timeLimit, then follows the Dial action", async () => {
+    const result = await run(holdFlow(`${room.url}/hold-short`, '60'), options(hopeful));
     expect(result.end).toEqual({ kind: 'completed', widget: 'hold', event: 'return' });
     expect(result.widgets.hold).toEqual({ status: 'completed' });
     const music = result.heard.filter((a) => a.kind === 'play');
@@ -357,8 +429,45 @@ describe('a caller in a conference (with the emulator)', () => {
     expect(emulator.violations()).toEqual([]);
   }, 15_000);
 
-  it("takes the call back from the room when the widget's timeout passes", async () => {
-    const result = await run(holdFlow(`${room.url}/hold-long`, '2'), options());
+  it('V10 documented: the Dial timeLimit does not take the caller out of the conference', async () => {
+    const result = await run(holdFlow(`${room.url}/hold-stays`, '4'), options());
+    expect(result.end).toEqual({ kind: 'completed', widget: 'hold', event: 'timeout' });
+    const notes = result.timeline.filter((e) => /timeLimit of 2 s passed: under profile documented/.test(e.text));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.atMs).toBeGreaterThanOrEqual(1900);
+    expect(result.timeline.some((e) => /timeLimit of 2 s reached/.test(e.text))).toBe(false);
+    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_stays', leftBecause: 'run-stopped' })]);
+    expect(result.rooms[0]!.timeLimitReached).toBeUndefined();
+    expect(result.rooms[0]!.leftAtMs! - result.rooms[0]!.joinedAtMs).toBeGreaterThanOrEqual(3900);
+    expect(result.timeline.some((e) => /the emulator has no POST \/_emulator\/calls/.test(e.text))).toBe(true); // this emulator predates it
+    expect(await openRooms(emulator.url, 'room_stays')).toEqual([]);
+    expect(emulator.violations()).toEqual([]);
+  }, 15_000);
+
+  it('S4 documented (timeLimit on): after the timeout the caller stays in the room; the apology waits until the Dial action returns the call', async () => {
+    const behaviour = profileFromJson({ name: 'timelimit-only', switches: { dialTimeLimitBoundsConference: true } }, 'test');
+    const result = await run(holdFlow(`${room.url}/hold-kept`, '1', 'sorry'), options(behaviour));
+    expect(result.path).toEqual(['Trigger', 'hold', 'sorry']);
+    expect(result.end).toEqual({ kind: 'completed', widget: 'sorry', event: 'audioComplete' });
+    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_kept', leftBecause: 'participant-removed', timeLimitReached: true })]);
+    const sorry = result.heard.find((a) => a.kind === 'say')!;
+    expect(sorry.content).toBe('Sorry, that took too long');
+    expect(sorry.atMs).toBeGreaterThanOrEqual(result.rooms[0]!.leftAtMs!);
+    expect(sorry.atMs).toBeGreaterThanOrEqual(3900);
+    expect(room.requests.filter((r) => r.path === '/wait').length).toBeGreaterThanOrEqual(2); // music went on after the timeout
+    expect(await openRooms(emulator.url, 'room_kept')).toEqual([]);
+  }, 15_000);
+
+  it('S4 documented: with no way out of the room the caller never hears the apology (the caller hangs up)', async () => {
+    const result = await run(holdFlow(`${room.url}/hold-long`, '1', 'sorry'), { ...options(), hangUpAfterMs: 3000 });
+    expect(result.end).toEqual({ kind: 'caller-hung-up', widget: 'sorry' });
+    expect(result.heard.filter((a) => a.kind === 'say')).toEqual([]);
+    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_timeout', leftBecause: 'caller-hangup' })]);
+    expect(await openRooms(emulator.url, 'room_timeout')).toEqual([]);
+  }, 15_000);
+
+  it("S4 hopeful: takes the call back from the room when the widget's timeout passes", async () => {
+    const result = await run(holdFlow(`${room.url}/hold-long`, '2'), options(hopeful));
     expect(result.end).toEqual({ kind: 'completed', widget: 'hold', event: 'timeout' });
     expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_timeout', leftBecause: 'widget-timeout' })]);
     expect(await openRooms(emulator.url, 'room_timeout')).toEqual([]);

@@ -1,6 +1,7 @@
 /** Helpers for running flows through the runner against a local service in tests. */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { formatRun, runFlow, type FlowRun, type FlowTrigger } from '../../studio/runner';
 import { findScenario, withStartParameters } from '../../studio/runner/scenarios';
@@ -21,8 +22,8 @@ export interface ScenarioRun {
   text: string;
 }
 
-/** Runs a named scenario (its flow, parameters and caller behaviour) against `service`. */
-export async function runScenario(service: LocalService, name: string, maxRunMs = 80_000): Promise<ScenarioRun> {
+/** Runs a named scenario (its flow, parameters and caller behaviour) against `service`; Twilio plays `behaviour` (default documented). */
+export async function runScenario(service: LocalService, name: string, maxRunMs = 80_000, behaviour?: TwilioBehaviour): Promise<ScenarioRun> {
   const scenario = findScenario(name);
   if (!scenario) throw new Error(`no scenario ${name}`);
   const definition = withStartParameters(loadFlowFile(scenario.flowFile), scenario.startParameters);
@@ -34,7 +35,9 @@ export async function runScenario(service: LocalService, name: string, maxRunMs 
     hangUpAfterMs: scenario.hangUpAfterMs,
     hangUpInRoomAfterMs: scenario.hangUpInRoomAfterMs,
     joinDelayMs: scenario.joinDelayMs,
+    fallbackUrl: scenario.fallbackUrl,
     maxRunMs,
+    behaviour,
   });
   const parsed = run.widgets.start_job?.parsed as { jobId?: string } | undefined;
   return { name, definition, run, jobId: parsed?.jobId, text: formatRun(run, definition, `scenario ${name}`) };

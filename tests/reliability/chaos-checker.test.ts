@@ -8,6 +8,7 @@ import type { ExampleBackend } from '../../emulator/example-backend';
 import { checkRun, type CallRecord } from '../../chaos/harness';
 import { planCall } from '../../chaos/plan';
 import type { JobRecord } from '../../src/lib/jobs/job';
+import { DEFAULT_PROFILE } from '../../emulator/twilio-behaviour';
 import type { FlowRun } from '../../studio/runner';
 import type { LocalStack } from '../../tools/local-stack';
 import { rawTwilio } from '../emulator/helpers';
@@ -22,6 +23,8 @@ afterAll(() => stack?.stop());
 /** A flow run as the runner reports it, with only what the checker reads. */
 function fakeRun(parts: Partial<FlowRun>): FlowRun {
   return {
+    behaviour: DEFAULT_PROFILE,
+    startedAt: 0,
     flowSid: 'FW' + '1'.repeat(32),
     executionSid: 'FN' + '1'.repeat(32),
     timeline: [],
