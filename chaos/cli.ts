@@ -11,8 +11,10 @@
  *
  * Options: --calls N (800) --concurrency N (50) --seed N (1) --time-scale X (0.1, caller audio
  * speed) --fault-scale X (2) --time-limit-s S (420) --inputs N (30000, in-process battery)
- * --http-inputs N (2000) --only calls|battery --no-build
+ * --http-inputs N (2000) --only calls|battery --no-build --twilio-behaviour NAME|file.json (documented;
+ * how the emulator and the flow runner play Twilio's unknowns, docs/TWILIO-DIFFERENCES.md)
  */
+import { BEHAVIOUR_ENV, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { build } from '../tools/build';
 import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from './battery';
 import { runChaos, summaryLine, type ChaosReport } from './harness';
@@ -28,14 +30,15 @@ interface Args {
   httpInputs: number;
   only?: 'calls' | 'battery';
   build: boolean;
+  behaviour: TwilioBehaviour;
 }
 
 const USAGE =
   'usage: npm run test:chaos -- [--calls N] [--concurrency N] [--seed N] [--time-scale X] [--fault-scale X] ' +
-  '[--time-limit-s S] [--inputs N] [--http-inputs N] [--only calls|battery] [--no-build]';
+  '[--time-limit-s S] [--inputs N] [--http-inputs N] [--only calls|battery] [--no-build] [--twilio-behaviour NAME|file.json]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { calls: 800, concurrency: 50, seed: 1, timeScale: 0.1, faultScale: 2, timeLimitMs: 420_000, inputs: 30_000, httpInputs: 2_000, build: true };
+  const args: Args = { calls: 800, concurrency: 50, seed: 1, timeScale: 0.1, faultScale: 2, timeLimitMs: 420_000, inputs: 30_000, httpInputs: 2_000, build: true, behaviour: loadBehaviourProfile(process.env[BEHAVIOUR_ENV]) };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.includes('=') ? argv[i]!.split(/=(.*)/s) : [argv[i]!, undefined];
     const raw = () => inline ?? argv[++i] ?? '';
@@ -60,6 +63,14 @@ function parseArgs(argv: string[]): Args {
         break;
       }
       case '--no-build': args.build = false; break;
+      case '--twilio-behaviour': {
+        try {
+          args.behaviour = loadBehaviourProfile(raw());
+        } catch (error) {
+          fail((error as Error).message);
+        }
+        break;
+      }
       default: fail(`unknown argument ${argv[i]}`);
     }
   }
@@ -101,6 +112,7 @@ async function main(): Promise<number> {
   const batteries: BatteryReport[] = [];
   if (args.only !== 'battery' && args.calls > 0) {
     log(`chaos: ${args.calls} calls, ${args.concurrency} at once, seed ${args.seed}, caller audio x${args.timeScale}, Twilio fault rates x${args.faultScale}`);
+    log(`chaos: Twilio behaviour ${describeProfile(args.behaviour)}`);
     chaos = await runChaos({ ...args, log });
     printChaos(chaos);
   }
@@ -125,7 +137,7 @@ async function main(): Promise<number> {
   if (chaos) log(summaryLine(chaos, inputs));
   log(
     `summary: calls=${chaos?.calls ?? 0} faults=${chaos?.faults.total ?? 0} inputs=${inputs} server-errors=${serverErrors} ` +
-      `violations=${violations} seed=${args.seed} duration=${Math.round((Date.now() - began) / 1000)}s`,
+      `violations=${violations} seed=${args.seed} profile=${args.behaviour.name} duration=${Math.round((Date.now() - began) / 1000)}s`,
   );
   return violations === 0 ? 0 : 1;
 }

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startExampleBackend, type ExampleBackend } from '../emulator/example-backend';
+import { DEFAULT_PROFILE, type TwilioBehaviour } from '../emulator/twilio-behaviour';
 import type { EmulatorState } from '../emulator/types';
 import { isFinalStatus, type JobStatus } from '../src/lib/contracts';
 import type { JobRecord } from '../src/lib/jobs/job';
@@ -26,6 +27,8 @@ export const CHAOS_SECRET = 'whsec_' + Buffer.from('chaos-harness-secret-2026').
 const FLOW_FILE = path.join(PROJECT_ROOT, 'flows', 'voice-hold.json');
 /** Length of the hold music asset (one turn of the hold loop plays it once). */
 const HOLD_MUSIC_SECONDS = 10;
+/** A completion that releases the caller does so within this of its final write (2 Twilio round trips and room to spare). */
+const PROMPT_RELEASE_MS = 2_000;
 /** Twilio stops a function after 10 s: one turn of the hold loop cannot take longer than music + this. */
 const FUNCTION_LIMIT_MS = 10_000;
 /** A phone number in E.164 form. */
@@ -41,6 +44,8 @@ export interface ChaosOptions {
   faultScale?: number;
   /** No new call starts after this long (the run still finishes and checks the calls it made). */
   timeLimitMs?: number;
+  /** How the emulator and the runner play Twilio's unknowns (default: documented). */
+  behaviour?: TwilioBehaviour;
   log?: (line: string) => void;
 }
 
@@ -60,6 +65,8 @@ export interface CompletionSent {
   duplicate?: boolean;
   /** The job status /jobs/complete answered with. */
   answeredStatus?: string;
+  /** /jobs/complete said this completion moved the caller out of the room. */
+  released?: boolean;
   kind: 'backend' | 'manual' | 'replay' | 'duplicate' | 'conflicting';
 }
 
@@ -74,6 +81,8 @@ export interface CallRecord {
 
 export interface ChaosReport {
   seed: number;
+  /** The behaviour profile the run played. */
+  profile: string;
   calls: number;
   durationMs: number;
   faults: { total: number; emulator: number; backend: number; byKind: Record<string, number> };
@@ -106,11 +115,12 @@ export interface ChaosStack {
   stack: LocalStack;
   backend: ExampleBackend;
   definition: FlowDefinition;
+  behaviour: TwilioBehaviour;
   stop(): Promise<void>;
 }
 
 /** twilio-run (in-process functions, see docs/RELIABILITY.md) + emulator + example backend. */
-export async function startChaosStack(): Promise<ChaosStack> {
+export async function startChaosStack(behaviour: TwilioBehaviour = DEFAULT_PROFILE): Promise<ChaosStack> {
   const dist = privateDistCopy();
   const backend = await startExampleBackend({
     secret: CHAOS_SECRET,
@@ -125,6 +135,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
       live: false,
       distDir: dist.relative,
       output: 'pipe',
+      behaviour,
     });
   } catch (error) {
     await backend.close();
@@ -136,6 +147,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
     stack,
     backend,
     definition,
+    behaviour,
     stop: async () => {
       await stack.stop();
       await backend.close();
@@ -193,6 +205,7 @@ async function manualCompletions(record: CallRecord, backend: ExampleBackend, st
       reply: reply.status,
       duplicate: reply.body?.duplicate,
       answeredStatus: reply.body?.status,
+      released: reply.body?.released,
       kind,
     });
   note('manual', await sendCompletion(callbackUrl, raw, 15_000), first);
@@ -225,6 +238,7 @@ async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Pr
       hangUpAfterMs: plan.hangUpAfterMs,
       joinDelayMs: plan.joinDelayMs,
       maxRunMs: 120_000,
+      behaviour: chaos.behaviour,
     });
   } catch (error) {
     record.error = `runFlow threw: ${(error as Error).stack ?? String(error)}`;
@@ -323,7 +337,7 @@ export async function checkRun(
     const list = backendSent.get(completion.jobId) ?? [];
     const body = completion.body as { duplicate?: boolean; status?: string } | undefined;
     const resultJson = backend.results.has(completion.jobId) ? JSON.stringify(backend.results.get(completion.jobId)) : undefined;
-    list.push({ jobId: completion.jobId, status: resultJson ? 'COMPLETED' : 'FAILED', resultJson, reply: completion.status, duplicate: body?.duplicate, answeredStatus: body?.status, kind: 'backend' });
+    list.push({ jobId: completion.jobId, status: resultJson ? 'COMPLETED' : 'FAILED', resultJson, reply: completion.status, duplicate: body?.duplicate, answeredStatus: body?.status, released: (body as { released?: boolean } | undefined)?.released, kind: 'backend' });
     backendSent.set(completion.jobId, list);
   }
 
@@ -389,6 +403,16 @@ export async function checkRun(
       if (!matches) flag('5 acknowledged completion kept', `${completion.kind} ${completion.status} was acknowledged (duplicate=${completion.duplicate}) but the job is ${job.status}`, record);
       if (completion.kind === 'conflicting') flag('4 finalized once', `a conflicting completion was acknowledged with 200`, record);
     }
+    // 9: a completion that moved the caller out did so within 2 s of the job's final write.
+    const completions = [...record.completions, ...(backendSent.get(jobId) ?? [])];
+    const stay = [...((run as Partial<FlowRun>).rooms ?? [])].reverse().find((room) => room.friendlyName === `hold_${jobId}`);
+    if (completions.some((c) => c.reply === 200 && c.released === true) && job.finishedBy === 'callback' && job.finishedAt !== undefined && stay) {
+      const joinedAt = record.startedAt + stay.joinedAtMs;
+      const leftAt = stay.leftAtMs === undefined ? Number.POSITIVE_INFINITY : record.startedAt + stay.leftAtMs;
+      if (joinedAt <= job.finishedAt && leftAt - job.finishedAt > PROMPT_RELEASE_MS) {
+        flag('9 prompt release', `the caller left the room ${leftAt - job.finishedAt} ms after the completion was written (bound ${PROMPT_RELEASE_MS} ms)`, record);
+      }
+    }
     // 3: nobody held past the deadline plus one turn of the loop.
     const held = heldUntil(run, record.startedAt);
     if (held !== undefined) {
@@ -439,7 +463,7 @@ function heldUntil(run: FlowRun, startedAt: number): number | undefined {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const began = Date.now();
-  const chaos = await startChaosStack();
+  const chaos = await startChaosStack(options.behaviour);
   try {
     chaos.stack.emulator.faults.configure(chaosFaults(options.seed, options.faultScale ?? 1));
     const records: CallRecord[] = [];
@@ -470,6 +494,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     return {
       seed: options.seed,
+      profile: chaos.behaviour.name,
       calls: records.length,
       durationMs: Date.now() - began,
       faults: {
@@ -501,6 +526,6 @@ export function summaryLine(report: ChaosReport, inputs?: number): string {
     `chaos summary: seed=${report.seed} calls=${report.calls} jobs=${report.jobs} faults=${report.faults.total} ` +
     `(twilio=${report.faults.emulator} backend=${report.faults.backend})` +
     (inputs !== undefined ? ` inputs=${inputs}` : '') +
-    ` violations=${report.violations.length} duration=${Math.round(report.durationMs / 1000)}s`
+    ` violations=${report.violations.length} profile=${report.profile} duration=${Math.round(report.durationMs / 1000)}s`
   );
 }

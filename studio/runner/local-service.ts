@@ -52,6 +52,12 @@ export interface StartServiceOptions {
   build?: boolean;
   /** The behaviour profile the emulator plays (default: the emulator's own, `documented`). */
   behaviour?: TwilioBehaviour;
+  /**
+   * twilio-run's process per request (default true, as `npm start`); false serves every request
+   * from one warm process, like the platform's warm instances, which keeps a busy test machine
+   * from turning a fast job into a slow one.
+   */
+  forkProcess?: boolean;
 }
 
 export async function startLocalService(options: StartServiceOptions = {}): Promise<LocalService> {
@@ -65,7 +71,11 @@ export async function startLocalService(options: StartServiceOptions = {}): Prom
   }
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ env, behaviour: options.behaviour });
+    stack = await startLocalStack({
+      env,
+      behaviour: options.behaviour,
+      ...(options.forkProcess === false ? { forkProcess: false, live: false } : {}),
+    });
   } catch (error) {
     await backend?.close();
     throw error;

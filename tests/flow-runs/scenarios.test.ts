@@ -40,8 +40,8 @@ async function settledStatus(on: LocalService, jobId: string) {
 
 beforeAll(async () => {
   [service, simulated] = await Promise.all([
-    startLocalService({ exampleBackend: true, build: false }),
-    startLocalService({ env: { SIMULATED_WORK_SECONDS: '6-7' }, build: false }),
+    startLocalService({ exampleBackend: true, build: false, forkProcess: false }),
+    startLocalService({ env: { SIMULATED_WORK_SECONDS: '6-7' }, build: false, forkProcess: false }),
   ]);
   const withBackend = Promise.all(NAMES.map((name) => runScenario(service, name)));
   const withSimulated = Promise.all([
@@ -81,7 +81,8 @@ describe('voice-hold.json with the example backend', () => {
       expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
       expect(run.path).toEqual(['Trigger', 'greeting', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'say_result', 'goodbye']);
       expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
-      expect(run.rooms).toEqual([expect.objectContaining({ friendlyName: `hold_${scenario.jobId}`, leftBecause: 'conference-ended' })]);
+      // Released by redirecting the caller's call (no conference lookup, whatever the room's state).
+      expect(run.rooms).toEqual([expect.objectContaining({ friendlyName: `hold_${scenario.jobId}`, leftBecause: 'call-redirected' })]);
       const music = played(run);
       expect(music.length).toBeGreaterThanOrEqual(1);
       expect(music[music.length - 1]).toMatchObject({ cutShortBy: 'released' });
@@ -94,8 +95,8 @@ describe('voice-hold.json with the example backend', () => {
     explain(scenario, () => {
       const { run } = scenario;
       const completion = service.backend!.completions.find((c) => c.jobId === scenario.jobId);
-      // The completion found no room to end: the caller was not in it yet.
-      expect(completion).toMatchObject({ status: 200, body: { duplicate: false, released: 0 } });
+      // /hold had recorded the caller's call: the completion redirects it, in the room or not yet.
+      expect(completion).toMatchObject({ status: 200, body: { duplicate: false, released: true } });
       expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
       expect(played(run).reduce((total, audio) => total + audio.heardSeconds, 0)).toBeLessThan(2);
       expect(said(run)).toContain(resultMessage(scenario.jobId));
@@ -154,12 +155,12 @@ describe('voice-hold.json with the example backend', () => {
     explain(scenario, () => {
       const { run } = scenario;
       const completions = service.backend!.completions.filter((c) => c.jobId === scenario.jobId);
-      // Both are accepted; exactly one applies the result and ends the room (either may answer first).
+      // Both are accepted; exactly one applies the result and releases the caller (either may answer first).
       expect(completions).toHaveLength(2);
       expect(completions.map((c) => c.body)).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ duplicate: false, released: 1 }),
-          expect.objectContaining({ duplicate: true, released: 0 }),
+          expect.objectContaining({ duplicate: false, released: true }),
+          expect.objectContaining({ duplicate: true, released: false }),
         ]),
       );
       expect(runsOf(run, 'hold')).toBe(1);

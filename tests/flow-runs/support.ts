@@ -75,14 +75,9 @@ const auth = 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:x`).toString('base64');
 
 /** Conferences of a room that are not completed, as the emulator's REST API lists them. */
 export async function openRooms(emulatorUrl: string, friendlyName: string): Promise<string[]> {
-  const open: string[] = [];
-  for (const status of ['init', 'in-progress']) {
-    const query = new URLSearchParams({ FriendlyName: friendlyName, Status: status });
-    const response = await fetch(`${emulatorUrl}/api/2010-04-01/Accounts/AC${'0'.repeat(32)}/Conferences.json?${query}`, { headers: { authorization: auth } });
-    const body = (await response.json()) as { conferences: Array<{ sid: string }> };
-    open.push(...body.conferences.map((conference) => conference.sid));
-  }
-  return open;
+  // From the emulator's own state: a room waiting to start may not be listable (Status=init, V12).
+  const state = (await (await fetch(`${emulatorUrl}/_emulator/state`)).json()) as { conferences: Array<{ sid: string; friendlyName: string; status: string }> };
+  return state.conferences.filter((conference) => conference.friendlyName === friendlyName && conference.status !== 'completed').map((conference) => conference.sid);
 }
 
 export async function jobStatus(service: LocalService, jobId: string): Promise<{ status: string; error?: { code: string } }> {
