@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FlowDefinition } from './flow-model';
+import { checkingFlowsSection } from './checker/docs-section';
 import { flowToMermaid } from './mermaid';
 import { PROJECT_ROOT, projectFlowFiles } from './project-paths';
 
@@ -123,31 +124,7 @@ export function renderFlowsDoc(flows: readonly NamedFlow[]): string {
     '',
     'Function SID placeholders follow the function path: `/jobs/start` is `__FUNCTION_SID_JOBS_START__`.',
     '',
-    '## Checking flows',
-    '',
-    '`npm run flows:check -- [--strict] [--functions-dir DIR] [files...]` checks each file (default:',
-    'every `flows/*.json`) offline and prints one line per fault naming the file, state and property.',
-    'It checks the JSON shape of a definition; widget types, their required properties, their',
-    'transition events and the JSON type of their properties (strings where Studio wants strings,',
-    'such as TwiML Redirect and Send to Flex timeouts); that every `next` names a state, names are',
-    'unique and every state is reachable from the Trigger; that every Liquid template parses and',
-    'every `widgets.NAME` it reads exists; that URLs on `__SERVICE_DOMAIN__` name a function in',
-    '`src/functions`; that no Run Function parameter (nor a query key of a URL a Function serves) is',
-    'named like a key the Functions runtime fills in itself (`request`: the runtime builds `event` as',
-    '`{request: {headers, cookies}, ...query, ...body}`, so such a parameter never arrives); and that',
-    'every loop is bounded by a counter that stops it before Studio ends the execution (10 runs of',
-    'one widget). Loops paced by the contact (a widget that waits for a reply) are warnings;',
-    '`--strict` fails on warnings too. Exit status: 0 clean, 1 faults, 2 usage.',
-    '',
-    '`npm run flows:diagram` rewrites this file from the flows; `npm run flows:diagram -- --check`',
-    'only reports whether it is out of date.',
-    '',
-    '`npm run flows:check-fixtures -- [--fixtures DIR] [--verbose]` runs the checker on reference flows',
-    'written by others, kept beside the project rather than in it (default `../shared/fixtures`):',
-    'every flow in `studio-flows/` must be accepted, with only the warnings it is known to draw;',
-    'each flow in `real-flows/` is reported as accepted or rejected, not judged yet. It prints one',
-    'line per file and ends with `N passed, M failed`. `npm test` does not need those folders; CI',
-    '(`.ci/run`) runs this check after jest when they exist and adds its counts to jest\'s.',
+    ...checkingFlowsSection(),
     '',
     '## Paths Twilio cannot take',
     '',

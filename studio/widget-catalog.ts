@@ -13,7 +13,16 @@
  * - the per-widget property and transition lists of a public Go SDK for Studio flows
  *   (RJPearson94/twilio-sdk-go, studio/widgets), which agree with the exports.
  *
- * Properties not listed for a widget are allowed: Studio adds new ones over time.
+ * - Studio's flow definition JSON schemas (twilio.com/docs/studio/rest-api/v2/schemas), which the
+ *   Flows REST API validates definitions against (error 81022, "Flow definition validation
+ *   failed": properties that do not match the schema, names that are not unique, transitions to
+ *   widgets that do not exist);
+ * - Studio's FAQ (twilio.com/docs/studio/user-guide/studio-faq): an execution stops when the same
+ *   widget runs 10 times in a row, and after 1,000 steps (warnings 81001 and 81000, not refusals).
+ *
+ * Properties not listed for a widget are allowed: Studio adds new ones over time. Where a widget's
+ * events are only partly known (`eventsKnown: 'partial'`), the checker says so when it meets
+ * another one.
  */
 
 export type PropertyKind =
@@ -46,6 +55,16 @@ export interface WidgetSpec {
    * a widget is paced by a person, so the loop check only warns about it.
    */
   waitsOnContact: boolean;
+  /**
+   * Properties required only when another property has a given value (a Content Template message
+   * needs its `content_sid`).
+   */
+  requiredWhen?: readonly { property: string; when: string; equals: string }[];
+  /**
+   * 'documented' (default): the events are those of Twilio's widget page and of real exports.
+   * 'partial': the widget is newer or rarer, and its events are known only in part.
+   */
+  eventsKnown?: 'documented' | 'partial';
 }
 
 const voicePrompt = {
@@ -56,6 +75,14 @@ const voicePrompt = {
   loop: 'integer',
 } as const;
 
+/**
+ * Send Message and Send & Wait for Reply. A message is either free text (`body`) or a Content
+ * Template (`content_sid`, with `content_variables` filling its placeholders, and `message_type`
+ * "content_template"), as WhatsApp needs outside its 24-hour session. Sources: Twilio's Send
+ * Message and Send & Wait For Reply widget pages; Content API "Send templates created with the
+ * Content Template Builder" (ContentSid replaces Body); exports (`message_type` appears in
+ * hls-outreach-* and flex-project-template flows).
+ */
 const messageProps = {
   body: 'string',
   from: 'string',
@@ -64,9 +91,23 @@ const messageProps = {
   channel: 'string',
   attributes: 'string',
   media_url: 'string',
+  message_type: 'string',
+  content_sid: 'string',
+  content_variables: 'key-value-list',
+  messaging_service_sid: 'string',
+  save_response_as: 'string',
 } as const;
 
+const MESSAGE_TEXT = ['body', 'content_sid'] as const;
+const CONTENT_TEMPLATE = [{ property: 'content_sid', when: 'message_type', equals: 'content_template' }] as const;
+
 export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
+  /**
+   * Trigger events: Incoming Message, Incoming Call, Incoming Conversation (Conversations, Flex UI
+   * 2.0), REST API, and Subflow (a flow run by Run Subflow). Sources: Twilio's Trigger (Start) and
+   * Send to Flex widget pages; exports from flex-project-template (incomingConversationMessage)
+   * and twilio-labs/sample-flows-github-actions (incomingParent).
+   */
   trigger: {
     events: [
       'incomingMessage',
@@ -100,6 +141,7 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
       stop_gather: 'flag',
       number_of_digits: 'integer',
       timeout: 'integer',
+      save_response_as: 'string',
     },
     waitsOnContact: true,
   },
@@ -151,13 +193,17 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
   },
   'send-message': {
     events: ['sent', 'failed'],
-    required: ['body', 'from', 'to'],
+    required: ['from', 'to'],
+    requiredOneOf: MESSAGE_TEXT,
+    requiredWhen: CONTENT_TEMPLATE,
     properties: messageProps,
     waitsOnContact: false,
   },
   'send-and-wait-for-reply': {
     events: ['incomingMessage', 'timeout', 'deliveryFailure'],
-    required: ['body', 'from', 'timeout'],
+    required: ['from', 'timeout'],
+    requiredOneOf: MESSAGE_TEXT,
+    requiredWhen: CONTENT_TEMPLATE,
     properties: { ...messageProps, timeout: 'number-string' },
     waitsOnContact: true,
   },
@@ -176,9 +222,13 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
     enums: { waitUrlMethod: ['GET', 'POST'] },
     waitsOnContact: true,
   },
+  /**
+   * `caller_id` is not required: the widget page gives it a default (the caller's own number), and
+   * the widget schema requires only `noun`.
+   */
   'connect-call-to': {
     events: ['callCompleted', 'hangup'],
-    required: ['noun', 'caller_id'],
+    required: ['noun'],
     properties: {
       noun: 'string',
       caller_id: 'string',
@@ -187,6 +237,7 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
       sip_username: 'string',
       sip_password: 'string',
       timeout: 'integer',
+      time_limit: 'integer',
       record: 'flag',
     },
     waitsOnContact: true,
@@ -249,7 +300,29 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
       machine_detection_silence_timeout: 'string',
       send_digits: 'string',
       trim: 'string',
+      recording_channels: 'string',
+      recording_status_callback: 'string',
+      sip_auth_username: 'string',
+      sip_auth_password: 'string',
     },
+    waitsOnContact: true,
+  },
+  /**
+   * The first Make Outgoing Call widget, still found in older flows. Its events beyond those of
+   * v2 are not documented any more. Source: Studio's widget schemas list both -v1 and -v2.
+   */
+  'make-outgoing-call-v1': {
+    events: ['answered', 'busy', 'noAnswer', 'failed'],
+    required: ['from', 'to'],
+    properties: {
+      from: 'string',
+      to: 'string',
+      timeout: 'integer',
+      record: 'flag',
+      detect_answering_machine: 'flag',
+      send_digits: 'string',
+    },
+    eventsKnown: 'partial',
     waitsOnContact: true,
   },
   'capture-payments': {
@@ -277,6 +350,7 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
       security_code: 'flag',
       valid_card_types: 'string-list',
       parameters: 'key-value-list',
+      bank_account_type: 'string',
     },
     waitsOnContact: true,
   },
@@ -290,6 +364,7 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
       stream_track: 'string',
       stream_transport_type: 'string',
       stream_connector: 'string',
+      stream_connector_name: 'string',
       stream_parameters: 'key-value-list',
     },
     enums: { stream_action: ['start', 'stop'] },
@@ -301,6 +376,7 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
     properties: { flow_sid: 'string', flow_revision: 'string', parameters: 'key-value-list' },
     waitsOnContact: false,
   },
+  /** The first Connect Virtual Agent widget (voice only). */
   'connect-virtual-agent': {
     events: ['return', 'hangup'],
     required: ['connector'],
@@ -310,7 +386,53 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
       sentiment_analysis: 'string',
       status_callback: 'string',
     },
+    eventsKnown: 'partial',
     waitsOnContact: true,
+  },
+  /**
+   * Connect Virtual Agent as the widget library offers it now: a voice call or a Conversation to a
+   * Dialogflow CX agent, starting a new session (`connector_name`) or resuming a paused one, so no
+   * single property is always required. Its transitions on Twilio's widget page: Completed, Live
+   * Agent Handoff, Hangup, Failed (plus paused and timeout for sessions that pause); their JSON
+   * names are known only in part. Source: twilio.com/docs/studio/widget-library/connect-virtual-agent
+   * and .../connect-virtual-agent-flex.
+   */
+  'connect-virtual-agent-v2': {
+    events: ['completed', 'live-agent-handoff', 'hangup', 'failed', 'paused', 'timeout'],
+    required: [],
+    properties: {
+      channel: 'string',
+      connector_name: 'string',
+      session_behavior: 'string',
+      resume_session_identification_method: 'string',
+      resume_session_identification_value: 'string',
+      resume_session_event_name: 'string',
+      status_callback: 'string',
+      status_callback_method: 'string',
+      timeout: 'integer',
+      parameters: 'key-value-list',
+      configurations: 'key-value-list',
+    },
+    enums: { status_callback_method: ['GET', 'POST'] },
+    eventsKnown: 'partial',
+    waitsOnContact: true,
+  },
+  /**
+   * Start Conversation: an outbound (REST API) execution opens a Conversation and makes it the
+   * execution's channel; it moves on Failed when the execution already has a channel. Its other
+   * transition's JSON name is not known. Source: twilio.com/docs/studio/widget-library/start-conversation.
+   */
+  'start-conversation': {
+    events: ['created', 'failed'],
+    required: [],
+    properties: {
+      conversation_service_sid: 'string',
+      friendly_name: 'string',
+      attributes: 'string',
+      messaging_service_sid: 'string',
+    },
+    eventsKnown: 'partial',
+    waitsOnContact: false,
   },
   /** Retired with Autopilot; still found in older exports, so still accepted. */
   'send-to-auto-pilot': {

@@ -1,13 +1,16 @@
 /**
- * npm run flows:check-fixtures [-- --fixtures DIR] [--verbose]
+ * npm run flows:check-fixtures [-- --fixtures DIR] [--expectations FILE] [--verbose]
  *
  * Runs the flow checker on the reference flows kept beside the project (not in it): by default
  * ../shared/fixtures, whichever of its folders exist:
  * - studio-flows/: real exported flows the checker must accept. Each file is judged: no errors,
  *   and exactly the warnings listed below (loops paced by the contact). The folder itself must
  *   hold at least MIN_STUDIO_FLOWS flows and its README.
- * - real-flows/: more published flows, some with real defects. Each file's verdict is reported
- *   (accepted / rejected) but not judged yet; only a checker crash on one counts as a failure.
+ * - real-flows/: more published flows, some with real defects. Each file is judged against its
+ *   line in the expectations table (real-flows-expectations.json beside this file, keyed by file
+ *   name): "accepted" means no errors (warnings are shown, not judged); "rejected" means exactly
+ *   the errors listed there, for the reason stated. A file the table does not list, or a listed
+ *   file the folder lacks, fails too.
  *
  * Prints one line per file with its verdict, then `N passed, M failed` (judged items only).
  * Exit 0 when every expectation holds; 1 when one does not, or when there is nothing to check;
@@ -19,6 +22,29 @@ import { PROJECT_ROOT } from '../project-paths';
 import { checkFlowFile, formatFault, type Fault } from './index';
 
 export const DEFAULT_FIXTURES_DIR = path.resolve(PROJECT_ROOT, '../shared/fixtures');
+export const DEFAULT_EXPECTATIONS = path.join(__dirname, 'real-flows-expectations.json');
+
+/** The verdict a real flow must get, and why (docs/FLOWS.md shows the table). */
+export type RealFlowExpectation =
+  | { verdict: 'accepted'; note?: string }
+  | { verdict: 'rejected'; reason: string; errors: string[]; note?: string };
+
+export type RealFlowExpectations = Record<string, RealFlowExpectation>;
+
+/** Reads and checks the table's form; a malformed table is a usage error, not a pass. */
+export function loadExpectations(file: string): RealFlowExpectations {
+  const table = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  if (typeof table !== 'object' || table === null || Array.isArray(table)) throw new Error(`${file}: must be an object keyed by file name`);
+  for (const [name, entry] of Object.entries(table as Record<string, unknown>)) {
+    const e = entry as Partial<{ verdict: unknown; reason: unknown; errors: unknown }>;
+    const ok =
+      e?.verdict === 'accepted' ||
+      (e?.verdict === 'rejected' && typeof e.reason === 'string' && e.reason !== '' &&
+        Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((line) => typeof line === 'string'));
+    if (!ok) throw new Error(`${file}: "${name}" must be {"verdict": "accepted"} or {"verdict": "rejected", "reason", "errors": [...]}`);
+  }
+  return table as RealFlowExpectations;
+}
 export const MIN_STUDIO_FLOWS = 6;
 
 const PACED =
@@ -36,7 +62,7 @@ export const STUDIO_FLOWS_WARNINGS: readonly string[] = [
 ];
 
 export interface FixtureLine {
-  /** pass/fail: judged against an expectation; seen: reported only. */
+  /** pass/fail: judged against an expectation; seen: reported only (no folder uses it now). */
   outcome: 'pass' | 'fail' | 'seen';
   text: string;
   /** Fault lines shown under it (always for a failure, with --verbose for the rest). */
@@ -47,7 +73,7 @@ export interface FixtureReport {
   lines: FixtureLine[];
   passed: number;
   failed: number;
-  /** Reported-only verdicts of real-flows: accepted / rejected counts. */
+  /** Verdicts of real-flows: accepted / rejected counts. */
   realFlows: { accepted: number; rejected: number } | null;
   /** Folders found; none means there was nothing to check. */
   folders: string[];
@@ -113,10 +139,12 @@ function studioFlows(dir: string, report: FixtureReport): void {
   }
 }
 
-function realFlows(dir: string, report: FixtureReport): void {
+function realFlows(dir: string, expectations: RealFlowExpectations, report: FixtureReport): void {
   const counts = { accepted: 0, rejected: 0 };
-  for (const file of flowFiles(dir)) {
-    const name = `real-flows/${path.basename(file)}`;
+  const files = flowFiles(dir);
+  for (const file of files) {
+    const base = path.basename(file);
+    const name = `real-flows/${base}`;
     const checked = checkOne(file);
     if ('crash' in checked) {
       report.lines.push({ outcome: 'fail', text: `${name}: the checker crashed: ${checked.crash}`, details: [] });
@@ -124,13 +152,35 @@ function realFlows(dir: string, report: FixtureReport): void {
     }
     const verdict = verdictOf(checked.faults);
     counts[verdict.accepted ? 'accepted' : 'rejected'] += 1;
-    report.lines.push({ outcome: 'seen', text: `${name}: ${verdict.text}`, details: checked.faults.map(formatFault) });
+    const found = checked.faults.map(formatFault);
+    const expected = Object.prototype.hasOwnProperty.call(expectations, base) ? expectations[base] : undefined;
+    if (!expected) {
+      report.lines.push({ outcome: 'fail', text: `${name}: ${verdict.text} (no expectation listed for it)`, details: found });
+      continue;
+    }
+    const errors = checked.faults.filter((fault) => fault.severity === 'error').map(formatFault);
+    const wanted = expected.verdict === 'rejected' ? expected.errors : [];
+    const unexpected = errors.filter((line) => !wanted.includes(line));
+    const missing = wanted.filter((line) => !errors.includes(line));
+    const ok = unexpected.length === 0 && missing.length === 0;
+    const why = expected.verdict === 'rejected' ? `: ${expected.reason}` : '';
+    report.lines.push({
+      outcome: ok ? 'pass' : 'fail',
+      text: `${name}: ${verdict.text}${ok ? (expected.verdict === 'rejected' ? ` as expected${why}` : '') : ` (expected: ${expected.verdict}${why})`}`,
+      details: ok ? found : [...unexpected.map((line) => `unexpected: ${line}`), ...missing.map((line) => `missing: ${line}`)],
+    });
+  }
+  const present = new Set(files.map((file) => path.basename(file)));
+  for (const base of Object.keys(expectations).sort()) {
+    if (!present.has(base)) {
+      report.lines.push({ outcome: 'fail', text: `real-flows/${base}: listed in the expectations but not in the folder`, details: [] });
+    }
   }
   report.realFlows = counts;
 }
 
 /** Checks whichever fixture folders exist under `root`. */
-export function checkFixtures(root: string): FixtureReport {
+export function checkFixtures(root: string, expectations: RealFlowExpectations = loadExpectations(DEFAULT_EXPECTATIONS)): FixtureReport {
   const report: FixtureReport = { lines: [], passed: 0, failed: 0, realFlows: null, folders: [] };
   const folder = (name: string) => {
     const dir = path.join(root, name);
@@ -144,7 +194,7 @@ export function checkFixtures(root: string): FixtureReport {
   }
   if (real) {
     report.folders.push('real-flows');
-    realFlows(real, report);
+    realFlows(real, expectations, report);
   }
   report.passed = report.lines.filter((line) => line.outcome === 'pass').length;
   report.failed = report.lines.filter((line) => line.outcome === 'fail').length;
@@ -153,6 +203,7 @@ export function checkFixtures(root: string): FixtureReport {
 
 function main(argv: string[]): number {
   let root = DEFAULT_FIXTURES_DIR;
+  let expectationsFile = DEFAULT_EXPECTATIONS;
   let verbose = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
@@ -160,13 +211,23 @@ function main(argv: string[]): number {
     else if (arg === '--fixtures' && argv[i + 1]) {
       root = path.resolve(argv[i + 1]!);
       i += 1;
+    } else if (arg === '--expectations' && argv[i + 1]) {
+      expectationsFile = path.resolve(argv[i + 1]!);
+      i += 1;
     } else {
-      process.stderr.write(`flows:check-fixtures: unknown argument ${arg}\nusage: flows:check-fixtures [--fixtures DIR] [--verbose]\n`);
+      process.stderr.write(`flows:check-fixtures: unknown argument ${arg}\nusage: flows:check-fixtures [--fixtures DIR] [--expectations FILE] [--verbose]\n`);
       return 2;
     }
   }
 
-  const report = checkFixtures(root);
+  let expectations: RealFlowExpectations;
+  try {
+    expectations = loadExpectations(expectationsFile);
+  } catch (error) {
+    process.stderr.write(`flows:check-fixtures: cannot use the expectations: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  const report = checkFixtures(root, expectations);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (report.folders.length === 0) {
     process.stderr.write(`flows:check-fixtures: no studio-flows/ or real-flows/ under ${root}: nothing to check\n`);
@@ -178,7 +239,7 @@ function main(argv: string[]): number {
     if (line.outcome === 'fail' || verbose) for (const detail of line.details) out(`        ${detail}`);
   }
   if (report.realFlows) {
-    out(`real-flows: ${report.realFlows.accepted} accepted, ${report.realFlows.rejected} rejected (reported, not judged yet)`);
+    out(`real-flows: ${report.realFlows.accepted} accepted, ${report.realFlows.rejected} rejected`);
   }
   out(`${report.passed} passed, ${report.failed} failed`);
   return report.failed > 0 ? 1 : 0;

@@ -9,7 +9,13 @@
  * 10 times or more is reported too.
  *
  * Loops that pass through a widget that waits on the contact (a reply, a key press) are paced by
- * a person; they are reported as warnings, since the execution still ends at 10 runs.
+ * a person; they are reported as such.
+ *
+ * All of these are warnings: Studio accepts a flow with a loop, and stops an execution at run time
+ * when the same widget runs 10 times in a row, or after 1,000 steps (Studio FAQ, "What limits
+ * exist in Studio?", twilio.com/docs/studio/user-guide/studio-faq; warnings 81001 and 81000). A
+ * loop without a counter may still end well (a retry that succeeds the second time), so it is not
+ * sure to mis-run.
  */
 import type { FlowState } from '../flow-model';
 import { STUDIO_WIDGET_RUN_LIMIT, widgetSpec } from '../widget-catalog';
@@ -131,7 +137,7 @@ function reportUnguarded(graph: Graph, loop: ReadonlySet<string>, faults: FaultL
       `${what}; each pass waits on the contact, but ${LIMIT_NOTE}: ${FIX_NOTE}`,
     );
   } else {
-    faults.error(start, property, `${what}: ${LIMIT_NOTE}; ${FIX_NOTE}`);
+    faults.warning(start, property, `${what}: ${LIMIT_NOTE}; ${FIX_NOTE}`);
   }
 }
 
@@ -140,7 +146,7 @@ function reportLoopBound(graph: Graph, guard: GuardUse, faults: FaultList): void
   const bound = loopBound(state, guard.counter, guard.loop);
   if (bound === null) return;
   if (bound.runs >= STUDIO_WIDGET_RUN_LIMIT) {
-    faults.error(
+    faults.warning(
       guard.split,
       bound.property,
       `lets the loop run ${bound.runs} times on flow.variables.${guard.counter}; ${LIMIT_NOTE}, so leave the loop well before that`,

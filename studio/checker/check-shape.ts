@@ -5,6 +5,12 @@
  *
  * Returns a definition the later checks can trust: states whose name or type is unusable are
  * dropped (after being reported), broken transitions or properties are read as empty.
+ *
+ * Source: Studio's flow definition schema (twilio.com/docs/studio/rest-api/v2/schemas): states
+ * (1 to 1000), initial_state (non-empty), flags {allow_concurrent_calls: boolean}, description a
+ * string. A value of the wrong JSON type is an error (the Flows API refuses it, error 81022);
+ * a missing description, flags or widget offset is a warning, as whether Studio requires them is
+ * not known (its exports always carry them).
  */
 import type { FlowDefinition, FlowState, Transition } from '../flow-model';
 import { describeValue, FaultList } from './fault';
@@ -20,7 +26,9 @@ export function checkShape(input: unknown, faults: FaultList): FlowDefinition | 
     faults.error(null, '(definition)', `must be a JSON object, got ${describeValue(input)}`);
     return null;
   }
-  if (typeof input.description !== 'string') {
+  if (input.description === undefined) {
+    faults.warning(null, 'description', "is missing; Studio's exports carry one, whether Studio requires it is not known");
+  } else if (typeof input.description !== 'string') {
     faults.error(null, 'description', `must be a string, got ${describeValue(input.description)}`);
   }
   if (typeof input.initial_state !== 'string') {
@@ -30,7 +38,13 @@ export function checkShape(input: unknown, faults: FaultList): FlowDefinition | 
       `must be the name of the Trigger state, got ${describeValue(input.initial_state)}`,
     );
   }
-  if (!isObject(input.flags) || typeof input.flags.allow_concurrent_calls !== 'boolean') {
+  if (input.flags === undefined) {
+    faults.warning(
+      null,
+      'flags',
+      `is missing; Studio's exports carry {"allow_concurrent_calls": true|false}, whether Studio requires it is not known`,
+    );
+  } else if (!isObject(input.flags) || typeof input.flags.allow_concurrent_calls !== 'boolean') {
     faults.error(
       null,
       'flags',
@@ -77,7 +91,13 @@ function checkState(raw: unknown, index: number, faults: FaultList): FlowState |
   } else {
     properties = raw.properties as FlowState['properties'];
     const offset = raw.properties.offset;
-    if (!isObject(offset) || typeof offset.x !== 'number' || typeof offset.y !== 'number') {
+    if (offset === undefined) {
+      faults.warning(
+        name,
+        'offset',
+        `is missing; Studio places every widget on the canvas by {"x": number, "y": number}, whether it requires one is not known`,
+      );
+    } else if (!isObject(offset) || typeof offset.x !== 'number' || typeof offset.y !== 'number') {
       faults.error(
         name,
         'offset',

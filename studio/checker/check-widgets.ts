@@ -2,6 +2,16 @@
  * Each state against its widget type: a known type, only that type's transition events (each
  * once, except a split's `match`), the required properties, and each known property in the JSON
  * type Studio wants (strings where Studio wants strings).
+ *
+ * Severity follows what Studio does (sources in studio/widget-catalog.ts):
+ * - errors: a required property missing or empty (the widget page lists it under "Required
+ *   configuration" and the console will not publish the widget without it; a template committed
+ *   with it empty is broken as committed), a property of the wrong JSON type or outside its range
+ *   (the widget schemas the Flows API validates against, error 81022), a split `match` with no
+ *   condition (it can never be taken);
+ * - warnings, saying that Studio's rule is not known: a widget type this checker does not know, an
+ *   event a widget is not known to fire, an event listed twice, a split condition type not in the
+ *   documented list. Studio may accept these; the checker cannot tell.
  */
 import type { FlowState } from '../flow-model';
 import { SPLIT_CONDITION_TYPES, widgetSpec, type PropertyKind, type WidgetSpec } from '../widget-catalog';
@@ -14,7 +24,11 @@ export function checkWidgets(states: readonly FlowState[], faults: FaultList): v
   for (const state of states) {
     const spec = widgetSpec(state.type);
     if (!spec) {
-      faults.error(state.name, 'type', `"${state.type}" is not a Studio widget type`);
+      faults.warning(
+        state.name,
+        'type',
+        `"${state.type}" is not a widget type this checker knows, so Studio's rule for it is not known: its properties and events are not checked`,
+      );
       continue;
     }
     checkEvents(state, spec, faults);
@@ -31,15 +45,20 @@ function checkEvents(state: FlowState, spec: WidgetSpec, faults: FaultList): voi
     if (event === '') return; // malformed entry, already reported by the shape check
     const path = `transitions[${index}].event`;
     if (!spec.events.includes(event)) {
-      faults.error(
+      const known = spec.eventsKnown === 'partial' ? 'its events are known only in part' : 'its documented events';
+      faults.warning(
         state.name,
         path,
-        `"${event}" is not an event of ${state.type} (its events: ${spec.events.join(', ')})`,
+        `"${event}" is not an event ${state.type} is known to fire (${known}: ${spec.events.join(', ')}); whether Studio accepts it is not known, and if the widget never fires it this transition is never taken`,
       );
       return;
     }
     if (seen.has(event) && !spec.repeatableEvents?.includes(event)) {
-      faults.error(state.name, path, `"${event}" appears more than once`);
+      faults.warning(
+        state.name,
+        path,
+        `"${event}" appears more than once; which transition Studio takes, or whether it accepts this, is not known`,
+      );
     }
     seen.add(event);
   });
@@ -48,21 +67,33 @@ function checkEvents(state: FlowState, spec: WidgetSpec, faults: FaultList): voi
 function checkRequired(state: FlowState, spec: WidgetSpec, faults: FaultList): void {
   for (const property of spec.required) {
     const value = state.properties[property];
-    if (value === undefined || value === null || value === '') {
+    if (value === undefined || value === null) {
       faults.error(state.name, property, `is required by ${state.type} and is missing`);
+    } else if (isBlank(value)) {
+      faults.error(state.name, property, `is required by ${state.type} and is empty`);
     }
   }
   if (spec.requiredOneOf && spec.requiredOneOf.every((p) => isBlank(state.properties[p]))) {
     faults.error(
       state.name,
       spec.requiredOneOf.join('|'),
-      `${state.type} needs one of ${spec.requiredOneOf.join(', ')}`,
+      `${state.type} needs one of ${spec.requiredOneOf.join(', ')}, and all are missing or empty`,
     );
+  }
+  for (const rule of spec.requiredWhen ?? []) {
+    if (state.properties[rule.when] === rule.equals && isBlank(state.properties[rule.property])) {
+      faults.error(
+        state.name,
+        rule.property,
+        `is required by ${state.type} when ${rule.when} is "${rule.equals}", and is missing or empty`,
+      );
+    }
   }
 }
 
+/** Missing, null, or a string of nothing but white space. */
 function isBlank(value: unknown): boolean {
-  return value === undefined || value === null || value === '';
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
 function checkPropertyTypes(state: FlowState, spec: WidgetSpec, faults: FaultList): void {
@@ -151,11 +182,13 @@ function checkSplitConditions(state: FlowState, faults: FaultList): void {
         faults.error(state.name, at, `must be {arguments, type, value}, got ${describeValue(condition)}`);
         return;
       }
-      if (!SPLIT_CONDITION_TYPES.includes(condition.type)) {
-        faults.error(
+      if (typeof condition.type !== 'string') {
+        faults.error(state.name, `${at}.type`, `must be a condition type string, got ${describeValue(condition.type)}`);
+      } else if (!SPLIT_CONDITION_TYPES.includes(condition.type)) {
+        faults.warning(
           state.name,
           `${at}.type`,
-          `${describeValue(condition.type)} is not a split condition type`,
+          `"${condition.type}" is not a documented split condition type; Studio's rule for it is not known`,
         );
       }
       if (!Array.isArray(condition.arguments) || !condition.arguments.every((a) => typeof a === 'string')) {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MIN_STUDIO_FLOWS, STUDIO_FLOWS_WARNINGS } from '../../studio/checker/check-fixtures';
+import { DEFAULT_EXPECTATIONS, loadExpectations, MIN_STUDIO_FLOWS, STUDIO_FLOWS_WARNINGS } from '../../studio/checker/check-fixtures';
 import { MESSAGING_FLOW, mutate, PROJECT_ROOT, state, VOICE_FLOW } from './flow-fixtures';
 
 const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
@@ -47,19 +47,67 @@ function goodStudioFlows(): Record<string, string> {
 }
 
 describe('flows:check-fixtures', () => {
-  it('passes a studio-flows folder whose flows are all accepted, reporting real-flows without judging them', () => {
-    const root = fixtures({ 'studio-flows': goodStudioFlows(), 'real-flows': { 'a-good.json': voice, 'b-broken.json': dangling, 'c-not-json.json': '{' } });
-    const result = run('--fixtures', root);
+  const danglingError =
+    'b-broken.json: state "goodbye", property "transitions[0].next": names state "nowhere", which this flow does not have';
+
+  /** An expectations table (file name -> verdict) written to a temporary file. */
+  function expectations(table: Record<string, unknown>): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'expectations-')), 'expectations.json');
+    fs.writeFileSync(file, JSON.stringify(table));
+    return file;
+  }
+
+  const goodTable = {
+    'a-good.json': { verdict: 'accepted' },
+    'b-broken.json': { verdict: 'rejected', reason: 'a next names a missing state', errors: [danglingError] },
+  };
+
+  it('passes when every flow gets the verdict its expectation states', () => {
+    const root = fixtures({ 'studio-flows': goodStudioFlows(), 'real-flows': { 'a-good.json': voice, 'b-broken.json': dangling } });
+    const result = run('--fixtures', root, '--expectations', expectations(goodTable));
     expect(result.lines).toEqual([
       `pass  studio-flows/: ${MIN_STUDIO_FLOWS} flow files, README.md present (expected at least ${MIN_STUDIO_FLOWS} and a README)`,
       ...Array.from({ length: MIN_STUDIO_FLOWS }, (_, i) => `pass  studio-flows/flow-${i}.json: accepted`),
-      'seen  real-flows/a-good.json: accepted',
-      'seen  real-flows/b-broken.json: rejected, 1 error',
-      'seen  real-flows/c-not-json.json: rejected, 1 error',
-      'real-flows: 1 accepted, 2 rejected (reported, not judged yet)',
-      `${MIN_STUDIO_FLOWS + 1} passed, 0 failed`,
+      'pass  real-flows/a-good.json: accepted',
+      'pass  real-flows/b-broken.json: rejected, 1 error as expected: a next names a missing state',
+      'real-flows: 1 accepted, 1 rejected',
+      `${MIN_STUDIO_FLOWS + 3} passed, 0 failed`,
     ]);
     expect(result.status).toBe(0);
+  });
+
+  it('fails a real flow whose verdict or errors differ from its expectation, or that the table does not list', () => {
+    const root = fixtures({
+      'real-flows': { 'a-good.json': dangling, 'b-broken.json': voice, 'c-not-json.json': '{' },
+    });
+    const table = { ...goodTable, 'd-gone.json': { verdict: 'accepted' } };
+    const result = run('--fixtures', root, '--expectations', expectations(table));
+    expect(result.status).toBe(1);
+    expect(result.lines).toContain('fail  real-flows/a-good.json: rejected, 1 error (expected: accepted)');
+    expect(result.lines).toContain(
+      '        unexpected: a-good.json: state "goodbye", property "transitions[0].next": names state "nowhere", which this flow does not have',
+    );
+    expect(result.lines).toContain('fail  real-flows/b-broken.json: accepted (expected: rejected: a next names a missing state)');
+    expect(result.lines).toContain(`        missing: ${danglingError}`);
+    expect(result.lines).toContain('fail  real-flows/c-not-json.json: rejected, 1 error (no expectation listed for it)');
+    expect(result.lines).toContain('fail  real-flows/d-gone.json: listed in the expectations but not in the folder');
+    expect(result.lines.at(-1)).toBe('0 passed, 4 failed');
+  });
+
+  it('refuses a malformed expectations table (exit 2)', () => {
+    const root = fixtures({ 'real-flows': { 'a-good.json': voice } });
+    const result = run('--fixtures', root, '--expectations', expectations({ 'a-good.json': { verdict: 'rejected' } }));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('"a-good.json" must be');
+  });
+
+  it('keeps a verdict and, for each rejection, a reason and its errors for every file of the project table', () => {
+    const table = loadExpectations(DEFAULT_EXPECTATIONS);
+    expect(Object.keys(table).length).toBeGreaterThan(0);
+    for (const [name, entry] of Object.entries(table)) {
+      expect(name).toMatch(/\.json$/);
+      if (entry.verdict === 'rejected') for (const line of entry.errors) expect(line.startsWith(`${name}: `)).toBe(true);
+    }
   });
 
   it('fails a studio-flows file that is rejected or draws a warning not listed, naming the faults', () => {
