@@ -11,7 +11,7 @@ import { readEnvFile, writeEnvFile } from '../env-file';
 import { PROJECT_ROOT } from '../paths';
 import { spawnTwilioRun } from '../twilio-run-process';
 import { checkConfig, checkFiles, listDeployFiles, variablesToUpload, type DeployConfig, type PackageJson, type PreflightResult } from './preflight';
-import { describeUploads, rehearse } from './rehearse';
+import { describeUploads, rehearse, type RehearsalResult } from './rehearse';
 
 export interface DeployOptions {
   rehearse: boolean;
@@ -23,6 +23,8 @@ export interface DeployOptions {
   err: (line: string) => void;
   /** Streams twilio-run's own output in a rehearsal. */
   write?: (text: string) => void;
+  /** Called with what the rehearsal's stand-in received (for tests and reports). */
+  onRehearsed?: (result: RehearsalResult) => void;
 }
 
 const USAGE = `Usage: npm run deploy [-- --rehearse] [-- --project-dir DIR] [-- twilio-run deploy flags]`;
@@ -124,6 +126,7 @@ export async function runDeploy(options: DeployOptions): Promise<number> {
   if (options.rehearse) {
     options.out('Rehearsing `twilio-run deploy` against the local Serverless API stand-in (nothing leaves this machine).');
     const result = await rehearse({ projectDir, config, env, args, write: options.write });
+    options.onRehearsed?.(result);
     const problems = [...result.standIn.problems, ...result.refused.map((host) => `twilio-run tried to reach ${host}, which the rehearsal does not serve`)];
     for (const problem of problems) options.err(`rehearsal: ${problem}`);
     if (result.code !== 0 || problems.length > 0 || !result.domain) {
