@@ -1,6 +1,6 @@
 /**
  * Checks HTTP requests and replies against Twilio's published OpenAPI specs
- * (`@twilio-alpha/mcp/twilio-oai/spec/json`: Sync v1, Api 2010-04-01, Studio v2).
+ * (`@twilio-alpha/mcp/twilio-oai/spec/json`: Sync v1, Api 2010-04-01, Studio v2, Serverless v1).
  *
  * Small API, reused by the emulator, the tests and the flow-deploy tool:
  *   checkRequest({method, path, query, form, headers}) -> string[]   (empty = conforms)
@@ -42,6 +42,7 @@ export const SPEC_FILES: Record<string, string> = {
   sync: 'twilio_sync_v1.json',
   api: 'twilio_api_v2010.json',
   studio: 'twilio_studio_v2.json',
+  serverless: 'twilio_serverless_v1.json',
 };
 
 export interface OperationMatch {

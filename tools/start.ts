@@ -17,13 +17,11 @@ import { build } from './build';
 import { hasRealCredentials } from './credentials';
 import { loadBehaviourModule } from './emulator-loader';
 import { readEnvFile, type EnvValues } from './env-file';
+import { EMULATOR_OWNED_KEYS } from './env-keys';
 import { startLocalStack, waitUntilServing } from './local-stack';
 import { LOCAL_ENV_FILE, PROJECT_ROOT, USER_ENV_FILE } from './paths';
 import { assertPortFree } from './ports';
 import { spawnTwilioRun } from './twilio-run-process';
-
-/** Keys the offline stack sets itself; values for a real account would point at the wrong place. */
-const EMULATOR_OWNED_KEYS = ['ACCOUNT_SID', 'AUTH_TOKEN', 'TWILIO_API_BASE_URL', 'SYNC_SERVICE_SID'];
 
 function parsePort(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
