@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
 import { makeLocalCa, type LocalCa } from './local-ca';
 import { ServerlessStandIn, STANDIN_HOSTS } from './standin';
+import { readBody } from '../http-io';
 
 export interface RehearsalProxy {
   /** `http://127.0.0.1:PORT`: the value for HTTP_PROXY. */
@@ -24,23 +25,6 @@ export interface RehearsalProxy {
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-function readAll(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.destroy();
-        reject(new Error('body too large'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 export async function startRehearsalProxy(accountSid: string): Promise<RehearsalProxy> {
   const ca: LocalCa = makeLocalCa(STANDIN_HOSTS);
@@ -52,7 +36,7 @@ export async function startRehearsalProxy(accountSid: string): Promise<Rehearsal
   // Serves the decrypted requests; never listens itself, sockets are handed to it.
   const inner = http.createServer((req, res) => {
     const host = (req.headers.host ?? '').split(':')[0].toLowerCase();
-    readAll(req)
+    readBody(req, MAX_BODY_BYTES)
       .then((body) => standIn.handle({ method: req.method ?? 'GET', host, url: req.url ?? '/', headers: req.headers, body }))
       .then((reply) => {
         const text = reply.body === undefined ? '' : JSON.stringify(reply.body);

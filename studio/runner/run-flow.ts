@@ -29,7 +29,7 @@ const DEFAULT_ASSET_DIRS = [path.join(PROJECT_ROOT, 'dist', 'assets'), path.join
 export const newSid = (prefix: string) => prefix + crypto.randomBytes(16).toString('hex');
 
 /** What Twilio puts in `trigger.call.*` for an inbound call (and sends with each voice request). */
-function callFields(trigger: CallTrigger, accountSid: string, callSid: string): Record<string, string> {
+export function callFields(trigger: CallTrigger, accountSid: string, callSid: string): Record<string, string> {
   const from = trigger.from ?? '+15005550006';
   const to = trigger.to ?? '+15005550001';
   return {

@@ -14,6 +14,7 @@ import { startExampleBackend, type ExampleBackend } from '../../emulator/example
 import { PATHS, START_CONTROL_PARAMS, type DispatchRequest } from '../../src/lib/contracts';
 import type { FlowDefinition, FlowState, KeyValue } from '../../studio/flow-model';
 import { PROJECT_ROOT, projectFlowFiles } from '../../studio/project-paths';
+import { callFields } from '../../studio/runner/run-flow';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import { StudioContext, type TriggerData } from '../../studio/runner/studio-context';
 import { RESERVED_EVENT_KEYS } from '../../studio/runtime-event';
@@ -25,31 +26,9 @@ const SERVICE_BASE = 'https://__SERVICE_DOMAIN__';
 
 const sid = (prefix: string) => prefix + crypto.randomBytes(16).toString('hex');
 
-/** What Twilio puts into `trigger.call.*` for an inbound call. */
+/** What Twilio puts into `trigger.call.*` for an inbound call (the runner's own call fields). */
 function callTrigger(fields: Record<string, string> = {}): TriggerData {
-  return {
-    kind: 'call',
-    call: {
-      CallSid: sid('CA'),
-      AccountSid: ACCOUNT_SID,
-      From: '+14155550143',
-      To: '+14155550100',
-      Caller: '+14155550143',
-      Called: '+14155550100',
-      CallStatus: 'ringing',
-      Direction: 'inbound',
-      ApiVersion: '2010-04-01',
-      FromCountry: 'US',
-      FromState: 'CA',
-      FromCity: 'SAN FRANCISCO',
-      FromZip: '94105',
-      CallerCountry: 'US',
-      ToCountry: 'US',
-      ToState: 'CA',
-      CalledCountry: 'US',
-      ...fields,
-    },
-  };
+  return { kind: 'call', call: callFields({ kind: 'call', from: '+14155550143', to: '+14155550100', fields }, ACCOUNT_SID, sid('CA')) };
 }
 
 /** What Twilio puts into `trigger.message.*` for an inbound SMS. */
