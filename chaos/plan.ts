@@ -101,11 +101,13 @@ export function planCall(seed: number, index: number): CallPlan {
 /**
  * Faults on every Twilio operation the service uses, at seeded rates: latency, 429 / 54009,
  * 5xx, dropped connections and silent timeouts, half of the failures after the operation was
- * done (a lost reply). Twilio's own actions that the flow runner plays through the REST API
- * (removing a participant at a Dial's timeLimit, Studio taking a call back) are left alone.
+ * done (a lost reply). The Calls API is the release path (redirecting the caller's call) and the
+ * hang-up check (reading it). Twilio's own actions that the flow runner plays through the REST
+ * API (removing a participant at a Dial's timeLimit) are left alone; Studio taking a call back
+ * (a Calls update too) only follows a widget timeout, which the chaos flow never reaches.
  */
 export function chaosFaults(seed: number, scale = 1): FaultConfig {
-  const operation = ['sync.documents.*', 'api.conferences.*'];
+  const operation = ['sync.documents.*', 'api.conferences.*', 'api.calls.*'];
   return {
     seed,
     rules: [
