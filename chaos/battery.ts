@@ -255,7 +255,7 @@ function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
       case 'in-body':
         return { endpoint: '/jobs/complete', request: { json: JSON.stringify({ jobId, token: valid, ...(typeof value === 'object' && value && !Array.isArray(value) ? value : {}) }), headers: { 'content-type': 'application/json' } } };
       case 'nested':
-        query = `jobId[x]=${encodeURIComponent(String(jobId))}&token[]=${encodeURIComponent(valid)}`;
+        query = `${new URLSearchParams({ 'jobId[x]': String(jobId) }).toString()}&${new URLSearchParams({ 'token[]': valid }).toString()}`;
         break;
     }
     return { endpoint: '/jobs/complete', request: { query, json: raw, headers: { 'content-type': 'application/json' } } };

@@ -296,6 +296,7 @@ export async function checkRun(
   const flag = (rule: string, detail: string, record?: CallRecord, jobId?: string) =>
     violations.push({ rule, detail, call: record?.plan.index, jobId: jobId ?? record?.jobId });
   const { stack, backend } = chaos;
+  const faultedResources = stack.emulator.faults.report().byResource ?? {};
   stack.emulator.faults.clear();
 
   // Wait for every deadline to pass, then read every job the way Studio would: lazily final.
@@ -403,10 +404,12 @@ export async function checkRun(
       if (!matches) flag('5 acknowledged completion kept', `${completion.kind} ${completion.status} was acknowledged (duplicate=${completion.duplicate}) but the job is ${job.status}`, record);
       if (completion.kind === 'conflicting') flag('4 finalized once', `a conflicting completion was acknowledged with 200`, record);
     }
-    // 9: a completion that moved the caller out did so within 2 s of the job's final write.
+    // 9: a completion that moved the caller out did so within 2 s of the job's final write
+    // (when no fault struck the caller's Call: a latency or a 429 there is Twilio being slow).
     const completions = [...record.completions, ...(backendSent.get(jobId) ?? [])];
     const stay = [...((run as Partial<FlowRun>).rooms ?? [])].reverse().find((room) => room.friendlyName === `hold_${jobId}`);
-    if (completions.some((c) => c.reply === 200 && c.released === true) && job.finishedBy === 'callback' && job.finishedAt !== undefined && stay) {
+    const callFaulted = run.callSid !== undefined && (faultedResources[run.callSid] ?? 0) > 0;
+    if (!callFaulted && completions.some((c) => c.reply === 200 && c.released === true) && job.finishedBy === 'callback' && job.finishedAt !== undefined && stay) {
       const joinedAt = record.startedAt + stay.joinedAtMs;
       const leftAt = stay.leftAtMs === undefined ? Number.POSITIVE_INFINITY : record.startedAt + stay.leftAtMs;
       if (joinedAt <= job.finishedAt && leftAt - job.finishedAt > PROMPT_RELEASE_MS) {

@@ -69,6 +69,11 @@ export interface FaultReport {
   };
   /** The most recent injected faults, oldest first (at most 200). */
   recent: InjectedFault[];
+  /**
+   * Faults by the resource they struck: the request path's last segment (a Call or Conference
+   * SID, a document's unique name), so a check can tell which call's requests were faulted.
+   */
+  byResource: Record<string, number>;
 }
 
 /** A bad fault config: the message names the problem. */
@@ -176,6 +181,7 @@ export class FaultInjector {
   private total = 0;
   private byKind: Record<string, number> = {};
   private byOperation: Record<string, number> = {};
+  private byResource: Record<string, number> = {};
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly hangs = new Set<() => void>();
 
@@ -200,6 +206,7 @@ export class FaultInjector {
     this.total = 0;
     this.byKind = {};
     this.byOperation = {};
+    this.byResource = {};
     this.recent = [];
   }
 
@@ -222,6 +229,7 @@ export class FaultInjector {
       config: JSON.parse(JSON.stringify(this.config)) as FaultConfig,
       injected: { total: this.total, byKind: { ...this.byKind }, byOperation: { ...this.byOperation } },
       recent: [...this.recent],
+      byResource: { ...this.byResource },
     };
   }
 
@@ -231,7 +239,9 @@ export class FaultInjector {
     return Math.round(value[0] + (value[1] - value[0]) * this.random());
   }
 
-  private note(fault: Omit<InjectedFault, 'at'>): void {
+  private note(fault: Omit<InjectedFault, 'at'>, path: string): void {
+    const resource = decodeURIComponent(path.split('?')[0]!.split('/').pop() ?? '').replace(/\.json$/, '');
+    this.byResource[resource] = (this.byResource[resource] ?? 0) + 1;
     this.total += 1;
     this.byKind[fault.kind] = (this.byKind[fault.kind] ?? 0) + 1;
     this.byOperation[fault.operation] = (this.byOperation[fault.operation] ?? 0) + 1;
@@ -291,7 +301,7 @@ export class FaultInjector {
         if (!matchesOperation(rule, operation) || !this.fires(index, rule)) continue;
         if (rule.kind === 'latency') {
           const ms = this.pickMs(rule.ms, 200);
-          this.note({ operation, kind: 'latency', when: 'before', rule: index, ms });
+          this.note({ operation, kind: 'latency', when: 'before', rule: index, ms }, request.path);
           await sleep(ms, this.timers);
           continue;
         }
@@ -301,14 +311,14 @@ export class FaultInjector {
         switch (rule.kind) {
           case 'rate-limit':
           case 'server-error':
-            this.note({ operation, kind: rule.kind, when, rule: index, ...(rule.kind === 'server-error' ? { status: rule.status ?? 500 } : {}) });
+            this.note({ operation, kind: rule.kind, when, rule: index, ...(rule.kind === 'server-error' ? { status: rule.status ?? 500 } : {}) }, request.path);
             return this.errorReply(rule, operation);
           case 'drop':
-            this.note({ operation, kind: 'drop', when, rule: index });
+            this.note({ operation, kind: 'drop', when, rule: index }, request.path);
             return { kind: 'drop' };
           case 'timeout': {
             const ms = this.pickMs(rule.ms, DEFAULT_TIMEOUT_MS);
-            this.note({ operation, kind: 'timeout', when, rule: index, ms });
+            this.note({ operation, kind: 'timeout', when, rule: index, ms }, request.path);
             void performed;
             return this.hold(ms);
           }

@@ -133,8 +133,10 @@ describe('control API', () => {
     const report = await control('GET', '/faults');
     expect(report.body.injected).toEqual({ total: 1, byKind: { 'rate-limit': 1 }, byOperation: { 'sync.documents.create': 1 } });
     expect(report.body.recent).toEqual([expect.objectContaining({ operation: 'sync.documents.create', kind: 'rate-limit', when: 'before', rule: 0 })]);
+    // By the resource struck: the path's last segment (here the Documents collection a create posts to).
+    expect(report.body.byResource).toEqual({ Documents: 1 });
     expect(await control('POST', '/faults/reset')).toEqual({ status: 200, body: { reset: true } });
-    expect((await control('GET', '/faults')).body).toEqual({ config: {}, injected: { total: 0, byKind: {}, byOperation: {} }, recent: [] });
+    expect((await control('GET', '/faults')).body).toEqual({ config: {}, injected: { total: 0, byKind: {}, byOperation: {} }, recent: [], byResource: {} });
   });
 
   it.each([
