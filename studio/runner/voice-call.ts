@@ -507,9 +507,15 @@ export class VoiceCall {
     this.joinedOnce = true;
     const stay: RoomStay = { widget, friendlyName: conference.text, conferenceSid: joined.conferenceSid, joinedAtMs: execution.clock.now() };
     execution.rooms.push(stay);
+    // Twilio moves the call the moment it is released, whatever request of the hold loop is
+    // still in flight here: the stay ends then, not when this side finishes that request.
+    let releasedAtMs: number | undefined;
+    void watch.released.then((release) => {
+      if (release) releasedAtMs ??= execution.clock.now();
+    });
     const leave = (because: string) => {
       if (stay.leftAtMs !== undefined) return;
-      stay.leftAtMs = execution.clock.now();
+      stay.leftAtMs = releasedAtMs ?? execution.clock.now();
       stay.leftBecause = because;
     };
     if (this.hungUp) {

@@ -38,6 +38,8 @@ export interface CompletionResult {
 /** What a hold-loop request tells about the call (its CallSid, the flowSid in its URL). */
 export type HeldCallHint = Partial<HeldCall>;
 
+/** A completion this close to the deadline releases after its write: a deadline turn may race it. */
+const RELEASE_RACE_WINDOW_MS = 5_000;
 /** A turn leaves a job a completion finalized less than this ago to that completion's release. */
 const COMPLETION_RELEASE_GRACE_MS = 3_000;
 
@@ -208,16 +210,20 @@ export class JobService {
     // The deadline is applied first, so a completion that arrives after it is refused.
     const { current } = await this.refresh(await this.load(request.jobId), { pollBackend: false });
     let releasing: Promise<ReleaseOutcome> | undefined;
-    const release = (job: JobRecord) => {
-      if (job.caller) releasing ??= this.voice.release(job.jobId, job.caller, outcome.status);
+    const release = (job: JobRecord, status: FinalJobStatus) => {
+      if (job.caller) releasing ??= this.voice.release(job.jobId, job.caller, status);
     };
-    const { current: after, changed } = await this.finalize(current, outcome, release);
+    // The release rides along with the status write (2 round trips) unless another writer could
+    // win that write: near the deadline (a hold-loop turn times the job out) or while the hold
+    // loop polls the backend. Then it follows the write, with the status that landed.
+    const alongside = current.job.mode === 'push' && current.job.deadline - this.now() > RELEASE_RACE_WINDOW_MS;
+    const { current: after, changed } = await this.finalize(current, outcome, alongside ? (job) => release(job, outcome.status) : undefined);
     const duplicate = !changed && sameOutcome(after.job, outcome);
     if (!changed && !duplicate) {
       throw new HttpError('JOB_ALREADY_FINAL', `job ${request.jobId} is already ${after.job.status}; this completion was not applied`);
     }
-    // The caller was put on hold between our read and our write: release them now.
-    if (changed) release(after.job);
+    // Not released alongside the write, or put on hold between our read and our write: now.
+    if (changed) release(after.job, outcome.status);
     const released = releasing ? await releasing : undefined;
     return { current: after, duplicate, released: released === 'moved' || released === 'room-ended' };
   }
