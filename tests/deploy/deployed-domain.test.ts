@@ -127,6 +127,21 @@ describe('the rehearsed domain', () => {
     expect(protectedOnes.map((r) => r.path)).toEqual(expect.arrayContaining(['/jobs/start', '/hold', '/hold/wait', '/jobs/result', '/hold/events']));
     expect(protectedOnes.filter((r) => r.signature !== 'valid')).toEqual([]);
   }, 90_000);
+
+  it('fails the same flow when the runner does not sign: what Twilio would not sign never reaches a function', async () => {
+    const scenario = findScenario('fast')!;
+    const before = service.served.requests.length;
+    const run = await runFlow({
+      definition: withStartParameters(JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition, scenario.startParameters),
+      baseUrl: service.baseUrl,
+      emulatorUrl: service.emulatorUrl,
+      serviceDomain: service.domain,
+      trigger: scenario.trigger,
+    });
+    const start = service.served.requests.slice(before).find((r) => r.path === '/jobs/start');
+    expect(start).toMatchObject({ status: 400, signature: 'missing' });
+    expect(run.path).not.toContain('hold');
+  }, 60_000);
 });
 
 describe('npm run call -- --scenario normal --deployed', () => {
