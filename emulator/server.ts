@@ -1,6 +1,6 @@
 /**
  * Local stand-in for Twilio's REST API (Sync Documents, Conferences/Participants/Calls, Studio
- * Flows), checked against Twilio's OpenAPI specs on every request and reply.
+ * Flows, IncomingPhoneNumbers), checked against Twilio's OpenAPI specs on every request and reply.
  *
  * Routing follows the service's rewriting client: `https://<domain>.twilio.com/<path>` is sent to
  * `<emulator url>/<domain>/<path>`; `/_emulator/...` is the control API (see control-api.ts).
@@ -17,6 +17,7 @@ import { DEFAULT_ACCOUNT_SID, isSid } from './sids';
 import { RequestStats } from './stats';
 import { StatusCallbackSender } from './status-callbacks';
 import { FlowStore, studioFlowRoutes } from './studio-flows';
+import { PhoneNumberStore, phoneNumberRoutes } from './phone-numbers';
 import { SyncDocumentStore, syncDocumentRoutes } from './sync-documents';
 import { systemClock } from './time';
 import { checkProfile, DEFAULT_PROFILE, type TwilioBehaviour } from './twilio-behaviour';
@@ -68,6 +69,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const documents = new SyncDocumentStore(clock, { writeLimit: options.syncWriteLimit ?? true });
   const faults = new FaultInjector(options.faults ?? {});
   const flows = new FlowStore(clock);
+  const numbers = new PhoneNumberStore(clock);
   const switches = () => behaviour.switches;
   const voice = new VoiceStore(
     clock,
@@ -77,7 +79,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     switches,
   );
-  const routes: RouteTable = { ...syncDocumentRoutes(documents), ...voiceRoutes(voice, clock, switches), ...studioFlowRoutes(flows) };
+  const routes: RouteTable = { ...syncDocumentRoutes(documents), ...voiceRoutes(voice, clock, switches), ...studioFlowRoutes(flows), ...phoneNumberRoutes(numbers) };
 
   const record = (violation: Omit<SpecViolation, 'at'>) => {
     violations.push({ ...violation, at: new Date().toISOString() });
@@ -181,6 +183,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     releases.cancelAll();
     documents.clear();
     flows.clear();
+    numbers.clear();
     voice.clear();
     stats.reset();
     violations.length = 0;

@@ -8,7 +8,13 @@
  * 2. Asks Studio to validate every filled flow (FlowValidate); an invalid one stops everything
  *    with Studio's message, before any flow is created or changed.
  * 3. Creates each flow, or updates the one with the same friendly name, as `published`.
- * 4. Prints the webhook URL to set on a phone number.
+ * 4. Prints the webhook URL to set on a phone number, or with --number sets it: the number's voice
+ *    URL and its call-status callback both go to the voice flow's webhook (IncomingPhoneNumbers
+ *    update), so Studio hears of a hang-up during a long hold.
+ *
+ * --rehearse runs the same steps against a Twilio emulator started for the run (every request
+ * and reply checked against twilio_studio_v2.json and twilio_api_v2010.json); placeholders not
+ * given get made-up values of the right shape, and the account starts with the --number named.
  *
  * Options:
  *   --service-domain D      e.g. studio-async-1234-dev.twil.io      (env SERVICE_DOMAIN)
@@ -20,8 +26,11 @@
  *   --name-prefix P         friendly names are "P <file name>" (default "studio-async")
  *   --api-base-url URL      talk to the local emulator instead of Twilio (env TWILIO_API_BASE_URL)
  *   --dry-run               fill and validate only
+ *   --number +1...          wire this number of the account to the voice flow
+ *   --rehearse              against a local emulator; nothing leaves this machine
  * Credentials: ACCOUNT_SID and AUTH_TOKEN from the environment or .env.
  */
+import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +39,7 @@ import { loadConfig } from '../src/lib/config';
 import { createTwilioClient, type TwilioClient } from '../src/lib/twilio-client';
 import { functionSidPlaceholder, listServiceFunctions } from '../studio/checker/service-functions';
 import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
+import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { readEnvFile } from './env-file';
 import { FUNCTIONS_SRC_DIR, PROJECT_ROOT, USER_ENV_FILE } from './paths';
 
@@ -185,6 +195,81 @@ export async function deployFlows(options: DeployFlowsOptions): Promise<Deployed
   return deployed;
 }
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+const MADE_UP_PREFIX: Array<[RegExp, string]> = [
+  [/^SERVICE_SID$/, 'ZS'],
+  [/^ENVIRONMENT_SID$/, 'ZE'],
+  [/^FUNCTION_SID_/, 'ZH'],
+];
+
+/**
+ * For a rehearsal: values of the right shape for the required placeholders the files use and
+ * that were not given (a made-up domain and SIDs), and their names.
+ */
+export function rehearsalValues(files: string[], given: Record<string, string>): { values: Record<string, string>; madeUp: string[] } {
+  const values = { ...given };
+  const madeUp: string[] = [];
+  for (const file of files) {
+    let definition: unknown;
+    try {
+      definition = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      continue; // prepareFlows names the file
+    }
+    for (const name of placeholdersIn(definition)) {
+      if (values[name] || OPTIONAL_PLACEHOLDERS.has(name)) continue;
+      const prefix = MADE_UP_PREFIX.find(([pattern]) => pattern.test(name))?.[1];
+      if (name === 'SERVICE_DOMAIN') values[name] = `studio-async-${randomInt(1000, 10000)}-dev.twil.io`;
+      else if (prefix) values[name] = prefix + randomBytes(16).toString('hex');
+      else continue;
+      madeUp.push(name);
+    }
+  }
+  return { values, madeUp };
+}
+
+/** The flow a phone call goes to: the one whose Trigger answers incomingCall. */
+export function voiceFlowOf(flows: FlowFile[]): FlowFile {
+  const answersCalls = flows.filter((flow) => {
+    const definition = flow.definition as { initial_state?: string; states?: Array<{ name: string; transitions?: Array<{ event: string; next?: string }> }> };
+    const trigger = definition.states?.find((state) => state.name === definition.initial_state);
+    return Boolean(trigger?.transitions?.some((t) => t.event === 'incomingCall' && t.next));
+  });
+  if (answersCalls.length !== 1) {
+    throw new DeployFlowsError(
+      answersCalls.length === 0
+        ? '--number: none of these flows answers incoming calls'
+        : `--number: several flows answer incoming calls (${answersCalls.map((f) => path.basename(f.file)).join(', ')}): deploy the one to wire on its own`,
+    );
+  }
+  return answersCalls[0] as FlowFile;
+}
+
+export interface WiredNumber {
+  phoneNumber: string;
+  sid: string;
+  flow: string;
+  voiceUrl: string;
+  statusCallback: string;
+}
+
+/**
+ * Points the account's number at the flow: "A call comes in" and "Call status changes" both to
+ * the flow's webhook, POST (IncomingPhoneNumbers update). The number must be on the account.
+ */
+export async function wireNumber(client: TwilioClient, phoneNumber: string, flow: DeployedFlow): Promise<WiredNumber> {
+  const found = await client.incomingPhoneNumbers.list({ phoneNumber });
+  const exact = found.filter((n) => n.phoneNumber === phoneNumber);
+  if (exact.length === 0) throw new DeployFlowsError(`--number ${phoneNumber} is not a number of this account (Phone Numbers > Active numbers); the flows are published, nothing was wired`);
+  const updated = await client.incomingPhoneNumbers(exact[0]!.sid).update({
+    voiceUrl: flow.webhookUrl,
+    voiceMethod: 'POST',
+    statusCallback: flow.webhookUrl,
+    statusCallbackMethod: 'POST',
+  });
+  return { phoneNumber, sid: updated.sid, flow: flow.friendlyName, voiceUrl: updated.voiceUrl, statusCallback: updated.statusCallback };
+}
+
 /** The placeholder values from flags, the environment and .env, in that order of precedence. */
 export function collectValues(flags: Record<string, string | string[] | boolean | undefined>, env: Record<string, string | undefined>): Record<string, string> {
   const values: Record<string, string> = {};
@@ -246,28 +331,60 @@ export async function main(argv: string[], env: Record<string, string | undefine
       'api-base-url': { type: 'string' },
       'commit-message': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      number: { type: 'string' },
+      rehearse: { type: 'boolean' },
     },
   });
   const files = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : defaultFlowFiles();
-  const flows = prepareFlows(files, collectValues(flags, env), flags['name-prefix'] ?? 'studio-async');
+  const number = flags.number?.replace(/[\s().-]/g, '');
+  if (number !== undefined && !E164.test(number)) throw new DeployFlowsError(`--number must be an E.164 number such as +14155550100, got "${flags.number}"`);
+  let values = collectValues(flags, env);
+  if (flags.rehearse) {
+    const rehearsal = rehearsalValues(files, values);
+    values = rehearsal.values;
+    for (const name of rehearsal.madeUp) console.log(`rehearsal: __${name}__ not given; using ${values[name]} (made up)`);
+  }
+  const flows = prepareFlows(files, values, flags['name-prefix'] ?? 'studio-async');
   const missingFlex = flows.some((flow) => placeholdersIn(flow.definition).has('FLEX_WORKFLOW_SID'));
   if (missingFlex) console.log('note: no --flex-workflow-sid: the Flex fallback stays off (the flow says goodbye instead)');
+  const voiceFlow = number !== undefined ? voiceFlowOf(flows) : undefined;
 
-  const { client } = flowsClient(env, flags['api-base-url'] ?? env.TWILIO_API_BASE_URL);
-  const deployed = await deployFlows({
-    client,
-    flows,
-    dryRun: flags['dry-run'],
-    commitMessage: flags['commit-message'] ?? 'npm run deploy:flows',
-    log: (line) => console.log(line),
-  });
-  if (flags['dry-run']) {
-    console.log('dry run: every flow is valid; nothing was created or changed');
+  let emulator: EmulatorHandle | undefined;
+  try {
+    if (flags.rehearse) {
+      emulator = await loadStartEmulator()({ port: 0, host: '127.0.0.1' });
+      console.log(`Rehearsing against a local Twilio emulator at ${emulator.url} (requests checked against Twilio's specs; nothing leaves this machine).`);
+    }
+    const { client } = flowsClient(emulator ? {} : env, emulator?.url ?? flags['api-base-url'] ?? env.TWILIO_API_BASE_URL);
+    if (emulator && number !== undefined) await client.incomingPhoneNumbers.create({ phoneNumber: number });
+    const deployed = await deployFlows({
+      client,
+      flows,
+      dryRun: flags['dry-run'],
+      commitMessage: flags['commit-message'] ?? 'npm run deploy:flows',
+      log: (line) => console.log(line),
+    });
+    if (flags['dry-run']) {
+      console.log('dry run: every flow is valid; nothing was created or changed');
+    } else if (number !== undefined && voiceFlow) {
+      const wired = await wireNumber(client, number, deployed.find((flow) => flow.file === voiceFlow.file) as DeployedFlow);
+      console.log(`\nwired    ${wired.phoneNumber} (${wired.sid}) to ${wired.flow}:`);
+      console.log(`  A call comes in      POST ${wired.voiceUrl}`);
+      console.log(`  Call status changes  POST ${wired.statusCallback}`);
+    } else {
+      console.log('\nPoint a phone number at a flow (Phone Numbers > the number > "A call comes in" / "A message comes in" > Webhook), or use --number:');
+      for (const flow of deployed) console.log(`  ${flow.friendlyName.padEnd(28)} ${flow.webhookUrl}`);
+    }
+    if (emulator) {
+      const violations = emulator.violations();
+      for (const v of violations) console.error(`rehearsal: ${v.method} ${v.path} departs from Twilio's spec: ${v.problems.join('; ')}`);
+      console.log(`rehearsal: ${emulator.stats().total ?? 0} requests, ${violations.length === 0 ? "all as Twilio's specs describe" : `${violations.length} departing from Twilio's specs`}`);
+      if (violations.length > 0) return 1;
+    }
     return 0;
+  } finally {
+    await emulator?.close();
   }
-  console.log('\nPoint a phone number at a flow (Phone Numbers > the number > "A call comes in" / "A message comes in" > Webhook):');
-  for (const flow of deployed) console.log(`  ${flow.friendlyName.padEnd(28)} ${flow.webhookUrl}`);
-  return 0;
 }
 
 if (require.main === module) {

@@ -26,9 +26,9 @@ export interface RehearsalProxy {
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 
-export async function startRehearsalProxy(accountSid: string): Promise<RehearsalProxy> {
+export async function startRehearsalProxy(accountSid: string, authToken = ''): Promise<RehearsalProxy> {
   const ca: LocalCa = makeLocalCa(STANDIN_HOSTS);
-  const standIn = new ServerlessStandIn(accountSid);
+  const standIn = new ServerlessStandIn(accountSid, authToken);
   const refused: string[] = [];
   const secureContext = tls.createSecureContext({ key: ca.key, cert: ca.cert });
   const sockets = new Set<Socket>();

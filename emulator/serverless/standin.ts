@@ -104,6 +104,21 @@ export interface Deployment {
   dateCreated: string;
 }
 
+/** An environment's deployed build, as the platform would run it (see deployedEnvironment). */
+export interface DeployedEnvironment {
+  domain: string;
+  serviceSid: string;
+  serviceName: string;
+  environmentSid: string;
+  buildSid: string;
+  includeCredentials: boolean;
+  functions: Upload[];
+  assets: Upload[];
+  dependencies: Array<{ name: string; version: string }>;
+  runtime: string;
+  variables: Record<string, string>;
+}
+
 export interface RecordedExchange {
   method: string;
   host: string;
@@ -190,7 +205,15 @@ export class ServerlessStandIn {
   /** Spec departures answered anyway (see TOLERATED_DEVIATIONS). */
   readonly tolerated: string[] = [];
 
-  constructor(readonly accountSid: string) {}
+  /**
+   * The account the stand-in answers for. `authToken` is the account's token: a service created
+   * with IncludeCredentials gets ACCOUNT_SID and AUTH_TOKEN in its functions' environment, and
+   * protected functions are checked against it (runtime-domain.ts).
+   */
+  constructor(
+    readonly accountSid: string,
+    readonly authToken = '',
+  ) {}
 
   /** Answers one HTTP exchange for either host. Never throws. */
   async handle(request: StandInRequest): Promise<StandInReply> {
@@ -215,6 +238,34 @@ export class ServerlessStandIn {
   lastDeployedDomain(): string | undefined {
     const last = this.deployments[this.deployments.length - 1];
     return last ? domainName(this.services.get(last.serviceSid) as Service, this.environments.get(last.environmentSid) as Environment) : undefined;
+  }
+
+  /**
+   * What an environment serves now: its deployed build's function and asset versions, the build's
+   * dependencies and runtime, the environment's Variables. By domain; the last deployment's
+   * environment when none is given. Undefined when nothing was deployed there.
+   */
+  deployedEnvironment(domain?: string): DeployedEnvironment | undefined {
+    const environment = domain
+      ? [...this.environments.values()].find((e) => domainName(this.services.get(e.serviceSid) as Service, e) === domain)
+      : this.environments.get(this.deployments[this.deployments.length - 1]?.environmentSid ?? '');
+    const build = environment?.buildSid ? this.builds.get(environment.buildSid) : undefined;
+    if (!environment || !build) return undefined;
+    const service = this.services.get(environment.serviceSid) as Service;
+    const version = (sid: string) => this.uploads.find((u) => u.versionSid === sid) as Upload;
+    return {
+      domain: domainName(service, environment),
+      serviceSid: service.sid,
+      serviceName: service.uniqueName,
+      environmentSid: environment.sid,
+      buildSid: build.sid,
+      includeCredentials: service.includeCredentials,
+      functions: build.functionVersions.map(version),
+      assets: build.assetVersions.map(version),
+      dependencies: build.dependencies,
+      runtime: build.runtime ?? 'node22',
+      variables: Object.fromEntries([...this.variables.values()].filter((v) => v.environmentSid === environment.sid).map((v) => [v.key, v.value])),
+    };
   }
 
   private error(err: ApiError): StandInReply {

@@ -13,6 +13,8 @@
  * emulator started here. --fallback-url: the number's Fallback URL. --json: the whole run as one
  * JSON object on stdout (README.md), progress on stderr. Exit 0 when the call ran to an end, 1 when
  * it did not (limits, errors), 2 on bad usage.
+ * --deployed: rehearses `npm run deploy` and runs the call against the rehearsed domain (served as
+ * uploaded, protected functions checked for X-Twilio-Signature; tools/deploy/deployed-service.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,12 +27,13 @@ import { DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, isServiceRunning, runningServic
 import { runFlow } from './run-flow';
 import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
 import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './scenarios';
+import { RUNNER_SIGNING_TOKEN_ENV, startDeployedService } from '../../tools/deploy/deployed-service';
 import type { FlowTrigger } from './types';
 
 export { ranToAnEnd } from './run-json';
 
 const USAGE =
-  'usage: npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D] [--twilio-behaviour NAME|file.json] [--fallback-url URL] [--json] [--list]';
+  'usage: npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D] [--twilio-behaviour NAME|file.json] [--fallback-url URL] [--deployed] [--json] [--list]';
 
 /** Progress lines: stdout normally, stderr with --json (stdout then holds the JSON only). */
 let say: (line: string) => void = (line) => console.log(line);
@@ -93,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
         'fallback-url': { type: 'string' },
         json: { type: 'boolean' },
         list: { type: 'boolean' },
+        deployed: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -137,7 +141,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const service = await chooseService(scenario, behaviour, values['base-url'], values['emulator-url']);
+  const deployed = values.deployed ? await startDeployedService({ exampleBackend: scenario.needsExampleBackend, behaviour, out: say }) : undefined;
+  if (deployed) process.env[RUNNER_SIGNING_TOKEN_ENV] = deployed.authToken; // requests signed as Twilio signs them
+  const service = deployed ?? (await chooseService(scenario, behaviour, values['base-url'], values['emulator-url']));
   const stopRun = new AbortController();
   const onSignal = () => stopRun.abort(new Error('interrupted (Ctrl+C)'));
   process.once('SIGINT', onSignal);
@@ -165,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
       hangUpAfterMs: scenario.hangUpAfterMs,
       hangUpInRoomAfterMs: scenario.hangUpInRoomAfterMs,
       joinDelayMs: scenario.joinDelayMs,
-      serviceDomain: values['service-domain'],
+      serviceDomain: values['service-domain'] ?? deployed?.domain,
       signal: stopRun.signal,
       behaviour,
       fallbackUrl,

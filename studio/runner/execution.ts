@@ -3,6 +3,7 @@
  * timeline, and HTTP requests with Studio's limits. Everything a widget needs hangs off this;
  * nothing is module-level, so any number of runs can go at once.
  */
+import twilio from 'twilio';
 import { sleepUnless, RunClock, RunInterrupted, throwIfInterrupted, withDeadline, type Interruption } from './clock';
 import { AudioLengths } from './audio';
 import type { ServiceUrls } from './service-urls';
@@ -134,6 +135,10 @@ export class Execution {
         init.body = request.json;
         init.headers = { 'content-type': 'application/json' };
       }
+      // Signed as Twilio signs (the URL requested, the POST params) when a token is configured.
+      const signingToken = process.env.STUDIO_RUNNER_AUTH_TOKEN; // set by `npm run call -- --deployed`
+      const signed = request.form && request.method !== 'GET' ? request.form.reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : {};
+      if (signingToken) init.headers = { ...(init.headers as Record<string, string>), 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(signingToken, url, signed) };
       const response = await fetch(url, init);
       const bytes = Buffer.from(await response.arrayBuffer());
       exchange.status = response.status;

@@ -7,7 +7,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deployFlows, flowsClient, placeholdersIn, prepareFlows, collectValues, DeployFlowsError } from '../../tools/deploy-flows';
+import { deployFlows, flowsClient, placeholdersIn, prepareFlows, collectValues, DeployFlowsError, voiceFlowOf, wireNumber } from '../../tools/deploy-flows';
+import { pullFlows } from '../../tools/flows-pull';
 import { loadStartEmulator, type EmulatorHandle } from '../../tools/emulator-loader';
 import { PROJECT_ROOT } from '../../tools/paths';
 
@@ -111,5 +112,76 @@ describe('deploy:flows', () => {
     expect(result.stdout).toMatch(/created  cli voice-hold: FW[0-9a-f]{32} \(revision 1, published\)/);
     expect(result.stdout).toMatch(/cli messaging-poll\s+https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/);
     expect(result.stdout).toContain('the Flex fallback stays off');
+  }, 30_000);
+
+  it('wires a number: voice URL and call-status callback to the voice flow, through IncomingPhoneNumbers', async () => {
+    const flows = prepareFlows(FLOW_FILES, VALUES, 'wired');
+    const deployed = await deployFlows({ client: client(), flows });
+    await expect(wireNumber(client(), '+14155550123', deployed[0]!)).rejects.toThrow(/\+14155550123 is not a number of this account/);
+    await client().incomingPhoneNumbers.create({ phoneNumber: '+14155550123' });
+    await client().incomingPhoneNumbers.create({ phoneNumber: '+14155550999' });
+    const voice = deployed.find((flow) => flow.file === voiceFlowOf(flows).file)!;
+    expect(voice.friendlyName).toBe('wired voice-hold');
+    const wired = await wireNumber(client(), '+14155550123', voice);
+    const [number] = await client().incomingPhoneNumbers.list({ phoneNumber: '+14155550123' });
+    expect(number).toMatchObject({ sid: wired.sid, voiceUrl: voice.webhookUrl, voiceMethod: 'POST', statusCallback: voice.webhookUrl, statusCallbackMethod: 'POST' });
+    const [other] = await client().incomingPhoneNumbers.list({ phoneNumber: '+14155550999' });
+    expect(other).toMatchObject({ voiceUrl: null, statusCallback: null });
+    expect(stat('api.incomingPhoneNumbers.update')).toBe(1);
+  });
+
+  it('round trip: deploy:flows then flows:pull gives back flows/*.json byte for byte', async () => {
+    const values = { ...VALUES, FLEX_WORKFLOW_SID: `WW${hex('6')}` };
+    await deployFlows({ client: client(), flows: prepareFlows(FLOW_FILES, values, 'round-trip') });
+    const outDir = path.join(tempDir, 'pulled');
+    const pulled = await pullFlows({ client: client(), files: FLOW_FILES, values, namePrefix: 'round-trip', outDir });
+    for (const file of FLOW_FILES) {
+      expect(fs.readFileSync(path.join(outDir, path.basename(file)))).toEqual(fs.readFileSync(file));
+    }
+    expect(pulled.map((p) => p.leftOver)).toEqual([[], []]);
+  });
+
+  it('pulls a Console edit back with the placeholders restored', async () => {
+    const flows = prepareFlows(FLOW_FILES, VALUES, 'edited');
+    const [voice] = await deployFlows({ client: client(), flows });
+    // An edit in the Console: one widget's words change, the filled URLs stay as deployed.
+    const definition = JSON.parse(JSON.stringify(flows[0]!.definition));
+    const say = definition.states.find((s: { type: string }) => s.type === 'say-play');
+    say.properties.say = 'Edited in the Console.';
+    await client().studio.v2.flows(voice!.sid).update({ status: 'published', definition, commitMessage: 'Console edit' });
+    const outDir = path.join(tempDir, 'edited');
+    const [pulled] = await pullFlows({ client: client(), files: [FLOW_FILES[0]!], values: VALUES, namePrefix: 'edited', outDir });
+    const original = JSON.parse(fs.readFileSync(FLOW_FILES[0]!, 'utf8'));
+    original.states.find((s: { name: string }) => s.name === say.name).properties.say = 'Edited in the Console.';
+    expect(pulled!.after).toBe(`${JSON.stringify(original, null, 2)}\n`);
+    expect(pulled!.after).toContain('https://__SERVICE_DOMAIN__/jobs/start');
+    expect(pulled!.revision).toBe(2);
+  });
+
+  it('names a deployment value it cannot turn back into a placeholder', async () => {
+    await deployFlows({ client: client(), flows: prepareFlows([FLOW_FILES[1]!], VALUES, 'partial') });
+    const { SERVICE_DOMAIN: _domain, ...withoutDomain } = VALUES;
+    const [pulled] = await pullFlows({ client: client(), files: [FLOW_FILES[1]!], values: withoutDomain, namePrefix: 'partial', outDir: path.join(tempDir, 'partial') });
+    expect(pulled!.leftOver).toEqual(['studio-async-1234-dev.twil.io']);
+  });
+
+  it('rehearses from the command line: validate, create, publish, wire the number, all within the specs', async () => {
+    const env = { ...process.env, ACCOUNT_SID: '', AUTH_TOKEN: '', TWILIO_API_BASE_URL: '', SERVICE_DOMAIN: '', SERVICE_SID: '', ENVIRONMENT_SID: '' };
+    const result = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [require.resolve('tsx/cli'), 'tools/deploy-flows.ts', '--rehearse', '--number', '+1 (415) 555-0100'],
+        { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 30_000 },
+        (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/rehearsal: __SERVICE_SID__ not given; using ZS[0-9a-f]{32} \(made up\)/);
+    expect(result.stdout).toMatch(/valid    studio-async voice-hold/);
+    expect(result.stdout).toMatch(/created  studio-async voice-hold: FW[0-9a-f]{32} \(revision 1, published\)/);
+    expect(result.stdout).toMatch(/wired    \+14155550100 \(PN[0-9a-f]{32}\) to studio-async voice-hold:/);
+    expect(result.stdout).toMatch(/Call status changes  POST https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/);
+    expect(result.stdout).toMatch(/rehearsal: \d+ requests, all as Twilio's specs describe/);
   }, 30_000);
 });

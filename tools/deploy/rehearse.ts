@@ -29,6 +29,11 @@ export interface RehearsalOptions {
   args?: string[];
   /** Where twilio-run's output goes as it comes (default: this process's stdout/stderr). */
   write?: (text: string) => void;
+  /**
+   * The account the stand-in plays (default: made-up credentials). `npm run call -- --deployed`
+   * gives the local stack's account, so the emulator's signatures match the served domain's.
+   */
+  credentials?: { ACCOUNT_SID: string; AUTH_TOKEN: string };
 }
 
 export interface RehearsalResult {
@@ -60,8 +65,8 @@ function copyDeployLayout(projectDir: string, config: DeployConfig, into: string
 
 export async function rehearse(options: RehearsalOptions): Promise<RehearsalResult> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
-  const credentials = rehearsalCredentials();
-  const proxy = await startRehearsalProxy(credentials.ACCOUNT_SID);
+  const credentials = options.credentials ?? rehearsalCredentials();
+  const proxy = await startRehearsalProxy(credentials.ACCOUNT_SID, credentials.AUTH_TOKEN);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-rehearsal-'));
   try {
     copyDeployLayout(options.projectDir, options.config, workDir);

@@ -25,6 +25,8 @@ export interface DeployOptions {
   write?: (text: string) => void;
   /** Called with what the rehearsal's stand-in received (for tests and reports). */
   onRehearsed?: (result: RehearsalResult) => void;
+  /** The account the rehearsal's stand-in plays (default: made-up credentials). */
+  rehearsalCredentials?: { ACCOUNT_SID: string; AUTH_TOKEN: string };
 }
 
 const USAGE = `Usage: npm run deploy [-- --rehearse] [-- --project-dir DIR] [-- twilio-run deploy flags]`;
@@ -125,7 +127,7 @@ export async function runDeploy(options: DeployOptions): Promise<number> {
 
   if (options.rehearse) {
     options.out('Rehearsing `twilio-run deploy` against the local Serverless API stand-in (nothing leaves this machine).');
-    const result = await rehearse({ projectDir, config, env, args, write: options.write });
+    const result = await rehearse({ projectDir, config, env, args, write: options.write, credentials: options.rehearsalCredentials });
     options.onRehearsed?.(result);
     const problems = [...result.standIn.problems, ...result.refused.map((host) => `twilio-run tried to reach ${host}, which the rehearsal does not serve`)];
     for (const problem of problems) options.err(`rehearsal: ${problem}`);
