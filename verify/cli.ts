@@ -50,6 +50,8 @@ export interface CliIo {
   isTTY: boolean;
   ask?: (question: string) => Promise<string>;
   exit: (code: number) => void;
+  /** The live target (tests replace it: nothing here may reach Twilio). */
+  liveTarget?: typeof liveTarget;
 }
 
 function usageError(io: CliIo, message: string): number {
@@ -169,7 +171,7 @@ export async function main(io: CliIo): Promise<number> {
     if (offline) {
       target = await emulatorTarget({ runId, probeKey, cleanup, log, behaviour, existing });
     } else {
-      const live = await liveTarget({
+      const live = await (io.liveTarget ?? liveTarget)({
         runId,
         probeKey,
         serviceName,
@@ -213,9 +215,12 @@ export async function main(io: CliIo): Promise<number> {
     secrets: [probeKey, ...(credentials ? [credentials.authToken] : [])],
     names: [{ value: serviceName, label: '<service>' }, ...(domain ? [{ value: domain, label: '<domain>' }] : [])],
   };
-  const out = flags.out ?? (offline ? undefined : defaultRecordFile(PROJECT_ROOT, startedAt));
+  // A run that never got to its probes (a failed deploy) records nothing.
+  const ran = results.some((result) => !result.skipped);
+  const out = ran ? (flags.out ?? (offline ? undefined : defaultRecordFile(PROJECT_ROOT, startedAt))) : undefined;
   const text = out ? writeRecord(out, record, redactions) : recordText(record, redactions);
   if (out) log(`record written to ${out}`);
+  else if (!ran) log('no probe ran: no record written');
   if (flags.json) io.stdout(text);
 
   const failedCleanup = cleanupResults.filter((r) => !r.ok);
