@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../tools/paths';
-import { ANSWER_INFO } from './probes';
+import { ANSWER_INFO, PROBES } from './probes';
 import type { VerifyRecord } from './record';
 
 export const DOC_FILE = path.join(PROJECT_ROOT, 'docs', 'TWILIO-DIFFERENCES.md');
@@ -60,7 +60,8 @@ export function renderSection(latest: { file: string; record: VerifyRecord } | u
     const byId = new Map(record.answers.map((answer) => [answer.id, answer]));
     for (const id of Object.keys(ANSWER_INFO)) {
       const answer = byId.get(id);
-      const skipped = record.probes.find((probe) => probe.skipped && !probe.answers.some((a) => a.id === id) && !byId.has(id));
+      const probeName = PROBES.find((probe) => probe.ids.includes(id))?.name;
+      const skipped = record.probes.find((probe) => probe.probe === probeName && probe.skipped);
       lines.push(
         `| ${id} | ${cell(ANSWER_INFO[id].question)} | ${answer ? (answer.answer === 'unknown' ? 'unknown' : answer.answer ? 'yes' : 'no') : 'not run'} | ${cell(
           answer ? answer.sentence : skipped ? `skipped: ${skipped.skipped}` : 'not in this record',
