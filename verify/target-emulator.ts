@@ -1,0 +1,114 @@
+/**
+ * The offline target: the local stack (twilio-run serving the built service plus the probe
+ * endpoint, and the Twilio emulator), or one already running (`--base-url`, `--emulator-url`).
+ * A call is the flow runner (studio/runner) playing the probe's flow, which is first created in
+ * the emulator through the Studio API like on Twilio; the runner plays the same behaviour profile
+ * as the emulator (read from `GET /_emulator/behaviour`).
+ */
+import crypto from 'node:crypto';
+import { profileFromJson, type TwilioBehaviour } from '../emulator/twilio-behaviour';
+import { listServiceFunctions, functionSidPlaceholder } from '../studio/checker/service-functions';
+import { runFlow } from '../studio/runner';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../tools/credentials';
+import { startLocalStack } from '../tools/local-stack';
+import { FUNCTIONS_SRC_DIR } from '../tools/paths';
+import type { CleanupRegistry } from './cleanup';
+import { verifyClient } from './client';
+import { prepareStage } from './stage';
+import type { Target, Timings } from './target';
+
+export const EMULATOR_TIMINGS: Timings = {
+  timeLimitSeconds: 3,
+  redirectTimeoutSeconds: 3,
+  settleMs: 3_000,
+  answerMs: 10_000,
+  ttlSeconds: 2,
+  ttlWatchMs: 6_000,
+};
+
+const sid = (prefix: string) => prefix + crypto.randomBytes(16).toString('hex');
+
+export interface EmulatorTargetOptions {
+  runId: string;
+  probeKey: string;
+  cleanup: CleanupRegistry;
+  log: (line: string) => void;
+  /** The profile the emulator starts with when this target starts the stack. */
+  behaviour?: TwilioBehaviour;
+  /** A stack already running (its functions must have VERIFY_KEY = probeKey and serve /verify/probe). */
+  existing?: { baseUrl: string; emulatorUrl: string };
+}
+
+export async function emulatorTarget(options: EmulatorTargetOptions): Promise<Target> {
+  const { cleanup, log, runId } = options;
+  let baseUrl: string;
+  let emulatorUrl: string;
+  if (options.existing) {
+    ({ baseUrl, emulatorUrl } = options.existing);
+  } else {
+    const stage = prepareStage(runId);
+    cleanup.add('the staged build (verify/.stage-*)', () => stage.remove());
+    const stack = await startLocalStack({ distDir: stage.distDirRelative, behaviour: options.behaviour, env: { VERIFY_KEY: options.probeKey } });
+    cleanup.add('the local stack (twilio-run and the emulator)', () => stack.stop());
+    baseUrl = stack.baseUrl;
+    emulatorUrl = stack.emulator.url;
+  }
+  const client = verifyClient(LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, emulatorUrl);
+  const played = (await (await fetch(`${emulatorUrl}/_emulator/behaviour`)).json()) as unknown;
+  const behaviour = profileFromJson(played, 'the emulator');
+  log(`emulator at ${emulatorUrl} plays profile ${behaviour.name}; functions at ${baseUrl}`);
+  const runs = new Set<AbortController>();
+
+  return {
+    kind: 'emulator',
+    client,
+    accountSid: LOCAL_ACCOUNT_SID,
+    probeEndpoint: `${baseUrl}/verify/probe`,
+    probeKey: options.probeKey,
+    runId,
+    syncPrefix: `vfy_${runId}_`,
+    namePrefix: `verify-${runId}-`,
+    timings: EMULATOR_TIMINGS,
+    pollMs: 200,
+    log,
+    emulatorBehaviour: behaviour.name,
+    async fillValues() {
+      const values: Record<string, string> = { SERVICE_DOMAIN: 'verify-rehearsal.twil.io', SERVICE_SID: sid('ZS'), ENVIRONMENT_SID: sid('ZE') };
+      for (const functionPath of listServiceFunctions(FUNCTIONS_SRC_DIR) ?? []) values[functionSidPlaceholder(functionPath).slice(2, -2)] = sid('ZH');
+      return values;
+    },
+    async callIntoFlow(scope, probe, definition, callOptions = {}) {
+      const flow = await client.studio.v2.flows.create({ friendlyName: `verify-${runId} ${probe}`, status: 'published', definition });
+      scope.add(`Studio Flow for ${probe}`, async () => {
+        await client.studio.v2.flows(flow.sid).remove();
+      });
+      const callSid = sid('CA');
+      const abort = new AbortController();
+      runs.add(abort);
+      const run = runFlow({
+        definition,
+        baseUrl,
+        emulatorUrl,
+        trigger: { kind: 'call', callSid },
+        flowSid: flow.sid,
+        behaviour,
+        fallbackUrl: callOptions.fallbackUrl,
+        maxRunMs: 5 * 60_000,
+        signal: abort.signal,
+      });
+      const done = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      scope.add(`the runner's call for ${probe}`, async () => {
+        abort.abort();
+        await done;
+        runs.delete(abort);
+      });
+      return { callSid, done };
+    },
+    interrupt() {
+      for (const run of runs) run.abort();
+    },
+  };
+}
