@@ -46,6 +46,21 @@ export interface ContactAsk {
   events: readonly string[];
   /** Gather: how many digits it takes (0: any). */
   numberOfDigits?: number;
+  /** Only a step that names this widget answers it (Send Message's delivery): a script's other steps pass it by. */
+  namedOnly?: boolean;
+}
+
+/** The keys of a step that make sense for each kind of ask. */
+const FITS: Record<ContactAsk['kind'], ReadonlyArray<keyof ContactStep>> = {
+  gather: ['press', 'say', 'silent', 'hangUp', 'event', 'outputs'],
+  reply: ['reply', 'silent', 'event', 'outputs'],
+  outcome: ['dial', 'event', 'seconds', 'hangUp', 'outputs', 'silent', 'say'],
+};
+
+/** True when the step can answer the ask (a "press" does not answer a dialled party). */
+export function stepFits(step: ContactStep, ask: ContactAsk): boolean {
+  const keys = (Object.keys(step) as Array<keyof ContactStep>).filter((k) => k !== 'widget' && step[k] !== undefined);
+  return keys.every((k) => FITS[ask.kind].includes(k));
 }
 
 export interface Contact {
@@ -65,7 +80,8 @@ export class ScriptedContact implements Contact {
   }
 
   answer(ask: ContactAsk): ContactStep | undefined {
-    const index = this.pending.findIndex((step) => step.widget === undefined || step.widget === ask.widget || ask.widget.endsWith(`/${step.widget}`));
+    const names = (step: ContactStep) => step.widget === ask.widget || ask.widget.endsWith(`/${step.widget}`);
+    const index = this.pending.findIndex((step) => (step.widget === undefined ? !ask.namedOnly && stepFits(step, ask) : names(step)));
     if (index === -1) return undefined;
     // A step without a widget does not jump ahead of one that names this widget later on.
     return this.pending.splice(index, 1)[0];
@@ -215,6 +231,7 @@ export class ExploringContact implements Contact {
         ...digits.map((press) => ({ press })),
         ...(hint?.words ?? []).map((say) => ({ say })),
         ...(digits.includes(other) ? [] : [{ press: other }]),
+        ...(ask.events.includes('speech') && (hint?.words ?? []).length === 0 ? [{ say: 'yes' }] : []),
         { silent: true },
         ...(ask.events.includes('hangup') ? [{ hangUp: true }] : []),
       ];
@@ -226,8 +243,15 @@ export class ExploringContact implements Contact {
     return ask.events.map((event) => ({ event }));
   }
 
+  /** Set: every widget gets its option at this position each time (a stubborn caller, to find loops). */
+  fixed?: number;
+  /** The most options any widget had. */
+  widest = 0;
+
   answer(ask: ContactAsk): ContactStep | undefined {
     const options = this.optionsOf(ask);
+    this.widest = Math.max(this.widest, options.length);
+    if (this.fixed !== undefined) return options[this.fixed % options.length];
     const index = this.next.get(ask.widget) ?? 0;
     this.next.set(ask.widget, index + 1);
     return options[index % options.length];

@@ -190,6 +190,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
 
   const runs = new Map<string, number>();
   const pathTaken: string[] = [];
+  const taken: NonNullable<FlowRun['taken']> = [];
   let steps = 0;
   let end: FlowEnd;
   let subflowDepth = 0;
@@ -246,7 +247,9 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
       const result = await runWidget(state, env);
       if (result.outputs) execution.context.widgets[state.name] = result.outputs;
       if (result.callEnded !== undefined) return { kind: 'call-ended', widget: name, reason: result.callEnded };
-      const next = transitionFor(state, result)?.next;
+      const transition = transitionFor(state, result);
+      const next = transition?.next;
+      taken.push({ widget: name, event: result.event, index: transition ? state.transitions.indexOf(transition) : -1, ...(next ? { next: prefix + next } : {}) });
       if (result.summary !== undefined) execution.log(name, 'widget', `${result.summary} ⇒ ${result.event} → ${next ?? '(end)'}`);
       if (!next) return { kind: 'completed', widget: name, event: result.event };
       here = next;
@@ -334,6 +337,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     variables: { ...context.variables },
     widgets: context.widgets,
     path: pathTaken,
+    taken,
     end,
     steps,
     durationMs: execution.clock.now(),

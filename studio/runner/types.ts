@@ -256,6 +256,11 @@ export interface FlowRun {
   widgets: Record<string, WidgetOutputs>;
   /** Widget names in the order they ran. */
   path: string[];
+  /**
+   * Each transition taken, in order: the widget, its event, the index of the transition in the
+   * widget's `transitions` (-1 when the widget has none for the event) and where it led.
+   */
+  taken?: Array<{ widget: string; event: string; index: number; next?: string }>;
   end: FlowEnd;
   steps: number;
   durationMs: number;

@@ -367,6 +367,11 @@ export const CONTACT_HANDLERS: Record<string, Handler> = {
   'send-and-wait-for-reply': sendAndWaitForReply,
 };
 
+/** Ask whether a Send Message is delivered (only a step naming the widget, or the explorer, says it fails). */
+export function deliveryOutcome(state: FlowState, env: WidgetEnv): ContactStep | undefined {
+  return ask(state, env, 'outcome', { namedOnly: true });
+}
+
 /** Ask the contact how a Send to Flex ends (an agent takes it, by default). */
 export function flexOutcome(state: FlowState, env: WidgetEnv): ContactStep | undefined {
   return ask(state, env, 'outcome');

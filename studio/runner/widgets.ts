@@ -11,7 +11,7 @@ import { describeParams, studioHttp } from './studio-http';
 import type { WidgetOutputs } from './studio-context';
 import type { TwimlOutcome, VoiceCall } from './voice-call';
 import type { Contact } from './contact';
-import { CONTACT_HANDLERS, composeMessage, flexOutcome } from './widgets-contact';
+import { CONTACT_HANDLERS, composeMessage, deliveryOutcome, flexOutcome } from './widgets-contact';
 
 export interface WidgetResult {
   event: string;
@@ -232,6 +232,7 @@ export const VOICE_ONLY = new Set([
 const sendMessage: Handler = async (state, env) => {
   const { execution } = env;
   const { from, to, body } = await composeMessage(state, env);
+  if (deliveryOutcome(state, env)?.event === 'failed') return { event: 'failed', summary: `texts ${to || '(no one)'}: "${body}"; the message fails` };
   execution.messages.push({ atMs: execution.clock.now(), widget: env.widgetName, from, to, body });
   return { event: 'sent', summary: `texts ${to || '(no one)'}: "${body}"` };
 };
