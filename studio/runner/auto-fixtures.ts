@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../project-paths';
 import type { FlowDefinition } from '../flow-model';
-import { autoInputs, chooseTrigger, readFlowFile, usesTheService } from './flow-inputs';
+import { autoInputs, autoTrigger, readFlowFile, usesTheService } from './flow-inputs';
 import { startLocalService, type LocalService } from './local-service';
 import { describeEnd, runFlow } from './run-flow';
 import { ranToAnEnd } from './run-json';
@@ -44,7 +44,7 @@ export async function autoRun(file: string, service: () => Promise<LocalService 
     return { result: { file, passed: false, end: `cannot read: ${(error as Error).message}`, trigger: '-', steps: 0, notSimulated: [] } };
   }
   const stack = usesTheService([definition]) ? await service() : undefined;
-  const trigger = chooseTrigger(definition);
+  const trigger = autoTrigger(definition);
   const run = await runFlow({
     definition,
     baseUrl: stack?.baseUrl ?? 'http://127.0.0.1:9',

@@ -35,7 +35,7 @@ import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
 import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './scenarios';
 import type { FlowTrigger } from './types';
 import { SILENT_CONTACT } from './contact';
-import { autoInputs, chooseTrigger, defaultTrigger, readFlowFile, readSubflows, usesTheService, type TriggerKind } from './flow-inputs';
+import { autoInputs, autoTrigger, chooseTrigger, defaultTrigger, readFlowFile, readSubflows, usesTheService, type TriggerKind } from './flow-inputs';
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 
 export { ranToAnEnd } from './run-json';
@@ -230,7 +230,9 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const trigger = named ?? (positionals[0] !== undefined && values.scenario === undefined ? chooseTrigger(definition) : triggerFor(definition, scenario.trigger));
+    const trigger =
+      named ??
+      (values.auto ? autoTrigger(definition, subflows) : positionals[0] !== undefined && values.scenario === undefined ? chooseTrigger(definition) : triggerFor(definition, scenario.trigger));
     const added = Object.entries(scenario.startParameters).map(([k, v]) => `${k}=${v}`).join(' ');
     say(
       [

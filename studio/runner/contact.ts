@@ -92,10 +92,19 @@ export class ScriptedContact implements Contact {
   }
 }
 
+/** Hints for a REST API execution's `flow.data` (as `parsed` paths) and for a message's Body. */
+export const DATA_HINTS = '@flow.data';
+export const BODY_HINTS = '@trigger.fields';
+
 /** Values that splits compare a widget's answer with, per widget (from the flow and its subflows). */
 export type InputHints = Map<string, { digits: string[]; words: string[]; parsed: Array<{ path: string[]; value: string }> }>;
 
 const WIDGET_REF = /widgets\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.]+)/g;
+/** `flow.data.x` (a REST API execution's parameters) and a message's Body: hints kept under these names. */
+const TRIGGER_REFS: Array<[RegExp, string, (m: RegExpMatchArray) => string]> = [
+  [/flow\.data\.([A-Za-z0-9_.]+)/g, DATA_HINTS, (m) => `parsed.${m[1]}`],
+  [/trigger\.(?:message|conversation)\.([A-Za-z0-9_]+)/g, BODY_HINTS, (m) => `parsed.${m[1]}`],
+];
 const VARIABLE_REF = /flow\.variables\.([A-Za-z0-9_-]+)/g;
 
 /** A value for which the condition holds, when one is easy to find. */
@@ -172,6 +181,7 @@ export function inputHints(definitions: readonly FlowDefinition[]): InputHints {
           if (value === undefined) continue;
           const subject = condition.arguments?.[0] ?? input;
           for (const match of subject.matchAll(WIDGET_REF)) add(match[1]!, match[2]!, value);
+          for (const [pattern, name, field] of TRIGGER_REFS) for (const match of subject.matchAll(pattern)) add(name, field(match), value);
           for (const match of subject.matchAll(VARIABLE_REF)) for (const [widget, field] of variableSource.get(match[1]!) ?? []) add(widget, field, value);
         }
       }
@@ -261,4 +271,46 @@ export class ExploringContact implements Contact {
   tried(widget: string): number {
     return this.next.get(widget) ?? 0;
   }
+}
+
+/**
+ * A generated trigger's data: a message's Body and a REST API execution's `flow.data` take values
+ * the flow's splits compare them with (the `turn`-th candidate of each), so the branches after
+ * the trigger can be reached.
+ */
+export function hintedTrigger<T extends { kind: string }>(trigger: T, hints: InputHints, turn = 0): T {
+  if (trigger.kind === 'message' || trigger.kind === 'conversation') {
+    const fields = hints.get(BODY_HINTS)?.parsed ?? [];
+    if (fields.length === 0) return trigger;
+    const current = trigger as unknown as { body: string; fields?: Record<string, string> };
+    const values = new Map<string, string[]>();
+    for (const { path, value } of fields) values.set(path[0]!, [...(values.get(path[0]!) ?? []), value]);
+    const bodies = [...(values.get('Body') ?? []), current.body];
+    const extra: Record<string, string> = {};
+    for (const [field, list] of values) if (field !== 'Body') extra[field] = list[turn % list.length]!;
+    return { ...trigger, body: bodies[turn % bodies.length], fields: { ...current.fields, ...extra } };
+  }
+  if (trigger.kind === 'request') {
+    const parsed = hints.get(DATA_HINTS)?.parsed ?? [];
+    if (parsed.length === 0) return trigger;
+    const byPath = new Map<string, { path: string[]; values: string[] }>();
+    for (const { path, value } of parsed) {
+      const entry = byPath.get(path.join('.')) ?? { path, values: [] };
+      entry.values.push(value);
+      byPath.set(path.join('.'), entry);
+    }
+    const data: Record<string, unknown> = { ...((trigger as unknown as { parameters?: Record<string, unknown> }).parameters ?? {}) };
+    for (const { path, values } of byPath.values()) {
+      let here = data;
+      path.slice(0, -1).forEach((key) => {
+        here[key] = typeof here[key] === 'object' && here[key] !== null ? here[key] : {};
+        here = here[key] as Record<string, unknown>;
+      });
+      // After the candidates, a turn without the field (the splits' noMatch).
+      const value = values[turn % (values.length + 1)];
+      if (value !== undefined) here[path.at(-1)!] = value;
+    }
+    return { ...trigger, parameters: data };
+  }
+  return trigger;
 }

@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FlowDefinition } from '../flow-model';
-import { ExploringContact, inputHints, type InputHints } from './contact';
+import { ExploringContact, hintedTrigger, inputHints, type InputHints } from './contact';
 import { defaultTrigger, handledTriggers, readFlowFile, readSubflows, usesTheService } from './flow-inputs';
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 import { startLocalService, type LocalService } from './local-service';
@@ -132,7 +132,7 @@ export async function explore(
       definition,
       baseUrl: options.baseUrl ?? 'http://127.0.0.1:9',
       emulatorUrl: options.emulatorUrl,
-      trigger: defaultTrigger(kind),
+      trigger: hintedTrigger(defaultTrigger(kind), hints, Math.floor(index / Math.max(1, triggers.length))),
       contact,
       http: fixtures.fresh(),
       subflows,

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FlowDefinition } from '../flow-model';
-import { AutoContact, inputHints } from './contact';
+import { AutoContact, hintedTrigger, inputHints } from './contact';
 import { HttpFixtures, type HttpFixture } from './http-fixtures';
 import { TRIGGER_EVENTS, type FlowTrigger } from './types';
 
@@ -99,9 +99,15 @@ export function usesTheService(definitions: readonly FlowDefinition[], serviceDo
 
 /** --auto: a contact with plausible input, `200 {}` for HTTP nobody mocked, subflows not given complete. */
 export function autoInputs(definition: FlowDefinition, subflows: Record<string, FlowDefinition>, fixtures: readonly HttpFixture[] = []) {
+  const hints = inputHints([definition, ...Object.values(subflows)]);
   return {
-    contact: new AutoContact(inputHints([definition, ...Object.values(subflows)])),
+    contact: new AutoContact(hints),
     http: new HttpFixtures(fixtures, true),
     missingSubflow: 'complete' as const,
   };
+}
+
+/** --auto's trigger: the one the flow handles, its Body or `flow.data` taken from the splits that read them. */
+export function autoTrigger(definition: FlowDefinition, subflows: Record<string, FlowDefinition> = {}): FlowTrigger {
+  return hintedTrigger(chooseTrigger(definition), inputHints([definition, ...Object.values(subflows)]));
 }

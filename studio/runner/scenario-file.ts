@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../flow-model';
 import { AutoContact, inputHints, ScriptedContact, type Contact, type ContactStep } from './contact';
-import { chooseTrigger, readFlowFile } from './flow-inputs';
+import { autoTrigger, chooseTrigger, readFlowFile } from './flow-inputs';
 import { describeEnd, runFlow } from './run-flow';
 import { HttpFixtures, parseHttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 import { withStartParameters } from './scenarios';
@@ -188,7 +188,7 @@ export async function runScenarioSpec(file: ScenarioFile, scenario: ScenarioSpec
     baseUrl: service.baseUrl,
     emulatorUrl: service.emulatorUrl,
     serviceDomain: file.serviceDomain,
-    trigger: scenario.trigger ?? chooseTrigger(definition),
+    trigger: scenario.trigger ?? (scenario.auto ? autoTrigger(definition, file.subflows) : chooseTrigger(definition)),
     contact,
     http: new HttpFixtures([...(scenario.http ?? []), ...file.http], scenario.auto === true),
     subflows: file.subflows,

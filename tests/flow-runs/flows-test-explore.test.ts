@@ -113,4 +113,20 @@ describe('npm run flows:explore', () => {
     expect(cli.code).toBe(1); // a Liquid error and a cut-off
     expect(JSON.parse(cli.stdout)).toMatchObject({ widgets: { unreachable: ['orphan'] } });
   }, 120_000);
+
+  it('fills a REST execution\'s flow.data and a message\'s Body from the splits that read them', async () => {
+    const split = (name: string, input: string, values: string[]): S => ({
+      name,
+      type: 'split-based-on',
+      properties: { input },
+      transitions: [{ event: 'noMatch' }, ...values.map((value) => ({ event: 'match', next: `say_${value}`, conditions: [{ friendly_name: value, arguments: [input], type: 'equal_to', value }] }))],
+    });
+    const rest: FlowDefinition = {
+      ...flow('kind', [split('kind', '{{flow.data.reminder.kind}}', ['visit', 'bill']), say('say_visit', 'Visit'), say('say_bill', 'Bill')]),
+    };
+    rest.states[0]!.transitions = [{ event: 'incomingRequest', next: 'kind' }, { event: 'incomingMessage', next: 'word' }];
+    rest.states.push(split('word', '{{trigger.message.Body}}', ['stop']) as never, say('say_stop', 'Stopped') as never);
+    const report = await explore(rest);
+    expect(report.transitions.notCovered).toEqual([]);
+  });
 });
