@@ -1,6 +1,14 @@
 /**
  * npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D]
  *                 [--twilio-behaviour NAME|file.json] [--fallback-url URL] [--json] [--list]
+ *                 [--auto] [--trigger call|message|conversation|request|parent] [--body TEXT]
+ *                 [--from N] [--to N] [--data JSON] [--param K=V] [--http FILE] [--subflow [FW…=]FILE]
+ *                 [--time-scale X]
+ *
+ * --auto: runs a flow nobody scripted: the trigger it handles, plausible input from a generated
+ * caller, `200 {}` for external HTTP nobody mocked, subflows not given taken as completing.
+ * --trigger: the trigger (default: what the flow handles, a call first). --http: answers for
+ * external HTTP (http-fixtures.ts). --subflow: a Run Subflow's definition.
  *
  * Places one simulated call (or text) into a flow and prints what happens as it happens, then
  * what the caller heard, the flow variables and where the flow ended.
@@ -29,11 +37,16 @@ import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
 import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './scenarios';
 import { RUNNER_SIGNING_TOKEN_ENV, startDeployedService } from '../../tools/deploy/deployed-service';
 import type { FlowTrigger } from './types';
+import { SILENT_CONTACT } from './contact';
+import { autoInputs, autoTrigger, chooseTrigger, defaultTrigger, readFlowFile, readSubflows, usesTheService, type TriggerKind } from './flow-inputs';
+import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 
 export { ranToAnEnd } from './run-json';
 
 const USAGE =
-  'usage: npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D] [--twilio-behaviour NAME|file.json] [--fallback-url URL] [--deployed] [--json] [--list]';
+  'usage: npm run call -- [flow file] [--scenario NAME] [--base-url URL --emulator-url URL] [--service-domain D] [--twilio-behaviour NAME|file.json] [--fallback-url URL] [--deployed] [--json] [--list]\n' +
+  '       [--auto] [--trigger call|message|conversation|request|parent] [--body TEXT] [--from N] [--to N] [--data JSON] [--param K=V] [--http FILE] [--subflow [FW…=]FILE] [--time-scale X]';
+const TRIGGER_KINDS: readonly TriggerKind[] = ['call', 'message', 'conversation', 'request', 'parent'];
 
 /** Progress lines: stdout normally, stderr with --json (stdout then holds the JSON only). */
 let say: (line: string) => void = (line) => console.log(line);
@@ -44,26 +57,66 @@ function listScenarios(): string {
 }
 
 /**
- * The scenario's trigger, unless the flow only answers the other kind: `npm run call --
- * flows/messaging-poll.json` then sends a text instead of placing a call.
+ * The scenario's trigger, unless the flow does not handle it: `npm run call --
+ * flows/messaging-poll.json` then sends a text instead of placing a call, a REST API flow gets a
+ * request (flow-inputs.ts chooseTrigger).
  */
 export function triggerFor(definition: FlowDefinition, preferred: FlowTrigger): FlowTrigger {
-  const trigger = definition.states.find((state) => state.name === definition.initial_state);
-  const answers = (event: string) => Boolean(trigger?.transitions.some((t) => t.event === event && t.next));
-  if (preferred.kind === 'call' && !answers('incomingCall') && answers('incomingMessage')) return { kind: 'message', body: 'Hello' };
-  if (preferred.kind === 'message' && !answers('incomingMessage') && answers('incomingCall')) return { kind: 'call' };
-  return preferred;
+  return chooseTrigger(definition, preferred);
+}
+
+function resolveFile(file: string): string {
+  const resolved = path.resolve(process.cwd(), file);
+  return fs.existsSync(resolved) ? resolved : path.resolve(PROJECT_ROOT, file);
 }
 
 function readFlow(file: string): FlowDefinition {
-  const resolved = path.resolve(process.cwd(), file);
-  const fallback = path.resolve(PROJECT_ROOT, file);
-  const chosen = fs.existsSync(resolved) ? resolved : fallback;
-  return JSON.parse(fs.readFileSync(chosen, 'utf8')) as FlowDefinition;
+  return readFlowFile(resolveFile(file));
 }
 
-async function chooseService(scenario: Scenario, behaviour: TwilioBehaviour, baseUrl?: string, emulatorUrl?: string): Promise<LocalService> {
+function describeTrigger(trigger: FlowTrigger): string {
+  switch (trigger.kind) {
+    case 'call':
+      return 'Call';
+    case 'message':
+      return `Message "${trigger.body}"`;
+    case 'conversation':
+      return `Conversation message "${trigger.body}"`;
+    case 'request':
+      return `REST API execution (flow.data ${JSON.stringify(trigger.parameters ?? {})})`;
+    case 'parent':
+      return `Subflow run (trigger.parent.parameters ${JSON.stringify(trigger.parameters ?? {})})`;
+  }
+}
+
+/** The trigger the user named with --trigger and its details, or undefined. */
+function namedTrigger(values: { trigger?: string; body?: string; from?: string; to?: string; data?: string; param?: string[] }): FlowTrigger | undefined {
+  if (values.trigger === undefined) return undefined;
+  const kind = values.trigger as TriggerKind;
+  const base = defaultTrigger(kind, values.body ?? 'Hello');
+  switch (base.kind) {
+    case 'call':
+      return { ...base, from: values.from, to: values.to };
+    case 'message':
+      return { ...base, from: values.from, to: values.to };
+    case 'conversation':
+      return { ...base, author: values.from };
+    case 'request':
+      return { ...base, from: values.from, to: values.to, parameters: values.data ? (JSON.parse(values.data) as Record<string, unknown>) : {} };
+    case 'parent':
+      return { ...base, parameters: Object.fromEntries((values.param ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])) };
+  }
+}
+
+/** Where nothing answers: a flow that never calls the service runs without a local stack. */
+const NO_SERVICE: LocalService = { baseUrl: 'http://127.0.0.1:9', emulatorUrl: '', stop: async () => undefined };
+
+async function chooseService(scenario: Scenario, behaviour: TwilioBehaviour, baseUrl?: string, emulatorUrl?: string, needed = true): Promise<LocalService> {
   const explicit = baseUrl !== undefined || emulatorUrl !== undefined;
+  if (!explicit && !needed) {
+    say('the flow does not call this project\'s service: no local stack is started');
+    return NO_SERVICE;
+  }
   const base = (baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const emulator = (emulatorUrl ?? DEFAULT_EMULATOR_URL).replace(/\/+$/, '');
   if (await isServiceRunning(base, emulator)) {
@@ -97,6 +150,16 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         list: { type: 'boolean' },
         deployed: { type: 'boolean' },
+        auto: { type: 'boolean' },
+        trigger: { type: 'string' },
+        body: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        data: { type: 'string' },
+        param: { type: 'string', multiple: true },
+        http: { type: 'string' },
+        subflow: { type: 'string', multiple: true },
+        'time-scale': { type: 'string' },
       },
     });
   } catch (error) {
@@ -132,31 +195,59 @@ async function main(argv: string[]): Promise<number> {
     console.error(`--fallback-url: "${fallbackUrl}" is not an http(s) URL or a path of the service`);
     return 2;
   }
+  if (values.trigger !== undefined && !TRIGGER_KINDS.includes(values.trigger as TriggerKind)) {
+    console.error(`--trigger: "${values.trigger}" is not one of ${TRIGGER_KINDS.join(', ')}`);
+    return 2;
+  }
+  let named: FlowTrigger | undefined;
+  try {
+    named = namedTrigger(values);
+  } catch (error) {
+    console.error(`--data: not JSON (${(error as Error).message})`);
+    return 2;
+  }
+  const timeScale = values['time-scale'] !== undefined ? Number(values['time-scale']) : values.auto ? 0.02 : 1;
+  if (!(timeScale > 0)) {
+    console.error(`--time-scale: "${values['time-scale']}" is not a positive number`);
+    return 2;
+  }
   const flowFile = positionals[0] ?? scenario.flowFile;
   let definition: FlowDefinition;
+  let subflows: Record<string, FlowDefinition>;
+  let fixtures: HttpFixture[] = [];
   try {
     definition = withStartParameters(readFlow(flowFile), scenario.startParameters);
+    subflows = readSubflows(values.subflow ?? []);
+    if (values.http) fixtures = readHttpFixtures(resolveFile(values.http));
   } catch (error) {
-    console.error(`cannot read flow ${flowFile}: ${(error as Error).message}`);
+    console.error((error as Error).message);
     return 1;
   }
+  const inputs = values.auto
+    ? autoInputs(definition, subflows, fixtures)
+    : { contact: SILENT_CONTACT, http: new HttpFixtures(fixtures), missingSubflow: 'error' as const };
 
+  const needed = usesTheService([definition, ...Object.values(subflows)], values['service-domain']);
   const deployed = values.deployed ? await startDeployedService({ exampleBackend: scenario.needsExampleBackend, behaviour, out: say }) : undefined;
   if (deployed) process.env[RUNNER_SIGNING_TOKEN_ENV] = deployed.authToken; // requests signed as Twilio signs them
-  const service = deployed ?? (await chooseService(scenario, behaviour, values['base-url'], values['emulator-url']));
+  const service = deployed ?? (await chooseService(scenario, behaviour, values['base-url'], values['emulator-url'], needed));
   const stopRun = new AbortController();
   const onSignal = () => stopRun.abort(new Error('interrupted (Ctrl+C)'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const trigger = triggerFor(definition, scenario.trigger);
+    const trigger =
+      named ??
+      (values.auto ? autoTrigger(definition, subflows) : positionals[0] !== undefined && values.scenario === undefined ? chooseTrigger(definition) : triggerFor(definition, scenario.trigger));
     const added = Object.entries(scenario.startParameters).map(([k, v]) => `${k}=${v}`).join(' ');
     say(
       [
         '',
-        `${trigger.kind === 'call' ? 'Call' : `Message "${trigger.body}"`} into ${flowFile} — scenario "${scenario.name}": ${scenario.summary}`,
+        values.auto
+          ? `${describeTrigger(trigger)} into ${flowFile} — automatic contact (--auto): generated input, 200 {} for unmocked HTTP`
+          : `${describeTrigger(trigger)} into ${flowFile} — scenario "${scenario.name}": ${scenario.summary}`,
         ...(added ? [`/jobs/start also gets: ${added}`] : []),
-        `expected: ${scenario.expected}`,
+        ...(values.auto || (positionals[0] !== undefined && values.scenario === undefined) ? [] : [`expected: ${scenario.expected}`]),
         `Twilio behaviour: ${describeProfile(behaviour)}`,
         ...(fallbackUrl ? [`the number's Fallback URL: ${fallbackUrl}`] : []),
         '',
@@ -166,8 +257,11 @@ async function main(argv: string[]): Promise<number> {
     const run = await runFlow({
       definition,
       baseUrl: service.baseUrl,
-      emulatorUrl: service.emulatorUrl,
+      emulatorUrl: service.emulatorUrl || undefined,
       trigger,
+      ...inputs,
+      subflows,
+      timeScale,
       hangUpAfterMs: scenario.hangUpAfterMs,
       hangUpInRoomAfterMs: scenario.hangUpInRoomAfterMs,
       joinDelayMs: scenario.joinDelayMs,
@@ -178,7 +272,7 @@ async function main(argv: string[]): Promise<number> {
       onEntry: (entry) => say(formatEntry(entry, width)),
     });
     say(formatSummary(run));
-    if (jsonOut) jsonOut(JSON.stringify(runToJson(run, await readJobDocuments(service.emulatorUrl))));
+    if (jsonOut) jsonOut(JSON.stringify(runToJson(run, await readJobDocuments(service.emulatorUrl || undefined))));
     return ranToAnEnd(run.end) ? 0 : 1;
   } finally {
     process.off('SIGINT', onSignal);

@@ -6,9 +6,10 @@
 import twilio from 'twilio';
 import { sleepUnless, RunClock, RunInterrupted, throwIfInterrupted, withDeadline, type Interruption } from './clock';
 import { AudioLengths } from './audio';
+import { HttpFixtures, type HttpPurpose } from './http-fixtures';
 import type { ServiceUrls } from './service-urls';
 import type { StudioContext } from './studio-context';
-import type { EntryKind, FlexTask, HeardAudio, HttpExchange, RoomStay, SentMessage, TimelineEntry } from './types';
+import type { EntryKind, FlexTask, FlowAction, HeardAudio, HttpExchange, RoomStay, SentMessage, TimelineEntry } from './types';
 
 export interface HttpRequest {
   widget: string;
@@ -20,6 +21,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** Larger bodies are a failure (Studio's 64 KB). */
   maxBytes?: number;
+  /** What the reply is for (default `studio`): an answer --auto generates depends on it. */
+  purpose?: HttpPurpose;
 }
 
 export interface HttpReply {
@@ -45,6 +48,17 @@ export interface ExecutionOptions {
   assetDirs: readonly string[];
   timeScale: number;
   onEntry?: (entry: TimelineEntry) => void;
+  /** Answers for hosts other than the local service; default: none (every such request fails). */
+  http?: HttpFixtures;
+}
+
+/** Loopback hosts are real servers on this machine (the service, a test's fake): requested for real. */
+function isLoopback(url: string): boolean {
+  try {
+    return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
 }
 
 export class Execution {
@@ -53,10 +67,13 @@ export class Execution {
   readonly heard: HeardAudio[] = [];
   readonly messages: SentMessage[] = [];
   readonly flexTasks: FlexTask[] = [];
+  readonly actions: FlowAction[] = [];
   readonly requests: HttpExchange[] = [];
   readonly rooms: RoomStay[] = [];
-  readonly context: StudioContext;
+  /** The Liquid context of the flow running now (a subflow's while it runs). */
+  context: StudioContext;
   readonly urls: ServiceUrls;
+  readonly fixtures: HttpFixtures;
   readonly audio: AudioLengths;
   readonly timeScale: number;
   private readonly controller = new AbortController();
@@ -67,6 +84,7 @@ export class Execution {
     this.urls = options.urls;
     this.timeScale = options.timeScale;
     this.onEntry = options.onEntry;
+    this.fixtures = options.http ?? new HttpFixtures();
     this.audio = new AudioLengths(options.urls, options.assetDirs, this.signal);
   }
 
@@ -77,6 +95,16 @@ export class Execution {
 
   interrupt(interruption: Interruption): void {
     if (!this.controller.signal.aborted) this.controller.abort(new RunInterrupted(interruption));
+  }
+
+  /** Records something the flow did that nobody hears (a recording, a stream, a queue, ...). */
+  act(widget: string, type: string, text: string): void {
+    this.actions.push({ atMs: this.clock.now(), widget, type, text });
+  }
+
+  /** Requests to this URL leave the machine: they are answered from the HTTP fixtures. */
+  isExternal(url: string): boolean {
+    return !this.urls.isLocal(url) && !isLoopback(url);
   }
 
   log(widget: string, kind: EntryKind, text: string, depth: 0 | 1 = 0): void {
@@ -121,6 +149,7 @@ export class Execution {
     const exchange: HttpExchange = { atMs: this.clock.now(), widget: request.widget, method: request.method, url: request.url, durationMs: 0 };
     this.requests.push(exchange);
     const began = Date.now();
+    if (this.isExternal(request.url)) return this.fromFixtures(request, exchange, signal);
     const deadline = withDeadline(signal, request.timeoutMs, 'timeout');
     try {
       const init: RequestInit = { method: request.method, signal: deadline.signal, redirect: 'follow' };
@@ -163,6 +192,44 @@ export class Execution {
     } finally {
       deadline.clear();
     }
+  }
+
+  /** A request to another host, answered from the fixtures (or generated); UnmockedRequestError when none answers. */
+  private async fromFixtures(request: HttpRequest, exchange: HttpExchange, signal: AbortSignal): Promise<HttpReply> {
+    const { accountSid, flowSid } = this.context.ids;
+    let url = request.url;
+    if (request.form && request.method === 'GET') {
+      const target = new URL(url);
+      for (const [key, value] of request.form) target.searchParams.append(key, value);
+      url = target.toString();
+    }
+    let answer;
+    try {
+      answer = this.fixtures.answer({
+        widget: request.widget,
+        method: request.method,
+        url,
+        purpose: request.purpose ?? 'studio',
+        flowWebhook: `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${flowSid}`,
+      });
+    } catch (error) {
+      exchange.error = (error as Error).message;
+      throw error;
+    }
+    exchange.mocked = answer.source;
+    if (answer.delayMs > 0) await sleepUnless(Math.min(answer.delayMs, request.timeoutMs), new Promise(() => undefined), signal);
+    exchange.durationMs = Math.min(answer.delayMs, request.timeoutMs);
+    if (answer.delayMs >= request.timeoutMs) {
+      exchange.error = `no reply within ${request.timeoutMs / 1000} s`;
+      throw new HttpFailure('timeout', exchange.error);
+    }
+    exchange.status = answer.status;
+    const bytes = Buffer.byteLength(answer.body);
+    if (request.maxBytes !== undefined && bytes > request.maxBytes) {
+      exchange.error = `reply of ${bytes} bytes is over the ${request.maxBytes}-byte limit`;
+      throw new HttpFailure('too-large', exchange.error);
+    }
+    return { status: answer.status, contentType: answer.contentType, body: answer.body, durationMs: exchange.durationMs };
   }
 }
 

@@ -14,10 +14,27 @@ import { RunInterrupted } from './clock';
 import { EmulatorControl } from './emulator-control';
 import { Execution } from './execution';
 import { ServiceUrls } from './service-urls';
-import { StudioContext, type TriggerData } from './studio-context';
-import type { CallTrigger, FlowEnd, FlowRun, MessageTrigger, RunFlowOptions } from './types';
+import { StudioContext, LiquidRenderError, type ContextExtras, type TriggerData } from './studio-context';
+import { TRIGGER_EVENTS, type CallTrigger, type ConversationTrigger, type FlowEnd, type FlowRun, type MessageTrigger, type RunFlowOptions } from './types';
+import type { FlowDefinition } from '../flow-model';
+import { SILENT_CONTACT } from './contact';
+import { UnmockedRequestError } from './http-fixtures';
 import { VoiceCall } from './voice-call';
+import { ContactStepError, NeedsACallError } from './widgets-contact';
 import { NEEDS_THE_CALLER, runWidget, type WidgetEnv, type WidgetResult } from './widgets';
+
+/** A Run Subflow names a flow whose definition the run was not given. */
+export class MissingSubflowError extends Error {}
+
+/** The subflow's execution ended in a way that ends the whole execution (limits, hang-up, call ended). */
+class ExecutionEnded extends Error {
+  constructor(readonly end: FlowEnd) {
+    super(end.kind);
+  }
+}
+
+/** Errors that must reach the top of the run as they are, also from inside a subflow. */
+const LOUD_ERRORS = [UnmockedRequestError, ContactStepError, MissingSubflowError, ExecutionEnded];
 
 /** Studio ends an execution after this many steps. */
 export const STUDIO_STEP_LIMIT = 1000;
@@ -72,6 +89,21 @@ function messageFields(trigger: MessageTrigger, accountSid: string): Record<stri
   };
 }
 
+/** What Studio puts in `trigger.conversation.*` for a message in a Conversation (the plain reading of the docs). */
+function conversationFields(trigger: ConversationTrigger, accountSid: string): Record<string, string> {
+  return {
+    ConversationSid: newSid('CH'),
+    MessageSid: newSid('IM'),
+    ParticipantSid: newSid('MB'),
+    AccountSid: accountSid,
+    Author: trigger.author ?? '+15005550006',
+    Body: trigger.body,
+    Source: 'SMS',
+    EventType: 'onMessageAdded',
+    ...trigger.fields,
+  };
+}
+
 function transitionFor(state: FlowState, result: WidgetResult): Transition | undefined {
   return result.transition ?? state.transitions.find((transition) => transition.event === result.event);
 }
@@ -82,11 +114,29 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
   const flowSid = options.flowSid ?? newSid('FW');
   const executionSid = newSid('FN');
   const trigger = options.trigger;
-  const callSid = trigger.kind === 'call' ? (trigger.callSid ?? newSid('CA')) : undefined;
-  const triggerData: TriggerData =
-    trigger.kind === 'call' ? { kind: 'call', call: callFields(trigger, accountSid, callSid!) } : { kind: 'message', message: messageFields(trigger, accountSid) };
+  // A subflow run on its own gets its parent's trigger (a call unless told otherwise).
+  const base = trigger.kind === 'parent' ? (trigger.via ?? { kind: 'call' }) : trigger;
+  let callSid = base.kind === 'call' ? (base.callSid ?? newSid('CA')) : undefined;
+  let triggerData: TriggerData;
+  const extras: ContextExtras = {};
+  switch (base.kind) {
+    case 'call':
+      triggerData = { kind: 'call', call: callFields(base, accountSid, callSid!) };
+      break;
+    case 'message':
+      triggerData = { kind: 'message', message: messageFields(base, accountSid) };
+      break;
+    case 'conversation':
+      triggerData = { kind: 'conversation', conversation: conversationFields(base, accountSid) };
+      break;
+    case 'request':
+      triggerData = { kind: 'request', request: { To: base.to ?? '+15005550006', From: base.from ?? '+15005550001', AccountSid: accountSid, FlowSid: flowSid } };
+      extras.data = base.parameters ?? {};
+      break;
+  }
+  if (trigger.kind === 'parent') extras.parentParameters = trigger.parameters ?? {};
 
-  const context = new StudioContext({ accountSid, flowSid, executionSid }, triggerData);
+  const context = new StudioContext({ accountSid, flowSid, executionSid }, triggerData, extras);
   const urls = new ServiceUrls(options.baseUrl, options.serviceDomain, options.functionPaths ?? projectFunctionPaths);
   const execution = new Execution({
     context,
@@ -94,27 +144,27 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     assetDirs: options.assetDirs ?? DEFAULT_ASSET_DIRS,
     timeScale: options.timeScale ?? 1,
     onEntry: options.onEntry,
+    http: options.http,
   });
   const behaviour = options.behaviour ?? DEFAULT_PROFILE;
   execution.log('(run)', 'note', `Twilio behaviour: ${describeProfile(behaviour)}`);
   const control = options.emulatorUrl ? new EmulatorControl(options.emulatorUrl) : undefined;
-  const call =
-    triggerData.kind === 'call'
-      ? new VoiceCall({
-          execution,
-          control,
-          accountSid,
-          flowSid,
-          callSid: callSid!,
-          callParams: { ...triggerData.call, CallStatus: 'in-progress' },
-          joinDelayMs: options.joinDelayMs ?? 0,
-          behaviour,
-          fallbackUrl: options.fallbackUrl,
-          onJoinedRoom: () => {
-            if (options.hangUpInRoomAfterMs !== undefined && !hangUpScheduled) scheduleHangUp(options.hangUpInRoomAfterMs);
-          },
-        })
-      : undefined;
+  const newCall = (sid: string, callParams: Record<string, string>) =>
+    new VoiceCall({
+      execution,
+      control,
+      accountSid,
+      flowSid,
+      callSid: sid,
+      callParams,
+      joinDelayMs: options.joinDelayMs ?? 0,
+      behaviour,
+      fallbackUrl: options.fallbackUrl,
+      onJoinedRoom: () => {
+        if (options.hangUpInRoomAfterMs !== undefined && !hangUpScheduled) scheduleHangUp(options.hangUpInRoomAfterMs);
+      },
+    });
+  let call = triggerData.kind === 'call' ? newCall(callSid!, { ...triggerData.call, CallStatus: 'in-progress' }) : undefined;
 
   let current = definition.initial_state;
   const timers: NodeJS.Timeout[] = [];
@@ -126,7 +176,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     timers.push(
       setTimeout(() => {
         execution.log(current, 'end', 'the caller hangs up');
-        void call.hangUp(); // reaches the emulator before the run stops waiting
+        void call?.hangUp(); // reaches the emulator before the run stops waiting
         execution.interrupt({ kind: 'hangup' });
       }, afterMs),
     );
@@ -140,59 +190,119 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
 
   const runs = new Map<string, number>();
   const pathTaken: string[] = [];
+  const taken: NonNullable<FlowRun['taken']> = [];
   let steps = 0;
   let end: FlowEnd;
+  let subflowDepth = 0;
   const env: WidgetEnv = {
     execution,
     call,
-    triggerEvent: trigger.kind === 'call' ? 'incomingCall' : 'incomingMessage',
+    triggerEvent: TRIGGER_EVENTS[trigger.kind],
     nextOf: () => '(end)',
+    contact: options.contact ?? SILENT_CONTACT,
+    widgetName: current,
+    placeCall: (to, from) => {
+      callSid = newSid('CA');
+      const placed = newCall(callSid, {
+        CallSid: callSid,
+        AccountSid: accountSid,
+        From: from,
+        To: to,
+        Caller: from,
+        Called: to,
+        CallStatus: 'in-progress',
+        Direction: 'outbound-api',
+        ApiVersion: '2010-04-01',
+      });
+      call = placed;
+      env.call = placed;
+      return placed;
+    },
+    runSubflow: (state) => runSubflow(state),
+  };
+
+  /** Runs the widgets of `flow` from `start` until a transition without a next widget (or a limit). */
+  const walk = async (flow: FlowDefinition, start: string, prefix: string): Promise<FlowEnd> => {
+    let here = start;
+    for (;;) {
+      const name = prefix + here;
+      current = name;
+      const state = findState(flow, here);
+      if (!state) return { kind: 'error', widget: name, message: `no state named "${here}"` };
+      const done = runs.get(name) ?? 0;
+      if (done + 1 >= STUDIO_WIDGET_RUN_LIMIT) return { kind: 'widget-limit', widget: name, runs: done + 1 };
+      if (steps >= STUDIO_STEP_LIMIT) return { kind: 'step-limit', widget: name, steps };
+      runs.set(name, done + 1);
+      steps += 1;
+      pathTaken.push(name);
+      env.widgetName = name;
+      env.nextOf = (event: string) => state.transitions.find((t) => t.event === event)?.next ?? '(end)';
+      if (call && NEEDS_THE_CALLER.has(state.type)) {
+        if (call.hungUp) return { kind: 'caller-hung-up', widget: name };
+        // The call may still be in TwiML an earlier widget handed out (its timeout passed, S4).
+        const back = await call.untilBackInStudio(name, execution.signal);
+        if (back.kind === 'call-ended') return { kind: 'call-ended', widget: name, reason: back.reason };
+      }
+
+      const result = await runWidget(state, env);
+      if (result.outputs) execution.context.widgets[state.name] = result.outputs;
+      if (result.callEnded !== undefined) return { kind: 'call-ended', widget: name, reason: result.callEnded };
+      const transition = transitionFor(state, result);
+      const next = transition?.next;
+      taken.push({ widget: name, event: result.event, index: transition ? state.transitions.indexOf(transition) : -1, ...(next ? { next: prefix + next } : {}) });
+      if (result.summary !== undefined) execution.log(name, 'widget', `${result.summary} ⇒ ${result.event} → ${next ?? '(end)'}`);
+      if (!next) return { kind: 'completed', widget: name, event: result.event };
+      here = next;
+    }
+  };
+
+  /** Run Subflow: the subflow's widgets run in this execution, with its own variables (Studio's Subflows page). */
+  const runSubflow = async (state: FlowState): Promise<WidgetResult> => {
+    const name = env.widgetName;
+    const sid = String(state.properties.flow_sid ?? '');
+    if (subflowDepth > 0) return { event: 'failed', summary: 'a subflow cannot run another subflow (Studio allows one level)' };
+    const parameters = Object.fromEntries(await context.renderKeyValues(state.properties.parameters));
+    const subflow = options.subflows?.[sid] ?? options.subflows?.['*'];
+    if (!subflow) {
+      if (options.missingSubflow === 'complete') {
+        execution.log(name, 'note', `the definition of subflow ${sid} was not given (--subflow ${sid}=FILE): taken as a subflow that completes and sets no variables`);
+        return { event: 'completed', outputs: {}, summary: `subflow ${sid} (not given) completes` };
+      }
+      throw new MissingSubflowError(`Run Subflow "${name}" runs flow ${sid || '(no flow_sid)'}, whose definition was not given: name it with --subflow ${sid || 'FW…'}=FILE (or "subflows" in the scenario file)`);
+    }
+    const entry = findState(subflow, subflow.initial_state)?.transitions.find((t) => t.event === 'incomingParent')?.next;
+    if (!entry) return { event: 'failed', summary: `subflow ${sid} has nothing connected to its Subflow trigger (incomingParent)` };
+    const parentContext = execution.context;
+    const subContext = new StudioContext(parentContext.ids, parentContext.trigger, { parentParameters: parameters, data: parentContext.extras.data });
+    execution.log(name, 'widget', `runs subflow ${sid} with trigger.parent.parameters ${JSON.stringify(parameters)}`);
+    const parentTrigger = env.triggerEvent;
+    execution.context = subContext;
+    env.triggerEvent = 'incomingParent';
+    subflowDepth += 1;
+    let subEnd: FlowEnd;
+    try {
+      subEnd = await walk(subflow, subflow.initial_state, `${name}/`);
+    } catch (error) {
+      if (error instanceof RunInterrupted || LOUD_ERRORS.some((kind) => error instanceof kind)) throw error;
+      subEnd = { kind: 'error', widget: current, message: error instanceof Error ? error.message : String(error) };
+    } finally {
+      execution.context = parentContext;
+      env.triggerEvent = parentTrigger;
+      env.widgetName = name;
+      subflowDepth -= 1;
+    }
+    if (subEnd.kind === 'completed') {
+      const back = { ...subContext.variables };
+      const listed = Object.entries(back).map(([k, v]) => `${k}="${v}"`).join(', ');
+      return { event: 'completed', outputs: back, summary: `the subflow ends after ${subEnd.widget}${listed ? `; back to the parent: ${listed}` : ''}` };
+    }
+    if (subEnd.kind === 'error') return { event: 'failed', outputs: {}, summary: `the subflow failed in ${subEnd.widget}: ${subEnd.message}` };
+    throw new ExecutionEnded(subEnd);
   };
 
   try {
     await call?.register();
-    for (;;) {
-      const state = findState(definition, current);
-      if (!state) {
-        end = { kind: 'error', widget: current, message: `no state named "${current}"` };
-        break;
-      }
-      const done = runs.get(state.name) ?? 0;
-      if (done + 1 >= STUDIO_WIDGET_RUN_LIMIT) {
-        end = { kind: 'widget-limit', widget: state.name, runs: done + 1 };
-        break;
-      }
-      if (steps >= STUDIO_STEP_LIMIT) {
-        end = { kind: 'step-limit', widget: state.name, steps };
-        break;
-      }
-      runs.set(state.name, done + 1);
-      steps += 1;
-      pathTaken.push(state.name);
-      env.nextOf = (event: string) => state.transitions.find((t) => t.event === event)?.next ?? '(end)';
-      if (call && NEEDS_THE_CALLER.has(state.type)) {
-        // The call may still be in TwiML an earlier widget handed out (its timeout passed, S4).
-        const back = await call.untilBackInStudio(state.name, execution.signal);
-        if (back.kind === 'call-ended') {
-          end = { kind: 'call-ended', widget: state.name, reason: back.reason };
-          break;
-        }
-      }
-
-      const result = await runWidget(state, env);
-      if (result.outputs) context.widgets[state.name] = result.outputs;
-      if (result.callEnded !== undefined) {
-        end = { kind: 'call-ended', widget: state.name, reason: result.callEnded };
-        break;
-      }
-      const next = transitionFor(state, result)?.next;
-      if (result.summary !== undefined) execution.log(state.name, 'widget', `${result.summary} ⇒ ${result.event} → ${next ?? '(end)'}`);
-      if (!next) {
-        end = { kind: 'completed', widget: state.name, event: result.event };
-        break;
-      }
-      current = next;
-    }
+    end = await walk(definition, definition.initial_state, '');
   } catch (error) {
     end = endOfInterruptedRun(error, current);
   } finally {
@@ -204,9 +314,10 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
   // The flow is over, so is the call (Studio hangs up when it has no TwiML left to give); this
   // also waits for a hang-up already on its way to the emulator. TwiML still followed in the
   // background (a widget's timeout passed without a take-back) stops here: the run is bounded.
-  if (call) {
-    await call.finish();
-    await call.hangUp();
+  const lastCall = call as VoiceCall | undefined;
+  if (lastCall) {
+    await lastCall.finish();
+    await lastCall.hangUp();
   }
   execution.log(end.widget, 'end', describeEnd(end));
 
@@ -220,11 +331,13 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     heard: execution.heard,
     messages: execution.messages,
     flexTasks: execution.flexTasks,
+    actions: execution.actions,
     requests: execution.requests,
     rooms: execution.rooms,
     variables: { ...context.variables },
     widgets: context.widgets,
     path: pathTaken,
+    taken,
     end,
     steps,
     durationMs: execution.clock.now(),
@@ -232,6 +345,9 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
 }
 
 function endOfInterruptedRun(error: unknown, widget: string): FlowEnd {
+  if (error instanceof ExecutionEnded) return error.end;
+  if (error instanceof LiquidRenderError) return { kind: 'error', widget, message: error.message };
+  if (error instanceof NeedsACallError) return { kind: 'error', widget, message: error.message };
   if (error instanceof RunInterrupted) {
     const interruption = error.interruption;
     switch (interruption.kind) {

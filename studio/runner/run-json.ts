@@ -35,6 +35,10 @@ export interface RunJson {
   rooms: Array<{ friendlyName: string; joinedAtMs: number; leftAtMs?: number; leftBecause?: string; timeLimitReached?: boolean }>;
   jobs: RunJob[];
   messages: Array<{ atMs: number; to: string; body: string }>;
+  /** What the flow did that nobody hears: recordings, streams, queues, payments, calls placed. */
+  actions: Array<{ atMs: number; widget: string; type: string; text: string }>;
+  /** Every HTTP request: `mocked` says a fixture (or --auto) answered it instead of a server. */
+  http: Array<{ atMs: number; widget: string; method: string; url: string; status?: number; error?: string; mocked?: string }>;
   variables: Record<string, string>;
   steps: number;
   durationMs: number;
@@ -122,6 +126,16 @@ export function runToJson(run: FlowRun, documents: JobDocument[]): RunJson {
     })),
     jobs: runJobs(run, documents),
     messages: run.messages.map((message) => ({ atMs: message.atMs, to: message.to, body: message.body })),
+    actions: (run.actions ?? []).map((action) => ({ ...action })),
+    http: run.requests.map((request) => ({
+      atMs: request.atMs,
+      widget: request.widget,
+      method: request.method,
+      url: request.url,
+      ...(request.status !== undefined ? { status: request.status } : {}),
+      ...(request.error ? { error: request.error } : {}),
+      ...(request.mocked ? { mocked: request.mocked } : {}),
+    })),
     variables: run.variables,
     steps: run.steps,
     durationMs: run.durationMs,

@@ -14,8 +14,23 @@ export interface ExecutionIds {
   executionSid: string;
 }
 
-/** What started the execution: a call or a message (`trigger.call.*` / `trigger.message.*`). */
-export type TriggerData = { kind: 'call'; call: Record<string, string> } | { kind: 'message'; message: Record<string, string> };
+/**
+ * What started the execution: a call, a message, a Conversation message or a REST API request
+ * (`trigger.call.*`, `trigger.message.*`, `trigger.conversation.*`, `trigger.request.*`).
+ */
+export type TriggerData =
+  | { kind: 'call'; call: Record<string, string> }
+  | { kind: 'message'; message: Record<string, string> }
+  | { kind: 'conversation'; conversation: Record<string, string> }
+  | { kind: 'request'; request: Record<string, string> };
+
+/** Where a subflow's context differs from its parent's: `trigger.parent.parameters`, and `flow.data`. */
+export interface ContextExtras {
+  /** `trigger.parent.parameters` (a subflow's). */
+  parentParameters?: Record<string, string>;
+  /** `flow.data` (a REST API execution's `Parameters`). */
+  data?: Record<string, unknown>;
+}
 
 export class LiquidRenderError extends Error {}
 
@@ -28,25 +43,47 @@ export class StudioContext {
   constructor(
     readonly ids: ExecutionIds,
     readonly trigger: TriggerData,
+    readonly extras: ContextExtras = {},
   ) {}
 
-  /** The contact's address (caller / sender) and the flow's (the number that was called / texted). */
-  private addresses(): { contact: string; flow: string } {
-    const fields = this.trigger.kind === 'call' ? this.trigger.call : this.trigger.message;
+  /** The trigger's fields (`trigger.call`, `trigger.message`, ...). */
+  triggerFields(): Record<string, string> {
+    switch (this.trigger.kind) {
+      case 'call':
+        return this.trigger.call;
+      case 'message':
+        return this.trigger.message;
+      case 'conversation':
+        return this.trigger.conversation;
+      case 'request':
+        return this.trigger.request;
+    }
+  }
+
+  /**
+   * The contact's address (caller / sender / the API's `To`) and the flow's (the number called or
+   * texted / the API's `From`).
+   */
+  addresses(): { contact: string; flow: string } {
+    const fields = this.triggerFields();
+    if (this.trigger.kind === 'request') return { contact: fields.To ?? '', flow: fields.From ?? '' };
+    if (this.trigger.kind === 'conversation') return { contact: fields.Author ?? '', flow: fields.ConversationSid ?? '' };
     return { contact: fields.From ?? '', flow: fields.To ?? '' };
   }
 
   /** The object Liquid templates see. Built fresh so it always shows the latest outputs. */
   scope(): Record<string, unknown> {
     const { contact, flow } = this.addresses();
+    const trigger: Record<string, unknown> = { [this.trigger.kind]: this.triggerFields() };
+    if (this.extras.parentParameters) trigger.parent = { parameters: this.extras.parentParameters };
     return {
-      trigger: this.trigger.kind === 'call' ? { call: this.trigger.call } : { message: this.trigger.message },
+      trigger,
       flow: {
         sid: this.ids.executionSid,
         flow_sid: this.ids.flowSid,
         variables: this.variables,
         channel: { address: flow },
-        data: {},
+        data: this.extras.data ?? {},
       },
       contact: { channel: { address: contact } },
       widgets: this.widgets,

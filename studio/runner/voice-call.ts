@@ -358,7 +358,7 @@ export class VoiceCall {
     const target = execution.urls.resolve(url);
     const params = { ...this.options.callParams, CallStatus: this.hungUp ? 'completed' : 'in-progress', ...extra };
     try {
-      const reply = await execution.http({ widget, method: method.toUpperCase() === 'GET' ? 'GET' : 'POST', url: target, form: Object.entries(params), timeoutMs: TWIML_FETCH_TIMEOUT_MS }, signal);
+      const reply = await execution.http({ widget, method: method.toUpperCase() === 'GET' ? 'GET' : 'POST', url: target, form: Object.entries(params), timeoutMs: TWIML_FETCH_TIMEOUT_MS, purpose: 'twiml' }, signal);
       const verbs = reply.status < 300 ? summarizeTwiml(reply.body) : '';
       execution.log(widget, 'http', `${label}: ${method.toUpperCase()} ${execution.urls.display(target)} ← ${reply.status}${verbs ? ` ${verbs}` : ''}`, 1);
       if (reply.status >= 400) return { reason: `HTTP ${reply.status}` };

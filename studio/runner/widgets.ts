@@ -10,6 +10,8 @@ import { conditionHolds } from './split-conditions';
 import { describeParams, studioHttp } from './studio-http';
 import type { WidgetOutputs } from './studio-context';
 import type { TwimlOutcome, VoiceCall } from './voice-call';
+import type { Contact } from './contact';
+import { CONTACT_HANDLERS, composeMessage, deliveryOutcome, flexOutcome } from './widgets-contact';
 
 export interface WidgetResult {
   event: string;
@@ -25,10 +27,18 @@ export interface WidgetResult {
 export interface WidgetEnv {
   execution: Execution;
   call?: VoiceCall;
-  /** `incomingCall` or `incomingMessage`. */
+  /** The trigger's event: `incomingCall`, `incomingMessage`, `incomingRequest`, ... */
   triggerEvent: string;
   /** The widget's transition for an event, to show "→ next" while it is still running. */
   nextOf(event: string): string;
+  /** Who answers the widgets that wait on someone. */
+  contact: Contact;
+  /** The running widget's name as the run reports it (`RUN_SUBFLOW_WIDGET/inner` inside a subflow). */
+  widgetName: string;
+  /** Make Outgoing Call: the execution gets a call to `to` (answered). */
+  placeCall(to: string, from: string): VoiceCall;
+  /** Run Subflow: runs the subflow's widgets in this execution. */
+  runSubflow(state: FlowState): Promise<WidgetResult>;
 }
 
 export class UnsupportedWidgetError extends Error {}
@@ -38,10 +48,18 @@ type Handler = (state: FlowState, env: WidgetEnv) => Promise<WidgetResult>;
 const str = (value: unknown): string => (value === undefined || value === null ? '' : String(value));
 
 const trigger: Handler = async (_state, env) => {
-  const { trigger: data } = env.execution.context;
-  const fields = data.kind === 'call' ? data.call : data.message;
-  const what = data.kind === 'call' ? 'a call' : `a message "${fields.Body ?? ''}"`;
-  return { event: env.triggerEvent, summary: `${what} from ${fields.From} to ${fields.To}` };
+  const { context } = env.execution;
+  const fields = context.triggerFields();
+  const { contact, flow } = context.addresses();
+  const what: Record<string, string> = {
+    call: `a call from ${contact} to ${flow}`,
+    message: `a message "${fields.Body ?? ''}" from ${contact} to ${flow}`,
+    conversation: `a Conversation message "${fields.Body ?? ''}" from ${contact}`,
+    request: `a REST API request: the flow contacts ${contact} from ${flow}${context.extras.data && Object.keys(context.extras.data).length ? ` (flow.data ${JSON.stringify(context.extras.data)})` : ''}`,
+  };
+  const parent = context.extras.parentParameters;
+  const summary = env.triggerEvent === 'incomingParent' ? `run as a subflow (trigger.parent.parameters ${JSON.stringify(parent ?? {})}) of ${what[context.trigger.kind]}` : what[context.trigger.kind]!;
+  return { event: env.triggerEvent, summary };
 };
 
 const sayPlay: Handler = async (state, env) => {
@@ -54,16 +72,16 @@ const sayPlay: Handler = async (state, env) => {
     const text = await execution.context.render(str(props.say));
     const seconds = sayDurationSeconds(text) * loops;
     const label = text.trim() === '' ? `says nothing: the text is empty ${then}` : `says "${text}"${repeat} (${seconds.toFixed(1)} s) ${then}`;
-    await execution.listen(state.name, { kind: 'say', content: text, seconds }, { label });
+    await execution.listen(env.widgetName, { kind: 'say', content: text, seconds }, { label });
   } else if (props.play !== undefined) {
     const url = execution.urls.resolve(await execution.context.render(str(props.play)));
     const length = await execution.audio.of(url);
-    if (length.note) execution.log(state.name, 'note', length.note, 1);
+    if (length.note) execution.log(env.widgetName, 'note', length.note, 1);
     const seconds = length.seconds * loops;
-    await execution.listen(state.name, { kind: 'play', content: url, seconds }, { label: `plays ${execution.urls.display(url)}${repeat} (${seconds.toFixed(1)} s) ${then}` });
+    await execution.listen(env.widgetName, { kind: 'play', content: url, seconds }, { label: `plays ${execution.urls.display(url)}${repeat} (${seconds.toFixed(1)} s) ${then}` });
   } else {
     const digits = await execution.context.render(str(props.digits));
-    await execution.listen(state.name, { kind: 'play', content: `digits ${digits}`, seconds: digitsDurationSeconds(digits) }, { label: `plays digits ${digits} ${then}` });
+    await execution.listen(env.widgetName, { kind: 'play', content: `digits ${digits}`, seconds: digitsDurationSeconds(digits) }, { label: `plays digits ${digits} ${then}` });
   }
   return { event: 'audioComplete' };
 };
@@ -110,8 +128,8 @@ const runFunction: Handler = async (state, env) => {
   if (!url) return { event: 'fail', summary: `no URL to call (url ${JSON.stringify(state.properties.url)})` };
   const target = execution.urls.resolve(await execution.context.render(url));
   const form = await execution.context.renderKeyValues(state.properties.parameters);
-  execution.log(state.name, 'http', `POST ${execution.urls.display(target)}  ${describeParams(form)}`);
-  const result = await studioHttp(execution, { widget: state.name, method: 'POST', url: target, form, failEvent: 'fail' });
+  execution.log(env.widgetName, 'http', `POST ${execution.urls.display(target)}  ${describeParams(form)}`);
+  const result = await studioHttp(execution, { widget: env.widgetName, method: 'POST', url: target, form, failEvent: 'fail' });
   return { event: result.event, outputs: result.outputs, summary: `← ${result.summary}` };
 };
 
@@ -123,8 +141,8 @@ const makeHttpRequest: Handler = async (state, env) => {
   const isJson = /json/i.test(str(props.content_type));
   const form = isJson ? undefined : await execution.context.renderKeyValues(props.parameters);
   const json = isJson ? await execution.context.render(str(props.body)) : undefined;
-  execution.log(state.name, 'http', `${method} ${execution.urls.display(target)}  ${form ? describeParams(form) : (json ?? '')}`);
-  const result = await studioHttp(execution, { widget: state.name, method, url: target, form, json, failEvent: 'failed' });
+  execution.log(env.widgetName, 'http', `${method} ${execution.urls.display(target)}  ${form ? describeParams(form) : (json ?? '')}`);
+  const result = await studioHttp(execution, { widget: env.widgetName, method, url: target, form, json, failEvent: 'failed' });
   return { event: result.event, outputs: result.outputs, summary: `← ${result.summary}` };
 };
 
@@ -132,18 +150,18 @@ const DEFAULT_REDIRECT_TIMEOUT_SECONDS = 14_400;
 
 const twimlRedirect: Handler = async (state, env) => {
   const { execution, call } = env;
-  if (!call) return { event: 'fail', summary: 'TwiML Redirect on a message is not simulated' };
+  if (!call) return { event: 'fail', summary: `a TwiML Redirect needs a phone call; this execution has none (started by ${env.triggerEvent})` };
   const url = await execution.context.render(str(state.properties.url));
   const method = str(state.properties.method || 'POST').toUpperCase();
   const timeoutRaw = str(state.properties.timeout).trim();
   const timeoutSeconds = timeoutRaw === '' ? DEFAULT_REDIRECT_TIMEOUT_SECONDS : Number(timeoutRaw);
-  execution.log(state.name, 'voice', `hands the call to ${method} ${execution.urls.display(execution.urls.resolve(url))} (Studio waits ${timeoutSeconds} s for it to return)`);
+  execution.log(env.widgetName, 'voice', `hands the call to ${method} ${execution.urls.display(execution.urls.resolve(url))} (Studio waits ${timeoutSeconds} s for it to return)`);
 
   // Studio's own timer: when it passes before the call comes back, the widget fires `timeout`.
   // Voice follows the TwiML under its own scope: Studio taking the call back (S4) ends it; when
   // Studio cannot, Voice goes on in the background while the flow moves on.
   const voiceScope = new AbortController();
-  const following = call.follow(state.name, url, method, AbortSignal.any([execution.signal, voiceScope.signal]));
+  const following = call.follow(env.widgetName, url, method, AbortSignal.any([execution.signal, voiceScope.signal]));
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     if (timeoutSeconds > 0) timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000);
@@ -161,11 +179,11 @@ const twimlRedirect: Handler = async (state, env) => {
       return late ? redirectOutcome(late) : timeoutResult();
     }
     execution.log(
-      state.name,
+      env.widgetName,
       'voice',
       `the widget's timeout passed: Studio moves on along \`timeout\` but cannot take the call back (profile ${call.behaviour.name}: studioTakesCallBackOnTimeout=false); the caller stays in the TwiML${call.room ? ` (room ${call.room.friendlyName})` : ''}`,
     );
-    call.carryOn(state.name, following, voiceScope);
+    call.carryOn(env.widgetName, following, voiceScope);
     return timeoutResult('; the call stays outside Studio');
   } finally {
     clearTimeout(timer);
@@ -195,16 +213,27 @@ export const NEEDS_THE_CALLER = new Set([
   'enqueue-call',
   'capture-payments',
   'connect-virtual-agent',
+  'connect-virtual-agent-v2',
+  'fork-stream',
+]);
+
+/** Widget types that can only run on a phone call (the others also run on messages and requests). */
+export const VOICE_ONLY = new Set([
+  'say-play',
+  'gather-input-on-call',
+  'connect-call-to',
+  'record-voicemail',
+  'enqueue-call',
+  'capture-payments',
+  'connect-virtual-agent',
   'fork-stream',
 ]);
 
 const sendMessage: Handler = async (state, env) => {
   const { execution } = env;
-  const { context } = execution;
-  const body = await context.render(str(state.properties.body));
-  const from = await context.render(str(state.properties.from));
-  const to = await context.render(str(state.properties.to));
-  execution.messages.push({ atMs: execution.clock.now(), widget: state.name, from, to, body });
+  const { from, to, body } = await composeMessage(state, env);
+  if (deliveryOutcome(state, env)?.event === 'failed') return { event: 'failed', summary: `texts ${to || '(no one)'}: "${body}"; the message fails` };
+  execution.messages.push({ atMs: execution.clock.now(), widget: env.widgetName, from, to, body });
   return { event: 'sent', summary: `texts ${to || '(no one)'}: "${body}"` };
 };
 
@@ -217,8 +246,13 @@ const sendToFlex: Handler = async (state, env) => {
   if (!WORKFLOW_SID.test(workflow)) return { event: 'failedToEnqueue', summary: `cannot enqueue: workflow "${workflow}" is not a Workflow SID` };
   const channel = await context.render(str(state.properties.channel));
   const attributes = await context.render(str(state.properties.attributes));
-  execution.flexTasks.push({ atMs: execution.clock.now(), widget: state.name, workflow, channel, attributes });
-  return { event: 'callComplete', summary: `enqueues a ${channel || 'voice'} task on ${workflow}; an agent takes the call` };
+  const step = flexOutcome(state, env);
+  if (step?.event === 'failedToEnqueue') return { event: 'failedToEnqueue', summary: `the task cannot be created on ${workflow}` };
+  execution.flexTasks.push({ atMs: execution.clock.now(), widget: env.widgetName, workflow, channel, attributes });
+  if (step?.event === 'callFailure') return { event: 'callFailure', summary: `enqueues a task on ${workflow}; the call fails` };
+  if (step?.hangUp) void env.call?.hangUp();
+  const who = env.call ? 'the call' : 'the conversation';
+  return { event: 'callComplete', summary: `enqueues a ${channel || 'voice'} task on ${workflow}; ${step?.hangUp ? 'the caller hangs up while waiting' : `an agent takes ${who}`}` };
 };
 
 const HANDLERS: Record<string, Handler> = {
@@ -231,6 +265,8 @@ const HANDLERS: Record<string, Handler> = {
   'add-twiml-redirect': twimlRedirect,
   'send-message': sendMessage,
   'send-to-flex': sendToFlex,
+  'run-subflow': (state, env) => env.runSubflow(state),
+  ...CONTACT_HANDLERS,
 };
 
 export function runWidget(state: FlowState, env: WidgetEnv): Promise<WidgetResult> {
