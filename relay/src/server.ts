@@ -75,7 +75,7 @@ export function buildRelay(options: RelayOptions): Relay {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.get('/health', async () => ({ status: 'ok', tasks: [...config.tasks.keys()], running: jobs.size }));
+  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok', tasks: [...config.tasks.keys()], running: jobs.size }));
 
   app.post('/dispatch', async (request, res) => {
     const raw = typeof request.body === 'string' ? request.body : '';
