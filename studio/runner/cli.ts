@@ -129,7 +129,7 @@ async function chooseService(scenario: Scenario, behaviour: TwilioBehaviour, bas
   }
   if (explicit) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
   say(`no server on ${base}; starting a local stack${scenario.needsExampleBackend ? ' with the example backend' : ''} for this call…`);
-  const service = await startLocalService({ exampleBackend: scenario.needsExampleBackend, behaviour });
+  const service = await startLocalService({ exampleBackend: scenario.needsExampleBackend, relaySlowApi: scenario.relaySlowApi, behaviour });
   say(`functions ${service.baseUrl}, emulator ${service.emulatorUrl}`);
   return service;
 }

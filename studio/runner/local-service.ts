@@ -8,6 +8,7 @@ import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { DispatchRequest } from '../../src/lib/contracts';
 import { build } from '../../tools/build';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+import { startRelayFrontingSlowApi, type SlowApiBackend, type SlowApiOptions } from '../../relay/local/slow-api';
 
 export interface LocalService {
   baseUrl: string;
@@ -58,6 +59,8 @@ export interface StartServiceOptions {
    * from turning a fast job into a slow one.
    */
   forkProcess?: boolean;
+  /** Start the relay (relay/) in front of a slow plain API and point BACKEND_URL at the relay. */
+  relaySlowApi?: SlowApiOptions;
 }
 
 export async function startLocalService(options: StartServiceOptions = {}): Promise<LocalService> {
@@ -69,6 +72,11 @@ export async function startLocalService(options: StartServiceOptions = {}): Prom
     backend = await startExampleBackend({ secret, resultFor: exampleResult });
     Object.assign(env, { BACKEND_URL: backend.url, WEBHOOK_SECRET: secret });
   }
+  let relay: SlowApiBackend | undefined;
+  if (options.relaySlowApi) {
+    relay = await startRelayFrontingSlowApi(options.relaySlowApi);
+    Object.assign(env, { BACKEND_URL: relay.backendUrl, WEBHOOK_SECRET: relay.secret });
+  }
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
@@ -78,6 +86,7 @@ export async function startLocalService(options: StartServiceOptions = {}): Prom
     });
   } catch (error) {
     await backend?.close();
+    await relay?.close();
     throw error;
   }
   return {
@@ -88,6 +97,7 @@ export async function startLocalService(options: StartServiceOptions = {}): Prom
     stop: async () => {
       await stack.stop();
       await backend?.close();
+      await relay?.close();
     },
   };
 }

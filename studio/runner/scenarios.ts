@@ -8,6 +8,7 @@
  * against `npm start` (simulated) and against a stack with the example backend.
  */
 import { PATHS } from '../../src/lib/contracts';
+import type { SlowApiOptions } from '../../relay/local/slow-api';
 import type { FlowDefinition, FlowState, KeyValue } from '../flow-model';
 import type { FlowTrigger } from './types';
 
@@ -31,6 +32,8 @@ export interface Scenario {
   fallbackUrl?: string;
   /** Only meaningful with the example backend (a pushed completion); runs anyway without it. */
   needsExampleBackend: boolean;
+  /** A local stack for it runs the relay (relay/) in front of this slow API as its backend. */
+  relaySlowApi?: SlowApiOptions;
   /** What should happen, for people reading the CLI output. */
   expected: string;
 }
@@ -123,6 +126,16 @@ export const SCENARIOS: readonly Scenario[] = [
     startParameters: { simulateSeconds: '14', behaviour: 'push', delayMs: '14000' },
     needsExampleBackend: false,
     expected: '"working on it" at once, then the result as a second message',
+  },
+  {
+    name: 'relay-slow-api',
+    summary: 'the relay (relay/) fronts a plain API that takes 25 s to answer',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    startParameters: { task: 'slow-api' },
+    needsExampleBackend: false,
+    relaySlowApi: { delayMs: 25_000, answer: 'The slow API says: your order ships tomorrow.' },
+    expected: 'about 25 s of hold music, then the API\'s answer is said',
   },
 ];
 

@@ -1,0 +1,275 @@
+/**
+ * One job, start to end, kept only in memory while it runs: render the request from the task's
+ * templates, call the API (its own timeout, cut to the job's deadline; retries on 5xx, 429, no
+ * answer and timeouts, with backoff), map the answer with the task's JSONata expression, and POST
+ * the completion to the job's callbackUrl exactly as given, retried until the deadline.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { METHODS, isJsonContentType, jsonLiquid, textLiquid, urlLiquid, type RelayConfig, type TaskConfig } from './config';
+
+export interface Dispatch {
+  jobId: string;
+  input: Record<string, unknown>;
+  callbackUrl: string;
+  deadline: string;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export type Outcome = { status: 'COMPLETED'; result: unknown } | { status: 'FAILED'; error: JobError };
+
+/** The part of pino's logger the relay uses. */
+export interface Log {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface JobOptions {
+  log: Log;
+  /** Aborted when the relay shuts down without waiting. */
+  signal?: AbortSignal;
+  /** Time kept free before the deadline for the completion (default 1500 ms). */
+  completionReserveMs?: number;
+}
+
+export interface JobReport {
+  outcome: Outcome;
+  apiAttempts: number;
+  /** The HTTP status the callback finally answered (0: no answer), and how many tries it took. */
+  callbackStatus: number;
+  callbackAttempts: number;
+}
+
+export interface RenderedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+/** The largest result the service takes (its /jobs/complete limit). */
+export const MAX_RESULT_BYTES = 60 * 1024;
+const CALLBACK_ATTEMPT_TIMEOUT_MS = 10_000;
+
+class JobFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the templates see. */
+function templateScope(dispatch: Dispatch): Record<string, unknown> {
+  return { input: dispatch.input, jobId: dispatch.jobId, deadline: dispatch.deadline };
+}
+
+export async function renderRequest(task: TaskConfig, config: RelayConfig, dispatch: Dispatch): Promise<RenderedRequest> {
+  const scope = templateScope(dispatch);
+  const render = async (what: string, engine: typeof textLiquid, template: TaskConfig['url']) => {
+    try {
+      return await engine.render(template, scope);
+    } catch (err) {
+      throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request ${what} could not be rendered: ${(err as Error).message}`);
+    }
+  };
+  const method = (await render('method', textLiquid, task.method)).trim().toUpperCase();
+  if (!(METHODS as readonly string[]).includes(method)) {
+    throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request method rendered as "${method}", not one of ${METHODS.join(', ')}`);
+  }
+  const url = (await render('url', urlLiquid, task.url)).trim();
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request url did not render to a valid URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request url must be http or https`);
+  }
+  const json = isJsonContentType(task.contentType);
+  const body = task.body ? await render('body', json ? jsonLiquid : textLiquid, task.body) : undefined;
+  if (body !== undefined && json) {
+    try {
+      JSON.parse(body);
+    } catch (err) {
+      throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request body is not valid JSON once rendered (${(err as Error).message})`);
+    }
+  }
+  const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' };
+  if (body !== undefined) headers['content-type'] = task.contentType;
+  for (const [name, source] of Object.entries(task.headers)) headers[name.toLowerCase()] = source.prefix + (config.headerValues.get(source.env) ?? '');
+  return { method, url: parsed.toString(), headers, body };
+}
+
+/** Backoff before retry `attempt` (1 = the first retry): doubling from delayMs, capped, ±20 %. */
+export function backoffMs(retry: TaskConfig['retry'], attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(retry.maxDelayMs, retry.delayMs * 2 ** (attempt - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+interface ApiAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** Calls the API, retrying what may succeed later; throws JobFailure when it gives up. */
+async function callApi(task: TaskConfig, request: RenderedRequest, giveUpAt: number, options: JobOptions, jobId: string): Promise<{ answer: ApiAnswer; attempts: number }> {
+  const host = new URL(request.url).host;
+  let lastProblem = '';
+  let lastCode = 'API_UNREACHABLE';
+  for (let attempt = 1; ; attempt++) {
+    const left = giveUpAt - Date.now();
+    if (left <= 0) {
+      throw new JobFailure('DEADLINE', `task "${task.name}": no usable answer from ${host} before the job's deadline (${attempt - 1} attempt${attempt === 2 ? '' : 's'}${lastProblem ? `; last: ${lastProblem}` : ''})`);
+    }
+    const timeoutMs = Math.min(task.timeoutMs, left);
+    const started = Date.now();
+    let retryAfter: number | undefined;
+    let problem: string;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    try {
+      const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: 'follow' });
+      const text = await response.text();
+      const ms = Date.now() - started;
+      if (response.ok) {
+        options.log.info({ jobId, task: task.name, api: host, attempt, status: response.status, ms }, 'api answered');
+        return { answer: { status: response.status, headers: Object.fromEntries(response.headers), body: parseBody(text, response.headers.get('content-type')) }, attempts: attempt };
+      }
+      const retryable = response.status >= 500 || response.status === 429;
+      options.log.warn({ jobId, task: task.name, api: host, attempt, status: response.status, ms, retry: retryable }, 'api refused');
+      problem = `answered HTTP ${response.status}`;
+      lastCode = 'API_ERROR';
+      if (!retryable) throw new JobFailure('API_ERROR', `task "${task.name}": ${host} answered HTTP ${response.status}`);
+      retryAfter = retryAfterMs(response.headers.get('retry-after'));
+    } catch (err) {
+      if (err instanceof JobFailure) throw err;
+      if (options.signal?.aborted) throw new JobFailure('RELAY_STOPPED', 'the relay stopped before the job ended');
+      const timedOut = timeout.aborted;
+      problem = timedOut ? `no answer within ${timeoutMs} ms` : `unreachable (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})`;
+      lastCode = timedOut ? 'API_TIMEOUT' : 'API_UNREACHABLE';
+      options.log.warn({ jobId, task: task.name, api: host, attempt, ms: Date.now() - started, timedOut }, 'api gave no answer');
+    }
+    lastProblem = problem;
+    const pause = Math.max(backoffMs(task.retry, attempt), Math.min(retryAfter ?? 0, task.retry.maxDelayMs));
+    if (attempt >= task.retry.attempts || Date.now() + pause >= giveUpAt) {
+      throw new JobFailure(lastCode, `task "${task.name}": ${host} ${problem} (attempt ${attempt} of ${task.retry.attempts}${attempt < task.retry.attempts ? ', no time left before the deadline' : ''})`);
+    }
+    await sleep(pause, undefined, { signal: options.signal }).catch(() => undefined);
+    if (options.signal?.aborted) throw new JobFailure('RELAY_STOPPED', 'the relay stopped before the job ended');
+  }
+}
+
+function parseBody(text: string, contentType: string | null): unknown {
+  if (text === '') return null;
+  if (contentType === null || isJsonContentType(contentType) || /^\s*[[{"]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // not JSON after all: the mapping sees the text
+    }
+  }
+  return text;
+}
+
+/** Applies the task's JSONata expression; throws JobFailure with the reason. */
+export async function mapResult(task: TaskConfig, answer: ApiAnswer, dispatch: Dispatch): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = await task.result.evaluate(answer.body, { input: dispatch.input, status: answer.status, headers: answer.headers, jobId: dispatch.jobId });
+  } catch (err) {
+    const e = err as { message?: string; code?: string; position?: number };
+    throw new JobFailure('MAPPING_FAILED', `task "${task.name}": the result mapping failed: ${e.message ?? String(err)}${e.code ? ` (JSONata ${e.code}${e.position !== undefined ? ` at position ${e.position}` : ''})` : ''}`);
+  }
+  if (result === undefined) {
+    throw new JobFailure('MAPPING_FAILED', `task "${task.name}": the result mapping produced nothing (no field of the API's answer matched ${JSON.stringify(task.resultSource)})`);
+  }
+  // JSONata sequences are arrays with extra flags; a plain JSON round trip gives what will be sent.
+  const json = JSON.stringify(result);
+  if (json === undefined) throw new JobFailure('MAPPING_FAILED', `task "${task.name}": the result mapping produced a function, not JSON`);
+  if (Buffer.byteLength(json) > MAX_RESULT_BYTES) {
+    throw new JobFailure('RESULT_TOO_LARGE', `task "${task.name}": the mapped result is ${Buffer.byteLength(json)} bytes, over the ${MAX_RESULT_BYTES} the service accepts`);
+  }
+  return JSON.parse(json);
+}
+
+/** POSTs the completion, retrying on no answer, 429 and 5xx until the deadline (at least once). */
+export async function postCompletion(dispatch: Dispatch, outcome: Outcome, options: JobOptions, retry = { delayMs: 250, maxDelayMs: 4000 }): Promise<{ status: number; attempts: number }> {
+  const deadline = Date.parse(dispatch.deadline);
+  const body = JSON.stringify({ jobId: dispatch.jobId, ...outcome });
+  const where = callbackForLogs(dispatch.callbackUrl);
+  for (let attempt = 1; ; attempt++) {
+    let status = 0;
+    const started = Date.now();
+    const timeout = AbortSignal.timeout(Math.max(1000, Math.min(CALLBACK_ATTEMPT_TIMEOUT_MS, deadline - Date.now())));
+    try {
+      const response = await fetch(dispatch.callbackUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+      });
+      status = response.status;
+      await response.body?.cancel();
+    } catch {
+      status = 0;
+    }
+    const retryable = status === 0 || status === 429 || status >= 500;
+    const fields = { jobId: dispatch.jobId, callback: where, outcome: outcome.status, attempt, status, ms: Date.now() - started };
+    if (!retryable) {
+      if (status >= 200 && status < 300) options.log.info(fields, 'completion delivered');
+      else options.log.error(fields, 'completion refused by the service');
+      return { status, attempts: attempt };
+    }
+    const pause = backoffMs({ attempts: 0, ...retry }, attempt);
+    if (options.signal?.aborted || Date.now() + pause >= deadline) {
+      options.log.error(fields, 'completion not delivered before the deadline');
+      return { status, attempts: attempt };
+    }
+    options.log.warn(fields, 'completion not acknowledged, retrying');
+    await sleep(pause, undefined, { signal: options.signal }).catch(() => undefined);
+  }
+}
+
+/** The callback URL without its query (which carries the capability token): safe to log. */
+export function callbackForLogs(callbackUrl: string): string {
+  try {
+    const url = new URL(callbackUrl);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+export async function runJob(task: TaskConfig, config: RelayConfig, dispatch: Dispatch, options: JobOptions): Promise<JobReport> {
+  const giveUpAt = Date.parse(dispatch.deadline) - (options.completionReserveMs ?? 1500);
+  let outcome: Outcome;
+  let apiAttempts = 0;
+  try {
+    const request = await renderRequest(task, config, dispatch);
+    const { answer, attempts } = await callApi(task, request, giveUpAt, options, dispatch.jobId);
+    apiAttempts = attempts;
+    outcome = { status: 'COMPLETED', result: await mapResult(task, answer, dispatch) };
+  } catch (err) {
+    const failure = err instanceof JobFailure ? err : new JobFailure('RELAY_ERROR', `task "${task.name}": ${(err as Error).message}`);
+    outcome = { status: 'FAILED', error: { code: failure.code, message: failure.message } };
+    options.log.warn({ jobId: dispatch.jobId, task: task.name, code: failure.code, reason: failure.message }, 'job failed');
+  }
+  const delivery = await postCompletion(dispatch, outcome, options);
+  return { outcome, apiAttempts, callbackStatus: delivery.status, callbackAttempts: delivery.attempts };
+}
