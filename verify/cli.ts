@@ -85,7 +85,7 @@ export async function main(io: CliIo): Promise<number> {
     return usageError(io, (error as Error).message);
   }
   if (flags.help) {
-    io.stdout('See the comment at the top of verify/cli.ts, or README "Prove it on your account".\n');
+    io.stdout('See the comment at the top of verify/cli.ts, or README "Verify on your account".\n');
     return 0;
   }
   const log = (line: string) => (flags.json ? io.stderr : io.stdout)(`${line}\n`);

@@ -38,7 +38,7 @@ export function renderSection(latest: { file: string; record: VerifyRecord } | u
   const lines = [START_MARKER, '', '## Answers recorded on a real account (`npm run verify:live`)', ''];
   if (!latest) {
     lines.push(
-      'No record committed yet. `npm run verify:live` (README, "Prove it on your account") settles the switches above on',
+      'No record committed yet. `npm run verify:live` (README, "Verify on your account") settles the switches above on',
       'an account and writes `verify/records/<YYYY-MM-DD>.json`; commit it and run `npm run verify:doc`, and this',
       "section shows that account's answers. A record is also a behaviour profile: `npm start -- --twilio-behaviour",
       'verify/records/<date>.json`.',
