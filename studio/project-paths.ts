@@ -8,12 +8,12 @@ export const FUNCTIONS_DIR = path.join(PROJECT_ROOT, 'src', 'functions');
 export const FLOWS_DOC = path.join(PROJECT_ROOT, 'docs', 'FLOWS.md');
 export const README = path.join(PROJECT_ROOT, 'README.md');
 
-/** The project's flow files (`flows/*.json`), sorted. */
+/** The project's flow files (`flows/*.json`, not the `*.scenarios.json` kept beside them), sorted. */
 export function projectFlowFiles(): string[] {
   if (!fs.existsSync(FLOWS_DIR)) return [];
   return fs
     .readdirSync(FLOWS_DIR)
-    .filter((name) => name.endsWith('.json'))
+    .filter((name) => name.endsWith('.json') && !name.endsWith('.scenarios.json'))
     .sort()
     .map((name) => path.join(FLOWS_DIR, name));
 }

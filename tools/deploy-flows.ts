@@ -42,6 +42,7 @@ import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './crede
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { readEnvFile } from './env-file';
 import { FUNCTIONS_SRC_DIR, PROJECT_ROOT, USER_ENV_FILE } from './paths';
+import { projectFlowFiles } from '../studio/project-paths';
 
 const PLACEHOLDER = /__([A-Z][A-Z0-9_]*?)__/g;
 const OPTIONAL_PLACEHOLDERS = new Set(['FLEX_WORKFLOW_SID']);
@@ -307,15 +308,6 @@ export function flowsClient(env: Record<string, string | undefined>, apiBaseUrl?
   return { client: createTwilioClient(config), accountSid };
 }
 
-function defaultFlowFiles(): string[] {
-  const dir = path.join(PROJECT_ROOT, 'flows');
-  return fs
-    .readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => path.join(dir, name));
-}
-
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values: flags, positionals } = parseArgs({
     args: argv,
@@ -335,7 +327,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       rehearse: { type: 'boolean' },
     },
   });
-  const files = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : defaultFlowFiles();
+  const files = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : projectFlowFiles();
   const number = flags.number?.replace(/[\s().-]/g, '');
   if (number !== undefined && !E164.test(number)) throw new DeployFlowsError(`--number must be an E.164 number such as +14155550100, got "${flags.number}"`);
   let values = collectValues(flags, env);

@@ -22,6 +22,7 @@ import type { TwilioClient } from '../src/lib/twilio-client';
 import { collectValues, DeployFlowsError, flowsClient } from './deploy-flows';
 import { readEnvFile } from './env-file';
 import { PROJECT_ROOT, USER_ENV_FILE } from './paths';
+import { projectFlowFiles } from '../studio/project-paths';
 
 /** What is left in a definition that looks like a deployment's value. */
 const DEPLOYED_LOOKING = /[a-z0-9-]+(?:\.[a-z0-9-]+)*\.twil\.io|\b(?:ZS|ZE|ZH|WW)[0-9a-f]{32}\b/g;
@@ -94,15 +95,6 @@ export async function pullFlows(options: PullOptions): Promise<PulledFlow[]> {
   return pulled;
 }
 
-function defaultFlowFiles(): string[] {
-  const dir = path.join(PROJECT_ROOT, 'flows');
-  return fs
-    .readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => path.join(dir, name));
-}
-
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values: flags, positionals } = parseArgs({
     args: argv,
@@ -119,7 +111,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       'out-dir': { type: 'string' },
     },
   });
-  const files = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : defaultFlowFiles();
+  const files = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : projectFlowFiles();
   const { client } = flowsClient(env, flags['api-base-url'] ?? env.TWILIO_API_BASE_URL);
   const pulled = await pullFlows({
     client,
