@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { startLocalService, type LocalService } from '../../studio/runner/local-service';
 import { PROJECT_ROOT } from '../../tools/paths';
+import { minimalHoldParent } from '../flows/flow-fixtures';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import { explain, jobStatus, loadFlowFile, openRooms, played, runDefinition, runFlowFile, runScenario, runsOf, said, sleep, timelineText, type ScenarioRun } from './support';
 
@@ -23,6 +24,7 @@ const runs = new Map<string, ScenarioRun>();
 const get = (name: (typeof NAMES)[number]) => runs.get(name)!;
 const resultMessage = (jobId: string | undefined) => `Your order ORD-${jobId?.slice(-6).toUpperCase()} ships tomorrow.`;
 let flex: ScenarioRun;
+let minimal: ScenarioRun;
 let voice: ScenarioRun;
 let messaging: ScenarioRun;
 let beforeJoin: ScenarioRun;
@@ -57,8 +59,11 @@ beforeAll(async () => {
   const flexRun = runDefinition(service, 'flex', loadFlowFile('flows/voice-hold.json'), { kind: 'call' }, {
     __FLOW_SID_HOLD_SUBFLOW__: withStartParameters(withFlex, { behaviour: 'fail', delayMs: '500' }),
   });
+  // The smallest parent: one Run Subflow widget and one Say (tests/flows/flow-fixtures.ts).
+  const minimalRun = runDefinition(service, 'minimal parent', withStartParameters(minimalHoldParent(), { behaviour: 'push', delayMs: '4000', simulateSeconds: '4' }), { kind: 'call' });
   for (const scenario of await withBackend) runs.set(scenario.name, scenario);
   flex = await flexRun;
+  minimal = await minimalRun;
   [voice, messaging, beforeJoin, hangup] = await withSimulated;
 }, 90_000);
 
@@ -188,6 +193,18 @@ describe('voice-hold.json with the example backend', () => {
       // After the agent, the parent says nothing more.
       expect(said(run).slice(-1)).toEqual(['Sorry, we could not finish that right now. Let me connect you with someone who can help.']);
       expect(run.end).toEqual({ kind: 'completed', widget: 'check_agent', event: 'match' });
+    });
+  });
+
+  it('a parent with only a Run Subflow widget and a Say: hold music, then the result the subflow hands back', () => {
+    explain(minimal, () => {
+      const { run } = minimal;
+      expect(run.path).toEqual(['Trigger', 'look_up', ...['Trigger', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'set_completed'].map((name) => `look_up/${name}`), 'tell']);
+      expect(run.requests.find((r) => r.url.includes('/jobs/start'))).toBeDefined();
+      expect(played(run).length).toBeGreaterThanOrEqual(1);
+      expect(said(run)).toEqual([resultMessage(minimal.jobId)]);
+      expect(run.widgets.look_up).toMatchObject({ status: 'COMPLETED', jobId: minimal.jobId });
+      expect(run.end).toEqual({ kind: 'completed', widget: 'tell', event: 'audioComplete' });
     });
   });
 
