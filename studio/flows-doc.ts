@@ -8,6 +8,7 @@ import type { FlowDefinition } from './flow-model';
 import { checkingFlowsSection } from './checker/docs-section';
 import { flowToMermaid } from './mermaid';
 import { PROJECT_ROOT, projectFlowFiles } from './project-paths';
+import { flowFileForPlaceholder } from './project-subflows';
 
 export interface NamedFlow {
   /** Path relative to the project root, e.g. `flows/voice-hold.json`. */
@@ -32,6 +33,10 @@ const FUNCTION_SID = /^__FUNCTION_SID_([A-Z0-9_]+)__$/;
 export function placeholderMeaning(placeholder: string): string | undefined {
   const known = PLACEHOLDERS[placeholder];
   if (known) return known;
+  const subflow = flowFileForPlaceholder(placeholder);
+  if (subflow) {
+    return `SID of the Studio Flow (\`FW…\`) published from \`flows/${path.basename(subflow)}\`, the subflow the Run Subflow widget runs. \`npm run deploy:flows\` publishes it first and fills this in; by hand, import that flow first.`;
+  }
   const fn = FUNCTION_SID.exec(placeholder);
   return fn ? "SID of the Function (`ZH…`) that the same widget's `url` calls." : undefined;
 }
@@ -80,6 +85,60 @@ function serviceCalls(definition: FlowDefinition): string[] {
     : ['', '| state | widget | function | sends |', '|---|---|---|---|', ...rows];
 }
 
+/** The subflow's interface: what the parent passes, what comes back, and which flow the call returns to. */
+function holdSubflowSection(): string[] {
+  return [
+    '## The hold subflow',
+    '',
+    '`flows/hold-subflow.json` is the whole voice pattern behind one Run Subflow widget: start the',
+    'job, hold the caller in a conference while it runs, read the result, retry each step through a',
+    'counter, and fall back to Flex (when `__FLEX_WORKFLOW_SID__` is set). It starts only as a',
+    'subflow (`incomingParent`); Studio runs its widgets in the parent\'s execution, on the',
+    'parent\'s call. In your IVR, add a Run Subflow widget with Flow = this flow, Revision =',
+    '"Latest Published" (`flow_revision: "LatestPublished"`), and these parameters:',
+    '',
+    '| parameter (in) | required | what |',
+    '|---|---|---|',
+    '| `task` | yes | the job\'s `task` (a relay config names its tasks: `input.task`) |',
+    '| `input` | no | text handed to the backend as the job input\'s `input` (JSON text if you like; it is not parsed) |',
+    '| `flowSid` | yes | `{{flow.flow_sid}}` of the parent: the flow the call returns to after the hold (below) |',
+    '| `maxHoldSeconds` | no | how long the caller may hold, 10-3600 (default `120`) |',
+    '| `wait` | no | seconds `/jobs/start` waits for a fast job, 0-5 (default `2`) |',
+    '| `idempotencyKey` | no | default `{{flow.sid}}-<task>`: one job per task and execution, also when the start is retried |',
+    '',
+    'The job input the backend gets also holds `callSid` and `callerCountry` of the call. When the',
+    'subflow ends, Studio hands its variables to the parent as `{{widgets.RUN_SUBFLOW_WIDGET.NAME}}`',
+    '(`widgets.hold_call.status` in `flows/voice-hold.json`); the subflow\'s own widgets are not',
+    'visible to the parent:',
+    '',
+    '| variable (out) | when | what |',
+    '|---|---|---|',
+    '| `status` | always | `COMPLETED`, `FAILED`, `TIMED_OUT`, `CANCELLED`; `PENDING` when the retries ran out while the job still ran; `UNAVAILABLE` when `/jobs/start` never answered |',
+    '| `message` | `COMPLETED` | the result\'s `message` (say it; empty when the result has none) |',
+    '| `resultBody` | `COMPLETED` | the JSON text of the reply that carried the result (`/jobs/result`, or `/jobs/start` for a job done at once): `{jobId, status, result}` |',
+    '| `jobId` | once started | the job (for `/jobs/status`, logs, an agent) |',
+    '| `errorCode` | not `COMPLETED` | the job\'s `error.code`, when it has one |',
+    '| `agent` | Flex took the call | `connected`: the caller was with an agent; say nothing more |',
+    '| `retries` | after a retry | the counter of the retry loops |',
+    '',
+    'The Run Subflow fires `completed` whenever the subflow ran to its end (whatever `status`), and',
+    '`failed` when Studio could not run it (error 81024: the flow does not exist, or it runs a',
+    'subflow itself). So the parent branches on `status`: `COMPLETED` says `message`, `agent` =',
+    '`connected` ends, anything else apologises.',
+    '',
+    '**Which flow the call returns to.** Studio\'s docs say a subflow runs as part of the parent\'s',
+    'single execution; they do not say what `{{flow.flow_sid}}` is inside a subflow (the parent\'s',
+    'SID or the subflow\'s), nor whether Studio takes a call back at the subflow\'s webhook. The call',
+    'came in on the parent\'s webhook and the execution is the parent\'s, so the hold returns there:',
+    'the parent passes its own `{{flow.flow_sid}}` as `flowSid`, and the subflow\'s `/hold` URL uses',
+    '`{{trigger.parent.parameters.flowSid | default: flow.flow_sid}}`. The service uses whatever',
+    'Flow SID the URL carries, so the choice lives in the flow alone. The runner (`npm run call`)',
+    'renders `flow.flow_sid` inside a subflow as the parent\'s and takes a return to either webhook',
+    'as the return to the execution (with a note when it is the subflow\'s). What real Studio does',
+    'is worth a probe on a live account.',
+  ];
+}
+
 export function renderFlowsDoc(flows: readonly NamedFlow[]): string {
   const placeholders = placeholdersIn(flows);
   const out: string[] = [];
@@ -91,10 +150,12 @@ export function renderFlowsDoc(flows: readonly NamedFlow[]): string {
     'Importable Studio Flow definitions (Studio REST API v2 JSON) that run a long job behind Studio:',
     'they start it with `/jobs/start`, keep the contact waiting (a caller on hold in a conference, or',
     'polling `/jobs/status` for a message), then read `/jobs/result` into `{{widgets.NAME.parsed.*}}`.',
-    'The voice flow holds the caller with a TwiML Redirect widget pointing at `/hold`; when the job is',
-    'final, `/hold` hands the call back to Studio (`FlowEvent=return`) with the final status, readable',
-    'as `{{widgets.hold.status}}`. Every retry and poll goes through a counter in Set Variables and a',
-    'Split on it, far below Studio\'s limit of 10 runs of one widget.',
+    'The voice hold is a Studio Subflow, `flows/hold-subflow.json`: one Run Subflow widget in any IVR',
+    'runs all of it (below), and `flows/voice-hold.json` is the smallest such IVR. It holds the caller',
+    'with a TwiML Redirect widget pointing at `/hold`; when the job is final, `/hold` hands the call',
+    'back to Studio (`FlowEvent=return`) with the final status, readable as `{{widgets.hold.status}}`',
+    'inside the subflow. Every retry and poll goes through a counter in Set Variables and a Split on',
+    'it, far below Studio\'s limit of 10 runs of one widget.',
     '',
     '| file | starts on | what it does |',
     '|---|---|---|',
@@ -103,7 +164,8 @@ export function renderFlowsDoc(flows: readonly NamedFlow[]): string {
     '## Import a flow',
     '',
     '1. Deploy the service first: the flows call its Functions.',
-    '2. Fill in the placeholders (below) in a copy of the flow file.',
+    '2. Fill in the placeholders (below) in a copy of the flow file. Import `flows/hold-subflow.json`',
+    '   before `flows/voice-hold.json`: the parent names the subflow by its SID (`__FLOW_SID_HOLD_SUBFLOW__`).',
     '   `twilio serverless:list --extended-output` shows the service, environment and function SIDs and the domain.',
     '3. Check the result: `npm run flows:check -- path/to/filled-flow.json`.',
     '4. Import it, either',
@@ -124,12 +186,15 @@ export function renderFlowsDoc(flows: readonly NamedFlow[]): string {
     '',
     'Function SID placeholders follow the function path: `/jobs/start` is `__FUNCTION_SID_JOBS_START__`.',
     '',
+    ...holdSubflowSection(),
+    '',
     ...checkingFlowsSection(),
     '',
     '## Paths Twilio cannot take',
     '',
-    'A flow path is only worth having if Twilio can take it. In `flows/voice-hold.json` two did not',
-    'hold up against what Twilio documents, and were changed:',
+    'A flow path is only worth having if Twilio can take it. In the voice hold (then all in',
+    '`flows/voice-hold.json`, now in `flows/hold-subflow.json`) two did not hold up against what',
+    'Twilio documents, and were changed:',
     '',
     '- **`hold` on `fail` no longer retries the hold.** It used to lead to `retry_hold`, another try',
     '  at `/hold`, as if `fail` meant "fetching `/hold` failed". It cannot mean that: Studio never',

@@ -2,7 +2,9 @@
  * A Mermaid flowchart of a Studio Flow: one node per state (shaped by what it does), one edge per
  * target with the events that lead there, and an end node for events that end the execution.
  */
+import path from 'node:path';
 import type { FlowDefinition, FlowState, Transition } from './flow-model';
+import { flowFileForPlaceholder } from './project-subflows';
 
 const SERVICE_BASE = 'https://__SERVICE_DOMAIN__';
 const END_NODE = 'flow_end';
@@ -38,8 +40,10 @@ function nodeIds(states: readonly FlowState[]): Map<string, string> {
   return ids;
 }
 
-/** What the node says under the state's name: the function it calls, or its widget type. */
+/** What the node says under the state's name: the function or project subflow it calls, or its widget type. */
 function detail(state: FlowState): string {
+  const subflow = state.type === 'run-subflow' ? flowFileForPlaceholder(String(state.properties.flow_sid ?? '')) : undefined;
+  if (subflow) return `${state.type} ${path.basename(subflow)}`;
   const url = state.properties.url;
   if (typeof url === 'string' && url.startsWith(SERVICE_BASE)) {
     return `${state.type} ${url.slice(SERVICE_BASE.length).split('?')[0]}`;
@@ -58,6 +62,7 @@ function node(id: string, state: FlowState): string {
       return `  ${id}[/${label}/]`;
     case 'run-function':
     case 'make-http-request':
+    case 'run-subflow':
       return `  ${id}[[${label}]]`;
     default:
       return `  ${id}[${label}]`;

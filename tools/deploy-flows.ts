@@ -5,9 +5,15 @@
  * 1. Reads each flow and fills its placeholders (`__SERVICE_DOMAIN__`, `__SERVICE_SID__`,
  *    `__ENVIRONMENT_SID__`, `__FUNCTION_SID_*__`, optional `__FLEX_WORKFLOW_SID__`) from flags,
  *    else the environment, else .env. Anything missing stops here, before any request.
+ *    `__FLOW_SID_<FILE>__` (a Run Subflow's `flow_sid`, studio/project-subflows.ts) is the SID
+ *    of the flow deployed from that file: the file is deployed in the same run (added from beside
+ *    the parent when not named), unless `--set FLOW_SID_<FILE>=FW...` gives the SID.
  * 2. Asks Studio to validate every filled flow (FlowValidate); an invalid one stops everything
- *    with Studio's message, before any flow is created or changed.
- * 3. Creates each flow, or updates the one with the same friendly name, as `published`.
+ *    with Studio's message, before any flow is created or changed. A subflow not created yet is
+ *    named by a stand-in SID of the right shape there, and the parent is validated again with
+ *    the real SID before it is created (whether FlowValidate looks the SID up is not known).
+ * 3. Creates each flow, or updates the one with the same friendly name, as `published`:
+ *    subflows first, so each parent is published with its subflow's SID filled in.
  * 4. Prints the webhook URL to set on a phone number, or with --number sets it: the number's voice
  *    URL and its call-status callback both go to the voice flow's webhook (IncomingPhoneNumbers
  *    update), so Studio hears of a hang-up during a long hold.
@@ -38,6 +44,7 @@ import type RestException from 'twilio/lib/base/RestException';
 import { loadConfig } from '../src/lib/config';
 import { createTwilioClient, type TwilioClient } from '../src/lib/twilio-client';
 import { functionSidPlaceholder, listServiceFunctions } from '../studio/checker/service-functions';
+import { flowFileForPlaceholder, flowSidPlaceholderName } from '../studio/project-subflows';
 import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { readEnvFile } from './env-file';
@@ -52,6 +59,7 @@ const VALUE_FORMATS: Array<[RegExp, RegExp, string]> = [
   [/^ENVIRONMENT_SID$/, /^ZE[0-9a-fA-F]{32}$/, 'ZE + 32 hex digits'],
   [/^FUNCTION_SID_/, /^ZH[0-9a-fA-F]{32}$/, 'ZH + 32 hex digits'],
   [/^FLEX_WORKFLOW_SID$/, /^WW[0-9a-fA-F]{32}$/, 'WW + 32 hex digits'],
+  [/^FLOW_SID_/, /^FW[0-9a-fA-F]{32}$/, 'FW + 32 hex digits'],
   [/^SERVICE_DOMAIN$/, /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'a domain name without scheme, e.g. studio-async-1234-dev.twil.io'],
 ];
 const FLAG_FOR: Record<string, string> = {
@@ -66,8 +74,12 @@ export class DeployFlowsError extends Error {}
 export interface FlowFile {
   file: string;
   friendlyName: string;
+  /** Filled, except `__FLOW_SID_*__` of flows deployed in the same run (filled at deploy time). */
   definition: unknown;
 }
+
+/** The placeholder name (`FLOW_SID_HOLD_SUBFLOW`) that stands for this file's deployed SID. */
+const ownSidName = (flow: FlowFile) => flowSidPlaceholderName(flow.file);
 
 export interface DeployedFlow {
   file: string;
@@ -99,6 +111,7 @@ export function placeholdersIn(value: unknown): Set<string> {
 /** How to give a placeholder's value, for error messages. */
 function howToSet(name: string): string {
   if (FLAG_FOR[name]) return `${FLAG_FOR[name]} or ${name}`;
+  if (name.startsWith('FLOW_SID_')) return `--set ${name}=FW... or ${name} (or deploy the subflow's file in the same run)`;
   if (name.startsWith('FUNCTION_SID_')) {
     const functionPath = (listServiceFunctions(FUNCTIONS_SRC_DIR) ?? []).find((p) => functionSidPlaceholder(p) === `__${name}__`) ?? '/path';
     return `--function-sid ${functionPath}=ZH... or ${name}`;
@@ -120,6 +133,7 @@ function fill(value: unknown, values: Record<string, string>): unknown {
  */
 export function prepareFlows(files: string[], values: Record<string, string>, namePrefix: string): FlowFile[] {
   const problems: string[] = [];
+  const deployedHere = new Set(files.map((file) => flowSidPlaceholderName(file)));
   const flows = files.map((file) => {
     let definition: unknown;
     try {
@@ -129,6 +143,7 @@ export function prepareFlows(files: string[], values: Record<string, string>, na
     }
     for (const name of placeholdersIn(definition)) {
       const value = values[name];
+      if ((value === undefined || value === '') && deployedHere.has(name)) continue; // filled when that flow is deployed
       if (value === undefined || value === '') {
         if (!OPTIONAL_PLACEHOLDERS.has(name)) problems.push(`${path.basename(file)} needs __${name}__: set ${howToSet(name)}`);
         continue;
@@ -142,6 +157,41 @@ export function prepareFlows(files: string[], values: Record<string, string>, na
   return flows;
 }
 
+/**
+ * The files to deploy: `files` plus, for each `__FLOW_SID_<FILE>__` they use that no value
+ * fills, the flow file it stands for beside them (studio/project-subflows.ts), added once.
+ */
+export function withSubflowFiles(files: string[], values: Record<string, string>): { files: string[]; added: string[] } {
+  const all = [...files];
+  const added: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    let definition: unknown;
+    try {
+      definition = JSON.parse(fs.readFileSync(all[i]!, 'utf8'));
+    } catch {
+      continue; // prepareFlows names the file
+    }
+    for (const name of placeholdersIn(definition)) {
+      if (!name.startsWith('FLOW_SID_') || values[name]) continue;
+      const file = flowFileForPlaceholder(`__${name}__`, path.dirname(all[i]!));
+      if (file && !all.some((known) => path.resolve(known) === path.resolve(file))) {
+        all.push(file);
+        added.push(file);
+      }
+    }
+  }
+  return { files: all, added };
+}
+
+/** Subflows before the flows that run them (by `__FLOW_SID_*__`), otherwise in the order given. */
+export function deployOrder(flows: FlowFile[]): FlowFile[] {
+  const used = new Set(flows.flatMap((flow) => [...placeholdersIn(flow.definition)].filter((name) => name.startsWith('FLOW_SID_'))));
+  return [...flows.filter((flow) => used.has(ownSidName(flow))), ...flows.filter((flow) => !used.has(ownSidName(flow)))];
+}
+
+/** A stand-in SID of the right shape for a subflow that is not created yet (validation only). */
+const STAND_IN_FLOW_SID = `FW${'0'.repeat(32)}`;
+
 function restMessage(error: unknown): string {
   const rest = error as Partial<RestException>;
   const details = rest.details as { errors?: Array<{ message?: string; property_path?: string }> } | undefined;
@@ -150,15 +200,38 @@ function restMessage(error: unknown): string {
   return lines.join('\n');
 }
 
-/** Validates every flow, then creates or updates each one, published. */
+/**
+ * Validates every flow, then creates or updates each one, published: subflows first, each
+ * parent with its subflow's SID in place of `__FLOW_SID_*__`.
+ */
 export async function deployFlows(options: DeployFlowsOptions): Promise<DeployedFlow[]> {
-  const { client, flows } = options;
+  const { client } = options;
+  const flows = deployOrder(options.flows);
   const log = options.log ?? (() => undefined);
   const studio = client.studio.v2;
-
+  const needsSids = flows.some((flow) => [...placeholdersIn(flow.definition)].some((name) => name.startsWith('FLOW_SID_')));
+  const existing = needsSids || !options.dryRun ? await studio.flows.list() : [];
+  const matchesOf = (flow: FlowFile) => existing.filter((candidate) => candidate.friendlyName === flow.friendlyName);
+  /** The SIDs known before anything changes: flows of this run that exist already. */
+  const knownSids: Record<string, string> = {};
   for (const flow of flows) {
+    const [match, ...more] = matchesOf(flow);
+    if (match && more.length === 0) knownSids[ownSidName(flow)] = match.sid;
+  }
+  const standIns = new Set<string>();
+  const withSids = (flow: FlowFile, sids: Record<string, string>, standIn: boolean) => {
+    const values: Record<string, string> = { ...sids };
+    for (const name of placeholdersIn(flow.definition)) {
+      if (!name.startsWith('FLOW_SID_') || values[name]) continue;
+      if (!standIn) throw new DeployFlowsError(`${flow.file}: __${name}__ is not filled: its flow was not deployed first`);
+      values[name] = STAND_IN_FLOW_SID;
+      standIns.add(flow.file);
+    }
+    return fill(flow.definition, values);
+  };
+  const validate = async (flow: FlowFile, definition: unknown) => {
     try {
-      await studio.flowValidate.update({ friendlyName: flow.friendlyName, status: 'published', definition: flow.definition });
+      await studio.flowValidate.update({ friendlyName: flow.friendlyName, status: 'published', definition });
       log(`valid    ${flow.friendlyName} (${flow.file})`);
     } catch (error) {
       const invalid = (error as Partial<RestException>).status === 400;
@@ -168,20 +241,25 @@ export async function deployFlows(options: DeployFlowsOptions): Promise<Deployed
           : `could not validate ${flow.file} (nothing was created or changed): ${restMessage(error)}`,
       );
     }
-  }
+  };
+
+  for (const flow of flows) await validate(flow, withSids(flow, knownSids, true));
   if (options.dryRun) return [];
 
-  const existing = await studio.flows.list();
+  const deployedSids: Record<string, string> = {};
   const deployed: DeployedFlow[] = [];
   for (const flow of flows) {
-    const matches = existing.filter((candidate) => candidate.friendlyName === flow.friendlyName);
+    const matches = matchesOf(flow);
     if (matches.length > 1) {
       throw new DeployFlowsError(`several flows are named "${flow.friendlyName}" (${matches.map((m) => m.sid).join(', ')}); rename or delete all but one`);
     }
-    const change = { status: 'published' as const, definition: flow.definition, commitMessage: options.commitMessage };
+    const definition = withSids(flow, deployedSids, false);
+    if (standIns.has(flow.file)) await validate(flow, definition); // now with its subflow's real SID
+    const change = { status: 'published' as const, definition, commitMessage: options.commitMessage };
     const result = matches[0]
       ? await studio.flows(matches[0].sid).update({ ...change, friendlyName: flow.friendlyName })
       : await studio.flows.create({ ...change, friendlyName: flow.friendlyName });
+    deployedSids[ownSidName(flow)] = result.sid;
     const entry: DeployedFlow = {
       file: flow.file,
       friendlyName: flow.friendlyName,
@@ -275,7 +353,7 @@ export async function wireNumber(client: TwilioClient, phoneNumber: string, flow
 export function collectValues(flags: Record<string, string | string[] | boolean | undefined>, env: Record<string, string | undefined>): Record<string, string> {
   const values: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (value && (key in FLAG_FOR || key.startsWith('FUNCTION_SID_'))) values[key] = value;
+    if (value && (key in FLAG_FOR || key.startsWith('FUNCTION_SID_') || key.startsWith('FLOW_SID_'))) values[key] = value;
   }
   for (const [name, flag] of Object.entries(FLAG_FOR)) {
     const value = flags[flag.slice(2)];
@@ -327,10 +405,12 @@ export async function main(argv: string[], env: Record<string, string | undefine
       rehearse: { type: 'boolean' },
     },
   });
-  const files = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : projectFlowFiles();
+  const given = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : projectFlowFiles();
   const number = flags.number?.replace(/[\s().-]/g, '');
   if (number !== undefined && !E164.test(number)) throw new DeployFlowsError(`--number must be an E.164 number such as +14155550100, got "${flags.number}"`);
   let values = collectValues(flags, env);
+  const { files, added } = withSubflowFiles(given, values);
+  for (const file of added) console.log(`note: ${path.relative(process.cwd(), file) || file} is deployed too: a flow runs it as a subflow`);
   if (flags.rehearse) {
     const rehearsal = rehearsalValues(files, values);
     values = rehearsal.values;
@@ -338,7 +418,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
   }
   const flows = prepareFlows(files, values, flags['name-prefix'] ?? 'studio-async');
   const missingFlex = flows.some((flow) => placeholdersIn(flow.definition).has('FLEX_WORKFLOW_SID'));
-  if (missingFlex) console.log('note: no --flex-workflow-sid: the Flex fallback stays off (the flow says goodbye instead)');
+  if (missingFlex) console.log('note: no --flex-workflow-sid: the Flex fallback stays off (the caller hears the apology instead)');
   const voiceFlow = number !== undefined ? voiceFlowOf(flows) : undefined;
 
   let emulator: EmulatorHandle | undefined;

@@ -3,7 +3,9 @@
  * `npm run deploy:flows` (and perhaps edited in the Console since) back into flows/*.json, with
  * the deployment's values turned back into the placeholders deploy:flows fills
  * (`__SERVICE_DOMAIN__`, `__SERVICE_SID__`, `__ENVIRONMENT_SID__`, `__FUNCTION_SID_*__`,
- * `__FLEX_WORKFLOW_SID__`), so `deploy:flows` then `flows:pull` changes nothing in git.
+ * `__FLEX_WORKFLOW_SID__`, and `__FLOW_SID_<FILE>__` for the SID of a subflow deployed from
+ * flows/<file>.json, found by its friendly name), so `deploy:flows` then `flows:pull` changes
+ * nothing in git.
  *
  * Each file is matched to the flow with its friendly name ("<prefix> <file name>", as
  * deploy:flows names them) and written with the flow's current definition (the latest revision,
@@ -19,13 +21,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TwilioClient } from '../src/lib/twilio-client';
+import { flowSidPlaceholderName } from '../studio/project-subflows';
 import { collectValues, DeployFlowsError, flowsClient } from './deploy-flows';
 import { readEnvFile } from './env-file';
 import { PROJECT_ROOT, USER_ENV_FILE } from './paths';
 import { projectFlowFiles } from '../studio/project-paths';
 
 /** What is left in a definition that looks like a deployment's value. */
-const DEPLOYED_LOOKING = /[a-z0-9-]+(?:\.[a-z0-9-]+)*\.twil\.io|\b(?:ZS|ZE|ZH|WW)[0-9a-f]{32}\b/g;
+const DEPLOYED_LOOKING = /[a-z0-9-]+(?:\.[a-z0-9-]+)*\.twil\.io|\b(?:ZS|ZE|ZH|WW|FW)[0-9a-f]{32}\b/g;
 
 export interface PulledFlow {
   file: string;
@@ -73,6 +76,14 @@ export interface PullOptions {
 export async function pullFlows(options: PullOptions): Promise<PulledFlow[]> {
   const log = options.log ?? (() => undefined);
   const existing = await options.client.studio.v2.flows.list();
+  // A subflow's SID goes back to __FLOW_SID_<FILE>__: every flow named "<prefix> <file>" counts.
+  const values: Record<string, string> = {};
+  const prefix = options.namePrefix ? `${options.namePrefix} ` : '';
+  for (const flow of existing) {
+    const stem = flow.friendlyName.startsWith(prefix) ? flow.friendlyName.slice(prefix.length) : undefined;
+    if (stem && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(stem)) values[flowSidPlaceholderName(`${stem}.json`)] ??= flow.sid;
+  }
+  Object.assign(values, options.values);
   const pulled: PulledFlow[] = [];
   for (const file of options.files) {
     const friendlyName = `${options.namePrefix} ${path.basename(file, '.json')}`.trim();
@@ -80,7 +91,7 @@ export async function pullFlows(options: PullOptions): Promise<PulledFlow[]> {
     if (matches.length === 0) throw new DeployFlowsError(`no flow is named "${friendlyName}" (for ${path.basename(file)}): deploy it with npm run deploy:flows first, or pass --name-prefix`);
     if (matches.length > 1) throw new DeployFlowsError(`several flows are named "${friendlyName}" (${matches.map((m) => m.sid).join(', ')}); rename or delete all but one`);
     const flow = await options.client.studio.v2.flows(matches[0]!.sid).fetch();
-    const definition = restorePlaceholders(flow.definition, options.values);
+    const definition = restorePlaceholders(flow.definition, values);
     const after = flowFileText(definition);
     const target = options.outDir ? path.join(options.outDir, path.basename(file)) : file;
     const before = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined;

@@ -16,6 +16,7 @@
 import type { FlowState } from '../flow-model';
 import { SPLIT_CONDITION_TYPES, widgetSpec, type PropertyKind, type WidgetSpec } from '../widget-catalog';
 import { describeValue, type FaultList } from './fault';
+import { FLOW_SID, FLOW_SID_PLACEHOLDER } from '../project-subflows';
 
 const LIQUID = /\{\{|\{%/;
 const WHOLE_NUMBER = /^\d+$/;
@@ -35,7 +36,25 @@ export function checkWidgets(states: readonly FlowState[], faults: FaultList): v
     checkRequired(state, spec, faults);
     checkPropertyTypes(state, spec, faults);
     if (state.type === 'split-based-on') checkSplitConditions(state, faults);
+    if (state.type === 'run-subflow') checkSubflowSid(state, faults);
   }
+}
+
+/**
+ * A Run Subflow names its flow by SID (FW + 32 hex), or, in this project's flows, by the
+ * `__FLOW_SID_<FILE>__` placeholder deploy:flows fills (studio/project-subflows.ts). Anything
+ * else is a warning: whether Studio checks the SID's shape is not known, but it runs the subflow
+ * by that SID.
+ */
+function checkSubflowSid(state: FlowState, faults: FaultList): void {
+  const sid = state.properties.flow_sid;
+  if (typeof sid !== 'string' || sid.trim() === '') return; // required and type checks said so
+  if (FLOW_SID.test(sid) || FLOW_SID_PLACEHOLDER.test(sid)) return;
+  faults.warning(
+    state.name,
+    'flow_sid',
+    `"${sid}" is neither a Flow SID (FW + 32 hex digits) nor a __FLOW_SID_<FILE>__ placeholder; Studio runs the subflow by its SID`,
+  );
 }
 
 function checkEvents(state: FlowState, spec: WidgetSpec, faults: FaultList): void {

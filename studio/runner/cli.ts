@@ -29,7 +29,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BEHAVIOUR_ENV, BehaviourProfileError, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../flow-model';
-import { PROJECT_ROOT } from '../project-paths';
+import { FLOWS_DIR, PROJECT_ROOT } from '../project-paths';
 import { formatEntry, formatSummary, widgetColumnWidth } from './format-run';
 import { DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, isServiceRunning, runningService, startLocalService, type LocalService } from './local-service';
 import { runFlow } from './run-flow';
@@ -38,7 +38,7 @@ import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './s
 import { RUNNER_SIGNING_TOKEN_ENV, startDeployedService } from '../../tools/deploy/deployed-service';
 import type { FlowTrigger } from './types';
 import { SILENT_CONTACT } from './contact';
-import { autoInputs, autoTrigger, chooseTrigger, defaultTrigger, readFlowFile, readSubflows, usesTheService, type TriggerKind } from './flow-inputs';
+import { autoInputs, autoTrigger, chooseTrigger, defaultTrigger, readFlowFile, readSubflows, subflowsFor, usesTheService, type TriggerKind } from './flow-inputs';
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 
 export { ranToAnEnd } from './run-json';
@@ -217,7 +217,9 @@ async function main(argv: string[]): Promise<number> {
   let fixtures: HttpFixture[] = [];
   try {
     definition = withStartParameters(readFlow(flowFile), scenario.startParameters);
-    subflows = readSubflows(values.subflow ?? []);
+    // A Run Subflow naming one of our flows by placeholder (__FLOW_SID_HOLD_SUBFLOW__) gets that
+    // file, from beside the flow or from flows/, unless --subflow names another.
+    subflows = subflowsFor(definition, readSubflows(values.subflow ?? []), [path.dirname(resolveFile(flowFile)), FLOWS_DIR]);
     if (values.http) fixtures = readHttpFixtures(resolveFile(values.http));
   } catch (error) {
     console.error((error as Error).message);
@@ -253,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
         '',
       ].join('\n'),
     );
-    const width = widgetColumnWidth(definition);
+    const width = widgetColumnWidth(definition, subflows);
     const run = await runFlow({
       definition,
       baseUrl: service.baseUrl,

@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FlowDefinition } from '../flow-model';
+import { FLOWS_DIR } from '../project-paths';
+import { flowFileForPlaceholder, runSubflowSids } from '../project-subflows';
 import { AutoContact, hintedTrigger, inputHints } from './contact';
 import { HttpFixtures, type HttpFixture } from './http-fixtures';
 import { TRIGGER_EVENTS, type FlowTrigger } from './types';
@@ -83,6 +85,52 @@ export function readSubflows(values: readonly string[], baseDir = process.cwd())
     const sid = at === -1 ? '*' : value.slice(0, at);
     const file = at === -1 ? value : value.slice(at + 1);
     subflows[sid] = readFlowFile(path.resolve(baseDir, file));
+  }
+  return subflows;
+}
+
+/** Subflows that travel with a definition (a changed copy of a project subflow, see withStartParameters). */
+const ATTACHED_SUBFLOWS = Symbol('attached subflows');
+
+/**
+ * Attaches subflow definitions to a flow definition, by the `flow_sid` its Run Subflow names; a
+ * run of that definition uses them unless it is given others. Not part of the JSON: a copy made
+ * with JSON or structuredClone does not carry them.
+ */
+export function attachSubflows<T extends FlowDefinition>(definition: T, subflows: Record<string, FlowDefinition>): T {
+  Object.defineProperty(definition, ATTACHED_SUBFLOWS, { value: subflows, enumerable: false, configurable: true, writable: true });
+  return definition;
+}
+
+/**
+ * The project's own subflows a flow runs: each Run Subflow whose `flow_sid` is a
+ * `__FLOW_SID_*__` placeholder (studio/project-subflows.ts) gets the flow file it stands for,
+ * looked up in `dirs` in order (default flows/).
+ */
+export function projectSubflows(definition: FlowDefinition, dirs: readonly string[] = [FLOWS_DIR]): Record<string, FlowDefinition> {
+  const found: Record<string, FlowDefinition> = {};
+  for (const sid of runSubflowSids(definition)) {
+    for (const dir of dirs) {
+      const file = flowFileForPlaceholder(sid, dir);
+      if (file) {
+        found[sid] = readFlowFile(file);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * The subflows a run of `definition` gets: the ones given (`FW…` or `*`) first, then those
+ * attached to the definition, then the project's own found by placeholder.
+ */
+export function subflowsFor(definition: FlowDefinition, given: Record<string, FlowDefinition> = {}, dirs?: readonly string[]): Record<string, FlowDefinition> {
+  const attached = (definition as FlowDefinition & { [ATTACHED_SUBFLOWS]?: Record<string, FlowDefinition> })[ATTACHED_SUBFLOWS] ?? {};
+  const subflows: Record<string, FlowDefinition> = { ...given };
+  if (subflows['*']) return subflows;
+  for (const [sid, subflow] of Object.entries({ ...projectSubflows(definition, dirs), ...attached })) {
+    if (!(sid in subflows)) subflows[sid] = subflow;
   }
   return subflows;
 }

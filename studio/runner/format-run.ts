@@ -9,8 +9,12 @@ export function seconds(ms: number): string {
 }
 
 /** Width of the widget column: the longest state name of the flow. */
-export function widgetColumnWidth(definition: FlowDefinition): number {
-  return Math.max(8, ...definition.states.map((state) => state.name.length));
+export function widgetColumnWidth(definition: FlowDefinition, subflows: Record<string, FlowDefinition> = {}): number {
+  const names = definition.states.flatMap((state) => {
+    const subflow = state.type === 'run-subflow' ? (subflows[String(state.properties.flow_sid ?? '')] ?? subflows['*']) : undefined;
+    return [state.name, ...(subflow?.states ?? []).map((inner) => `${state.name}/${inner.name}`)];
+  });
+  return Math.max(8, ...names.map((name) => name.length));
 }
 
 /** One timeline line: `  12.3s  hold               joins room ...`. */

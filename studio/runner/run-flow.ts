@@ -18,6 +18,8 @@ import { StudioContext, LiquidRenderError, type ContextExtras, type TriggerData 
 import { TRIGGER_EVENTS, type CallTrigger, type ConversationTrigger, type FlowEnd, type FlowRun, type MessageTrigger, type RunFlowOptions } from './types';
 import type { FlowDefinition } from '../flow-model';
 import { SILENT_CONTACT } from './contact';
+import { subflowsFor } from './flow-inputs';
+import { FLOW_SID } from '../project-subflows';
 import { UnmockedRequestError } from './http-fixtures';
 import { VoiceCall } from './voice-call';
 import { ContactStepError, NeedsACallError } from './widgets-contact';
@@ -194,6 +196,9 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
   let steps = 0;
   let end: FlowEnd;
   let subflowDepth = 0;
+  const subflows = subflowsFor(definition, options.subflows);
+  /** The outputs of subflow widgets, as `RUN_SUBFLOW_WIDGET/inner`, for the report. */
+  const subflowWidgets: Record<string, Record<string, unknown>> = {};
   const env: WidgetEnv = {
     execution,
     call,
@@ -262,7 +267,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     const sid = String(state.properties.flow_sid ?? '');
     if (subflowDepth > 0) return { event: 'failed', summary: 'a subflow cannot run another subflow (Studio allows one level)' };
     const parameters = Object.fromEntries(await context.renderKeyValues(state.properties.parameters));
-    const subflow = options.subflows?.[sid] ?? options.subflows?.['*'];
+    const subflow = subflows[sid] ?? subflows['*'];
     if (!subflow) {
       if (options.missingSubflow === 'complete') {
         execution.log(name, 'note', `the definition of subflow ${sid} was not given (--subflow ${sid}=FILE): taken as a subflow that completes and sets no variables`);
@@ -279,6 +284,11 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     execution.context = subContext;
     env.triggerEvent = 'incomingParent';
     subflowDepth += 1;
+    // The subflow's own webhook: its SID, or one made up for a placeholder. Whether Studio takes a
+    // call back at the subflow's webhook is not documented; Voice returning there or at the
+    // parent's is taken as the return to this execution (voice-call.ts).
+    const subflowCall = env.call;
+    if (subflowCall) subflowCall.subflowSid = FLOW_SID.test(sid) ? sid : newSid('FW');
     let subEnd: FlowEnd;
     try {
       subEnd = await walk(subflow, subflow.initial_state, `${name}/`);
@@ -286,6 +296,8 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
       if (error instanceof RunInterrupted || LOUD_ERRORS.some((kind) => error instanceof kind)) throw error;
       subEnd = { kind: 'error', widget: current, message: error instanceof Error ? error.message : String(error) };
     } finally {
+      if (subflowCall) subflowCall.subflowSid = undefined;
+      for (const [inner, outputs] of Object.entries(subContext.widgets)) subflowWidgets[`${name}/${inner}`] = outputs;
       execution.context = parentContext;
       env.triggerEvent = parentTrigger;
       env.widgetName = name;
@@ -335,7 +347,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     requests: execution.requests,
     rooms: execution.rooms,
     variables: { ...context.variables },
-    widgets: context.widgets,
+    widgets: { ...context.widgets, ...subflowWidgets },
     path: pathTaken,
     taken,
     end,

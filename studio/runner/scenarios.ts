@@ -10,6 +10,7 @@
 import { PATHS } from '../../src/lib/contracts';
 import type { SlowApiOptions } from '../../relay/local/slow-api';
 import type { FlowDefinition, FlowState, KeyValue } from '../flow-model';
+import { subflowsFor, attachSubflows } from './flow-inputs';
 import type { FlowTrigger } from './types';
 
 export const VOICE_FLOW_FILE = 'flows/voice-hold.json';
@@ -148,8 +149,22 @@ function callsStart(state: FlowState): boolean {
   return state.properties.url.split('?')[0]!.replace(/\/+$/, '').endsWith(PATHS.start);
 }
 
-/** A copy of the flow whose /jobs/start widgets also send `parameters` (same keys are replaced). */
+/**
+ * A copy of the flow whose /jobs/start widgets also send `parameters` (same keys are replaced).
+ * Its project subflows (a Run Subflow naming `__FLOW_SID_*__`, such as flows/hold-subflow.json
+ * behind flows/voice-hold.json) get the same change and travel with the copy (attachSubflows),
+ * so a run of the copy starts its job with them wherever the /jobs/start widget is.
+ */
 export function withStartParameters(definition: FlowDefinition, parameters: Record<string, string>): FlowDefinition {
+  const copy = addStartParameters(definition, parameters);
+  const subflows = subflowsFor(definition);
+  if (Object.keys(subflows).length > 0) {
+    attachSubflows(copy, Object.fromEntries(Object.entries(subflows).map(([sid, subflow]) => [sid, addStartParameters(subflow, parameters)])));
+  }
+  return copy;
+}
+
+function addStartParameters(definition: FlowDefinition, parameters: Record<string, string>): FlowDefinition {
   const copy = structuredClone(definition);
   if (Object.keys(parameters).length === 0) return copy;
   for (const state of copy.states.filter(callsStart)) {

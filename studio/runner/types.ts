@@ -122,7 +122,10 @@ export interface RunFlowOptions {
    * a failure naming the URL.
    */
   http?: import('./http-fixtures').HttpFixtures;
-  /** Subflow definitions by Flow SID (FW...) for Run Subflow widgets; `*` stands for any. */
+  /**
+   * Subflow definitions by Flow SID (FW...) for Run Subflow widgets; `*` stands for any. A
+   * `__FLOW_SID_*__` placeholder not given here is found in flows/ (studio/project-subflows.ts).
+   */
   subflows?: Record<string, FlowDefinition>;
   /**
    * A Run Subflow whose definition is not given: `error` (default) ends the run saying which SID
@@ -253,6 +256,7 @@ export interface FlowRun {
   /** Every time the caller was in a conference room. */
   rooms: RoomStay[];
   variables: Record<string, string>;
+  /** Each widget's outputs; a subflow's widgets as `RUN_SUBFLOW_WIDGET/inner` (their last run). */
   widgets: Record<string, WidgetOutputs>;
   /** Widget names in the order they ran. */
   path: string[];

@@ -94,6 +94,12 @@ export class VoiceCall {
   room: { conferenceSid: string; friendlyName: string } | null = null;
   /** Set once the caller hung up; the Dial action is then requested with the call completed. */
   hungUp = false;
+  /**
+   * The Flow SID of the subflow running now (Run Subflow), if any. Studio runs a subflow in the
+   * parent's execution; whether a TwiML Redirect inside it returns through the parent's webhook
+   * or the subflow's is not documented, so a return to either is this execution's.
+   */
+  subflowSid: string | undefined;
   private hangupDone: Promise<void> = Promise.resolve();
   private joinedOnce = false;
   /** The emulator knows the call from its start (POST /_emulator/calls) and numbers its releases. */
@@ -410,10 +416,12 @@ export class VoiceCall {
   }
 
   private backToStudio(widget: string, target: string, accountSid: string, flowSid: string): TwimlOutcome {
-    if (flowSid !== this.options.flowSid || accountSid !== this.options.accountSid) {
+    const toSubflow = this.subflowSid !== undefined && flowSid === this.subflowSid;
+    if ((flowSid !== this.options.flowSid && !toSubflow) || accountSid !== this.options.accountSid) {
       this.execution.log(widget, 'voice', `redirect to another Studio flow (${flowSid}): the call leaves this execution`, 1);
       return { kind: 'call-ended', reason: `redirected to Studio flow ${flowSid} of ${accountSid}` };
     }
+    if (toSubflow) this.execution.log(widget, 'note', `the return names the subflow's webhook (${flowSid}), not the parent's: taken as the return to this execution (Studio's docs do not say)`, 1);
     const query = new URL(target).searchParams;
     const params: Record<string, string> = {};
     for (const [key, value] of query) if (key !== 'FlowEvent') params[key] = value;

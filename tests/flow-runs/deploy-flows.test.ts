@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deployFlows, flowsClient, placeholdersIn, prepareFlows, collectValues, DeployFlowsError, voiceFlowOf, wireNumber } from '../../tools/deploy-flows';
+import { deployFlows, flowsClient, placeholdersIn, prepareFlows, collectValues, DeployFlowsError, voiceFlowOf, wireNumber, withSubflowFiles } from '../../tools/deploy-flows';
 import { pullFlows } from '../../tools/flows-pull';
 import { loadStartEmulator, type EmulatorHandle } from '../../tools/emulator-loader';
 import { PROJECT_ROOT } from '../../tools/paths';
@@ -21,7 +21,7 @@ const VALUES = {
   FUNCTION_SID_JOBS_STATUS: `ZH${hex('4')}`,
   FUNCTION_SID_JOBS_RESULT: `ZH${hex('5')}`,
 };
-const FLOW_FILES = ['voice-hold.json', 'messaging-poll.json'].map((name) => path.join(PROJECT_ROOT, 'flows', name));
+const FLOW_FILES = ['voice-hold.json', 'messaging-poll.json', 'hold-subflow.json'].map((name) => path.join(PROJECT_ROOT, 'flows', name));
 
 let emulator: EmulatorHandle;
 let tempDir: string;
@@ -39,20 +39,30 @@ afterAll(async () => {
 afterEach(() => expect(emulator.violations()).toEqual([]));
 
 describe('deploy:flows', () => {
-  it('fills every placeholder the flows use, leaving only the optional Flex workflow', () => {
+  it("fills every placeholder the flows use, leaving the optional Flex workflow and the subflow's SID (filled at deploy time)", () => {
     const flows = prepareFlows(FLOW_FILES, VALUES, 'studio-async');
-    expect(flows.map((f) => f.friendlyName)).toEqual(['studio-async voice-hold', 'studio-async messaging-poll']);
-    expect([...placeholdersIn(flows[0]!.definition)]).toEqual(['FLEX_WORKFLOW_SID']);
+    expect(flows.map((f) => f.friendlyName)).toEqual(['studio-async voice-hold', 'studio-async messaging-poll', 'studio-async hold-subflow']);
+    expect([...placeholdersIn(flows[0]!.definition)]).toEqual(['FLOW_SID_HOLD_SUBFLOW']);
     expect([...placeholdersIn(flows[1]!.definition)]).toEqual([]);
-    expect(JSON.stringify(flows[0]!.definition)).toContain(`"url":"https://studio-async-1234-dev.twil.io/jobs/start"`);
-    expect(JSON.stringify(flows[0]!.definition)).toContain(`"function_sid":"ZH${hex('3')}"`);
+    expect([...placeholdersIn(flows[2]!.definition)]).toEqual(['FLEX_WORKFLOW_SID']);
+    expect(JSON.stringify(flows[2]!.definition)).toContain(`"url":"https://studio-async-1234-dev.twil.io/jobs/start"`);
+    expect(JSON.stringify(flows[2]!.definition)).toContain(`"function_sid":"ZH${hex('3')}"`);
+  });
+
+  it("a parent deployed without its subflow file needs the subflow's SID; beside it, the file is added", () => {
+    expect(() => prepareFlows([FLOW_FILES[0]!], VALUES, 'x')).toThrow(/voice-hold\.json needs __FLOW_SID_HOLD_SUBFLOW__: set --set FLOW_SID_HOLD_SUBFLOW=FW\.\.\. or FLOW_SID_HOLD_SUBFLOW/);
+    expect(() => prepareFlows([FLOW_FILES[0]!], { ...VALUES, FLOW_SID_HOLD_SUBFLOW: 'FW1' }, 'x')).toThrow('FLOW_SID_HOLD_SUBFLOW must be FW + 32 hex digits, got "FW1"');
+    const given = prepareFlows([FLOW_FILES[0]!], { ...VALUES, FLOW_SID_HOLD_SUBFLOW: `FW${hex('7')}` }, 'x');
+    expect(JSON.stringify(given[0]!.definition)).toContain(`"flow_sid":"FW${hex('7')}"`);
+    expect(withSubflowFiles([FLOW_FILES[0]!], VALUES)).toEqual({ files: [FLOW_FILES[0], FLOW_FILES[2]], added: [FLOW_FILES[2]] });
+    expect(withSubflowFiles([FLOW_FILES[0]!], { FLOW_SID_HOLD_SUBFLOW: `FW${hex('7')}` }).added).toEqual([]);
   });
 
   it('names every missing or malformed value before sending anything', () => {
     const before = emulator.stats().total ?? 0;
     expect(() => prepareFlows(FLOW_FILES, { ...VALUES, SERVICE_SID: 'nope', ENVIRONMENT_SID: '' }, 'x')).toThrow(
       new DeployFlowsError(
-        ['SERVICE_SID must be ZS + 32 hex digits, got "nope"', 'voice-hold.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID', 'messaging-poll.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID'].join('\n'),
+        ['SERVICE_SID must be ZS + 32 hex digits, got "nope"', 'messaging-poll.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID', 'hold-subflow.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID'].join('\n'),
       ),
     );
     expect(emulator.stats().total ?? 0).toBe(before);
@@ -66,21 +76,28 @@ describe('deploy:flows', () => {
     expect(values).toEqual({ SERVICE_DOMAIN: 'flag.twil.io', SERVICE_SID: VALUES.SERVICE_SID, FUNCTION_SID_JOBS_START: `ZH${hex('9')}`, CUSTOM: 'x' });
   });
 
-  it('validates, then creates on the first run and updates on the second, published', async () => {
+  it('validates, then creates on the first run (the subflow first, its SID in the parent) and updates on the second, published', async () => {
     const flows = prepareFlows(FLOW_FILES, VALUES, 'first-then-update');
+    const validations = stat('studio.flows.validate');
     const first = await deployFlows({ client: client(), flows });
     expect(first.map((f) => [f.friendlyName, f.action, f.revision])).toEqual([
+      ['first-then-update hold-subflow', 'created', 1],
       ['first-then-update voice-hold', 'created', 1],
       ['first-then-update messaging-poll', 'created', 1],
     ]);
     expect(first[0]!.webhookUrl).toBe(`https://webhooks.twilio.com/v1/Accounts/AC${'0'.repeat(32)}/Flows/${first[0]!.sid}`);
+    // Three validations, and the parent once more with the subflow's real SID before it is created.
+    expect(stat('studio.flows.validate') - validations).toBe(4);
+    const parent = await client().studio.v2.flows(first[1]!.sid).fetch();
+    const runSubflow = (parent.definition as { states: Array<{ type: string; properties: { flow_sid?: string } }> }).states.find((s) => s.type === 'run-subflow');
+    expect(runSubflow!.properties.flow_sid).toBe(first[0]!.sid);
 
     const second = await deployFlows({ client: client(), flows });
     expect(second.map((f) => [f.sid, f.action, f.revision])).toEqual(first.map((f) => [f.sid, 'updated', 2]));
-    const stored = await client().studio.v2.flows(first[0]!.sid).fetch();
+    expect(stat('studio.flows.validate') - validations).toBe(7); // the subflow exists: its SID is known from the start
+    const stored = await client().studio.v2.flows(first[1]!.sid).fetch();
     expect(stored).toMatchObject({ status: 'published', friendlyName: 'first-then-update voice-hold' });
-    expect(JSON.stringify(stored.definition)).not.toContain('__SERVICE_DOMAIN__');
-    expect(stat('studio.flows.validate')).toBeGreaterThanOrEqual(4);
+    expect(JSON.stringify(stored.definition)).not.toMatch(/__SERVICE_DOMAIN__|__FLOW_SID_/);
   });
 
   it("stops with Studio's message when a flow is invalid, before creating any", async () => {
@@ -90,7 +107,7 @@ describe('deploy:flows', () => {
     fs.writeFileSync(brokenFile, JSON.stringify(broken));
     const created = stat('studio.flows.create');
     const updated = stat('studio.flows.update');
-    const flows = prepareFlows([FLOW_FILES[0]!, brokenFile], VALUES, 'invalid-run');
+    const flows = prepareFlows([FLOW_FILES[0]!, FLOW_FILES[2]!, brokenFile], VALUES, 'invalid-run');
     await expect(deployFlows({ client: client(), flows })).rejects.toThrow(/broken\.json is not valid; nothing was created or changed\.\n.*Invalid Flow definition[\s\S]*no_such_state/);
     expect(stat('studio.flows.create')).toBe(created);
     expect(stat('studio.flows.update')).toBe(updated);
@@ -109,7 +126,8 @@ describe('deploy:flows', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/created  cli voice-hold: FW[0-9a-f]{32} \(revision 1, published\)/);
+    // The subflow first; the parent is validated again with the subflow's SID, then created.
+    expect(result.stdout).toMatch(/created  cli hold-subflow: FW[0-9a-f]{32} \(revision 1, published\)\n[\s\S]*valid    cli voice-hold .*\ncreated  cli voice-hold: FW[0-9a-f]{32}/);
     expect(result.stdout).toMatch(/cli messaging-poll\s+https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/);
     expect(result.stdout).toContain('the Flex fallback stays off');
   }, 30_000);
@@ -120,7 +138,7 @@ describe('deploy:flows', () => {
     await expect(wireNumber(client(), '+14155550123', deployed[0]!)).rejects.toThrow(/\+14155550123 is not a number of this account/);
     await client().incomingPhoneNumbers.create({ phoneNumber: '+14155550123' });
     await client().incomingPhoneNumbers.create({ phoneNumber: '+14155550999' });
-    const voice = deployed.find((flow) => flow.file === voiceFlowOf(flows).file)!;
+    const voice = deployed.find((flow) => flow.file === voiceFlowOf(flows).file)!; // not the subflow: it answers no calls
     expect(voice.friendlyName).toBe('wired voice-hold');
     const wired = await wireNumber(client(), '+14155550123', voice);
     const [number] = await client().incomingPhoneNumbers.list({ phoneNumber: '+14155550123' });
@@ -138,15 +156,15 @@ describe('deploy:flows', () => {
     for (const file of FLOW_FILES) {
       expect(fs.readFileSync(path.join(outDir, path.basename(file)))).toEqual(fs.readFileSync(file));
     }
-    expect(pulled.map((p) => p.leftOver)).toEqual([[], []]);
+    expect(pulled.map((p) => p.leftOver)).toEqual([[], [], []]);
   });
 
   it('pulls a Console edit back with the placeholders restored', async () => {
     const flows = prepareFlows(FLOW_FILES, VALUES, 'edited');
-    const [voice] = await deployFlows({ client: client(), flows });
-    // An edit in the Console: one widget's words change, the filled URLs stay as deployed.
-    const definition = JSON.parse(JSON.stringify(flows[0]!.definition));
-    const say = definition.states.find((s: { type: string }) => s.type === 'say-play');
+    const voice = (await deployFlows({ client: client(), flows })).find((flow) => flow.file === FLOW_FILES[0]);
+    // An edit in the Console: one widget's words change, the filled SIDs stay as deployed.
+    const definition = (await client().studio.v2.flows(voice!.sid).fetch()).definition as { states: Array<{ type: string; name: string; properties: Record<string, unknown> }> };
+    const say = definition.states.find((s: { type: string }) => s.type === 'say-play')!;
     say.properties.say = 'Edited in the Console.';
     await client().studio.v2.flows(voice!.sid).update({ status: 'published', definition, commitMessage: 'Console edit' });
     const outDir = path.join(tempDir, 'edited');
@@ -154,7 +172,7 @@ describe('deploy:flows', () => {
     const original = JSON.parse(fs.readFileSync(FLOW_FILES[0]!, 'utf8'));
     original.states.find((s: { name: string }) => s.name === say.name).properties.say = 'Edited in the Console.';
     expect(pulled!.after).toBe(`${JSON.stringify(original, null, 2)}\n`);
-    expect(pulled!.after).toContain('https://__SERVICE_DOMAIN__/jobs/start');
+    expect(pulled!.after).toContain('"flow_sid": "__FLOW_SID_HOLD_SUBFLOW__"');
     expect(pulled!.revision).toBe(2);
   });
 

@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { startLocalService, type LocalService } from '../../studio/runner/local-service';
 import { PROJECT_ROOT } from '../../tools/paths';
+import { minimalHoldParent } from '../flows/flow-fixtures';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import { explain, jobStatus, loadFlowFile, openRooms, played, runDefinition, runFlowFile, runScenario, runsOf, said, sleep, timelineText, type ScenarioRun } from './support';
 
@@ -23,10 +24,13 @@ const runs = new Map<string, ScenarioRun>();
 const get = (name: (typeof NAMES)[number]) => runs.get(name)!;
 const resultMessage = (jobId: string | undefined) => `Your order ORD-${jobId?.slice(-6).toUpperCase()} ships tomorrow.`;
 let flex: ScenarioRun;
+let minimal: ScenarioRun;
 let voice: ScenarioRun;
 let messaging: ScenarioRun;
 let beforeJoin: ScenarioRun;
 let hangup: ScenarioRun;
+/** Widgets of the hold subflow as the run reports them: `hold_call/NAME`. */
+const sub = (...names: string[]) => names.map((name) => `hold_call/${name}`);
 
 /** Polls until the job is no longer PENDING (the hang-up reaches the service through a status callback). */
 async function settledStatus(on: LocalService, jobId: string) {
@@ -50,11 +54,16 @@ beforeAll(async () => {
     runScenario(simulated, 'done-before-join'),
     runScenario(simulated, 'hangup'),
   ]);
-  // The Flex fallback, with a workflow filled in (as deploy:flows --flex-workflow-sid does).
-  const withFlex = JSON.parse(JSON.stringify(loadFlowFile('flows/voice-hold.json')).replaceAll('__FLEX_WORKFLOW_SID__', FLEX_WORKFLOW));
-  const flexRun = runDefinition(service, 'flex', withStartParameters(withFlex, { behaviour: 'fail', delayMs: '500' }), { kind: 'call' });
+  // The Flex fallback in the subflow, with a workflow filled in (as deploy:flows --flex-workflow-sid does).
+  const withFlex = JSON.parse(JSON.stringify(loadFlowFile('flows/hold-subflow.json')).replaceAll('__FLEX_WORKFLOW_SID__', FLEX_WORKFLOW));
+  const flexRun = runDefinition(service, 'flex', loadFlowFile('flows/voice-hold.json'), { kind: 'call' }, {
+    __FLOW_SID_HOLD_SUBFLOW__: withStartParameters(withFlex, { behaviour: 'fail', delayMs: '500' }),
+  });
+  // The smallest parent: one Run Subflow widget and one Say (tests/flows/flow-fixtures.ts).
+  const minimalRun = runDefinition(service, 'minimal parent', withStartParameters(minimalHoldParent(), { behaviour: 'push', delayMs: '4000', simulateSeconds: '4' }), { kind: 'call' });
   for (const scenario of await withBackend) runs.set(scenario.name, scenario);
   flex = await flexRun;
+  minimal = await minimalRun;
   [voice, messaging, beforeJoin, hangup] = await withSimulated;
 }, 90_000);
 
@@ -68,7 +77,8 @@ describe('voice-hold.json with the example backend', () => {
     explain(scenario, () => {
       const { run } = scenario;
       expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
-      expect(run.path).toEqual(['Trigger', 'greeting', 'start_job', 'route_start', 'say_result_fast', 'goodbye']);
+      // The subflow's widgets run in the same execution, reported as hold_call/NAME.
+      expect(run.path).toEqual(['Trigger', 'greeting', 'hold_call', ...sub('Trigger', 'start_job', 'route_start', 'set_completed_fast'), 'route_outcome', 'say_result', 'goodbye']);
       expect(played(run)).toEqual([]);
       expect(said(run)).toEqual([expect.stringMatching(/^Thanks for calling/), resultMessage(scenario.jobId), 'Thank you for calling. Goodbye.']);
     });
@@ -79,8 +89,9 @@ describe('voice-hold.json with the example backend', () => {
     explain(scenario, () => {
       const { run } = scenario;
       expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
-      expect(run.path).toEqual(['Trigger', 'greeting', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'say_result', 'goodbye']);
-      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(run.path).toEqual(['Trigger', 'greeting', 'hold_call', ...sub('Trigger', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'set_completed'), 'route_outcome', 'say_result', 'goodbye']);
+      expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
+      expect(run.widgets.hold_call).toMatchObject({ status: 'COMPLETED', jobId: scenario.jobId, message: resultMessage(scenario.jobId) });
       // Released by redirecting the caller's call (no conference lookup, whatever the room's state).
       expect(run.rooms).toEqual([expect.objectContaining({ friendlyName: `hold_${scenario.jobId}`, leftBecause: 'call-redirected' })]);
       const music = played(run);
@@ -97,7 +108,7 @@ describe('voice-hold.json with the example backend', () => {
       const completion = service.backend!.completions.find((c) => c.jobId === scenario.jobId);
       // /hold had recorded the caller's call: the completion redirects it, in the room or not yet.
       expect(completion).toMatchObject({ status: 200, body: { duplicate: false, released: true } });
-      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
       expect(played(run).reduce((total, audio) => total + audio.heardSeconds, 0)).toBeLessThan(2);
       expect(said(run)).toContain(resultMessage(scenario.jobId));
       expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
@@ -108,12 +119,13 @@ describe('voice-hold.json with the example backend', () => {
     const scenario = get('backend-failure');
     explain(scenario, () => {
       const { run } = scenario;
-      expect(run.widgets.hold).toEqual({ status: 'FAILED' });
-      expect(run.widgets.get_result).toMatchObject({ parsed: { status: 'FAILED', error: { code: 'CRM_DOWN' } } });
-      expect(run.path.slice(-4)).toEqual(['route_result', 'say_sorry', 'offer_agent', 'goodbye_sorry']);
-      expect(said(run).slice(-2)).toEqual(['Sorry, we could not finish that right now.', 'Please try again later. Goodbye.']);
+      expect(run.widgets['hold_call/hold']).toEqual({ status: 'FAILED' });
+      expect(run.widgets['hold_call/get_result']).toMatchObject({ parsed: { status: 'FAILED', error: { code: 'CRM_DOWN' } } });
+      expect(run.path.slice(-6)).toEqual([...sub('route_result', 'offer_agent', 'set_not_completed'), 'route_outcome', 'check_agent', 'say_sorry']);
+      expect(run.widgets.hold_call).toEqual({ status: 'FAILED', errorCode: 'CRM_DOWN', jobId: scenario.jobId });
+      expect(said(run).slice(-1)).toEqual(['Sorry, we could not finish that right now. Please try again later. Goodbye.']);
       expect(run.flexTasks).toEqual([]); // __FLEX_WORKFLOW_SID__ left unset: no Flex
-      expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye_sorry' });
+      expect(run.end).toMatchObject({ kind: 'completed', widget: 'say_sorry' });
     });
   });
 
@@ -121,13 +133,14 @@ describe('voice-hold.json with the example backend', () => {
     const scenario = get('max-hold');
     explain(scenario, () => {
       const { run } = scenario;
-      expect(run.widgets.hold).toEqual({ status: 'TIMED_OUT' });
-      expect(run.widgets.get_result).toMatchObject({ parsed: { status: 'TIMED_OUT' } });
+      expect(run.widgets['hold_call/hold']).toEqual({ status: 'TIMED_OUT' });
+      expect(run.widgets['hold_call/get_result']).toMatchObject({ parsed: { status: 'TIMED_OUT' } });
+      expect(run.widgets.hold_call).toMatchObject({ status: 'TIMED_OUT' });
       // Held until the deadline: 10 s after the job was created, which is after start_job asked.
       const started = run.requests.find((r) => r.url.includes('/jobs/start'))!;
       const released = timelineText(run, /released from the room/)[0];
       if (released) expect(released.atMs).toBeGreaterThan(started.atMs + 10_000 - 250);
-      expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye_sorry' });
+      expect(run.end).toMatchObject({ kind: 'completed', widget: 'say_sorry' });
     });
   });
 
@@ -135,7 +148,7 @@ describe('voice-hold.json with the example backend', () => {
     const scenario = get('hangup');
     const { run } = scenario;
     explain(scenario, () => {
-      expect(run.end).toEqual({ kind: 'caller-hung-up', widget: 'hold' });
+      expect(run.end).toEqual({ kind: 'caller-hung-up', widget: 'hold_call/hold' });
       const joined = timelineText(run, /joins room/)[0];
       const hungUp = timelineText(run, /the caller hangs up/)[0];
       expect(joined && hungUp && joined.atMs < hungUp.atMs).toBe(true); // on hold when hanging up
@@ -163,7 +176,7 @@ describe('voice-hold.json with the example backend', () => {
           expect.objectContaining({ duplicate: true, released: false }),
         ]),
       );
-      expect(runsOf(run, 'hold')).toBe(1);
+      expect(runsOf(run, 'hold_call/hold')).toBe(1);
       expect(timelineText(run, /released from the room/)).toHaveLength(1);
       expect(said(run).filter((text) => text === resultMessage(scenario.jobId))).toHaveLength(1);
       expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
@@ -173,10 +186,25 @@ describe('voice-hold.json with the example backend', () => {
   it('backend failure with a Flex workflow configured: the caller is handed to an agent', () => {
     explain(flex, () => {
       const { run } = flex;
-      expect(run.path.slice(-4)).toEqual(['say_sorry', 'offer_agent', 'say_connecting', 'send_to_agent']);
+      expect(run.path.slice(-6)).toEqual([...sub('offer_agent', 'say_connecting', 'send_to_agent', 'set_agent'), 'route_outcome', 'check_agent']);
       expect(run.flexTasks).toEqual([expect.objectContaining({ workflow: FLEX_WORKFLOW, channel: 'voice' })]);
-      expect(JSON.parse(run.flexTasks[0]!.attributes)).toEqual({ type: 'inbound', name: '+15005550006', jobId: flex.jobId });
-      expect(run.end).toEqual({ kind: 'completed', widget: 'send_to_agent', event: 'callComplete' });
+      expect(JSON.parse(run.flexTasks[0]!.attributes)).toEqual({ type: 'inbound', name: '+15005550006', task: 'demo', jobId: flex.jobId });
+      expect(run.widgets.hold_call).toMatchObject({ status: 'FAILED', agent: 'connected' });
+      // After the agent, the parent says nothing more.
+      expect(said(run).slice(-1)).toEqual(['Sorry, we could not finish that right now. Let me connect you with someone who can help.']);
+      expect(run.end).toEqual({ kind: 'completed', widget: 'check_agent', event: 'match' });
+    });
+  });
+
+  it('a parent with only a Run Subflow widget and a Say: hold music, then the result the subflow hands back', () => {
+    explain(minimal, () => {
+      const { run } = minimal;
+      expect(run.path).toEqual(['Trigger', 'look_up', ...['Trigger', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'set_completed'].map((name) => `look_up/${name}`), 'tell']);
+      expect(run.requests.find((r) => r.url.includes('/jobs/start'))).toBeDefined();
+      expect(played(run).length).toBeGreaterThanOrEqual(1);
+      expect(said(run)).toEqual([resultMessage(minimal.jobId)]);
+      expect(run.widgets.look_up).toMatchObject({ status: 'COMPLETED', jobId: minimal.jobId });
+      expect(run.end).toEqual({ kind: 'completed', widget: 'tell', event: 'audioComplete' });
     });
   });
 
@@ -204,7 +232,7 @@ describe('the shipped flows with the simulated backend', () => {
     explain(voice, () => {
       const { run } = voice;
       expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
-      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
       expect(played(run).length).toBeGreaterThanOrEqual(1);
       expect(said(run)).toEqual([expect.stringMatching(/^Thanks for calling/), SIMULATED_RESULT, 'Thank you for calling. Goodbye.']);
       expect(run.variables).toEqual({});
@@ -222,14 +250,14 @@ describe('the shipped flows with the simulated backend', () => {
   it('done-before-join: the first wait turn finds the job done and releases the caller', () => {
     explain(beforeJoin, () => {
       const { run } = beforeJoin;
-      expect(run.widgets.hold).toEqual({ status: 'COMPLETED' });
+      expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
       expect(played(run).reduce((total, audio) => total + audio.heardSeconds, 0)).toBeLessThan(2);
       expect(said(run)).toContain(SIMULATED_RESULT);
     });
   });
 
   it('hangup: the job is CANCELLED and the room is gone', async () => {
-    explain(hangup, () => expect(hangup.run.end).toEqual({ kind: 'caller-hung-up', widget: 'hold' }));
+    explain(hangup, () => expect(hangup.run.end).toEqual({ kind: 'caller-hung-up', widget: 'hold_call/hold' }));
     expect((await settledStatus(simulated, hangup.jobId!)).status).toBe('CANCELLED');
     expect(await openRooms(simulated.emulatorUrl, `hold_${hangup.jobId}`)).toEqual([]);
   });

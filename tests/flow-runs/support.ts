@@ -22,6 +22,12 @@ export interface ScenarioRun {
   text: string;
 }
 
+/** The job the run started: widgets.start_job.parsed.jobId, in the flow or in its subflow (`RUN_SUBFLOW/start_job`). */
+export function startedJob(run: FlowRun): string | undefined {
+  const key = Object.keys(run.widgets).find((name) => name === 'start_job' || name.endsWith('/start_job'));
+  return (run.widgets[key ?? 'start_job']?.parsed as { jobId?: string } | undefined)?.jobId;
+}
+
 /** Runs a named scenario (its flow, parameters and caller behaviour) against `service`; Twilio plays `behaviour` (default documented). */
 export async function runScenario(service: LocalService, name: string, maxRunMs = 80_000, behaviour?: TwilioBehaviour): Promise<ScenarioRun> {
   const scenario = findScenario(name);
@@ -39,15 +45,13 @@ export async function runScenario(service: LocalService, name: string, maxRunMs 
     maxRunMs,
     behaviour,
   });
-  const parsed = run.widgets.start_job?.parsed as { jobId?: string } | undefined;
-  return { name, definition, run, jobId: parsed?.jobId, text: formatRun(run, definition, `scenario ${name}`) };
+  return { name, definition, run, jobId: startedJob(run), text: formatRun(run, definition, `scenario ${name}`) };
 }
 
-/** Runs a definition as it is against `service`. */
-export async function runDefinition(service: LocalService, name: string, definition: FlowDefinition, trigger: FlowTrigger): Promise<ScenarioRun> {
-  const run = await runFlow({ definition, baseUrl: service.baseUrl, emulatorUrl: service.emulatorUrl, trigger, maxRunMs: 80_000 });
-  const parsed = run.widgets.start_job?.parsed as { jobId?: string } | undefined;
-  return { name, definition, run, jobId: parsed?.jobId, text: formatRun(run, definition, name) };
+/** Runs a definition as it is against `service` (its project subflows found by placeholder, unless `subflows` names others). */
+export async function runDefinition(service: LocalService, name: string, definition: FlowDefinition, trigger: FlowTrigger, subflows?: Record<string, FlowDefinition>): Promise<ScenarioRun> {
+  const run = await runFlow({ definition, baseUrl: service.baseUrl, emulatorUrl: service.emulatorUrl, trigger, maxRunMs: 80_000, subflows });
+  return { name, definition, run, jobId: startedJob(run), text: formatRun(run, definition, name) };
 }
 
 /** Runs a flow file exactly as shipped against `service`. */

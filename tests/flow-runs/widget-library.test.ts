@@ -9,7 +9,9 @@
 import type { FlowDefinition, Transition } from '../../studio/flow-model';
 import { runFlow, type FlowRun, type FlowTrigger, type RunFlowOptions } from '../../studio/runner';
 import { ScriptedContact, type ContactStep } from '../../studio/runner/contact';
-import { chooseTrigger } from '../../studio/runner/flow-inputs';
+import { chooseTrigger, subflowsFor } from '../../studio/runner/flow-inputs';
+import { withStartParameters } from '../../studio/runner/scenarios';
+import { minimalHoldParent } from '../flows/flow-fixtures';
 import { HttpFixtures } from '../../studio/runner/http-fixtures';
 import { WIDGETS } from '../../studio/widget-catalog';
 
@@ -216,6 +218,60 @@ describe('Run Subflow', () => {
     expect(missing.end.kind === 'error' && missing.end.message).toMatch(new RegExp(`FW${'c'.repeat(32)}.*--subflow`));
     const auto = await run(parent, [], { missingSubflow: 'complete' });
     expect(auto.path.at(-1)).toBe('after');
+  });
+
+  // A TwiML Redirect inside a subflow: Voice comes back to the parent's webhook, or to the
+  // subflow's (what Studio does there is not documented): both return to this execution.
+  const PARENT_SID = `FW${'a'.repeat(32)}`;
+  const SUB_SID = `FW${'c'.repeat(32)}`;
+  const ACCOUNT = `AC${'0'.repeat(32)}`;
+  const holding = flowOf(
+    'hold',
+    [
+      { name: 'hold', type: 'add-twiml-redirect', properties: { url: 'https://twiml.example.com/hold?flowSid={{trigger.parent.parameters.flowSid | default: flow.flow_sid}}', timeout: '60' }, transitions: [{ event: 'return', next: 'done' }, { event: 'timeout' }, { event: 'fail' }] },
+      { name: 'done', type: 'set-variables', properties: { variables: [{ key: 'status', value: '{{widgets.hold.status}}' }] }, transitions: [{ event: 'next' }] },
+    ],
+    ['incomingParent'],
+  );
+  const holdParent = (flowSid: string) =>
+    flowOf('sub', [
+      widget('sub', 'run-subflow', { flow_sid: SUB_SID, flow_revision: 'LatestPublished', parameters: [{ key: 'flowSid', value: flowSid }] }, { completed: 'after', failed: 'broken' }),
+      say('after', 'Status {{widgets.sub.status}}'),
+      say('broken', 'The subflow failed'),
+    ]);
+  /** TwiML on another host that sends the call back to the webhook of `target`. */
+  const returning = (target: string) =>
+    new HttpFixtures([{ url: 'https://twiml.example.com/hold*', contentType: 'text/xml', body: `<Response><Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${target}?FlowEvent=return&amp;status=COMPLETED</Redirect></Response>` }]);
+
+  it("a TwiML Redirect inside the subflow returns through the parent's webhook or the subflow's", async () => {
+    const viaParent = await run(holdParent('{{flow.flow_sid}}'), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(PARENT_SID) });
+    expect(viaParent.path).toEqual(['Trigger', 'sub', 'sub/Trigger', 'sub/hold', 'sub/done', 'after']);
+    expect(said(viaParent)).toEqual(['Status COMPLETED']);
+    expect(viaParent.widgets['sub/hold']).toEqual({ status: 'COMPLETED' });
+
+    const viaSubflow = await run(holdParent(SUB_SID), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(SUB_SID) });
+    expect(said(viaSubflow)).toEqual(['Status COMPLETED']);
+    expect(viaSubflow.timeline.some((e) => /the return names the subflow's webhook/.test(e.text))).toBe(true);
+
+    // Inside the subflow flow.flow_sid is the parent's (the runner's reading; Studio's docs do not say).
+    const byDefault = await run(holdParent(''), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(PARENT_SID) });
+    expect(said(byDefault)).toEqual(['Status COMPLETED']);
+
+    const elsewhere = await run(holdParent('{{flow.flow_sid}}'), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(`FW${'9'.repeat(32)}`) });
+    expect(elsewhere.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/redirected to Studio flow FW9{32}/) });
+  });
+
+  it("finds a project subflow by its placeholder: __FLOW_SID_HOLD_SUBFLOW__ is flows/hold-subflow.json, unless another is given", () => {
+    const parent = minimalHoldParent();
+    const found = subflowsFor(parent);
+    expect(Object.keys(found)).toEqual(['__FLOW_SID_HOLD_SUBFLOW__']);
+    expect(found.__FLOW_SID_HOLD_SUBFLOW__!.description).toMatch(/^Subflow: the whole hold pattern/);
+    expect(subflowsFor(parent, { '*': holding })).toEqual({ '*': holding });
+    expect(subflowsFor(parent, { __FLOW_SID_HOLD_SUBFLOW__: holding }).__FLOW_SID_HOLD_SUBFLOW__).toBe(holding);
+    // withStartParameters changes the subflow's /jobs/start too, and the copy carries it.
+    const changed = subflowsFor(withStartParameters(parent, { simulateSeconds: '3' })).__FLOW_SID_HOLD_SUBFLOW__!;
+    const start = changed.states.find((state) => state.name === 'start_job')!;
+    expect(start.properties.parameters).toEqual(expect.arrayContaining([{ key: 'simulateSeconds', value: '3' }]));
   });
 });
 

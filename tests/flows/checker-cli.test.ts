@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fakeFunctionsDir, MESSAGING_FLOW, mutate, PROJECT_ROOT, SERVICE_FUNCTIONS, state, VOICE_FLOW } from './flow-fixtures';
+import { fakeFunctionsDir, HOLD_SUBFLOW, MESSAGING_FLOW, mutate, PROJECT_ROOT, SERVICE_FUNCTIONS, state, VOICE_FLOW } from './flow-fixtures';
 
 const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = path.join(PROJECT_ROOT, 'studio', 'checker', 'cli.ts');
@@ -27,7 +27,7 @@ describe('flows:check', () => {
   it('exits 0 and prints no fault for the project flows (the default set)', () => {
     const result = runCheck('--strict');
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('flows:check: 2 file(s), 0 error(s), 0 warning(s)');
+    expect(result.stderr).toContain('flows:check: 3 file(s), 0 error(s), 0 warning(s)');
     expect(result.status).toBe(0);
   });
 
@@ -49,17 +49,17 @@ describe('flows:check', () => {
   });
 
   it('exits 1 on a broken flow, one line per fault naming file, state and property', () => {
-    const broken = mutate(VOICE_FLOW, (flow) => {
+    const broken = mutate(HOLD_SUBFLOW, (flow) => {
       state(flow, 'hold').properties.timeout = 300;
-      state(flow, 'goodbye').type = 'hang-up';
+      state(flow, 'say_connecting').type = 'hang-up';
     });
     const file = tempFile('voice-broken.json', JSON.stringify(broken, null, 2));
     const result = runCheck(file);
     expect(result.status).toBe(1);
-    // In the order of the states in the file: hold comes before goodbye.
+    // In the order of the states in the file: hold comes before say_connecting.
     expect(result.stdout.trim().split('\n')).toEqual([
       `${file}: state "hold", property "timeout": must be a string holding a whole number (Studio rejects a JSON number here), got 300 (number)`,
-      `${file}: state "goodbye", property "type": warning: "hang-up" is not a widget type this checker knows, so Studio's rule for it is not known: its properties and events are not checked`,
+      `${file}: state "say_connecting", property "type": warning: "hang-up" is not a widget type this checker knows, so Studio's rule for it is not known: its properties and events are not checked`,
     ]);
   });
 

@@ -9,9 +9,10 @@ import { callerParams } from '../../src/lib/http/handler';
 import { checkFlow, checkFlowFile, formatFault } from '../../studio/checker';
 import { RESERVED_EVENT_KEYS } from '../../studio/runtime-event';
 import type { FlowDefinition } from '../../studio/flow-model';
-import { MESSAGING_FLOW, mutate, SERVICE_FUNCTIONS, state, VOICE_FLOW } from './flow-fixtures';
+import { HOLD_SUBFLOW, MESSAGING_FLOW, mutate, SERVICE_FUNCTIONS, state, VOICE_FLOW } from './flow-fixtures';
 
 const VOICE = 'flows/voice-hold.json';
+const SUB = 'flows/hold-subflow.json';
 const MESSAGING = 'flows/messaging-poll.json';
 const LIMIT = 'Studio ends the execution when one widget runs 10 times';
 const FIX = 'count passes in Set Variables and leave the loop from a Split on the count';
@@ -30,6 +31,7 @@ interface Variant {
 }
 
 const voice = (change: (flow: FlowDefinition) => void) => () => mutate(VOICE_FLOW, change);
+const sub = (change: (flow: FlowDefinition) => void) => () => mutate(HOLD_SUBFLOW, change);
 const messaging = (change: (flow: FlowDefinition) => void) => () => mutate(MESSAGING_FLOW, change);
 
 const variants: Variant[] = [
@@ -74,35 +76,35 @@ const variants: Variant[] = [
   },
   {
     name: 'numeric timeout',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'hold').properties.timeout = 300;
     }),
-    expected: `${VOICE}: state "hold", property "timeout": must be a string holding a whole number (Studio rejects a JSON number here), got 300 (number)`,
+    expected: `${SUB}: state "hold", property "timeout": must be a string holding a whole number (Studio rejects a JSON number here), got 300 (number)`,
   },
   {
     name: 'numeric priority',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'send_to_agent').properties.priority = 0;
     }),
-    expected: `${VOICE}: state "send_to_agent", property "priority": must be a string holding a whole number (Studio rejects a JSON number here), got 0 (number)`,
+    expected: `${SUB}: state "send_to_agent", property "priority": must be a string holding a whole number (Studio rejects a JSON number here), got 0 (number)`,
   },
   {
     name: 'timeout above the TwiML Redirect maximum',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'hold').properties.timeout = '20000';
     }),
-    expected: `${VOICE}: state "hold", property "timeout": must be at most 14400, got "20000"`,
+    expected: `${SUB}: state "hold", property "timeout": must be at most 14400, got "20000"`,
   },
   {
     name: 'missing required property',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       delete state(f, 'start_job').properties.url;
     }),
-    expected: `${VOICE}: state "start_job", property "url": is required by run-function and is missing`,
+    expected: `${SUB}: state "start_job", property "url": is required by run-function and is missing`,
   },
   {
     name: 'missing recipient of a message',
@@ -123,20 +125,20 @@ const variants: Variant[] = [
   },
   {
     name: 'bad transition event',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'hold').transitions[0].event = 'returned';
     }),
-    expected: `${VOICE}: state "hold", property "transitions[0].event": warning: "returned" is not an event add-twiml-redirect is known to fire (its documented events: return, timeout, fail); whether Studio accepts it is not known, and if the widget never fires it this transition is never taken`,
+    expected: `${SUB}: state "hold", property "transitions[0].event": warning: "returned" is not an event add-twiml-redirect is known to fire (its documented events: return, timeout, fail); whether Studio accepts it is not known, and if the widget never fires it this transition is never taken`,
     severity: 'warning',
   },
   {
     name: 'split match without conditions',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       delete state(f, 'route_start').transitions[1].conditions;
     }),
-    expected: `${VOICE}: state "route_start", property "transitions[1].conditions": a "match" transition needs at least one condition`,
+    expected: `${SUB}: state "route_start", property "transitions[1].conditions": a "match" transition needs at least one condition`,
   },
   {
     name: 'broken Liquid',
@@ -165,11 +167,11 @@ const variants: Variant[] = [
   },
   {
     name: 'loop that skips the counter',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'route_result').transitions[2].next = 'hold';
     }),
-    expected: `${VOICE}: state "hold", property "transitions[0].next": warning: starts a loop that no counter bounds (hold -> get_result -> route_result -> hold): ${LIMIT}; ${FIX}`,
+    expected: `${SUB}: state "hold", property "transitions[0].next": warning: starts a loop that no counter bounds (hold -> get_result -> route_result -> hold): ${LIMIT}; ${FIX}`,
     severity: 'warning',
   },
   {
@@ -183,20 +185,20 @@ const variants: Variant[] = [
   },
   {
     name: 'Run Function URL naming a function the service lacks',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'start_job').properties.url = 'https://__SERVICE_DOMAIN__/jobs/begin';
       state(f, 'start_job').properties.function_sid = '__FUNCTION_SID_JOBS_BEGIN__';
     }),
-    expected: `${VOICE}: state "start_job", property "url": calls function "/jobs/begin", which the service does not have (it has: ${SERVICE_FUNCTIONS.join(', ')})`,
+    expected: `${SUB}: state "start_job", property "url": calls function "/jobs/begin", which the service does not have (it has: ${SERVICE_FUNCTIONS.join(', ')})`,
   },
   {
     name: 'TwiML Redirect URL naming a function the service lacks',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'hold').properties.url = 'https://__SERVICE_DOMAIN__/holding?jobId={{widgets.start_job.parsed.jobId}}';
     }),
-    expected: `${VOICE}: state "hold", property "url": calls function "/holding", which the service does not have (it has: ${SERVICE_FUNCTIONS.join(', ')})`,
+    expected: `${SUB}: state "hold", property "url": calls function "/holding", which the service does not have (it has: ${SERVICE_FUNCTIONS.join(', ')})`,
   },
   {
     name: 'Run Function parameter named like a key the runtime reserves',
@@ -208,19 +210,19 @@ const variants: Variant[] = [
   },
   {
     name: 'TwiML Redirect URL query key the runtime reserves',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'hold').properties.url = 'https://__SERVICE_DOMAIN__/hold?jobId={{widgets.start_job.parsed.jobId}}&request=x';
     }),
-    expected: `${VOICE}: state "hold", property "url": query parameter "request" never reaches the function: the Functions runtime builds event as {request: {headers, cookies}, ...query, ...body}, so "request" collides with the runtime's own; rename it (e.g. "message")`,
+    expected: `${SUB}: state "hold", property "url": query parameter "request" never reaches the function: the Functions runtime builds event as {request: {headers, cookies}, ...query, ...body}, so "request" collides with the runtime's own; rename it (e.g. "message")`,
   },
   {
     name: 'function SID placeholder for another function',
-    file: VOICE,
-    flow: voice((f) => {
+    file: SUB,
+    flow: sub((f) => {
       state(f, 'get_result').properties.function_sid = '__FUNCTION_SID_JOBS_START__';
     }),
-    expected: `${VOICE}: state "get_result", property "function_sid": must be __FUNCTION_SID_JOBS_RESULT__ for url /jobs/result, got "__FUNCTION_SID_JOBS_START__"`,
+    expected: `${SUB}: state "get_result", property "function_sid": must be __FUNCTION_SID_JOBS_RESULT__ for url /jobs/result, got "__FUNCTION_SID_JOBS_START__"`,
   },
   {
     name: 'wrong initial_state',

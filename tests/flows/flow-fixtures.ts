@@ -9,6 +9,8 @@ import type { FlowDefinition, FlowState } from '../../studio/flow-model';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 export const VOICE_FLOW = path.join(PROJECT_ROOT, 'flows/voice-hold.json');
+/** The hold pattern itself, which voice-hold.json runs as a subflow. */
+export const HOLD_SUBFLOW = path.join(PROJECT_ROOT, 'flows/hold-subflow.json');
 export const MESSAGING_FLOW = path.join(PROJECT_ROOT, 'flows/messaging-poll.json');
 
 /** The service's planned functions, so these tests do not depend on src/functions' progress. */
@@ -48,4 +50,45 @@ export function fakeFunctionsDir(paths: readonly string[]): string {
     fs.writeFileSync(file, 'export {};\n');
   }
   return dir;
+}
+
+/**
+ * The smallest parent of the hold: a call, one Run Subflow widget (flows/hold-subflow.json by its
+ * placeholder) and one Say of what comes back.
+ */
+export function minimalHoldParent(): FlowDefinition {
+  return {
+    description: 'A parent with only a Run Subflow and a Say',
+    states: [
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [{ event: 'incomingMessage' }, { event: 'incomingCall', next: 'look_up' }, { event: 'incomingRequest' }],
+        properties: { offset: { x: 0, y: 0 } },
+      },
+      {
+        name: 'look_up',
+        type: 'run-subflow',
+        transitions: [{ event: 'completed', next: 'tell' }, { event: 'failed', next: 'tell' }],
+        properties: {
+          offset: { x: 0, y: 200 },
+          flow_sid: '__FLOW_SID_HOLD_SUBFLOW__',
+          flow_revision: 'LatestPublished',
+          parameters: [
+            { key: 'task', value: 'order-status' },
+            { key: 'input', value: '{{trigger.call.From}}' },
+            { key: 'flowSid', value: '{{flow.flow_sid}}' },
+          ],
+        },
+      },
+      {
+        name: 'tell',
+        type: 'say-play',
+        transitions: [{ event: 'audioComplete' }],
+        properties: { offset: { x: 0, y: 400 }, say: '{{widgets.look_up.message | default: "Sorry, we could not look that up."}}', loop: 1 },
+      },
+    ],
+    initial_state: 'Trigger',
+    flags: { allow_concurrent_calls: true },
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { JOB_STATUSES, LIMITS, PATHS, START_CONTROL_PARAMS } from '../../src/lib/contracts';
 import { keyValue, type FlowDefinition, type FlowState } from '../../studio/flow-model';
-import { loadFlow, MESSAGING_FLOW, state, VOICE_FLOW } from './flow-fixtures';
+import { HOLD_SUBFLOW, loadFlow, MESSAGING_FLOW, state, VOICE_FLOW } from './flow-fixtures';
 
 const SERVICE = 'https://__SERVICE_DOMAIN__';
 
@@ -34,44 +34,71 @@ function counterPasses(s: FlowState): number {
   return Number(condition?.value) + 1;
 }
 
-describe('voice-hold.json', () => {
+describe('voice-hold.json: a small parent that runs the hold subflow', () => {
   const flow = loadFlow(VOICE_FLOW);
 
-  it('answers calls and speaks before any Function runs', () => {
+  it('answers calls and speaks before the subflow runs a Function', () => {
     const trigger = state(flow, 'Trigger');
     const first = trigger.transitions.find((t) => t.event === 'incomingCall')?.next as string;
     expect(state(flow, first).type).toBe('say-play');
-    // No path from the Trigger reaches a Function without passing a Say/Play first.
-    const reached = new Set<string>([trigger.name]);
-    const queue = [first];
-    const silent: string[] = [];
-    while (queue.length > 0) {
-      const s = state(flow, queue.shift() as string);
-      if (s.type === 'say-play' || reached.has(s.name)) continue;
-      reached.add(s.name);
-      if (s.type === 'run-function') silent.push(s.name);
-      for (const t of s.transitions) if (t.next) queue.push(t.next);
-    }
-    expect(silent).toEqual([]);
+    expect(state(flow, first).transitions[0]!.next).toBe('hold_call');
+    expect(flow.states.filter((s) => s.type === 'run-function')).toEqual([]);
   });
 
-  it('starts the job with the contract parameters', () => {
+  it('runs flows/hold-subflow.json by its placeholder, with the task and its own Flow SID', () => {
+    const run = state(flow, 'hold_call');
+    expect(run.type).toBe('run-subflow');
+    expect(run.properties.flow_sid).toBe('__FLOW_SID_HOLD_SUBFLOW__');
+    expect(run.properties.flow_revision).toBe('LatestPublished');
+    expect(param(run, 'task')).toBe('demo');
+    // The hold returns the call to the parent's webhook: the flow the call's execution belongs to.
+    expect(param(run, 'flowSid')).toBe('{{flow.flow_sid}}');
+    expect(param(run, 'wait')).toBe('2');
+    expect(param(run, 'maxHoldSeconds')).toBe('120');
+    expect(run.transitions.map((t) => [t.event, t.next])).toEqual([
+      ['completed', 'route_outcome'],
+      ['failed', 'say_sorry'],
+    ]);
+  });
+
+  it('says the result the subflow hands back, or the apology; no second word after Flex took the call', () => {
+    expect(state(flow, 'route_outcome').properties.input).toBe('{{widgets.hold_call.status}}');
+    expect(state(flow, 'route_outcome').transitions.find((t) => t.event === 'match')).toMatchObject({ next: 'say_result', conditions: [{ value: 'COMPLETED' }] });
+    expect(state(flow, 'say_result').properties.say).toBe('{{widgets.hold_call.message | default: "Your request is complete."}}');
+    const agent = state(flow, 'check_agent');
+    expect(agent.transitions.find((t) => t.event === 'match')).toMatchObject({ conditions: [{ value: 'connected' }] });
+    expect(agent.transitions.find((t) => t.event === 'match')?.next).toBeUndefined();
+    expect(agent.transitions.find((t) => t.event === 'noMatch')?.next).toBe('say_sorry');
+  });
+});
+
+describe('hold-subflow.json: the hold pattern behind one Run Subflow widget', () => {
+  const flow = loadFlow(HOLD_SUBFLOW);
+  const parent = (key: string) => `trigger.parent.parameters.${key}`;
+
+  it('starts only as a subflow', () => {
+    const trigger = state(flow, 'Trigger');
+    expect(trigger.transitions.filter((t) => t.next).map((t) => [t.event, t.next])).toEqual([['incomingParent', 'start_job']]);
+  });
+
+  it("starts the job with the contract parameters, from the parent's", () => {
     const start = state(flow, 'start_job');
     expect(callers(flow, PATHS.start).map((s) => s.name)).toEqual(['start_job']);
     for (const key of START_CONTROL_PARAMS) expect(param(start, key)).toBeDefined();
-    expect(param(start, 'idempotencyKey')).toBe('{{flow.sid}}');
-    expect(param(start, 'wait')).toBe('2');
-    expect(Number(param(start, 'wait'))).toBeLessThanOrEqual(LIMITS.startWaitSeconds);
-    expect(param(start, 'maxHoldSeconds')).toBe('120');
-    expect(param(start, 'task')).toBe('demo');
+    expect(param(start, 'task')).toBe(`{{${parent('task')}}}`);
+    expect(param(start, 'input')).toBe(`{{${parent('input')}}}`);
+    expect(param(start, 'idempotencyKey')).toBe(`{% if ${parent('idempotencyKey')} %}{{${parent('idempotencyKey')}}}{% else %}{{flow.sid}}-{{${parent('task')}}}{% endif %}`);
+    expect(param(start, 'wait')).toBe(`{{${parent('wait')} | default: "2"}}`);
+    expect(param(start, 'maxHoldSeconds')).toBe(`{{${parent('maxHoldSeconds')} | default: "120"}}`);
+    expect(LIMITS.startWaitSeconds).toBeGreaterThanOrEqual(2);
   });
 
-  it('holds the caller through /hold with a timeout the service always beats', () => {
+  it("holds the caller through /hold, returning to the parent's flow, with a timeout the service always beats", () => {
     const hold = state(flow, 'hold');
     expect(hold.type).toBe('add-twiml-redirect');
     expect(hold.properties.method).toBe('POST');
     expect(hold.properties.url).toBe(
-      `${SERVICE}${PATHS.hold}?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{flow.flow_sid}}`,
+      `${SERVICE}${PATHS.hold}?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{${parent('flowSid')} | default: flow.flow_sid}}`,
     );
     expect(hold.properties.timeout).toBe('3900');
     // The service releases the caller by the deadline (at most LIMITS.maxHoldSeconds) plus one
@@ -97,19 +124,34 @@ describe('voice-hold.json', () => {
     expect(intoRetryHold).toEqual(['route_result']);
   });
 
-  it('takes the fast path when the job finished within the start wait', () => {
+  it('hands back status, message, jobId and the reply body when the job finished within the start wait', () => {
     const route = state(flow, 'route_start');
     expect(route.properties.input).toBe('{{widgets.start_job.parsed.status}}');
-    const completed = route.transitions.find((t) => t.conditions?.[0].value === 'COMPLETED');
-    expect(completed?.next).toBe('say_result_fast');
-    expect(state(flow, 'say_result_fast').properties.say).toBe('{{widgets.start_job.parsed.result.message | default: "Your request is complete."}}');
+    expect(route.transitions.find((t) => t.conditions?.[0].value === 'COMPLETED')?.next).toBe('set_completed_fast');
+    const set = state(flow, 'set_completed_fast').properties.variables;
+    expect(keyValue(set, 'status')).toBe('COMPLETED');
+    expect(keyValue(set, 'message')).toBe('{{widgets.start_job.parsed.result.message}}');
+    expect(keyValue(set, 'jobId')).toBe('{{widgets.start_job.parsed.jobId}}');
+    expect(keyValue(set, 'resultBody')).toBe('{{widgets.start_job.body}}');
   });
 
-  it('reads the result after the hold and says it', () => {
+  it('reads the result after the hold and hands it back', () => {
     const getResult = state(flow, 'get_result');
     expect(callers(flow, PATHS.result).map((s) => s.name)).toEqual(['get_result']);
     expect(param(getResult, 'jobId')).toBe('{{widgets.start_job.parsed.jobId}}');
-    expect(state(flow, 'say_result').properties.say).toBe('{{widgets.get_result.parsed.result.message | default: "Your request is complete."}}');
+    const set = state(flow, 'set_completed').properties.variables;
+    expect(keyValue(set, 'status')).toBe('COMPLETED');
+    expect(keyValue(set, 'message')).toBe('{{widgets.get_result.parsed.result.message}}');
+    expect(keyValue(set, 'resultBody')).toBe('{{widgets.get_result.body}}');
+  });
+
+  it('hands back the final status when the job did not complete', () => {
+    for (const name of ['set_not_completed', 'set_agent']) {
+      expect(keyValue(state(flow, name).properties.variables, 'status')).toBe(
+        '{% if widgets.get_result.parsed.status %}{{widgets.get_result.parsed.status}}{% elsif widgets.start_job.parsed.status %}{{widgets.start_job.parsed.status}}{% else %}UNAVAILABLE{% endif %}',
+      );
+    }
+    expect(keyValue(state(flow, 'set_agent').properties.variables, 'agent')).toBe('connected');
   });
 
   it('compares only statuses the service returns', () => {
@@ -121,11 +163,11 @@ describe('voice-hold.json', () => {
   it('retries with a counter that stops far below Studio limit', () => {
     for (const name of ['check_start_retries', 'check_hold_retries', 'check_result_retries']) {
       const check = state(flow, name);
-      expect(check.properties.input).toBe('{{flow.variables.count}}');
+      expect(check.properties.input).toBe('{{flow.variables.retries}}');
       expect(counterPasses(check)).toBeLessThanOrEqual(3);
     }
-    expect(keyValue(state(flow, 'retry_hold').properties.variables, 'count')).toBe(
-      '{% if flow.variables.count %}{{flow.variables.count | plus: 1}}{% else %}1{% endif %}',
+    expect(keyValue(state(flow, 'retry_hold').properties.variables, 'retries')).toBe(
+      '{% if flow.variables.retries %}{{flow.variables.retries | plus: 1}}{% else %}1{% endif %}',
     );
   });
 
@@ -135,7 +177,7 @@ describe('voice-hold.json', () => {
     const match = offer.transitions.find((t) => t.event === 'match');
     expect(match?.conditions?.[0]).toMatchObject({ type: 'starts_with', value: 'WW' });
     expect(state(flow, 'send_to_agent').properties.workflow).toBe('__FLEX_WORKFLOW_SID__');
-    expect(offer.transitions.find((t) => t.event === 'noMatch')?.next).toBe('goodbye_sorry');
+    expect(offer.transitions.find((t) => t.event === 'noMatch')?.next).toBe('set_not_completed');
   });
 });
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadProjectFlows, placeholderMeaning, renderFlowsDoc, withReadmeDiagrams } from '../../studio/flows-doc';
 import { flowToMermaid } from '../../studio/mermaid';
-import { loadFlow, PROJECT_ROOT, VOICE_FLOW } from './flow-fixtures';
+import { HOLD_SUBFLOW, loadFlow, PROJECT_ROOT, VOICE_FLOW } from './flow-fixtures';
 
 describe('docs/FLOWS.md', () => {
   it('is up to date with flows/*.json (run npm run flows:diagram)', () => {
@@ -26,7 +26,7 @@ describe('docs/FLOWS.md', () => {
 });
 
 describe('Mermaid diagram', () => {
-  const flow = loadFlow(VOICE_FLOW);
+  const flow = loadFlow(HOLD_SUBFLOW);
   const diagram = flowToMermaid(flow);
 
   it('has a node for every state and an edge for every connected transition', () => {
@@ -40,9 +40,13 @@ describe('Mermaid diagram', () => {
   });
 
   it('labels splits with what they compare and escapes characters Mermaid reads', () => {
-    expect(diagram).toContain('s_route_start -->|"status = COMPLETED"| s_say_result_fast');
-    expect(diagram).toContain('s_check_hold_retries -->|"count #gt; 2"| s_say_sorry');
+    expect(diagram).toContain('s_route_start -->|"status = COMPLETED"| s_set_completed_fast');
+    expect(diagram).toContain('s_check_hold_retries -->|"retries #gt; 2"| s_offer_agent');
     expect(diagram).toContain('s_hold -->|"return / timeout / fail"| s_get_result');
     expect(diagram).not.toMatch(/\|"[^"]*[<>][^"]*"\|/);
+  });
+
+  it('names the project subflow a Run Subflow runs', () => {
+    expect(flowToMermaid(loadFlow(VOICE_FLOW))).toContain('s_hold_call[["hold_call<br/>run-subflow hold-subflow.json"]]');
   });
 });

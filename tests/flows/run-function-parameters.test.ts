@@ -14,6 +14,7 @@ import { startExampleBackend, type ExampleBackend } from '../../emulator/example
 import { PATHS, START_CONTROL_PARAMS, type DispatchRequest } from '../../src/lib/contracts';
 import type { FlowDefinition, FlowState, KeyValue } from '../../studio/flow-model';
 import { PROJECT_ROOT, projectFlowFiles } from '../../studio/project-paths';
+import { flowFileForPlaceholder, runSubflowSids } from '../../studio/project-subflows';
 import { callFields } from '../../studio/runner/run-flow';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import { StudioContext, type TriggerData } from '../../studio/runner/studio-context';
@@ -62,6 +63,8 @@ const ADDED = { orderNumber: INTEGER_LIKE, quantity: '7', note: NON_ASCII, empty
 interface Case {
   name: string;
   trigger: () => TriggerData;
+  /** A subflow's `trigger.parent.parameters` (what the parent's Run Subflow passes). */
+  parent?: Record<string, string>;
   /** Parameters added to the widget; none: the flow exactly as shipped. */
   added?: Record<string, string>;
   /** Rendered values the case must send (so it tests what its name says). */
@@ -78,8 +81,22 @@ const ADDED_CASE: Omit<Case, 'trigger'> = {
   carries: [NON_ASCII, INTEGER_LIKE, '7', ''],
 };
 
+function startsAsSubflow(flow: FlowDefinition): boolean {
+  return flow.states[0]!.transitions.some((t) => t.event === 'incomingParent' && t.next !== undefined);
+}
+
+/** What voice-hold.json's Run Subflow passes, with the input a parent might give. */
+const PARENT = { task: 'demo', input: NON_ASCII, flowSid: sid('FW'), wait: '2', maxHoldSeconds: '120' };
+
 /** What each flow is sent: its own trigger, as shipped, then with parameters a user might add. */
 function casesFor(flow: FlowDefinition): Case[] {
+  if (startsAsSubflow(flow)) {
+    return [
+      { name: "as shipped, the parent's task and a non-ASCII input, in a call", trigger: () => callTrigger(), parent: PARENT, carries: ['demo', NON_ASCII, 'US'] },
+      { name: 'as shipped, an integer-like input and the defaults', trigger: () => callTrigger(), parent: { task: 'demo', input: INTEGER_LIKE }, carries: ['demo', INTEGER_LIKE] },
+      { ...ADDED_CASE, trigger: () => callTrigger({ FromCountry: 'GB' }), parent: PARENT, carries: [...ADDED_CASE.carries, 'GB'] },
+    ];
+  }
   if (startsOnCall(flow)) {
     return [
       { name: 'as shipped, an inbound call', trigger: () => callTrigger(), carries: ['US'] },
@@ -116,8 +133,8 @@ afterAll(async () => {
 afterEach(() => expect(service.stack.emulator.violations()).toEqual([]));
 
 /** Renders the widget's parameters in a fresh execution and sends them the way Studio does. */
-async function sendLikeStudio(state: FlowState, trigger: TriggerData): Promise<{ sent: Array<[string, string]>; dispatch: DispatchRequest }> {
-  const context = new StudioContext({ accountSid: ACCOUNT_SID, flowSid: sid('FW'), executionSid: sid('FN') }, trigger);
+async function sendLikeStudio(state: FlowState, trigger: TriggerData, parent?: Record<string, string>): Promise<{ sent: Array<[string, string]>; dispatch: DispatchRequest }> {
+  const context = new StudioContext({ accountSid: ACCOUNT_SID, flowSid: sid('FW'), executionSid: sid('FN') }, trigger, parent ? { parentParameters: parent } : {});
   const sent = await context.renderKeyValues(state.properties.parameters);
   const url = String(state.properties.url).replace(SERVICE_BASE, service.stack.baseUrl);
   const response = await fetch(url, { method: 'POST', body: new URLSearchParams(sent) }); // form-encoded, UTF-8
@@ -136,7 +153,10 @@ async function sendLikeStudio(state: FlowState, trigger: TriggerData): Promise<{
 describe('Run Function parameters of the shipped flows reach the backend byte for byte', () => {
   it('covers every /jobs/start widget of every flow', () => {
     expect(flows.length).toBeGreaterThanOrEqual(2);
-    for (const flow of flows) expect(widgets.some((w) => w.file === flow.file)).toBe(true);
+    // A flow starts the job itself, or runs a project subflow that does (voice-hold.json).
+    const covered = (file: string, definition: FlowDefinition) =>
+      widgets.some((w) => w.file === file) || runSubflowSids(definition).some((flowSid) => flowFileForPlaceholder(flowSid) !== undefined);
+    for (const flow of flows) expect([flow.file, covered(flow.file, flow.definition)]).toEqual([flow.file, true]);
   });
 
   const table = widgets.flatMap((widget) => casesFor(widget.definition).map((c) => [`${widget.file} ${widget.state}, ${c.name}`, widget, c] as const));
@@ -144,7 +164,7 @@ describe('Run Function parameters of the shipped flows reach the backend byte fo
   it.each(table)('%s', async (_name, widget, testCase) => {
     const definition = testCase.added ? withStartParameters(widget.definition, testCase.added) : widget.definition;
     const state = definition.states.find((s) => s.name === widget.state)!;
-    const { sent, dispatch } = await sendLikeStudio(state, testCase.trigger());
+    const { sent, dispatch } = await sendLikeStudio(state, testCase.trigger(), testCase.parent);
 
     const keys = sent.map(([key]) => key);
     expect(new Set(keys).size).toBe(keys.length); // one value per key, as Studio's form has
@@ -167,7 +187,7 @@ describe('Run Function parameters of the shipped flows reach the backend byte fo
     const definition = withStartParameters(widget.definition, { [reserved]: NON_ASCII, kept: 'yes' });
     const state = definition.states.find((s) => s.name === widget.state)!;
     expect((state.properties.parameters as KeyValue[]).some((p) => p.key === reserved)).toBe(true);
-    const { dispatch } = await sendLikeStudio(state, callTrigger());
+    const { dispatch } = await sendLikeStudio(state, callTrigger(), startsAsSubflow(widget.definition) ? PARENT : undefined);
     expect(dispatch.input).toMatchObject({ kept: 'yes' });
     expect(dispatch.input).not.toHaveProperty(reserved);
   });
