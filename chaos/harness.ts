@@ -16,6 +16,7 @@ import type { JobRecord } from '../src/lib/jobs/job';
 import { resultHash } from '../src/lib/jobs/state';
 import type { FlowDefinition } from '../studio/flow-model';
 import { runFlow, type FlowRun } from '../studio/runner';
+import { widgetOutputs } from '../studio/runner/run-json';
 import { withStartParameters } from '../studio/runner/scenarios';
 import { startLocalStack, type LocalStack } from '../tools/local-stack';
 import { DIST_DIR, PROJECT_ROOT } from '../tools/paths';
@@ -244,7 +245,7 @@ async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Pr
     record.error = `runFlow threw: ${(error as Error).stack ?? String(error)}`;
   }
   await manual;
-  const parsed = record.run?.widgets.start_job?.parsed as { jobId?: string } | undefined;
+  const parsed = (record.run ? widgetOutputs(record.run, 'start_job') : undefined)?.parsed as { jobId?: string } | undefined;
   record.jobId = parsed?.jobId ?? chaos.backend.dispatches.find((d) => d.input.chaosCall === String(plan.index))?.jobId;
   return record;
 }
@@ -379,7 +380,7 @@ export async function checkRun(
     const sent = backend.results.get(jobId);
     const expected = sent === undefined ? undefined : JSON.stringify(sent);
     for (const widget of ['start_job', 'get_result']) {
-      const outputs = run.widgets[widget] as { body?: string; parsed?: { status?: string } } | undefined;
+      const outputs = widgetOutputs(run, widget) as { body?: string; parsed?: { status?: string } } | undefined;
       if (outputs?.parsed?.status !== 'COMPLETED' || typeof outputs.body !== 'string') continue;
       const raw = rawResultOf(outputs.body);
       if (raw === undefined || expected === undefined || raw !== expected) {
@@ -388,9 +389,9 @@ export async function checkRun(
     }
     // 4: everything Studio was told agrees with the final document.
     const told: Array<[string, string | undefined]> = [
-      ['start_job', (run.widgets.start_job?.parsed as { status?: string } | undefined)?.status],
-      ['get_result', (run.widgets.get_result?.parsed as { status?: string } | undefined)?.status],
-      ['hold return', run.widgets.hold?.status as string | undefined],
+      ['start_job', (widgetOutputs(run, 'start_job')?.parsed as { status?: string } | undefined)?.status],
+      ['get_result', (widgetOutputs(run, 'get_result')?.parsed as { status?: string } | undefined)?.status],
+      ['hold return', widgetOutputs(run, 'hold')?.status as string | undefined],
     ];
     for (const [where, status] of told) {
       if (status && status !== 'PENDING' && status !== job.status) flag('4 finalized once', `${where} said ${status}, the job is ${job.status}`, record);

@@ -13,6 +13,8 @@ import { EventWatch, isConf, type ProbeEvent } from './events';
 import { probeFlow } from './flows';
 import type { Answer, ProbeAnswer, ProbeResult } from './record';
 import { probeUrl, type Target } from './target';
+import { projectFlowFiles } from '../studio/project-paths';
+import { flowSidPlaceholderName } from '../studio/project-subflows';
 
 export interface ProbeContext {
   target: Target;
@@ -404,7 +406,10 @@ const runtimeEvent: Probe = {
   },
 };
 
-const SHIPPED_FLOWS = ['flows/voice-hold.json', 'flows/messaging-poll.json'];
+/** The project's flows (the hold subflow included), as paths from the project root. */
+const SHIPPED_FLOWS = projectFlowFiles().map((file) => path.relative(PROJECT_ROOT, file));
+/** Validation only: a subflow's SID is known once it is created, so a stand-in of the right shape fills it. */
+const STAND_IN_FLOW_SID = `FW${'0'.repeat(32)}`;
 
 const flowValidate: Probe = {
   name: 'flow-validate',
@@ -424,7 +429,8 @@ const flowValidate: Probe = {
         return { valid: false, status: rest.status, code: rest.code, message: rest.message, details: rest.details };
       }
     };
-    const values = await target.fillValues();
+    const values: Record<string, string> = { ...(await target.fillValues()) };
+    for (const file of files) values[flowSidPlaceholderName(file)] ??= STAND_IN_FLOW_SID;
     const filled = prepareFlows(files, values, `${target.namePrefix}validate`);
     const results: Record<string, { unfilled: unknown; filled: unknown }> = {};
     for (const [index, file] of files.entries()) {

@@ -52,6 +52,12 @@ export interface JobDocument {
 
 const HOLD_ROOM = /^hold_(.+)$/;
 
+/** A widget's outputs, also when it ran inside a subflow (reported as `RUN_SUBFLOW/NAME`). */
+export function widgetOutputs(run: Pick<FlowRun, 'widgets'>, name: string): FlowRun['widgets'][string] | undefined {
+  const key = Object.keys(run.widgets).find((widget) => widget === name || widget.endsWith(`/${name}`));
+  return key === undefined ? undefined : run.widgets[key];
+}
+
 /** The jobs a run started: every `parsed.jobId` a widget got, and every hold room's job. */
 export function jobIdsOf(run: FlowRun): string[] {
   const ids = new Set<string>();

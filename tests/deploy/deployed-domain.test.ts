@@ -140,7 +140,7 @@ describe('the rehearsed domain', () => {
     });
     const start = service.served.requests.slice(before).find((r) => r.path === '/jobs/start');
     expect(start).toMatchObject({ status: 400, signature: 'missing' });
-    expect(run.path).not.toContain('hold');
+    expect(run.path).not.toContain('hold_call/hold');
   }, 60_000);
 });
 
@@ -158,6 +158,6 @@ describe('npm run call -- --scenario normal --deployed', () => {
     expect(result.code).toBe(0);
     const run = JSON.parse(result.stdout) as { end: { kind: string }; path: string[] };
     expect(run.end.kind).toBe('completed');
-    expect(run.path).toEqual(expect.arrayContaining(['hold', 'get_result', 'say_result']));
+    expect(run.path).toEqual(expect.arrayContaining(['hold_call/hold', 'hold_call/get_result', 'say_result']));
   }, 150_000);
 });

@@ -1,4 +1,5 @@
 /** Helpers for running flows through the runner against a local service in tests. */
+import { widgetOutputs } from '../../studio/runner/run-json';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
@@ -24,8 +25,7 @@ export interface ScenarioRun {
 
 /** The job the run started: widgets.start_job.parsed.jobId, in the flow or in its subflow (`RUN_SUBFLOW/start_job`). */
 export function startedJob(run: FlowRun): string | undefined {
-  const key = Object.keys(run.widgets).find((name) => name === 'start_job' || name.endsWith('/start_job'));
-  return (run.widgets[key ?? 'start_job']?.parsed as { jobId?: string } | undefined)?.jobId;
+  return (widgetOutputs(run, 'start_job')?.parsed as { jobId?: string } | undefined)?.jobId;
 }
 
 /** Runs a named scenario (its flow, parameters and caller behaviour) against `service`; Twilio plays `behaviour` (default documented). */
