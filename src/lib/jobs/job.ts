@@ -20,6 +20,8 @@ export interface HeldCall {
   flowSid: string;
 }
 
+export type CancelNotice = 'pending' | 'sent' | 'failed';
+
 /** The job document kept in Sync, one per job. Times are epoch milliseconds. */
 export interface JobRecord {
   v: 1;
@@ -38,7 +40,24 @@ export interface JobRecord {
   /** Poll mode: the backend's status URL and its Retry-After in seconds. */
   statusUrl?: string;
   pollEverySeconds?: number;
+  /** The backend's latest heartbeat: 0-100 and its message (spoken on hold), and when it was stored. */
   progress?: number;
+  message?: string;
+  heartbeatAt?: number;
+  /** What the hold loop says (START_HOLD_PARAMS): every N turns, in this voice and language. */
+  progressEveryTurns?: number;
+  progressVoice?: string;
+  progressLanguage?: string;
+  /** Where the cancel event goes (the dispatch answer's cancelUrl); BACKEND_URL when absent. */
+  cancelUrl?: string;
+  /**
+   * The cancel event of a job that ended CANCELLED or TIMED_OUT with a backend: `pending` is
+   * written with the final status by the request that ended the job (which then sends it);
+   * `sent` (2xx) or `failed` (anything else, status 0 = no answer) once that request knows.
+   */
+  cancelNotice?: CancelNotice;
+  cancelSentAt?: number;
+  cancelStatus?: number;
   /** Simulated mode: when the work is done and how it ends. */
   readyAt?: number;
   simulateFailure?: boolean;
