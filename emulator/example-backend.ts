@@ -14,8 +14,8 @@ import { seededRandom } from './faults';
  * - `fail`: like push, but completes with FAILED;
  * - `manual`: accepts with 202 and sends nothing (the test completes the job itself);
  * - `progress`: like push, and meanwhile POSTs a heartbeat (`status: PENDING`) every
- *   `progressEveryMs` (default 3000) with a rising `progress` and the next of `progressMessages`
- *   (`|`-separated; default three short messages);
+ *   `progressEveryMs` (default 3000) with a rising `progress` and one of `progressMessages`
+ *   (`|`-separated, spread over the work; default three short messages);
  * - `reject`: answers 400; `error`: answers 500; `hang`: never answers.
  * `resultBytes` pads the result to about that size. `duplicate=true` sends the completion twice.
  * `cancelUrl=true` adds a `cancelUrl` (`/cancel/<jobId>`) to the dispatch answer.
@@ -321,8 +321,11 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
           if (behaviour === 'progress') {
             const everyMs = Math.max(100, Number(input.progressEveryMs ?? 3000) || 3000);
             const messages = String(input.progressMessages ?? DEFAULT_PROGRESS_MESSAGES).split('|').filter((m) => m.trim() !== '');
+            const count = Math.ceil(delayMs / everyMs) - 1;
             for (let i = 0, at = everyMs; at < delayMs; i++, at += everyMs) {
-              const sent: HeartbeatRequest = { status: 'PENDING', progress: Math.min(95, Math.round((at / delayMs) * 100)), ...(messages.length > 0 ? { message: messages[Math.min(i, messages.length - 1)]! } : {}) };
+              // The messages are spread over the work: the first ones early, the last near the end.
+              const message = messages[Math.min(messages.length - 1, Math.floor((i * messages.length) / Math.max(1, count)))];
+              const sent: HeartbeatRequest = { status: 'PENDING', progress: Math.min(95, Math.round((at / delayMs) * 100)), ...(message ? { message } : {}) };
               later(at, () => void heartbeat(dispatch.callbackUrl, dispatch.jobId, sent), dispatch.jobId);
             }
           }
