@@ -243,8 +243,8 @@ export class JobService {
 
   /**
    * Sends the cancel event of a job this request has just ended (its final write carries
-   * `cancelNotice: pending`), alongside whatever else the request does (a caller's release), and
-   * records how it went: one more write, on a job nobody else writes any more.
+   * `cancelNotice: pending`), alongside whatever else the request does (a caller's release).
+   * Nothing is written after it: a final job stays as its one final write left it.
    */
   private async sendCancelNotice(current: VersionedJob): Promise<void> {
     const { job } = current;
@@ -259,14 +259,8 @@ export class JobService {
       at: new Date(job.finishedAt ?? this.now()).toISOString(),
     };
     const delivery = await sendCancelEvent(url, secret, event, this.config.dispatchTimeoutMs);
-    if (!delivery.ok) console.warn(`job ${job.jobId}: the backend did not take the cancel event (HTTP ${delivery.status || 'no answer'})`);
-    const written = await this.store.replace(current, {
-      ...job,
-      cancelNotice: delivery.ok ? 'sent' : 'failed',
-      cancelSentAt: this.now(),
-      cancelStatus: delivery.status,
-    });
-    if (written === 'conflict') console.warn(`job ${job.jobId}: the cancel event went out but the job changed meanwhile; not recorded`);
+    if (delivery.ok) console.log(`job ${job.jobId}: cancel event taken by the backend (HTTP ${delivery.status})`);
+    else console.warn(`job ${job.jobId}: the backend did not take the cancel event (${delivery.status ? `HTTP ${delivery.status}` : 'no answer'})`);
   }
 
   /**

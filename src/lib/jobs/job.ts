@@ -20,7 +20,7 @@ export interface HeldCall {
   flowSid: string;
 }
 
-export type CancelNotice = 'pending' | 'sent' | 'failed';
+export type CancelNotice = 'pending';
 
 /** The job document kept in Sync, one per job. Times are epoch milliseconds. */
 export interface JobRecord {
@@ -51,13 +51,12 @@ export interface JobRecord {
   /** Where the cancel event goes (the dispatch answer's cancelUrl); BACKEND_URL when absent. */
   cancelUrl?: string;
   /**
-   * The cancel event of a job that ended CANCELLED or TIMED_OUT with a backend: `pending` is
-   * written with the final status by the request that ended the job (which then sends it);
-   * `sent` (2xx) or `failed` (anything else, status 0 = no answer) once that request knows.
+   * `pending`: this job ended CANCELLED or TIMED_OUT with a backend that may be working on it, and
+   * the request whose final write this is sends it the cancel event, right after the write. Kept
+   * in the final write itself: a final job is never written again, so how the POST went is in
+   * that request's log only.
    */
   cancelNotice?: CancelNotice;
-  cancelSentAt?: number;
-  cancelStatus?: number;
   /** Simulated mode: when the work is done and how it ends. */
   readyAt?: number;
   simulateFailure?: boolean;
