@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readSignedBody } from './signed-requests';
-import type { CompletionRequest, DispatchRequest } from '../src/lib/contracts';
+import { CANCEL_EVENT_TYPE, type CancelEvent, type CompletionRequest, type DispatchRequest, type HeartbeatRequest } from '../src/lib/contracts';
 import { seededRandom } from './faults';
 
 /**
@@ -13,8 +13,16 @@ import { seededRandom } from './faults';
  * - `inline`: answers 200 with the result at once;
  * - `fail`: like push, but completes with FAILED;
  * - `manual`: accepts with 202 and sends nothing (the test completes the job itself);
+ * - `progress`: like push, and meanwhile POSTs a heartbeat (`status: PENDING`) every
+ *   `progressEveryMs` (default 3000) with a rising `progress` and one of `progressMessages`
+ *   (`|`-separated, spread over the work; default three short messages);
  * - `reject`: answers 400; `error`: answers 500; `hang`: never answers.
  * `resultBytes` pads the result to about that size. `duplicate=true` sends the completion twice.
+ * `cancelUrl=true` adds a `cancelUrl` (`/cancel/<jobId>`) to the dispatch answer.
+ *
+ * It takes the service's cancel events (`type: job.cancelled`, signed) at its dispatch URL and at
+ * the cancelUrls it gave out, counts them (`cancels`) and stops that job's work: no heartbeat or
+ * completion follows.
  *
  * Like a well-behaved backend it treats a repeated dispatch of a job it already has as the same
  * job (one piece of work, one completion), and retries a completion that got no answer or a 5xx
@@ -56,6 +64,10 @@ export interface ExampleBackend {
   dispatches: DispatchRequest[];
   /** Completions sent, with the HTTP status /jobs/complete finally answered (0: no answer). */
   completions: Array<{ jobId: string; status: number; body: unknown; attempts: number }>;
+  /** Heartbeats sent (behaviour `progress`), with the HTTP status and body of the answer. */
+  heartbeats: Array<{ jobId: string; sent: HeartbeatRequest; status: number; body: unknown }>;
+  /** Cancel events received, where they came in, and their raw headers and body (to verify the signature again). */
+  cancels: Array<CancelEvent & { via: 'cancelUrl' | 'dispatchUrl'; headers: Record<string, string>; rawBody: string }>;
   /** Results handed out, by job id, exactly as sent. */
   results: Map<string, Record<string, unknown>>;
   rejectedSignatures: number;
@@ -79,6 +91,8 @@ interface KnownJob {
 }
 
 
+const DEFAULT_PROGRESS_MESSAGES = 'We are looking up your order.|Your order is being checked now.|Nearly there: preparing your answer.';
+
 function padResult(base: Record<string, unknown>, bytes: number): Record<string, unknown> {
   const size = Buffer.byteLength(JSON.stringify(base));
   return bytes > size ? { ...base, padding: 'ü'.repeat(Math.floor((bytes - size - 14) / 2)) } : base;
@@ -98,6 +112,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
   const known = new Map<string, KnownJob>();
   const attemptsByJob = new Map<string, { dispatch: number; status: number }>();
   const timers = new Set<NodeJS.Timeout>();
+  /** Timers of a job's pending work (heartbeats, completion), stopped by its cancel event. */
+  const jobTimers = new Map<string, Set<NodeJS.Timeout>>();
   const random = seededRandom(options.faults?.seed ?? 7);
   const retryForMs = options.completionRetryMs ?? 20_000;
   let closed = false;
@@ -105,6 +121,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
   const backend: Omit<ExampleBackend, 'url' | 'close'> = {
     dispatches: [],
     completions: [],
+    heartbeats: [],
+    cancels: [],
     results: new Map(),
     rejectedSignatures: 0,
     faultsInjected: {},
@@ -136,12 +154,44 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
     },
   };
 
-  const later = (ms: number, run: () => void) => {
+  const later = (ms: number, run: () => void, jobId?: string) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
+      if (jobId) jobTimers.get(jobId)?.delete(timer);
       run();
     }, ms);
     timers.add(timer);
+    if (jobId) jobTimers.set(jobId, (jobTimers.get(jobId) ?? new Set()).add(timer));
+  };
+
+  /** One heartbeat, sent once (a lost one is simply followed by the next). */
+  const heartbeat = async (callbackUrl: string, jobId: string, sent: HeartbeatRequest) => {
+    let reply: { status: number; body: unknown } = { status: 0, body: undefined };
+    try {
+      const response = await fetch(callbackUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(sent),
+        signal: AbortSignal.timeout(12_000),
+      });
+      reply = { status: response.status, body: await response.json().catch(() => undefined) };
+    } catch {
+      // no answer: counted with status 0
+    }
+    backend.heartbeats.push({ jobId, sent, ...reply });
+  };
+
+  /** A signed cancel event: count it, stop the job's work, answer 202. */
+  const takeCancel = (request: http.IncomingMessage, response: http.ServerResponse, body: string, via: 'cancelUrl' | 'dispatchUrl') => {
+    const event = JSON.parse(body) as CancelEvent;
+    const headers = Object.fromEntries(['webhook-id', 'webhook-timestamp', 'webhook-signature'].map((name) => [name, String(request.headers[name] ?? '')]));
+    backend.cancels.push({ ...event, via, headers, rawBody: body });
+    for (const timer of jobTimers.get(event.jobId) ?? []) {
+      clearTimeout(timer);
+      timers.delete(timer);
+    }
+    jobTimers.delete(event.jobId);
+    response.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":true}');
   };
 
   const countFault = (where: 'dispatch' | 'status', kind: BackendFaultKind) => {
@@ -218,6 +268,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
         response.end(JSON.stringify(ready ? state.outcome : { status: 'PENDING', progress: 50 }));
         return;
       }
+      if (request.method === 'POST' && url.pathname.startsWith('/cancel/')) return takeCancel(request, response, body, 'cancelUrl');
+      if ((JSON.parse(body) as { type?: unknown }).type === CANCEL_EVENT_TYPE) return takeCancel(request, response, body, 'dispatchUrl');
       const dispatch = JSON.parse(body) as DispatchRequest;
       backend.dispatches.push(dispatch);
       const attempts = attemptsByJob.get(dispatch.jobId) ?? { dispatch: 0, status: 0 };
@@ -239,6 +291,8 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
           : { jobId: dispatch.jobId, status: 'COMPLETED', result };
       if (outcome.status === 'COMPLETED') backend.results.set(dispatch.jobId, result);
       const json = { 'content-type': 'application/json' };
+      const cancelUrl = input.cancelUrl === 'true' || input.cancelUrl === true ? { cancelUrl: `/cancel/${dispatch.jobId}` } : {};
+      const accepted = JSON.stringify({ accepted: true, ...cancelUrl });
       let reply: KnownJob;
       switch (behaviour) {
         case 'hang':
@@ -253,16 +307,27 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
           break;
         case 'poll':
           polls.set(dispatch.jobId, { readyAt: Date.now() + delayMs, outcome });
-          reply = { status: 202, headers: { ...json, 'retry-after': '1' }, body: JSON.stringify({ statusUrl: `/status/${dispatch.jobId}` }) };
+          reply = { status: 202, headers: { ...json, 'retry-after': '1' }, body: JSON.stringify({ statusUrl: `/status/${dispatch.jobId}`, ...cancelUrl }) };
           break;
         case 'manual':
-          reply = { status: 202, headers: json, body: '{"accepted":true}' };
+          reply = { status: 202, headers: json, body: accepted };
           break;
         default: {
-          reply = { status: 202, headers: json, body: '{"accepted":true}' };
+          reply = { status: 202, headers: json, body: accepted };
           const times = input.duplicate === 'true' || input.duplicate === true ? 2 : 1;
           for (let i = 0; i < times; i++) {
-            later(delayMs + i * 100, () => void backend.complete(dispatch.callbackUrl, outcome).catch(() => undefined));
+            later(delayMs + i * 100, () => void backend.complete(dispatch.callbackUrl, outcome).catch(() => undefined), dispatch.jobId);
+          }
+          if (behaviour === 'progress') {
+            const everyMs = Math.max(100, Number(input.progressEveryMs ?? 3000) || 3000);
+            const messages = String(input.progressMessages ?? DEFAULT_PROGRESS_MESSAGES).split('|').filter((m) => m.trim() !== '');
+            const count = Math.ceil(delayMs / everyMs) - 1;
+            for (let i = 0, at = everyMs; at < delayMs; i++, at += everyMs) {
+              // The messages are spread over the work: the first ones early, the last near the end.
+              const message = messages[Math.min(messages.length - 1, Math.floor((i * messages.length) / Math.max(1, count)))];
+              const sent: HeartbeatRequest = { status: 'PENDING', progress: Math.min(95, Math.round((at / delayMs) * 100)), ...(message ? { message } : {}) };
+              later(at, () => void heartbeat(dispatch.callbackUrl, dispatch.jobId, sent), dispatch.jobId);
+            }
           }
         }
       }

@@ -15,6 +15,7 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { ASSETS_SRC_DIR, DIST_DIR, FUNCTIONS_SRC_DIR, PROJECT_ROOT } from './paths';
 import { listFiles } from './list-files';
+import { audioDurations } from './audio-assets';
 
 /** Packages left out of the bundles: installed on the platform from package.json dependencies. */
 export const EXTERNAL_PACKAGES = ['twilio'];
@@ -28,7 +29,12 @@ export interface BuiltFile {
 export interface BuildResult {
   functions: BuiltFile[];
   assets: BuiltFile[];
+  /** Seconds each WAV/MP3 asset plays, by served path: what the bundles know (src/lib/voice/audio-lengths.ts). */
+  audioSeconds: Record<string, number>;
 }
+
+/** The identifier src/lib/voice/audio-lengths.ts reads the measured lengths from. */
+export const AUDIO_SECONDS_DEFINE = '__STUDIO_ASYNC_AUDIO_SECONDS__';
 
 export interface BuildOptions {
   /** Print a summary of what was written. */
@@ -51,7 +57,7 @@ function isAllowedExternal(importPath: string): boolean {
   return EXTERNAL_PACKAGES.some((pkg) => importPath === pkg || importPath.startsWith(`${pkg}/`));
 }
 
-async function bundleFunctions(outDir: string): Promise<BuiltFile[]> {
+async function bundleFunctions(outDir: string, audioSeconds: Record<string, number>): Promise<BuiltFile[]> {
   const entryPoints = listFiles(FUNCTIONS_SRC_DIR).filter(isFunctionSource);
   if (entryPoints.length === 0) return [];
 
@@ -69,6 +75,8 @@ async function bundleFunctions(outDir: string): Promise<BuiltFile[]> {
     platform: 'node',
     target: 'node20',
     external: EXTERNAL_PACKAGES,
+    // The hold loop's period is the hold music's real length, measured here from the files.
+    define: { [AUDIO_SECONDS_DEFINE]: JSON.stringify(audioSeconds) },
     sourcemap: false,
     minify: false,
     treeShaking: true,
@@ -141,12 +149,13 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   try {
     fs.mkdirSync(path.join(staging, 'functions'), { recursive: true });
     fs.mkdirSync(path.join(staging, 'assets'), { recursive: true });
-    const functions = await bundleFunctions(staging);
+    const audioSeconds = audioDurations(ASSETS_SRC_DIR);
+    const functions = await bundleFunctions(staging, audioSeconds);
     const assets = copyAssets(staging);
     assertNoSourceMaps(staging);
     swapIntoPlace(staging, DIST_DIR);
-    if (options.log) printSummary({ functions, assets });
-    return { functions, assets };
+    if (options.log) printSummary({ functions, assets, audioSeconds });
+    return { functions, assets, audioSeconds };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
@@ -157,6 +166,7 @@ function printSummary(result: BuildResult): void {
   for (const built of [...result.functions, ...result.assets]) {
     console.log(`  dist/${built.file}  ${kib(built.bytes)}`);
   }
+  for (const [served, seconds] of Object.entries(result.audioSeconds)) console.log(`  ${served} plays ${seconds.toFixed(1)} s`);
   console.log(`built ${result.functions.length} functions, ${result.assets.length} assets into dist/`);
   if (result.functions.length === 0) console.warn('warning: src/functions has no functions to build');
 }

@@ -33,6 +33,7 @@ export const ENV_KEYS: Record<string, EnvKey> = {
   JOB_TTL_SECONDS: { scope: 'service', what: 'lifetime of a job document' },
   DEFAULT_MAX_HOLD_SECONDS: { scope: 'service', what: 'longest hold when /jobs/start does not say' },
   HOLD_MUSIC_PATH: { scope: 'service', what: 'hold music asset path' },
+  PROGRESS_EVERY_TURNS: { scope: 'service', what: 'speak backend progress every N hold-loop turns (0 = never)' },
   DISPATCH_TIMEOUT_MS: { scope: 'service', what: 'how long /jobs/start waits for the backend to accept' },
   SIMULATED_WORK_SECONDS: { scope: 'service', what: 'how long the simulated backend works' },
 };

@@ -10,11 +10,13 @@ import { parseHoldRequest } from '../lib/voice/hold-request';
 import { hangupTwiml, holdTwiml, returnToStudioTwiml, waitLoopTwiml } from '../lib/voice/hold-twiml';
 
 /**
- * Seconds past the deadline before Twilio's <Dial timeLimit> would cut the caller out itself.
- * Only a last resort: the hold loop moves the caller out at the first turn past the deadline,
- * and whether timeLimit bounds a conference at all is not documented.
+ * Seconds past the deadline before Twilio's <Dial timeLimit> would cut the caller out itself:
+ * at least this, and always more than one hold-loop period (the music's length), since the
+ * first turn past the deadline may come that late. Only a last resort: the hold loop moves the
+ * caller out at that turn, and whether timeLimit bounds a conference at all is not documented.
  */
 const DIAL_LIMIT_MARGIN_SECONDS = 30;
+const DIAL_LIMIT_MARGIN_PAST_PERIOD_SECONDS = 20;
 /** Turns of music /hold plays while Twilio's API is failing, before handing the call back to Studio. */
 const UNAVAILABLE_RETRY_TURNS = 3;
 
@@ -66,13 +68,14 @@ export const handler = defineHandler(async (context, event) => {
   const { job } = current;
   if (isFinalStatus(job.status)) return twiml(returnToStudioTwiml(hold.accountSid, hold.flowSid, job.status));
   const secondsLeft = Math.max(1, Math.ceil((job.deadline - Date.now()) / 1000));
+  const margin = Math.max(DIAL_LIMIT_MARGIN_SECONDS, Math.ceil(config.holdMusicSeconds) + DIAL_LIMIT_MARGIN_PAST_PERIOD_SECONDS);
   return twiml(
     holdTwiml({
       roomName: holdRoomName(job.jobId),
       waitUrl: serviceUrl(context, PATHS.holdWait, { jobId: job.jobId, flowSid: hold.flowSid }),
       eventsUrl: serviceUrl(context, PATHS.holdEvents, { jobId: job.jobId }),
       afterUrl: serviceUrl(context, PATHS.hold, { jobId: job.jobId, flowSid: hold.flowSid }),
-      timeLimitSeconds: secondsLeft + DIAL_LIMIT_MARGIN_SECONDS,
+      timeLimitSeconds: secondsLeft + margin,
     }),
   );
 });

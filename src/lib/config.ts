@@ -1,5 +1,6 @@
 import { LIMITS } from './contracts';
 import { ACCOUNT_SID } from './twilio-sids';
+import { audioSeconds } from './voice/audio-lengths';
 
 /** Environment as Twilio's runtime hands it to a function (context). */
 export type Env = Record<string, string | undefined>;
@@ -18,6 +19,10 @@ export interface ServiceConfig {
   jobTtlSeconds: number;
   defaultMaxHoldSeconds: number;
   holdMusicPath: string;
+  /** How long the hold music plays (read from the asset at build time): one hold-loop period. */
+  holdMusicSeconds: number;
+  /** Default of /jobs/start's progressEveryTurns: speak progress every N hold-loop turns (0 = never). */
+  progressEveryTurns: number;
   dispatchTimeoutMs: number;
   simulatedWorkSeconds: { min: number; max: number };
 }
@@ -63,6 +68,7 @@ export function loadConfig(env: Env): ServiceConfig {
   if (backendUrl && webhookSecrets.length === 0) {
     throw new ConfigError('BACKEND_URL is set but WEBHOOK_SECRET is not: dispatches and completions must be signed');
   }
+  const holdMusicPath = blankToUndefined(env.HOLD_MUSIC_PATH) ?? '/hold-music.wav';
   return {
     accountSid,
     authToken,
@@ -79,7 +85,9 @@ export function loadConfig(env: Env): ServiceConfig {
       LIMITS.minHoldSeconds,
       LIMITS.maxHoldSeconds,
     ),
-    holdMusicPath: blankToUndefined(env.HOLD_MUSIC_PATH) ?? '/hold-music.wav',
+    holdMusicPath,
+    holdMusicSeconds: audioSeconds(holdMusicPath),
+    progressEveryTurns: intSetting(env, 'PROGRESS_EVERY_TURNS', 0, 0, LIMITS.progressEveryTurns),
     dispatchTimeoutMs: intSetting(env, 'DISPATCH_TIMEOUT_MS', 1000, 100, 5000),
     simulatedWorkSeconds: rangeSetting(env, 'SIMULATED_WORK_SECONDS', '5-15'),
   };

@@ -27,8 +27,21 @@ export const PATHS = {
 /** Query parameters of a job's callbackUrl (the capability: jobId plus a token bound to it). */
 export const CALLBACK_PARAMS = { jobId: 'jobId', token: 'token' } as const;
 
+/** The `type` of the event body the service POSTs when a pending job is cancelled or times out. */
+export const CANCEL_EVENT_TYPE = 'job.cancelled';
+
 /** Parameters of /jobs/start that steer the job instead of being part of its input. */
 export const START_CONTROL_PARAMS = ['idempotencyKey', 'wait', 'maxHoldSeconds'] as const;
+
+/**
+ * Optional /jobs/start parameters for what the hold loop says while the caller waits; like
+ * START_CONTROL_PARAMS they are not part of the job input. `progressEveryTurns` (0-100, default
+ * PROGRESS_EVERY_TURNS, 0 = never) speaks the backend's latest message (or its progress) every N
+ * turns of the hold loop, in `progressVoice` and `progressLanguage` (a Say widget's `voice` and
+ * `language`). Named apart from `voice`/`language` so a job input of that name still reaches the
+ * backend.
+ */
+export const START_HOLD_PARAMS = ['progressEveryTurns', 'progressVoice', 'progressLanguage'] as const;
 
 /** Studio's hard walls and the margins we keep inside them. */
 export const LIMITS = {
@@ -48,6 +61,12 @@ export const LIMITS = {
   idempotencyKeyLength: 256,
   /** Standard Webhooks tolerance for webhook-timestamp. */
   signatureToleranceSeconds: 5 * 60,
+  /** Longest progress message a backend may send (it is spoken to the caller). */
+  progressMessageChars: 200,
+  /** A job document takes at most one heartbeat per this many milliseconds; more are acknowledged, not stored. */
+  heartbeatMinIntervalMs: 1000,
+  /** Longest hold-loop gap between progress phrases, in turns. */
+  progressEveryTurns: 100,
 } as const;
 
 export interface JobError {
@@ -70,7 +89,10 @@ export interface StatusReply {
   jobId: string;
   status: JobStatus;
   retryAfter: number;
+  /** 0-100 while pending, when the backend reported it (a heartbeat or a poll). */
   progress?: number;
+  /** The backend's latest progress message while pending (heartbeat). */
+  message?: string;
   error?: JobError;
 }
 
@@ -111,12 +133,54 @@ export interface CompletionRequest {
   error?: JobError | string;
 }
 
+/**
+ * A heartbeat: the backend POSTs (JSON) to the job's callbackUrl while it works. Every field is
+ * optional; `extendSeconds` moves the deadline to at least now + extendSeconds (never earlier,
+ * never past LIMITS.maxHoldSeconds after the job was created). At most one heartbeat a second is
+ * stored per job; another within that second is acknowledged with `stored: false`.
+ */
+export interface HeartbeatRequest {
+  jobId?: string;
+  status: 'PENDING';
+  progress?: number;
+  message?: string;
+  extendSeconds?: number;
+}
+
+/** Reply to a heartbeat. */
+export interface HeartbeatReply {
+  jobId: string;
+  status: 'PENDING';
+  accepted: true;
+  /** false: another heartbeat was stored less than a second ago; this one was not written. */
+  stored: boolean;
+  /** ISO 8601: the job's deadline after this heartbeat. */
+  deadline: string;
+}
+
+/**
+ * What the service POSTs (signed like a dispatch) when a pending job ends without its work: the
+ * caller hung up (CANCELLED) or the deadline passed (TIMED_OUT). To the dispatch answer's
+ * `cancelUrl` when it gave one, else to BACKEND_URL. Sent once, by the request that ended the job.
+ */
+export interface CancelEvent {
+  type: 'job.cancelled';
+  jobId: string;
+  status: 'CANCELLED' | 'TIMED_OUT';
+  /** The job's error code: CALLER_HUNG_UP or TIMED_OUT. */
+  reason: string;
+  /** ISO 8601: when the job ended. */
+  at: string;
+}
+
 /** What a poll-mode backend's statusUrl answers. */
 export interface BackendStatusReply {
   status: 'PENDING' | 'COMPLETED' | 'FAILED';
   result?: unknown;
   error?: JobError | string;
   progress?: number;
+  /** Spoken on hold like a heartbeat's message (not stored). */
+  message?: string;
 }
 
 /** Error codes in `{error: {code}}` replies, with their HTTP status. */

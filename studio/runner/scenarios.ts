@@ -120,6 +120,16 @@ export const SCENARIOS: readonly Scenario[] = [
     expected: 'the caller is released once and hears the result once',
   },
   {
+    name: 'progress',
+    summary: 'the backend posts progress messages while the caller holds; the hold loop says them',
+    flowFile: VOICE_FLOW_FILE,
+    trigger: call,
+    // A heartbeat every 2.5 s (example backend), said on every turn of the hold loop.
+    startParameters: { simulateSeconds: '20', behaviour: 'progress', delayMs: '20000', progressEveryMs: '2500', progressEveryTurns: '1' },
+    needsExampleBackend: true,
+    expected: "hold music with the backend's latest progress message said before each play, then the result is said",
+  },
+  {
     name: 'messaging',
     summary: 'a text message; the job takes about 14 s, so the flow polls /jobs/status twice',
     flowFile: MESSAGING_FLOW_FILE,

@@ -54,6 +54,7 @@ const EXPECTED: Record<string, { status: string; said: RegExp }> = {
   'max-hold': { status: 'TIMED_OUT', said: /could not finish that/ },
   hangup: { status: 'CANCELLED', said: /Thanks for calling/ },
   duplicate: { status: 'COMPLETED', said: /ships tomorrow/ },
+  progress: { status: 'COMPLETED', said: /(looking up your order|being checked now|Nearly there).*ships tomorrow/ },
   messaging: { status: 'COMPLETED', said: /ships tomorrow/ },
 };
 

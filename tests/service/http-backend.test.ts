@@ -198,7 +198,7 @@ describe('completions at the capability URL', () => {
 
   it('gives a 400 naming the problem for a malformed completion', async () => {
     const reply = await sendCompletion(callbackUrl(jobId), { status: 'DONE' });
-    expect(reply).toEqual({ status: 400, body: { error: { code: 'INVALID_PARAMETER', message: 'status must be COMPLETED or FAILED' } } });
+    expect(reply).toEqual({ status: 400, body: { error: { code: 'INVALID_PARAMETER', message: 'status must be COMPLETED, FAILED or PENDING (a heartbeat)' } } });
   });
 
   it('acknowledges a repeat of the same outcome and refuses a different one with 409', async () => {

@@ -6,11 +6,13 @@
  * Two stages, because the file checks need the build:
  *   checkConfig(...)  .twilioserverlessrc runtime vs @twilio/runtime-handler, local Node,
  *                     credentials, the .env keys that would become Variables
- *   checkFiles(...)   what twilio-run would upload: counts, sizes, paths, visibility
+ *   checkFiles(...)   what twilio-run would upload: counts, sizes, paths, visibility, and
+ *                     audio Twilio's <Play> would not play (checkAudio)
  * The facts and limits come from platform-facts.ts; the .env keys from ../env-keys.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { inspectAudioFile, isOtherAudioName, isPlayableAudioName } from '../audio-assets';
 import { ENV_KEYS } from '../env-keys';
 import { HANDLERS, LIMITS, RUNTIMES, SHIPPED_PAIR } from './platform-facts';
 
@@ -262,9 +264,65 @@ const PRIVATE_ASSET_NAMES: Array<{ pattern: RegExp; what: string }> = [
   { pattern: /(^|\/)(package(-lock)?\.json|tsconfig\.json|\.twiliodeployinfo)$/i, what: 'a project file' },
 ];
 
-export function checkFiles(files: DeployFile[], projectDir: string): PreflightResult {
+/**
+ * One hold-loop turn plays the hold music once, and the deadline is checked once a turn: music
+ * longer than this would keep a caller past the deadline for minutes, and past the shipped
+ * flows' hold timeout (LIMITS.maxHoldSeconds + 300 s).
+ */
+export const MAX_HOLD_MUSIC_SECONDS = 240;
+/** Shorter music makes a function invocation and a Sync read every few seconds per caller. */
+export const MIN_HOLD_MUSIC_SECONDS = 3;
+
+/**
+ * Audio the service plays: every WAV and MP3 asset must be one Twilio's <Play> plays (WAV of 8-
+ * or 16-bit PCM, MP3), and the hold music (HOLD_MUSIC_PATH) must be one of them, in the upload,
+ * and of a length the hold loop can use.
+ */
+export function checkAudio(files: DeployFile[], projectDir: string, holdMusicPath = '/hold-music.wav'): PreflightResult {
   const refusals: string[] = [];
   const warnings: string[] = [];
+  const rel = (file: string) => path.relative(projectDir, file) || file;
+  const assets = files.filter((f) => f.kind === 'asset');
+  for (const asset of assets.filter((a) => isPlayableAudioName(a.filePath))) {
+    const inspected = inspectAudioFile(asset.filePath);
+    if (!inspected.ok) refusals.push(`${rel(asset.filePath)} ${inspected.problem}.`);
+  }
+  const served = holdMusicPath.startsWith('/') ? holdMusicPath : `/${holdMusicPath}`;
+  const music = assets.find((a) => a.path === served);
+  if (!music) {
+    if (assets.length > 0) {
+      refusals.push(`HOLD_MUSIC_PATH=${holdMusicPath} names no asset of this build: put the file in src/assets (it is served at /<its name>) or fix HOLD_MUSIC_PATH.`);
+    }
+    return { refusals, warnings };
+  }
+  if (music.access === 'private') {
+    refusals.push(`${rel(music.filePath)} is the hold music but deploys as a private asset, which Twilio cannot fetch to play: name it without ".private".`);
+  }
+  if (!isPlayableAudioName(music.filePath)) {
+    const kind = isOtherAudioName(music.filePath) ? `a ${path.extname(music.filePath)} file` : 'not an audio file';
+    refusals.push(`${rel(music.filePath)} (HOLD_MUSIC_PATH) is ${kind}, and the hold loop needs a WAV (8- or 16-bit PCM) or MP3 file whose length it can read: convert it to 16-bit PCM WAV or to MP3.`);
+    return { refusals, warnings };
+  }
+  const inspected = inspectAudioFile(music.filePath);
+  if (!inspected.ok) return { refusals, warnings };
+  const seconds = inspected.durationSeconds;
+  if (seconds > MAX_HOLD_MUSIC_SECONDS) {
+    refusals.push(`${rel(music.filePath)} (HOLD_MUSIC_PATH) plays ${seconds.toFixed(1)} s, and the hold loop checks the job once per play: cut it to at most ${MAX_HOLD_MUSIC_SECONDS} s (10-60 s works well).`);
+  } else if (seconds < MIN_HOLD_MUSIC_SECONDS) {
+    warnings.push(`${rel(music.filePath)} (HOLD_MUSIC_PATH) plays only ${seconds.toFixed(1)} s, so each caller on hold costs a function run and a Sync read every ${seconds.toFixed(1)} s: 10 s or more is cheaper.`);
+  }
+  return { refusals, warnings };
+}
+
+export interface FileCheckOptions {
+  /** HOLD_MUSIC_PATH of the deploy (default /hold-music.wav). */
+  holdMusicPath?: string;
+}
+
+export function checkFiles(files: DeployFile[], projectDir: string, options: FileCheckOptions = {}): PreflightResult {
+  const audio = checkAudio(files, projectDir, options.holdMusicPath);
+  const refusals: string[] = [...audio.refusals];
+  const warnings: string[] = [...audio.warnings];
   const rel = (file: string) => path.relative(projectDir, file) || file;
   const functions = files.filter((f) => f.kind === 'function');
   const assets = files.filter((f) => f.kind === 'asset');

@@ -120,7 +120,7 @@ export async function runDeploy(options: DeployOptions): Promise<number> {
 
   if (projectDir === PROJECT_ROOT) await build({ log: true });
   const files = await listDeployFiles(projectDir, config);
-  if (!report(checkFiles(files, projectDir), options)) return 1;
+  if (!report(checkFiles(files, projectDir, { holdMusicPath: env.HOLD_MUSIC_PATH || undefined }), options)) return 1;
   options.out(
     `preflight: passed (runtime ${config.runtime}, @twilio/runtime-handler ${pkg.dependencies?.['@twilio/runtime-handler']}, ${files.filter((f) => f.kind === 'function').length} functions, ${files.filter((f) => f.kind === 'asset').length} assets, ${Object.keys(variablesToUpload(env)).length} variables)`,
   );

@@ -1,21 +1,45 @@
-import { LIMITS, PATHS, START_CONTROL_PARAMS, type StartReply } from '../../lib/contracts';
+import { LIMITS, PATHS, START_CONTROL_PARAMS, START_HOLD_PARAMS, type StartReply } from '../../lib/contracts';
 import { HttpError, invalidParameter } from '../../lib/http/errors';
 import { callerParams, defineHandler, json } from '../../lib/http/handler';
 import { optionalNumber, optionalString } from '../../lib/http/params';
+import type { JobRecord } from '../../lib/jobs/job';
 import { serviceUrl } from '../../lib/http/service-url';
 import { statusReply } from '../../lib/jobs/replies';
 import { servicesFor } from '../../lib/services';
 
+const NOT_INPUT: readonly string[] = [...START_CONTROL_PARAMS, ...START_HOLD_PARAMS];
+
 /** Job input: every parameter Studio sent except the ones that steer the job. */
 function jobInput(params: Record<string, unknown>): Record<string, unknown> {
-  const input = Object.fromEntries(
-    Object.entries(params).filter(([key]) => !(START_CONTROL_PARAMS as readonly string[]).includes(key)),
-  );
+  const input = Object.fromEntries(Object.entries(params).filter(([key]) => !NOT_INPUT.includes(key)));
   const bytes = Buffer.byteLength(JSON.stringify(input));
   if (bytes > LIMITS.inputBytes) {
     throw new HttpError('PAYLOAD_TOO_LARGE', `job input is ${bytes} bytes of JSON; at most ${LIMITS.inputBytes} are accepted`);
   }
   return input;
+}
+
+/** A Say voice as Studio's Say widget names one: `Polly.Joanna-Neural`, `Google.en-US-Standard-C`, `alice`. */
+const VOICE = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
+/** A BCP 47 language tag as Say takes it: `en-US`, `es-MX`, `cmn-CN`. */
+const LANGUAGE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/;
+
+/** What the hold loop says while the caller waits (START_HOLD_PARAMS). */
+function holdSettings(params: Record<string, unknown>): Pick<JobRecord, 'progressEveryTurns' | 'progressVoice' | 'progressLanguage'> {
+  const progressEveryTurns = optionalNumber(params, 'progressEveryTurns', { min: 0, max: LIMITS.progressEveryTurns, integer: true });
+  const progressVoice = optionalString(params, 'progressVoice', 64);
+  if (progressVoice !== undefined && !VOICE.test(progressVoice)) {
+    throw invalidParameter('progressVoice must be a Say voice name such as Polly.Joanna-Neural (letters, digits, ".", "-", "_")');
+  }
+  const progressLanguage = optionalString(params, 'progressLanguage', 20);
+  if (progressLanguage !== undefined && !LANGUAGE.test(progressLanguage)) {
+    throw invalidParameter('progressLanguage must be a language tag such as en-US');
+  }
+  return {
+    ...(progressEveryTurns !== undefined ? { progressEveryTurns } : {}),
+    ...(progressVoice !== undefined ? { progressVoice } : {}),
+    ...(progressLanguage !== undefined ? { progressLanguage } : {}),
+  };
 }
 
 /** /jobs/start (Run Function): creates the job, dispatches it and answers well within 10 s. */
@@ -25,6 +49,7 @@ export const handler = defineHandler(async (context, event) => {
   const idempotencyKey =
     optionalString(params, 'idempotencyKey', LIMITS.idempotencyKeyLength) ?? optionalString(params, 'CallSid', 64);
   const input = jobInput(params);
+  const hold = holdSettings(params);
   const services = servicesFor(context);
   const maxHoldLimit = Math.min(LIMITS.maxHoldSeconds, services.config.jobTtlSeconds - 300);
   const maxHoldSeconds =
@@ -38,6 +63,7 @@ export const handler = defineHandler(async (context, event) => {
     maxHoldSeconds,
     waitSeconds,
     callbackUrl: services.callbackUrl,
+    hold,
   });
   const { job } = current;
   const reply: StartReply = {

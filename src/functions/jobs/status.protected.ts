@@ -19,13 +19,13 @@ export const handler = defineHandler(async (context, event) => {
   const waitSeconds = optionalNumber(params, 'wait', { min: 0, max: LIMITS.statusWaitSeconds }) ?? 0;
   const { jobs } = servicesFor(context);
   const until = Date.now() + waitSeconds * 1000;
-  let { current, progress } = await jobs.refresh(await jobs.load(jobId));
+  let { current, progress, message } = await jobs.refresh(await jobs.load(jobId));
   while (!isFinalStatus(current.job.status)) {
-    const reply = statusReply(current.job, Date.now(), progress);
+    const reply = statusReply(current.job, Date.now(), { progress, message });
     const next = Date.now() + Math.min(reply.retryAfter * 1000, 2000);
     if (next > until || budgetLeft(next) < CHECK_RESERVE_MS) break;
     await sleep(Math.max(0, next - Date.now()));
-    ({ current, progress } = await jobs.refresh(await jobs.load(jobId)));
+    ({ current, progress, message } = await jobs.refresh(await jobs.load(jobId)));
   }
-  return json(200, statusReply(current.job, Date.now(), progress));
+  return json(200, statusReply(current.job, Date.now(), { progress, message }));
 });

@@ -1,13 +1,14 @@
-import { JOB_ERROR_CODES, type BackendStatusReply, type DispatchRequest } from '../contracts';
+import { JOB_ERROR_CODES, type BackendStatusReply, type CancelEvent, type DispatchRequest } from '../contracts';
 import { budgetLeft } from '../http/budget';
 import type { JobOutcome } from '../jobs/job';
+import { checkProgressMessage } from './completion';
 import { normalizeError, normalizeResult } from './payload';
 import { signBody } from './signing';
 
 /** What the backend's answer to a dispatch means for the job. */
 export type DispatchResult =
-  | { kind: 'accepted' }
-  | { kind: 'poll'; statusUrl: string; retryAfterSeconds: number }
+  | { kind: 'accepted'; cancelUrl?: string }
+  | { kind: 'poll'; statusUrl: string; retryAfterSeconds: number; cancelUrl?: string }
   | { kind: 'finished'; outcome: JobOutcome }
   | { kind: 'unconfirmed'; reason: string };
 
@@ -25,6 +26,17 @@ async function readJson(response: Response): Promise<Record<string, unknown> | u
   try {
     const body: unknown = await response.json();
     return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An http(s) URL given by the backend (relative to its own), or undefined when absent or unusable. */
+function httpUrl(value: unknown, base: string): string | undefined {
+  if (typeof value !== 'string' || value === '' || value.length > 2000) return undefined;
+  try {
+    const url = new URL(value, base);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.toString() : undefined;
   } catch {
     return undefined;
   }
@@ -78,10 +90,12 @@ export async function dispatchToBackend(
         };
       }
       const statusUrl = typeof answer?.statusUrl === 'string' ? answer.statusUrl : response.headers.get('location');
+      const cancelUrl = httpUrl(answer?.cancelUrl, backendUrl);
+      const cancel = cancelUrl ? { cancelUrl } : {};
       if (response.status === 202 && statusUrl) {
-        return { kind: 'poll', statusUrl: new URL(statusUrl, backendUrl).toString(), retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')) };
+        return { kind: 'poll', statusUrl: new URL(statusUrl, backendUrl).toString(), retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')), ...cancel };
       }
-      return finishedOutcome(answer, 'dispatch') ? { kind: 'finished', outcome: finishedOutcome(answer, 'dispatch')! } : { kind: 'accepted' };
+      return finishedOutcome(answer, 'dispatch') ? { kind: 'finished', outcome: finishedOutcome(answer, 'dispatch')! } : { kind: 'accepted', ...cancel };
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'unconfirmed', reason: `no answer within ${timeoutMs} ms` };
@@ -92,7 +106,7 @@ export async function dispatchToBackend(
 }
 
 export type PollResult =
-  | { kind: 'pending'; retryAfterSeconds: number; progress?: number }
+  | { kind: 'pending'; retryAfterSeconds: number; progress?: number; message?: string }
   | { kind: 'finished'; outcome: JobOutcome }
   | { kind: 'unreachable'; reason: string };
 
@@ -107,8 +121,58 @@ export async function pollBackend(statusUrl: string, secret: string, timeoutMs: 
     const outcome = finishedOutcome(answer, 'poll');
     if (outcome) return { kind: 'finished', outcome };
     const progress = typeof answer?.progress === 'number' && answer.progress >= 0 && answer.progress <= 100 ? answer.progress : undefined;
-    return { kind: 'pending', retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')), progress };
+    const message = spokenMessage(answer?.message);
+    return { kind: 'pending', retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')), progress, ...(message ? { message } : {}) };
   } catch (error) {
     return { kind: 'unreachable', reason: (error as Error).message };
   }
+}
+
+/** A poll answer's message, when it is one the caller can hear (a bad one is ignored, not refused). */
+function spokenMessage(value: unknown): string | undefined {
+  try {
+    return checkProgressMessage(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How a cancel event went: the backend's HTTP status (0 when it did not answer). */
+export interface CancelDelivery {
+  ok: boolean;
+  status: number;
+}
+
+/** Budget kept after a cancel event for recording how it went and answering. */
+const AFTER_CANCEL_RESERVE_MS = 1_500;
+
+/**
+ * POSTs the signed cancel event (same secret and scheme as a dispatch). Short: at most
+ * `timeoutMs` per attempt and within the request's budget; repeated once, only after a 5xx or a
+ * refused connection (a repeat carries the same webhook-id, so a backend can drop it).
+ */
+export async function sendCancelEvent(url: string, secret: string, event: CancelEvent, timeoutMs: number): Promise<CancelDelivery> {
+  const body = JSON.stringify(event);
+  const id = `msg_cancel_${event.jobId}`;
+  let status = 0;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const allowedMs = Math.floor(Math.min(timeoutMs, budgetLeft() - AFTER_CANCEL_RESERVE_MS));
+    if (allowedMs < 100) break;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...signBody(secret, body, Date.now(), id) },
+        body,
+        signal: AbortSignal.timeout(allowedMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      status = response.status;
+      if (response.status < 500) break;
+    } catch (error) {
+      const name = (error as Error).name;
+      status = 0;
+      if (name === 'TimeoutError' || name === 'AbortError') break;
+    }
+  }
+  return { ok: status >= 200 && status < 300, status };
 }

@@ -1,10 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFinalStatus, JOB_ERROR_CODES, LIMITS, type CompletionRequest, type FinalJobStatus } from '../contracts';
+import {
+  CANCEL_EVENT_TYPE,
+  isFinalStatus,
+  JOB_ERROR_CODES,
+  LIMITS,
+  type CancelEvent,
+  type CompletionRequest,
+  type FinalJobStatus,
+  type HeartbeatRequest,
+} from '../contracts';
 import type { ServiceConfig } from '../config';
-import { budgetLeft } from '../http/budget';
+import { budgetLeft, finishBeforeReply } from '../http/budget';
 import { HttpError } from '../http/errors';
-import { dispatchToBackend, pollBackend } from '../backend/http-backend';
+import { dispatchToBackend, pollBackend, sendCancelEvent } from '../backend/http-backend';
 import { normalizeError, normalizeResult, resultJsonWithinLimit } from '../backend/payload';
 import { planSimulatedWork, simulatedOutcome } from '../backend/simulated';
 import { JobStore } from '../store/job-store';
@@ -20,12 +29,21 @@ export interface StartRequest {
   waitSeconds: number;
   /** The job's capability URL for its completion. */
   callbackUrl: (jobId: string) => string;
+  /** What the hold loop says while the caller waits (START_HOLD_PARAMS), kept on the job. */
+  hold?: Pick<JobRecord, 'progressEveryTurns' | 'progressVoice' | 'progressLanguage'>;
 }
 
 export interface Refreshed {
   current: VersionedJob;
-  /** Progress a poll-mode backend reported just now (not stored: it would cost a write). */
+  /** Progress and message a poll-mode backend reported just now (not stored: it would cost a write). */
   progress?: number;
+  message?: string;
+}
+
+export interface HeartbeatResult {
+  current: VersionedJob;
+  /** false: a heartbeat was stored less than LIMITS.heartbeatMinIntervalMs ago, this one was not written. */
+  stored: boolean;
 }
 
 export interface CompletionResult {
@@ -76,6 +94,7 @@ export class JobService {
       deadline: now + request.maxHoldSeconds * 1000,
       mode: this.config.backendUrl ? 'push' : 'simulated',
       createId: randomBytes(8).toString('hex'),
+      ...definedFields(request.hold ?? {}),
       ...(this.config.backendUrl ? {} : planSimulatedWork(request.input, this.config.simulatedWorkSeconds, now)),
     };
     const { created, current } = await this.store.create(record);
@@ -103,7 +122,13 @@ export class JobService {
       case 'finished':
         return (await this.finalize(current, answer.outcome)).current;
       case 'poll': {
-        const next: JobRecord = { ...current.job, mode: 'poll', statusUrl: answer.statusUrl, pollEverySeconds: answer.retryAfterSeconds };
+        const next: JobRecord = {
+          ...current.job,
+          mode: 'poll',
+          statusUrl: answer.statusUrl,
+          pollEverySeconds: answer.retryAfterSeconds,
+          ...(answer.cancelUrl ? { cancelUrl: answer.cancelUrl } : {}),
+        };
         const written = await this.store.replace(current, next);
         // A conflict means a completion got there first; the stored job is the truth.
         return written === 'conflict' ? await this.load(current.job.jobId) : written;
@@ -112,8 +137,20 @@ export class JobService {
         console.warn(`job ${current.job.jobId}: dispatch unconfirmed (${answer.reason}); waiting for a completion until the deadline`);
         return current;
       case 'accepted':
-        return current;
+        return answer.cancelUrl ? await this.recordCancelUrl(current, answer.cancelUrl) : current;
     }
+  }
+
+  /** Push mode with a cancelUrl: one more write (a poll-mode answer folds it into its own). */
+  private async recordCancelUrl(current: VersionedJob, cancelUrl: string): Promise<VersionedJob> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (isFinalStatus(current.job.status)) return current;
+      const written = await this.store.replace(current, { ...current.job, cancelUrl });
+      if (written !== 'conflict') return written;
+      current = await this.load(current.job.jobId);
+    }
+    console.warn(`job ${current.job.jobId}: could not record the backend's cancelUrl; a cancel event would go to BACKEND_URL`);
+    return current;
   }
 
   /** Waits (within `until`) for a fast job to finish, spending as few Twilio calls as it can. */
@@ -158,7 +195,7 @@ export class JobService {
         const answer = await pollBackend(current.job.statusUrl!, this.config.webhookSecrets[0] ?? '', POLL_TIMEOUT_MS);
         if (answer.kind === 'finished') return { current: (await this.finalize(current, answer.outcome)).current };
         if (answer.kind === 'unreachable') console.warn(`job ${current.job.jobId}: status URL unreachable (${answer.reason})`);
-        return { current, progress: answer.kind === 'pending' ? answer.progress : undefined };
+        return answer.kind === 'pending' ? { current, progress: answer.progress, message: answer.message } : { current };
       }
       default:
         return { current };
@@ -185,13 +222,83 @@ export class JobService {
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       if (isFinalStatus(current.job.status)) return { current, changed: false };
-      const next = applyOutcome(current.job, outcome, this.now(), chunks);
+      const notify = this.owesCancelEvent(current.job, outcome);
+      // The intent rides with the final status: only the request whose write lands sends it.
+      const next: JobRecord = { ...applyOutcome(current.job, outcome, this.now(), chunks), ...(notify ? { cancelNotice: 'pending' as const } : {}) };
       beforeWrite?.(current.job);
       const written = await this.store.replace(current, next);
-      if (written !== 'conflict') return { current: written, changed: true };
+      if (written !== 'conflict') {
+        if (notify) finishBeforeReply(this.sendCancelNotice(written), `job ${written.job.jobId}: cancel event`);
+        return { current: written, changed: true };
+      }
       current = await this.load(current.job.jobId);
     }
     throw new Error(`job ${current.job.jobId}: could not finalize after repeated revision conflicts`);
+  }
+
+  /** A backend may be working on this job, which ends without its work: tell it (once). */
+  private owesCancelEvent(job: JobRecord, outcome: JobOutcome): boolean {
+    return (outcome.status === 'CANCELLED' || outcome.status === 'TIMED_OUT') && job.mode !== 'simulated' && Boolean(this.config.backendUrl);
+  }
+
+  /**
+   * Sends the cancel event of a job this request has just ended (its final write carries
+   * `cancelNotice: pending`), alongside whatever else the request does (a caller's release).
+   * Nothing is written after it: a final job stays as its one final write left it.
+   */
+  private async sendCancelNotice(current: VersionedJob): Promise<void> {
+    const { job } = current;
+    const url = job.cancelUrl ?? this.config.backendUrl;
+    const secret = this.config.webhookSecrets[0];
+    if (!url || !secret) return;
+    const event: CancelEvent = {
+      type: CANCEL_EVENT_TYPE,
+      jobId: job.jobId,
+      status: job.status as CancelEvent['status'],
+      reason: job.error?.code ?? job.status,
+      at: new Date(job.finishedAt ?? this.now()).toISOString(),
+    };
+    const delivery = await sendCancelEvent(url, secret, event, this.config.dispatchTimeoutMs);
+    if (delivery.ok) console.log(`job ${job.jobId}: cancel event taken by the backend (HTTP ${delivery.status})`);
+    else console.warn(`job ${job.jobId}: the backend did not take the cancel event (${delivery.status ? `HTTP ${delivery.status}` : 'no answer'})`);
+  }
+
+  /**
+   * A heartbeat from the backend (its capability URL was checked): stores progress and message
+   * and moves the deadline, at most once per LIMITS.heartbeatMinIntervalMs per job (one Sync
+   * read, and one write when stored). A final job refuses it (409), like a late completion.
+   */
+  async heartbeat(request: HeartbeatRequest & { jobId: string }): Promise<HeartbeatResult> {
+    let { current } = await this.refresh(await this.load(request.jobId), { pollBackend: false });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { job } = current;
+      if (isFinalStatus(job.status)) {
+        throw new HttpError('JOB_ALREADY_FINAL', `job ${job.jobId} is already ${job.status}; a heartbeat is only for a pending job`);
+      }
+      const now = this.now();
+      if (job.heartbeatAt !== undefined && now - job.heartbeatAt < LIMITS.heartbeatMinIntervalMs && now >= job.heartbeatAt) {
+        return { current, stored: false };
+      }
+      const next: JobRecord = {
+        ...job,
+        heartbeatAt: now,
+        deadline: this.extendedDeadline(job, now, request.extendSeconds),
+        ...(request.progress !== undefined ? { progress: request.progress } : {}),
+        ...(request.message !== undefined ? { message: request.message } : {}),
+      };
+      const written = await this.store.replace(current, next);
+      if (written !== 'conflict') return { current: written, stored: true };
+      // Another write landed first (another heartbeat, the caller's hold, the outcome): look again.
+      current = await this.load(request.jobId);
+    }
+    return { current, stored: false };
+  }
+
+  /** now + extendSeconds when later than the deadline, never past the longest hold from the job's creation. */
+  private extendedDeadline(job: JobRecord, now: number, extendSeconds: number | undefined): number {
+    if (extendSeconds === undefined) return job.deadline;
+    const ceiling = job.createdAt + Math.min(LIMITS.maxHoldSeconds, this.config.jobTtlSeconds - 300) * 1000;
+    return Math.max(job.deadline, Math.min(now + extendSeconds * 1000, ceiling));
   }
 
   /**

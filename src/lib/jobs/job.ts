@@ -20,6 +20,8 @@ export interface HeldCall {
   flowSid: string;
 }
 
+export type CancelNotice = 'pending';
+
 /** The job document kept in Sync, one per job. Times are epoch milliseconds. */
 export interface JobRecord {
   v: 1;
@@ -38,7 +40,23 @@ export interface JobRecord {
   /** Poll mode: the backend's status URL and its Retry-After in seconds. */
   statusUrl?: string;
   pollEverySeconds?: number;
+  /** The backend's latest heartbeat: 0-100 and its message (spoken on hold), and when it was stored. */
   progress?: number;
+  message?: string;
+  heartbeatAt?: number;
+  /** What the hold loop says (START_HOLD_PARAMS): every N turns, in this voice and language. */
+  progressEveryTurns?: number;
+  progressVoice?: string;
+  progressLanguage?: string;
+  /** Where the cancel event goes (the dispatch answer's cancelUrl); BACKEND_URL when absent. */
+  cancelUrl?: string;
+  /**
+   * `pending`: this job ended CANCELLED or TIMED_OUT with a backend that may be working on it, and
+   * the request whose final write this is sends it the cancel event, right after the write. Kept
+   * in the final write itself: a final job is never written again, so how the POST went is in
+   * that request's log only.
+   */
+  cancelNotice?: CancelNotice;
   /** Simulated mode: when the work is done and how it ends. */
   readyAt?: number;
   simulateFailure?: boolean;

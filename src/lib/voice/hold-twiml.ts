@@ -57,9 +57,25 @@ export function holdTwiml(options: HoldTwimlOptions): string {
   return response.toString();
 }
 
-/** One turn of the wait loop: the music, then a fresh request (waitUrl TwiML: Play/Redirect only). */
-export function waitLoopTwiml(musicUrl: string, nextUrl: string): string {
+/** Said before the music of a hold-loop turn (a backend's progress). */
+export interface TurnSpeech {
+  text: string;
+  voice?: string;
+  language?: string;
+}
+
+/**
+ * One turn of the wait loop: what there is to say, the music, then a fresh request (waitUrl
+ * TwiML may use Say, Play, Pause and Redirect only).
+ */
+export function waitLoopTwiml(musicUrl: string, nextUrl: string, speech?: TurnSpeech): string {
   const response = voiceResponse();
+  if (speech) {
+    const attributes: VoiceResponse.SayAttributes = {};
+    if (speech.voice) attributes.voice = speech.voice as NonNullable<VoiceResponse.SayAttributes['voice']>;
+    if (speech.language) attributes.language = speech.language as NonNullable<VoiceResponse.SayAttributes['language']>;
+    response.say(attributes, speech.text);
+  }
   response.play(musicUrl);
   response.redirect({ method: 'POST' }, nextUrl);
   return response.toString();
