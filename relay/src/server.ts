@@ -69,6 +69,8 @@ export function buildRelay(options: RelayOptions): Relay {
     return503OnClosing: true,
   });
   const jobs = new Map<string, Promise<void>>();
+  /** Per running job: aborted when the service says the job was cancelled. */
+  const cancels = new Map<string, AbortController>();
   const stop = new AbortController();
 
   // Keep the exact bytes: the signature is over them.
@@ -102,6 +104,14 @@ export function buildRelay(options: RelayOptions): Relay {
     } catch {
       return res.code(400).send(reply('INVALID_DISPATCH', 'the body is not JSON'));
     }
+    // The service's cancel event (the caller hung up, or the deadline passed): stop the job if it runs here.
+    const event = parsed as { type?: unknown; jobId?: unknown } | null;
+    if (event && typeof event === 'object' && event.type === 'job.cancelled' && typeof event.jobId === 'string') {
+      const running = cancels.get(event.jobId);
+      running?.abort();
+      request.log.info({ jobId: event.jobId, runningHere: Boolean(running) }, 'job cancelled by the service');
+      return res.code(202).send({ accepted: true, cancelled: Boolean(running) });
+    }
     const dispatch = readDispatch(parsed);
     if (typeof dispatch === 'string') return res.code(400).send(reply('INVALID_DISPATCH', dispatch));
 
@@ -123,10 +133,15 @@ export function buildRelay(options: RelayOptions): Relay {
     }
 
     const log = app.log.child({ jobId: dispatch.jobId });
-    const job = runJob(task, config, dispatch, { log, signal: stop.signal, completionReserveMs: options.completionReserveMs })
+    const cancel = new AbortController();
+    cancels.set(dispatch.jobId, cancel);
+    const job = runJob(task, config, dispatch, { log, signal: AbortSignal.any([stop.signal, cancel.signal]), completionReserveMs: options.completionReserveMs })
       .then((report) => options.onJobEnd?.(dispatch.jobId, report))
       .catch((err: Error) => log.error({ err: err.message }, 'job crashed'))
-      .finally(() => jobs.delete(dispatch.jobId));
+      .finally(() => {
+        jobs.delete(dispatch.jobId);
+        cancels.delete(dispatch.jobId);
+      });
     jobs.set(dispatch.jobId, job);
     request.log.info(fields, 'dispatch accepted');
     return res.code(202).send({ accepted: true });

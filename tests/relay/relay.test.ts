@@ -132,6 +132,29 @@ describe('the dispatch', () => {
     expect(report.outcome).toEqual({ status: 'COMPLETED', result: { name: 'Slow', balance: 1 } });
   });
 
+  test("the service's signed cancel event stops a job running here; an unsigned one changes nothing", async () => {
+    apiScript = () => ({ delayMs: 3000, body: { customer: { name: 'Late' }, account: { balance: 0 } } });
+    const { jobId } = await start({ task: 'lookup', customerId: 'C8' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const event = JSON.stringify({ type: 'job.cancelled', jobId, status: 'CANCELLED', reason: 'CALLER_HUNG_UP', at: new Date().toISOString() });
+    const unsigned = await fetch(`${relay.url}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: event });
+    expect(unsigned.status).toBe(401);
+    expect(relay.relay.running()).toBe(1);
+    const { Webhook } = await import('standardwebhooks');
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const id = `msg_cancel_${jobId}`;
+    const signed = await fetch(`${relay.url}/dispatch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': new Webhook(SECRET).sign(id, now, event) },
+      body: event,
+    });
+    expect(signed.status).toBe(202);
+    expect(await signed.json()).toEqual({ accepted: true, cancelled: true });
+    const began = Date.now();
+    await relay.ended(jobId);
+    expect(Date.now() - began).toBeLessThan(2500); // did not wait for the 3 s API answer
+  });
+
   test('GET /health answers with the tasks', async () => {
     const response = await fetch(`${relay.url}/health`);
     expect(response.status).toBe(200);
