@@ -40,6 +40,9 @@ import type { Target } from './target';
 import { emulatorTarget } from './target-emulator';
 import { liveTarget } from './target-live';
 
+/** How long the room callbacks of a call ended at cleanup may take to reach the probe endpoint. */
+const LATE_CALLBACK_MS = 2_000;
+
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 export interface CliIo {
@@ -189,6 +192,9 @@ export async function main(io: CliIo): Promise<number> {
     const client = target.client;
     const prefix = target.syncPrefix;
     cleanup.add(`Sync documents ${prefix}*`, async () => {
+      await deleteRunDocuments(client, prefix);
+      // Ending a call sends its room's callbacks to the probe endpoint a moment later: sweep again.
+      await new Promise((resolve) => setTimeout(resolve, LATE_CALLBACK_MS));
       await deleteRunDocuments(client, prefix);
     });
     results = await runProbes({ target, probes, cleanup, signal: stop.signal, failProbe: flags['fail-probe'], log });
