@@ -221,13 +221,13 @@ function roundTripSection(rt: RoundTripResults): string {
     '',
     `Baseline per job: **${b.fixedTotal}** calls, 0 per hold turn. ${b.notes.map((n) => `${n.charAt(0).toUpperCase()}${n.slice(1)}.`).join(' ')}`,
     '',
-    'The floor is one Sync write to create the job, one to finalize it, one conference operation to release the caller and one read for the result (two more per 16 KiB chunk of a large result: its write and its read). Where ours is above it, and why:',
+    'The floor is one Sync write to create the job, one to finalize it, one call redirect to release the caller and one read for the result (two more per 16 KiB chunk of a large result: its write and its read). Where ours is above it, and why:',
     '',
-    '- `/hold` and the Dial action read the job: the first to send a caller whose job is already done straight back to Studio, the second to hand Studio the final status (`{{widgets.hold.status}}`).',
+    '- `/hold` reads the job, to send a caller whose job is already done straight back to Studio, and writes the caller\'s CallSid on it, so a completion can redirect their call with no lookup. The after-hold URL a released call is redirected to carries the final status, so it reads nothing.',
     '- `/jobs/complete` reads the job before writing it: the write carries `If-Match` (revision) so a completion, the deadline and a hang-up cannot overwrite each other, and the read also refuses late completions and acknowledges duplicates.',
-    '- The release is a list (by room name and status) plus an update: a conference can only be ended by SID, and the SID is not known without a lookup (storing it when the caller joins would cost a write instead).',
+    '- The release is one Calls API update (the caller\'s call moved to the after-hold URL), sent while the final status is written: no conference lookup, whatever state the room is in. Ending the room is only a second try.',
     leaveCalls(rt) > 0
-      ? '- The room\'s `leave` status callback reads the job once: it is how a hang-up cancels the job.'
+      ? '- The room\'s `leave` status callback reads the job once; only for a pending job does it read the Call too (its status tells a hang-up from a move), which is how a hang-up cancels the job.'
       : '- The room\'s `leave` status callback costs nothing when the caller\'s call is still in progress (the room ended because the job did); only a hang-up reads and cancels the job.',
     '- Each pending hold-loop turn reads the job once (poll mode: and asks the backend when due). That read is what releases a caller whose completion came before they joined, and what applies the deadline.',
     '- Poll mode writes once more at start, to record the backend\'s status URL.',
@@ -519,15 +519,15 @@ const OPTIMIZATIONS = [
   '1. **Cold start.** Every bundle required the whole `twilio` package at load: nearly all of the 100-130 ms a fresh process took to load a bundle, mostly axios, form-data, jsonwebtoken and qs pulled in by its REST client. The functions now load the helper library\'s parts on first use (`twilio/lib/rest/Twilio`, `twilio/lib/base/RequestClient`, `twilio/lib/twiml/VoiceResponse`): on the platform (and in twilio-run) the runtime has loaded the helper library for the global `Twilio` before any function, so those requires are cache hits and a bundle loads in a few ms. In a bare process the first REST call still pays for the REST client once.',
   '2. **Bundle size.** A third of each bundle was the `standardwebhooks` package\'s pure-JS SHA-256 and base64. Signing now computes the same Standard Webhooks signatures (`v1,` base64 HMAC-SHA256 of `id.timestamp.body`, `whsec_` secrets, several signatures, 5-minute tolerance, constant-time compare) with `node:crypto`; a unit test checks it against the `standardwebhooks` package both ways.',
   '3. **REST client per request.** Each request built a new helper-library client (a new axios instance and HTTPS agent). A warm instance now reuses one client per configuration, which also keeps its connections to Twilio alive between invocations instead of a new TLS handshake per request (not visible against the local emulator, which is plain HTTP).',
-  '4. **Release after a push completion.** `/jobs/complete` read the job, wrote it, listed the room, then ended it: 4 calls in a row before the caller heard anything. It now looks the room up while it reads the job, and ends the room while it writes the final status: 2 in a row. If no room was found (the caller had not joined yet), it looks again after the write, as before, so a caller who joins meanwhile is still released; a duplicate completion also looks again, as before.',
+  '4. **Release after a push completion.** `/jobs/complete` read the job, wrote it, listed the room, then ended it: 4 calls in a row before the caller heard anything. It then looked the room up while it read the job, and ended the room while it wrote the final status: 2 in a row. Now it reads the job (which names the caller\'s call since /hold) and redirects the call while it writes the final status: still 2 in a row, one call fewer, and it works whether or not Twilio lets an `init` room be ended by REST or listed by `Status=init` (docs/TWILIO-DIFFERENCES.md).',
 ].join('\n');
 
 const notDone = (results: BenchResults) =>
   [
-    '- The hold loop\'s releasing turn (poll and simulated modes) still reads, writes, looks the room up and ends it one after the other (4 in a row). Looking the room up while writing would release the caller one round trip (80 ms) sooner, against a wait of up to a loop period (10 s).',
+    '- The hold loop\'s releasing turn (poll and simulated modes) reads, writes, then redirects the call (3 in a row): the redirect follows the write so the status it hands Studio is the one that landed.',
     ...(leaveCalls(results.roundTrips) > 0
       ? [
-          '- The room\'s `leave` callback reads the job even when the room ended because the job did. Twilio\'s `participant-leave` callback says why the participant left and the state of their call (`ReasonParticipantLeft`, `ParticipantCallStatus`, since 2023); skipping the read when the call is still in progress would save one call per job.',
+          '- The room\'s `leave` callback reads the job even when the caller left because the job was done. `participant-leave` carries `ParticipantCallStatus` and `ReasonParticipantLeft` (since 2023), but their values are not documented, so the service does not act on them; a verify:live record that settles them could save this read (one call per job).',
         ]
       : []),
     NOT_DONE_FORK,
