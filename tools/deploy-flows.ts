@@ -386,19 +386,24 @@ export function flowsClient(env: Record<string, string | undefined>, apiBaseUrl?
   return { client: createTwilioClient(config), accountSid };
 }
 
+/** The options that name the values placeholders stand for (shared with flows:pull), and the account's API. */
+export const FLOW_VALUE_OPTIONS = {
+  'service-domain': { type: 'string' },
+  'service-sid': { type: 'string' },
+  'environment-sid': { type: 'string' },
+  'flex-workflow-sid': { type: 'string' },
+  'function-sid': { type: 'string', multiple: true },
+  set: { type: 'string', multiple: true },
+  'name-prefix': { type: 'string', default: 'studio-async' },
+  'api-base-url': { type: 'string' },
+} as const;
+
 export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   const { values: flags, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
-      'service-domain': { type: 'string' },
-      'service-sid': { type: 'string' },
-      'environment-sid': { type: 'string' },
-      'flex-workflow-sid': { type: 'string' },
-      'function-sid': { type: 'string', multiple: true },
-      set: { type: 'string', multiple: true },
-      'name-prefix': { type: 'string', default: 'studio-async' },
-      'api-base-url': { type: 'string' },
+      ...FLOW_VALUE_OPTIONS,
       'commit-message': { type: 'string' },
       'dry-run': { type: 'boolean' },
       number: { type: 'string' },

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TwilioClient } from '../src/lib/twilio-client';
 import { flowSidPlaceholderName } from '../studio/project-subflows';
-import { collectValues, DeployFlowsError, flowsClient } from './deploy-flows';
+import { collectValues, DeployFlowsError, FLOW_VALUE_OPTIONS, flowsClient } from './deploy-flows';
 import { readEnvFile } from './env-file';
 import { PROJECT_ROOT, USER_ENV_FILE } from './paths';
 import { projectFlowFiles } from '../studio/project-paths';
@@ -111,14 +111,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
     args: argv,
     allowPositionals: true,
     options: {
-      'service-domain': { type: 'string' },
-      'service-sid': { type: 'string' },
-      'environment-sid': { type: 'string' },
-      'flex-workflow-sid': { type: 'string' },
-      'function-sid': { type: 'string', multiple: true },
-      set: { type: 'string', multiple: true },
-      'name-prefix': { type: 'string', default: 'studio-async' },
-      'api-base-url': { type: 'string' },
+      ...FLOW_VALUE_OPTIONS,
       'out-dir': { type: 'string' },
     },
   });
