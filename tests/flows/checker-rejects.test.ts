@@ -13,7 +13,7 @@ import { HOLD_SUBFLOW, MESSAGING_FLOW, mutate, SERVICE_FUNCTIONS, state, VOICE_F
 
 const VOICE = 'flows/voice-hold.json';
 const SUB = 'flows/hold-subflow.json';
-const MESSAGING = 'flows/messaging-poll.json';
+const MESSAGING = 'flows/messaging.json';
 const LIMIT = 'Studio ends the execution when one widget runs 10 times';
 const FIX = 'count passes in Set Variables and leave the loop from a Split on the count';
 
