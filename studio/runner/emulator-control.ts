@@ -35,6 +35,8 @@ export class ControlError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The answer's body as sent. */
+    readonly body: string = '',
   ) {
     super(message);
   }
@@ -78,7 +80,7 @@ export class EmulatorControl {
     try {
       const response = await fetch(this.base + path, { ...init, signal: controller.signal });
       const text = await response.text();
-      if (!response.ok) throw new ControlError(response.status, `emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
+      if (!response.ok) throw new ControlError(response.status, `emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`, text);
       return text === '' ? {} : (JSON.parse(text) as unknown);
     } finally {
       clearTimeout(timer);
@@ -163,8 +165,8 @@ export class EmulatorControl {
     } catch (error) {
       if (error instanceof ControlError && error.status === 404) return { kind: 'unsupported' };
       if (error instanceof ControlError && error.status === 409) {
-        const active = /"activeExecutionSid":"(FN[0-9a-f]{32})"/.exec(error.message)?.[1];
-        if (active) return { kind: 'refused', activeExecutionSid: active };
+        const active = (JSON.parse(error.body || '{}') as { activeExecutionSid?: unknown }).activeExecutionSid;
+        if (typeof active === 'string') return { kind: 'refused', activeExecutionSid: active };
       }
       throw error;
     }

@@ -353,7 +353,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     await lastCall.finish();
     await lastCall.hangUp();
   }
-  await closeExecution(firstExecution, end);
+  if (executions.includes(firstExecution)) await closeExecution(firstExecution, end);
   execution.log(end.widget, 'end', describeEnd(end));
 
   const variables = { ...context.variables };
@@ -417,6 +417,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
       return undefined;
     }
     if (registered.kind === 'refused') {
+      executions.length = 0; // Studio started none
       return { kind: 'error', widget: definition.initial_state, message: `Studio starts no execution: ${contact} already has execution ${registered.activeExecutionSid} active in this flow (one active execution per contact)` };
     }
     watched = executionSid;

@@ -138,6 +138,8 @@ export class JobService {
    * delivered once, by the execution or by the flow.
    */
   private async promiseDelivery(current: VersionedJob, notify: NotifyTarget | undefined): Promise<{ current: VersionedJob; delivery?: Delivery }> {
+    // A job an execution delivers says so to every start, so no flow sends it a second time.
+    if (current.job.notify) return { current, delivery: 'execution' };
     if (!notify) return { current };
     for (let attempt = 0; attempt < 3; attempt++) {
       const { job } = current;
