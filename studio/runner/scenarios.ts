@@ -135,7 +135,7 @@ export const SCENARIOS: readonly Scenario[] = [
     flowFile: MESSAGING_FLOW_FILE,
     trigger: { kind: 'message', body: 'When does my order arrive?' },
     startParameters: { simulateSeconds: '8', behaviour: 'push', delayMs: '8000' },
-    needsExampleBackend: false,
+    needsExampleBackend: true,
     expected: '"working on it" at once, then the result as a second message (from the execution the service starts, in push mode)',
   },
   {
@@ -153,7 +153,7 @@ export const SCENARIOS: readonly Scenario[] = [
     flowFile: MESSAGING_FLOW_FILE,
     trigger: { kind: 'message', body: 'When does my order arrive?' },
     startParameters: { simulateSeconds: '5', simulateFailure: 'true', behaviour: 'fail', delayMs: '5000' },
-    needsExampleBackend: false,
+    needsExampleBackend: true,
     expected: '"working on it", then the apology (with the backend\'s reason, from the execution the service starts, in push mode)',
   },
   {
@@ -162,7 +162,7 @@ export const SCENARIOS: readonly Scenario[] = [
     flowFile: MESSAGING_FLOW_FILE,
     trigger: { kind: 'message', body: 'When does my order arrive?' },
     startParameters: { maxHoldSeconds: '10', simulateSeconds: '600', behaviour: 'push', delayMs: '12000' },
-    needsExampleBackend: false,
+    needsExampleBackend: true,
     expected: '"working on it", then the apology: the late completion (push) or a poll (simulated) finds the deadline passed',
   },
   {
