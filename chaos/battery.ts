@@ -274,6 +274,7 @@ const MESSAGE_NAMES: Record<ErrorCode, RegExp> = {
   PAYLOAD_TOO_LARGE: /\d+ bytes/,
   IDEMPOTENCY_CONFLICT: /idempotencyKey/,
   TWILIO_UNAVAILABLE: /Twilio/,
+  DELIVERY_PENDING: /Studio/,
   MISCONFIGURED: /.+/,
   INTERNAL: /.+/,
 };

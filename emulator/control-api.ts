@@ -14,6 +14,14 @@
  *           hung up; or it was redirected by REST outside any conference), as soon as there is one;
  *           or {released: false} at the timeout. S defaults to the releases before the call last
  *           joined a conference (so: the first release since that join).
+ *   POST /_emulator/executions   JSON {flowSid, contact, flowAddress, trigger, executionSid?, accountSid?,
+ *        concurrent?, definition?} -> {executionSid, status: 'active'}: the runner's inbound message or
+ *        call starts an execution; 409 {error, activeExecutionSid} when the contact has one active there
+ *   GET  /_emulator/executions?flowSid=&contact=&timeoutMs=N
+ *        -> {executions: [...]}: REST-created executions nobody claimed yet, waiting up to N ms for one
+ *   GET  /_emulator/executions/{sid}            -> the execution (status, endedBy, data, ...)
+ *   POST /_emulator/executions/{sid}/claim      -> the execution, now the caller's to run; 409 if taken
+ *   POST /_emulator/executions/{sid}/end        -> the execution, ended (its flow ended); unchanged if it was
  *   GET  /_emulator/behaviour    -> the behaviour profile {name, switches} (twilio-behaviour.ts)
  *   POST /_emulator/behaviour    JSON {name?, extends?, switches} (as a profile file) -> the new profile
  *   GET  /_emulator/stats        -> Twilio API request counts by operation, plus `total`
@@ -29,11 +37,13 @@ import { json, type Reply } from './http-io';
 import type { ParamBag } from './openapi';
 import { one } from './routes';
 import { BehaviourProfileError, BUILT_IN_PROFILES, profileFromJson, SWITCH_NAMES, type TwilioBehaviour } from './twilio-behaviour';
+import { ExecutionControlError, executionSummary, type ExecutionStore, type InboundExecution } from './studio-executions';
 import type { EmulatorState, SpecViolation } from './types';
 import { CallStateError, type CallRelease, type JoinRequest, type NewCall, type VoiceStore } from './voice-store';
 
 const DEFAULT_RELEASE_WAIT_MS = 10_000;
 const MAX_RELEASE_WAIT_MS = 120_000;
+const SID = (prefix: string) => new RegExp(`^${prefix}[0-9a-f]{32}$`);
 
 interface ReleaseWaiter {
   after: number;
@@ -82,6 +92,7 @@ export class ReleaseWaiters {
 export interface ControlDeps {
   voice: VoiceStore;
   releases: ReleaseWaiters;
+  executions: ExecutionStore;
   stats(): Record<string, number>;
   violations(): SpecViolation[];
   reset(): Promise<void>;
@@ -141,6 +152,31 @@ function parseNewCall(raw: unknown): NewCall {
     from: optional<string>(body, 'from', 'string'),
     to: optional<string>(body, 'to', 'string'),
     accountSid,
+  };
+}
+
+function parseInbound(raw: unknown): InboundExecution {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CallStateError(400, 'body must be a JSON object');
+  const body = raw as Record<string, unknown>;
+  const text = (name: string, pattern?: RegExp): string => {
+    const value = optional<string>(body, name, 'string');
+    if (!value) throw new CallStateError(400, `${name} is required`);
+    if (pattern && !pattern.test(value)) throw new CallStateError(400, `${name} is malformed: ${JSON.stringify(value).slice(0, 60)}`);
+    return value;
+  };
+  const executionSid = optional<string>(body, 'executionSid', 'string');
+  if (executionSid !== undefined && !SID('FN').test(executionSid)) throw new CallStateError(400, 'executionSid must look like FN + 32 hex digits');
+  const accountSid = optional<string>(body, 'accountSid', 'string') ?? 'AC' + '0'.repeat(32);
+  if (!SID('AC').test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
+  return {
+    flowSid: text('flowSid', SID('FW')),
+    contact: text('contact'),
+    flowAddress: text('flowAddress'),
+    trigger: text('trigger', /^incoming[A-Za-z]+$/),
+    accountSid,
+    ...(executionSid ? { executionSid } : {}),
+    ...(optional<boolean>(body, 'concurrent', 'boolean') ? { concurrent: true } : {}),
+    ...(body.definition !== undefined ? { definition: body.definition } : {}),
   };
 }
 
@@ -210,6 +246,8 @@ export async function handleControl(
       const release = await deps.releases.wait(callSid, after, timeoutMs, signal);
       return json(200, release ? releaseBody(release) : { released: false });
     }
+    const executionReply = await executionRoute(deps, route, query, body, signal);
+    if (executionReply) return executionReply;
     if (route === 'GET /stats') return json(200, deps.stats());
     if (route === 'GET /violations') return json(200, deps.violations());
     if (route === 'GET /state') return json(200, deps.state());
@@ -247,6 +285,40 @@ export async function handleControl(
     return controlError(404, `no control route ${route}`);
   } catch (error) {
     if (error instanceof CallStateError) return controlError(error.status, error.message);
+    if (error instanceof ExecutionControlError) return json(error.status, { error: error.message, ...error.details });
     throw error;
   }
+}
+
+/** The executions routes of the control API, or undefined for another route. */
+async function executionRoute(deps: ControlDeps, route: string, query: ParamBag, body: Buffer, signal: AbortSignal): Promise<Reply | undefined> {
+  if (route === 'POST /executions') {
+    const parsed = readJson(body);
+    if (!parsed.ok) return controlError(400, 'body must be JSON');
+    const execution = deps.executions.registerInbound(parseInbound(parsed.value));
+    return json(200, { executionSid: execution.sid, status: execution.status });
+  }
+  if (route === 'GET /executions') {
+    const flowSid = one(query, 'flowSid');
+    const contact = one(query, 'contact');
+    const requested = Number(one(query, 'timeoutMs') ?? 0);
+    const timeoutMs = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : 0;
+    const found = await deps.executions.unclaimed({ ...(flowSid ? { flowSid } : {}), ...(contact ? { contact } : {}) }, timeoutMs, signal);
+    return json(200, { executions: found.map(executionSummary) });
+  }
+  const match = /^(GET|POST) \/executions\/([^/]+)(?:\/(claim|end))?$/.exec(route);
+  if (!match) return undefined;
+  const [, method, rawSid, action] = match;
+  const sid = decodeURIComponent(rawSid!);
+  if (method === 'GET' && !action) {
+    const execution = deps.executions.get(sid);
+    return execution ? json(200, executionSummary(execution)) : controlError(404, `no execution ${sid}`);
+  }
+  if (method === 'POST' && action === 'claim') return json(200, executionSummary(deps.executions.claim(sid)));
+  if (method === 'POST' && action === 'end') {
+    const wasActive = deps.executions.get(sid)?.status === 'active';
+    const execution = deps.executions.end(sid, 'flow-ended');
+    return json(200, { ...executionSummary(execution), ...(wasActive ? {} : { alreadyEnded: true }) });
+  }
+  return undefined;
 }

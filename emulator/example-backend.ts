@@ -26,7 +26,8 @@ import { seededRandom } from './faults';
  *
  * Like a well-behaved backend it treats a repeated dispatch of a job it already has as the same
  * job (one piece of work, one completion), and retries a completion that got no answer or a 5xx
- * (429 too), with backoff and the same webhook-id, for up to `completionRetryMs`.
+ * (429 too; a 503 DELIVERY_PENDING is one), with backoff honouring Retry-After, for up to
+ * `completionRetryMs`.
  *
  * Faults (for reliability tests), chosen per job by input or for every job by option:
  * - input `dispatchFault` / `statusFault`: `latency:<ms>`, `error` (HTTP 500), `503`, `hang` (no
@@ -132,6 +133,7 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
       const giveUpAt = Date.now() + retryForMs;
       let last: { status: number; body: unknown } = { status: 0, body: undefined };
       for (let attempt = 1; ; attempt++) {
+        let retryAfterMs = 0;
         try {
           const response = await fetch(callbackUrl, {
             method: 'POST',
@@ -140,11 +142,13 @@ export async function startExampleBackend(options: ExampleBackendOptions): Promi
             signal: AbortSignal.timeout(12_000),
           });
           last = { status: response.status, body: await response.json().catch(() => undefined) };
+          retryAfterMs = (Number(response.headers.get('retry-after')) || 0) * 1000;
         } catch {
           last = { status: 0, body: undefined };
         }
+        // 503 DELIVERY_PENDING included: the same body again, no sooner than its Retry-After (capped).
         const retryable = last.status === 0 || last.status === 429 || last.status >= 500;
-        const pause = Math.min(200 * 2 ** (attempt - 1), 2000);
+        const pause = Math.max(Math.min(200 * 2 ** (attempt - 1), 2000), Math.min(retryAfterMs, 5000));
         if (!retryable || closed || Date.now() + pause > giveUpAt) {
           backend.completions.push({ jobId: completion.jobId, ...last, attempts: attempt });
           return last;

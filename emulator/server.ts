@@ -16,6 +16,7 @@ import type { RouteTable } from './routes';
 import { DEFAULT_ACCOUNT_SID, isSid } from './sids';
 import { RequestStats } from './stats';
 import { StatusCallbackSender } from './status-callbacks';
+import { ExecutionStore, studioExecutionRoutes } from './studio-executions';
 import { FlowStore, studioFlowRoutes } from './studio-flows';
 import { PhoneNumberStore, phoneNumberRoutes } from './phone-numbers';
 import { SyncDocumentStore, syncDocumentRoutes } from './sync-documents';
@@ -71,6 +72,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const flows = new FlowStore(clock);
   const numbers = new PhoneNumberStore(clock);
   const switches = () => behaviour.switches;
+  const executions = new ExecutionStore(clock, flows, switches);
   const voice = new VoiceStore(
     clock,
     {
@@ -79,7 +81,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     switches,
   );
-  const routes: RouteTable = { ...syncDocumentRoutes(documents), ...voiceRoutes(voice, clock, switches), ...studioFlowRoutes(flows), ...phoneNumberRoutes(numbers) };
+  const routes: RouteTable = { ...syncDocumentRoutes(documents), ...voiceRoutes(voice, clock, switches), ...studioFlowRoutes(flows), ...studioExecutionRoutes(executions), ...phoneNumberRoutes(numbers) };
 
   const record = (violation: Omit<SpecViolation, 'at'>) => {
     violations.push({ ...violation, at: new Date().toISOString() });
@@ -175,6 +177,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       status: conference.status,
       participants: [...conference.participants.keys()],
     })),
+    executions: executions.all().map((execution) => ({
+      sid: execution.sid,
+      flowSid: execution.flowSid,
+      contact: execution.contact,
+      status: execution.status,
+      startedBy: execution.startedBy,
+      trigger: execution.trigger,
+      data: execution.data,
+    })),
   });
 
   const reset = async () => {
@@ -182,6 +193,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     behaviour = startBehaviour;
     releases.cancelAll();
     documents.clear();
+    executions.clear();
     flows.clear();
     numbers.clear();
     voice.clear();
@@ -203,6 +215,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         {
           voice,
           releases,
+          executions,
           stats: () => stats.snapshot(),
           violations: () => [...violations],
           reset,

@@ -64,6 +64,20 @@ export class FlowStore {
     return flow;
   }
 
+  /**
+   * Makes a flow the flow runner plays known under its own SID (control API), so the REST API
+   * can start executions of it; a flow that exists already is left as it is.
+   */
+  adopt(sid: string, accountSid: string, definition: unknown): Flow {
+    const existing = this.flows.get(sid);
+    if (existing) return existing;
+    const now = this.clock();
+    const flow: Flow = { sid, accountSid, dateCreated: now, dateUpdated: null, revisions: [] };
+    flow.revisions.push({ friendlyName: `flow run by the flow runner (${sid})`, definition: definition ?? {}, status: 'published', commitMessage: null, revision: 1, dateCreated: now });
+    this.flows.set(sid, flow);
+    return flow;
+  }
+
   get(sid: string): Flow {
     const flow = this.flows.get(sid);
     if (!flow) throw new TwilioApiError(404, ErrorCode.notFound, `The requested resource /Flows/${sid} was not found`);

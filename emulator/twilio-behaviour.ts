@@ -47,6 +47,11 @@ export const BEHAVIOUR_SWITCHES = {
     question: "When a TwiML Redirect widget's timeout passes, does Studio take the call back from the foreign TwiML?",
     leastHelpful: false,
   },
+  executionCreateEndsActiveExecution: {
+    audit: 'S18',
+    question: 'When Executions.create names a contact that already has an active execution of that flow, does Studio end that one and start the new one (instead of refusing the create)?',
+    leastHelpful: false,
+  },
 } as const satisfies Record<string, BehaviourSwitch>;
 
 export type BehaviourSwitchName = keyof typeof BEHAVIOUR_SWITCHES;

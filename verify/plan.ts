@@ -40,7 +40,7 @@ export function estimateCost(input: PlanInput): Estimate {
   const voice = input.from && input.to ? input.probes.filter((p) => p.needsVoice) : [];
   const calls = voice.reduce((sum, p) => sum + p.calls, 0);
   const minutes = calls * 3;
-  const executions = calls;
+  const executions = calls + voice.reduce((sum, p) => sum + (p.executions ?? 0), 0);
   // Each call: the flow's webhook, the room TwiML, wait turns, callbacks, transitions (~40); the
   // runtime-event probe: 2; deploy checks: ~10.
   const invocations = calls * 40 + 12;

@@ -13,6 +13,7 @@ import { EventWatch, isConf, type ProbeEvent } from './events';
 import { probeFlow } from './flows';
 import type { Answer, ProbeAnswer, ProbeResult } from './record';
 import { probeUrl, type Target } from './target';
+import type { FlowDefinition } from '../studio/flow-model';
 import { projectFlowFiles } from '../studio/project-paths';
 import { flowSidPlaceholderName } from '../studio/project-subflows';
 
@@ -34,6 +35,8 @@ export interface Probe {
   what: string;
   /** Calls it places (each about a minute at most), for the cost estimate. */
   calls: number;
+  /** Studio executions it starts besides its calls' (for the cost estimate). */
+  executions?: number;
   needsVoice: boolean;
   run(ctx: ProbeContext): Promise<ProbeAnswer[]>;
 }
@@ -120,6 +123,7 @@ const Q = {
   Y2: 'Does fetching a missing Sync Document fail with HTTP 404?',
   Y3: 'Does an update with a stale `If-Match` fail with 54103?',
   Y5: 'Is a Sync Document gone soon after its TTL passes?',
+  S18: "When Executions.create names a contact that already has an active execution of that flow, does Studio end that one and start the new one (instead of refusing)?",
 };
 
 /** Every id a probe can answer: its question and the switch it settles. */
@@ -141,6 +145,7 @@ export const ANSWER_INFO: Record<string, { question: string; switch?: ProbeAnswe
   Y2: { question: Q.Y2 },
   Y3: { question: Q.Y3 },
   Y5: { question: Q.Y5 },
+  S18: { question: Q.S18, switch: 'executionCreateEndsActiveExecution' },
 };
 
 const rooms: Probe = {
@@ -516,7 +521,76 @@ const sync: Probe = {
   },
 };
 
-export const PROBES: readonly Probe[] = [rooms, timeLimit, leave, redirectTimeout, redirectFail, runtimeEvent, flowValidate, sync];
+/** A flow whose REST-started execution waits on the probe endpoint's slow step (it stays active meanwhile). */
+function busyFlow(target: Target): FlowDefinition {
+  const at = (x: number, y: number) => ({ offset: { x, y } });
+  return {
+    description: 'studio-async verify:live probe executions (temporary; deleted at the end of the run)',
+    initial_state: 'Trigger',
+    flags: { allow_concurrent_calls: true },
+    states: [
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [{ event: 'incomingMessage' }, { event: 'incomingCall' }, { event: 'incomingConversationMessage' }, { event: 'incomingRequest', next: 'busy' }, { event: 'incomingParent' }],
+        properties: at(0, 0),
+      },
+      {
+        name: 'busy',
+        type: 'make-http-request',
+        transitions: [{ event: 'success' }, { event: 'failed' }],
+        properties: { ...at(0, 200), method: 'POST', content_type: 'application/x-www-form-urlencoded;charset=utf-8', url: probeUrl(target, { probe: 'executions', step: 'slow' }) },
+      },
+    ],
+  };
+}
+
+const executionsProbe: Probe = {
+  name: 'executions',
+  ids: ['S18'],
+  what: 'two REST executions of one probe flow for the same To/From while the first waits on an HTTP Request (no message is sent): is the second refused, or the first ended?',
+  calls: 0,
+  executions: 2,
+  // Not a call, but Studio wants the account's number as From: it needs --from and --to.
+  needsVoice: true,
+  async run(ctx) {
+    const { target, evidence } = ctx;
+    const numbers = target.numbers;
+    if (!numbers) return [answer('S18', Q.S18, 'unknown', 'No numbers were given (--from, --to).', 'executionCreateEndsActiveExecution')];
+    const studio = target.client.studio.v2;
+    const flow = await studio.flows.create({ friendlyName: `${target.namePrefix}executions`, status: 'published', definition: busyFlow(target) });
+    const started: string[] = [];
+    ctx.cleanup.add('the probe flow (executions) and its executions', async () => {
+      for (const sid of started) await studio.flows(flow.sid).executions(sid).update({ status: 'ended' }).catch(() => undefined);
+      await studio.flows(flow.sid).remove();
+    });
+    const first = await studio.flows(flow.sid).executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'first' } });
+    started.push(first.sid);
+    ctx.failpoint();
+    let second: Record<string, unknown>;
+    try {
+      const created = await studio.flows(flow.sid).executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'second' } });
+      started.push(created.sid);
+      second = { httpStatus: 201, status: created.status };
+    } catch (error) {
+      second = { error: restError(error) };
+    }
+    evidence.second = second;
+    const firstAfter = (await studio.flows(flow.sid).executions(first.sid).fetch()).status;
+    evidence.firstAfter = firstAfter;
+    if ('error' in second) {
+      const err = second.error as { status?: number; code?: number };
+      return [answer('S18', Q.S18, false, `Refused: HTTP ${err.status ?? '?'}, code ${err.code ?? '?'}; the first execution stayed ${firstAfter}.`, 'executionCreateEndsActiveExecution')];
+    }
+    return [
+      firstAfter === 'ended'
+        ? answer('S18', Q.S18, true, 'Ended: the second create was accepted and the first execution is ended.', 'executionCreateEndsActiveExecution')
+        : answer('S18', Q.S18, 'unknown', `Both ran: the second create was accepted while the first stayed ${firstAfter} (neither of the behaviours the switch plays).`, 'executionCreateEndsActiveExecution'),
+    ];
+  },
+};
+
+export const PROBES: readonly Probe[] = [rooms, timeLimit, leave, redirectTimeout, redirectFail, runtimeEvent, flowValidate, sync, executionsProbe];
 
 export interface RunProbesOptions {
   target: Target;

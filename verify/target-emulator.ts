@@ -72,6 +72,8 @@ export async function emulatorTarget(options: EmulatorTargetOptions): Promise<Ta
     pollMs: 200,
     log,
     emulatorBehaviour: behaviour.name,
+    // The runner's default numbers: the emulator takes any.
+    numbers: { from: '+15005550001', to: '+15005550006' },
     async fillValues() {
       const values: Record<string, string> = { SERVICE_DOMAIN: 'verify-rehearsal.twil.io', SERVICE_SID: sid('ZS'), ENVIRONMENT_SID: sid('ZE') };
       for (const functionPath of listServiceFunctions(FUNCTIONS_SRC_DIR) ?? []) values[functionSidPlaceholder(functionPath).slice(2, -2)] = sid('ZH');

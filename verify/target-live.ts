@@ -135,6 +135,7 @@ export async function liveTarget(options: LiveTargetOptions): Promise<Target & {
     pollMs: 1500,
     log,
     voiceUnavailable,
+    ...(options.from && options.to ? { numbers: { from: options.from, to: options.to } } : {}),
     domain: deployed.domain,
     async fillValues() {
       const values: Record<string, string> = { SERVICE_DOMAIN: deployed.domain, SERVICE_SID: deployed.serviceSid, ENVIRONMENT_SID: deployed.environmentSid };

@@ -50,6 +50,8 @@ export interface Target {
   emulatorBehaviour?: string;
   /** Why voice probes cannot run on this target (no numbers given), if so. */
   voiceUnavailable?: string;
+  /** The numbers probes use (`--from` on the account, `--to` the other party); unset when not given. */
+  numbers?: { from: string; to: string };
   /** The shipped flows filled with this target's service (domain, SIDs), for FlowValidate. */
   fillValues(): Promise<Record<string, string>>;
   /** How often to look for the probe endpoint's records. */

@@ -42,6 +42,9 @@ export interface BenchBackend {
 }
 
 
+/** How long a completion is sent again after no answer, a 429 or a 5xx. */
+const COMPLETION_RETRY_MS = 20_000;
+
 export function benchResult(jobId: string, bytes: number): Record<string, unknown> {
   const base = { answer: `done ${jobId}`, items: [1, 2, 3] };
   const size = Buffer.byteLength(JSON.stringify(base));
@@ -76,13 +79,26 @@ export async function startBenchBackend(options: BenchBackendOptions): Promise<B
       if (!dispatch) throw new Error(`no dispatch for ${jobId}`);
       const body = JSON.stringify(completionFor(dispatch));
       const sentAt = performance.now();
-      const response = await fetch(dispatch.callbackUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      const answer: unknown = await response.json().catch(() => undefined);
-      return { jobId, sentAt, answeredAt: performance.now(), status: response.status, body: answer };
+      // The backend contract: no answer, a 429 or a 5xx means "the same body again", with a bounded backoff.
+      const giveUpAt = Date.now() + COMPLETION_RETRY_MS;
+      for (let attempt = 1; ; attempt++) {
+        let status = 0;
+        let answer: unknown;
+        let retryAfterMs = 0;
+        try {
+          const response = await fetch(dispatch.callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          status = response.status;
+          answer = await response.json().catch(() => undefined);
+          retryAfterMs = (Number(response.headers.get('retry-after')) || 0) * 1000;
+        } catch {
+          status = 0;
+        }
+        const pause = Math.max(Math.min(200 * 2 ** (attempt - 1), 2000), Math.min(retryAfterMs, 5000));
+        if (!(status === 0 || status === 429 || status >= 500) || Date.now() + pause > giveUpAt) {
+          return { jobId, sentAt, answeredAt: performance.now(), status, body: answer };
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
     },
     markReady(jobId) {
       if (!readyAt.has(jobId)) readyAt.set(jobId, performance.now());

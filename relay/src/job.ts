@@ -208,13 +208,44 @@ export async function mapResult(task: TaskConfig, answer: ApiAnswer, dispatch: D
   return JSON.parse(json);
 }
 
-/** POSTs the completion, retrying on no answer, 429 and 5xx until the deadline (at least once). */
-export async function postCompletion(dispatch: Dispatch, outcome: Outcome, options: JobOptions, retry = { delayMs: 250, maxDelayMs: 4000 }): Promise<{ status: number; attempts: number }> {
+/**
+ * The service's answer when the job is final but its outcome has not reached the Studio execution
+ * that delivers it (a messaging flow that did not wait): the same body must come again.
+ */
+const DELIVERY_PENDING = 'DELIVERY_PENDING';
+/** How long a DELIVERY_PENDING completion is repeated, past the deadline if need be. */
+export const DELIVERY_RETRY_MS = 120_000;
+
+/** The service's error code in a JSON answer, if it has one. */
+async function errorCode(response: Response): Promise<string | undefined> {
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown } };
+    return typeof body?.error?.code === 'string' ? body.error.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * POSTs the completion, retrying on no answer, 429 and 5xx (at least once) with backoff until the
+ * deadline. A 503 DELIVERY_PENDING (the job took the outcome; Studio has not yet) is repeated for
+ * up to DELIVERY_RETRY_MS however the deadline stands, honouring its Retry-After.
+ */
+export async function postCompletion(
+  dispatch: Dispatch,
+  outcome: Outcome,
+  options: JobOptions,
+  retry = { delayMs: 250, maxDelayMs: 4000 },
+  deliveryRetryMs = DELIVERY_RETRY_MS,
+): Promise<{ status: number; attempts: number }> {
   const deadline = Date.parse(dispatch.deadline);
   const body = JSON.stringify({ jobId: dispatch.jobId, ...outcome });
   const where = callbackForLogs(dispatch.callbackUrl);
+  let deliveryGiveUpAt: number | undefined;
   for (let attempt = 1; ; attempt++) {
     let status = 0;
+    let code: string | undefined;
+    let retryAfter: number | undefined;
     const started = Date.now();
     const timeout = AbortSignal.timeout(Math.max(1000, Math.min(CALLBACK_ATTEMPT_TIMEOUT_MS, deadline - Date.now())));
     try {
@@ -225,23 +256,27 @@ export async function postCompletion(dispatch: Dispatch, outcome: Outcome, optio
         signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
       });
       status = response.status;
-      await response.body?.cancel();
+      retryAfter = retryAfterMs(response.headers.get('retry-after'));
+      if (status >= 500) code = await errorCode(response);
+      else await response.body?.cancel();
     } catch {
       status = 0;
     }
     const retryable = status === 0 || status === 429 || status >= 500;
-    const fields = { jobId: dispatch.jobId, callback: where, outcome: outcome.status, attempt, status, ms: Date.now() - started };
+    const fields = { jobId: dispatch.jobId, callback: where, outcome: outcome.status, attempt, status, ...(code ? { code } : {}), ms: Date.now() - started };
     if (!retryable) {
       if (status >= 200 && status < 300) options.log.info(fields, 'completion delivered');
       else options.log.error(fields, 'completion refused by the service');
       return { status, attempts: attempt };
     }
-    const pause = backoffMs({ attempts: 0, ...retry }, attempt);
-    if (options.signal?.aborted || Date.now() + pause >= deadline) {
-      options.log.error(fields, 'completion not delivered before the deadline');
+    if (code === DELIVERY_PENDING) deliveryGiveUpAt ??= Date.now() + deliveryRetryMs;
+    const giveUpAt = Math.max(deadline, deliveryGiveUpAt ?? 0);
+    const pause = Math.max(backoffMs({ attempts: 0, ...retry }, attempt), Math.min(retryAfter ?? 0, retry.maxDelayMs));
+    if (options.signal?.aborted || Date.now() + pause >= giveUpAt) {
+      options.log.error(fields, code === DELIVERY_PENDING ? 'completion taken, but the service could not hand it to Studio in time' : 'completion not delivered before the deadline');
       return { status, attempts: attempt };
     }
-    options.log.warn(fields, 'completion not acknowledged, retrying');
+    options.log.warn(fields, code === DELIVERY_PENDING ? 'completion taken; the service is still handing it to Studio, sending it again' : 'completion not acknowledged, retrying');
     await sleep(pause, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }

@@ -43,6 +43,23 @@ export const START_CONTROL_PARAMS = ['idempotencyKey', 'wait', 'maxHoldSeconds']
  */
 export const START_HOLD_PARAMS = ['progressEveryTurns', 'progressVoice', 'progressLanguage'] as const;
 
+/**
+ * Optional /jobs/start parameters of a messaging flow that does not wait for the outcome: the
+ * flow to run again (`{{flow.flow_sid}}`), the contact (`{{contact.channel.address}}`) and the
+ * flow's own address (`{{flow.channel.address}}`). All three or none. With them, a push-mode job
+ * still pending when /jobs/start answers is delivered by a new execution of that flow (Studio's
+ * REST API, trigger `incomingRequest`, `flow.data` = FlowDeliveryData); the start reply then says
+ * `delivery: "execution"`. Not part of the job input, like START_CONTROL_PARAMS.
+ */
+export const START_NOTIFY_PARAMS = ['notifyFlowSid', 'notifyTo', 'notifyFrom'] as const;
+
+/**
+ * How the outcome of a job still pending when /jobs/start answers reaches a flow that passed
+ * START_NOTIFY_PARAMS: `execution`, the service starts a new execution of that flow with it (the
+ * flow may end now); `wait`, nothing will (poll and simulated modes: the flow asks /jobs/status).
+ */
+export type Delivery = 'execution' | 'wait';
+
 /** Studio's hard walls and the margins we keep inside them. */
 export const LIMITS = {
   /** Studio parses at most 64 KB; replies stay below with room for the envelope. */
@@ -67,6 +84,8 @@ export const LIMITS = {
   heartbeatMinIntervalMs: 1000,
   /** Longest hold-loop gap between progress phrases, in turns. */
   progressEveryTurns: 100,
+  /** Longest notifyTo / notifyFrom (a phone number, `whatsapp:+…`, a Messaging Service SID). */
+  notifyAddressChars: 64,
 } as const;
 
 export interface JobError {
@@ -80,6 +99,23 @@ export interface StartReply {
   status: JobStatus;
   retryAfter: number;
   statusUrl: string;
+  result?: Record<string, unknown>;
+  error?: JobError;
+  /**
+   * Only when the start carried START_NOTIFY_PARAMS: who hands the outcome to the flow. Branch on
+   * it before `status`: `execution` means a new execution brings the outcome (also when this
+   * reply already shows a final status: that execution owns the delivery), so send nothing more.
+   */
+  delivery?: Delivery;
+}
+
+/**
+ * `flow.data` of the execution the service starts for a job with START_NOTIFY_PARAMS (the
+ * Executions API's `Parameters`); `result` as the backend sent it (at most LIMITS.resultBytes).
+ */
+export interface FlowDeliveryData {
+  jobId: string;
+  status: FinalJobStatus;
   result?: Record<string, unknown>;
   error?: JobError;
 }
@@ -107,6 +143,8 @@ export interface ResultReply {
 /** Error body of every 4xx/5xx reply. */
 export interface ErrorReply {
   error: JobError;
+  /** Seconds to wait before sending the same request again (503s; also the Retry-After header). */
+  retryAfter?: number;
 }
 
 /** What /jobs/start POSTs to BACKEND_URL (signed). */
@@ -193,6 +231,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   IDEMPOTENCY_CONFLICT: 422,
   TWILIO_UNAVAILABLE: 503,
+  /** The job is final but its outcome could not be handed to Studio yet: send the same body again. */
+  DELIVERY_PENDING: 503,
   MISCONFIGURED: 500,
   INTERNAL: 500,
 } as const;

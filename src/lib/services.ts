@@ -4,6 +4,7 @@ import { completionToken } from './backend/completion-token';
 import type { HandlerContext } from './http/handler';
 import { serviceUrl } from './http/service-url';
 import { JobService } from './jobs/job-service';
+import { twilioFlowDelivery } from './messaging/flow-delivery';
 import { JobStore } from './store/job-store';
 import { SyncDocuments } from './store/sync-documents';
 import { createTwilioClient, type TwilioClient } from './twilio-client';
@@ -28,5 +29,5 @@ export function servicesFor(context: HandlerContext): Services {
   );
   const callbackUrl = (jobId: string) =>
     serviceUrl(context, PATHS.complete, { jobId, token: config.webhookSecrets[0] ? completionToken(config.webhookSecrets[0], jobId) : undefined });
-  return { config, client, jobs: new JobService(config, store, voice), callbackUrl };
+  return { config, client, jobs: new JobService(config, store, voice, twilioFlowDelivery(client)), callbackUrl };
 }

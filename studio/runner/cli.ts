@@ -58,7 +58,7 @@ function listScenarios(): string {
 
 /**
  * The scenario's trigger, unless the flow does not handle it: `npm run call --
- * flows/messaging-poll.json` then sends a text instead of placing a call, a REST API flow gets a
+ * flows/messaging.json` then sends a text instead of placing a call, a REST API flow gets a
  * request (flow-inputs.ts chooseTrigger).
  */
 export function triggerFor(definition: FlowDefinition, preferred: FlowTrigger): FlowTrigger {

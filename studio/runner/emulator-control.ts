@@ -35,6 +35,8 @@ export class ControlError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The answer's body as sent. */
+    readonly body: string = '',
   ) {
     super(message);
   }
@@ -43,6 +45,20 @@ export class ControlError extends Error {
 function releaseOf(answer: Release): Release {
   const { seq, reason, conferenceSid, twiml, url, method } = answer;
   return { ...(seq !== undefined ? { seq } : {}), reason, conferenceSid, twiml, url, method };
+}
+
+/** An execution as the emulator's control API shows it (emulator/studio-executions.ts). */
+export interface ControlExecution {
+  executionSid: string;
+  flowSid: string;
+  contact: string;
+  flowAddress: string;
+  status: 'active' | 'ended';
+  startedBy: 'rest' | 'inbound';
+  trigger: string;
+  data: Record<string, unknown>;
+  endedBy?: string;
+  alreadyEnded?: boolean;
 }
 
 /** Long-polls at most this long per request; the emulator allows 120 s. */
@@ -64,7 +80,7 @@ export class EmulatorControl {
     try {
       const response = await fetch(this.base + path, { ...init, signal: controller.signal });
       const text = await response.text();
-      if (!response.ok) throw new ControlError(response.status, `emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
+      if (!response.ok) throw new ControlError(response.status, `emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`, text);
       return text === '' ? {} : (JSON.parse(text) as unknown);
     } finally {
       clearTimeout(timer);
@@ -126,6 +142,60 @@ export class EmulatorControl {
       }
     })();
     return { stop: () => controller.abort(new RunInterrupted({ kind: 'aborted', reason: 'feed stopped' })) };
+  }
+
+  /**
+   * The inbound message or call starts an execution the emulator holds to Studio's one-active
+   * rule. `registered`; `unsupported` (an emulator without executions: 404); or the active
+   * execution that keeps Studio from starting this one (409).
+   */
+  async registerExecution(request: {
+    flowSid: string;
+    executionSid: string;
+    accountSid: string;
+    contact: string;
+    flowAddress: string;
+    trigger: string;
+    concurrent?: boolean;
+    definition?: unknown;
+  }): Promise<{ kind: 'registered' } | { kind: 'unsupported' } | { kind: 'refused'; activeExecutionSid: string }> {
+    try {
+      await this.call('/_emulator/executions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      return { kind: 'registered' };
+    } catch (error) {
+      if (error instanceof ControlError && error.status === 404) return { kind: 'unsupported' };
+      if (error instanceof ControlError && error.status === 409) {
+        const active = (JSON.parse(error.body || '{}') as { activeExecutionSid?: unknown }).activeExecutionSid;
+        if (typeof active === 'string') return { kind: 'refused', activeExecutionSid: active };
+      }
+      throw error;
+    }
+  }
+
+  async execution(executionSid: string, signal?: AbortSignal): Promise<ControlExecution> {
+    return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}`, { method: 'GET' }, CONTROL_TIMEOUT_MS, signal)) as ControlExecution;
+  }
+
+  /** The execution's flow ended: Studio ends the execution (unchanged, `alreadyEnded`, when something ended it first). */
+  async endExecution(executionSid: string): Promise<ControlExecution> {
+    return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}/end`, { method: 'POST' })) as ControlExecution;
+  }
+
+  /** REST-created executions of the flow for the contact that nobody runs yet; waits up to `timeoutMs` for one. */
+  async unclaimedExecutions(flowSid: string, contact: string, timeoutMs: number, signal: AbortSignal): Promise<ControlExecution[]> {
+    const query = new URLSearchParams({ flowSid, contact, timeoutMs: String(Math.min(timeoutMs, LONG_POLL_MS)) });
+    const answer = (await this.call(`/_emulator/executions?${query}`, { method: 'GET' }, LONG_POLL_MS + 5000, signal)) as { executions: ControlExecution[] };
+    return answer.executions;
+  }
+
+  /** Takes a REST-created execution to run; undefined when another runner took it first. */
+  async claimExecution(executionSid: string): Promise<ControlExecution | undefined> {
+    try {
+      return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}/claim`, { method: 'POST' })) as ControlExecution;
+    } catch (error) {
+      if (error instanceof ControlError && error.status === 409) return undefined;
+      throw error;
+    }
   }
 
   async join(request: JoinRoom, signal?: AbortSignal): Promise<{ conferenceSid: string; conferenceStatus: string }> {

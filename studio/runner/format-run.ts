@@ -48,6 +48,13 @@ export function formatSummary(run: FlowRun): string {
     lines.push('Messages sent:');
     for (const message of run.messages) lines.push(`${seconds(message.atMs).padStart(8)}  to ${message.to || '(no one)'}: "${message.body}"`);
   }
+  if ((run.executions ?? []).length > 1) {
+    lines.push('Executions:');
+    for (const e of run.executions!) {
+      const ended = e.endedAtMs !== undefined ? `, ${e.status} at ${seconds(e.endedAtMs)}${e.endedBy && e.endedBy !== 'flow-ended' ? ` (${e.endedBy})` : ''}` : `, ${e.status}`;
+      lines.push(`${seconds(e.startedAtMs).padStart(8)}  ${abbreviateSids(e.sid)} ${e.trigger} (${e.startedBy === 'rest' ? 'started through the REST API' : 'inbound'})${ended}`);
+    }
+  }
   if (run.flexTasks.length > 0) {
     lines.push('Flex tasks:');
     for (const task of run.flexTasks) lines.push(`${seconds(task.atMs).padStart(8)}  ${task.workflow} ${task.channel} ${task.attributes}`);

@@ -14,8 +14,9 @@ import { RunInterrupted } from './clock';
 import { EmulatorControl } from './emulator-control';
 import { Execution } from './execution';
 import { ServiceUrls } from './service-urls';
-import { StudioContext, LiquidRenderError, type ContextExtras, type TriggerData } from './studio-context';
-import { TRIGGER_EVENTS, type CallTrigger, type ConversationTrigger, type FlowEnd, type FlowRun, type MessageTrigger, type RunFlowOptions } from './types';
+import { claimRestExecution, DEFAULT_REST_EXECUTION_WAIT_MS, handlesRestExecutions, promisedExecution } from './rest-executions';
+import { StudioContext, LiquidRenderError, type ContextExtras, type TriggerData, type WidgetOutputs } from './studio-context';
+import { TRIGGER_EVENTS, type CallTrigger, type ConversationTrigger, type FlowEnd, type FlowRun, type MessageTrigger, type RunExecution, type RunFlowOptions } from './types';
 import type { FlowDefinition } from '../flow-model';
 import { SILENT_CONTACT } from './contact';
 import { subflowsFor } from './flow-inputs';
@@ -184,7 +185,8 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     );
   };
   const maxRunMs = options.maxRunMs ?? DEFAULT_MAX_RUN_MS;
-  timers.push(setTimeout(() => execution.interrupt({ kind: 'run-timeout', afterMs: maxRunMs }), maxRunMs));
+  // Bounds the whole run, executions that follow the first included.
+  const runTimeout = setTimeout(() => execution.interrupt({ kind: 'run-timeout', afterMs: maxRunMs }), maxRunMs);
   if (options.hangUpAfterMs !== undefined) scheduleHangUp(options.hangUpAfterMs);
   const onOutsideAbort = () => execution.interrupt({ kind: 'aborted', reason: String(options.signal?.reason ?? 'stopped') });
   if (options.signal?.aborted) onOutsideAbort();
@@ -193,7 +195,9 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
   const runs = new Map<string, number>();
   const pathTaken: string[] = [];
   const taken: NonNullable<FlowRun['taken']> = [];
+  /** Steps of the execution running now (Studio's limit is per execution), and of the whole run. */
   let steps = 0;
+  let totalSteps = 0;
   let end: FlowEnd;
   let subflowDepth = 0;
   const subflows = subflowsFor(definition, options.subflows);
@@ -237,8 +241,14 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
       const done = runs.get(name) ?? 0;
       if (done + 1 >= STUDIO_WIDGET_RUN_LIMIT) return { kind: 'widget-limit', widget: name, runs: done + 1 };
       if (steps >= STUDIO_STEP_LIMIT) return { kind: 'step-limit', widget: name, steps };
+      if (watched && control) {
+        // Studio may have ended the execution from outside (REST Status=ended, or replaced it).
+        const known = await control.execution(watched, execution.signal).catch(() => undefined);
+        if (known?.status === 'ended') return { kind: 'execution-ended', widget: name, by: known.endedBy ?? 'rest' };
+      }
       runs.set(name, done + 1);
       steps += 1;
+      totalSteps += 1;
       pathTaken.push(name);
       env.widgetName = name;
       env.nextOf = (event: string) => state.transitions.find((t) => t.event === event)?.next ?? '(end)';
@@ -312,15 +322,27 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     throw new ExecutionEnded(subEnd);
   };
 
+  const executions: RunExecution[] = [];
+  /** The execution the emulator knows (registered, or REST-created): Studio may end it from outside. */
+  let watched: string | undefined;
+  const firstExecution: RunExecution = {
+    sid: executionSid,
+    trigger: TRIGGER_EVENTS[trigger.kind],
+    startedBy: trigger.kind === 'request' ? 'rest' : 'inbound',
+    status: 'active',
+    startedAtMs: 0,
+    end: { kind: 'error', widget: definition.initial_state, message: 'not run' },
+  };
+  executions.push(firstExecution);
   try {
     await call?.register();
-    end = await walk(definition, definition.initial_state, '');
+    const refused = await registerInbound();
+    end = refused ?? (await walk(definition, definition.initial_state, ''));
   } catch (error) {
     end = endOfInterruptedRun(error, current);
   } finally {
     finished = true;
     for (const timer of timers) clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onOutsideAbort);
   }
 
   // The flow is over, so is the call (Studio hangs up when it has no TwiML left to give); this
@@ -331,7 +353,22 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     await lastCall.finish();
     await lastCall.hangUp();
   }
+  if (executions.includes(firstExecution)) await closeExecution(firstExecution, end);
   execution.log(end.widget, 'end', describeEnd(end));
+
+  const variables = { ...context.variables };
+  const widgets: Record<string, WidgetOutputs> = { ...context.widgets, ...subflowWidgets };
+  try {
+    const follow = await followUp(widgets);
+    if (follow) {
+      end = follow.end;
+      Object.assign(variables, follow.context.variables);
+      Object.assign(widgets, follow.context.widgets);
+    }
+  } finally {
+    clearTimeout(runTimeout);
+    options.signal?.removeEventListener('abort', onOutsideAbort);
+  }
 
   return {
     behaviour,
@@ -346,14 +383,115 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     actions: execution.actions,
     requests: execution.requests,
     rooms: execution.rooms,
-    variables: { ...context.variables },
-    widgets: { ...context.widgets, ...subflowWidgets },
+    variables,
+    widgets,
     path: pathTaken,
     taken,
     end,
-    steps,
+    executions,
+    steps: totalSteps,
     durationMs: execution.clock.now(),
   };
+
+  /**
+   * Studio starts an execution for the inbound message or call, held to one active execution
+   * per contact in the flow; the emulator keeps it so the REST API sees it. Returns the end of a
+   * run Studio would not start (the contact has one active already).
+   */
+  async function registerInbound(): Promise<FlowEnd | undefined> {
+    if (!control || trigger.kind === 'request') return undefined;
+    const { contact, flow } = context.addresses();
+    const registered = await control.registerExecution({
+      flowSid,
+      executionSid,
+      accountSid,
+      contact,
+      flowAddress: flow,
+      trigger: TRIGGER_EVENTS[trigger.kind],
+      // A call into a flow that allows concurrent calls is not held to one execution per caller.
+      concurrent: base.kind === 'call' && definition.flags?.allow_concurrent_calls === true,
+      definition,
+    });
+    if (registered.kind === 'unsupported') {
+      execution.log('(run)', 'note', 'the emulator does not keep Studio executions (404): the one-active-execution rule is not played');
+      return undefined;
+    }
+    if (registered.kind === 'refused') {
+      executions.length = 0; // Studio started none
+      return { kind: 'error', widget: definition.initial_state, message: `Studio starts no execution: ${contact} already has execution ${registered.activeExecutionSid} active in this flow (one active execution per contact)` };
+    }
+    watched = executionSid;
+    return undefined;
+  }
+
+  /** The execution's flow ended: so does the execution (unless Studio ended it first). */
+  async function closeExecution(record: RunExecution, how: FlowEnd): Promise<void> {
+    record.end = how;
+    record.endedAtMs = execution.clock.now();
+    const sid = watched;
+    watched = undefined;
+    if (!control || sid !== record.sid) {
+      record.status = 'ended';
+      record.endedBy = 'flow-ended';
+      return;
+    }
+    try {
+      const ended = await control.endExecution(sid);
+      record.status = ended.status;
+      record.endedBy = ended.endedBy ?? 'flow-ended';
+      if (ended.alreadyEnded) execution.log(how.widget, 'note', `Studio had already ended execution ${sid} (${ended.endedBy ?? 'from outside'})`);
+    } catch (error) {
+      execution.log(how.widget, 'note', `could not end execution ${sid} in the emulator: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * After an inbound execution whose service promised to start one with the job's outcome
+   * (StartReply.delivery = execution): wait for it (bounded, in the run's time), claim it and run
+   * it as Studio would, trigger `incomingRequest`, in the same report.
+   */
+  async function followUp(seen: Record<string, WidgetOutputs>): Promise<{ end: FlowEnd; context: StudioContext } | undefined> {
+    if (!control || trigger.kind === 'request' || trigger.kind === 'parent' || execution.signal.aborted) return undefined;
+    if (!handlesRestExecutions(definition) || !promisedExecution(seen)) return undefined;
+    const { contact } = context.addresses();
+    const waitMs = Math.min(options.restExecutionWaitMs ?? DEFAULT_REST_EXECUTION_WAIT_MS, Math.max(0, maxRunMs - execution.clock.now()));
+    execution.log('(run)', 'note', `the service said it will start an execution with the outcome: waiting up to ${Math.round(waitMs / 1000)} s for it`);
+    let claimed;
+    try {
+      claimed = await claimRestExecution(control, { flowSid, contact }, Date.now() + waitMs, execution.signal);
+    } catch (error) {
+      if (error instanceof RunInterrupted || execution.signal.aborted) return undefined;
+      execution.log('(run)', 'note', `could not read the emulator's executions: ${(error as Error).message}`);
+      return undefined;
+    }
+    if (!claimed) {
+      execution.log('(run)', 'note', `no execution for ${contact} came within ${Math.round(waitMs / 1000)} s`);
+      return undefined;
+    }
+    const restContext = new StudioContext(
+      { accountSid, flowSid, executionSid: claimed.executionSid },
+      { kind: 'request', request: { To: claimed.contact, From: claimed.flowAddress, AccountSid: accountSid, FlowSid: flowSid } },
+      { data: claimed.data },
+    );
+    const record: RunExecution = { sid: claimed.executionSid, trigger: 'incomingRequest', startedBy: 'rest', status: 'active', startedAtMs: execution.clock.now(), data: claimed.data, end: firstExecution.end };
+    executions.push(record);
+    execution.log('(run)', 'note', `Studio runs execution ${claimed.executionSid}, started through the REST API (incomingRequest, flow.data ${JSON.stringify(claimed.data).slice(0, 200)})`);
+    execution.context = restContext;
+    env.call = undefined;
+    env.triggerEvent = 'incomingRequest';
+    runs.clear();
+    steps = 0;
+    watched = claimed.executionSid;
+    let restEnd: FlowEnd;
+    try {
+      restEnd = await walk(definition, definition.initial_state, '');
+    } catch (error) {
+      restEnd = endOfInterruptedRun(error, current);
+    }
+    await closeExecution(record, restEnd);
+    execution.log(restEnd.widget, 'end', describeEnd(restEnd));
+    return { end: restEnd, context: restContext };
+  }
 }
 
 function endOfInterruptedRun(error: unknown, widget: string): FlowEnd {
@@ -388,6 +526,8 @@ export function describeEnd(end: FlowEnd): string {
       return `Studio ends the execution: ${end.steps} steps (limit ${STUDIO_STEP_LIMIT})`;
     case 'run-timeout':
       return `the run was stopped after ${Math.round(end.afterMs / 1000)} s (maxRunMs) in ${end.widget}`;
+    case 'execution-ended':
+      return `Studio ended the execution before ${end.widget} (${end.by === 'replaced' ? 'a REST-created execution for the same contact replaced it' : `ended by ${end.by}`})`;
     case 'error':
       return `the run failed in ${end.widget}: ${end.message}`;
   }

@@ -8,7 +8,7 @@ import type { FlowEnd, FlowRun } from './types';
 
 /** Ends that mean the call ran its course (the flow, the caller or the TwiML ended it): exit 0. */
 export function ranToAnEnd(end: FlowEnd): boolean {
-  return end.kind === 'completed' || end.kind === 'caller-hung-up' || end.kind === 'call-ended';
+  return end.kind === 'completed' || end.kind === 'caller-hung-up' || end.kind === 'call-ended' || end.kind === 'execution-ended';
 }
 
 export interface RunJob {
@@ -35,6 +35,8 @@ export interface RunJson {
   rooms: Array<{ friendlyName: string; joinedAtMs: number; leftAtMs?: number; leftBecause?: string; timeLimitReached?: boolean }>;
   jobs: RunJob[];
   messages: Array<{ atMs: number; to: string; body: string }>;
+  /** Every Studio execution the run played, the inbound one first, then any the service started through the REST API. */
+  executions: Array<{ sid: string; trigger: string; startedBy: 'inbound' | 'rest'; status: 'active' | 'ended'; endedBy?: string; startedAtMs: number; endedAtMs?: number }>;
   /** What the flow did that nobody hears: recordings, streams, queues, payments, calls placed. */
   actions: Array<{ atMs: number; widget: string; type: string; text: string }>;
   /** Every HTTP request: `mocked` says a fixture (or --auto) answered it instead of a server. */
@@ -132,6 +134,15 @@ export function runToJson(run: FlowRun, documents: JobDocument[]): RunJson {
     })),
     jobs: runJobs(run, documents),
     messages: run.messages.map((message) => ({ atMs: message.atMs, to: message.to, body: message.body })),
+    executions: (run.executions ?? []).map((e) => ({
+      sid: e.sid,
+      trigger: e.trigger,
+      startedBy: e.startedBy,
+      status: e.status,
+      ...(e.endedBy ? { endedBy: e.endedBy } : {}),
+      startedAtMs: e.startedAtMs,
+      ...(e.endedAtMs !== undefined ? { endedAtMs: e.endedAtMs } : {}),
+    })),
     actions: (run.actions ?? []).map((action) => ({ ...action })),
     http: run.requests.map((request) => ({
       atMs: request.atMs,

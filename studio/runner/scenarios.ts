@@ -14,7 +14,7 @@ import { subflowsFor, attachSubflows } from './flow-inputs';
 import type { FlowTrigger } from './types';
 
 export const VOICE_FLOW_FILE = 'flows/voice-hold.json';
-export const MESSAGING_FLOW_FILE = 'flows/messaging-poll.json';
+export const MESSAGING_FLOW_FILE = 'flows/messaging.json';
 
 export interface Scenario {
   name: string;
@@ -131,12 +131,39 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'messaging',
-    summary: 'a text message; the job takes about 14 s, so the flow polls /jobs/status twice',
+    summary: 'a text message; the job takes 8 s. Push: the flow ends at once and a new execution texts the outcome; poll or simulated: the flow polls /jobs/status',
     flowFile: MESSAGING_FLOW_FILE,
     trigger: { kind: 'message', body: 'When does my order arrive?' },
-    startParameters: { simulateSeconds: '14', behaviour: 'push', delayMs: '14000' },
-    needsExampleBackend: false,
-    expected: '"working on it" at once, then the result as a second message',
+    startParameters: { simulateSeconds: '8', behaviour: 'push', delayMs: '8000' },
+    needsExampleBackend: true,
+    expected: '"working on it" at once, then the result as a second message (from the execution the service starts, in push mode)',
+  },
+  {
+    name: 'messaging-poll',
+    summary: 'a text message; the backend answers in poll mode and is done after 8 s: the flow polls /jobs/status',
+    flowFile: MESSAGING_FLOW_FILE,
+    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    startParameters: { simulateSeconds: '8', behaviour: 'poll', delayMs: '8000' },
+    needsExampleBackend: true,
+    expected: '"working on it", then the result, both from the one execution (no REST execution)',
+  },
+  {
+    name: 'messaging-failure',
+    summary: 'a text message; the backend reports the job FAILED after 5 s',
+    flowFile: MESSAGING_FLOW_FILE,
+    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    startParameters: { simulateSeconds: '5', simulateFailure: 'true', behaviour: 'fail', delayMs: '5000' },
+    needsExampleBackend: true,
+    expected: '"working on it", then the apology (with the backend\'s reason, from the execution the service starts, in push mode)',
+  },
+  {
+    name: 'messaging-timeout',
+    summary: 'a text message; maxHoldSeconds is 10 and the backend answers after 12 s, too late',
+    flowFile: MESSAGING_FLOW_FILE,
+    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    startParameters: { maxHoldSeconds: '10', simulateSeconds: '600', behaviour: 'push', delayMs: '12000' },
+    needsExampleBackend: true,
+    expected: '"working on it", then the apology: the late completion (push) or a poll (simulated) finds the deadline passed',
   },
   {
     name: 'relay-slow-api',

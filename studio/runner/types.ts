@@ -132,6 +132,12 @@ export interface RunFlowOptions {
    * is missing; `complete` fires `completed` with no variables (a note says so; --auto).
    */
   missingSubflow?: 'error' | 'complete';
+  /**
+   * After an inbound execution whose service promised a later execution (a Run Function reply
+   * with `delivery: "execution"`, StartReply), how long to wait for the service to start it
+   * through the REST API (default 120 s; never past maxRunMs). It is then run in the same report.
+   */
+  restExecutionWaitMs?: number;
 }
 
 export type EntryKind =
@@ -236,7 +242,27 @@ export type FlowEnd =
   | { kind: 'widget-limit'; widget: string; runs: number }
   | { kind: 'step-limit'; widget: string; steps: number }
   | { kind: 'run-timeout'; widget: string; afterMs: number }
+  /** Studio ended the execution from outside (REST Status=ended, or replaced by a REST-created one) */
+  | { kind: 'execution-ended'; widget: string; by: string }
   | { kind: 'error'; widget: string; message: string };
+
+/** One Studio execution the run played: the inbound one, then any the service started through the REST API. */
+export interface RunExecution {
+  sid: string;
+  /** The trigger event: `incomingMessage`, `incomingCall`, `incomingRequest`, ... */
+  trigger: string;
+  startedBy: 'inbound' | 'rest';
+  /** `ended` once its flow ended (or Studio ended it); `active` if the run stopped while it ran. */
+  status: 'active' | 'ended';
+  /** What ended it: its flow (`flow-ended`), the REST API (`rest`), a REST-created execution replacing it (`replaced`). */
+  endedBy?: string;
+  /** When it started and ended, ms from the run's start. */
+  startedAtMs: number;
+  endedAtMs?: number;
+  /** `flow.data` (a REST-created execution's Parameters). */
+  data?: Record<string, unknown>;
+  end: FlowEnd;
+}
 
 export interface FlowRun {
   /** The behaviour profile the run played (its name and switches). */
@@ -265,7 +291,10 @@ export interface FlowRun {
    * widget's `transitions` (-1 when the widget has none for the event) and where it led.
    */
   taken?: Array<{ widget: string; event: string; index: number; next?: string }>;
+  /** Where the last execution ended (the inbound one, or the REST-created one that followed it). */
   end: FlowEnd;
+  /** Every execution played, in order (always set by runFlow; the inbound one first). */
+  executions?: RunExecution[];
   steps: number;
   durationMs: number;
 }

@@ -21,7 +21,7 @@ const VALUES = {
   FUNCTION_SID_JOBS_STATUS: `ZH${hex('4')}`,
   FUNCTION_SID_JOBS_RESULT: `ZH${hex('5')}`,
 };
-const FLOW_FILES = ['voice-hold.json', 'messaging-poll.json', 'hold-subflow.json'].map((name) => path.join(PROJECT_ROOT, 'flows', name));
+const FLOW_FILES = ['voice-hold.json', 'messaging.json', 'hold-subflow.json'].map((name) => path.join(PROJECT_ROOT, 'flows', name));
 
 let emulator: EmulatorHandle;
 let tempDir: string;
@@ -41,7 +41,7 @@ afterEach(() => expect(emulator.violations()).toEqual([]));
 describe('deploy:flows', () => {
   it("fills every placeholder the flows use, leaving the optional Flex workflow and the subflow's SID (filled at deploy time)", () => {
     const flows = prepareFlows(FLOW_FILES, VALUES, 'studio-async');
-    expect(flows.map((f) => f.friendlyName)).toEqual(['studio-async voice-hold', 'studio-async messaging-poll', 'studio-async hold-subflow']);
+    expect(flows.map((f) => f.friendlyName)).toEqual(['studio-async voice-hold', 'studio-async messaging', 'studio-async hold-subflow']);
     expect([...placeholdersIn(flows[0]!.definition)]).toEqual(['FLOW_SID_HOLD_SUBFLOW']);
     expect([...placeholdersIn(flows[1]!.definition)]).toEqual([]);
     expect([...placeholdersIn(flows[2]!.definition)]).toEqual(['FLEX_WORKFLOW_SID']);
@@ -62,7 +62,7 @@ describe('deploy:flows', () => {
     const before = emulator.stats().total ?? 0;
     expect(() => prepareFlows(FLOW_FILES, { ...VALUES, SERVICE_SID: 'nope', ENVIRONMENT_SID: '' }, 'x')).toThrow(
       new DeployFlowsError(
-        ['SERVICE_SID must be ZS + 32 hex digits, got "nope"', 'messaging-poll.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID', 'hold-subflow.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID'].join('\n'),
+        ['SERVICE_SID must be ZS + 32 hex digits, got "nope"', 'messaging.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID', 'hold-subflow.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID'].join('\n'),
       ),
     );
     expect(emulator.stats().total ?? 0).toBe(before);
@@ -83,7 +83,7 @@ describe('deploy:flows', () => {
     expect(first.map((f) => [f.friendlyName, f.action, f.revision])).toEqual([
       ['first-then-update hold-subflow', 'created', 1],
       ['first-then-update voice-hold', 'created', 1],
-      ['first-then-update messaging-poll', 'created', 1],
+      ['first-then-update messaging', 'created', 1],
     ]);
     expect(first[0]!.webhookUrl).toBe(`https://webhooks.twilio.com/v1/Accounts/AC${'0'.repeat(32)}/Flows/${first[0]!.sid}`);
     // Three validations, and the parent once more with the subflow's real SID before it is created.
@@ -128,7 +128,7 @@ describe('deploy:flows', () => {
     expect(result.status).toBe(0);
     // The subflow first; the parent is validated again with the subflow's SID, then created.
     expect(result.stdout).toMatch(/created  cli hold-subflow: FW[0-9a-f]{32} \(revision 1, published\)\n[\s\S]*valid    cli voice-hold .*\ncreated  cli voice-hold: FW[0-9a-f]{32}/);
-    expect(result.stdout).toMatch(/cli messaging-poll\s+https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/);
+    expect(result.stdout).toMatch(/cli messaging\s+https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/);
     expect(result.stdout).toContain('the Flex fallback stays off');
   }, 30_000);
 

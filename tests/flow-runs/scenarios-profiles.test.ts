@@ -3,7 +3,8 @@
  * service under each built-in behaviour profile: Twilio's unknowns at their least helpful
  * (`documented`) and as the first version hoped (`hopeful`). Under both, every call must:
  * - run to a natural end, the way the scenario expects (the result said or texted, or the
- *   apology, or the caller's hang-up);
+ *   apology, or the caller's hang-up); a text's outcome once, from the REST-started execution
+ *   in push mode and from the polling flow in poll mode;
  * - leave the hold within 2 s of a push completion the service recorded while they were on hold;
  * - never stay on hold past the job's deadline plus one hold-loop period;
  * - leave no room open.
@@ -55,7 +56,18 @@ const EXPECTED: Record<string, { status: string; said: RegExp }> = {
   hangup: { status: 'CANCELLED', said: /Thanks for calling/ },
   duplicate: { status: 'COMPLETED', said: /ships tomorrow/ },
   progress: { status: 'COMPLETED', said: /(looking up your order|being checked now|Nearly there).*ships tomorrow/ },
-  messaging: { status: 'COMPLETED', said: /ships tomorrow/ },
+  messaging: { status: 'COMPLETED', said: /answer follows\. \| .*ships tomorrow/ },
+  'messaging-poll': { status: 'COMPLETED', said: /Working on that now.* \| .*ships tomorrow/ },
+  'messaging-failure': { status: 'FAILED', said: /answer follows\. \| Sorry, we could not finish that \(The CRM did not answer\)/ },
+  'messaging-timeout': { status: 'TIMED_OUT', said: /answer follows\. \| Sorry, we could not finish that \(The work did not finish before the deadline\)/ },
+};
+
+/** How many executions each messaging scenario plays: push mode delivers by a second, REST-started one. */
+const EXECUTIONS: Record<string, Array<'inbound' | 'rest'>> = {
+  messaging: ['inbound', 'rest'],
+  'messaging-poll': ['inbound'],
+  'messaging-failure': ['inbound', 'rest'],
+  'messaging-timeout': ['inbound', 'rest'],
 };
 
 describe.each(PROFILES.map((profile) => profile.name))('under %s', (profileName) => {
@@ -71,6 +83,11 @@ describe.each(PROFILES.map((profile) => profile.name))('under %s', (profileName)
       expect(job?.status).toBe(expected.status);
       const words = [...said(run), ...run.messages.map((message) => message.body)].join(' | ');
       expect(words).toMatch(expected.said);
+      if (EXECUTIONS[name]) {
+        expect(run.executions?.map((e) => e.startedBy)).toEqual(EXECUTIONS[name]);
+        // Exactly one delivery: one message with the outcome, whoever sent it.
+        expect(run.messages).toHaveLength(2);
+      }
       for (const stay of run.rooms.filter((room) => room.friendlyName.startsWith('hold_'))) {
         const jobId = stay.friendlyName.slice('hold_'.length);
         const data = documents.find((doc) => doc.uniqueName === `job_${jobId}`)?.data as { deadline?: number; finishedAt?: number; finishedBy?: string } | undefined;

@@ -50,7 +50,7 @@ beforeAll(async () => {
   const withBackend = Promise.all(NAMES.map((name) => runScenario(service, name)));
   const withSimulated = Promise.all([
     runFlowFile(simulated, 'flows/voice-hold.json', { kind: 'call' }),
-    runFlowFile(simulated, 'flows/messaging-poll.json', { kind: 'message', body: 'Status of my order?' }),
+    runFlowFile(simulated, 'flows/messaging.json', { kind: 'message', body: 'Status of my order?' }),
     runScenario(simulated, 'done-before-join'),
     runScenario(simulated, 'hangup'),
   ]);
@@ -213,16 +213,22 @@ describe('voice-hold.json with the example backend', () => {
   });
 });
 
-describe('messaging-poll.json with the example backend', () => {
-  it('texts "working on it", polls /jobs/status in a loop, then texts the result', () => {
+describe('messaging.json with the example backend (push mode)', () => {
+  it('texts "the answer follows" and ends; a REST-started execution of the flow texts the result', () => {
     const scenario = get('messaging');
     explain(scenario, () => {
       const { run } = scenario;
-      expect(run.messages.map((m) => m.body)).toEqual([expect.stringMatching(/^Got it/), resultMessage(scenario.jobId)]);
+      expect(run.messages.map((m) => m.body)).toEqual(['Got it. Working on that; the answer follows.', resultMessage(scenario.jobId)]);
       expect(run.messages.every((m) => m.to === '+15005550006' && m.from === '+15005550001')).toBe(true);
-      expect(runsOf(run, 'wait_for_job')).toBeGreaterThanOrEqual(2);
-      expect(run.variables.polls).toBeDefined();
-      expect(run.end).toEqual({ kind: 'completed', widget: 'send_result', event: 'sent' });
+      // No execution waited: no /jobs/status poll at all.
+      expect(run.requests.filter((r) => r.url.includes('/jobs/status'))).toEqual([]);
+      expect(run.path).toEqual(['Trigger', 'start_job', 'route_delivery', 'send_working_async', 'Trigger', 'route_outcome', 'send_outcome']);
+      expect(run.executions?.map((e) => [e.startedBy, e.trigger, e.status])).toEqual([
+        ['inbound', 'incomingMessage', 'ended'],
+        ['rest', 'incomingRequest', 'ended'],
+      ]);
+      expect(run.executions?.[1]?.data).toEqual({ jobId: scenario.jobId, status: 'COMPLETED', result: service.backend!.results.get(scenario.jobId!) });
+      expect(run.end).toEqual({ kind: 'completed', widget: 'send_outcome', event: 'sent' });
     });
   });
 });
@@ -239,10 +245,13 @@ describe('the shipped flows with the simulated backend', () => {
     });
   });
 
-  it('messaging-poll.json: "working on it", then the result by text', () => {
+  it('messaging.json: "working on it", the flow polls /jobs/status (nothing else would deliver), then the result by text', () => {
     explain(messaging, () => {
       const { run } = messaging;
-      expect(run.messages.map((m) => m.body)).toEqual([expect.stringMatching(/^Got it/), SIMULATED_RESULT]);
+      expect(run.messages.map((m) => m.body)).toEqual([expect.stringMatching(/^Got it. Working on that now/), SIMULATED_RESULT]);
+      expect(run.widgets.start_job).toMatchObject({ parsed: { status: 'PENDING', delivery: 'wait' } });
+      expect(runsOf(run, 'wait_for_job')).toBeGreaterThanOrEqual(1);
+      expect(run.executions?.map((e) => e.startedBy)).toEqual(['inbound']);
       expect(run.end).toEqual({ kind: 'completed', widget: 'send_result', event: 'sent' });
     });
   });
@@ -278,7 +287,7 @@ function callCli(args: string[]): Promise<{ code: number; stdout: string; stderr
 
 describe('npm run call', () => {
   it('uses the server it is pointed at, prints the timeline and exits 0 when the call ran to an end', async () => {
-    const result = await callCli(['flows/messaging-poll.json', '--scenario', 'fast', '--base-url', simulated.baseUrl, '--emulator-url', simulated.emulatorUrl]);
+    const result = await callCli(['flows/messaging.json', '--scenario', 'fast', '--base-url', simulated.baseUrl, '--emulator-url', simulated.emulatorUrl]);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`using the running server: functions ${simulated.baseUrl}`);
     expect(result.stdout).toMatch(/send_result_fast\s+texts \+15005550006: "Thanks for waiting/);

@@ -11,7 +11,7 @@ describe('our flows', () => {
   it.each([
     ['voice-hold.json', VOICE_FLOW],
     ['hold-subflow.json', HOLD_SUBFLOW],
-    ['messaging-poll.json', MESSAGING_FLOW],
+    ['messaging.json', MESSAGING_FLOW],
   ])('%s has no faults at all', (name, file) => {
     const faults = checkFlow(loadFlow(file), { fileName: name, serviceFunctions: SERVICE_FUNCTIONS });
     expect(faults.map(formatFault)).toEqual([]);
@@ -20,7 +20,7 @@ describe('our flows', () => {
   it.each([
     ['voice-hold.json', VOICE_FLOW],
     ['hold-subflow.json', HOLD_SUBFLOW],
-    ['messaging-poll.json', MESSAGING_FLOW],
+    ['messaging.json', MESSAGING_FLOW],
   ])('%s calls only functions src/functions has (when it has any)', (name, file) => {
     const faults = checkFlow(loadFlow(file), { fileName: name });
     expect(faults.map(formatFault)).toEqual([]);

@@ -34,7 +34,7 @@ describe('flows:check', () => {
   it('exits 0 on a flow that only draws warnings, printing them; 1 with --strict', () => {
     // A reply loop with no counter: paced by the contact, so a warning, not an error.
     const paced = mutate(MESSAGING_FLOW, (flow) => {
-      const ask = state(flow, 'send_sorry');
+      const ask = state(flow, 'send_working_async');
       ask.type = 'send-and-wait-for-reply';
       ask.properties.timeout = '600';
       ask.transitions = [{ event: 'incomingMessage', next: 'start_job' }, { event: 'timeout' }, { event: 'deliveryFailure' }];

@@ -13,7 +13,7 @@ import { HOLD_SUBFLOW, MESSAGING_FLOW, mutate, SERVICE_FUNCTIONS, state, VOICE_F
 
 const VOICE = 'flows/voice-hold.json';
 const SUB = 'flows/hold-subflow.json';
-const MESSAGING = 'flows/messaging-poll.json';
+const MESSAGING = 'flows/messaging.json';
 const LIMIT = 'Studio ends the execution when one widget runs 10 times';
 const FIX = 'count passes in Set Variables and leave the loop from a Split on the count';
 
@@ -330,7 +330,7 @@ describe('the checker warns', () => {
 
   it('(and does not fail) on a loop paced by the contact', () => {
     const flow = mutate(MESSAGING_FLOW, (f) => {
-      const ask = state(f, 'send_sorry');
+      const ask = state(f, 'send_working_async');
       ask.type = 'send-and-wait-for-reply';
       ask.properties.timeout = '600';
       ask.transitions = [
@@ -343,7 +343,7 @@ describe('the checker warns', () => {
     expect(faults.map((f) => f.severity)).toEqual(['warning']);
     expect(formatFault(faults[0])).toBe(
       `${MESSAGING}: state "start_job", property "transitions[0].next": warning: starts a loop that no counter bounds ` +
-        `(start_job -> route_start -> send_sorry -> start_job); each pass waits on the contact, but ${LIMIT}: ${FIX}`,
+        `(start_job -> route_delivery -> send_working_async -> start_job); each pass waits on the contact, but ${LIMIT}: ${FIX}`,
     );
   });
 });

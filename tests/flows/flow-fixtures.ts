@@ -11,7 +11,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 export const VOICE_FLOW = path.join(PROJECT_ROOT, 'flows/voice-hold.json');
 /** The hold pattern itself, which voice-hold.json runs as a subflow. */
 export const HOLD_SUBFLOW = path.join(PROJECT_ROOT, 'flows/hold-subflow.json');
-export const MESSAGING_FLOW = path.join(PROJECT_ROOT, 'flows/messaging-poll.json');
+export const MESSAGING_FLOW = path.join(PROJECT_ROOT, 'flows/messaging.json');
 
 /** The service's planned functions, so these tests do not depend on src/functions' progress. */
 export const SERVICE_FUNCTIONS = [

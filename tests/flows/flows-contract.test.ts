@@ -3,7 +3,7 @@
  * audio before any Function, the parameters each Function expects, a hold timeout above the
  * longest hold, statuses the service really returns, and loops far from Studio's 10-run limit.
  */
-import { JOB_STATUSES, LIMITS, PATHS, START_CONTROL_PARAMS } from '../../src/lib/contracts';
+import { JOB_STATUSES, LIMITS, PATHS, START_CONTROL_PARAMS, START_NOTIFY_PARAMS, type Delivery } from '../../src/lib/contracts';
 import { keyValue, type FlowDefinition, type FlowState } from '../../studio/flow-model';
 import { HOLD_SUBFLOW, loadFlow, MESSAGING_FLOW, state, VOICE_FLOW } from './flow-fixtures';
 
@@ -181,8 +181,9 @@ describe('hold-subflow.json: the hold pattern behind one Run Subflow widget', ()
   });
 });
 
-describe('messaging-poll.json', () => {
+describe('messaging.json', () => {
   const flow = loadFlow(MESSAGING_FLOW);
+  const sends = (flowState: FlowState) => flow.states.filter((s) => s.type === 'send-message' && s.name === flowState.name);
 
   it('starts on an incoming message or conversation message', () => {
     const trigger = state(flow, 'Trigger');
@@ -191,6 +192,44 @@ describe('messaging-poll.json', () => {
     const start = state(flow, 'start_job');
     expect(param(start, 'wait')).toBe('4');
     expect(param(start, 'idempotencyKey')).toBe('{{flow.sid}}');
+  });
+
+  it('names its own flow, the contact and its address for a delivery execution, for an SMS only', () => {
+    const start = state(flow, 'start_job');
+    const guarded = (value: string) => `{% if trigger.message %}${value}{% endif %}`;
+    expect(START_NOTIFY_PARAMS.map((key) => param(start, key))).toEqual([
+      guarded('{{flow.flow_sid}}'),
+      guarded('{{contact.channel.address}}'),
+      guarded('{{flow.channel.address}}'),
+    ]);
+  });
+
+  it('ends after "the answer follows" when the service will start the execution, before looking at the status', () => {
+    expect(state(flow, 'start_job').transitions.find((t) => t.event === 'success')?.next).toBe('route_delivery');
+    const route = state(flow, 'route_delivery');
+    const execution: Delivery = 'execution';
+    expect(route.properties.input).toBe('{{widgets.start_job.parsed.delivery}}');
+    expect(route.transitions.find((t) => t.event === 'match')).toMatchObject({ next: 'send_working_async', conditions: [{ type: 'equal_to', value: execution }] });
+    expect(route.transitions.find((t) => t.event === 'noMatch')?.next).toBe('route_start');
+    const working = state(flow, 'send_working_async');
+    expect(working.type).toBe('send-message');
+    expect(working.transitions.every((t) => t.next === undefined)).toBe(true);
+  });
+
+  it('texts the outcome a REST-started execution carries in flow.data, addressed without trigger.message', () => {
+    expect(state(flow, 'Trigger').transitions.find((t) => t.event === 'incomingRequest')?.next).toBe('route_outcome');
+    const route = state(flow, 'route_outcome');
+    expect(route.properties.input).toBe('{{flow.data.status}}');
+    expect(route.transitions.find((t) => t.event === 'match')).toMatchObject({ next: 'send_outcome', conditions: [{ value: 'COMPLETED' }] });
+    expect(route.transitions.find((t) => t.event === 'noMatch')?.next).toBe('send_outcome_sorry');
+    expect(state(flow, 'send_outcome').properties.body).toBe('{{flow.data.result.message | default: "Your request is complete."}}');
+    expect(String(state(flow, 'send_outcome_sorry').properties.body)).toContain('{{flow.data.error.message}}');
+    for (const name of ['send_outcome', 'send_outcome_sorry']) {
+      const send = sends(state(flow, name))[0]!;
+      expect(send.properties).toMatchObject({ from: '{{flow.channel.address}}', to: '{{contact.channel.address}}' });
+      expect(JSON.stringify(send.properties)).not.toContain('trigger.');
+      expect(send.transitions.every((t) => t.next === undefined)).toBe(true);
+    }
   });
 
   it('long-polls /jobs/status within its limit', () => {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
-import { PATHS, START_CONTROL_PARAMS, type DispatchRequest } from '../../src/lib/contracts';
+import { PATHS, START_CONTROL_PARAMS, START_NOTIFY_PARAMS, type DispatchRequest } from '../../src/lib/contracts';
 import type { FlowDefinition, FlowState, KeyValue } from '../../studio/flow-model';
 import { PROJECT_ROOT, projectFlowFiles } from '../../studio/project-paths';
 import { flowFileForPlaceholder, runSubflowSids } from '../../studio/project-subflows';
@@ -169,7 +169,9 @@ describe('Run Function parameters of the shipped flows reach the backend byte fo
     const keys = sent.map(([key]) => key);
     expect(new Set(keys).size).toBe(keys.length); // one value per key, as Studio's form has
     for (const key of START_CONTROL_PARAMS) expect(keys).toContain(key);
-    const expected = Object.fromEntries(sent.filter(([key]) => !(START_CONTROL_PARAMS as readonly string[]).includes(key)));
+    // Steering parameters are not job input (a messaging flow's notify parameters render empty outside an SMS).
+    const steering: readonly string[] = [...START_CONTROL_PARAMS, ...START_NOTIFY_PARAMS];
+    const expected = Object.fromEntries(sent.filter(([key]) => !steering.includes(key)));
 
     expect(dispatch.input).toStrictEqual(expected);
     for (const [key, value] of Object.entries(expected)) {

@@ -295,6 +295,21 @@ describe('the completion', () => {
     expect(Date.now()).toBeLessThan(deadline + 500);
   });
 
+  test('a 503 DELIVERY_PENDING is sent again past the deadline until the service has handed the outcome to Studio', async () => {
+    const deadline = Date.now() + 2000;
+    // The job took the outcome; the Studio execution that texts it starts only after the deadline.
+    callbackScript = (request) =>
+      request.at < deadline + 300
+        ? { status: 503, headers: { 'retry-after': '1' }, body: { error: { code: 'DELIVERY_PENDING', message: 'not in Studio yet' }, retryAfter: 1 } }
+        : { status: 200, body: { duplicate: true } };
+    const { jobId } = await start({ task: 'lookup', customerId: 'C11' }, 2);
+    const report = await relay.ended(jobId);
+    expect(report.callbackStatus).toBe(200);
+    const bodies = completions(jobId);
+    expect(bodies.length).toBeGreaterThan(1);
+    expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
+  });
+
   test('a 409 from the service (job already ended) is not retried', async () => {
     callbackScript = () => ({ status: 409, body: { error: { code: 'CONFLICT' } } });
     const { jobId } = await start({ task: 'lookup', customerId: 'C10' });

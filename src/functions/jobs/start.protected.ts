@@ -1,13 +1,14 @@
-import { LIMITS, PATHS, START_CONTROL_PARAMS, START_HOLD_PARAMS, type StartReply } from '../../lib/contracts';
+import { LIMITS, PATHS, START_CONTROL_PARAMS, START_HOLD_PARAMS, START_NOTIFY_PARAMS, type StartReply } from '../../lib/contracts';
 import { HttpError, invalidParameter } from '../../lib/http/errors';
 import { callerParams, defineHandler, json } from '../../lib/http/handler';
 import { optionalNumber, optionalString } from '../../lib/http/params';
-import type { JobRecord } from '../../lib/jobs/job';
+import type { JobRecord, NotifyTarget } from '../../lib/jobs/job';
 import { serviceUrl } from '../../lib/http/service-url';
 import { statusReply } from '../../lib/jobs/replies';
 import { servicesFor } from '../../lib/services';
+import { FLOW_SID } from '../../lib/twilio-sids';
 
-const NOT_INPUT: readonly string[] = [...START_CONTROL_PARAMS, ...START_HOLD_PARAMS];
+const NOT_INPUT: readonly string[] = [...START_CONTROL_PARAMS, ...START_HOLD_PARAMS, ...START_NOTIFY_PARAMS];
 
 /** Job input: every parameter Studio sent except the ones that steer the job. */
 function jobInput(params: Record<string, unknown>): Record<string, unknown> {
@@ -42,6 +43,24 @@ function holdSettings(params: Record<string, unknown>): Pick<JobRecord, 'progres
   };
 }
 
+/** Control characters never belong in an address Studio is handed back. */
+const CONTROL = /[\p{Cc}]/u;
+
+/** Where the outcome may go when the flow does not wait for it (START_NOTIFY_PARAMS): all three or none. */
+function notifyTarget(params: Record<string, unknown>): NotifyTarget | undefined {
+  const flowSid = optionalString(params, 'notifyFlowSid', 34);
+  const to = optionalString(params, 'notifyTo', LIMITS.notifyAddressChars);
+  const from = optionalString(params, 'notifyFrom', LIMITS.notifyAddressChars);
+  const given = [flowSid, to, from].filter((value) => value !== undefined).length;
+  if (given === 0) return undefined;
+  if (given !== 3) throw invalidParameter('the notify parameters notifyFlowSid, notifyTo and notifyFrom go together: give all three or none');
+  if (!FLOW_SID.test(flowSid!)) throw invalidParameter('the parameter notifyFlowSid must be a Flow SID: "FW" followed by 32 hex digits ({{flow.flow_sid}})');
+  for (const [name, value] of [['notifyTo', to!], ['notifyFrom', from!]] as const) {
+    if (value.trim() !== value || CONTROL.test(value)) throw invalidParameter(`the parameter ${name} must be an address such as +15551230000, without spaces or control characters`);
+  }
+  return { flowSid: flowSid!, to: to!, from: from! };
+}
+
 /** /jobs/start (Run Function): creates the job, dispatches it and answers well within 10 s. */
 export const handler = defineHandler(async (context, event) => {
   const params = callerParams(event);
@@ -50,6 +69,7 @@ export const handler = defineHandler(async (context, event) => {
     optionalString(params, 'idempotencyKey', LIMITS.idempotencyKeyLength) ?? optionalString(params, 'CallSid', 64);
   const input = jobInput(params);
   const hold = holdSettings(params);
+  const notify = notifyTarget(params);
   const services = servicesFor(context);
   const maxHoldLimit = Math.min(LIMITS.maxHoldSeconds, services.config.jobTtlSeconds - 300);
   const maxHoldSeconds =
@@ -57,18 +77,20 @@ export const handler = defineHandler(async (context, event) => {
     Math.min(services.config.defaultMaxHoldSeconds, maxHoldLimit);
   if (Object.keys(input).some((key) => key.length > 100)) throw invalidParameter('parameter names must be at most 100 characters');
 
-  const { current } = await services.jobs.start({
+  const { current, delivery } = await services.jobs.start({
     idempotencyKey,
     input,
     maxHoldSeconds,
     waitSeconds,
     callbackUrl: services.callbackUrl,
     hold,
+    notify,
   });
   const { job } = current;
   const reply: StartReply = {
     ...statusReply(job, Date.now()),
     statusUrl: serviceUrl(context, PATHS.status, { jobId: job.jobId }),
+    ...(delivery ? { delivery } : {}),
   };
   if (job.status === 'COMPLETED') reply.result = await services.jobs.readResult(job);
   return json(200, reply);

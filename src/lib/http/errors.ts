@@ -6,6 +6,8 @@ export class HttpError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For a 503 the caller should repeat: seconds to wait (the reply's Retry-After and `retryAfter`). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.status = ERROR_CODES[code];

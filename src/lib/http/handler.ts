@@ -11,7 +11,7 @@ import { describeTwilioFailure } from '../store/twilio-errors';
 
 /** What a function handler computes; the wrapper turns it into a Twilio.Response. */
 export type Reply =
-  | { kind: 'json'; status: number; body: object }
+  | { kind: 'json'; status: number; body: object; headers?: Record<string, string> }
   | { kind: 'twiml'; twiml: string }
   | { kind: 'empty'; status: number };
 
@@ -21,7 +21,7 @@ export type RuntimeEvent = Record<string, unknown> & {
 
 export type HandlerContext = Context<Record<string, string | undefined>>;
 
-export const json = (status: number, body: object): Reply => ({ kind: 'json', status, body });
+export const json = (status: number, body: object, headers?: Record<string, string>): Reply => ({ kind: 'json', status, body, ...(headers ? { headers } : {}) });
 export const twiml = (xml: string): Reply => ({ kind: 'twiml', twiml: xml });
 export const empty = (status = 204): Reply => ({ kind: 'empty', status });
 
@@ -31,6 +31,7 @@ function toResponse(reply: Reply) {
     case 'json':
       response.setStatusCode(reply.status);
       response.appendHeader('Content-Type', 'application/json');
+      for (const [name, value] of Object.entries(reply.headers ?? {})) response.appendHeader(name, value);
       response.setBody(reply.body);
       break;
     case 'twiml':
@@ -48,7 +49,9 @@ function toResponse(reply: Reply) {
 /** Maps anything thrown to a JSON error reply: known failures keep their code, the rest never leak a stack. */
 export function errorReply(error: unknown): Reply {
   if (error instanceof HttpError) {
-    return json(error.status, { error: { code: error.code, message: error.message } });
+    const retryAfter = error.retryAfterSeconds;
+    if (retryAfter === undefined) return json(error.status, { error: { code: error.code, message: error.message } });
+    return json(error.status, { error: { code: error.code, message: error.message }, retryAfter }, { 'Retry-After': String(retryAfter) });
   }
   if (error instanceof ConfigError) {
     console.error(`Configuration error: ${error.message}`);

@@ -7,6 +7,7 @@ import {
   LIMITS,
   type CancelEvent,
   type CompletionRequest,
+  type Delivery,
   type FinalJobStatus,
   type HeartbeatRequest,
 } from '../contracts';
@@ -16,10 +17,12 @@ import { HttpError } from '../http/errors';
 import { dispatchToBackend, pollBackend, sendCancelEvent } from '../backend/http-backend';
 import { normalizeError, normalizeResult, resultJsonWithinLimit } from '../backend/payload';
 import { planSimulatedWork, simulatedOutcome } from '../backend/simulated';
+import { firstClaim, OutcomeDelivery, type DeliveryStatus } from '../messaging/delivery';
+import type { FlowDelivery } from '../messaging/flow-delivery';
 import { JobStore } from '../store/job-store';
 import type { HoldVoice, ReleaseOutcome } from '../voice/hold-voice';
 import { jobIdForKey, randomJobId } from './job-id';
-import type { HeldCall, JobOutcome, JobRecord, VersionedJob } from './job';
+import type { HeldCall, JobOutcome, JobRecord, NotifyTarget, VersionedJob } from './job';
 import { applyOutcome, dueTransition, sameOutcome, stableJson, timedOutOutcome } from './state';
 
 export interface StartRequest {
@@ -31,6 +34,15 @@ export interface StartRequest {
   callbackUrl: (jobId: string) => string;
   /** What the hold loop says while the caller waits (START_HOLD_PARAMS), kept on the job. */
   hold?: Pick<JobRecord, 'progressEveryTurns' | 'progressVoice' | 'progressLanguage'>;
+  /** A messaging flow that does not wait (START_NOTIFY_PARAMS): where the outcome may go instead. */
+  notify?: NotifyTarget;
+}
+
+export interface Started {
+  current: VersionedJob;
+  created: boolean;
+  /** Only for a start with `notify`: who hands the outcome to the flow (StartReply.delivery). */
+  delivery?: Delivery;
 }
 
 export interface Refreshed {
@@ -73,15 +85,22 @@ const AFTER_WAIT_RESERVE_MS = 2_500;
 
 /** The job lifecycle: start, the clock's transitions, completion, hang-up. One instance per request. */
 export class JobService {
+  private readonly outcomes: OutcomeDelivery;
+  /** Deliveries this request started with a final write it landed, by job. */
+  private readonly deliveries = new Map<string, Promise<DeliveryStatus>>();
+
   constructor(
     private readonly config: ServiceConfig,
     private readonly store: JobStore,
     private readonly voice: HoldVoice,
+    studio: FlowDelivery,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.outcomes = new OutcomeDelivery(store, studio, now);
+  }
 
   /** Creates (or finds, for the same key and input) the job and dispatches its work. */
-  async start(request: StartRequest): Promise<{ current: VersionedJob; created: boolean }> {
+  async start(request: StartRequest): Promise<Started> {
     const inputHash = createHash('sha256').update(stableJson(request.input)).digest('base64url');
     const jobId = request.idempotencyKey ? jobIdForKey(this.config.jobIdSecret, request.idempotencyKey) : randomJobId();
     const now = this.now();
@@ -102,11 +121,39 @@ export class JobService {
       if (current.job.inputHash !== inputHash) {
         throw new HttpError('IDEMPOTENCY_CONFLICT', `idempotencyKey was already used for job ${current.job.jobId} with different input`);
       }
-      return { current: (await this.refresh(current, { pollBackend: false })).current, created: false };
+      const found = (await this.refresh(current, { pollBackend: false })).current;
+      return { ...(await this.promiseDelivery(found, request.notify)), created: false };
     }
     const dispatched = await this.dispatch(current, request);
     const waitUntil = now + Math.min(request.waitSeconds, LIMITS.startWaitSeconds) * 1000;
-    return { current: await this.waitForFinish(dispatched, waitUntil), created: true };
+    return { ...(await this.promiseDelivery(await this.waitForFinish(dispatched, waitUntil), request.notify)), created: true };
+  }
+
+  /**
+   * Decides, as /jobs/start answers, who hands the outcome to a flow that passed notify
+   * parameters. A push-mode job still pending gets `notify` (one If-Match write): from then on
+   * the request that makes it final starts an execution with the outcome. A job that is final
+   * without it goes back in this reply (the flow sends it), and poll and simulated jobs are the
+   * flow's to wait for: nothing on Twilio would run the service for them later. So each job is
+   * delivered once, by the execution or by the flow.
+   */
+  private async promiseDelivery(current: VersionedJob, notify: NotifyTarget | undefined): Promise<{ current: VersionedJob; delivery?: Delivery }> {
+    // A job an execution delivers says so to every start, so no flow sends it a second time.
+    if (current.job.notify) return { current, delivery: 'execution' };
+    if (!notify) return { current };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { job } = current;
+      if (job.notify) return { current, delivery: 'execution' };
+      if (isFinalStatus(job.status)) return { current };
+      if (job.mode !== 'push') return { current, delivery: 'wait' };
+      const written = await this.store.replace(current, { ...job, notify });
+      if (written !== 'conflict') return { current: written, delivery: 'execution' };
+      // A completion (or another write) landed first: look again.
+      current = await this.load(job.jobId);
+    }
+    // Still racing: the flow waits, which is always safe (no execution was promised).
+    console.warn(`job ${current.job.jobId}: could not record the delivery target; the flow waits for the outcome`);
+    return { current, ...(isFinalStatus(current.job.status) ? {} : { delivery: 'wait' as const }) };
   }
 
   private async dispatch(current: VersionedJob, request: StartRequest): Promise<VersionedJob> {
@@ -223,12 +270,23 @@ export class JobService {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (isFinalStatus(current.job.status)) return { current, changed: false };
       const notify = this.owesCancelEvent(current.job, outcome);
-      // The intent rides with the final status: only the request whose write lands sends it.
-      const next: JobRecord = { ...applyOutcome(current.job, outcome, this.now(), chunks), ...(notify ? { cancelNotice: 'pending' as const } : {}) };
+      const now = this.now();
+      // Intents ride with the final status: only the request whose write lands sends the cancel
+      // event, and starts the delivery execution (the claim).
+      const next: JobRecord = {
+        ...applyOutcome(current.job, outcome, now, chunks),
+        ...(notify ? { cancelNotice: 'pending' as const } : {}),
+        ...(current.job.notify ? { delivery: firstClaim(now) } : {}),
+      };
       beforeWrite?.(current.job);
       const written = await this.store.replace(current, next);
       if (written !== 'conflict') {
         if (notify) finishBeforeReply(this.sendCancelNotice(written), `job ${written.job.jobId}: cancel event`);
+        if (written.job.notify) {
+          const delivering = this.outcomes.deliverClaimed(written);
+          this.deliveries.set(written.job.jobId, delivering);
+          finishBeforeReply(delivering, `job ${written.job.jobId}: delivery execution`);
+        }
         return { current: written, changed: true };
       }
       current = await this.load(current.job.jobId);
@@ -273,6 +331,7 @@ export class JobService {
     for (let attempt = 0; attempt < 2; attempt++) {
       const { job } = current;
       if (isFinalStatus(job.status)) {
+        await this.requireDelivered(current);
         throw new HttpError('JOB_ALREADY_FINAL', `job ${job.jobId} is already ${job.status}; a heartbeat is only for a pending job`);
       }
       const now = this.now();
@@ -326,6 +385,9 @@ export class JobService {
     const alongside = current.job.mode === 'push' && current.job.deadline - this.now() > RELEASE_RACE_WINDOW_MS;
     const { current: after, changed } = await this.finalize(current, outcome, alongside ? (job) => release(job, outcome.status) : undefined);
     const duplicate = !changed && sameOutcome(after.job, outcome);
+    // The job's outcome must reach the flow that did not wait for it: until it has, the backend
+    // is told to send again (503), whichever outcome it sent.
+    await this.requireDelivered(after);
     if (!changed && !duplicate) {
       throw new HttpError('JOB_ALREADY_FINAL', `job ${request.jobId} is already ${after.job.status}; this completion was not applied`);
     }
@@ -393,6 +455,28 @@ export class JobService {
         ? timedOutOutcome('hangup')
         : { status: 'CANCELLED', by: 'hangup', error: { code: JOB_ERROR_CODES.callerHungUp, message: 'The caller hung up while on hold' } };
     return (await this.finalize(current, outcome)).current;
+  }
+
+  /**
+   * How the delivery of a final job with `notify` stands once this request has done its part:
+   * the attempt its own final write started, else a new attempt when nobody holds the claim.
+   */
+  async settleDelivery(current: VersionedJob): Promise<DeliveryStatus> {
+    const started = this.deliveries.get(current.job.jobId);
+    if (started) return started;
+    if (!current.job.notify || !isFinalStatus(current.job.status)) return { kind: 'none' };
+    return this.outcomes.retry(current);
+  }
+
+  /** 503 DELIVERY_PENDING while the outcome has not reached Studio: the backend sends the same body again. */
+  private async requireDelivered(current: VersionedJob): Promise<void> {
+    const status = await this.settleDelivery(current);
+    if (status.kind !== 'pending') return;
+    throw new HttpError(
+      'DELIVERY_PENDING',
+      `job ${current.job.jobId} is ${current.job.status}, but its outcome has not reached Studio yet (${status.reason}); send the same request again`,
+      status.retryAfterSeconds,
+    );
   }
 
   readResult(job: JobRecord): Promise<Record<string, unknown> | undefined> {

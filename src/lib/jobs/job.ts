@@ -22,6 +22,46 @@ export interface HeldCall {
 
 export type CancelNotice = 'pending';
 
+/**
+ * Where the outcome goes when the flow did not wait for it (START_NOTIFY_PARAMS): a new
+ * execution of this flow, to this contact, from this address. Set only on push-mode jobs, and
+ * only by the /jobs/start that answered the flow `delivery: "execution"`.
+ */
+export interface NotifyTarget {
+  flowSid: string;
+  to: string;
+  from: string;
+}
+
+/** Why an attempt to start the delivery execution did not. */
+export interface DeliveryError {
+  code: string;
+  message: string;
+  /** Studio may have started the execution anyway (its answer was lost): look before starting another. */
+  unsure?: boolean;
+}
+
+/**
+ * How handing a final job's outcome to Studio goes (jobs with `notify` only). Written on the
+ * final job: these are the only writes a final job gets, each with If-Match.
+ */
+export interface DeliveryRecord {
+  state: 'pending' | 'delivered';
+  /** Attempts to start the execution so far (a claim counts as one). */
+  attempts: number;
+  executionSid?: string;
+  lastError?: DeliveryError;
+  /**
+   * Epoch ms: the request that wrote this claim is starting the execution now, and nobody else
+   * may until then (longer than a Function can live). Cleared when that request writes its result.
+   */
+  claimedUntil?: number;
+  /** When the latest attempt began. */
+  attemptedAt?: number;
+  /** Set on a claim when an earlier attempt may have started an execution: its creation time to look from. */
+  lookSince?: number;
+}
+
 /** The job document kept in Sync, one per job. Times are epoch milliseconds. */
 export interface JobRecord {
   v: 1;
@@ -53,8 +93,8 @@ export interface JobRecord {
   /**
    * `pending`: this job ended CANCELLED or TIMED_OUT with a backend that may be working on it, and
    * the request whose final write this is sends it the cancel event, right after the write. Kept
-   * in the final write itself: a final job is never written again, so how the POST went is in
-   * that request's log only.
+   * in the final write itself: a final job's outcome is never written again (only `delivery`
+   * bookkeeping is, on jobs with `notify`), so how the POST went is in that request's log only.
    */
   cancelNotice?: CancelNotice;
   /** Simulated mode: when the work is done and how it ends. */
@@ -69,6 +109,10 @@ export interface JobRecord {
   finishedBy?: FinishedBy;
   /** Set by /hold when the caller is put on hold (their CallSid arrives with it). */
   caller?: HeldCall;
+  /** Messaging: the execution that gets the outcome (START_NOTIFY_PARAMS), once /jobs/start promised it. */
+  notify?: NotifyTarget;
+  /** Messaging: handing the outcome to that execution; set by the final write itself. */
+  delivery?: DeliveryRecord;
 }
 
 export interface VersionedJob {

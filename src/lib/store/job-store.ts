@@ -1,4 +1,5 @@
-import type { JobRecord, ResultChunks, VersionedJob } from '../jobs/job';
+import { isFinalStatus } from '../contracts';
+import type { DeliveryRecord, JobRecord, ResultChunks, VersionedJob } from '../jobs/job';
 import { SyncDocuments, UniqueNameTakenError } from './sync-documents';
 
 /** Largest result (JSON bytes) kept inside the job document; larger ones go to chunk documents. */
@@ -68,6 +69,15 @@ export class JobStore {
   async replace(current: VersionedJob, next: JobRecord): Promise<VersionedJob | 'conflict'> {
     const stored = await this.documents.replace(jobDocumentName(next.jobId), next, current.revision);
     return stored === 'conflict' ? 'conflict' : { job: stored.data, revision: stored.revision };
+  }
+
+  /**
+   * The one write a final job takes: its delivery bookkeeping (jobs with `notify`), everything
+   * else left as the final write made it. If-Match like every change.
+   */
+  async replaceDelivery(current: VersionedJob, delivery: DeliveryRecord): Promise<VersionedJob | 'conflict'> {
+    if (!isFinalStatus(current.job.status)) throw new Error(`job ${current.job.jobId}: delivery bookkeeping is for final jobs only`);
+    return this.replace(current, { ...current.job, delivery });
   }
 
   /** True when the result must go to chunk documents. */

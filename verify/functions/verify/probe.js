@@ -8,6 +8,8 @@
  * endpoint does nothing for anyone else while it exists. Plain JavaScript: deployed as it is.
  */
 const RECORDED_STEPS = new Set(['room', 'conf', 'dial-action', 'moved', 'fail500', 'fallback', 'transition']);
+/** The `slow` step answers this late, so the Studio execution waiting on it stays active (Studio allows 10 s). */
+const SLOW_MS = 6000;
 
 function xml(text) {
   return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -97,6 +99,13 @@ exports.handler = async function (context, event, callback) {
     case 'dial-action':
     case 'fallback':
       return callback(null, twiml('<Hangup/>'));
+    case 'slow': {
+      await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
+      const ok = new Twilio.Response();
+      ok.appendHeader('Content-Type', 'application/json');
+      ok.setBody({ ok: true });
+      return callback(null, ok);
+    }
     case 'fail500': {
       const failed = new Twilio.Response();
       failed.setStatusCode(500);
