@@ -154,7 +154,7 @@ function messagingSection(): string[] {
     '  `notifyFlowSid={{flow.flow_sid}}`, `notifyTo={{contact.channel.address}}` and',
     '  `notifyFrom={{flow.channel.address}}` (for an incoming SMS only: the Executions API takes a phone',
     '  number or a Messaging Service as `From`, not a Conversation, so a Conversations message sends',
-    '  none and waits as below). `/jobs/start` waits up to `wait` (4 s) for a fast finish: a result in',
+    '  none and waits as below). `/jobs/start` waits up to `wait` (1 s: each second holds an execution) for a fast finish: a result in',
     '  time comes back in its reply and `send_result_fast` texts it, no execution is started. A job',
     '  still pending gets `delivery: "execution"`: `send_working_async` texts that the answer follows',
     '  and the execution ends. Nothing waits. The request that makes the job final (the completion, or',
