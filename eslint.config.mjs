@@ -1,0 +1,75 @@
+// The architecture as lint rules: which folder may import which (docs/ARCHITECTURE.md draws the
+// same picture), no import cycles, no floating promises, short functions outside tests.
+// `npm run lint` runs ESLint and Prettier's check; .ci/run runs it before the tests.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+
+/** Folders of the development side; the deployed service (src/) imports none of them. */
+const TOOLING = ['emulator', 'studio', 'tools', 'bench', 'chaos', 'verify', 'relay', 'tests', 'backends', 'dev'];
+
+/** `no-restricted-imports` patterns for relative imports reaching into `folders` from any depth. */
+function intoFolders(folders, message) {
+  return folders.map((folder) => ({ group: [`**/${folder}`, `**/${folder}/**`], message }));
+}
+
+export default tseslint.config(
+  {
+    ignores: ['dist/**', 'node_modules/**', 'relay/node_modules/**', '.local/**', 'coverage/**', '**/*.cjs', '**/*.js', '**/*.mjs'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-require-imports': 'off',
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true }],
+    },
+  },
+  // The deployed service imports no tooling.
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: intoFolders(TOOLING, 'src/ is what gets deployed: it imports no development tooling.') }],
+    },
+  },
+  // The job domain is free of Twilio and HTTP: it reaches them through ports.
+  {
+    files: ['src/lib/jobs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'twilio', message: 'The job domain reaches Twilio through its ports (src/lib/voice, src/lib/messaging, src/lib/store).' }],
+          patterns: [
+            ...intoFolders(TOOLING, 'src/ is what gets deployed: it imports no development tooling.'),
+            { group: ['**/http', '**/http/**', '**/twilio-client', '**/twilio/**'], message: 'The job domain raises domain errors; only the HTTP edge maps them to status codes.' },
+          ],
+        },
+      ],
+    },
+  },
+  // The emulator's Twilio side is a witness: it takes nothing from the code it checks.
+  {
+    files: ['emulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: intoFolders(['src'], "The emulator plays Twilio from Twilio's documentation, not from the service's code.") }],
+    },
+  },
+  // Tests may be long (a describe body is a list of cases), and may float a promise on purpose.
+  {
+    files: ['tests/**/*.ts'],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+);
