@@ -47,6 +47,11 @@ export const BEHAVIOUR_SWITCHES = {
     question: "When a TwiML Redirect widget's timeout passes, does Studio take the call back from the foreign TwiML?",
     leastHelpful: false,
   },
+  waitUrlHonoursConnectionOverrides: {
+    audit: 'V18',
+    question: "Does a conference's waitUrl (and a <Redirect> in its TwiML) honour the webhook connection overrides of its URL fragment (#rc=..&rp=..), retrying a failed or refused request?",
+    leastHelpful: false,
+  },
 } as const satisfies Record<string, BehaviourSwitch>;
 
 export type BehaviourSwitchName = keyof typeof BEHAVIOUR_SWITCHES;
