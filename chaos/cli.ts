@@ -107,7 +107,7 @@ function printChaos(report: ChaosReport): void {
   );
   log(
     `chaos: Function executions ${report.capacity.total}, at most ${report.capacity.peakInFlight} at once (cap ${report.capacity.cap ?? 'none'}); ` +
-      `refused ${report.capacity.refused} ${JSON.stringify(report.capacity.refusedByPath)}; Studio saw ${report.studioRequests.refused429} refusals`,
+      `refused ${report.capacity.refused} ${JSON.stringify(report.capacity.refusedByPath)}; the calls (Studio and Voice) met ${report.studioRequests.refused429} refusals`,
   );
   for (const violation of report.violations.slice(0, 50)) {
     log(`VIOLATION [${violation.rule}] call ${violation.call ?? '-'} job ${violation.jobId ?? '-'}: ${violation.detail}`);

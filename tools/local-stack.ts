@@ -72,6 +72,8 @@ export interface LocalStack {
   port: number;
   /** The concurrency gate (with `concurrencyCap`): `gate.stats()` has every Function request's figures. */
   gate?: FunctionGate;
+  /** twilio-run itself (behind the gate when there is one; baseUrl otherwise). */
+  twilioRunUrl: string;
   emulator: EmulatorHandle;
   /** The env file twilio-run was started with. */
   envFile: string;
@@ -166,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     baseUrl: gate?.url ?? directUrl,
     port: publicPort,
     gate,
+    twilioRunUrl: directUrl,
     emulator,
     envFile,
     exited: twilioRun.exited,
