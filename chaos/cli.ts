@@ -13,9 +13,13 @@
  * speed) --fault-scale X (2) --time-limit-s S (420) --inputs N (30000, in-process battery)
  * --http-inputs N (2000) --only calls|battery --no-build --twilio-behaviour NAME|file.json (documented;
  * how the emulator and the flow runner play Twilio's unknowns, docs/TWILIO-DIFFERENCES.md)
+ * --concurrency-cap N (30, Twilio's figure; 0 = none): Function executions the calls' service may
+ * run at once, past which requests are refused with 429 (a small cap makes refusals happen). The
+ * batteries are not capped: they test inputs, not capacity.
  */
 import { BEHAVIOUR_ENV, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { build } from '../tools/build';
+import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from '../tools/function-concurrency';
 import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from './battery';
 import { runChaos, summaryLine, type ChaosReport } from './harness';
 
@@ -31,14 +35,15 @@ interface Args {
   only?: 'calls' | 'battery';
   build: boolean;
   behaviour: TwilioBehaviour;
+  concurrencyCap: number;
 }
 
 const USAGE =
   'usage: npm run test:chaos -- [--calls N] [--concurrency N] [--seed N] [--time-scale X] [--fault-scale X] ' +
-  '[--time-limit-s S] [--inputs N] [--http-inputs N] [--only calls|battery] [--no-build] [--twilio-behaviour NAME|file.json]';
+  '[--time-limit-s S] [--inputs N] [--http-inputs N] [--only calls|battery] [--no-build] [--twilio-behaviour NAME|file.json] [--concurrency-cap N]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { calls: 800, concurrency: 50, seed: 1, timeScale: 0.1, faultScale: 2, timeLimitMs: 420_000, inputs: 30_000, httpInputs: 2_000, build: true, behaviour: loadBehaviourProfile(process.env[BEHAVIOUR_ENV]) };
+  const args: Args = { calls: 800, concurrency: 50, seed: 1, timeScale: 0.1, faultScale: 2, timeLimitMs: 420_000, inputs: 30_000, httpInputs: 2_000, build: true, behaviour: loadBehaviourProfile(process.env[BEHAVIOUR_ENV]), concurrencyCap: TWILIO_CONCURRENCY_CAP };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.includes('=') ? argv[i]!.split(/=(.*)/s) : [argv[i]!, undefined];
     const raw = () => inline ?? argv[++i] ?? '';
@@ -63,6 +68,14 @@ function parseArgs(argv: string[]): Args {
         break;
       }
       case '--no-build': args.build = false; break;
+      case '--concurrency-cap': {
+        try {
+          args.concurrencyCap = parseConcurrencyCap(raw());
+        } catch (error) {
+          fail((error as Error).message);
+        }
+        break;
+      }
       case '--twilio-behaviour': {
         try {
           args.behaviour = loadBehaviourProfile(raw());
@@ -92,6 +105,10 @@ function printChaos(report: ChaosReport): void {
     `chaos: Studio requests ${report.studioRequests.total} (503 TWILIO_UNAVAILABLE: ${report.studioRequests.unavailable503}, slowest ${report.studioRequests.slowestMs} ms); ` +
       `longest hold past a deadline ${report.maxHeldPastDeadlineMs} ms (bound ${report.holdBoundMs} ms)`,
   );
+  log(
+    `chaos: Function executions ${report.capacity.total}, at most ${report.capacity.peakInFlight} at once (cap ${report.capacity.cap ?? 'none'}); ` +
+      `refused ${report.capacity.refused} ${JSON.stringify(report.capacity.refusedByPath)}; the calls (Studio and Voice) met ${report.studioRequests.refused429} refusals`,
+  );
   for (const violation of report.violations.slice(0, 50)) {
     log(`VIOLATION [${violation.rule}] call ${violation.call ?? '-'} job ${violation.jobId ?? '-'}: ${violation.detail}`);
   }
@@ -113,6 +130,7 @@ async function main(): Promise<number> {
   if (args.only !== 'battery' && args.calls > 0) {
     log(`chaos: ${args.calls} calls, ${args.concurrency} at once, seed ${args.seed}, caller audio x${args.timeScale}, Twilio fault rates x${args.faultScale}`);
     log(`chaos: Twilio behaviour ${describeProfile(args.behaviour)}`);
+    log(`chaos: concurrency cap ${args.concurrencyCap === 0 ? 'none' : `${args.concurrencyCap} Function executions at once`}`);
     chaos = await runChaos({ ...args, log });
     printChaos(chaos);
   }

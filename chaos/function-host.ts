@@ -16,6 +16,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import { format } from 'node:util';
 import qs from 'qs';
 import twilio from 'twilio';
+import { ConcurrencyCounter, jobIdOfQuery, REFUSAL_HEADERS, refusalBody, type ConcurrencyStats } from '../tools/function-concurrency';
 import { listFiles } from '../tools/list-files';
 import { FUNCTIONS_DIST_DIR, PROJECT_ROOT } from '../tools/paths';
 
@@ -36,8 +37,11 @@ export interface HostRequest {
 }
 
 export interface HostReply {
-  /** `timeout` when the function did not call back within 10 s; `threw` when it crashed. */
-  kind: 'response' | 'timeout' | 'threw';
+  /**
+   * `timeout` when the function did not call back within 10 s; `threw` when it crashed;
+   * `refused` when the concurrency cap was reached (429, the function did not run).
+   */
+  kind: 'response' | 'timeout' | 'threw' | 'refused';
   status: number;
   headers: Record<string, unknown>;
   /** The body as the function set it (object for JSON, string for TwiML). */
@@ -54,6 +58,11 @@ export interface FunctionHost {
   call(urlPath: string, request?: HostRequest): Promise<HostReply>;
   /** Everything the functions wrote to the console (one entry per call). */
   logs: string[];
+  /**
+   * Every function invocation so far (path, job, duration, status, refused or not), the peak in
+   * flight and the refusals: tools/function-concurrency.ts ConcurrencyStats.
+   */
+  stats(): ConcurrencyStats;
   /**
    * Serves the functions over HTTP on 127.0.0.1 (so a backend can POST completions and service
    * URLs point here); returns the base URL. Optional: calls work without it.
@@ -96,11 +105,22 @@ function bodyText(body: unknown): string {
   return JSON.stringify(body);
 }
 
+export interface FunctionHostOptions {
+  domain?: string;
+  /**
+   * Function executions allowed in flight at once; one more is refused (429 CONCURRENCY_LIMIT)
+   * without running, as Twilio's limit per service would. Default: no cap, since the batteries
+   * call the host far more in parallel than a service would be called (they test inputs, not
+   * capacity); invocations are counted either way.
+   */
+  concurrencyCap?: number;
+}
+
 /**
  * Loads every built function. `env` is the functions' environment (what `.env` holds); the
  * context adds DOMAIN_NAME (http://localhost:<port>-style, so service URLs point back here).
  */
-export function startFunctionHost(env: Record<string, string>, options: { domain?: string } = {}): FunctionHost {
+export function startFunctionHost(env: Record<string, string>, options: FunctionHostOptions = {}): FunctionHost {
   if (!fs.existsSync(FUNCTIONS_DIST_DIR)) throw new Error('dist/functions is missing: run `npm run build` first');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Response } = require(RUNTIME_RESPONSE_MODULE) as { Response: new () => { statusCode: number; headers: Record<string, unknown>; body: unknown } };
@@ -132,12 +152,24 @@ export function startFunctionHost(env: Record<string, string>, options: { domain
   captureConsole(logs);
 
   let domain = options.domain ?? 'localhost:3000';
-  const call = (urlPath: string, request: HostRequest = {}): Promise<HostReply> => {
+  const counter = new ConcurrencyCounter(options.concurrencyCap);
+  const call = async (urlPath: string, request: HostRequest = {}): Promise<HostReply> => {
     const handler = handlers.get(urlPath);
-    const began = Date.now();
     if (!handler) {
-      return Promise.resolve({ kind: 'response', status: 404, headers: {}, body: 'Could not find requested resource', text: 'Could not find requested resource', ms: 0 });
+      return { kind: 'response', status: 404, headers: {}, body: 'Could not find requested resource', text: 'Could not find requested resource', ms: 0 };
     }
+    const search = typeof request.query === 'string' ? request.query : new URLSearchParams(request.query ?? {}).toString();
+    const finish = counter.start(urlPath, jobIdOfQuery(search));
+    if (!finish) {
+      const body = refusalBody(counter.cap ?? 0);
+      return { kind: 'refused', status: 429, headers: { ...REFUSAL_HEADERS }, body, text: JSON.stringify(body), ms: 0 };
+    }
+    const reply = await execute(handler, urlPath, request);
+    finish(reply.status);
+    return reply;
+  };
+  const execute = (handler: Handler, urlPath: string, request: HostRequest): Promise<HostReply> => {
+    const began = Date.now();
     const query = typeof request.query === 'string' ? qs.parse(request.query) : (request.query ?? {});
     let body: unknown = {};
     if (request.json !== undefined) {
@@ -234,6 +266,7 @@ export function startFunctionHost(env: Record<string, string>, options: { domain
     functions,
     call,
     logs,
+    stats: () => counter.stats(),
     listen,
     close: async () => {
       releaseConsole(logs);

@@ -18,6 +18,7 @@ import type { FlowDefinition } from '../studio/flow-model';
 import { runFlow, type FlowRun } from '../studio/runner';
 import { widgetOutputs } from '../studio/runner/run-json';
 import { withStartParameters } from '../studio/runner/scenarios';
+import type { ConcurrencyStats } from '../tools/function-concurrency';
 import { startLocalStack, type LocalStack } from '../tools/local-stack';
 import { DIST_DIR, PROJECT_ROOT } from '../tools/paths';
 import { chaosFaults, planCall, type CallPlan } from './plan';
@@ -47,6 +48,19 @@ export interface ChaosOptions {
   timeLimitMs?: number;
   /** How the emulator and the runner play Twilio's unknowns (default: documented). */
   behaviour?: TwilioBehaviour;
+  /**
+   * Function executions the service may run at once (Twilio's limit, played by the local stack's
+   * gate): past it a request is refused with 429. A small cap makes refusals happen, so the
+   * invariants are checked with refused hold-loop turns, completions and Run Functions. 0 or
+   * omitted: no cap (counted only).
+   */
+  concurrencyCap?: number;
+  /**
+   * The first calls start this far apart (ms), as traffic ramps up, instead of all at once (a
+   * burst of /jobs/start at a small cap would only test Studio's retries). Default: 200 ms with
+   * a cap, 0 without.
+   */
+  startSpacingMs?: number;
   log?: (line: string) => void;
 }
 
@@ -93,7 +107,9 @@ export interface ChaosReport {
   /** Worst time a caller stayed in the room past the job's deadline. */
   maxHeldPastDeadlineMs: number;
   holdBoundMs: number;
-  studioRequests: { total: number; unavailable503: number; slowestMs: number };
+  studioRequests: { total: number; unavailable503: number; refused429: number; slowestMs: number };
+  /** The service's executions as the gate counted them: the cap, refusals (by path), the peak in flight. */
+  capacity: Pick<ConcurrencyStats, 'cap' | 'refused' | 'refusedByPath' | 'peakInFlight' | 'total' | 'executionMs'>;
   violations: Violation[];
 }
 
@@ -120,8 +136,11 @@ export interface ChaosStack {
   stop(): Promise<void>;
 }
 
-/** twilio-run (in-process functions, see docs/RELIABILITY.md) + emulator + example backend. */
-export async function startChaosStack(behaviour: TwilioBehaviour = DEFAULT_PROFILE): Promise<ChaosStack> {
+/**
+ * twilio-run (in-process functions, see docs/RELIABILITY.md) behind the concurrency gate (with
+ * `concurrencyCap`; 0 counts without refusing) + emulator + example backend.
+ */
+export async function startChaosStack(behaviour: TwilioBehaviour = DEFAULT_PROFILE, concurrencyCap = 0): Promise<ChaosStack> {
   const dist = privateDistCopy();
   const backend = await startExampleBackend({
     secret: CHAOS_SECRET,
@@ -137,6 +156,7 @@ export async function startChaosStack(behaviour: TwilioBehaviour = DEFAULT_PROFI
       distDir: dist.relative,
       output: 'pipe',
       behaviour,
+      concurrencyCap,
     });
   } catch (error) {
     await backend.close();
@@ -177,12 +197,14 @@ async function sendCompletion(url: string, raw: string, retryForMs: number) {
 }
 
 /** The harness plays the backend for `manual` jobs: completions at chosen moments, replays, conflicts. */
-async function manualCompletions(record: CallRecord, backend: ExampleBackend, stopAt: number): Promise<void> {
+async function manualCompletions(record: CallRecord, backend: ExampleBackend, stopAt: number, callOver: () => number | undefined): Promise<void> {
   const plan = record.plan.manual!;
   const marker = String(record.plan.index);
   let dispatchedAt = 0;
   let jobId: string | undefined;
-  while (!jobId && Date.now() < stopAt) {
+  // No dispatch 2 s after the call ended (every start refused or failed): none is coming.
+  const givenUp = () => Date.now() >= stopAt || (callOver() ?? Number.POSITIVE_INFINITY) + 2_000 <= Date.now();
+  while (!jobId && !givenUp()) {
     const dispatch = backend.dispatches.find((d) => d.input.chaosCall === marker);
     if (dispatch) {
       jobId = dispatch.jobId;
@@ -223,8 +245,9 @@ async function manualCompletions(record: CallRecord, backend: ExampleBackend, st
 async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Promise<CallRecord> {
   const record: CallRecord = { plan, startedAt: Date.now(), completions: [] };
   const definition = withStartParameters(chaos.definition, plan.startParameters);
+  let endedAt: number | undefined;
   const manual = plan.manual
-    ? manualCompletions(record, chaos.backend, Date.now() + 40_000).catch((error: unknown) => {
+    ? manualCompletions(record, chaos.backend, Date.now() + 40_000, () => endedAt).catch((error: unknown) => {
         record.error = `manual completion failed: ${(error as Error).message}`;
       })
     : Promise.resolve();
@@ -244,6 +267,7 @@ async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Pr
   } catch (error) {
     record.error = `runFlow threw: ${(error as Error).stack ?? String(error)}`;
   }
+  endedAt = Date.now();
   await manual;
   const parsed = (record.run ? widgetOutputs(record.run, 'start_job') : undefined)?.parsed as { jobId?: string } | undefined;
   record.jobId = parsed?.jobId ?? chaos.backend.dispatches.find((d) => d.input.chaosCall === String(plan.index))?.jobId;
@@ -283,7 +307,8 @@ function rawResultOf(body: string): string | undefined {
  *  5. no completion that was acknowledged as applied is lost;
  *  6. no conference is left open, no caller left in one;
  *  7. every flow ends the way a call should (no run stuck, no error), Studio never sees a 5xx
- *     other than 503 TWILIO_UNAVAILABLE, a 4xx, or a reply slower than 10 s;
+ *     other than 503 TWILIO_UNAVAILABLE, a 4xx, or a reply slower than 10 s (a 429 is the
+ *     platform's concurrency limit, counted apart: the service itself never answers 429);
  *  8. the emulator saw no request Twilio would refuse (OpenAPI) and no phone number reached the
  *     function logs or a room name.
  */
@@ -306,7 +331,7 @@ export async function checkRun(
   if (options.waitForDeadlines !== false) await sleep(latestDeadline + 1500 - Date.now());
   for (const doc of jobDocs(stack.emulator.state())) {
     const jobId = doc.uniqueName!.slice('job_'.length);
-    const response = await fetch(`${stack.baseUrl}/jobs/status`, { method: 'POST', body: new URLSearchParams({ jobId }) });
+    const response = await statusPastTheCap(`${stack.baseUrl}/jobs/status`, jobId);
     const body = (await response.json().catch(() => undefined)) as { status?: JobStatus } | undefined;
     if (response.status !== 200 || !body?.status || !isFinalStatus(body.status)) {
       flag('1 final status', `after its deadline /jobs/status answered ${response.status} ${JSON.stringify(body)}`, undefined, jobId);
@@ -345,7 +370,7 @@ export async function checkRun(
 
   const holdLoopMs = HOLD_MUSIC_SECONDS * 1000 * timeScale + FUNCTION_LIMIT_MS;
   let maxHeldPastDeadlineMs = 0;
-  const studio = { total: 0, unavailable503: 0, slowestMs: 0 };
+  const studio = { total: 0, unavailable503: 0, refused429: 0, slowestMs: 0 };
   const jobsSeen = new Set<string>();
 
   for (const record of records) {
@@ -359,6 +384,7 @@ export async function checkRun(
       studio.total += 1;
       studio.slowestMs = Math.max(studio.slowestMs, request.durationMs);
       if (request.status === 503) studio.unavailable503 += 1;
+      else if (request.status === 429) studio.refused429 += 1;
       else if (request.status !== undefined && request.status >= 400) flag('7 studio replies', `${request.method} ${request.url} answered ${request.status}`, record);
       if (request.error && !/interrupted|aborted|hangup/i.test(request.error)) flag('7 studio replies', `${request.method} ${request.url} failed: ${request.error}`, record);
       if (request.durationMs > FUNCTION_LIMIT_MS) flag('7 studio replies', `${request.method} ${request.url} took ${request.durationMs} ms`, record);
@@ -441,6 +467,16 @@ export async function checkRun(
   return { violations, outcomes, maxHeldPastDeadlineMs, holdBoundMs: holdLoopMs, studio, jobs: docs.size };
 }
 
+/** Reads a job's status like Studio would, waiting out refusals of the concurrency cap (429, Retry-After). */
+async function statusPastTheCap(url: string, jobId: string): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(url, { method: 'POST', body: new URLSearchParams({ jobId }) });
+    if (response.status !== 429 || attempt >= 20) return response;
+    await response.arrayBuffer();
+    await sleep(Number(response.headers.get('retry-after') ?? '1') * 1000);
+  }
+}
+
 /**
  * When the caller last left a hold room (epoch ms), if they were in one: Infinity if they never
  * left it; undefined if they were never in one or hung up there (then nobody was held).
@@ -467,14 +503,16 @@ function heldUntil(run: FlowRun, startedAt: number): number | undefined {
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const began = Date.now();
-  const chaos = await startChaosStack(options.behaviour);
+  const chaos = await startChaosStack(options.behaviour, options.concurrencyCap ?? 0);
   try {
     chaos.stack.emulator.faults.configure(chaosFaults(options.seed, options.faultScale ?? 1));
     const records: CallRecord[] = [];
     let next = 0;
     let finished = 0;
     const stopStartingAt = began + (options.timeLimitMs ?? Number.POSITIVE_INFINITY);
-    const worker = async () => {
+    const spacingMs = options.startSpacingMs ?? (options.concurrencyCap ? 200 : 0);
+    const worker = async (slot: number) => {
+      if (spacingMs > 0) await sleep(slot * spacingMs);
       while (next < options.calls && Date.now() < stopStartingAt) {
         const plan = planCall(options.seed, next++);
         const record = await runCall(chaos, plan, options.timeScale);
@@ -486,10 +524,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, (_, slot) => worker(slot)));
     const emulatorFaults = chaos.stack.emulator.faults.report().injected;
     const backendTotal = backendFaults(chaos.backend);
     log(`chaos: all calls done; checking (waiting for the last deadlines to pass)`);
+    const gate = chaos.stack.gate!.stats();
+    const capacity = { cap: gate.cap, refused: gate.refused, refusedByPath: gate.refusedByPath, peakInFlight: gate.peakInFlight, total: gate.total, executionMs: gate.executionMs };
     const checked = await checkRun(chaos, records, options.timeScale);
     const flowEnds: Record<string, number> = {};
     for (const record of records) {
@@ -513,6 +553,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       maxHeldPastDeadlineMs: checked.maxHeldPastDeadlineMs,
       holdBoundMs: checked.holdBoundMs,
       studioRequests: checked.studio,
+      capacity,
       violations: checked.violations,
     };
   } finally {
@@ -530,6 +571,7 @@ export function summaryLine(report: ChaosReport, inputs?: number): string {
     `chaos summary: seed=${report.seed} calls=${report.calls} jobs=${report.jobs} faults=${report.faults.total} ` +
     `(twilio=${report.faults.emulator} backend=${report.faults.backend})` +
     (inputs !== undefined ? ` inputs=${inputs}` : '') +
+    ` refused=${report.capacity.refused} cap=${report.capacity.cap ?? 'none'}` +
     ` violations=${report.violations.length} profile=${report.profile} duration=${Math.round(report.durationMs / 1000)}s`
   );
 }

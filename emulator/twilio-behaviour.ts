@@ -52,6 +52,11 @@ export const BEHAVIOUR_SWITCHES = {
     question: 'When Executions.create names a contact that already has an active execution of that flow, does Studio end that one and start the new one (instead of refusing the create)?',
     leastHelpful: false,
   },
+  waitUrlHonoursConnectionOverrides: {
+    audit: 'V18',
+    question: "Does a conference's waitUrl (and a <Redirect> in its TwiML) honour the webhook connection overrides of its URL fragment (#rc=..&rp=..), retrying a failed or refused request?",
+    leastHelpful: false,
+  },
 } as const satisfies Record<string, BehaviourSwitch>;
 
 export type BehaviourSwitchName = keyof typeof BEHAVIOUR_SWITCHES;

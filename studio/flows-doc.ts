@@ -72,13 +72,16 @@ function serviceCalls(definition: FlowDefinition): string[] {
   const rows = definition.states
     .filter((state) => typeof state.properties.url === 'string' && state.properties.url.startsWith(base))
     .map((state) => {
-      const [functionPath, query] = (state.properties.url as string).slice(base.length).split('?');
+      // A fragment (webhook connection overrides, #rc=..&rp=..) is never sent: not a parameter.
+      const [address, fragment] = (state.properties.url as string).slice(base.length).split('#');
+      const [functionPath, query] = address!.split('?');
       const params = Array.isArray(state.properties.parameters)
         ? (state.properties.parameters as Array<{ key: string; value: string }>).map((p) => `${p.key}=${p.value}`)
         : (query ?? '').split('&').filter((pair) => pair !== '');
       // A "|" (a Liquid filter) would end the table cell: GitHub tables take "\|" inside code.
       const sent = params.map((param) => `\`${param.replace(/\|/g, '\\|')}\``).join(', ') || '(nothing)';
-      return `| \`${state.name}\` | ${state.type} | \`${functionPath}\` | ${sent} |`;
+      const retries = fragment ? ` (connection overrides \`#${fragment}\`)` : '';
+      return `| \`${state.name}\` | ${state.type} | \`${functionPath}\`${retries} | ${sent} |`;
     });
   return rows.length === 0
     ? []

@@ -26,6 +26,7 @@ export const ENV_KEYS: Record<string, EnvKey> = {
   PORT: { scope: 'local', what: 'port of `npm start`' },
   EMULATOR_PORT: { scope: 'local', what: 'port of the local Twilio emulator' },
   TWILIO_BEHAVIOUR: { scope: 'local', what: "how the emulator plays Twilio's unsettled behaviours" },
+  DOMAIN_NAME: { scope: 'local', what: "the runtime's own; the local stack sets it to its concurrency gate so service URLs go through it" },
   BACKEND_URL: { scope: 'service', what: 'your backend; empty = the simulated backend' },
   WEBHOOK_SECRET: { scope: 'service', what: 'Standard Webhooks secret for dispatches and completions' },
   WEBHOOK_SECRET_PREVIOUS: { scope: 'service', what: 'previous webhook secret during a rotation' },

@@ -11,6 +11,9 @@ import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { writeEnvFile, type EnvValues } from './env-file';
+import { functionPathsIn } from './function-concurrency';
+import { startFunctionGate, type FunctionGate } from './function-gate';
+import { DIST_DIR, PROJECT_ROOT } from './paths';
 import { assertPortFree, getFreePort } from './ports';
 import { spawnTwilioRun } from './twilio-run-process';
 
@@ -53,12 +56,24 @@ export interface LocalStackOptions {
    * files out from under a long run.
    */
   distDir?: string;
+  /**
+   * Plays the Functions concurrency limit (tools/function-gate.ts): a number puts a gate on
+   * 127.0.0.1 in front of twilio-run that refuses Function requests past that many in flight
+   * (0: counts them, refuses none), and every service URL the functions hand out (waitUrl,
+   * callbackUrl, statusUrl, ...) goes through it. Omitted: no gate (twilio-run serves directly).
+   * The command-line tools default to Twilio's 30.
+   */
+  concurrencyCap?: number;
 }
 
 export interface LocalStack {
-  /** Where the functions and assets answer, e.g. http://127.0.0.1:41234 */
+  /** Where the functions and assets answer, e.g. http://127.0.0.1:41234 (the gate's, when there is one). */
   baseUrl: string;
   port: number;
+  /** The concurrency gate (with `concurrencyCap`): `gate.stats()` has every Function request's figures. */
+  gate?: FunctionGate;
+  /** twilio-run itself (behind the gate when there is one; baseUrl otherwise). */
+  twilioRunUrl: string;
   emulator: EmulatorHandle;
   /** The env file twilio-run was started with. */
   envFile: string;
@@ -82,8 +97,11 @@ export function emulatorEnv(emulatorUrl: string): EnvValues {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const startEmulator = loadStartEmulator();
-  const port = options.port ?? (await getFreePort());
-  if (options.port !== undefined) await assertPortFree(port, 'twilio-run');
+  const gated = options.concurrencyCap !== undefined;
+  // With a gate, the gate takes the port asked for and twilio-run any free one behind it.
+  const publicPort = options.port ?? (await getFreePort());
+  if (options.port !== undefined) await assertPortFree(publicPort, gated ? 'the concurrency gate' : 'twilio-run');
+  const port = gated ? await getFreePort() : publicPort;
   const emulator = await startEmulator({
     port: options.emulatorPort ?? 0, // 0: the emulator picks a free port
     host: '127.0.0.1',
@@ -101,7 +119,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     fs.mkdirSync(path.dirname(envFile), { recursive: true });
     // twilio-run replaces process.env with this file: it must hold everything the functions read.
-    writeEnvFile(envFile, { ...emulatorEnv(emulator.url), ...options.env });
+    // Behind a gate, DOMAIN_NAME (which the runtime's own value gives way to) names the gate, so
+    // the URLs the functions hand to Twilio and backends come back through it.
+    const domain: EnvValues = gated ? { DOMAIN_NAME: `127.0.0.1:${publicPort}` } : {};
+    writeEnvFile(envFile, { ...emulatorEnv(emulator.url), ...options.env, ...domain });
     const modeFlags = [
       ...(options.forkProcess === false ? ['--no-fork-process'] : []),
       ...(options.live === false ? ['--no-live'] : []),
@@ -118,10 +139,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw err;
   }
 
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const directUrl = `http://127.0.0.1:${port}`;
+  let gate: FunctionGate | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      await gate?.close();
       await twilioRun.stop();
       await emulator.close();
       cleanUpFiles();
@@ -130,7 +153,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    await waitUntilServing(baseUrl, twilioRun.exited, options.readyTimeoutMs ?? 30_000);
+    await waitUntilServing(directUrl, twilioRun.exited, options.readyTimeoutMs ?? 30_000);
+    if (gated) {
+      const functionsDir = options.distDir ? path.join(PROJECT_ROOT, options.distDir, 'functions') : path.join(DIST_DIR, 'functions');
+      gate = await startFunctionGate({ target: directUrl, functionPaths: functionPathsIn(functionsDir), cap: options.concurrencyCap, port: publicPort });
+    }
   } catch (err) {
     const output = twilioRun.recentOutput();
     await stop();
@@ -138,8 +165,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 
   return {
-    baseUrl,
-    port,
+    baseUrl: gate?.url ?? directUrl,
+    port: publicPort,
+    gate,
+    twilioRunUrl: directUrl,
     emulator,
     envFile,
     exited: twilioRun.exited,

@@ -8,7 +8,9 @@
  *
  * Options: --port N (or PORT, default 3000), --emulator-port N (or EMULATOR_PORT, default 3010),
  * --twilio-behaviour documented|hopeful|profile.json (or TWILIO_BEHAVIOUR, default documented):
- * how the emulator plays the Twilio behaviours no source settles (emulator/twilio-behaviour.ts).
+ * how the emulator plays the Twilio behaviours no source settles (emulator/twilio-behaviour.ts),
+ * --concurrency-cap N (default 30, Twilio's figure for a Functions service; 0 = no cap): a gate in
+ * front of twilio-run refuses Function requests past N in flight (tools/function-gate.ts).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,7 @@ import { hasRealCredentials } from './credentials';
 import { loadBehaviourModule } from './emulator-loader';
 import { readEnvFile, type EnvValues } from './env-file';
 import { EMULATOR_OWNED_KEYS } from './env-keys';
+import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from './function-concurrency';
 import { startLocalStack, waitUntilServing } from './local-stack';
 import { LOCAL_ENV_FILE, PROJECT_ROOT, USER_ENV_FILE } from './paths';
 import { assertPortFree } from './ports';
@@ -60,7 +63,7 @@ async function serveAgainstTwilio(port: number, env: EnvValues): Promise<number>
   return twilioRun.exited;
 }
 
-async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValues, behaviour: TwilioBehaviour): Promise<number> {
+async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValues, behaviour: TwilioBehaviour, concurrencyCap: number): Promise<number> {
   if (userEnv.ACCOUNT_SID) {
     console.log('note: ACCOUNT_SID in .env is not a real account SID (AC + 32 hex) with an AUTH_TOKEN; running offline');
   }
@@ -74,6 +77,7 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
     output: 'inherit',
     emulatorLog: (line) => console.error(`[emulator] ${line}`),
     behaviour,
+    concurrencyCap,
   });
   onStopSignal(stack.stop);
   console.log(
@@ -83,6 +87,8 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
       `  functions + assets  http://localhost:${port}`,
       `  Twilio emulator     ${stack.emulator.url}`,
       `  Twilio behaviour    ${loadBehaviourModule().describeProfile(behaviour)}`,
+      `  concurrency cap     ${concurrencyCap === 0 ? 'none (executions are counted)' : `${concurrencyCap} at once; more Function requests are refused with 429`} (--concurrency-cap)`,
+      `  twilio-run          ${stack.twilioRunUrl} (behind the gate on port ${port}: use ${port})`,
       `  env file            ${path.relative(PROJECT_ROOT, stack.envFile)}`,
       `  try                 ${curlExample(port)}`,
       '  Ctrl+C stops both.',
@@ -108,7 +114,7 @@ function behaviourProfile(flag: string | undefined): TwilioBehaviour {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, 'emulator-port': { type: 'string' }, 'twilio-behaviour': { type: 'string' } },
+    options: { port: { type: 'string' }, 'emulator-port': { type: 'string' }, 'twilio-behaviour': { type: 'string' }, 'concurrency-cap': { type: 'string' } },
   });
   const port = parsePort(values.port ?? process.env.PORT, 3000, 'port');
   const emulatorPort = parsePort(values['emulator-port'] ?? process.env.EMULATOR_PORT, 3010, 'emulator port');
@@ -119,11 +125,21 @@ async function main(): Promise<number> {
   if (online && values['twilio-behaviour'] !== undefined) {
     console.log('note: --twilio-behaviour only applies to the local emulator; the real account behaves as it does');
   }
+  let concurrencyCap = TWILIO_CONCURRENCY_CAP;
+  if (values['concurrency-cap'] !== undefined) {
+    try {
+      concurrencyCap = parseConcurrencyCap(values['concurrency-cap']);
+    } catch (error) {
+      console.error(`npm start: ${(error as Error).message}`);
+      process.exit(2);
+    }
+    if (online) console.log('note: --concurrency-cap only applies to the offline stack; against your account, twilio-run serves without a gate');
+  }
 
   const built = await build();
   console.log(`built ${built.functions.length} functions and ${built.assets.length} assets into dist/`);
 
-  return behaviour === undefined ? serveAgainstTwilio(port, userEnv) : serveOffline(port, emulatorPort, userEnv, behaviour);
+  return behaviour === undefined ? serveAgainstTwilio(port, userEnv) : serveOffline(port, emulatorPort, userEnv, behaviour, concurrencyCap);
 }
 
 main().then(

@@ -113,6 +113,7 @@ const Q = {
   callUpdate: 'Does updating a live Call with a new `Url` move it out of its conference to that TwiML?',
   V9: 'Does `participant-leave` carry `ParticipantCallStatus` (`in-progress` when moved on, `completed` when the call ended)?',
   S4: "When a TwiML Redirect widget's `timeout` passes, does Studio take the call back from the foreign TwiML?",
+  V18: "Does a conference's waitUrl honour the connection overrides of its URL fragment (`#rc=2&rp=4xx`: a 429 is retried twice)?",
   S5: "Does the TwiML Redirect widget's `fail` fire when Voice's fetch of its URL fails (HTTP 500)?",
   V14: "When that fetch fails, does Voice request the call's Fallback URL?",
   F4: "Does a body parameter named `request` replace the runtime's own `event.request` ({headers, cookies}), for JSON and form bodies?",
@@ -135,6 +136,7 @@ export const ANSWER_INFO: Record<string, { question: string; switch?: ProbeAnswe
   'call-update': { question: Q.callUpdate },
   V9: { question: Q.V9, switch: 'participantCallStatusOnLeave' },
   S4: { question: Q.S4, switch: 'studioTakesCallBackOnTimeout' },
+  V18: { question: Q.V18, switch: 'waitUrlHonoursConnectionOverrides' },
   S5: { question: Q.S5 },
   V14: { question: Q.V14 },
   F4: { question: Q.F4 },
@@ -148,18 +150,41 @@ export const ANSWER_INFO: Record<string, { question: string; switch?: ProbeAnswe
   S18: { question: Q.S18, switch: 'executionCreateEndsActiveExecution' },
 };
 
+/** V18: how many times the room's always-refused waitUrl was requested, once the retries had time to come. */
+async function waitUrlRequests(ctx: ProbeContext, room: string): Promise<number> {
+  const requests = async () => (await ctx.watch.all()).filter((e) => e.step === 'wait-refused' && e.params.room === room).length;
+  const deadline = Date.now() + ctx.target.timings.settleMs;
+  let seen = await requests();
+  while (seen < 3 && Date.now() < deadline) {
+    await sleep(ctx.target.pollMs, ctx.signal);
+    seen = await requests();
+  }
+  return seen;
+}
+
+function waitRetryAnswer(requests: number): ProbeAnswer {
+  if (requests === 0) return answer('V18', Q.V18, 'unknown', 'The waitUrl was never requested, so nothing was seen.', 'waitUrlHonoursConnectionOverrides');
+  return requests > 1
+    ? answer('V18', Q.V18, true, `Yes: the refused waitUrl was requested ${requests} times (the fragment asked for 2 retries).`, 'waitUrlHonoursConnectionOverrides')
+    : answer('V18', Q.V18, false, 'No: the refused waitUrl was requested once and not retried.', 'waitUrlHonoursConnectionOverrides');
+}
+
 const rooms: Probe = {
   name: 'rooms',
-  ids: ['V1', 'V12', 'V2'],
-  what: 'one call waits alone in a conference; the room is fetched, listed with Status=init and ended by REST',
+  ids: ['V1', 'V12', 'V2', 'V18'],
+  what: 'one call waits alone in a conference whose waitUrl is refused (429, with retry overrides); the room is fetched, listed with Status=init and ended by REST',
   calls: 1,
   needsVoice: true,
   async run(ctx) {
     const { target, evidence } = ctx;
     const room = `${target.namePrefix}rooms`;
-    const { placed, join } = await callIntoRoom(ctx, 'rooms', room);
-    if (!join) return neverJoined([['V1', Q.V1], ['V12', Q.V12, 'listInitConferencesByStatus'], ['V2', Q.V2, 'endInitConferenceByRest']]);
+    const { placed, join } = await callIntoRoom(ctx, 'rooms', room, { waitRefused: 1 });
+    if (!join) {
+      return neverJoined([['V1', Q.V1], ['V12', Q.V12, 'listInitConferencesByStatus'], ['V2', Q.V2, 'endInitConferenceByRest'], ['V18', Q.V18, 'waitUrlHonoursConnectionOverrides']]);
+    }
     ctx.failpoint();
+    const waitRequests = await waitUrlRequests(ctx, room);
+    evidence.refusedWaitUrlRequests = waitRequests;
     const conferenceSid = join.params.ConferenceSid;
     const fetched = await target.client.conferences(conferenceSid).fetch();
     evidence.fetchedStatus = fetched.status;
@@ -200,6 +225,7 @@ const rooms: Probe = {
         'listInitConferencesByStatus',
       ),
       v2,
+      waitRetryAnswer(waitRequests),
     ];
   },
 };

@@ -8,6 +8,7 @@ import { twilioFlowDelivery } from './messaging/flow-delivery';
 import { JobStore } from './store/job-store';
 import { SyncDocuments } from './store/sync-documents';
 import { createTwilioClient, type TwilioClient } from './twilio-client';
+import { withRetryOverrides } from './voice/hold-twiml';
 import { twilioHoldVoice } from './voice/hold-voice';
 import { HOLD_PARAMS } from './voice/hold-request';
 
@@ -25,7 +26,7 @@ export function servicesFor(context: HandlerContext): Services {
   const client = createTwilioClient(config);
   const store = new JobStore(new SyncDocuments(client, config.syncServiceSid), config.jobTtlSeconds);
   const voice = twilioHoldVoice(client, (jobId, flowSid, status) =>
-    serviceUrl(context, PATHS.hold, { jobId, flowSid, [HOLD_PARAMS.releasedWith]: status }),
+    withRetryOverrides(serviceUrl(context, PATHS.hold, { jobId, flowSid, [HOLD_PARAMS.releasedWith]: status })),
   );
   const callbackUrl = (jobId: string) =>
     serviceUrl(context, PATHS.complete, { jobId, token: config.webhookSecrets[0] ? completionToken(config.webhookSecrets[0], jobId) : undefined });

@@ -18,6 +18,7 @@ import { PROJECT_ROOT } from '../project-paths';
 import type { FlowDefinition } from '../flow-model';
 import { autoInputs, autoTrigger, readFlowFile, usesTheService } from './flow-inputs';
 import { startLocalService, type LocalService } from './local-service';
+import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
 import { describeEnd, runFlow } from './run-flow';
 import { ranToAnEnd } from './run-json';
 import type { FlowRun } from './types';
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
     for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) files.push(path.join(dir, name));
   }
   let stack: Promise<LocalService> | undefined;
-  const service = () => (stack ??= startLocalService({ forkProcess: false }));
+  const service = () => (stack ??= startLocalService({ forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP }));
   const results: AutoResult[] = [];
   const width = Math.max(10, ...files.map((file) => path.relative(process.cwd(), file).length));
   try {

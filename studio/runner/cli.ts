@@ -32,6 +32,7 @@ import type { FlowDefinition } from '../flow-model';
 import { FLOWS_DIR, PROJECT_ROOT } from '../project-paths';
 import { formatEntry, formatSummary, widgetColumnWidth } from './format-run';
 import { DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, isServiceRunning, runningService, startLocalService, type LocalService } from './local-service';
+import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
 import { runFlow } from './run-flow';
 import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
 import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './scenarios';
@@ -129,7 +130,7 @@ async function chooseService(scenario: Scenario, behaviour: TwilioBehaviour, bas
   }
   if (explicit) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
   say(`no server on ${base}; starting a local stack${scenario.needsExampleBackend ? ' with the example backend' : ''} for this call…`);
-  const service = await startLocalService({ exampleBackend: scenario.needsExampleBackend, relaySlowApi: scenario.relaySlowApi, behaviour });
+  const service = await startLocalService({ exampleBackend: scenario.needsExampleBackend, relaySlowApi: scenario.relaySlowApi, behaviour, concurrencyCap: TWILIO_CONCURRENCY_CAP });
   say(`functions ${service.baseUrl}, emulator ${service.emulatorUrl}`);
   return service;
 }

@@ -20,6 +20,7 @@ import { ExploringContact, hintedTrigger, inputHints, type InputHints } from './
 import { defaultTrigger, handledTriggers, readFlowFile, readSubflows, usesTheService } from './flow-inputs';
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 import { startLocalService, type LocalService } from './local-service';
+import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
 import { describeEnd, runFlow } from './run-flow';
 import type { FlowRun } from './types';
 
@@ -224,7 +225,7 @@ async function main(argv: string[]): Promise<number> {
   let stack: LocalService | undefined;
   if (usesTheService([definition, ...Object.values(subflows)])) {
     if (!values.json) console.log('(the flow calls this project\'s service: starting a local stack…)');
-    stack = await startLocalService({ forkProcess: false });
+    stack = await startLocalService({ forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
   }
   try {
     const report = await explore(definition, { subflows, fixtures, maxRuns, baseUrl: stack?.baseUrl, emulatorUrl: stack?.emulatorUrl });

@@ -15,6 +15,7 @@ import { BEHAVIOUR_ENV, BehaviourProfileError, loadBehaviourProfile, type Twilio
 import { usesTheService } from './flow-inputs';
 import { formatRun } from './format-run';
 import { DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, isServiceRunning, runningService, startLocalService, type LocalService } from './local-service';
+import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
 import { readScenarioFile, runScenarioSpec, type ScenarioFile, type ScenarioOutcome } from './scenario-file';
 
 const USAGE = 'usage: npm run flows:test -- [FILE.scenarios.json | DIR]... [--dir DIR] [--junit FILE] [--filter TEXT] [--twilio-behaviour NAME|file.json] [--base-url URL --emulator-url URL] [--verbose]';
@@ -176,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
       }
       if (values['base-url'] || values['emulator-url']) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
       console.log('(starting a local stack for the flows that call the service…)');
-      return startLocalService({ behaviour, forkProcess: false });
+      return startLocalService({ behaviour, forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
     })());
 
   let reports: FileReport[];

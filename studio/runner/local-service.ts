@@ -61,6 +61,8 @@ export interface StartServiceOptions {
   forkProcess?: boolean;
   /** Start the relay (relay/) in front of a slow plain API and point BACKEND_URL at the relay. */
   relaySlowApi?: SlowApiOptions;
+  /** Plays the Functions concurrency limit (tools/local-stack.ts `concurrencyCap`); omitted: no gate. */
+  concurrencyCap?: number;
 }
 
 export async function startLocalService(options: StartServiceOptions = {}): Promise<LocalService> {
@@ -82,6 +84,7 @@ export async function startLocalService(options: StartServiceOptions = {}): Prom
     stack = await startLocalStack({
       env,
       behaviour: options.behaviour,
+      concurrencyCap: options.concurrencyCap,
       ...(options.forkProcess === false ? { forkProcess: false, live: false } : {}),
     });
   } catch (error) {

@@ -19,6 +19,7 @@ import { RunInterrupted, sleep, sleepUnless, throwIfInterrupted, unlessInterrupt
 import { digitsDurationSeconds, sayDurationSeconds } from './audio';
 import { ControlError, type EmulatorControl, type Release } from './emulator-control';
 import { HttpFailure, type Execution } from './execution';
+import { describeOverrides, failureKind, RETRY_DELAY_MS, splitConnectionOverrides, type RetryOn } from './connection-overrides';
 import { describeVerb, parseTwiml, TwimlParseError, type TwimlElement } from './twiml';
 import type { RoomStay } from './types';
 
@@ -115,6 +116,7 @@ export class VoiceCall {
   /** Voice still following a widget's TwiML after Studio moved on (its timeout passed, no take-back). */
   private background?: Background;
   private timeLimitNoted = false;
+  private readonly notedOnce = new Set<string>();
   private readonly execution: Execution;
 
   constructor(private readonly options: VoiceCallOptions) {
@@ -236,7 +238,7 @@ export class VoiceCall {
           firstFailure = `${what} (${result.reason})`;
           execution.log(widget, 'voice', `Twilio Voice cannot use the TwiML of ${firstFailure}: it requests the number's Fallback URL`, 1);
           const errorCode = /^HTTP|no reply|request failed/.test(result.reason) ? '11200' : '12100';
-          const errorUrl = 'url' in document ? execution.urls.resolve(document.url) : '';
+          const errorUrl = 'url' in document ? execution.urls.resolve(splitConnectionOverrides(document.url).url) : '';
           document = { url: this.options.fallbackUrl, method: 'POST', params: { ErrorCode: errorCode, ErrorUrl: errorUrl }, label: 'Fallback URL' };
           continue;
         }
@@ -352,6 +354,13 @@ export class VoiceCall {
     }
   }
 
+  /**
+   * Requests a TwiML document as Voice does. A URL's fragment is never sent: it may hold webhook
+   * connection overrides (`#rc=..&rp=..`), which Voice honours for the call's own TwiML
+   * (documented); whether a conference's waitUrl and the Redirects of its TwiML honour them is
+   * the profile's (`waitLoop`, waitUrlHonoursConnectionOverrides). A wait-loop retry is not
+   * made once the caller has left the room (`waitLoop.released`).
+   */
   private async fetchTwiml(
     widget: string,
     url: string,
@@ -359,21 +368,54 @@ export class VoiceCall {
     extra: Record<string, string>,
     signal: AbortSignal,
     label = 'fetches TwiML',
+    waitLoop?: { released: Promise<unknown> },
   ): Promise<{ xml: string } | { reason: string }> {
     const { execution } = this;
-    const target = execution.urls.resolve(url);
-    const params = { ...this.options.callParams, CallStatus: this.hungUp ? 'completed' : 'in-progress', ...extra };
-    try {
-      const reply = await execution.http({ widget, method: method.toUpperCase() === 'GET' ? 'GET' : 'POST', url: target, form: Object.entries(params), timeoutMs: TWIML_FETCH_TIMEOUT_MS, purpose: 'twiml' }, signal);
-      const verbs = reply.status < 300 ? summarizeTwiml(reply.body) : '';
-      execution.log(widget, 'http', `${label}: ${method.toUpperCase()} ${execution.urls.display(target)} ← ${reply.status}${verbs ? ` ${verbs}` : ''}`, 1);
-      if (reply.status >= 400) return { reason: `HTTP ${reply.status}` };
-      return { xml: reply.body };
-    } catch (error) {
-      if (!(error instanceof HttpFailure)) throw error;
-      execution.log(widget, 'http', `${label}: ${method.toUpperCase()} ${execution.urls.display(target)} failed: ${error.message}`, 1);
-      return { reason: error.message };
+    const split = splitConnectionOverrides(url);
+    const target = execution.urls.resolve(split.url);
+    const verb = method.toUpperCase() === 'GET' ? 'GET' : 'POST';
+    if (split.problems.length > 0) execution.log(widget, 'note', `connection overrides of ${execution.urls.display(target)} ignored: ${split.problems.join('; ')}`, 1);
+    let overrides = split.overrides;
+    if (overrides && waitLoop && !this.options.behaviour.switches.waitUrlHonoursConnectionOverrides) {
+      this.noteOnce(
+        widget,
+        'wait-overrides',
+        `the waitUrl's connection overrides (${describeOverrides(overrides)}) are not honoured under profile ${this.options.behaviour.name} (waitUrlHonoursConnectionOverrides=false): a failed turn is not retried`,
+      );
+      overrides = undefined;
     }
+    const began = Date.now();
+    const totalMs = overrides?.totalTimeMs ?? (overrides ? TWIML_FETCH_TIMEOUT_MS : Number.POSITIVE_INFINITY);
+    const attempts = 1 + (overrides?.retries ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      const params = { ...this.options.callParams, CallStatus: this.hungUp ? 'completed' : 'in-progress', ...extra };
+      const timeoutMs = Math.max(1, Math.min(overrides?.readTimeoutMs ?? TWIML_FETCH_TIMEOUT_MS, totalMs - (Date.now() - began)));
+      const tries = attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : '';
+      let failure: { reason: string; kind: RetryOn | undefined };
+      try {
+        const reply = await execution.http({ widget, method: verb, url: target, form: Object.entries(params), timeoutMs, purpose: 'twiml' }, signal);
+        const verbs = reply.status < 300 ? summarizeTwiml(reply.body) : '';
+        execution.log(widget, 'http', `${label}: ${verb} ${execution.urls.display(target)} ← ${reply.status}${verbs ? ` ${verbs}` : ''}${tries}`, 1);
+        if (reply.status < 400) return { xml: reply.body };
+        failure = { reason: `HTTP ${reply.status}`, kind: failureKind({ status: reply.status }) };
+      } catch (error) {
+        if (!(error instanceof HttpFailure)) throw error;
+        execution.log(widget, 'http', `${label}: ${verb} ${execution.urls.display(target)} failed: ${error.message}${tries}`, 1);
+        failure = { reason: error.message, kind: error.reason === 'too-large' ? undefined : failureKind({ connection: error.reason === 'timeout' ? 'timed-out' : 'failed' }) };
+      }
+      const retry =
+        overrides !== undefined && attempt < attempts && failure.kind !== undefined && overrides.retryOn.has(failure.kind) && Date.now() - began + RETRY_DELAY_MS < totalMs;
+      if (!retry) return { reason: attempt > 1 ? `${failure.reason}, ${attempt} attempts` : failure.reason };
+      execution.log(widget, 'voice', `Twilio Voice retries in ${RETRY_DELAY_MS / 1000} s (connection overrides ${describeOverrides(overrides!)})`, 1);
+      if (await sleepUnless(RETRY_DELAY_MS, waitLoop?.released ?? new Promise(() => undefined), signal)) return { reason: `${failure.reason}; the caller left the room` };
+    }
+  }
+
+  /** A note the timeline needs once per call. */
+  private noteOnce(widget: string, key: string, text: string): void {
+    if (this.notedOnce.has(key)) return;
+    this.notedOnce.add(key);
+    this.execution.log(widget, 'note', text, 1);
   }
 
   private async runVerbs(widget: string, verbs: TwimlElement[], signal: AbortSignal): Promise<VerbsResult> {
@@ -642,10 +684,10 @@ export class VoiceCall {
     for (let turn = 0; next && !watch.current() && turn < MAX_DOCUMENTS_PER_REDIRECT; turn++) {
       const { url, method } = next;
       next = undefined;
-      const reply = await this.fetchTwiml(widget, url, method, {}, signal, 'waitUrl');
+      const reply = await this.fetchTwiml(widget, url, method, {}, signal, 'waitUrl', { released: watch.released });
       if (watch.current()) return;
       if ('reason' in reply) {
-        this.execution.log(widget, 'note', 'the waitUrl failed: the caller hears silence until released', 1);
+        this.execution.log(widget, 'note', `the waitUrl failed (${reply.reason}): the caller hears silence until released (what Twilio does then is not documented)`, 1);
         return;
       }
       let root: TwimlElement;

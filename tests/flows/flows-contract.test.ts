@@ -4,6 +4,7 @@
  * longest hold, statuses the service really returns, and loops far from Studio's 10-run limit.
  */
 import { JOB_STATUSES, LIMITS, PATHS, START_CONTROL_PARAMS, START_NOTIFY_PARAMS, type Delivery } from '../../src/lib/contracts';
+import { RETRY_OVERRIDES } from '../../src/lib/voice/hold-twiml';
 import { keyValue, type FlowDefinition, type FlowState } from '../../studio/flow-model';
 import { HOLD_SUBFLOW, loadFlow, MESSAGING_FLOW, state, VOICE_FLOW } from './flow-fixtures';
 
@@ -97,8 +98,10 @@ describe('hold-subflow.json: the hold pattern behind one Run Subflow widget', ()
     const hold = state(flow, 'hold');
     expect(hold.type).toBe('add-twiml-redirect');
     expect(hold.properties.method).toBe('POST');
+    // The fragment asks Voice to retry a refused /hold (a Functions service past its concurrency
+    // limit); it is the service's own RETRY_OVERRIDES (src/lib/voice/hold-twiml.ts).
     expect(hold.properties.url).toBe(
-      `${SERVICE}${PATHS.hold}?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{${parent('flowSid')} | default: flow.flow_sid}}`,
+      `${SERVICE}${PATHS.hold}?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{${parent('flowSid')} | default: flow.flow_sid}}#${RETRY_OVERRIDES}`,
     );
     expect(hold.properties.timeout).toBe('3900');
     // The service releases the caller by the deadline (at most LIMITS.maxHoldSeconds) plus one

@@ -95,16 +95,19 @@ describe('the hold', () => {
     expect(hold.text).toContain('statusCallbackEvent="leave"');
     const waitUrl = attribute(hold.text, 'waitUrl')!;
     expect(waitUrl).toContain(`/hold/wait?jobId=${jobId}&flowSid=${FLOW_SID}`);
+    // Every URL Voice requests during the hold asks for retries (a refused turn must not end the loop).
+    expect(waitUrl).toMatch(/#rc=5&rp=4xx,5xx,ct,rt$/);
+    expect(attribute(hold.text, 'action')).toMatch(/^http:\/\/[^#]+\/hold\?[^#]+#rc=5&rp=4xx,5xx,ct,rt$/);
 
     await service.join(`hold_${jobId}`, callSid, attribute(hold.text, 'statusCallback'));
     const firstTurn = await service.post(new URL(waitUrl).pathname + new URL(waitUrl).search, { CallSid: callSid });
-    expect(firstTurn.text).toMatch(/<Play>http:\/\/localhost:\d+\/hold-music.wav<\/Play><Redirect method="POST">[^<]*turn=1/);
+    expect(firstTurn.text).toMatch(/<Play>http:\/\/localhost:\d+\/hold-music.wav<\/Play><Redirect method="POST">[^<]*turn=1#rc=5&amp;rp=4xx,5xx,ct,rt<\/Redirect>/);
     expect((await service.released(callSid, 200)).released).toBe(false);
     await sleep(3_100);
     await service.post(redirectTarget(firstTurn.text), { CallSid: callSid });
     // Released by redirecting the call (no conference lookup) to the after-hold URL, which returns to Studio.
     const released = await service.released(callSid, 2000);
-    expect(released).toMatchObject({ released: true, reason: 'call-redirected', url: expect.stringContaining('releasedWith=COMPLETED') });
+    expect(released).toMatchObject({ released: true, reason: 'call-redirected', url: expect.stringMatching(/releasedWith=COMPLETED#rc=5&rp=4xx,5xx,ct,rt$/) });
     const after = await service.post(pathOf(released.url!), { CallSid: callSid });
     expect(after.text).toContain('FlowEvent=return&amp;status=COMPLETED');
   });

@@ -11,6 +11,23 @@ function voiceResponse(): VoiceResponse {
   return new VoiceResponseClass();
 }
 
+/**
+ * Twilio's webhook connection overrides, as a URL fragment (never sent to the server): retry up
+ * to 5 times (the most allowed) when a request fails with a 4xx (such as the 429 of a Functions
+ * service past its concurrency limit), a 5xx, a connect or a read timeout. Every request is
+ * safe to repeat: a hold-loop turn only checks the job, /hold answers the same TwiML again.
+ */
+export const RETRY_OVERRIDES = 'rc=5&rp=4xx,5xx,ct,rt';
+
+/**
+ * A URL Twilio Voice requests during the hold (waitUrl, a turn's Redirect, the Dial action, the
+ * after-hold URL), with the retry overrides: a refused hold-loop turn must not end the loop.
+ * Whether a conference's waitUrl honours them is not documented (docs/TWILIO-DIFFERENCES.md).
+ */
+export function withRetryOverrides(url: string): string {
+  return `${url.split('#')[0]}#${RETRY_OVERRIDES}`;
+}
+
 /** Studio's own URL for handing a call back to the TwiML Redirect widget (event `return`). */
 export function studioReturnUrl(accountSid: string, flowSid: string, params: Record<string, string>): string {
   const query = new URLSearchParams({ FlowEvent: 'return', ...params });
@@ -40,13 +57,13 @@ export interface HoldTwimlOptions {
  */
 export function holdTwiml(options: HoldTwimlOptions): string {
   const response = voiceResponse();
-  const dial = response.dial({ action: options.afterUrl, method: 'POST', timeLimit: options.timeLimitSeconds });
+  const dial = response.dial({ action: withRetryOverrides(options.afterUrl), method: 'POST', timeLimit: options.timeLimitSeconds });
   dial.conference(
     {
       startConferenceOnEnter: false,
       endConferenceOnExit: true,
       beep: 'false',
-      waitUrl: options.waitUrl,
+      waitUrl: withRetryOverrides(options.waitUrl),
       waitMethod: 'POST',
       statusCallback: options.eventsUrl,
       statusCallbackMethod: 'POST',
@@ -77,7 +94,7 @@ export function waitLoopTwiml(musicUrl: string, nextUrl: string, speech?: TurnSp
     response.say(attributes, speech.text);
   }
   response.play(musicUrl);
-  response.redirect({ method: 'POST' }, nextUrl);
+  response.redirect({ method: 'POST' }, withRetryOverrides(nextUrl));
   return response.toString();
 }
 

@@ -7,9 +7,11 @@
  * Every request must carry `key` = the run's VERIFY_KEY Variable (a random secret), so the
  * endpoint does nothing for anyone else while it exists. Plain JavaScript: deployed as it is.
  */
-const RECORDED_STEPS = new Set(['room', 'conf', 'dial-action', 'moved', 'fail500', 'fallback', 'transition']);
+const RECORDED_STEPS = new Set(['room', 'conf', 'dial-action', 'moved', 'fail500', 'fallback', 'transition', 'wait-refused']);
 /** The `slow` step answers this late, so the Studio execution waiting on it stays active (Studio allows 10 s). */
 const SLOW_MS = 6000;
+/** V18: the waitUrl of a room asked for with waitRefused=1 always answers 429; its fragment asks for 2 retries. */
+const WAIT_RETRY_OVERRIDES = 'rc=2&rp=4xx';
 
 function xml(text) {
   return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -82,14 +84,24 @@ exports.handler = async function (context, event, callback) {
 
   const base = `${publicBase(context)}/verify/probe`;
   const url = (extra) => xml(`${base}?${new URLSearchParams({ key: context.VERIFY_KEY, run, probe, ...extra })}`);
-  const room = (name, timeLimit) =>
+  const waitUrl = (name, refused) =>
+    refused ? `${url({ step: 'wait-refused', room: name })}${xml(`#${WAIT_RETRY_OVERRIDES}`)}` : url({ step: 'wait' });
+  const room = (name, timeLimit, refused) =>
     `<Dial action="${url({ step: 'dial-action', room: name })}" method="POST"${timeLimit ? ` timeLimit="${Number(timeLimit)}"` : ''}>` +
-    `<Conference startConferenceOnEnter="false" endConferenceOnExit="false" waitUrl="${url({ step: 'wait' })}" waitMethod="POST" ` +
+    `<Conference startConferenceOnEnter="false" endConferenceOnExit="false" waitUrl="${waitUrl(name, refused)}" waitMethod="POST" ` +
     `statusCallback="${url({ step: 'conf', room: name })}" statusCallbackMethod="POST" statusCallbackEvent="start end join leave">${xml(name)}</Conference></Dial>`;
 
   switch (step) {
     case 'room':
-      return callback(null, twiml(room(String(params.room), params.timeLimit)));
+      return callback(null, twiml(room(String(params.room), params.timeLimit, params.waitRefused === '1')));
+    case 'wait-refused': {
+      const refused = new Twilio.Response();
+      refused.setStatusCode(429);
+      refused.appendHeader('Content-Type', 'application/json');
+      refused.appendHeader('Retry-After', '1');
+      refused.setBody({ error: { code: 'CONCURRENCY_LIMIT', message: 'probe: this waitUrl is refused on purpose' } });
+      return callback(null, refused);
+    }
     case 'moved':
       return callback(null, twiml(params.then === 'room' ? room(String(params.room)) : '<Pause length="30"/><Hangup/>'));
     case 'wait':
