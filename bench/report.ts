@@ -5,7 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../tools/paths';
+import type { CapacityResults } from './capacity';
+import { capacitySection, withReadmeSection } from './capacity-report';
 import type { ColdStartRow } from './cold-start';
+import { loadPrices } from './cost';
 import type { MachineInfo } from './lib/machine';
 import { renderChart, type Panel } from './lib/svg-chart';
 import type { ReleaseRow } from './release-latency';
@@ -24,6 +27,8 @@ export interface BenchResults {
   release: ReleaseRow[];
   scale: ScaleResult[];
   coldStart: ColdStartRow[];
+  /** Part 6: what one service sustains under the concurrency cap, and what a job costs. */
+  capacity?: CapacityResults & { violations: number };
   /** OpenAPI violations the emulator recorded during the run (should be 0). */
   violations: number;
   /** Per section: seconds, and the share of all cores other processes used meanwhile. */
@@ -494,6 +499,7 @@ export function renderMarkdown(results: BenchResults, before?: BenchResults, cha
   if (results.release.length) parts.push('## 3. Hold release latency', '', releaseSection(results), '');
   if (results.coldStart.length) parts.push('## 4. Cold start and size', '', coldSection(results), '');
   if (results.scale.length) parts.push('## 5. Scale', '', scaleSection(results), '');
+  if (results.capacity) parts.push('## 6. Capacity under the concurrency cap, and the cost of a job', '', capacityLevels(results.capacity), '', capacitySection(results.capacity, loadPrices()), '');
   parts.push('## What was made faster', '', OPTIMIZATIONS, '');
   if (before) parts.push('### Before and after', '', beforeAfterSection(before, results), '');
   parts.push('### Not done (yet)', '', notDone(results), '');
@@ -536,6 +542,20 @@ const notDone = (results: BenchResults) =>
 const NOT_DONE_FORK =
   '- `twilio-run` forking a process per request is what makes the fork rows slow (about a quarter of a second per request before our code runs); `npm start` keeps twilio-run\'s default. `startLocalStack({ forkProcess: false, live: false })` serves requests the way a warm instance does.';
 
+function capacityLevels(c: CapacityResults): string {
+  const hold = c.holdLevels.map((l) => [String(l.callers), String(l.turns), String(l.refused), String(l.errors), `${Math.round(l.turn.p50)} / ${Math.round(l.turn.p99)}`, String(l.peakInFlight), yes(l.ok)]);
+  const talk = c.conversationLevels.map((l) => [l.design, String(l.conversations), String(l.delivered), String(l.refused), String(l.errors), String(l.peakInFlight), `${l.elapsedSeconds}`, yes(l.ok)]);
+  return [
+    'Held callers: each level adds callers (jobs that stay pending) and runs for two music loops; every caller fetches its next hold-loop turn one loop after the last.',
+    '',
+    table(['callers', 'turns', 'refused', 'errors', 'turn p50 / p99 ms', 'peak in flight', 'ok'], hold),
+    '',
+    'Text conversations: all start within a few seconds and wait for work that takes longer than their arrival. `execution`: the messaging flow ends after "working on it" and the completion starts it again through the Executions API; `long-poll`: the flow waits on `/jobs/status` (wait=6).',
+    '',
+    table(['design', 'conversations', 'delivered', 'refused', 'errors', 'peak in flight', 'seconds', 'ok'], talk),
+  ].join('\n');
+}
+
 export function writeReport(results: BenchResults, options: { resultsDir: string; docsDir: string }): void {
   const beforeFile = path.join(options.resultsDir, 'before.json');
   const before = fs.existsSync(beforeFile) && !results.quick ? (JSON.parse(fs.readFileSync(beforeFile, 'utf8')) as BenchResults) : undefined;
@@ -543,6 +563,11 @@ export function writeReport(results: BenchResults, options: { resultsDir: string
   fs.mkdirSync(options.docsDir, { recursive: true });
   fs.writeFileSync(path.join(options.docsDir, 'benchmarks.svg'), chartSvg(results, useBefore));
   fs.writeFileSync(path.join(options.docsDir, 'BENCHMARKS.md'), renderMarkdown(results, useBefore));
+  // The README's capacity and cost tables come from the full run that wrote docs/.
+  if (results.capacity && !results.quick && path.resolve(options.docsDir) === path.join(PROJECT_ROOT, 'docs')) {
+    const readme = path.join(PROJECT_ROOT, 'README.md');
+    fs.writeFileSync(readme, withReadmeSection(fs.readFileSync(readme, 'utf8'), capacitySection(results.capacity, loadPrices())));
+  }
 }
 
 if (require.main === module) {

@@ -6,8 +6,11 @@
  * Twilio call between a request and its reply belongs to that request. The latency proxy's
  * timings give each request's critical path: how many calls it made one after the other.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { PROJECT_ROOT } from '../tools/paths';
 import { serveBaseline } from './baseline/serve';
 import type { BenchBackend } from './lib/backend';
 import { criticalPath } from './lib/latency-proxy';
@@ -22,6 +25,10 @@ export interface PhaseCount {
   /** Calls made one after the other (what the request waited for). */
   criticalPath: number;
   chain: string[];
+  /** Function execution time the phase took (the local host's count; with a gate only). */
+  executionMs?: number;
+  /** Function invocations in the phase (with a gate only). */
+  invocations?: number;
 }
 
 export interface ScenarioTrips {
@@ -34,13 +41,21 @@ export interface ScenarioTrips {
   fixedTotal: number;
   floor: number;
   notes: string[];
+  /** Function invocations and execution ms per job without pending turns, and per pending turn (or waiting second). */
+  invocations?: number;
+  executionMs?: number;
+  executionMsPerPendingTurn?: number;
 }
 
 export interface RoundTripResults {
   latencyMs: number;
   scenarios: ScenarioTrips[];
+  /** Text conversations (no hold loop): the Executions path and the long-poll path. */
+  messaging?: ScenarioTrips[];
   baseline: ScenarioTrips & { releasedWhenForked: boolean };
 }
+
+const MESSAGING_FLOW = path.join(PROJECT_ROOT, 'flows', 'messaging.json');
 
 /** One create, one finalize, one call redirect, one result read; chunks both ways. */
 export const FLOOR_BASE = 4;
@@ -54,12 +69,15 @@ class PhaseRecorder {
     await settle(this.stack.stats, 200, 3000);
     const before = this.stack.stats();
     const mark = this.stack.proxy.records.length;
+    this.stack.resetGate();
     const result = await action();
     if (options.settleAfter) await settle(this.stack.stats, 400, 5000);
     await this.stack.proxy.idle();
     const calls = statsDelta(before, this.stack.stats());
     const { depth, chain } = criticalPath(this.stack.proxy.records.slice(mark));
-    this.phases.push({ phase, request, calls, total: sum(calls), criticalPath: depth, chain });
+    const gate = this.stack.gate();
+    const execution = gate ? { executionMs: gate.executionMs, invocations: gate.total - gate.refused } : {};
+    this.phases.push({ phase, request, calls, total: sum(calls), criticalPath: depth, chain, ...execution });
     return result;
   }
 }
@@ -149,6 +167,45 @@ async function driveJob(stack: BenchStack, backend: BenchBackend, callbacks: Cal
   return recorder.phases;
 }
 
+/** Work the messaging jobs take here: longer than the start's own reply. */
+const MESSAGING_WORK_MS = 2500;
+
+/**
+ * A text conversation. `execution`: the messaging flow's start with its notify parameters, then
+ * the backend's completion, which starts the flow again through Studio's Executions API; nothing
+ * runs while the work does. `long-poll`: the flow's other path (poll and simulated jobs, and all
+ * jobs before the Executions path): /jobs/status long-polls until the job is final, then
+ * /jobs/result.
+ */
+async function driveConversation(stack: BenchStack, backend: BenchBackend, flowSid: string, design: 'execution' | 'long-poll'): Promise<PhaseCount[]> {
+  const recorder = new PhaseRecorder(stack);
+  const call = (path: string, params: Record<string, string | number> = {}) => stack.post(path, params).then((a) => expectOk(a, path));
+  const contact = `+1555${String(Date.now()).slice(-7)}`;
+  const notify: Record<string, string> = design === 'execution' ? { notifyFlowSid: flowSid, notifyTo: contact, notifyFrom: '+15550001000' } : {};
+  const start = await recorder.run('start', '/jobs/start', () =>
+    call('/jobs/start', { task: 'bench', message: 'hello', benchMode: design === 'execution' ? 'push' : 'poll', wait: 0, ...notify }),
+  );
+  const jobId = String(start.body.jobId);
+  if (design === 'execution') {
+    if (start.body.delivery !== 'execution') throw new Error(`messaging: start answered delivery ${start.body.delivery}`);
+    await sleep(MESSAGING_WORK_MS);
+    await recorder.run('completion', '/jobs/complete', async () => {
+      const sent = await backend.complete(jobId);
+      if (sent.status !== 200) throw new Error(`completion answered ${sent.status}`);
+    });
+    const execution = await stack.executionFor(flowSid, contact, 5000);
+    if (execution?.data.jobId !== jobId) throw new Error('messaging: no execution carried the outcome');
+    return recorder.phases;
+  }
+  setTimeout(() => backend.markReady(jobId), MESSAGING_WORK_MS).unref();
+  let status = start;
+  while (status.body.status === 'PENDING') {
+    status = await recorder.run('status (long-poll)', '/jobs/status', () => call('/jobs/status', { jobId, wait: 6 }));
+  }
+  await recorder.run('result', '/jobs/result', () => call('/jobs/result', { jobId }));
+  return recorder.phases;
+}
+
 function redirectOf(twiml: string): string {
   const match = /<Redirect[^>]*>([^<]*)<\/Redirect>/.exec(twiml);
   if (!match) throw new Error(`no <Redirect> in ${twiml.slice(0, 200)}`);
@@ -163,9 +220,19 @@ function scenario(name: string, description: string, phases: PhaseCount[], floor
     if (!same) rows.push(phase);
     else if (same.total !== phase.total) notes.push(`${phase.phase}: ${same.total} then ${phase.total} calls`);
   }
-  const perPendingTurn = rows.find((row) => row.phase === 'wait turn (pending)')?.total ?? 0;
-  const fixedTotal = rows.filter((row) => row.phase !== 'wait turn (pending)').reduce((a, row) => a + row.total, 0);
-  return { scenario: name, description, phases: rows, perPendingTurn, fixedTotal, floor, notes };
+  const pendingTurn = rows.find((row) => row.phase === 'wait turn (pending)');
+  const perPendingTurn = pendingTurn?.total ?? 0;
+  const fixed = rows.filter((row) => row !== pendingTurn);
+  const fixedTotal = fixed.reduce((a, row) => a + row.total, 0);
+  const timed = rows.every((row) => row.executionMs !== undefined);
+  const execution = timed
+    ? {
+        invocations: fixed.reduce((a, row) => a + (row.invocations ?? 0), 0),
+        executionMs: Math.round(fixed.reduce((a, row) => a + row.executionMs!, 0)),
+        ...(pendingTurn ? { executionMsPerPendingTurn: Math.round(pendingTurn.executionMs!) } : {}),
+      }
+    : {};
+  return { scenario: name, description, phases: rows, perPendingTurn, fixedTotal, floor, notes, ...execution };
 }
 
 export function floorFor(resultBytes: number): number {
@@ -226,6 +293,7 @@ export async function measureRoundTrips(
   assetsFolder: string,
 ): Promise<RoundTripResults> {
   const scenarios: ScenarioTrips[] = [];
+  const messaging: ScenarioTrips[] = [];
   const callbacks = await startCallbackRecorder();
   try {
     scenarios.push(scenario('push', 'backend accepts (202), completes later with a POST to its capability callbackUrl', await driveJob(withBackend, backend, callbacks, 'push'), floorFor(0)));
@@ -234,8 +302,13 @@ export async function measureRoundTrips(
     scenarios.push(
       scenario('push, 50 KB result', 'push with a 50,000-byte result (chunk documents)', await driveJob(withBackend, backend, callbacks, 'push', 50_000), floorFor(50_000)),
     );
+    const flowSid = await withBackend.createFlow(JSON.parse(fs.readFileSync(MESSAGING_FLOW, 'utf8')));
+    messaging.push(
+      scenario('messaging, execution', `text conversation, push job (${MESSAGING_WORK_MS / 1000} s): the completion starts the flow again`, await driveConversation(withBackend, backend, flowSid, 'execution'), 0),
+      scenario('messaging, long-poll', `text conversation, poll job (${MESSAGING_WORK_MS / 1000} s): the flow long-polls /jobs/status`, await driveConversation(withBackend, backend, flowSid, 'long-poll'), 0),
+    );
   } finally {
     await callbacks.close();
   }
-  return { latencyMs, scenarios, baseline: await measureBaseline(withBackend, assetsFolder) };
+  return { latencyMs, scenarios, messaging, baseline: await measureBaseline(withBackend, assetsFolder) };
 }

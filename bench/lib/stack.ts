@@ -4,6 +4,7 @@
  * POSTs) and the caller (join a room, wait to be released) the way tests/support does.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConcurrencyStats } from '../../tools/function-concurrency';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
@@ -23,6 +24,14 @@ export interface BenchStack {
   hangup(callSid: string): Promise<void>;
   /** The job's Sync document as stored (read straight from the emulator, not through the proxy). */
   jobDocument(jobId: string): Promise<Record<string, unknown> | undefined>;
+  /** The concurrency gate's figures (every Function request), when the stack has a gate. */
+  gate(): ConcurrencyStats | undefined;
+  /** Forgets the gate's figures (between levels of a benchmark). */
+  resetGate(): void;
+  /** A Studio flow in the emulator (its FW SID), for executions the service starts. */
+  createFlow(definition: unknown): Promise<string>;
+  /** The REST-started execution for a contact, once the service has created it (undefined after `timeoutMs`). */
+  executionFor(flowSid: string, contact: string, timeoutMs: number): Promise<{ executionSid: string; data: Record<string, unknown> } | undefined>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +56,16 @@ export async function joinStartedRoom(stack: BenchStack, room: string, callSid: 
 let calls = 0;
 export const newCallSid = () => `CA${(process.pid.toString(16) + Date.now().toString(16) + (calls++).toString(16).padStart(6, '0')).padStart(32, '0').slice(-32)}`;
 
-export async function startBenchStack(options: { mode: ServeMode; latencyMs: number; distDir: string; env?: Record<string, string> }): Promise<BenchStack> {
+const EMULATOR_AUTH = 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:bench`).toString('base64');
+
+export async function startBenchStack(options: {
+  mode: ServeMode;
+  latencyMs: number;
+  distDir: string;
+  env?: Record<string, string>;
+  /** The local function host's concurrency cap (0: count only, no refusals). */
+  concurrencyCap?: number;
+}): Promise<BenchStack> {
   const proxy = await startLatencyProxy({ latencyMs: options.latencyMs });
   let stack: LocalStack;
   try {
@@ -56,6 +74,7 @@ export async function startBenchStack(options: { mode: ServeMode; latencyMs: num
       forkProcess: options.mode === 'fork',
       live: options.mode === 'fork',
       distDir: options.distDir,
+      ...(options.concurrencyCap !== undefined ? { concurrencyCap: options.concurrencyCap } : {}),
     });
   } catch (error) {
     await proxy.close();
@@ -93,10 +112,28 @@ export async function startBenchStack(options: { mode: ServeMode; latencyMs: num
     },
     async jobDocument(jobId) {
       const response = await fetch(`${stack.emulator.url}/sync/v1/Services/default/Documents/job_${jobId}`, {
-        headers: { authorization: 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:bench`).toString('base64') },
+        headers: { authorization: EMULATOR_AUTH },
       });
       if (!response.ok) return undefined;
       return ((await response.json()) as { data: Record<string, unknown> }).data;
+    },
+    gate: () => stack.gate?.stats(),
+    resetGate: () => stack.gate?.resetStats(),
+    async createFlow(definition) {
+      const response = await fetch(`${stack.emulator.url}/studio/v2/Flows`, {
+        method: 'POST',
+        headers: { authorization: EMULATOR_AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ FriendlyName: 'capacity', Status: 'published', Definition: JSON.stringify(definition) }),
+      });
+      if (!response.ok) throw new Error(`flow create failed: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { sid: string }).sid;
+    },
+    async executionFor(flowSid, contact, timeoutMs) {
+      const query = new URLSearchParams({ flowSid, contact, timeoutMs: String(Math.round(timeoutMs)) });
+      const response = await control(`/executions?${query}`);
+      if (!response.ok) throw new Error(`executions: ${response.status} ${await response.text()}`);
+      const { executions } = (await response.json()) as { executions: Array<{ executionSid: string; data: Record<string, unknown> }> };
+      return executions[0];
     },
     async stop() {
       await stack.stop();

@@ -57,7 +57,7 @@ export const SCENARIOS: readonly Scenario[] = [
     summary: "the job finishes within /jobs/start's wait",
     flowFile: VOICE_FLOW_FILE,
     trigger: call,
-    startParameters: { simulateSeconds: '1', behaviour: 'push', delayMs: '300' },
+    startParameters: { simulateSeconds: '0', behaviour: 'push', delayMs: '300' },
     needsExampleBackend: false,
     expected: 'no hold: the result is said right after the greeting',
   },

@@ -193,7 +193,7 @@ describe('messaging.json', () => {
     expect(trigger.transitions.find((t) => t.event === 'incomingMessage')?.next).toBe('start_job');
     expect(trigger.transitions.find((t) => t.event === 'incomingConversationMessage')?.next).toBe('start_job');
     const start = state(flow, 'start_job');
-    expect(param(start, 'wait')).toBe('1');
+    expect(param(start, 'wait')).toBe('0');
     expect(param(start, 'idempotencyKey')).toBe('{{flow.sid}}');
   });
 

@@ -203,14 +203,15 @@ export class JobService {
   /** Waits (within `until`) for a fast job to finish, spending as few Twilio calls as it can. */
   private async waitForFinish(current: VersionedJob, waitUntil: number): Promise<VersionedJob> {
     const until = Math.min(waitUntil, this.now() + budgetLeft() - AFTER_WAIT_RESERVE_MS);
-    while (!isFinalStatus(current.job.status) && this.now() < until) {
+    while (!isFinalStatus(current.job.status)) {
       const { job } = current;
       if (job.mode === 'simulated') {
-        // Nothing to ask anyone: either the work is ready within the wait or it is not.
+        // Nothing to ask anyone: either the work is ready within the wait (even a wait of 0) or it is not.
         if (job.readyAt === undefined || job.readyAt > until) return current;
         await sleep(Math.max(0, job.readyAt - this.now()));
         return (await this.refresh(current)).current;
       }
+      if (this.now() >= until) return current;
       const pause = job.mode === 'poll' ? (job.pollEverySeconds ?? 1) * 1000 : PUSH_WAIT_POLL_MS;
       if (this.now() + pause > until) return current;
       await sleep(pause);
