@@ -488,12 +488,12 @@ export class JobService {
    * One turn of the hold loop (the waitUrl request, which proves the caller is in the room):
    * applies what is due (simulated work, a poll, the deadline) and releases the caller when the
    * job is final. A job a completion finalized moments ago is left to that completion's own
-   * release, so the call is not redirected twice; a later turn finding the caller still here
-   * releases them itself.
+   * release, so the call is not redirected twice (also when this turn read the job while it was
+   * still pending and lost the final write to the completion); a later turn finding the caller
+   * still here releases them itself.
    */
   async holdTurn(jobId: string, call: HeldCallHint, pollDueAt?: number): Promise<Observed & { released: boolean }> {
-    const loaded = await this.load(jobId);
-    const observed = await this.refresh(loaded, { pollDueAt });
+    const observed = await this.observe(jobId, { pollDueAt });
     const { job } = observed.current;
     const caller = { ...job.caller, ...definedFields(call) };
     if (!isFinalStatus(job.status)) {
@@ -504,7 +504,6 @@ export class JobService {
       return { ...observed, released: false };
     }
     const finishedByRecentCompletion =
-      isFinalStatus(loaded.job.status) &&
       job.finishedBy === 'callback' &&
       job.caller?.callSid === caller.callSid &&
       this.now() - (job.finishedAt ?? 0) < COMPLETION_RELEASE_GRACE_MS;
