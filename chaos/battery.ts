@@ -269,7 +269,6 @@ const MESSAGE_NAMES: Record<ErrorCode, RegExp> = {
   INVALID_PARAMETER: /jobId|wait|maxHoldSeconds|idempotencyKey|CallSid|flowSid|turn|pollAt|attempt|status|error|result|parameter/,
   INVALID_TOKEN: /token|callbackUrl/,
   JOB_NOT_FOUND: /no job JB[0-9a-f]{32}/,
-  METHOD_NOT_ALLOWED: /method/i,
   JOB_ALREADY_FINAL: /already (COMPLETED|FAILED|TIMED_OUT|CANCELLED)/,
   PAYLOAD_TOO_LARGE: /\d+ bytes/,
   IDEMPOTENCY_CONFLICT: /idempotencyKey/,

@@ -6,7 +6,7 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
-import { rewriteTwilioUrl } from '../src/lib/twilio-client';
+import { rewriteTwilioUrl } from '../src/lib/twilio/client';
 import { DEFAULT_ACCOUNT_SID } from './sids';
 
 export { rewriteTwilioUrl };

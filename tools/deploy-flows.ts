@@ -42,7 +42,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type RestException from 'twilio/lib/base/RestException';
 import { loadConfig } from '../src/lib/config';
-import { createTwilioClient, type TwilioClient } from '../src/lib/twilio-client';
+import { createTwilioClient, type TwilioClient } from '../src/lib/twilio/client';
 import { functionSidPlaceholder, listServiceFunctions } from '../studio/checker/service-functions';
 import { flowFileForPlaceholder, flowSidPlaceholderName } from '../studio/project-subflows';
 import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';

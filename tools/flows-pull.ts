@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TwilioClient } from '../src/lib/twilio-client';
+import type { TwilioClient } from '../src/lib/twilio/client';
 import { flowSidPlaceholderName } from '../studio/project-subflows';
 import { collectValues, DeployFlowsError, FLOW_VALUE_OPTIONS, flowsClient } from './deploy-flows';
 import { readEnvFile } from './env-file';

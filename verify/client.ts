@@ -6,7 +6,7 @@
  */
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
-import { rewriteTwilioUrl } from '../src/lib/twilio-client';
+import { rewriteTwilioUrl } from '../src/lib/twilio/client';
 
 export type VerifyClient = twilio.Twilio;
 

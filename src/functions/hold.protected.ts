@@ -1,24 +1,51 @@
 import { isFinalStatus, PATHS } from '../lib/contracts';
-import { callerParams, defineHandler, twiml } from '../lib/http/handler';
-import { optionalNumber } from '../lib/http/params';
+import { HOLD_PARAMS } from '../lib/contracts-voice';
+import { twilioTrouble } from '../lib/http/errors';
+import { callerParams, defineHandler, twiml, type HandlerContext } from '../lib/http/handler';
+import { holdAttemptOf, parseHoldRequest, type HoldRequest } from '../lib/http/hold-request';
 import { serviceUrl } from '../lib/http/service-url';
-import type { VersionedJob } from '../lib/jobs/job';
+import type { JobRecord, VersionedJob } from '../lib/jobs/job';
+import type { JobService } from '../lib/jobs/job-service';
 import { servicesFor } from '../lib/services';
-import { describeTwilioFailure } from '../lib/store/twilio-errors';
+import { DIAL_LIMIT_MARGIN, UNAVAILABLE_RETRY_TURNS } from '../lib/timing';
 import { holdRoomName } from '../lib/voice/hold-room';
-import { parseHoldRequest } from '../lib/voice/hold-request';
 import { hangupTwiml, holdTwiml, returnToStudioTwiml, waitLoopTwiml } from '../lib/voice/hold-twiml';
 
 /**
- * Seconds past the deadline before Twilio's <Dial timeLimit> would cut the caller out itself:
- * at least this, and always more than one hold-loop period (the music's length), since the
- * first turn past the deadline may come that late. Only a last resort: the hold loop moves the
- * caller out at that turn, and whether timeLimit bounds a conference at all is not documented.
+ * The job as /hold finds it, with the caller's call recorded on a pending one (so a completion
+ * can release them at once). When only that recording fails on Twilio trouble, the hold loop
+ * records the call on its first turn instead; the caller is held either way.
  */
-const DIAL_LIMIT_MARGIN_SECONDS = 30;
-const DIAL_LIMIT_MARGIN_PAST_PERIOD_SECONDS = 20;
-/** Turns of music /hold plays while Twilio's API is failing, before handing the call back to Studio. */
-const UNAVAILABLE_RETRY_TURNS = 3;
+async function holdJob(jobs: JobService, hold: HoldRequest): Promise<VersionedJob> {
+  const { current } = await jobs.observe(hold.jobId);
+  if (isFinalStatus(current.job.status) || !hold.callSid) return current;
+  return jobs.holdCaller(current, { callSid: hold.callSid, flowSid: hold.flowSid }).catch((error: unknown) => {
+    const problem = twilioTrouble(error);
+    if (!problem) throw error;
+    console.warn(`job ${hold.jobId}: could not record the caller's call (${problem})`);
+    return current;
+  });
+}
+
+/** The caller's seconds in the room: until the deadline, plus the margin for a late last turn (DIAL_LIMIT_MARGIN). */
+function dialTimeLimitSeconds(job: JobRecord, holdMusicSeconds: number): number {
+  const secondsLeft = Math.max(1, Math.ceil((job.deadline - Date.now()) / 1000));
+  return secondsLeft + Math.max(DIAL_LIMIT_MARGIN.minSeconds, Math.ceil(holdMusicSeconds) + DIAL_LIMIT_MARGIN.pastPeriodSeconds);
+}
+
+/** The caller in the job's room, hearing the hold loop. */
+function holdInRoom(context: HandlerContext, job: JobRecord, flowSid: string, holdMusicSeconds: number) {
+  const { jobId } = job;
+  return twiml(
+    holdTwiml({
+      roomName: holdRoomName(jobId),
+      waitUrl: serviceUrl(context, PATHS.holdWait, { [HOLD_PARAMS.jobId]: jobId, [HOLD_PARAMS.flowSid]: flowSid }),
+      eventsUrl: serviceUrl(context, PATHS.holdEvents, { [HOLD_PARAMS.jobId]: jobId }),
+      afterUrl: serviceUrl(context, PATHS.hold, { [HOLD_PARAMS.jobId]: jobId, [HOLD_PARAMS.flowSid]: flowSid }),
+      timeLimitSeconds: dialTimeLimitSeconds(job, holdMusicSeconds),
+    }),
+  );
+}
 
 /**
  * /hold: the TwiML Redirect widget's target, the <Dial> action after the hold, and the URL a
@@ -40,42 +67,19 @@ export const handler = defineHandler(async (context, event) => {
     await jobs.callerLeft(hold.jobId, { callEnded: true });
     return twiml(hangupTwiml());
   }
-  const attempt = optionalNumber(callerParams(event), 'attempt', { min: 0, max: 100, integer: true }) ?? 0;
+  const attempt = holdAttemptOf(callerParams(event));
   let current: VersionedJob;
   try {
-    ({ current } = await jobs.refresh(await jobs.load(hold.jobId)));
-    if (!isFinalStatus(current.job.status) && hold.callSid) {
-      current = await jobs.holdCaller(current, { callSid: hold.callSid, flowSid: hold.flowSid }).catch((error: unknown) => {
-        // The hold loop records the call on its first turn instead; the caller is held either way.
-        const problem = describeTwilioFailure(error);
-        if (!problem) throw error;
-        console.warn(`job ${hold.jobId}: could not record the caller's call (${problem})`);
-        return current;
-      });
-    }
+    current = await holdJob(jobs, hold);
   } catch (error) {
-    const problem = describeTwilioFailure(error);
+    const problem = twilioTrouble(error);
     if (!problem) throw error;
     console.warn(`job ${hold.jobId}: hold check failed (${problem}); attempt ${attempt + 1}`);
     if (attempt + 1 >= UNAVAILABLE_RETRY_TURNS) return twiml(returnToStudioTwiml(hold.accountSid, hold.flowSid, 'PENDING'));
-    return twiml(
-      waitLoopTwiml(
-        serviceUrl(context, config.holdMusicPath),
-        serviceUrl(context, PATHS.hold, { jobId: hold.jobId, flowSid: hold.flowSid, attempt: attempt + 1 }),
-      ),
-    );
+    const again = serviceUrl(context, PATHS.hold, { [HOLD_PARAMS.jobId]: hold.jobId, [HOLD_PARAMS.flowSid]: hold.flowSid, [HOLD_PARAMS.attempt]: attempt + 1 });
+    return twiml(waitLoopTwiml(serviceUrl(context, config.holdMusicPath), again));
   }
   const { job } = current;
   if (isFinalStatus(job.status)) return twiml(returnToStudioTwiml(hold.accountSid, hold.flowSid, job.status));
-  const secondsLeft = Math.max(1, Math.ceil((job.deadline - Date.now()) / 1000));
-  const margin = Math.max(DIAL_LIMIT_MARGIN_SECONDS, Math.ceil(config.holdMusicSeconds) + DIAL_LIMIT_MARGIN_PAST_PERIOD_SECONDS);
-  return twiml(
-    holdTwiml({
-      roomName: holdRoomName(job.jobId),
-      waitUrl: serviceUrl(context, PATHS.holdWait, { jobId: job.jobId, flowSid: hold.flowSid }),
-      eventsUrl: serviceUrl(context, PATHS.holdEvents, { jobId: job.jobId }),
-      afterUrl: serviceUrl(context, PATHS.hold, { jobId: job.jobId, flowSid: hold.flowSid }),
-      timeLimitSeconds: secondsLeft + margin,
-    }),
-  );
+  return holdInRoom(context, job, hold.flowSid, config.holdMusicSeconds);
 });

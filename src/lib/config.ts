@@ -1,4 +1,5 @@
-import { LIMITS } from './contracts';
+import { LIMITS, PATHS } from './contracts';
+import { DISPATCH_TIMEOUT } from './timing';
 import { ACCOUNT_SID } from './twilio-sids';
 import { audioSeconds } from './voice/audio-lengths';
 
@@ -68,7 +69,7 @@ export function loadConfig(env: Env): ServiceConfig {
   if (backendUrl && webhookSecrets.length === 0) {
     throw new ConfigError('BACKEND_URL is set but WEBHOOK_SECRET is not: dispatches and completions must be signed');
   }
-  const holdMusicPath = blankToUndefined(env.HOLD_MUSIC_PATH) ?? '/hold-music.wav';
+  const holdMusicPath = blankToUndefined(env.HOLD_MUSIC_PATH) ?? PATHS.holdMusic;
   return {
     accountSid,
     authToken,
@@ -88,7 +89,7 @@ export function loadConfig(env: Env): ServiceConfig {
     holdMusicPath,
     holdMusicSeconds: audioSeconds(holdMusicPath),
     progressEveryTurns: intSetting(env, 'PROGRESS_EVERY_TURNS', 0, 0, LIMITS.progressEveryTurns),
-    dispatchTimeoutMs: intSetting(env, 'DISPATCH_TIMEOUT_MS', 1000, 100, 5000),
+    dispatchTimeoutMs: intSetting(env, 'DISPATCH_TIMEOUT_MS', DISPATCH_TIMEOUT.defaultMs, DISPATCH_TIMEOUT.minMs, DISPATCH_TIMEOUT.maxMs),
     simulatedWorkSeconds: rangeSetting(env, 'SIMULATED_WORK_SECONDS', '5-15'),
   };
 }

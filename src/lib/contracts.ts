@@ -1,7 +1,8 @@
 /**
  * The public contracts: what Studio flows and backends see. Everything a flow or a backend
  * relies on (paths, parameter names, reply shapes, statuses, error codes, limits) is named here
- * and nowhere else.
+ * and nowhere else; the voice hold loop's URLs and what Voice sends it are beside it, in
+ * contracts-voice.ts.
  */
 
 export const JOB_STATUSES = ['PENDING', 'COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED'] as const;
@@ -21,6 +22,7 @@ export const PATHS = {
   hold: '/hold',
   holdWait: '/hold/wait',
   holdEvents: '/hold/events',
+  /** The default HOLD_MUSIC_PATH (an asset of this service). */
   holdMusic: '/hold-music.wav',
 } as const;
 
@@ -86,6 +88,27 @@ export const LIMITS = {
   progressEveryTurns: 100,
   /** Longest notifyTo / notifyFrom (a phone number, `whatsapp:+…`, a Messaging Service SID). */
   notifyAddressChars: 64,
+  /** Longest CallSid /jobs/start takes as the idempotency key when none is given (a voice flow's call). */
+  callSidChars: 64,
+  /** Longest name of a /jobs/start parameter that goes into the job input. */
+  inputNameChars: 100,
+  /**
+   * A job document outlives the longest hold by at least this (JOB_TTL_SECONDS minus this caps
+   * maxHoldSeconds and a heartbeat's extendSeconds), so a job never expires while a caller waits.
+   */
+  holdTtlMarginSeconds: 300,
+} as const;
+
+/**
+ * The built-in simulated backend (no BACKEND_URL): job input it reads to try the fast and
+ * failing paths. `simulateSeconds` (0 to maxSeconds) is how long the work takes, instead of
+ * SIMULATED_WORK_SECONDS; `simulateFailure=true` ends the job FAILED with
+ * JOB_ERROR_CODES.simulatedFailure. Both stay part of the job input.
+ */
+export const SIMULATED_BACKEND = {
+  secondsParam: 'simulateSeconds',
+  failureParam: 'simulateFailure',
+  maxSeconds: 3600,
 } as const;
 
 export interface JobError {
@@ -226,7 +249,6 @@ export const ERROR_CODES = {
   INVALID_PARAMETER: 400,
   INVALID_TOKEN: 401,
   JOB_NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
   JOB_ALREADY_FINAL: 409,
   PAYLOAD_TOO_LARGE: 413,
   IDEMPOTENCY_CONFLICT: 422,
@@ -242,7 +264,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const JOB_ERROR_CODES = {
   backendFailed: 'BACKEND_FAILED',
   backendRejected: 'BACKEND_REJECTED',
-  backendUnavailable: 'BACKEND_UNAVAILABLE',
   timedOut: 'TIMED_OUT',
   callerHungUp: 'CALLER_HUNG_UP',
+  /** The simulated backend was asked to fail (SIMULATED_BACKEND.failureParam). */
+  simulatedFailure: 'SIMULATED_FAILURE',
 } as const;

@@ -128,7 +128,6 @@ describe('custom hold audio in the build and the preflight', () => {
     (globalThis as Record<string, unknown>).__STUDIO_ASYNC_AUDIO_SECONDS__ = { '/music/loop.mp3': 31.3 };
     try {
       jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { loadConfig } = require('../../src/lib/config') as typeof import('../../src/lib/config');
         const env = { ACCOUNT_SID: 'AC' + '0'.repeat(32), AUTH_TOKEN: 't' };
         expect(loadConfig({ ...env, HOLD_MUSIC_PATH: '/music/loop.mp3' }).holdMusicSeconds).toBe(31.3);

@@ -11,16 +11,18 @@ import { startEmulator, type EmulatorHandle } from '../../emulator/server';
 import { createEmulatorTwilioClient } from '../../emulator/test-client';
 import { loadConfig, type ServiceConfig } from '../../src/lib/config';
 import type { FlowDeliveryData } from '../../src/lib/contracts';
-import { HttpError } from '../../src/lib/http/errors';
+import { httpBackend } from '../../src/lib/backend/http-backend';
+import { HttpError, httpErrorOf } from '../../src/lib/http/errors';
 import type { NotifyTarget, VersionedJob } from '../../src/lib/jobs/job';
 import { jobIdForKey } from '../../src/lib/jobs/job-id';
 import { JobService } from '../../src/lib/jobs/job-service';
-import { DELIVERY_CLAIM_MS } from '../../src/lib/messaging/delivery';
-import { twilioFlowDelivery, type ExecutionAttempt, type FlowDelivery } from '../../src/lib/messaging/flow-delivery';
-import { JobStore } from '../../src/lib/store/job-store';
+import type { ExecutionAttempt, FlowDelivery, HoldVoice } from '../../src/lib/jobs/ports';
+import { twilioFlowDelivery } from '../../src/lib/messaging/flow-delivery';
+import { systemClock } from '../../src/lib/runtime/clock';
+import { SyncJobStore } from '../../src/lib/store/job-store';
 import { SyncDocuments } from '../../src/lib/store/sync-documents';
-import { createTwilioClient } from '../../src/lib/twilio-client';
-import type { HoldVoice } from '../../src/lib/voice/hold-voice';
+import { DELIVERY_CLAIM_MS } from '../../src/lib/timing';
+import { createTwilioClient } from '../../src/lib/twilio/client';
 
 const SECRET = `whsec_${Buffer.from('delivery-test-secret-0123456789').toString('base64')}`;
 const ACCOUNT_SID = `AC${'0'.repeat(32)}`;
@@ -71,9 +73,10 @@ afterAll(async () => {
 afterEach(() => expect(emulator.violations()).toEqual([]));
 
 const notify = (): NotifyTarget => ({ flowSid, to: '+15005550006', from: '+15005550001' });
-const store = () => new JobStore(new SyncDocuments(createTwilioClient(config), config.syncServiceSid), config.jobTtlSeconds);
+const store = () => new SyncJobStore(new SyncDocuments(createTwilioClient(config), config.syncServiceSid), config.jobTtlSeconds);
 /** One request's job service (each request builds its own, as servicesFor does). */
-const service = (studio: FlowDelivery, now: () => number = Date.now) => new JobService(config, store(), NO_CALLER, studio, now);
+const service = (studio: FlowDelivery, now: () => number = Date.now) =>
+  new JobService(config, { store: store(), voice: NO_CALLER, backend: httpBackend(config), delivery: studio, clock: { ...systemClock, now } });
 
 async function start(studio: FlowDelivery, input: Record<string, unknown>, options: { waitSeconds?: number; maxHoldSeconds?: number; withNotify?: boolean } = {}) {
   return service(studio).start({
@@ -89,9 +92,11 @@ async function start(studio: FlowDelivery, input: Record<string, unknown>, optio
 const job = async (jobId: string): Promise<VersionedJob> => (await store().get(jobId))!;
 const complete = (studio: FlowDelivery, jobId: string, result: Record<string, unknown>) => service(studio).complete({ jobId, status: 'COMPLETED', result });
 
+/** The refusal as the HTTP edge answers it (the domain's refusals become HttpErrors there). */
 async function refusal(promise: Promise<unknown>): Promise<HttpError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
+  const thrown = await promise.then(() => undefined, (e: unknown) => e);
+  const error = httpErrorOf(thrown);
+  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(thrown)}`);
   return error;
 }
 
@@ -182,7 +187,7 @@ describe('the execution: started once, by the request that made the job final', 
     const { current } = await start(studio, { behaviour: 'manual' });
     const { jobId } = current.job;
     const outcomes = await Promise.all(
-      Array.from({ length: 6 }, () => complete(studio, jobId, { message: 'same' }).then((r) => (r.duplicate ? 'duplicate' : 'applied'), (e: unknown) => (e instanceof HttpError ? e.code : String(e)))),
+      Array.from({ length: 6 }, () => complete(studio, jobId, { message: 'same' }).then((r) => (r.duplicate ? 'duplicate' : 'applied'), (e: unknown) => httpErrorOf(e)?.code ?? String(e))),
     );
     expect(studio.started).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);

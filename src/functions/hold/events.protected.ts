@@ -1,7 +1,8 @@
+import { PARTICIPANT_LEAVE_EVENT, VOICE_PARAMS } from '../../lib/contracts-voice';
 import { callerParams, defineHandler, empty } from '../../lib/http/handler';
+import { callSidOf } from '../../lib/http/hold-request';
 import { requireJobId } from '../../lib/http/params';
 import { servicesFor } from '../../lib/services';
-import { callSidOf } from '../../lib/voice/hold-request';
 
 /**
  * /hold/events (the room's statusCallback, event `leave`). Whether the caller hung up or was
@@ -13,7 +14,7 @@ import { callSidOf } from '../../lib/voice/hold-request';
 export const handler = defineHandler(async (context, event) => {
   const params = callerParams(event);
   const jobId = requireJobId(params);
-  if (params.StatusCallbackEvent !== 'participant-leave') return empty(204);
+  if (params[VOICE_PARAMS.statusCallbackEvent] !== PARTICIPANT_LEAVE_EVENT) return empty(204);
   await servicesFor(context).jobs.callerLeft(jobId, { callSid: callSidOf(params) });
   return empty(204);
 });

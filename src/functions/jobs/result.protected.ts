@@ -7,6 +7,6 @@ import { servicesFor } from '../../lib/services';
 export const handler = defineHandler(async (context, event) => {
   const jobId = requireJobId(callerParams(event));
   const { jobs } = servicesFor(context);
-  const { current } = await jobs.refresh(await jobs.load(jobId));
+  const { current } = await jobs.observe(jobId);
   return json(200, resultReply(current.job, await jobs.readResult(current.job)));
 });

@@ -1,10 +1,12 @@
 import { LIMITS, PATHS, START_CONTROL_PARAMS, START_HOLD_PARAMS, START_NOTIFY_PARAMS, type StartReply } from '../../lib/contracts';
+import { VOICE_PARAMS } from '../../lib/contracts-voice';
 import { HttpError, invalidParameter } from '../../lib/http/errors';
 import { callerParams, defineHandler, json } from '../../lib/http/handler';
 import { optionalNumber, optionalString } from '../../lib/http/params';
-import type { JobRecord, NotifyTarget } from '../../lib/jobs/job';
 import { serviceUrl } from '../../lib/http/service-url';
+import type { JobRecord, NotifyTarget } from '../../lib/jobs/job';
 import { statusReply } from '../../lib/jobs/replies';
+import { longestHoldSeconds } from '../../lib/jobs/state';
 import { servicesFor } from '../../lib/services';
 import { FLOW_SID } from '../../lib/twilio-sids';
 
@@ -66,16 +68,18 @@ export const handler = defineHandler(async (context, event) => {
   const params = callerParams(event);
   const waitSeconds = optionalNumber(params, 'wait', { min: 0, max: LIMITS.startWaitSeconds }) ?? 0;
   const idempotencyKey =
-    optionalString(params, 'idempotencyKey', LIMITS.idempotencyKeyLength) ?? optionalString(params, 'CallSid', 64);
+    optionalString(params, 'idempotencyKey', LIMITS.idempotencyKeyLength) ?? optionalString(params, VOICE_PARAMS.callSid, LIMITS.callSidChars);
   const input = jobInput(params);
   const hold = holdSettings(params);
   const notify = notifyTarget(params);
   const services = servicesFor(context);
-  const maxHoldLimit = Math.min(LIMITS.maxHoldSeconds, services.config.jobTtlSeconds - 300);
+  const maxHoldLimit = longestHoldSeconds(services.config.jobTtlSeconds);
   const maxHoldSeconds =
     optionalNumber(params, 'maxHoldSeconds', { min: LIMITS.minHoldSeconds, max: maxHoldLimit, integer: true }) ??
     Math.min(services.config.defaultMaxHoldSeconds, maxHoldLimit);
-  if (Object.keys(input).some((key) => key.length > 100)) throw invalidParameter('parameter names must be at most 100 characters');
+  if (Object.keys(input).some((key) => key.length > LIMITS.inputNameChars)) {
+    throw invalidParameter(`parameter names must be at most ${LIMITS.inputNameChars} characters`);
+  }
 
   const { current, delivery } = await services.jobs.start({
     idempotencyKey,

@@ -1,25 +1,45 @@
 import { JOB_ERROR_CODES, type BackendStatusReply, type CancelEvent, type DispatchRequest } from '../contracts';
-import { budgetLeft } from '../http/budget';
 import type { JobOutcome } from '../jobs/job';
+import { normalizeError, normalizeResult } from '../jobs/payload';
+import type { Backend, CancelDelivery, DispatchResult, PollResult } from '../jobs/ports';
+import { budgetLeft } from '../runtime/budget';
+import {
+  AFTER_CANCEL_RESERVE_MS,
+  AFTER_DISPATCH_RESERVE_MS,
+  AFTER_POLL_RESERVE_MS,
+  BACKEND_POLL_TIMEOUT_MS,
+  BACKEND_RETRY_AFTER,
+  MIN_BACKEND_CALL_MS,
+} from '../timing';
 import { checkProgressMessage } from './completion';
-import { normalizeError, normalizeResult } from './payload';
 import { signBody } from './signing';
 
-/** What the backend's answer to a dispatch means for the job. */
-export type DispatchResult =
-  | { kind: 'accepted'; cancelUrl?: string }
-  | { kind: 'poll'; statusUrl: string; retryAfterSeconds: number; cancelUrl?: string }
-  | { kind: 'finished'; outcome: JobOutcome }
-  | { kind: 'unconfirmed'; reason: string };
+/** What the HTTP backend is reached with (a ServiceConfig has it). */
+export interface HttpBackendSettings {
+  backendUrl?: string;
+  /** Signs dispatches, polls and cancel events with the newest. */
+  webhookSecrets: readonly string[];
+  dispatchTimeoutMs: number;
+}
 
-const DEFAULT_RETRY_AFTER_SECONDS = 5;
-/** Budget kept after a dispatch for recording its answer; after a poll, for the caller's reply. */
-const AFTER_DISPATCH_RESERVE_MS = 2_500;
-const AFTER_POLL_RESERVE_MS = 1_500;
+/**
+ * The Backend port over HTTP (Standard Webhooks signatures): the backend at BACKEND_URL, or
+ * undefined when none is configured (the job domain then uses its built-in simulated backend).
+ */
+export function httpBackend(settings: HttpBackendSettings): Backend | undefined {
+  const { backendUrl, dispatchTimeoutMs } = settings;
+  if (!backendUrl) return undefined;
+  const secret = settings.webhookSecrets[0] ?? '';
+  return {
+    dispatch: (request) => dispatchToBackend(backendUrl, secret, request, dispatchTimeoutMs),
+    poll: (statusUrl) => pollBackend(statusUrl, secret, BACKEND_POLL_TIMEOUT_MS),
+    cancel: (event, cancelUrl) => sendCancelEvent(cancelUrl ?? backendUrl, secret, event, dispatchTimeoutMs),
+  };
+}
 
 function retryAfterHeader(value: string | null): number {
   const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds >= 1 ? Math.min(Math.ceil(seconds), 60) : DEFAULT_RETRY_AFTER_SECONDS;
+  return Number.isFinite(seconds) && seconds >= 1 ? Math.min(Math.ceil(seconds), BACKEND_RETRY_AFTER.maxSeconds) : BACKEND_RETRY_AFTER.defaultSeconds;
 }
 
 async function readJson(response: Response): Promise<Record<string, unknown> | undefined> {
@@ -66,7 +86,7 @@ export async function dispatchToBackend(
   let lastProblem = '';
   for (let attempt = 1; attempt <= 2; attempt++) {
     const remaining = giveUpAt - Date.now();
-    if (remaining < 50) break;
+    if (remaining < MIN_BACKEND_CALL_MS.dispatch) break;
     try {
       const response = await fetch(backendUrl, {
         method: 'POST',
@@ -105,15 +125,10 @@ export async function dispatchToBackend(
   return { kind: 'unconfirmed', reason: lastProblem || `no answer within ${timeoutMs} ms` };
 }
 
-export type PollResult =
-  | { kind: 'pending'; retryAfterSeconds: number; progress?: number; message?: string }
-  | { kind: 'finished'; outcome: JobOutcome }
-  | { kind: 'unreachable'; reason: string };
-
 /** GETs a poll-mode backend's statusUrl (signed, empty body) and reads PENDING/COMPLETED/FAILED. */
 export async function pollBackend(statusUrl: string, secret: string, timeoutMs: number): Promise<PollResult> {
   const allowedMs = Math.floor(Math.min(timeoutMs, budgetLeft() - AFTER_POLL_RESERVE_MS));
-  if (allowedMs < 100) return { kind: 'unreachable', reason: 'no time left in this request to ask the backend' };
+  if (allowedMs < MIN_BACKEND_CALL_MS.other) return { kind: 'unreachable', reason: 'no time left in this request to ask the backend' };
   try {
     const response = await fetch(statusUrl, { headers: { ...signBody(secret, '') }, signal: AbortSignal.timeout(allowedMs) });
     const answer = (await readJson(response)) as (BackendStatusReply & Record<string, unknown>) | undefined;
@@ -137,15 +152,6 @@ function spokenMessage(value: unknown): string | undefined {
   }
 }
 
-/** How a cancel event went: the backend's HTTP status (0 when it did not answer). */
-export interface CancelDelivery {
-  ok: boolean;
-  status: number;
-}
-
-/** Budget kept after a cancel event for recording how it went and answering. */
-const AFTER_CANCEL_RESERVE_MS = 1_500;
-
 /**
  * POSTs the signed cancel event (same secret and scheme as a dispatch). Short: at most
  * `timeoutMs` per attempt and within the request's budget; repeated once, only after a 5xx or a
@@ -157,7 +163,7 @@ export async function sendCancelEvent(url: string, secret: string, event: Cancel
   let status = 0;
   for (let attempt = 1; attempt <= 2; attempt++) {
     const allowedMs = Math.floor(Math.min(timeoutMs, budgetLeft() - AFTER_CANCEL_RESERVE_MS));
-    if (allowedMs < 100) break;
+    if (allowedMs < MIN_BACKEND_CALL_MS.other) break;
     try {
       const response = await fetch(url, {
         method: 'POST',

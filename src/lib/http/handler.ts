@@ -5,9 +5,10 @@ import type {
   ServerlessFunctionSignature,
 } from '@twilio-labs/serverless-runtime-types/types';
 import { ConfigError } from '../config';
-import { withRequestBudget } from './budget';
-import { HttpError } from './errors';
-import { describeTwilioFailure } from '../store/twilio-errors';
+import { ERROR_CODES, type ErrorCode, type ErrorReply } from '../contracts';
+import { withRequestBudget } from '../runtime/budget';
+import { describeTwilioFailure } from '../twilio/errors';
+import { httpErrorOf } from './errors';
 
 /** What a function handler computes; the wrapper turns it into a Twilio.Response. */
 export type Reply =
@@ -46,26 +47,34 @@ function toResponse(reply: Reply) {
   return response;
 }
 
-/** Maps anything thrown to a JSON error reply: known failures keep their code, the rest never leak a stack. */
-export function errorReply(error: unknown): Reply {
-  if (error instanceof HttpError) {
-    const retryAfter = error.retryAfterSeconds;
-    if (retryAfter === undefined) return json(error.status, { error: { code: error.code, message: error.message } });
-    return json(error.status, { error: { code: error.code, message: error.message }, retryAfter }, { 'Retry-After': String(retryAfter) });
+/** An error reply with the code's HTTP status (ERROR_CODES); a `retryAfter` also goes in the Retry-After header. */
+function errorJson(code: ErrorCode, message: string, retryAfter?: number): Reply {
+  if (retryAfter === undefined) {
+    const body: ErrorReply = { error: { code, message } };
+    return json(ERROR_CODES[code], body);
   }
+  const body: ErrorReply = { error: { code, message }, retryAfter };
+  return json(ERROR_CODES[code], body, { 'Retry-After': String(retryAfter) });
+}
+
+/**
+ * Maps anything thrown to a JSON error reply: our answers (HttpError, the job domain's
+ * refusals) keep their code, Twilio trouble is TWILIO_UNAVAILABLE, and the rest never leak a stack.
+ */
+export function errorReply(error: unknown): Reply {
+  const answer = httpErrorOf(error);
+  if (answer) return errorJson(answer.code, answer.message, answer.retryAfterSeconds);
   if (error instanceof ConfigError) {
     console.error(`Configuration error: ${error.message}`);
-    return json(500, { error: { code: 'MISCONFIGURED', message: error.message } });
+    return errorJson('MISCONFIGURED', error.message);
   }
   const twilioFailure = describeTwilioFailure(error);
   if (twilioFailure) {
     console.error(`Twilio API failure: ${twilioFailure}`);
-    return json(503, {
-      error: { code: 'TWILIO_UNAVAILABLE', message: `Twilio API unavailable, try again: ${twilioFailure}` },
-    });
+    return errorJson('TWILIO_UNAVAILABLE', `Twilio API unavailable, try again: ${twilioFailure}`);
   }
   console.error('Unexpected failure', error instanceof Error ? error.message : String(error));
-  return json(500, { error: { code: 'INTERNAL', message: 'Unexpected failure; see the function logs' } });
+  return errorJson('INTERNAL', 'Unexpected failure; see the function logs');
 }
 
 /** Wraps an async handler in Twilio's (context, event, callback) signature, with its time budget. */

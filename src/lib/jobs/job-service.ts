@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CANCEL_EVENT_TYPE,
   isFinalStatus,
@@ -11,19 +10,22 @@ import {
   type FinalJobStatus,
   type HeartbeatRequest,
 } from '../contracts';
-import type { ServiceConfig } from '../config';
-import { budgetLeft, finishBeforeReply } from '../http/budget';
-import { HttpError } from '../http/errors';
-import { dispatchToBackend, pollBackend, sendCancelEvent } from '../backend/http-backend';
-import { normalizeError, normalizeResult, resultJsonWithinLimit } from '../backend/payload';
-import { planSimulatedWork, simulatedOutcome } from '../backend/simulated';
-import { firstClaim, OutcomeDelivery, type DeliveryStatus } from '../messaging/delivery';
-import type { FlowDelivery } from '../messaging/flow-delivery';
-import { JobStore } from '../store/job-store';
-import type { HoldVoice, ReleaseOutcome } from '../voice/hold-voice';
+import { budgetLeft, finishBeforeReply } from '../runtime/budget';
+import {
+  COMPLETION_RELEASE_GRACE_MS,
+  PUSH_WAIT_POLL_MS,
+  RELEASE_RACE_WINDOW_MS,
+  STATUS_WAIT_POLL_MAX_MS,
+  WAIT_RESERVE_MS,
+} from '../timing';
+import { DeliveryPending, IdempotencyConflict, JobAlreadyFinal, JobNotFound } from './errors';
 import { jobIdForKey, randomJobId } from './job-id';
 import type { HeldCall, JobOutcome, JobRecord, NotifyTarget, VersionedJob } from './job';
-import { applyOutcome, dueTransition, sameOutcome, stableJson, timedOutOutcome } from './state';
+import { firstClaim, OutcomeDelivery, type DeliveryStatus } from './outcome-delivery';
+import { normalizeError, normalizeResult, resultJsonWithinLimit } from './payload';
+import type { Backend, Clock, FlowDelivery, HoldVoice, JobStore, ReleaseOutcome } from './ports';
+import { planSimulatedWork, simulatedOutcome } from './simulated-work';
+import { applyOutcome, dueTransition, longestHoldSeconds, retryAfterSeconds, sameOutcome, stableJson, timedOutOutcome } from './state';
 
 export interface StartRequest {
   idempotencyKey?: string;
@@ -45,7 +47,8 @@ export interface Started {
   delivery?: Delivery;
 }
 
-export interface Refreshed {
+/** A job as a read found it, once what was due has been applied. */
+export interface Observed {
   current: VersionedJob;
   /** Progress and message a poll-mode backend reported just now (not stored: it would cost a write). */
   progress?: number;
@@ -68,65 +71,109 @@ export interface CompletionResult {
 /** What a hold-loop request tells about the call (its CallSid, the flowSid in its URL). */
 export type HeldCallHint = Partial<HeldCall>;
 
-/** A completion this close to the deadline releases after its write: a deadline turn may race it. */
-const RELEASE_RACE_WINDOW_MS = 5_000;
-/** A turn leaves a job a completion finalized less than this ago to that completion's release. */
-const COMPLETION_RELEASE_GRACE_MS = 3_000;
+/** What a read applies: `pollBackend: false` never asks the backend; `pollDueAt` asks it only from then on. */
+export interface ObserveOptions {
+  pollBackend?: boolean;
+  pollDueAt?: number;
+}
+
+/** The settings the lifecycle reads (a ServiceConfig has them). */
+export interface JobSettings {
+  /** Keys job ids derived from idempotency keys, so ids cannot be guessed. */
+  jobIdSecret: string;
+  jobTtlSeconds: number;
+  /** How long the simulated backend's work takes when the input does not say. */
+  simulatedWorkSeconds: { min: number; max: number };
+}
+
+/** The job service's collaborators (jobs/ports.ts), wired in services.ts. */
+export interface JobPorts {
+  store: JobStore;
+  voice: HoldVoice;
+  /** The backend at BACKEND_URL; undefined: the built-in simulated backend does the work. */
+  backend: Backend | undefined;
+  /** Studio, for the outcome of a messaging flow that did not wait for it. */
+  delivery: FlowDelivery;
+  clock: Clock;
+}
 
 function definedFields<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Waiting for a pushed completion re-reads the job at this pace. */
-const PUSH_WAIT_POLL_MS = 400;
-const POLL_TIMEOUT_MS = 2000;
-/** The wait for a fast finish ends this long before the request's budget, to read and reply. */
-const AFTER_WAIT_RESERVE_MS = 2_500;
+/** The outcome a backend's completion reports. */
+function completionOutcome(request: CompletionRequest): JobOutcome {
+  return request.status === 'COMPLETED'
+    ? { status: 'COMPLETED', result: normalizeResult(request.result), by: 'callback' }
+    : { status: 'FAILED', error: normalizeError(request.error), by: 'callback' };
+}
+
+/** The cancel event of a job that has just ended without its work. */
+function cancelEvent(job: JobRecord, now: number): CancelEvent {
+  return {
+    type: CANCEL_EVENT_TYPE,
+    jobId: job.jobId,
+    status: job.status as CancelEvent['status'],
+    reason: job.error?.code ?? job.status,
+    at: new Date(job.finishedAt ?? now).toISOString(),
+  };
+}
+
+const released = (outcome: ReleaseOutcome | undefined) => outcome === 'moved' || outcome === 'room-ended';
 
 /** The job lifecycle: start, the clock's transitions, completion, hang-up. One instance per request. */
 export class JobService {
+  private readonly store: JobStore;
+  private readonly voice: HoldVoice;
+  private readonly backend: Backend | undefined;
+  private readonly clock: Clock;
   private readonly outcomes: OutcomeDelivery;
   /** Deliveries this request started with a final write it landed, by job. */
   private readonly deliveries = new Map<string, Promise<DeliveryStatus>>();
 
   constructor(
-    private readonly config: ServiceConfig,
-    private readonly store: JobStore,
-    private readonly voice: HoldVoice,
-    studio: FlowDelivery,
-    private readonly now: () => number = Date.now,
+    private readonly settings: JobSettings,
+    ports: JobPorts,
   ) {
-    this.outcomes = new OutcomeDelivery(store, studio, now);
+    this.store = ports.store;
+    this.voice = ports.voice;
+    this.backend = ports.backend;
+    this.clock = ports.clock;
+    this.outcomes = new OutcomeDelivery(ports.store, ports.delivery, () => this.clock.now());
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   /** Creates (or finds, for the same key and input) the job and dispatches its work. */
   async start(request: StartRequest): Promise<Started> {
-    const inputHash = createHash('sha256').update(stableJson(request.input)).digest('base64url');
-    const jobId = request.idempotencyKey ? jobIdForKey(this.config.jobIdSecret, request.idempotencyKey) : randomJobId();
     const now = this.now();
-    const record: JobRecord = {
-      v: 1,
-      jobId,
-      status: 'PENDING',
-      inputHash,
-      createdAt: now,
-      deadline: now + request.maxHoldSeconds * 1000,
-      mode: this.config.backendUrl ? 'push' : 'simulated',
-      createId: randomBytes(8).toString('hex'),
-      ...definedFields(request.hold ?? {}),
-      ...(this.config.backendUrl ? {} : planSimulatedWork(request.input, this.config.simulatedWorkSeconds, now)),
-    };
+    const record = this.newJob(request, now);
     const { created, current } = await this.store.create(record);
     if (!created) {
-      if (current.job.inputHash !== inputHash) {
-        throw new HttpError('IDEMPOTENCY_CONFLICT', `idempotencyKey was already used for job ${current.job.jobId} with different input`);
-      }
+      if (current.job.inputHash !== record.inputHash) throw new IdempotencyConflict(current.job.jobId);
       const found = (await this.refresh(current, { pollBackend: false })).current;
       return { ...(await this.promiseDelivery(found, request.notify)), created: false };
     }
     const dispatched = await this.dispatch(current, request);
     const waitUntil = now + Math.min(request.waitSeconds, LIMITS.startWaitSeconds) * 1000;
     return { ...(await this.promiseDelivery(await this.waitForFinish(dispatched, waitUntil), request.notify)), created: true };
+  }
+
+  private newJob(request: StartRequest, now: number): JobRecord {
+    return {
+      v: 1,
+      jobId: request.idempotencyKey ? jobIdForKey(this.settings.jobIdSecret, request.idempotencyKey) : randomJobId(),
+      status: 'PENDING',
+      inputHash: createHash('sha256').update(stableJson(request.input)).digest('base64url'),
+      createdAt: now,
+      deadline: now + request.maxHoldSeconds * 1000,
+      mode: this.backend ? 'push' : 'simulated',
+      createId: randomBytes(8).toString('hex'),
+      ...definedFields(request.hold ?? {}),
+      ...(this.backend ? {} : planSimulatedWork(request.input, this.settings.simulatedWorkSeconds, now)),
+    };
   }
 
   /**
@@ -157,20 +204,20 @@ export class JobService {
   }
 
   private async dispatch(current: VersionedJob, request: StartRequest): Promise<VersionedJob> {
-    const { backendUrl, webhookSecrets, dispatchTimeoutMs } = this.config;
-    if (!backendUrl) return current;
-    const answer = await dispatchToBackend(
-      backendUrl,
-      webhookSecrets[0]!,
-      { jobId: current.job.jobId, input: request.input, callbackUrl: request.callbackUrl(current.job.jobId), deadline: new Date(current.job.deadline).toISOString() },
-      dispatchTimeoutMs,
-    );
+    if (!this.backend) return current;
+    const { job } = current;
+    const answer = await this.backend.dispatch({
+      jobId: job.jobId,
+      input: request.input,
+      callbackUrl: request.callbackUrl(job.jobId),
+      deadline: new Date(job.deadline).toISOString(),
+    });
     switch (answer.kind) {
       case 'finished':
         return (await this.finalize(current, answer.outcome)).current;
       case 'poll': {
         const next: JobRecord = {
-          ...current.job,
+          ...job,
           mode: 'poll',
           statusUrl: answer.statusUrl,
           pollEverySeconds: answer.retryAfterSeconds,
@@ -178,10 +225,10 @@ export class JobService {
         };
         const written = await this.store.replace(current, next);
         // A conflict means a completion got there first; the stored job is the truth.
-        return written === 'conflict' ? await this.load(current.job.jobId) : written;
+        return written === 'conflict' ? await this.load(job.jobId) : written;
       }
       case 'unconfirmed':
-        console.warn(`job ${current.job.jobId}: dispatch unconfirmed (${answer.reason}); waiting for a completion until the deadline`);
+        console.warn(`job ${job.jobId}: dispatch unconfirmed (${answer.reason}); waiting for a completion until the deadline`);
         return current;
       case 'accepted':
         return answer.cancelUrl ? await this.recordCancelUrl(current, answer.cancelUrl) : current;
@@ -202,52 +249,81 @@ export class JobService {
 
   /** Waits (within `until`) for a fast job to finish, spending as few Twilio calls as it can. */
   private async waitForFinish(current: VersionedJob, waitUntil: number): Promise<VersionedJob> {
-    const until = Math.min(waitUntil, this.now() + budgetLeft() - AFTER_WAIT_RESERVE_MS);
+    const until = Math.min(waitUntil, this.now() + budgetLeft() - WAIT_RESERVE_MS);
     while (!isFinalStatus(current.job.status)) {
       const { job } = current;
       if (job.mode === 'simulated') {
         // Nothing to ask anyone: either the work is ready within the wait (even a wait of 0) or it is not.
         if (job.readyAt === undefined || job.readyAt > until) return current;
-        await sleep(Math.max(0, job.readyAt - this.now()));
+        await this.clock.sleep(Math.max(0, job.readyAt - this.now()));
         return (await this.refresh(current)).current;
       }
       if (this.now() >= until) return current;
       const pause = job.mode === 'poll' ? (job.pollEverySeconds ?? 1) * 1000 : PUSH_WAIT_POLL_MS;
       if (this.now() + pause > until) return current;
-      await sleep(pause);
+      await this.clock.sleep(pause);
       current = job.mode === 'poll' ? (await this.refresh(current)).current : await this.load(job.jobId);
     }
     return current;
   }
 
-  /** The job, or 404. */
+  /**
+   * /jobs/status with `wait`: observes the job until it is final or `waitSeconds` are over,
+   * looking again at its retryAfter (at most STATUS_WAIT_POLL_MAX_MS apart). Like the fast-finish
+   * wait, no look starts later than WAIT_RESERVE_MS before the end of the request's budget.
+   */
+  async observeUntilFinal(jobId: string, waitSeconds: number): Promise<Observed> {
+    const until = this.now() + waitSeconds * 1000;
+    let observed = await this.observe(jobId);
+    while (!isFinalStatus(observed.current.job.status)) {
+      const pause = Math.min(retryAfterSeconds(observed.current.job, this.now()) * 1000, STATUS_WAIT_POLL_MAX_MS);
+      if (this.now() + pause > until || budgetLeft() - pause < WAIT_RESERVE_MS) break;
+      await this.clock.sleep(pause);
+      observed = await this.observe(jobId);
+    }
+    return observed;
+  }
+
+  /** The job, or JobNotFound. */
   async load(jobId: string): Promise<VersionedJob> {
     const current = await this.store.get(jobId);
-    if (!current) throw new HttpError('JOB_NOT_FOUND', `no job ${jobId} (unknown, or expired after JOB_TTL_SECONDS)`);
+    if (!current) throw new JobNotFound(jobId);
     return current;
+  }
+
+  /** Loads the job and applies what the clock has made due (see refresh): a handler's read of a job. */
+  async observe(jobId: string, options: ObserveOptions = {}): Promise<Observed> {
+    return this.refresh(await this.load(jobId), options);
   }
 
   /**
    * Applies what the clock has made due: the simulated work finishing, the deadline passing,
    * or (poll mode, when due) asking the backend. Idempotent; racing callers meet at the revision.
    */
-  async refresh(current: VersionedJob, options: { pollBackend?: boolean; pollDueAt?: number } = {}): Promise<Refreshed> {
-    const now = this.now();
+  private async refresh(current: VersionedJob, options: ObserveOptions = {}): Promise<Observed> {
     const pollDueAt = options.pollBackend === false ? Number.POSITIVE_INFINITY : options.pollDueAt;
-    switch (dueTransition(current.job, now, pollDueAt)) {
+    switch (dueTransition(current.job, this.now(), pollDueAt)) {
       case 'simulated-ready':
         return { current: (await this.finalize(current, simulatedOutcome(current.job))).current };
       case 'deadline':
         return { current: (await this.finalize(current, timedOutOutcome())).current };
-      case 'poll-backend': {
-        const answer = await pollBackend(current.job.statusUrl!, this.config.webhookSecrets[0] ?? '', POLL_TIMEOUT_MS);
-        if (answer.kind === 'finished') return { current: (await this.finalize(current, answer.outcome)).current };
-        if (answer.kind === 'unreachable') console.warn(`job ${current.job.jobId}: status URL unreachable (${answer.reason})`);
-        return answer.kind === 'pending' ? { current, progress: answer.progress, message: answer.message } : { current };
-      }
+      case 'poll-backend':
+        return this.pollBackend(current);
       default:
         return { current };
     }
+  }
+
+  private async pollBackend(current: VersionedJob): Promise<Observed> {
+    const { job } = current;
+    if (!this.backend) {
+      console.warn(`job ${job.jobId}: status URL unreachable (no BACKEND_URL is configured)`);
+      return { current };
+    }
+    const answer = await this.backend.poll(job.statusUrl!);
+    if (answer.kind === 'finished') return { current: (await this.finalize(current, answer.outcome)).current };
+    if (answer.kind === 'unreachable') console.warn(`job ${job.jobId}: status URL unreachable (${answer.reason})`);
+    return answer.kind === 'pending' ? { current, progress: answer.progress, message: answer.message } : { current };
   }
 
   /**
@@ -256,38 +332,27 @@ export class JobService {
    * one lands and the other sees it. `beforeWrite` runs as each status write is sent, with the
    * job that write replaces (a caller can then be released at the same time).
    */
-  async finalize(
+  private async finalize(
     current: VersionedJob,
     outcome: JobOutcome,
     beforeWrite?: (replacing: JobRecord) => void,
   ): Promise<{ current: VersionedJob; changed: boolean }> {
-    let chunks;
-    if (outcome.status === 'COMPLETED' && !isFinalStatus(current.job.status)) {
-      const resultJson = resultJsonWithinLimit(outcome.result ?? {});
-      if (JobStore.needsChunks(resultJson)) {
-        chunks = await this.store.writeResultChunks(current.job.jobId, resultJson, randomBytes(3).toString('hex'));
-      }
-    }
+    const chunks = await this.writeLargeResult(current, outcome);
     for (let attempt = 0; attempt < 5; attempt++) {
       if (isFinalStatus(current.job.status)) return { current, changed: false };
-      const notify = this.owesCancelEvent(current.job, outcome);
+      const owesCancel = this.owesCancelEvent(current.job, outcome);
       const now = this.now();
       // Intents ride with the final status: only the request whose write lands sends the cancel
       // event, and starts the delivery execution (the claim).
       const next: JobRecord = {
         ...applyOutcome(current.job, outcome, now, chunks),
-        ...(notify ? { cancelNotice: 'pending' as const } : {}),
+        ...(owesCancel ? { cancelNotice: 'pending' as const } : {}),
         ...(current.job.notify ? { delivery: firstClaim(now) } : {}),
       };
       beforeWrite?.(current.job);
       const written = await this.store.replace(current, next);
       if (written !== 'conflict') {
-        if (notify) finishBeforeReply(this.sendCancelNotice(written), `job ${written.job.jobId}: cancel event`);
-        if (written.job.notify) {
-          const delivering = this.outcomes.deliverClaimed(written);
-          this.deliveries.set(written.job.jobId, delivering);
-          finishBeforeReply(delivering, `job ${written.job.jobId}: delivery execution`);
-        }
+        this.afterFinalWrite(written, owesCancel);
         return { current: written, changed: true };
       }
       current = await this.load(current.job.jobId);
@@ -295,9 +360,28 @@ export class JobService {
     throw new Error(`job ${current.job.jobId}: could not finalize after repeated revision conflicts`);
   }
 
+  /** A completed outcome's result too large for the job document goes to chunk documents first. */
+  private async writeLargeResult(current: VersionedJob, outcome: JobOutcome) {
+    if (outcome.status !== 'COMPLETED' || isFinalStatus(current.job.status)) return undefined;
+    const resultJson = resultJsonWithinLimit(outcome.result ?? {});
+    if (!this.store.needsChunks(resultJson)) return undefined;
+    return this.store.writeResultChunks(current.job.jobId, resultJson, randomBytes(3).toString('hex'));
+  }
+
+  /** What the request whose final write landed owes: the cancel event, and the delivery execution. */
+  private afterFinalWrite(written: VersionedJob, owesCancel: boolean): void {
+    const { jobId } = written.job;
+    if (owesCancel) finishBeforeReply(this.sendCancelNotice(written), `job ${jobId}: cancel event`);
+    if (written.job.notify) {
+      const delivering = this.outcomes.deliverClaimed(written);
+      this.deliveries.set(jobId, delivering);
+      finishBeforeReply(delivering, `job ${jobId}: delivery execution`);
+    }
+  }
+
   /** A backend may be working on this job, which ends without its work: tell it (once). */
   private owesCancelEvent(job: JobRecord, outcome: JobOutcome): boolean {
-    return (outcome.status === 'CANCELLED' || outcome.status === 'TIMED_OUT') && job.mode !== 'simulated' && Boolean(this.config.backendUrl);
+    return (outcome.status === 'CANCELLED' || outcome.status === 'TIMED_OUT') && job.mode !== 'simulated' && this.backend !== undefined;
   }
 
   /**
@@ -307,17 +391,8 @@ export class JobService {
    */
   private async sendCancelNotice(current: VersionedJob): Promise<void> {
     const { job } = current;
-    const url = job.cancelUrl ?? this.config.backendUrl;
-    const secret = this.config.webhookSecrets[0];
-    if (!url || !secret) return;
-    const event: CancelEvent = {
-      type: CANCEL_EVENT_TYPE,
-      jobId: job.jobId,
-      status: job.status as CancelEvent['status'],
-      reason: job.error?.code ?? job.status,
-      at: new Date(job.finishedAt ?? this.now()).toISOString(),
-    };
-    const delivery = await sendCancelEvent(url, secret, event, this.config.dispatchTimeoutMs);
+    if (!this.backend) return;
+    const delivery = await this.backend.cancel(cancelEvent(job, this.now()), job.cancelUrl);
     if (delivery.ok) console.log(`job ${job.jobId}: cancel event taken by the backend (HTTP ${delivery.status})`);
     else console.warn(`job ${job.jobId}: the backend did not take the cancel event (${delivery.status ? `HTTP ${delivery.status}` : 'no answer'})`);
   }
@@ -325,15 +400,15 @@ export class JobService {
   /**
    * A heartbeat from the backend (its capability URL was checked): stores progress and message
    * and moves the deadline, at most once per LIMITS.heartbeatMinIntervalMs per job (one Sync
-   * read, and one write when stored). A final job refuses it (409), like a late completion.
+   * read, and one write when stored). A final job refuses it (JobAlreadyFinal), like a late completion.
    */
   async heartbeat(request: HeartbeatRequest & { jobId: string }): Promise<HeartbeatResult> {
-    let { current } = await this.refresh(await this.load(request.jobId), { pollBackend: false });
+    let { current } = await this.observe(request.jobId, { pollBackend: false });
     for (let attempt = 0; attempt < 2; attempt++) {
       const { job } = current;
       if (isFinalStatus(job.status)) {
         await this.requireDelivered(current);
-        throw new HttpError('JOB_ALREADY_FINAL', `job ${job.jobId} is already ${job.status}; a heartbeat is only for a pending job`);
+        throw new JobAlreadyFinal(job.jobId, job.status, 'a heartbeat is only for a pending job');
       }
       const now = this.now();
       if (job.heartbeatAt !== undefined && now - job.heartbeatAt < LIMITS.heartbeatMinIntervalMs && now >= job.heartbeatAt) {
@@ -357,25 +432,22 @@ export class JobService {
   /** now + extendSeconds when later than the deadline, never past the longest hold from the job's creation. */
   private extendedDeadline(job: JobRecord, now: number, extendSeconds: number | undefined): number {
     if (extendSeconds === undefined) return job.deadline;
-    const ceiling = job.createdAt + Math.min(LIMITS.maxHoldSeconds, this.config.jobTtlSeconds - 300) * 1000;
+    const ceiling = job.createdAt + longestHoldSeconds(this.settings.jobTtlSeconds) * 1000;
     return Math.max(job.deadline, Math.min(now + extendSeconds * 1000, ceiling));
   }
 
   /**
    * The backend's completion (its capability URL was checked): applied once, a repeat of the
-   * same outcome acknowledged, a different outcome for a final job refused (409). A caller on
-   * hold is released while the final status is written: 2 Twilio round trips (read the job;
-   * write it and redirect the call) before they leave the music. A repeat releases nobody: the
-   * first delivery did, and if it could not, the hold loop's next turn does.
+   * same outcome acknowledged, a different outcome for a final job refused (JobAlreadyFinal). A
+   * caller on hold is released while the final status is written: 2 Twilio round trips (read the
+   * job; write it and redirect the call) before they leave the music. A repeat releases nobody:
+   * the first delivery did, and if it could not, the hold loop's next turn does.
    */
   async complete(request: CompletionRequest): Promise<CompletionResult> {
-    const outcome: JobOutcome =
-      request.status === 'COMPLETED'
-        ? { status: 'COMPLETED', result: normalizeResult(request.result), by: 'callback' }
-        : { status: 'FAILED', error: normalizeError(request.error), by: 'callback' };
+    const outcome = completionOutcome(request);
     if (outcome.result) resultJsonWithinLimit(outcome.result);
     // The deadline is applied first, so a completion that arrives after it is refused.
-    const { current } = await this.refresh(await this.load(request.jobId), { pollBackend: false });
+    const { current } = await this.observe(request.jobId, { pollBackend: false });
     let releasing: Promise<ReleaseOutcome> | undefined;
     const release = (job: JobRecord, status: FinalJobStatus) => {
       if (job.caller) releasing ??= this.voice.release(job.jobId, job.caller, status);
@@ -387,15 +459,14 @@ export class JobService {
     const { current: after, changed } = await this.finalize(current, outcome, alongside ? (job) => release(job, outcome.status) : undefined);
     const duplicate = !changed && sameOutcome(after.job, outcome);
     // The job's outcome must reach the flow that did not wait for it: until it has, the backend
-    // is told to send again (503), whichever outcome it sent.
+    // is told to send again (DeliveryPending), whichever outcome it sent.
     await this.requireDelivered(after);
     if (!changed && !duplicate) {
-      throw new HttpError('JOB_ALREADY_FINAL', `job ${request.jobId} is already ${after.job.status}; this completion was not applied`);
+      throw new JobAlreadyFinal(request.jobId, after.job.status as FinalJobStatus, 'this completion was not applied');
     }
     // Not released alongside the write, or put on hold between our read and our write: now.
     if (changed) release(after.job, outcome.status);
-    const released = releasing ? await releasing : undefined;
-    return { current: after, duplicate, released: released === 'moved' || released === 'room-ended' };
+    return { current: after, duplicate, released: released(releasing ? await releasing : undefined) };
   }
 
   /**
@@ -418,26 +489,28 @@ export class JobService {
    * One turn of the hold loop (the waitUrl request, which proves the caller is in the room):
    * applies what is due (simulated work, a poll, the deadline) and releases the caller when the
    * job is final. A job a completion finalized moments ago is left to that completion's own
-   * release, so the call is not redirected twice; a later turn finding the caller still here
-   * releases them itself.
+   * release, so the call is not redirected twice (also when this turn read the job while it was
+   * still pending and lost the final write to the completion); a later turn finding the caller
+   * still here releases them itself.
    */
-  async holdTurn(jobId: string, call: HeldCallHint, pollDueAt?: number): Promise<Refreshed & { released: boolean }> {
-    const loaded = await this.load(jobId);
-    const refreshed = await this.refresh(loaded, { pollDueAt });
-    const { job } = refreshed.current;
+  async holdTurn(jobId: string, call: HeldCallHint, pollDueAt?: number): Promise<Observed & { released: boolean }> {
+    const observed = await this.observe(jobId, { pollDueAt });
+    const { job } = observed.current;
     const caller = { ...job.caller, ...definedFields(call) };
     if (!isFinalStatus(job.status)) {
       if (!job.caller && caller.callSid && caller.flowSid) {
         // /hold could not record the call (Twilio trouble): record it now.
-        return { ...refreshed, current: await this.holdCaller(refreshed.current, { callSid: caller.callSid, flowSid: caller.flowSid }), released: false };
+        return { ...observed, current: await this.holdCaller(observed.current, { callSid: caller.callSid, flowSid: caller.flowSid }), released: false };
       }
-      return { ...refreshed, released: false };
+      return { ...observed, released: false };
     }
     const finishedByRecentCompletion =
-      isFinalStatus(loaded.job.status) && job.finishedBy === 'callback' && job.caller?.callSid === caller.callSid && this.now() - (job.finishedAt ?? 0) < COMPLETION_RELEASE_GRACE_MS;
-    if (finishedByRecentCompletion || !caller.callSid) return { ...refreshed, released: false };
+      job.finishedBy === 'callback' &&
+      job.caller?.callSid === caller.callSid &&
+      this.now() - (job.finishedAt ?? 0) < COMPLETION_RELEASE_GRACE_MS;
+    if (finishedByRecentCompletion || !caller.callSid) return { ...observed, released: false };
     const outcome = await this.voice.release(jobId, { ...caller, callSid: caller.callSid }, job.status as FinalJobStatus);
-    return { ...refreshed, released: outcome === 'moved' || outcome === 'room-ended' };
+    return { ...observed, released: released(outcome) };
   }
 
   /**
@@ -469,15 +542,11 @@ export class JobService {
     return this.outcomes.retry(current);
   }
 
-  /** 503 DELIVERY_PENDING while the outcome has not reached Studio: the backend sends the same body again. */
+  /** DeliveryPending while the outcome has not reached Studio: the backend sends the same body again. */
   private async requireDelivered(current: VersionedJob): Promise<void> {
     const status = await this.settleDelivery(current);
     if (status.kind !== 'pending') return;
-    throw new HttpError(
-      'DELIVERY_PENDING',
-      `job ${current.job.jobId} is ${current.job.status}, but its outcome has not reached Studio yet (${status.reason}); send the same request again`,
-      status.retryAfterSeconds,
-    );
+    throw new DeliveryPending(current.job.jobId, current.job.status, status.reason, status.retryAfterSeconds);
   }
 
   readResult(job: JobRecord): Promise<Record<string, unknown> | undefined> {

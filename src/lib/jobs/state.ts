@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isFinalStatus, JOB_ERROR_CODES } from '../contracts';
+import { isFinalStatus, JOB_ERROR_CODES, LIMITS } from '../contracts';
+import { RETRY_AFTER } from '../timing';
 import type { JobOutcome, JobRecord, ResultChunks } from './job';
 
 /** The transition the clock makes due on a pending job, if any. Pure: time is passed in. */
@@ -44,10 +45,25 @@ export const timedOutOutcome = (by: JobOutcome['by'] = 'deadline'): JobOutcome =
 export function retryAfterSeconds(job: JobRecord, now: number): number {
   if (isFinalStatus(job.status)) return 0;
   const untilDeadline = Math.max(1, Math.ceil((job.deadline - now) / 1000));
-  let wait = 5;
+  let wait: number = RETRY_AFTER.defaultSeconds;
   if (job.mode === 'simulated' && job.readyAt !== undefined) wait = Math.ceil((job.readyAt - now) / 1000);
   if (job.mode === 'poll' && job.pollEverySeconds) wait = job.pollEverySeconds;
-  return Math.min(Math.max(1, wait), untilDeadline, 30);
+  return Math.min(Math.max(1, wait), untilDeadline, RETRY_AFTER.maxSeconds);
+}
+
+/**
+ * When the hold loop next asks a poll-mode backend (epoch ms; it travels in the waitUrl): the due
+ * time the turn came with while still ahead, else one retryAfter from now. Undefined for a job
+ * that is final or not in poll mode.
+ */
+export function nextPollDueAt(job: JobRecord, pollAt: number | undefined, now: number): number | undefined {
+  if (job.mode !== 'poll' || isFinalStatus(job.status)) return undefined;
+  return pollAt !== undefined && pollAt > now ? pollAt : now + retryAfterSeconds(job, now) * 1000;
+}
+
+/** The longest hold a job may have, from its creation: within LIMITS.maxHoldSeconds and the job document's lifetime. */
+export function longestHoldSeconds(jobTtlSeconds: number): number {
+  return Math.min(LIMITS.maxHoldSeconds, jobTtlSeconds - LIMITS.holdTtlMarginSeconds);
 }
 
 /** Two outcomes are the same completion (a duplicate) when status and content agree. */

@@ -1,27 +1,14 @@
-import type { FlowDeliveryData } from '../contracts';
-import type { DeliveryError, NotifyTarget } from '../jobs/job';
-import { DEFAULT_RETRY, withTwilioRetry } from '../store/retry';
-import { hasTwilioCode, isUnprocessedTwilioFailure } from '../store/twilio-errors';
-import type { TwilioClient } from '../twilio-client';
+import type { DeliveryError } from '../jobs/job';
+import type { FlowDelivery } from '../jobs/ports';
+import { DELIVERY_RETRY_AFTER_SECONDS as RETRY_AFTER, STUDIO_CLOCK_SLACK_MS } from '../timing';
+import type { TwilioClient } from '../twilio/client';
+import { BudgetExhaustedError, hasTwilioCode, isUnprocessedTwilioFailure } from '../twilio/errors';
+import { withTwilioRetry } from '../twilio/retry';
 
 /** Twilio's code for a conflict; Studio's answer when the contact already has an active execution is not documented. */
 const CONFLICT = 20409;
 /** Executions looked at when searching for one a lost answer created (a contact's, in a short window). */
 const LOOKUP_LIMIT = 50;
-/** Studio's clock and ours may differ a little: the search window starts this much earlier. */
-const CLOCK_SLACK_MS = 5_000;
-
-export type ExecutionAttempt =
-  | { ok: true; executionSid: string }
-  | { ok: false; error: DeliveryError; retryAfterSeconds: number };
-
-/** What the job service needs from Studio to hand an outcome to a flow that did not wait for it. */
-export interface FlowDelivery {
-  /** Starts an execution of the flow for the contact, with `data` as its flow.data. */
-  startExecution(target: NotifyTarget, data: FlowDeliveryData): Promise<ExecutionAttempt>;
-  /** The execution an earlier attempt for this job started (its answer was lost), if there is one. */
-  findExecution(target: NotifyTarget, jobId: string, createdSince: number): Promise<string | undefined>;
-}
 
 interface RestFailure {
   status?: number;
@@ -33,20 +20,20 @@ interface RestFailure {
 function attemptFailure(error: unknown): { error: DeliveryError; retryAfterSeconds: number } {
   const failure = (error ?? {}) as RestFailure;
   const message = String(failure.message ?? error).slice(0, 300);
-  if (error instanceof Error && error.name === 'BudgetExhaustedError') {
-    return { error: { code: 'NO_TIME_LEFT', message }, retryAfterSeconds: 1 };
+  if (error instanceof BudgetExhaustedError) {
+    return { error: { code: 'NO_TIME_LEFT', message }, retryAfterSeconds: RETRY_AFTER.noTimeLeft };
   }
   if (failure.status === 409 || hasTwilioCode(error, CONFLICT)) {
     // Studio runs one execution per contact at a time: the contact is mid-conversation.
-    return { error: { code: 'CONTACT_ACTIVE', message }, retryAfterSeconds: 5 };
+    return { error: { code: 'CONTACT_ACTIVE', message }, retryAfterSeconds: RETRY_AFTER.contactActive };
   }
-  if (failure.status === 429) return { error: { code: 'STUDIO_RATE_LIMITED', message }, retryAfterSeconds: 2 };
-  if (isUnprocessedTwilioFailure(error)) return { error: { code: 'STUDIO_UNREACHABLE', message }, retryAfterSeconds: 2 };
+  if (failure.status === 429) return { error: { code: 'STUDIO_RATE_LIMITED', message }, retryAfterSeconds: RETRY_AFTER.transient };
+  if (isUnprocessedTwilioFailure(error)) return { error: { code: 'STUDIO_UNREACHABLE', message }, retryAfterSeconds: RETRY_AFTER.transient };
   if (typeof failure.status === 'number' && failure.status < 500) {
-    return { error: { code: 'STUDIO_REFUSED', message: `HTTP ${failure.status} code ${failure.code ?? '-'}: ${message}` }, retryAfterSeconds: 5 };
+    return { error: { code: 'STUDIO_REFUSED', message: `HTTP ${failure.status} code ${failure.code ?? '-'}: ${message}` }, retryAfterSeconds: RETRY_AFTER.refused };
   }
   // A 5xx, a timeout or a dropped connection: the execution may exist although we did not hear so.
-  return { error: { code: 'STUDIO_UNAVAILABLE', message, unsure: true }, retryAfterSeconds: 2 };
+  return { error: { code: 'STUDIO_UNAVAILABLE', message, unsure: true }, retryAfterSeconds: RETRY_AFTER.transient };
 }
 
 /**
@@ -61,7 +48,7 @@ export function twilioFlowDelivery(client: TwilioClient): FlowDelivery {
       try {
         const execution = await withTwilioRetry(
           () => client.studio.v2.flows(target.flowSid).executions.create({ to: target.to, from: target.from, parameters: data }),
-          { ...DEFAULT_RETRY, retryIf: isUnprocessedTwilioFailure },
+          isUnprocessedTwilioFailure,
         );
         return { ok: true, executionSid: execution.sid };
       } catch (error) {
@@ -70,7 +57,7 @@ export function twilioFlowDelivery(client: TwilioClient): FlowDelivery {
     },
     async findExecution(target, jobId, createdSince) {
       const executions = await withTwilioRetry(() =>
-        client.studio.v2.flows(target.flowSid).executions.list({ dateCreatedFrom: new Date(createdSince - CLOCK_SLACK_MS), limit: LOOKUP_LIMIT }),
+        client.studio.v2.flows(target.flowSid).executions.list({ dateCreatedFrom: new Date(createdSince - STUDIO_CLOCK_SLACK_MS), limit: LOOKUP_LIMIT }),
       );
       for (const execution of executions.filter((e) => e.contactChannelAddress === target.to)) {
         const context = await withTwilioRetry(() => client.studio.v2.flows(target.flowSid).executions(execution.sid).executionContext().fetch());

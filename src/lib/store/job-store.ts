@@ -1,5 +1,5 @@
-import { isFinalStatus } from '../contracts';
-import type { DeliveryRecord, JobRecord, ResultChunks, VersionedJob } from '../jobs/job';
+import type { JobRecord, ResultChunks, VersionedJob } from '../jobs/job';
+import type { CreateOutcome, JobStore } from '../jobs/ports';
 import { SyncDocuments, UniqueNameTakenError } from './sync-documents';
 
 /** Largest result (JSON bytes) kept inside the job document; larger ones go to chunk documents. */
@@ -12,8 +12,6 @@ export const jobDocumentName = (jobId: string) => `job_${jobId}`;
 interface ChunkDocument {
   part: string;
 }
-
-export type CreateOutcome = { created: true; current: VersionedJob } | { created: false; current: VersionedJob };
 
 /**
  * Splits text into pieces whose JSON-escaped form stays within maxBytes, never inside a
@@ -37,8 +35,8 @@ export function splitForDocuments(text: string, maxBytes: number): string[] {
   return parts;
 }
 
-/** Jobs on Sync: one document per job, revisions guarding every change. */
-export class JobStore {
+/** The job store on Sync: one document per job, revisions guarding every change. */
+export class SyncJobStore implements JobStore {
   constructor(
     private readonly documents: SyncDocuments,
     private readonly ttlSeconds: number,
@@ -71,17 +69,8 @@ export class JobStore {
     return stored === 'conflict' ? 'conflict' : { job: stored.data, revision: stored.revision };
   }
 
-  /**
-   * The one write a final job takes: its delivery bookkeeping (jobs with `notify`), everything
-   * else left as the final write made it. If-Match like every change.
-   */
-  async replaceDelivery(current: VersionedJob, delivery: DeliveryRecord): Promise<VersionedJob | 'conflict'> {
-    if (!isFinalStatus(current.job.status)) throw new Error(`job ${current.job.jobId}: delivery bookkeeping is for final jobs only`);
-    return this.replace(current, { ...current.job, delivery });
-  }
-
   /** True when the result must go to chunk documents. */
-  static needsChunks(resultJson: string): boolean {
+  needsChunks(resultJson: string): boolean {
     return Buffer.byteLength(resultJson) > INLINE_RESULT_BYTES;
   }
 
@@ -103,7 +92,7 @@ export class JobStore {
     } catch (error) {
       if (!(error instanceof UniqueNameTakenError)) throw error;
       const existing = await this.documents.fetch<ChunkDocument>(name);
-      if (existing?.data.part !== part) throw new Error(`result chunk ${name} exists with other content`);
+      if (existing?.data.part !== part) throw new Error(`result chunk ${name} exists with other content`, { cause: error });
     }
   }
 

@@ -1,14 +1,17 @@
-import type { TwilioClient } from '../twilio-client';
-import { hasTwilioCode } from './twilio-errors';
-import { withTwilioRetry } from './retry';
+import type { TwilioClient } from '../twilio/client';
+import { hasTwilioCode } from '../twilio/errors';
+import { withTwilioRetry } from '../twilio/retry';
 
-/** Sync error codes we act on (DESIGN.md §1). */
+/**
+ * Sync error codes we act on (rate limits, 54009, are recognised by their HTTP 429). The
+ * emulator keeps its own table of the same codes (emulator/twilio-errors.ts) on purpose: it is a
+ * witness of Twilio's documented behaviour, and sharing one table would let a wrong code agree
+ * with itself.
+ */
 export const SYNC_ERRORS = {
   notFound: 54100,
   revisionMismatch: 54103,
   uniqueNameTaken: 54301,
-  tooLarge: 54006,
-  rateLimited: 54009,
 } as const;
 
 export interface StoredDocument<T> {

@@ -1,5 +1,5 @@
-import type { TwilioClient } from '../twilio-client';
-import { withTwilioRetry } from '../store/retry';
+import type { TwilioClient } from '../twilio/client';
+import { withTwilioRetry } from '../twilio/retry';
 
 /** The per-job conference. Named after the job only: no phone numbers or names in room names. */
 export const holdRoomName = (jobId: string) => `hold_${jobId}`;

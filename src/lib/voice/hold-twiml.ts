@@ -1,5 +1,6 @@
 import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import type { JobStatus } from '../contracts';
+import { studioReturnUrl } from '../contracts-voice';
 
 /**
  * The helper library's TwiML builder, required on first use rather than when the function
@@ -28,16 +29,10 @@ export function withRetryOverrides(url: string): string {
   return `${url.split('#')[0]}#${RETRY_OVERRIDES}`;
 }
 
-/** Studio's own URL for handing a call back to the TwiML Redirect widget (event `return`). */
-export function studioReturnUrl(accountSid: string, flowSid: string, params: Record<string, string>): string {
-  const query = new URLSearchParams({ FlowEvent: 'return', ...params });
-  return `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${flowSid}?${query.toString()}`;
-}
-
 /** Back to Studio at once: `{{widgets.NAME.status}}` carries the job's status. */
 export function returnToStudioTwiml(accountSid: string, flowSid: string, status: JobStatus): string {
   const response = voiceResponse();
-  response.redirect({ method: 'POST' }, studioReturnUrl(accountSid, flowSid, { status }));
+  response.redirect({ method: 'POST' }, studioReturnUrl(accountSid, flowSid, status));
   return response.toString();
 }
 

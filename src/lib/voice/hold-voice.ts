@@ -1,8 +1,8 @@
 import type { FinalJobStatus } from '../contracts';
-import type { HeldCall } from '../jobs/job';
-import { DEFAULT_RETRY, withTwilioRetry } from '../store/retry';
-import { hasTwilioCode, isUnprocessedTwilioFailure } from '../store/twilio-errors';
-import type { TwilioClient } from '../twilio-client';
+import type { HoldVoice } from '../jobs/ports';
+import type { TwilioClient } from '../twilio/client';
+import { hasTwilioCode, isUnprocessedTwilioFailure } from '../twilio/errors';
+import { withTwilioRetry } from '../twilio/retry';
 import { releaseHoldRoom } from './hold-room';
 
 /** Twilio: "Call is not in-progress. Cannot redirect." / the call does not exist. */
@@ -11,29 +11,15 @@ const NOT_FOUND = 20404;
 /** Call statuses (Call resource) of a call that is still up. */
 const LIVE_CALL_STATUSES = new Set(['queued', 'ringing', 'in-progress']);
 
-/**
- * How a release went: `moved` (the call now runs the after-hold URL), `gone` (the call is over:
- * nothing to release), `room-ended` (the call update failed, ending the room did it), `failed`.
- */
-export type ReleaseOutcome = 'moved' | 'gone' | 'room-ended' | 'failed';
-
-/** What the job service needs from Voice while a caller is on hold. */
-export interface HoldVoice {
-  /** Moves the caller out of the hold to the after-hold URL, which returns them to Studio with `status`. */
-  release(jobId: string, call: Partial<HeldCall> & { callSid: string }, status: FinalJobStatus): Promise<ReleaseOutcome>;
-  /** true: the call is over (the caller hung up); false: it is still up; undefined: could not tell. */
-  callEnded(callSid: string): Promise<boolean | undefined>;
-}
-
 /** The after-hold URL of a released caller: /hold with the job's final status. */
 export type AfterHoldUrl = (jobId: string, flowSid: string, status: FinalJobStatus) => string;
 
 /**
- * Voice through the REST API. A release updates the caller's Call with the after-hold URL: a
- * call "modified to use new TwiML" leaves its conference whatever the room's state (Participant
- * resource docs), with no conference lookup. Ending the room is only the second try. A redirect
- * is repeated only when it surely did not land (429, no connection): a repeat of one that did
- * would take the caller away from wherever the first one sent them.
+ * The HoldVoice port (jobs/ports.ts) through Voice's REST API. A release updates the caller's
+ * Call with the after-hold URL: a call "modified to use new TwiML" leaves its conference whatever
+ * the room's state (Participant resource docs), with no conference lookup. Ending the room is only
+ * the second try. A redirect is repeated only when it surely did not land (429, no connection): a
+ * repeat of one that did would take the caller away from wherever the first one sent them.
  */
 export function twilioHoldVoice(client: TwilioClient, afterHoldUrl: AfterHoldUrl): HoldVoice {
   return {
@@ -41,7 +27,7 @@ export function twilioHoldVoice(client: TwilioClient, afterHoldUrl: AfterHoldUrl
       if (call.flowSid) {
         try {
           const url = afterHoldUrl(jobId, call.flowSid, status);
-          await withTwilioRetry(() => client.calls(call.callSid).update({ url, method: 'POST' }), { ...DEFAULT_RETRY, retryIf: isUnprocessedTwilioFailure });
+          await withTwilioRetry(() => client.calls(call.callSid).update({ url, method: 'POST' }), isUnprocessedTwilioFailure);
           return 'moved';
         } catch (error) {
           if (hasTwilioCode(error, CALL_NOT_IN_PROGRESS) || hasTwilioCode(error, NOT_FOUND)) return 'gone';

@@ -1,15 +1,21 @@
-import { HttpError } from '../http/errors';
-
-/** Twilio REST failures as the helper library throws them (RestException) or as transport errors. */
+/**
+ * Twilio REST failures as the helper library throws them (RestException) or as transport errors.
+ * Our own refusals are not among them: the HTTP edge tells those apart first (http/errors.ts
+ * `twilioTrouble`), since an HttpError also has a numeric status.
+ */
 interface RestFailure {
   status?: number;
   code?: number;
   message?: string;
 }
 
+/** A Twilio call that could not start (or finish) inside the invocation's budget (runtime/budget.ts). */
+export class BudgetExhaustedError extends Error {
+  override readonly name = 'BudgetExhaustedError';
+}
+
 function asRestFailure(error: unknown): RestFailure | undefined {
-  // Our own HttpError also has a numeric status, but it is an answer, not a Twilio failure.
-  if (typeof error !== 'object' || error === null || error instanceof HttpError) return undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
   const candidate = error as RestFailure;
   return typeof candidate.status === 'number' || typeof candidate.code === 'number' ? candidate : undefined;
 }
@@ -41,8 +47,8 @@ export function isUnprocessedTwilioFailure(error: unknown): boolean {
 
 /** A one-line description when the error came from talking to Twilio, else undefined. */
 export function describeTwilioFailure(error: unknown): string | undefined {
-  // The request's time budget ran out while Twilio was slow (see http/budget.ts).
-  if (error instanceof Error && error.name === 'BudgetExhaustedError') return error.message;
+  // The request's time budget ran out while Twilio was slow.
+  if (error instanceof BudgetExhaustedError) return error.message;
   const failure = asRestFailure(error);
   if (failure?.status !== undefined) return `HTTP ${failure.status} code ${failure.code ?? '-'}: ${failure.message ?? ''}`.trim();
   if (isRetryableTwilioFailure(error)) return (error as Error).message;

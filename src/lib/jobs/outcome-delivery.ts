@@ -1,15 +1,8 @@
 import { isFinalStatus, type FinalJobStatus, type FlowDeliveryData } from '../contracts';
-import type { DeliveryRecord, JobRecord, VersionedJob } from '../jobs/job';
-import type { JobStore } from '../store/job-store';
-import type { FlowDelivery } from './flow-delivery';
+import { DELIVERY_CLAIM_MS, DELIVERY_RETRY_AFTER_SECONDS } from '../timing';
+import type { DeliveryRecord, JobRecord, VersionedJob } from './job';
+import type { FlowDelivery, JobStore } from './ports';
 
-/**
- * How long a claim keeps others from starting the execution: longer than any Function lives
- * (Twilio stops one at 10 s), so a claim that has run out belongs to a request that is gone.
- */
-export const DELIVERY_CLAIM_MS = 15_000;
-/** A live claim is usually settled within a second (one Studio call and one write). */
-const CLAIMED_RETRY_SECONDS = 1;
 const CLAIM_ATTEMPTS = 3;
 
 export type DeliveryStatus =
@@ -61,10 +54,14 @@ export class OutcomeDelivery {
     if (!job.notify || !delivery || !isFinalStatus(job.status)) return { kind: 'none' };
     if (delivery.state === 'delivered') return { kind: 'delivered', executionSid: delivery.executionSid ?? '' };
     if (delivery.claimedUntil !== undefined && now < delivery.claimedUntil) {
-      return { kind: 'pending', retryAfterSeconds: CLAIMED_RETRY_SECONDS, reason: 'another request is starting the execution now' };
+      return { kind: 'pending', retryAfterSeconds: DELIVERY_RETRY_AFTER_SECONDS.claimed, reason: 'another request is starting the execution now' };
     }
     const error = delivery.lastError;
-    return { kind: 'pending', retryAfterSeconds: error?.code === 'CONTACT_ACTIVE' ? 5 : 2, reason: error ? `${error.code}: ${error.message}` : 'not attempted yet' };
+    return {
+      kind: 'pending',
+      retryAfterSeconds: error?.code === 'CONTACT_ACTIVE' ? DELIVERY_RETRY_AFTER_SECONDS.contactActive : DELIVERY_RETRY_AFTER_SECONDS.transient,
+      reason: error ? `${error.code}: ${error.message}` : 'not attempted yet',
+    };
   }
 
   /**
@@ -77,7 +74,7 @@ export class OutcomeDelivery {
       const status = OutcomeDelivery.status(current.job, now);
       const claimable = status.kind === 'pending' && !(current.job.delivery!.claimedUntil !== undefined && now < current.job.delivery!.claimedUntil);
       if (!claimable) return status;
-      const written = await this.store.replaceDelivery(current, nextClaim(current.job.delivery!, now));
+      const written = await this.writeDelivery(current, nextClaim(current.job.delivery!, now));
       if (written !== 'conflict') return this.deliverClaimed(written);
       const reloaded = await this.store.get(current.job.jobId);
       if (!reloaded) return { kind: 'none' };
@@ -125,13 +122,22 @@ export class OutcomeDelivery {
    */
   private async record(current: VersionedJob, next: DeliveryRecord): Promise<void> {
     try {
-      const written = await this.store.replaceDelivery(current, next);
+      const written = await this.writeDelivery(current, next);
       if (written !== 'conflict' || next.state !== 'delivered') return;
       const reloaded = await this.store.get(current.job.jobId);
-      if (reloaded && reloaded.job.delivery?.state !== 'delivered') await this.store.replaceDelivery(reloaded, next);
+      if (reloaded && reloaded.job.delivery?.state !== 'delivered') await this.writeDelivery(reloaded, next);
     } catch (error) {
       console.warn(`job ${current.job.jobId}: could not record the delivery (${(error as Error).message}); the claim lapses and the next attempt looks first`);
     }
+  }
+
+  /**
+   * The one write a final job takes: its delivery bookkeeping, everything else left as the final
+   * write made it. If-Match like every change.
+   */
+  private async writeDelivery(current: VersionedJob, delivery: DeliveryRecord): Promise<VersionedJob | 'conflict'> {
+    if (!isFinalStatus(current.job.status)) throw new Error(`job ${current.job.jobId}: delivery bookkeeping is for final jobs only`);
+    return this.store.replace(current, { ...current.job, delivery });
   }
 
   private async data(job: JobRecord): Promise<FlowDeliveryData> {

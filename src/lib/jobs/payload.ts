@@ -1,5 +1,5 @@
 import { JOB_ERROR_CODES, LIMITS, type JobError } from '../contracts';
-import { HttpError } from '../http/errors';
+import { ResultTooLarge } from './errors';
 
 /** A result as Studio will read it: always an object, so `parsed.*` works; other values are wrapped. */
 export function normalizeResult(value: unknown): Record<string, unknown> {
@@ -8,16 +8,11 @@ export function normalizeResult(value: unknown): Record<string, unknown> {
   return { value };
 }
 
-/** Checks the result fits a Studio reply; returns its JSON. */
+/** Checks the result fits a Studio reply (ResultTooLarge otherwise); returns its JSON. */
 export function resultJsonWithinLimit(result: Record<string, unknown>): string {
   const resultJson = JSON.stringify(result);
   const bytes = Buffer.byteLength(resultJson);
-  if (bytes > LIMITS.resultBytes) {
-    throw new HttpError(
-      'PAYLOAD_TOO_LARGE',
-      `result is ${bytes} bytes of JSON; at most ${LIMITS.resultBytes} fit in a Studio reply (64 KB)`,
-    );
-  }
+  if (bytes > LIMITS.resultBytes) throw new ResultTooLarge(bytes, LIMITS.resultBytes);
   return resultJson;
 }
 

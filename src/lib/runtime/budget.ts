@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { REQUEST_BUDGET_MS } from '../timing';
 
 /**
- * Studio gives up on a function after 10 s and Twilio stops it there. Each invocation gets this
- * much for its own work; the rest is margin for the runtime and the network. Every Twilio API
- * call, backend call and wait inside a request draws on the same budget.
+ * The invocation's time budget. Studio gives up on a function after 10 s and Twilio stops it
+ * there; each invocation gets REQUEST_BUDGET_MS for its own work (timing.ts adds up the rest).
+ * Every Twilio API call, backend call and wait inside a request draws on the same budget.
  */
-export const REQUEST_BUDGET_MS = 8_000;
 
 interface Invocation {
   deadline: number;
@@ -45,11 +45,3 @@ export function budgetLeft(now: number = Date.now()): number {
   const deadline = invocations.getStore()?.deadline;
   return deadline === undefined ? Number.POSITIVE_INFINITY : deadline - now;
 }
-
-/** A Twilio call that could not start (or finish) inside the invocation's budget. */
-export class BudgetExhaustedError extends Error {
-  override readonly name = 'BudgetExhaustedError';
-}
-
-/** A Twilio call is not started with less than this left: it could not finish in time. */
-export const MIN_TWILIO_CALL_MS = 250;
