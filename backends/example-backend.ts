@@ -62,7 +62,7 @@ export interface ExampleBackend {
   rejectedSignatures: number;
   /** Faults this backend injected, by kind and where (`dispatch:drop`, `status:error`, ...). */
   faultsInjected: Record<string, number>;
-  /** Sends a signed completion now (retried like the backend's own); for tests that drive timing. */
+  /** Sends a completion now (retried like the backend's own); for tests that drive timing. */
   complete(callbackUrl: string, completion: CompletionRequest): Promise<CallbackReply>;
   /** Sends a job's own outcome to its callbackUrl now (a job whose work is done when the test says). */
   completeJob(jobId: string): Promise<CallbackReply>;
