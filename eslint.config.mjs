@@ -67,6 +67,23 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: intoFolders(['src'], "The emulator plays Twilio from Twilio's documentation, not from the service's code.") }],
     },
   },
+  // A backend implements the service's contract: from src/ it takes the contract and the signing, nothing else.
+  {
+    files: ['backends/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)src/(?!lib/contracts$|lib/backend/signing$)',
+              message: 'A backend speaks the contract (src/lib/contracts, src/lib/backend/signing); it uses none of the service\'s own code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Tests may be long (a describe body is a list of cases), and may float a promise on purpose.
   {
     files: ['tests/**/*.ts'],

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startExampleBackend, type ExampleBackend } from '../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../backends/example-backend';
 import { DEFAULT_PROFILE, type TwilioBehaviour } from '../emulator/twilio-behaviour';
 import type { EmulatorState } from '../emulator/types';
 import { isFinalStatus, type JobStatus } from '../src/lib/contracts';

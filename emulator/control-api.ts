@@ -36,6 +36,7 @@ import { FaultConfigError, type FaultInjector } from './faults';
 import { json, type Reply } from './http-io';
 import type { ParamBag } from './openapi';
 import { one } from './routes';
+import { DEFAULT_ACCOUNT_SID, sidPattern } from './sids';
 import { BehaviourProfileError, BUILT_IN_PROFILES, profileFromJson, SWITCH_NAMES, type TwilioBehaviour } from './twilio-behaviour';
 import { ExecutionControlError, executionSummary, type ExecutionStore, type InboundExecution } from './studio-executions';
 import type { EmulatorState, SpecViolation } from './types';
@@ -43,7 +44,6 @@ import { CallStateError, type CallRelease, type JoinRequest, type NewCall, type 
 
 const DEFAULT_RELEASE_WAIT_MS = 10_000;
 const MAX_RELEASE_WAIT_MS = 120_000;
-const SID = (prefix: string) => new RegExp(`^${prefix}[0-9a-f]{32}$`);
 
 interface ReleaseWaiter {
   after: number;
@@ -146,7 +146,7 @@ function parseNewCall(raw: unknown): NewCall {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CallStateError(400, 'body must be a JSON object');
   const body = raw as Record<string, unknown>;
   const accountSid = optional<string>(body, 'accountSid', 'string');
-  if (accountSid !== undefined && !/^AC[0-9a-f]{32}$/.test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
+  if (accountSid !== undefined && !sidPattern('AC').test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
   return {
     callSid: optional<string>(body, 'callSid', 'string'),
     from: optional<string>(body, 'from', 'string'),
@@ -165,11 +165,11 @@ function parseInbound(raw: unknown): InboundExecution {
     return value;
   };
   const executionSid = optional<string>(body, 'executionSid', 'string');
-  if (executionSid !== undefined && !SID('FN').test(executionSid)) throw new CallStateError(400, 'executionSid must look like FN + 32 hex digits');
-  const accountSid = optional<string>(body, 'accountSid', 'string') ?? 'AC' + '0'.repeat(32);
-  if (!SID('AC').test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
+  if (executionSid !== undefined && !sidPattern('FN').test(executionSid)) throw new CallStateError(400, 'executionSid must look like FN + 32 hex digits');
+  const accountSid = optional<string>(body, 'accountSid', 'string') ?? DEFAULT_ACCOUNT_SID;
+  if (!sidPattern('AC').test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
   return {
-    flowSid: text('flowSid', SID('FW')),
+    flowSid: text('flowSid', sidPattern('FW')),
     contact: text('contact'),
     flowAddress: text('flowAddress'),
     trigger: text('trigger', /^incoming[A-Za-z]+$/),
@@ -206,6 +206,97 @@ function releaseBody(release: CallRelease): Record<string, unknown> {
   return { released: true, ...rest };
 }
 
+/** A JSON body handed to `use`, or 400 when it is not JSON. */
+async function withJson(body: Buffer, use: (value: unknown) => Reply | Promise<Reply>): Promise<Reply> {
+  const parsed = readJson(body);
+  return parsed.ok ? use(parsed.value) : controlError(400, 'body must be JSON');
+}
+
+/** Waits for the call's first release numbered above `after` (default: the releases before it last joined). */
+async function waitForRelease(deps: ControlDeps, callSid: string, query: ParamBag, signal: AbortSignal): Promise<Reply> {
+  const afterParam = one(query, 'after');
+  const after = afterParam === undefined ? (deps.voice.findCall(callSid)?.releasesBeforeJoin ?? 0) : Number(afterParam);
+  if (!Number.isInteger(after) || after < 0) return controlError(400, `after must be a whole number of releases, got "${afterParam}"`);
+  const already = deps.voice.releaseAfter(callSid, after);
+  if (already) return json(200, releaseBody(already));
+  const requested = Number(one(query, 'timeoutMs') ?? DEFAULT_RELEASE_WAIT_MS);
+  const timeoutMs = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : DEFAULT_RELEASE_WAIT_MS;
+  const release = await deps.releases.wait(callSid, after, timeoutMs, signal);
+  return json(200, release ? releaseBody(release) : { released: false });
+}
+
+/** The caller's side of calls: join a room, dial in, hang up, wait for a release; undefined for another route. */
+async function callRoute(deps: ControlDeps, route: string, query: ParamBag, body: Buffer, signal: AbortSignal): Promise<Reply | undefined> {
+  if (route === 'POST /conferences/join') {
+    return withJson(body, (value) => {
+      const { conference, call } = deps.voice.join(parseJoin(value));
+      return json(200, { conferenceSid: conference.sid, callSid: call.sid, conferenceStatus: conference.status });
+    });
+  }
+  if (route === 'POST /calls') {
+    return withJson(body, (value) => {
+      const call = deps.voice.createCall(parseNewCall(value));
+      return json(200, { callSid: call.sid, status: call.status });
+    });
+  }
+  const hangup = /^POST \/calls\/([^/]+)\/hangup$/.exec(route);
+  if (hangup) {
+    const call = deps.voice.hangup(decodeURIComponent(hangup[1]));
+    return json(200, { callSid: call.sid, status: call.status });
+  }
+  const released = /^GET \/calls\/([^/]+)\/released$/.exec(route);
+  if (released) return waitForRelease(deps, decodeURIComponent(released[1]), query, signal);
+  return undefined;
+}
+
+/** The behaviour profile, switched at run time; a bad one is 400 and changes nothing. */
+function setBehaviour(deps: ControlDeps, value: unknown): Reply {
+  try {
+    deps.behaviour.set(postedProfile(value));
+  } catch (error) {
+    if (error instanceof BehaviourProfileError) return controlError(400, error.message);
+    throw error;
+  }
+  return json(200, deps.behaviour.get());
+}
+
+function configureFaults(deps: ControlDeps, value: unknown): Reply {
+  try {
+    return json(200, { config: deps.faults.configure(value) });
+  } catch (error) {
+    if (error instanceof FaultConfigError) return controlError(400, error.message);
+    throw error;
+  }
+}
+
+/** What the emulator holds and counts, its behaviour profile and its faults; undefined for another route. */
+async function adminRoute(deps: ControlDeps, route: string, body: Buffer): Promise<Reply | undefined> {
+  switch (route) {
+    case 'GET /stats':
+      return json(200, deps.stats());
+    case 'GET /violations':
+      return json(200, deps.violations());
+    case 'GET /state':
+      return json(200, deps.state());
+    case 'GET /behaviour':
+      return json(200, deps.behaviour.get());
+    case 'POST /behaviour':
+      return withJson(body, (value) => setBehaviour(deps, value));
+    case 'GET /faults':
+      return json(200, deps.faults.report());
+    case 'POST /faults':
+      return withJson(body, (value) => configureFaults(deps, value));
+    case 'POST /faults/reset':
+      deps.faults.clear();
+      return json(200, { reset: true });
+    case 'POST /reset':
+      await deps.reset();
+      return json(200, { reset: true });
+    default:
+      return undefined;
+  }
+}
+
 export async function handleControl(
   deps: ControlDeps,
   method: string,
@@ -216,73 +307,12 @@ export async function handleControl(
 ): Promise<Reply> {
   const route = `${method} ${path.replace(/^\/_emulator/, '')}`;
   try {
-    if (route === 'POST /conferences/join') {
-      const parsed = readJson(body);
-      if (!parsed.ok) return controlError(400, 'body must be JSON');
-      const { conference, call } = deps.voice.join(parseJoin(parsed.value));
-      return json(200, { conferenceSid: conference.sid, callSid: call.sid, conferenceStatus: conference.status });
-    }
-    if (route === 'POST /calls') {
-      const parsed = readJson(body);
-      if (!parsed.ok) return controlError(400, 'body must be JSON');
-      const call = deps.voice.createCall(parseNewCall(parsed.value));
-      return json(200, { callSid: call.sid, status: call.status });
-    }
-    const hangup = /^POST \/calls\/([^/]+)\/hangup$/.exec(route);
-    if (hangup) {
-      const call = deps.voice.hangup(decodeURIComponent(hangup[1]));
-      return json(200, { callSid: call.sid, status: call.status });
-    }
-    const released = /^GET \/calls\/([^/]+)\/released$/.exec(route);
-    if (released) {
-      const callSid = decodeURIComponent(released[1]);
-      const afterParam = one(query, 'after');
-      const after = afterParam === undefined ? (deps.voice.findCall(callSid)?.releasesBeforeJoin ?? 0) : Number(afterParam);
-      if (!Number.isInteger(after) || after < 0) return controlError(400, `after must be a whole number of releases, got "${afterParam}"`);
-      const already = deps.voice.releaseAfter(callSid, after);
-      if (already) return json(200, releaseBody(already));
-      const requested = Number(one(query, 'timeoutMs') ?? DEFAULT_RELEASE_WAIT_MS);
-      const timeoutMs = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : DEFAULT_RELEASE_WAIT_MS;
-      const release = await deps.releases.wait(callSid, after, timeoutMs, signal);
-      return json(200, release ? releaseBody(release) : { released: false });
-    }
-    const executionReply = await executionRoute(deps, route, query, body, signal);
-    if (executionReply) return executionReply;
-    if (route === 'GET /stats') return json(200, deps.stats());
-    if (route === 'GET /violations') return json(200, deps.violations());
-    if (route === 'GET /state') return json(200, deps.state());
-    if (route === 'GET /behaviour') return json(200, deps.behaviour.get());
-    if (route === 'POST /behaviour') {
-      const parsed = readJson(body);
-      if (!parsed.ok) return controlError(400, 'body must be JSON');
-      try {
-        deps.behaviour.set(postedProfile(parsed.value));
-      } catch (error) {
-        if (error instanceof BehaviourProfileError) return controlError(400, error.message);
-        throw error;
-      }
-      return json(200, deps.behaviour.get());
-    }
-    if (route === 'GET /faults') return json(200, deps.faults.report());
-    if (route === 'POST /faults') {
-      const parsed = readJson(body);
-      if (!parsed.ok) return controlError(400, 'body must be JSON');
-      try {
-        return json(200, { config: deps.faults.configure(parsed.value) });
-      } catch (error) {
-        if (error instanceof FaultConfigError) return controlError(400, error.message);
-        throw error;
-      }
-    }
-    if (route === 'POST /faults/reset') {
-      deps.faults.clear();
-      return json(200, { reset: true });
-    }
-    if (route === 'POST /reset') {
-      await deps.reset();
-      return json(200, { reset: true });
-    }
-    return controlError(404, `no control route ${route}`);
+    return (
+      (await callRoute(deps, route, query, body, signal)) ??
+      (await executionRoute(deps, route, query, body, signal)) ??
+      (await adminRoute(deps, route, body)) ??
+      controlError(404, `no control route ${route}`)
+    );
   } catch (error) {
     if (error instanceof CallStateError) return controlError(error.status, error.message);
     if (error instanceof ExecutionControlError) return json(error.status, { error: error.message, ...error.details });
@@ -293,10 +323,10 @@ export async function handleControl(
 /** The executions routes of the control API, or undefined for another route. */
 async function executionRoute(deps: ControlDeps, route: string, query: ParamBag, body: Buffer, signal: AbortSignal): Promise<Reply | undefined> {
   if (route === 'POST /executions') {
-    const parsed = readJson(body);
-    if (!parsed.ok) return controlError(400, 'body must be JSON');
-    const execution = deps.executions.registerInbound(parseInbound(parsed.value));
-    return json(200, { executionSid: execution.sid, status: execution.status });
+    return withJson(body, (value) => {
+      const execution = deps.executions.registerInbound(parseInbound(value));
+      return json(200, { executionSid: execution.sid, status: execution.status });
+    });
   }
   if (route === 'GET /executions') {
     const flowSid = one(query, 'flowSid');

@@ -402,7 +402,7 @@ function safeDecode(text: string): string {
 export function splitTwilioPath(requestPath: string): { domain: string; specPath: string; query: ParamBag } | undefined {
   let domain: string;
   let rest: string;
-  let search = '';
+  let search: string;
   const absolute = /^https?:\/\/([a-z0-9-]+)(?:\.[a-z0-9-]+)*\.twilio\.com(\/[^?#]*)?(\?[^#]*)?/i.exec(requestPath);
   if (absolute) {
     domain = absolute[1].toLowerCase();

@@ -4,6 +4,8 @@
  *   identify -> authenticate -> check request against the spec -> faults -> dispatch
  *   and then, whatever answered: check the reply against the spec.
  *
+ * The stages themselves are in stages.ts.
+ *
  * The fault stage (faults.ts: latency, 429 with code 54009, 5xx, silent timeouts, dropped
  * connections) can wait, answer a Twilio error, or answer `{kind: 'drop'}`; for faults that strike
  * after the operation it runs dispatch itself first. Its reply still goes through the reply check.

@@ -171,7 +171,8 @@ function findRevision(flow: Flow, name: string): FlowRevision {
 
 // ---- handlers ---------------------------------------------------------------------------------
 
-export function studioFlowRoutes(store: FlowStore): RouteTable {
+/** Flows: create, update, fetch, delete, list, validate. */
+function flowRoutes(store: FlowStore): RouteTable {
   return {
     'studio:CreateFlow': {
       name: 'studio.flows.create',
@@ -220,6 +221,12 @@ export function studioFlowRoutes(store: FlowStore): RouteTable {
         return json(200, { valid: true });
       },
     },
+  };
+}
+
+/** A flow's revisions: list (newest first) and fetch (by number, LatestRevision or LatestPublished). */
+function flowRevisionRoutes(store: FlowStore): RouteTable {
+  return {
     'studio:ListFlowRevision': {
       name: 'studio.flowRevisions.list',
       handle: ({ params, query }) => {
@@ -239,4 +246,8 @@ export function studioFlowRoutes(store: FlowStore): RouteTable {
       },
     },
   };
+}
+
+export function studioFlowRoutes(store: FlowStore): RouteTable {
+  return { ...flowRoutes(store), ...flowRevisionRoutes(store) };
 }

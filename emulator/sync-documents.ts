@@ -1,7 +1,7 @@
 /**
  * Sync v1 Documents: storage with Twilio's rules, and the REST handlers.
  *
- * Rules that callers rely on (see DESIGN.md section 1):
+ * Rules that callers rely on (from Twilio's Sync documentation and error codes):
  * - unique names are unique per service (54301, HTTP 409); lookups take the ET sid or the unique name;
  * - `data` is a JSON object of at most 16 KiB (54006, HTTP 413); invalid JSON is 54008;
  * - `Ttl` is 0..31,536,000 seconds (54011); 0 means no expiry; expired documents disappear;

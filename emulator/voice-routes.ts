@@ -11,7 +11,8 @@ const API_VERSION = '2010-04-01';
 
 /**
  * From 2026-09-30 Twilio lists only `in-progress` conferences when no Status filter is given
- * (DESIGN.md section 1). The emulator follows its clock, so callers that forget Status break here too.
+ * (Twilio's announced change of default). The emulator follows its clock, so callers that forget
+ * Status break here too.
  */
 export const CONFERENCE_DEFAULT_STATUS_FILTER_FROM = Date.UTC(2026, 8, 30);
 
@@ -103,30 +104,30 @@ function matchesDay(query: HandlerInput['query'], name: string, ms: number): boo
   return (!exact || day === exact) && (!before || day <= before) && (!after || day >= after);
 }
 
+/** Conferences as listed: filtered by FriendlyName, Status (default by the clock) and dates, newest first. */
+function listedConferences(store: VoiceStore, clock: Clock, switches: () => BehaviourSwitches, query: HandlerInput['query']): Conference[] {
+  const friendlyName = one(query, 'FriendlyName');
+  const status = one(query, 'Status') ?? (clock() >= CONFERENCE_DEFAULT_STATUS_FILTER_FROM ? 'in-progress' : undefined);
+  // V12: after the 2026-09-30 split each list call answers in-progress or completed rooms;
+  // whether Status=init still finds the rooms waiting to start is unknown. With the switch
+  // off they are not listable at all (whatever the clock says: the profile plays Twilio as
+  // the service meets it after the rollout).
+  const unlistable = status === 'init' && !switches().listInitConferencesByStatus;
+  return (unlistable ? [] : store.listConferences())
+    .map((c, order) => ({ c, order }))
+    .filter(({ c }) => (!friendlyName || c.friendlyName === friendlyName) && (!status || c.status === status))
+    .filter(({ c }) => matchesDay(query, 'DateCreated', c.dateCreated) && matchesDay(query, 'DateUpdated', c.dateUpdated))
+    // Newest first, as Twilio lists them.
+    .sort((a, b) => b.c.dateCreated - a.c.dateCreated || b.order - a.order)
+    .map(({ c }) => c);
+}
 
-export function voiceRoutes(
-  store: VoiceStore,
-  clock: Clock,
-  switches: () => BehaviourSwitches = () => DEFAULT_PROFILE.switches,
-): RouteTable {
+function conferenceRoutes(store: VoiceStore, clock: Clock, switches: () => BehaviourSwitches): RouteTable {
   return {
     'api:ListConference': {
       name: 'api.conferences.list',
       handle: ({ accountSid, query }) => {
-        const friendlyName = one(query, 'FriendlyName');
-        const status = one(query, 'Status') ?? (clock() >= CONFERENCE_DEFAULT_STATUS_FILTER_FROM ? 'in-progress' : undefined);
-        // V12: after the 2026-09-30 split each list call answers in-progress or completed rooms;
-        // whether Status=init still finds the rooms waiting to start is unknown. With the switch
-        // off they are not listable at all (whatever the clock says: the profile plays Twilio as
-        // the service meets it after the rollout).
-        const unlistable = status === 'init' && !switches().listInitConferencesByStatus;
-        const conferences = (unlistable ? [] : store.listConferences())
-          .map((c, order) => ({ c, order }))
-          .filter(({ c }) => (!friendlyName || c.friendlyName === friendlyName) && (!status || c.status === status))
-          .filter(({ c }) => matchesDay(query, 'DateCreated', c.dateCreated) && matchesDay(query, 'DateUpdated', c.dateUpdated))
-          // Newest first, as Twilio lists them.
-          .sort((a, b) => b.c.dateCreated - a.c.dateCreated || b.order - a.order)
-          .map(({ c }) => c);
+        const conferences = listedConferences(store, clock, switches, query);
         return json(
           200,
           uriPage('conferences', conferences, (c) => renderConference(accountSid, c), (c) => c.sid, `${accountPath(accountSid)}/Conferences.json`, query),
@@ -145,6 +146,11 @@ export function voiceRoutes(
         return json(200, renderConference(accountSid, conference));
       },
     },
+  };
+}
+
+function participantRoutes(store: VoiceStore): RouteTable {
+  return {
     'api:ListParticipant': {
       name: 'api.participants.list',
       handle: ({ accountSid, params, query }) => {
@@ -183,6 +189,11 @@ export function voiceRoutes(
         return json(204);
       },
     },
+  };
+}
+
+function callRoutes(store: VoiceStore): RouteTable {
+  return {
     'api:FetchCall': {
       name: 'api.calls.fetch',
       handle: ({ accountSid, params }) => json(200, renderCall(accountSid, store.getCall(params.Sid))),
@@ -200,4 +211,12 @@ export function voiceRoutes(
       },
     },
   };
+}
+
+export function voiceRoutes(
+  store: VoiceStore,
+  clock: Clock,
+  switches: () => BehaviourSwitches = () => DEFAULT_PROFILE.switches,
+): RouteTable {
+  return { ...conferenceRoutes(store, clock, switches), ...participantRoutes(store), ...callRoutes(store) };
 }

@@ -1,5 +1,5 @@
 import twilio from 'twilio';
-import { EmulatorRequestClient } from '../../emulator/test-client';
+import { EmulatorRequestClient } from '../../dev/emulator-client';
 
 export type Callback = (error: unknown, payload?: unknown) => void;
 export type Context = Record<string, string | undefined> & {

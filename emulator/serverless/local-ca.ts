@@ -25,10 +25,10 @@ function openssl(args: string[], cwd: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new Error('The deploy rehearsal needs the openssl command to make its local certificates, and it is not installed.');
+      throw new Error('The deploy rehearsal needs the openssl command to make its local certificates, and it is not installed.', { cause: err });
     }
     const stderr = (err as { stderr?: Buffer }).stderr?.toString('utf8').trim() ?? '';
-    throw new Error(`openssl ${args[0]} failed: ${stderr || String(err)}`);
+    throw new Error(`openssl ${args[0]} failed: ${stderr || String(err)}`, { cause: err });
   }
 }
 

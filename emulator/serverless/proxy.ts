@@ -25,16 +25,9 @@ export interface RehearsalProxy {
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-
-export async function startRehearsalProxy(accountSid: string, authToken = ''): Promise<RehearsalProxy> {
-  const ca: LocalCa = makeLocalCa(STANDIN_HOSTS);
-  const standIn = new ServerlessStandIn(accountSid, authToken);
-  const refused: string[] = [];
-  const secureContext = tls.createSecureContext({ key: ca.key, cert: ca.cert });
-  const sockets = new Set<Socket>();
-
-  // Serves the decrypted requests; never listens itself, sockets are handed to it.
-  const inner = http.createServer((req, res) => {
+/** Serves the decrypted requests with the stand-in; never listens itself, sockets are handed to it. */
+function standInServer(standIn: ServerlessStandIn): http.Server {
+  return http.createServer((req, res) => {
     const host = (req.headers.host ?? '').split(':')[0].toLowerCase();
     readBody(req, MAX_BODY_BYTES)
       .then((body) => standIn.handle({ method: req.method ?? 'GET', host, url: req.url ?? '/', headers: req.headers, body }))
@@ -50,7 +43,10 @@ export async function startRehearsalProxy(accountSid: string, authToken = ''): P
         res.end(String(err));
       });
   });
+}
 
+/** The proxy itself: CONNECT to the Serverless API's hosts ends TLS here and goes to `inner`; anything else is refused. */
+function tunnelServer(inner: http.Server, secureContext: tls.SecureContext, refused: string[], sockets: Set<Socket>): http.Server {
   const outer = http.createServer((req, res) => {
     // Plain-HTTP proxying is never needed (twilio-run only speaks HTTPS): refuse it.
     refused.push(req.url ?? '');
@@ -76,7 +72,15 @@ export async function startRehearsalProxy(accountSid: string, authToken = ''): P
     secure.once('close', () => sockets.delete(secure));
     inner.emit('connection', secure);
   });
+  return outer;
+}
 
+export async function startRehearsalProxy(accountSid: string, authToken = ''): Promise<RehearsalProxy> {
+  const ca: LocalCa = makeLocalCa(STANDIN_HOSTS);
+  const standIn = new ServerlessStandIn(accountSid, authToken);
+  const refused: string[] = [];
+  const sockets = new Set<Socket>();
+  const outer = tunnelServer(standInServer(standIn), tls.createSecureContext({ key: ca.key, cert: ca.cert }), refused, sockets);
   await new Promise<void>((resolve, reject) => {
     outer.once('error', reject);
     outer.listen(0, '127.0.0.1', () => resolve());

@@ -210,131 +210,188 @@ export function checkTwilioSignature(authToken: string, req: http.IncomingMessag
   return twilio.validateRequest(authToken, header, url, params) ? 'valid' : 'invalid';
 }
 
-/** Lays out the clean service folder, starts the runtime and the domain's edge in front of it. */
-export async function serveDeployed(options: ServeDeployedOptions): Promise<ServedDomain> {
-  const { deployed } = options;
-  const closure = dependencyClosure(options.nodeModules, deployed.dependencies);
+/** The runtime-handler's route list: each upload written to its file in the clean folder. */
+type RuntimeRoutes = { functions: RuntimeRoute[]; assets: RuntimeRoute[] };
+type RuntimeRoute = { name: string; path: string; access: string; content: string; filePath: string };
+
+/** Throws DeployedBuildError when the build cannot be served: dependencies missing, or no runtime declared. */
+function checkServable(deployed: DeployedEnvironment, closure: DependencyClosure): void {
   if (closure.problems.length > 0) throw new DeployedBuildError(`the build's dependencies cannot be served:\n  ${closure.problems.join('\n  ')}`);
   if (!deployed.dependencies.some((d) => d.name === '@twilio/runtime-handler')) {
     throw new DeployedBuildError('the build does not declare @twilio/runtime-handler, so there is no runtime to serve it with');
   }
+}
 
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-domain-'));
+/** Writes the clean service folder (package.json, node_modules links, functions, assets) and the host script. */
+function layOutServiceFolder(root: string, deployed: DeployedEnvironment, closure: DependencyClosure): { serviceDir: string; routes: RuntimeRoutes; hostFile: string } {
   const serviceDir = path.join(root, 'service');
+  fs.mkdirSync(path.join(serviceDir, 'node_modules'), { recursive: true });
+  fs.writeFileSync(
+    path.join(serviceDir, 'package.json'),
+    `${JSON.stringify({ name: deployed.serviceName, private: true, dependencies: Object.fromEntries(deployed.dependencies.map((d) => [d.name, d.version])) }, null, 2)}\n`,
+  );
+  for (const pkg of closure.packages) {
+    const link = path.join(serviceDir, 'node_modules', ...pkg.name.split('/'));
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(pkg.dir, link, 'dir');
+  }
+  const route = (upload: Upload): RuntimeRoute => {
+    const filePath = resourceFile(path.join(serviceDir, upload.kind === 'function' ? 'functions' : 'assets'), upload);
+    fs.mkdirSync(path.dirname(filePath), { recursive: true });
+    fs.writeFileSync(filePath, upload.content);
+    return { name: upload.name, path: upload.path, access: upload.visibility, content: '', filePath };
+  };
+  const routes = { functions: deployed.functions.map(route), assets: deployed.assets.map(route) };
+  const hostFile = path.join(root, 'host.js');
+  fs.writeFileSync(hostFile, HOST_SCRIPT);
+  return { serviceDir, routes, hostFile };
+}
+
+/**
+ * The domain's edge: what the platform checks before a function runs (private: 403; protected:
+ * a valid X-Twilio-Signature or 400), then the request is passed to the runtime at `innerPort()`.
+ */
+function edgeServer(deployed: DeployedEnvironment, authToken: string, requests: DomainRequest[], innerPort: () => number): http.Server {
+  const visibility = new Map<string, string>([...deployed.functions, ...deployed.assets].map((u) => [u.path, u.visibility]));
+  return http.createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://domain.local').pathname;
+    const record: DomainRequest = { method: req.method ?? 'GET', path: pathname, status: 0 };
+    requests.push(record);
+    const answer = (status: number, text: string) => {
+      record.status = status;
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
+      res.end(text);
+    };
+    readBody(req, MAX_BODY_BYTES)
+      .then((body) => {
+        const access = visibility.get(pathname);
+        if (access === 'private') return answer(403, `${pathname} is private: it can only be used from the service's own functions\n`);
+        if (access === 'protected') {
+          record.signature = checkTwilioSignature(authToken, req, body);
+          if (record.signature !== 'valid') {
+            return answer(400, `${pathname} is protected: the request needs a valid X-Twilio-Signature (${record.signature === 'missing' ? 'none was sent' : 'the one sent does not match'})\n`);
+          }
+        }
+        const inner = http.request({ host: '127.0.0.1', port: innerPort(), method: req.method, path: req.url, headers: req.headers }, (reply) => {
+          record.status = reply.statusCode ?? 502;
+          res.writeHead(record.status, reply.headers);
+          reply.pipe(res);
+        });
+        inner.on('error', (error) => (res.headersSent ? res.destroy() : answer(502, `the runtime did not answer: ${error.message}\n`)));
+        inner.end(body);
+      })
+      .catch((error: unknown) => (res.headersSent ? res.destroy() : answer(413, `${(error as Error).message}\n`)));
+  });
+}
+
+async function listenOnLoopback(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The functions' environment: the service's Variables (and credentials when included), then localEnv. */
+function runtimeEnv(deployed: DeployedEnvironment, options: ServeDeployedOptions): Record<string, string> {
+  return {
+    ...deployed.variables,
+    ...(deployed.includeCredentials ? { ACCOUNT_SID: options.accountSid, AUTH_TOKEN: options.authToken } : {}),
+    SERVICE_SID: deployed.serviceSid,
+    ENVIRONMENT_SID: deployed.environmentSid,
+    ...options.localEnv,
+  };
+}
+
+/** The functions' output, line by line: the last 200 kept, each passed to `log` as it comes. */
+class RecentOutput {
+  readonly lines: string[] = [];
+
+  constructor(private readonly log?: (line: string) => void) {}
+
+  keep(chunk: Buffer): void {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line === '') continue;
+      this.lines.push(line);
+      if (this.lines.length > 200) this.lines.shift();
+      this.log?.(line);
+    }
+  }
+}
+
+interface RuntimeStart {
+  serviceDir: string;
+  hostFile: string;
+  env: Record<string, string>;
+  /** The edge's URL, where the runtime is reached (its DOMAIN_NAME). */
+  url: string;
+  routes: RuntimeRoutes;
+  appName: string;
+}
+
+/** Starts the runtime in a child; `ready` resolves with its port once it serves. */
+function spawnRuntime(start: RuntimeStart, output: RecentOutput): { child: ChildProcess; ready: Promise<{ port: number; entry: string }> } {
+  // Nothing of this process's environment (NODE_OPTIONS, NODE_PATH, loaders, the shell's keys).
+  const child = spawn(process.execPath, [start.hostFile], { cwd: start.serviceDir, env: start.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  child.stdout?.on('data', (chunk: Buffer) => output.keep(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => output.keep(chunk));
+  const ready = new Promise<{ port: number; entry: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeployedBuildError(`the runtime did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      resolve(message as { port: number; entry: string });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new DeployedBuildError(`the runtime exited (code ${code}) before serving:\n${output.lines.join('\n')}`));
+    });
+    child.send({
+      baseDir: start.serviceDir,
+      env: start.env,
+      port: 0,
+      url: start.url,
+      detailedLogs: false,
+      live: false,
+      logs: false,
+      legacyMode: false,
+      appName: start.appName,
+      forkProcess: false,
+      routes: start.routes,
+      enableDebugLogs: false,
+    });
+  });
+  return { child, ready };
+}
+
+async function closeServer(server: http.Server): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Lays out the clean service folder, starts the runtime and the domain's edge in front of it. */
+export async function serveDeployed(options: ServeDeployedOptions): Promise<ServedDomain> {
+  const { deployed } = options;
+  const closure = dependencyClosure(options.nodeModules, deployed.dependencies);
+  checkServable(deployed, closure);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-domain-'));
   let child: ChildProcess | undefined;
   let front: http.Server | undefined;
-  const recent: string[] = [];
   try {
-    fs.mkdirSync(path.join(serviceDir, 'node_modules'), { recursive: true });
-    fs.writeFileSync(
-      path.join(serviceDir, 'package.json'),
-      `${JSON.stringify({ name: deployed.serviceName, private: true, dependencies: Object.fromEntries(deployed.dependencies.map((d) => [d.name, d.version])) }, null, 2)}\n`,
-    );
-    for (const pkg of closure.packages) {
-      const link = path.join(serviceDir, 'node_modules', ...pkg.name.split('/'));
-      fs.mkdirSync(path.dirname(link), { recursive: true });
-      fs.symlinkSync(pkg.dir, link, 'dir');
-    }
-    const route = (upload: Upload) => {
-      const filePath = resourceFile(path.join(serviceDir, upload.kind === 'function' ? 'functions' : 'assets'), upload);
-      fs.mkdirSync(path.dirname(filePath), { recursive: true });
-      fs.writeFileSync(filePath, upload.content);
-      return { name: upload.name, path: upload.path, access: upload.visibility, content: '', filePath };
-    };
-    const routes = { functions: deployed.functions.map(route), assets: deployed.assets.map(route) };
-    const hostFile = path.join(root, 'host.js');
-    fs.writeFileSync(hostFile, HOST_SCRIPT);
-
-    const visibility = new Map<string, string>([...deployed.functions, ...deployed.assets].map((u) => [u.path, u.visibility]));
+    const { serviceDir, routes, hostFile } = layOutServiceFolder(root, deployed, closure);
     const requests: DomainRequest[] = [];
     let innerPort = 0;
-
-    // The edge: listens first, so the runtime knows the URL it is reached at (DOMAIN_NAME).
-    front = http.createServer((req, res) => {
-      const pathname = new URL(req.url ?? '/', 'http://domain.local').pathname;
-      const record: DomainRequest = { method: req.method ?? 'GET', path: pathname, status: 0 };
-      requests.push(record);
-      const answer = (status: number, text: string) => {
-        record.status = status;
-        res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
-        res.end(text);
-      };
-      readBody(req, MAX_BODY_BYTES)
-        .then((body) => {
-          const access = visibility.get(pathname);
-          if (access === 'private') return answer(403, `${pathname} is private: it can only be used from the service's own functions\n`);
-          if (access === 'protected') {
-            record.signature = checkTwilioSignature(options.authToken, req, body);
-            if (record.signature !== 'valid') {
-              return answer(400, `${pathname} is protected: the request needs a valid X-Twilio-Signature (${record.signature === 'missing' ? 'none was sent' : 'the one sent does not match'})\n`);
-            }
-          }
-          const inner = http.request({ host: '127.0.0.1', port: innerPort, method: req.method, path: req.url, headers: req.headers }, (reply) => {
-            record.status = reply.statusCode ?? 502;
-            res.writeHead(record.status, reply.headers);
-            reply.pipe(res);
-          });
-          inner.on('error', (error) => (res.headersSent ? res.destroy() : answer(502, `the runtime did not answer: ${error.message}\n`)));
-          inner.end(body);
-        })
-        .catch((error: unknown) => (res.headersSent ? res.destroy() : answer(413, `${(error as Error).message}\n`)));
-    });
-    await new Promise<void>((resolve, reject) => {
-      front?.once('error', reject);
-      front?.listen(0, '127.0.0.1', () => resolve());
-    });
-    const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-
-    const env: Record<string, string> = {
-      ...deployed.variables,
-      ...(deployed.includeCredentials ? { ACCOUNT_SID: options.accountSid, AUTH_TOKEN: options.authToken } : {}),
-      SERVICE_SID: deployed.serviceSid,
-      ENVIRONMENT_SID: deployed.environmentSid,
-      ...options.localEnv,
-    };
-    // Nothing of this process's environment (NODE_OPTIONS, NODE_PATH, loaders, the shell's keys).
-    child = spawn(process.execPath, [hostFile], { cwd: serviceDir, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    const keep = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line === '') continue;
-        recent.push(line);
-        if (recent.length > 200) recent.shift();
-        options.log?.(line);
-      }
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const started = child;
-    const ready = await new Promise<{ port: number; entry: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DeployedBuildError(`the runtime did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-      started.once('message', (message) => {
-        clearTimeout(timer);
-        resolve(message as { port: number; entry: string });
-      });
-      started.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new DeployedBuildError(`the runtime exited (code ${code}) before serving:\n${recent.join('\n')}`));
-      });
-      started.send({
-        baseDir: serviceDir,
-        env,
-        port: 0,
-        url,
-        detailedLogs: false,
-        live: false,
-        logs: false,
-        legacyMode: false,
-        appName: deployed.serviceName,
-        forkProcess: false,
-        routes,
-        enableDebugLogs: false,
-      });
-    });
+    // The edge listens first, so the runtime knows the URL it is reached at (DOMAIN_NAME).
+    front = edgeServer(deployed, options.authToken, requests, () => innerPort);
+    const url = await listenOnLoopback(front);
+    const output = new RecentOutput(options.log);
+    const runtime = spawnRuntime({ serviceDir, hostFile, env: runtimeEnv(deployed, options), url, routes, appName: deployed.serviceName }, output);
+    child = runtime.child;
+    const ready = await runtime.ready;
     innerPort = ready.port;
-
     let closing: Promise<void> | undefined;
-    const runningChild = child;
-    const runningFront = front;
+    const [runningChild, runningFront] = [child, front];
     return {
       url,
       domain: deployed.domain,
@@ -343,13 +400,10 @@ export async function serveDeployed(options: ServeDeployedOptions): Promise<Serv
       runtimeEntry: ready.entry,
       localOverrides: Object.keys(options.localEnv ?? {}).sort(),
       requests,
-      output: () => recent.join('\n'),
+      output: () => output.lines.join('\n'),
       close: () => {
         closing ??= (async () => {
-          await new Promise<void>((resolve) => {
-            runningFront.close(() => resolve());
-            runningFront.closeAllConnections();
-          });
+          await closeServer(runningFront);
           await stopChild(runningChild);
           fs.rmSync(root, { recursive: true, force: true });
         })();

@@ -15,6 +15,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { defaultChecker, paramBagFromSearch, type ParamBag } from '../openapi';
+import { one } from '../routes';
 import { newSid } from '../sids';
 
 export const SERVERLESS_HOST = 'serverless.twilio.com';
@@ -86,6 +87,18 @@ interface Named {
   dateCreated: string;
 }
 
+/** A request below `/v1/Services/{service}/{collection}`: the path's parts after the collection. */
+interface ResourceRequest {
+  method: string;
+  pathname: string;
+  query: ParamBag;
+  form: ParamBag;
+  service: Service;
+  id?: string;
+  sub?: string;
+  subId?: string;
+}
+
 export interface Variable {
   sid: string;
   serviceSid: string;
@@ -151,11 +164,6 @@ export const TOLERATED_DEVIATIONS: Array<{ problem: string; why: string }> = [
 
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function one(bag: ParamBag, name: string): string | undefined {
-  const value = bag[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function many(bag: ParamBag, name: string): string[] {
@@ -309,57 +317,76 @@ export class ServerlessStandIn {
     const service = this.services.get(serviceSid) ?? [...this.services.values()].find((s) => s.uniqueName === serviceSid);
     if (!service) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
     if (!collection) return { status: 200, body: this.serviceJson(service) };
-
-    if (collection === 'Environments') {
-      if (!id) {
-        if (method === 'GET') {
-          const envs = [...this.environments.values()].filter((e) => e.serviceSid === service.sid);
-          return this.list('environments', pathname, query, envs.map((e) => this.environmentJson(service, e)));
-        }
-        return { status: 201, body: this.environmentJson(service, this.createEnvironment(service, form)) };
-      }
-      const environment = this.environments.get(id);
-      if (!environment || environment.serviceSid !== service.sid) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
-      if (!sub) return { status: 200, body: this.environmentJson(service, environment) };
-      if (sub === 'Variables') return this.variablesRoute(method, pathname, query, form, environment, subId);
-      if (sub === 'Deployments' && !subId) {
-        if (method === 'GET') {
-          const list = this.deployments.filter((d) => d.environmentSid === environment.sid);
-          return this.list('deployments', pathname, query, list.map((d) => this.deploymentJson(d)));
-        }
-        return { status: 201, body: this.deploymentJson(this.deploy(environment, one(form, 'BuildSid') ?? '')) };
-      }
-    }
-    if (collection === 'Functions' || collection === 'Assets') {
-      const store = collection === 'Functions' ? this.functions : this.assets;
-      const key = collection === 'Functions' ? 'functions' : 'assets';
-      if (!id) {
-        if (method === 'GET') {
-          const list = [...store.values()].filter((f) => f.serviceSid === service.sid);
-          return this.list(key, pathname, query, list.map((f) => this.namedJson(collection, f)));
-        }
-        const created: Named = { sid: newSid('ZH'), serviceSid: service.sid, friendlyName: one(form, 'FriendlyName') ?? '', dateCreated: now() };
-        store.set(created.sid, created);
-        return { status: 201, body: this.namedJson(collection, created) };
-      }
-    }
-    if (collection === 'Builds') {
-      if (!id) {
-        if (method === 'GET') {
-          const list = [...this.builds.values()].filter((b) => b.serviceSid === service.sid);
-          return this.list('builds', pathname, query, list.map((b) => this.buildJson(b)));
-        }
-        return { status: 201, body: this.buildJson(this.createBuild(service, form)) };
-      }
-      const build = this.builds.get(id);
-      if (!build || build.serviceSid !== service.sid) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
-      if (!sub) return { status: 200, body: this.buildJson(build) };
-      if (sub === 'Status') {
-        build.statusPolls += 1;
-        return { status: 200, body: { sid: build.sid, account_sid: this.accountSid, service_sid: build.serviceSid, status: this.buildStatus(build), url: `https://${SERVERLESS_HOST}/v1/Services/${build.serviceSid}/Builds/${build.sid}/Status` } };
-      }
-    }
+    const reply = this.collectionRoute(collection, { method, pathname, query, form, service, id, sub, subId });
+    if (reply) return reply;
     throw new ApiError(404, 20404, `The rehearsal does not serve ${method} ${pathname}`);
+  }
+
+  private collectionRoute(collection: string, request: ResourceRequest): StandInReply | undefined {
+    switch (collection) {
+      case 'Environments':
+        return this.environmentsRoute(request);
+      case 'Functions':
+      case 'Assets':
+        return this.namedRoute(collection, request);
+      case 'Builds':
+        return this.buildsRoute(request);
+      default:
+        return undefined;
+    }
+  }
+
+  /** `/Environments[/{sid}[/Variables[/{sid}] | /Deployments]]`; undefined for what it does not serve. */
+  private environmentsRoute({ method, pathname, query, form, service, id, sub, subId }: ResourceRequest): StandInReply | undefined {
+    if (!id) {
+      if (method === 'GET') {
+        const envs = [...this.environments.values()].filter((e) => e.serviceSid === service.sid);
+        return this.list('environments', pathname, query, envs.map((e) => this.environmentJson(service, e)));
+      }
+      return { status: 201, body: this.environmentJson(service, this.createEnvironment(service, form)) };
+    }
+    const environment = this.environments.get(id);
+    if (!environment || environment.serviceSid !== service.sid) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    if (!sub) return { status: 200, body: this.environmentJson(service, environment) };
+    if (sub === 'Variables') return this.variablesRoute(method, pathname, query, form, environment, subId);
+    if (sub === 'Deployments' && !subId) {
+      if (method === 'GET') {
+        const list = this.deployments.filter((d) => d.environmentSid === environment.sid);
+        return this.list('deployments', pathname, query, list.map((d) => this.deploymentJson(d)));
+      }
+      return { status: 201, body: this.deploymentJson(this.deploy(environment, one(form, 'BuildSid') ?? '')) };
+    }
+    return undefined;
+  }
+
+  /** `/Functions` and `/Assets`: list and create (their versions go to the upload host). */
+  private namedRoute(collection: 'Functions' | 'Assets', { method, pathname, query, form, service, id }: ResourceRequest): StandInReply | undefined {
+    if (id) return undefined;
+    const store = collection === 'Functions' ? this.functions : this.assets;
+    if (method === 'GET') {
+      const list = [...store.values()].filter((f) => f.serviceSid === service.sid);
+      return this.list(collection === 'Functions' ? 'functions' : 'assets', pathname, query, list.map((f) => this.namedJson(collection, f)));
+    }
+    const created: Named = { sid: newSid('ZH'), serviceSid: service.sid, friendlyName: one(form, 'FriendlyName') ?? '', dateCreated: now() };
+    store.set(created.sid, created);
+    return { status: 201, body: this.namedJson(collection, created) };
+  }
+
+  /** `/Builds[/{sid}[/Status]]`; undefined for what it does not serve. */
+  private buildsRoute({ method, pathname, query, form, service, id, sub }: ResourceRequest): StandInReply | undefined {
+    if (!id) {
+      if (method === 'GET') {
+        const list = [...this.builds.values()].filter((b) => b.serviceSid === service.sid);
+        return this.list('builds', pathname, query, list.map((b) => this.buildJson(b)));
+      }
+      return { status: 201, body: this.buildJson(this.createBuild(service, form)) };
+    }
+    const build = this.builds.get(id);
+    if (!build || build.serviceSid !== service.sid) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    if (!sub) return { status: 200, body: this.buildJson(build) };
+    if (sub !== 'Status') return undefined;
+    build.statusPolls += 1;
+    return { status: 200, body: { sid: build.sid, account_sid: this.accountSid, service_sid: build.serviceSid, status: this.buildStatus(build), url: `https://${SERVERLESS_HOST}/v1/Services/${build.serviceSid}/Builds/${build.sid}/Status` } };
   }
 
   private createService(form: ParamBag): Service {

@@ -97,9 +97,134 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   return parseConfig(raw, file, env);
 }
 
+/** Throws the ConfigError for `field`. */
+type Fail = (field: string, problem: string) => never;
+
+function rejectUnknownKeys(object: Record<string, unknown>, keys: string[], at: string, fail: Fail): void {
+  for (const key of Object.keys(object)) if (!keys.includes(key)) fail(`${at}.${key}`, `is not a known field (expected one of ${keys.join(', ')})`);
+}
+
+function template(field: string, source: unknown, engine: Liquid, fail: Fail): Template[] {
+  if (typeof source !== 'string' || source.trim() === '') fail(field, 'must be a non-empty string (a Liquid template)');
+  try {
+    return engine.parse(source as string);
+  } catch (err) {
+    return fail(field, `is not a valid Liquid template (${(err as Error).message})`);
+  }
+}
+
+/** One header: the environment variable it reads (which must be set) and an optional prefix. */
+function parseHeader(header: string, source: unknown, field: string, fail: Fail, env: NodeJS.ProcessEnv): HeaderSource & { value: string } {
+  if (!HEADER_NAME.test(header)) fail(field, 'is not a valid header name');
+  if (RESERVED_HEADERS.includes(header.toLowerCase())) fail(field, 'is set by the relay itself');
+  let envName: unknown;
+  let prefix: unknown = '';
+  if (typeof source === 'string') envName = source;
+  else if (isObject(source)) {
+    for (const key of Object.keys(source)) if (key !== 'env' && key !== 'prefix') fail(`${field}.${key}`, 'is not a known field (expected "env" and optionally "prefix")');
+    envName = source.env;
+    prefix = source.prefix ?? '';
+    if (typeof prefix !== 'string' || /[\r\n]/.test(prefix)) fail(`${field}.prefix`, 'must be a string such as "Bearer "');
+  } else fail(field, 'must name an environment variable: "CRM_TOKEN" or {"env": "CRM_TOKEN", "prefix": "Bearer "}');
+  if (typeof envName !== 'string' || !ENV_NAME.test(envName)) {
+    fail(field, 'must name an environment variable (letters, digits and _), not hold a value: secrets stay out of the config file');
+  }
+  const envValue = env[envName as string];
+  if (envValue === undefined || envValue === '') fail(field, `reads the environment variable ${envName as string}, which is not set`);
+  if (/[\r\n]/.test(envValue as string)) fail(field, `the environment variable ${envName as string} holds a line break`);
+  return { env: envName as string, prefix: prefix as string, value: envValue as string };
+}
+
+/** `request.headers`: header name -> environment variable; each variable's value goes to `headerValues`. */
+function parseHeaders(raw: unknown, at: string, fail: Fail, env: NodeJS.ProcessEnv, headerValues: Map<string, string>): Record<string, HeaderSource> {
+  const headers: Record<string, HeaderSource> = {};
+  if (raw === undefined) return headers;
+  if (!isObject(raw)) fail(at, 'must be an object: header name -> environment variable name');
+  for (const [header, source] of Object.entries(raw as Record<string, unknown>)) {
+    const { value, ...from } = parseHeader(header, source, `${at}.${header}`, fail, env);
+    headerValues.set(from.env, value);
+    headers[header] = from;
+  }
+  return headers;
+}
+
+type RequestConfig = Pick<TaskConfig, 'method' | 'url' | 'body' | 'contentType' | 'headers'>;
+
+/** A task's `request`: url, content type, body and method templates, headers. */
+function parseRequest(raw: unknown, at: string, fail: Fail, env: NodeJS.ProcessEnv, headerValues: Map<string, string>): RequestConfig {
+  if (!isObject(raw)) fail(at, 'must be an object with at least "url"');
+  const request = raw as Record<string, unknown>;
+  rejectUnknownKeys(request, REQUEST_KEYS, at, fail);
+
+  if (request.url === undefined) fail(`${at}.url`, 'is required');
+  const url = template(`${at}.url`, request.url, urlLiquid, fail);
+  if (typeof request.url === 'string' && !/^https?:\/\//i.test(request.url.trim())) fail(`${at}.url`, 'must start with http:// or https://');
+
+  if (request.contentType !== undefined && (typeof request.contentType !== 'string' || request.contentType.trim() === '' || /[\r\n]/.test(request.contentType))) {
+    fail(`${at}.contentType`, 'must be a media type such as "application/json"');
+  }
+  const contentType = (request.contentType as string | undefined) ?? 'application/json';
+  const body = request.body === undefined ? undefined : template(`${at}.body`, request.body, isJsonContentType(contentType) ? jsonLiquid : textLiquid, fail);
+
+  const methodSource = request.method ?? (body ? 'POST' : 'GET');
+  const method = template(`${at}.method`, methodSource, textLiquid, fail);
+  if (typeof methodSource === 'string' && !methodSource.includes('{') && !(METHODS as readonly string[]).includes(methodSource.toUpperCase())) {
+    fail(`${at}.method`, `must be one of ${METHODS.join(', ')} (got "${methodSource}")`);
+  }
+  return { method, url, body, contentType, headers: parseHeaders(request.headers, `${at}.headers`, fail, env, headerValues) };
+}
+
+function parseTimeout(raw: unknown, field: string, fail: Fail): number {
+  if (raw === undefined) return DEFAULT_TIMEOUT_MS;
+  if (!Number.isInteger(raw) || (raw as number) < 1 || (raw as number) > 3_600_000) {
+    fail(field, 'must be a whole number of milliseconds between 1 and 3600000');
+  }
+  return raw as number;
+}
+
+function parseRetry(raw: unknown, at: string, fail: Fail): TaskConfig['retry'] {
+  const retry = { ...DEFAULT_RETRY };
+  if (raw === undefined) return retry;
+  if (!isObject(raw)) fail(at, 'must be an object: {"attempts", "delayMs", "maxDelayMs"}');
+  const given = raw as Record<string, unknown>;
+  rejectUnknownKeys(given, RETRY_KEYS, at, fail);
+  for (const key of RETRY_KEYS as Array<keyof typeof retry>) {
+    if (given[key] === undefined) continue;
+    const n = given[key];
+    const min = key === 'attempts' ? 1 : 0;
+    if (!Number.isInteger(n) || (n as number) < min || (n as number) > (key === 'attempts' ? 100 : 600_000)) {
+      fail(`${at}.${key}`, key === 'attempts' ? 'must be a whole number from 1 (no retry) to 100' : 'must be a whole number of milliseconds from 0 to 600000');
+    }
+    retry[key] = n as number;
+  }
+  return retry;
+}
+
+function parseResult(raw: unknown, field: string, fail: Fail): Pick<TaskConfig, 'result' | 'resultSource'> {
+  if (typeof raw !== 'string' || raw.trim() === '') fail(field, 'is required: a JSONata expression over the API\'s answer, e.g. "{\\"name\\": customer.name}"');
+  try {
+    return { result: jsonata(raw as string), resultSource: raw as string };
+  } catch (err) {
+    const e = err as { message: string; position?: number };
+    return fail(field, `is not a valid JSONata expression (${e.message}${e.position !== undefined ? ` at position ${e.position}` : ''})`);
+  }
+}
+
+function parseTask(name: string, value: unknown, fail: Fail, env: NodeJS.ProcessEnv, headerValues: Map<string, string>): TaskConfig {
+  const at = `tasks.${name}`;
+  if (!isObject(value)) fail(at, 'must be an object with "request" and "result"');
+  const task = value as Record<string, unknown>;
+  rejectUnknownKeys(task, TASK_KEYS, at, fail);
+  const { method, url, body, contentType, headers } = parseRequest(task.request, `${at}.request`, fail, env, headerValues);
+  const timeoutMs = parseTimeout(task.timeoutMs, `${at}.timeoutMs`, fail);
+  const retry = parseRetry(task.retry, `${at}.retry`, fail);
+  const { result, resultSource } = parseResult(task.result, `${at}.result`, fail);
+  return { name, method, url, body, contentType, headers, timeoutMs, retry, result, resultSource };
+}
+
 /** Checks an already parsed config; `file` names it in errors. */
 export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): RelayConfig {
-  const fail = (field: string, problem: string): never => {
+  const fail: Fail = (field, problem) => {
     throw new ConfigError(file, field, problem);
   };
   if (!isObject(raw)) fail('', 'must be a JSON object with a "tasks" object');
@@ -111,102 +236,6 @@ export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
 
   const tasks = new Map<string, TaskConfig>();
   const headerValues = new Map<string, string>();
-  for (const [name, value] of entries) {
-    const at = `tasks.${name}`;
-    if (!isObject(value)) fail(at, 'must be an object with "request" and "result"');
-    const task = value as Record<string, unknown>;
-    for (const key of Object.keys(task)) if (!TASK_KEYS.includes(key)) fail(`${at}.${key}`, `is not a known field (expected one of ${TASK_KEYS.join(', ')})`);
-
-    if (!isObject(task.request)) fail(`${at}.request`, 'must be an object with at least "url"');
-    const request = task.request as Record<string, unknown>;
-    for (const key of Object.keys(request)) if (!REQUEST_KEYS.includes(key)) fail(`${at}.request.${key}`, `is not a known field (expected one of ${REQUEST_KEYS.join(', ')})`);
-
-    const template = (field: string, source: unknown, engine: Liquid): Template[] => {
-      if (typeof source !== 'string' || source.trim() === '') fail(field, 'must be a non-empty string (a Liquid template)');
-      try {
-        return engine.parse(source as string);
-      } catch (err) {
-        return fail(field, `is not a valid Liquid template (${(err as Error).message})`);
-      }
-    };
-
-    if (request.url === undefined) fail(`${at}.request.url`, 'is required');
-    const url = template(`${at}.request.url`, request.url, urlLiquid);
-    if (typeof request.url === 'string' && !/^https?:\/\//i.test(request.url.trim())) fail(`${at}.request.url`, 'must start with http:// or https://');
-
-    if (request.contentType !== undefined && (typeof request.contentType !== 'string' || request.contentType.trim() === '' || /[\r\n]/.test(request.contentType))) {
-      fail(`${at}.request.contentType`, 'must be a media type such as "application/json"');
-    }
-    const contentType = (request.contentType as string | undefined) ?? 'application/json';
-    const body = request.body === undefined ? undefined : template(`${at}.request.body`, request.body, isJsonContentType(contentType) ? jsonLiquid : textLiquid);
-
-    const methodSource = request.method ?? (body ? 'POST' : 'GET');
-    const method = template(`${at}.request.method`, methodSource, textLiquid);
-    if (typeof methodSource === 'string' && !methodSource.includes('{') && !(METHODS as readonly string[]).includes(methodSource.toUpperCase())) {
-      fail(`${at}.request.method`, `must be one of ${METHODS.join(', ')} (got "${methodSource}")`);
-    }
-
-    const headers: Record<string, HeaderSource> = {};
-    if (request.headers !== undefined) {
-      if (!isObject(request.headers)) fail(`${at}.request.headers`, 'must be an object: header name -> environment variable name');
-      for (const [header, source] of Object.entries(request.headers as Record<string, unknown>)) {
-        const field = `${at}.request.headers.${header}`;
-        if (!HEADER_NAME.test(header)) fail(field, 'is not a valid header name');
-        if (RESERVED_HEADERS.includes(header.toLowerCase())) fail(field, 'is set by the relay itself');
-        let envName: unknown;
-        let prefix: unknown = '';
-        if (typeof source === 'string') envName = source;
-        else if (isObject(source)) {
-          for (const key of Object.keys(source)) if (key !== 'env' && key !== 'prefix') fail(`${field}.${key}`, 'is not a known field (expected "env" and optionally "prefix")');
-          envName = source.env;
-          prefix = source.prefix ?? '';
-          if (typeof prefix !== 'string' || /[\r\n]/.test(prefix)) fail(`${field}.prefix`, 'must be a string such as "Bearer "');
-        } else fail(field, 'must name an environment variable: "CRM_TOKEN" or {"env": "CRM_TOKEN", "prefix": "Bearer "}');
-        if (typeof envName !== 'string' || !ENV_NAME.test(envName)) {
-          fail(field, 'must name an environment variable (letters, digits and _), not hold a value: secrets stay out of the config file');
-        }
-        const envValue = env[envName as string];
-        if (envValue === undefined || envValue === '') fail(field, `reads the environment variable ${envName as string}, which is not set`);
-        if (/[\r\n]/.test(envValue as string)) fail(field, `the environment variable ${envName as string} holds a line break`);
-        headerValues.set(envName as string, envValue as string);
-        headers[header] = { env: envName as string, prefix: prefix as string };
-      }
-    }
-
-    let timeoutMs = DEFAULT_TIMEOUT_MS;
-    if (task.timeoutMs !== undefined) {
-      if (!Number.isInteger(task.timeoutMs) || (task.timeoutMs as number) < 1 || (task.timeoutMs as number) > 3_600_000) {
-        fail(`${at}.timeoutMs`, 'must be a whole number of milliseconds between 1 and 3600000');
-      }
-      timeoutMs = task.timeoutMs as number;
-    }
-
-    const retry = { ...DEFAULT_RETRY };
-    if (task.retry !== undefined) {
-      if (!isObject(task.retry)) fail(`${at}.retry`, 'must be an object: {"attempts", "delayMs", "maxDelayMs"}');
-      const given = task.retry as Record<string, unknown>;
-      for (const key of Object.keys(given)) if (!RETRY_KEYS.includes(key)) fail(`${at}.retry.${key}`, `is not a known field (expected one of ${RETRY_KEYS.join(', ')})`);
-      for (const key of RETRY_KEYS as Array<keyof typeof retry>) {
-        if (given[key] === undefined) continue;
-        const n = given[key];
-        const min = key === 'attempts' ? 1 : 0;
-        if (!Number.isInteger(n) || (n as number) < min || (n as number) > (key === 'attempts' ? 100 : 600_000)) {
-          fail(`${at}.retry.${key}`, key === 'attempts' ? 'must be a whole number from 1 (no retry) to 100' : 'must be a whole number of milliseconds from 0 to 600000');
-        }
-        retry[key] = n as number;
-      }
-    }
-
-    if (typeof task.result !== 'string' || task.result.trim() === '') fail(`${at}.result`, 'is required: a JSONata expression over the API\'s answer, e.g. "{\\"name\\": customer.name}"');
-    let result: jsonata.Expression;
-    try {
-      result = jsonata(task.result as string);
-    } catch (err) {
-      const e = err as { message: string; position?: number };
-      return fail(`${at}.result`, `is not a valid JSONata expression (${e.message}${e.position !== undefined ? ` at position ${e.position}` : ''})`);
-    }
-
-    tasks.set(name, { name, method, url, body, contentType, headers, timeoutMs, retry, result, resultSource: task.result as string });
-  }
+  for (const [name, value] of entries) tasks.set(name, parseTask(name, value, fail, env, headerValues));
   return { file, tasks, headerValues };
 }

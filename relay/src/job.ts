@@ -131,7 +131,7 @@ interface ApiAnswer {
 async function callApi(task: TaskConfig, request: RenderedRequest, giveUpAt: number, options: JobOptions, jobId: string): Promise<{ answer: ApiAnswer; attempts: number }> {
   const host = new URL(request.url).host;
   let lastProblem = '';
-  let lastCode = 'API_UNREACHABLE';
+  let lastCode: string;
   for (let attempt = 1; ; attempt++) {
     const left = giveUpAt - Date.now();
     if (left <= 0) {
@@ -255,12 +255,12 @@ export async function postCompletion(
         body,
         signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
       });
-      status = response.status;
       retryAfter = retryAfterMs(response.headers.get('retry-after'));
-      if (status >= 500) code = await errorCode(response);
+      if (response.status >= 500) code = await errorCode(response);
       else await response.body?.cancel();
+      status = response.status;
     } catch {
-      status = 0;
+      // no (whole) answer: status stays 0
     }
     const retryable = status === 0 || status === 429 || status >= 500;
     const fields = { jobId: dispatch.jobId, callback: where, outcome: outcome.status, attempt, status, ...(code ? { code } : {}), ms: Date.now() - started };

@@ -6,9 +6,9 @@
  * balancer scale it. A dispatch repeated while its job runs here is answered 202 again without a
  * second call to the API; a copy cannot see another copy's jobs.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Webhook } from 'standardwebhooks';
-import type { RelayConfig } from './config';
+import type { RelayConfig, TaskConfig } from './config';
 import { callbackForLogs, runJob, type Dispatch, type JobReport } from './job';
 
 export interface RelayOptions {
@@ -59,93 +59,131 @@ function readDispatch(body: unknown): Dispatch | string {
   return { jobId, input, callbackUrl, deadline };
 }
 
+/** What the /dispatch route works with: the config, the signature check and the jobs running here. */
+interface RelayState {
+  options: RelayOptions;
+  verifiers: Webhook[];
+  app: FastifyInstance;
+  jobs: Map<string, Promise<void>>;
+  /** Per running job: aborted when the service says the job was cancelled. */
+  cancels: Map<string, AbortController>;
+  /** Aborted when the relay closes without waiting: every job stops. */
+  stop: AbortController;
+}
+
+/** True when a (current or previous) secret verifies the exact body with its Standard Webhooks headers. */
+function isSigned(state: RelayState, raw: string, headers: Record<string, string>): boolean {
+  return state.verifiers.some((webhook) => {
+    try {
+      webhook.verify(raw, headers);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function signatureHeaders(request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
+}
+
+/** The service's cancel event (the caller hung up, or the deadline passed): stop the job if it runs here. */
+function takeCancel(state: RelayState, request: FastifyRequest, res: FastifyReply, jobId: string): FastifyReply {
+  const running = state.cancels.get(jobId);
+  running?.abort();
+  request.log.info({ jobId, runningHere: Boolean(running) }, 'job cancelled by the service');
+  return res.code(202).send({ accepted: true, cancelled: Boolean(running) });
+}
+
+/** Starts the job in the background; it is forgotten when it ends. */
+function startJob(state: RelayState, task: TaskConfig, dispatch: Dispatch): void {
+  const { options, app, jobs, cancels, stop } = state;
+  const log = app.log.child({ jobId: dispatch.jobId });
+  const cancel = new AbortController();
+  cancels.set(dispatch.jobId, cancel);
+  const job = runJob(task, options.config, dispatch, { log, signal: AbortSignal.any([stop.signal, cancel.signal]), completionReserveMs: options.completionReserveMs })
+    .then((report) => options.onJobEnd?.(dispatch.jobId, report))
+    .catch((err: Error) => log.error({ err: err.message }, 'job crashed'))
+    .finally(() => {
+      jobs.delete(dispatch.jobId);
+      cancels.delete(dispatch.jobId);
+    });
+  jobs.set(dispatch.jobId, job);
+}
+
+/** A checked dispatch: refused (unknown task, deadline passed), repeated (already running here) or started. */
+function takeDispatch(state: RelayState, request: FastifyRequest, res: FastifyReply, dispatch: Dispatch): FastifyReply {
+  const { config } = state.options;
+  const taskName = dispatch.input.task;
+  const task = typeof taskName === 'string' ? config.tasks.get(taskName) : undefined;
+  const fields = { jobId: dispatch.jobId, task: taskName, callback: callbackForLogs(dispatch.callbackUrl), deadline: dispatch.deadline };
+  if (!task) {
+    request.log.warn(fields, 'dispatch refused: unknown task');
+    const known = [...config.tasks.keys()].map((n) => `"${n}"`).join(', ');
+    return res.code(422).send(reply('UNKNOWN_TASK', `input.task ${typeof taskName === 'string' ? `"${taskName}"` : 'is missing and'} is not a task of this relay (${known})`));
+  }
+  if (Date.parse(dispatch.deadline) <= Date.now()) {
+    request.log.warn(fields, 'dispatch refused: deadline passed');
+    return res.code(422).send(reply('DEADLINE_PASSED', 'the job\'s deadline has passed'));
+  }
+  if (state.jobs.has(dispatch.jobId)) {
+    request.log.info(fields, 'dispatch repeated: job already running here');
+    return res.code(202).send({ accepted: true, duplicate: true });
+  }
+  startJob(state, task, dispatch);
+  request.log.info(fields, 'dispatch accepted');
+  return res.code(202).send({ accepted: true });
+}
+
+/** `POST /dispatch`: a signed dispatch or cancel event, answered at once. */
+function dispatchRoute(state: RelayState, request: FastifyRequest, res: FastifyReply): FastifyReply {
+  const raw = typeof request.body === 'string' ? request.body : '';
+  const headers = signatureHeaders(request);
+  if (!isSigned(state, raw, headers)) {
+    request.log.warn({ webhookId: headers['webhook-id'] }, 'dispatch refused: bad or missing signature');
+    return res.code(401).send(reply('INVALID_SIGNATURE', 'the dispatch is not signed with WEBHOOK_SECRET (Standard Webhooks)'));
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return res.code(400).send(reply('INVALID_DISPATCH', 'the body is not JSON'));
+  }
+  const event = parsed as { type?: unknown; jobId?: unknown } | null;
+  if (event && typeof event === 'object' && event.type === 'job.cancelled' && typeof event.jobId === 'string') return takeCancel(state, request, res, event.jobId);
+  const dispatch = readDispatch(parsed);
+  if (typeof dispatch === 'string') return res.code(400).send(reply('INVALID_DISPATCH', dispatch));
+  return takeDispatch(state, request, res, dispatch);
+}
+
 export function buildRelay(options: RelayOptions): Relay {
-  const { config } = options;
-  const verifiers = [options.secret, options.previousSecret].filter((s): s is string => !!s).map((s) => new Webhook(s));
   const app = Fastify({
     // Request logs carry method, path and status only: no headers, no bodies.
     logger: options.logger ?? { level: process.env.LOG_LEVEL ?? 'info' },
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
   });
-  const jobs = new Map<string, Promise<void>>();
-  /** Per running job: aborted when the service says the job was cancelled. */
-  const cancels = new Map<string, AbortController>();
-  const stop = new AbortController();
+  const state: RelayState = {
+    options,
+    verifiers: [options.secret, options.previousSecret].filter((s): s is string => !!s).map((s) => new Webhook(s)),
+    app,
+    jobs: new Map(),
+    cancels: new Map(),
+    stop: new AbortController(),
+  };
+  const { jobs, stop } = state;
 
   // Keep the exact bytes: the signature is over them.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok', tasks: [...config.tasks.keys()], running: jobs.size }));
-
-  app.post('/dispatch', async (request, res) => {
-    const raw = typeof request.body === 'string' ? request.body : '';
-    const headers: Record<string, string> = {};
-    for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
-      const value = request.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
-    const verified = verifiers.some((webhook) => {
-      try {
-        webhook.verify(raw, headers);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (!verified) {
-      request.log.warn({ webhookId: headers['webhook-id'] }, 'dispatch refused: bad or missing signature');
-      return res.code(401).send(reply('INVALID_SIGNATURE', 'the dispatch is not signed with WEBHOOK_SECRET (Standard Webhooks)'));
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      return res.code(400).send(reply('INVALID_DISPATCH', 'the body is not JSON'));
-    }
-    // The service's cancel event (the caller hung up, or the deadline passed): stop the job if it runs here.
-    const event = parsed as { type?: unknown; jobId?: unknown } | null;
-    if (event && typeof event === 'object' && event.type === 'job.cancelled' && typeof event.jobId === 'string') {
-      const running = cancels.get(event.jobId);
-      running?.abort();
-      request.log.info({ jobId: event.jobId, runningHere: Boolean(running) }, 'job cancelled by the service');
-      return res.code(202).send({ accepted: true, cancelled: Boolean(running) });
-    }
-    const dispatch = readDispatch(parsed);
-    if (typeof dispatch === 'string') return res.code(400).send(reply('INVALID_DISPATCH', dispatch));
-
-    const taskName = dispatch.input.task;
-    const task = typeof taskName === 'string' ? config.tasks.get(taskName) : undefined;
-    const fields = { jobId: dispatch.jobId, task: taskName, callback: callbackForLogs(dispatch.callbackUrl), deadline: dispatch.deadline };
-    if (!task) {
-      request.log.warn(fields, 'dispatch refused: unknown task');
-      const known = [...config.tasks.keys()].map((n) => `"${n}"`).join(', ');
-      return res.code(422).send(reply('UNKNOWN_TASK', `input.task ${typeof taskName === 'string' ? `"${taskName}"` : 'is missing and'} is not a task of this relay (${known})`));
-    }
-    if (Date.parse(dispatch.deadline) <= Date.now()) {
-      request.log.warn(fields, 'dispatch refused: deadline passed');
-      return res.code(422).send(reply('DEADLINE_PASSED', 'the job\'s deadline has passed'));
-    }
-    if (jobs.has(dispatch.jobId)) {
-      request.log.info(fields, 'dispatch repeated: job already running here');
-      return res.code(202).send({ accepted: true, duplicate: true });
-    }
-
-    const log = app.log.child({ jobId: dispatch.jobId });
-    const cancel = new AbortController();
-    cancels.set(dispatch.jobId, cancel);
-    const job = runJob(task, config, dispatch, { log, signal: AbortSignal.any([stop.signal, cancel.signal]), completionReserveMs: options.completionReserveMs })
-      .then((report) => options.onJobEnd?.(dispatch.jobId, report))
-      .catch((err: Error) => log.error({ err: err.message }, 'job crashed'))
-      .finally(() => {
-        jobs.delete(dispatch.jobId);
-        cancels.delete(dispatch.jobId);
-      });
-    jobs.set(dispatch.jobId, job);
-    request.log.info(fields, 'dispatch accepted');
-    return res.code(202).send({ accepted: true });
-  });
+  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok', tasks: [...options.config.tasks.keys()], running: jobs.size }));
+  app.post('/dispatch', async (request, res) => dispatchRoute(state, request, res));
 
   let waitOnClose = false;
   app.addHook('onClose', async () => {

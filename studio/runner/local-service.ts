@@ -3,7 +3,7 @@
  * here (twilio-run + emulator, and the example backend when asked for).
  */
 import crypto from 'node:crypto';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { DispatchRequest } from '../../src/lib/contracts';
 import { build } from '../../tools/build';

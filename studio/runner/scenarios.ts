@@ -3,7 +3,7 @@
  *
  * A scenario runs a flow with a few parameters added to its /jobs/start widget. Each sets the
  * timing for both backends the local stack may have: the built-in simulated backend reads
- * `simulateSeconds` / `simulateFailure`, the example backend (emulator/example-backend.ts) reads
+ * `simulateSeconds` / `simulateFailure`, the example backend (backends/example-backend.ts) reads
  * `behaviour` / `delayMs` / `duplicate`; each ignores the other's. So a scenario behaves alike
  * against `npm start` (simulated) and against a stack with the example backend.
  */

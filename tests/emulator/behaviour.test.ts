@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EmulatorHandle } from '../../emulator/server';
 import { newSid } from '../../emulator/sids';
-import type { createEmulatorTwilioClient } from '../../emulator/test-client';
+import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import {
   BehaviourProfileError,
   BUILT_IN_PROFILES,

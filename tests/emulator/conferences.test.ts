@@ -6,8 +6,8 @@ import twilio from 'twilio';
 import type { EmulatorHandle } from '../../emulator/server';
 import { newSid } from '../../emulator/sids';
 import { BUILT_IN_PROFILES } from '../../emulator/twilio-behaviour';
-import type { createEmulatorTwilioClient } from '../../emulator/test-client';
-import { TEST_AUTH_TOKEN } from '../../emulator/test-client';
+import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
+import { TEST_AUTH_TOKEN } from '../../dev/emulator-client';
 import {
   control,
   ManualClock,

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../../emulator/server';
-import { rewriteTwilioUrl } from '../../emulator/test-client';
+import { rewriteTwilioUrl } from '../../dev/emulator-client';
 import { control, rawTwilio, responseViolations, startTestEmulator } from './helpers';
 
 describe('emulator server', () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type RestException from 'twilio/lib/base/RestException';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../emulator/server';
 import { DEFAULT_ACCOUNT_SID } from '../../emulator/sids';
-import { createEmulatorTwilioClient, TEST_AUTH_TOKEN } from '../../emulator/test-client';
+import { createEmulatorTwilioClient, TEST_AUTH_TOKEN } from '../../dev/emulator-client';
 
 export const ACCOUNT_SID = DEFAULT_ACCOUNT_SID;
 

@@ -4,7 +4,7 @@
  * executionCreateEndsActiveExecution, and the control API the flow runner uses.
  */
 import type { EmulatorHandle } from '../../emulator/server';
-import type { createEmulatorTwilioClient } from '../../emulator/test-client';
+import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { BUILT_IN_PROFILES } from '../../emulator/twilio-behaviour';
 import { control, rawTwilio, responseViolations, restError, startTestEmulator } from './helpers';
 

@@ -1,6 +1,6 @@
 /** Studio v2 Flows (create, update with revisions, validate, delete) through the helper library. */
 import type { EmulatorHandle } from '../../emulator/server';
-import type { createEmulatorTwilioClient } from '../../emulator/test-client';
+import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { rawTwilio, responseViolations, startTestEmulator, restError } from './helpers';
 
 type Client = ReturnType<typeof createEmulatorTwilioClient>;

@@ -1,7 +1,7 @@
 /** Sync Documents through the real twilio helper library, against the emulator. */
 import type { EmulatorHandle } from '../../emulator/server';
 import { DEFAULT_SYNC_SERVICE_SID } from '../../emulator/sids';
-import type { createEmulatorTwilioClient } from '../../emulator/test-client';
+import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { ManualClock, rawTwilio, responseViolations, startTestEmulator, restError } from './helpers';
 
 type Client = ReturnType<typeof createEmulatorTwilioClient>;

@@ -6,7 +6,7 @@
  * one-active-execution-per-contact rule. A fake service and an emulator in this process.
  */
 import { startEmulator, type EmulatorHandle } from '../../emulator/server';
-import { createEmulatorTwilioClient } from '../../emulator/test-client';
+import { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import type { FlowDefinition, FlowState } from '../../studio/flow-model';
 import { formatRun, runFlow, type RunFlowOptions } from '../../studio/runner';
 import { runToJson } from '../../studio/runner/run-json';

@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { PATHS, START_CONTROL_PARAMS, START_NOTIFY_PARAMS, type DispatchRequest } from '../../src/lib/contracts';
 import type { FlowDefinition, FlowState, KeyValue } from '../../studio/flow-model';
 import { PROJECT_ROOT, projectFlowFiles } from '../../studio/project-paths';

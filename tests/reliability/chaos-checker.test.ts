@@ -4,7 +4,7 @@
  * and in the logs, a stuck flow, a 500, a caller held too long, an acknowledged completion that
  * is not what the job holds, a job left pending) and each must be reported.
  */
-import type { ExampleBackend } from '../../emulator/example-backend';
+import type { ExampleBackend } from '../../backends/example-backend';
 import { checkRun, type CallRecord } from '../../chaos/harness';
 import { planCall } from '../../chaos/plan';
 import type { JobRecord } from '../../src/lib/jobs/job';

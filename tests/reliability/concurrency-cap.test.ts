@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend } from '../../backends/example-backend';
 import { BUILT_IN_PROFILES, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { formatRun, runFlow, type FlowRun } from '../../studio/runner';

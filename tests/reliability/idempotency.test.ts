@@ -3,7 +3,7 @@
  * Sync latency and faults, retried while the first is still running as Studio does after its
  * 10 s timeout), and the deadline and a completion racing it agree on one outcome.
  */
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { FaultConfig } from '../../emulator/faults';
 import type { JobRecord } from '../../src/lib/jobs/job';
 import { bodyOf, sleep, SECRET, startInProcessStack, type InProcessStack } from './support';

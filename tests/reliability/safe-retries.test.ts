@@ -5,7 +5,7 @@
  * earlier write, and check that nothing is lost or done twice. Same for the backend: a dispatch
  * whose answer is lost is sent again and the backend sees the same job.
  */
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { FaultRule } from '../../emulator/faults';
 import { bodyOf, FLOW_SID, SECRET, sleep, startInProcessStack, type InProcessStack } from './support';
 

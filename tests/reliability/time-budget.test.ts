@@ -6,7 +6,7 @@
  * end the call, plays music and asks again, then hands the call back to Studio). Once Twilio is
  * back, the same job carries on untouched.
  */
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { FaultRule } from '../../emulator/faults';
 import { bodyOf, FLOW_SID, SECRET, startInProcessStack, type InProcessStack } from './support';
 

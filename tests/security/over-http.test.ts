@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { LIMITS } from '../../src/lib/contracts';
 import type { FlowDefinition } from '../../studio/flow-model';

@@ -7,7 +7,7 @@
  * signed the Standard Webhooks way, so any Standard Webhooks library verifies them.
  */
 import { Webhook } from 'standardwebhooks';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { signBody } from '../../src/lib/backend/signing';
 import { bodyOf, startInProcessStack, type InProcessStack } from '../reliability/support';

@@ -1,5 +1,5 @@
 import { completionToken } from '../../src/lib/backend/completion-token';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { attribute, FLOW_SID, newCallSid, pathOf, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
 
 const SECRET = 'whsec_' + Buffer.from('service-test-secret-0123').toString('base64');

@@ -4,7 +4,7 @@
  * is mid-conversation in the flow, under both values of executionCreateEndsActiveExecution. The
  * outcome is never lost, and the job starts one execution.
  */
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { BUILT_IN_PROFILES } from '../../emulator/twilio-behaviour';
 import { startService, type ServiceUnderTest } from '../support/service-client';
 

@@ -6,8 +6,8 @@ import { Webhook } from 'standardwebhooks';
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { LIMITS } from '../../src/lib/contracts';
 import type { JobRecord } from '../../src/lib/jobs/job';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
-import { createEmulatorTwilioClient } from '../../emulator/test-client';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
+import { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../tools/credentials';
 import { attribute, FLOW_SID, newCallSid, pathOf, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
 

@@ -6,9 +6,9 @@
  */
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { startEmulator, type EmulatorHandle } from '../../emulator/server';
-import { createEmulatorTwilioClient } from '../../emulator/test-client';
+import { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { loadConfig, type ServiceConfig } from '../../src/lib/config';
 import type { FlowDeliveryData } from '../../src/lib/contracts';
 import { httpBackend } from '../../src/lib/backend/http-backend';

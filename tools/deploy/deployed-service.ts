@@ -15,7 +15,7 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { startExampleBackend, type ExampleBackend } from '../../emulator/example-backend';
+import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { serveDeployed, type ServedDomain } from '../../emulator/serverless/runtime-domain';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import { exampleResult } from '../../studio/runner/local-service';

@@ -1,13 +1,14 @@
 /**
- * A twilio helper-library client that talks to the emulator: a RequestClient that rewrites
- * `https://<domain>.twilio.com/<path>` to `<emulator url>/<domain>/<path>`, exactly like the
- * service's own client does when TWILIO_API_BASE_URL is set.
+ * A twilio helper-library client that talks to the emulator, for tests and the benchmarks'
+ * baseline functions: a RequestClient that rewrites `https://<domain>.twilio.com/<path>` to
+ * `<emulator url>/<domain>/<path>` with the service's own rewrite (the one TWILIO_API_BASE_URL
+ * turns on), so a test client and the service reach the emulator the same way.
  */
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
 import { rewriteTwilioUrl } from '../src/lib/twilio/client';
-import { DEFAULT_ACCOUNT_SID } from './sids';
+import { DEFAULT_ACCOUNT_SID } from '../emulator/sids';
 
 export { rewriteTwilioUrl };
 
