@@ -13,6 +13,8 @@
  * there is one, else the caller hears the application error and the call ends (the widget's
  * `fail` does not fire: Studio never made that request). On an emulator that registers calls, a
  * REST update of the call (Url or Twiml) pre-empts whatever Voice is doing, in a room or not.
+ * A URL's fragment is Twilio's (webhook connection overrides, connection-overrides.ts): never
+ * requested, and its retries are played (for a waitUrl, as the profile says).
  */
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import { RunInterrupted, sleep, sleepUnless, throwIfInterrupted, unlessInterrupted, withDeadline } from './clock';

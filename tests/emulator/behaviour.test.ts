@@ -68,6 +68,14 @@ describe('emulator: behaviour profiles and calls', () => {
         name: 'documented + listInitConferencesByStatus=true',
         switches: { ...documented.switches, listInitConferencesByStatus: true },
       });
+      // The flow runner's switches travel the same way (the runner reads them from the profile).
+      const waitUrl = await control(emulator.url, 'POST', '/behaviour', { switches: { waitUrlHonoursConnectionOverrides: true } });
+      expect(waitUrl.body).toEqual({
+        name: 'documented + waitUrlHonoursConnectionOverrides=true',
+        switches: { ...documented.switches, waitUrlHonoursConnectionOverrides: true },
+      });
+      expect(documented.switches.waitUrlHonoursConnectionOverrides).toBe(false);
+      expect(hopeful.switches.waitUrlHonoursConnectionOverrides).toBe(true);
       const named = await control(emulator.url, 'POST', '/behaviour', { name: 'mine', extends: 'hopeful', switches: { endInitConferenceByRest: false } });
       expect(named.body).toEqual({ name: 'mine', switches: { ...hopeful.switches, endInitConferenceByRest: false } });
 

@@ -64,7 +64,7 @@ async function duringOutage(name: string, rule: FaultRule): Promise<void> {
   }
   // /hold (also the <Dial> action, where an error would end the call) plays the music and asks again...
   expect(hold.status).toBe(200);
-  expect(hold.text).toMatch(/<Play>[^<]+hold-music\.wav<\/Play><Redirect method="POST">[^<]*\/hold\?jobId=JB[0-9a-f]{32}&amp;flowSid=FW[0-9a-f]{32}&amp;attempt=1</);
+  expect(hold.text).toMatch(/<Play>[^<]+hold-music\.wav<\/Play><Redirect method="POST">[^<]*\/hold\?jobId=JB[0-9a-f]{32}&amp;flowSid=FW[0-9a-f]{32}&amp;attempt=1#rc=5&amp;rp=4xx,5xx,ct,rt</);
   // ...and after a few turns hands the call back to Studio (the flow's retries take over).
   expect(lastTurn.text).toMatch(/<Redirect method="POST">https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC[0-9a-f]{32}\/Flows\/FW[0-9a-f]{32}\?FlowEvent=return&amp;status=PENDING<\/Redirect>/);
   // The waitUrl keeps the caller in the music loop, and the loop goes on.
