@@ -68,6 +68,33 @@ function writtenDocument(op: string, path: string, body: Buffer): string | undef
   return undefined;
 }
 
+interface Upstream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** The target's whole answer to the request, or a 502 naming why there was none. */
+function forward(url: URL, method: string, headers: http.OutgoingHttpHeaders, agent: http.Agent, body: Buffer): Promise<Upstream> {
+  return new Promise<Upstream>((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent }, (answer) => {
+      readBody(answer).then((data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }), reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  }).catch((error: Error) => ({ status: 502, headers: { 'content-type': 'application/json' } as http.IncomingHttpHeaders, body: Buffer.from(JSON.stringify({ message: error.message })) }));
+}
+
+/** Passes the target's answer on, with its own length and without hop-by-hop headers. */
+function relay(upstream: Upstream, response: http.ServerResponse): void {
+  const outHeaders: http.IncomingHttpHeaders = { ...upstream.headers };
+  delete outHeaders['transfer-encoding'];
+  delete outHeaders.connection;
+  outHeaders['content-length'] = String(upstream.body.length);
+  response.writeHead(upstream.status, outHeaders);
+  response.end(upstream.body);
+}
+
 export async function startLatencyProxy(options: { latencyMs: number; target?: string }): Promise<LatencyProxy> {
   let latencyMs = options.latencyMs;
   let target = options.target;
@@ -90,22 +117,10 @@ export async function startLatencyProxy(options: { latencyMs: number; target?: s
       const path = url.pathname;
       const method = request.method ?? 'GET';
       const op = classify(method, path);
-      const headers = { ...request.headers, host: url.host };
-      const upstream: { status: number; headers: http.IncomingHttpHeaders; body: Buffer } = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-        const forward = http.request(url, { method, headers, agent }, (answer) => {
-          readBody(answer).then((data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }), reject);
-        });
-        forward.on('error', reject);
-        forward.end(body);
-      }).catch((error: Error) => ({ status: 502, headers: { 'content-type': 'application/json' } as http.IncomingHttpHeaders, body: Buffer.from(JSON.stringify({ message: error.message })) }));
+      const upstream = await forward(url, method, { ...request.headers, host: url.host }, agent, body);
       const outbound = latencyMs - inbound;
       if (outbound > 0) await sleep(outbound);
-      const outHeaders: http.IncomingHttpHeaders = { ...upstream.headers };
-      delete outHeaders['transfer-encoding'];
-      delete outHeaders.connection;
-      outHeaders['content-length'] = String(upstream.body.length);
-      response.writeHead(upstream.status, outHeaders);
-      response.end(upstream.body);
+      relay(upstream, response);
       records.push({ method, path, op, document: writtenDocument(op, path, body), start, end: performance.now(), status: upstream.status });
     })()
       .catch(() => {

@@ -97,14 +97,20 @@ function panelSvg(panel: Panel, top: number): string {
     parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#b8443f" stroke-dasharray="6 4"/>`);
     parts.push(`<text x="${x0 + plotW - 4}" y="${(y0 - 6).toFixed(1)}" font-size="11" text-anchor="end" fill="#b8443f">- - ${escape(panel.goal.label)}</text>`);
   }
-  // Legend
+  parts.push(...legendSvg(series, color, x0, top));
+  return parts.join('\n');
+}
+
+/** A swatch and a name per series, in one row above the plot. */
+function legendSvg(series: string[], color: (name: string) => string, x0: number, top: number): string[] {
+  const parts: string[] = [];
   let lx = x0;
   for (const name of series) {
     parts.push(`<rect x="${lx}" y="${top + 30}" width="11" height="11" fill="${color(name)}"/>`);
     parts.push(`<text x="${lx + 15}" y="${top + 40}" font-size="11" fill="#333">${escape(name)}</text>`);
     lx += 26 + name.length * 6.2;
   }
-  return parts.join('\n');
+  return parts;
 }
 
 export function renderChart(title: string, subtitle: string, panels: Panel[]): string {
