@@ -4,20 +4,20 @@
  *
  * - Held voice callers: callers are put on hold level by level (their jobs stay pending) and
  *   each one fetches its waitUrl once per music loop, as Twilio does while the music plays.
- *   A level is sustained when no invocation was refused and the turn p99 stayed under 1 s.
+ *   A level is sustained when no invocation was refused and the turn p99 stayed under
+ *   TURN_P99_GOAL_MS (bench/goals.ts).
  * - Messaging conversations: conversations start together and wait for work that takes longer
  *   than their arrival. The current flow ends after "working on it"; the completion starts the
  *   flow again through Studio's Executions API. Side by side: the long-poll design (the flow
  *   waits on /jobs/status, which each waiting conversation holds open), which poll and
  *   simulated jobs still use.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CONVERSATIONS_GOAL, HELD_CALLERS_GOAL, TURN_P99_GOAL_MS } from './goals';
 import type { PhaseCount, RoundTripResults } from './round-trips';
+import { LONG_POLL_SECONDS, MESSAGING_START_WAIT, SERVICE_NUMBER } from './lib/messaging-flow';
 import { summarize, pool, type Summary } from './lib/stats';
-import { attribute, FLOW_SID, newCallSid, pathOf, redirectTarget, sleep, type Answer, type BenchStack } from './lib/stack';
-
-export const TURN_P99_GOAL_MS = 1000;
-export const HELD_CALLERS_GOAL = 1000;
-export const CONVERSATIONS_GOAL = 300;
+import { attribute, FLOW_SID, newCallSid, pathOf, redirectTarget, type Answer, type BenchStack } from './lib/stack';
 
 export interface HoldLevel {
   callers: number;
@@ -57,8 +57,6 @@ export interface CapacityOptions {
 }
 
 const REFUSED = 429;
-/** flows/messaging.json's start_job `wait`. */
-const MESSAGING_START_WAIT = 0;
 const isRefused = (answer: Answer) => answer.status === REFUSED;
 
 interface HeldCaller {
@@ -135,7 +133,6 @@ export async function measureHeldCallers(stack: BenchStack, options: CapacityOpt
 /** A contact per conversation of the whole run: a contact's earlier execution would be a clash. */
 let contactsUsed = 0;
 const newContact = () => `+1555${String(1_000_000 + contactsUsed++).slice(-7)}`;
-const SERVICE_NUMBER = '+15550001000';
 
 /** The current design: start with the notify parameters, end the flow; the completion starts the flow again. */
 async function conversationByExecution(stack: BenchStack, flowSid: string, index: number, contact: string, workMs: number): Promise<{ refused: number; jobId?: string; error?: string }> {
@@ -261,7 +258,7 @@ export interface JobFootprint {
 
 export interface CapacityResults {
   concurrencyCap: number;
-  /** Held callers sustained with no refused invocation and the turn p99 under 1 s. */
+  /** Held callers sustained with no refused invocation and the turn p99 under TURN_P99_GOAL_MS. */
   heldCallers: number;
   heldCallersAtLeast: boolean;
   turnP99Ms: number;
@@ -315,8 +312,6 @@ const callsMatching = (phases: PhaseCount[], test: (name: string) => boolean) =>
   phases.reduce((sum, p) => sum + Object.entries(p.calls).reduce((a, [name, n]) => a + (test(name) ? n : 0), 0), 0);
 const isSync = (name: string) => name.startsWith('sync.');
 const round1 = (value: number) => Math.round(value * 10) / 10;
-/** The long-poll path asks /jobs/status with wait=6 (flows/messaging.json's wait_for_job). */
-const LONG_POLL_SECONDS = 6;
 
 /** Per-job footprints from the round-trip measurements (run with a counting gate). */
 export function footprintsFrom(rt: RoundTripResults, musicSeconds: number): JobFootprint[] {

@@ -14,6 +14,7 @@ import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../tools/credentials';
 import * as esbuild from 'esbuild';
 import { EXTERNAL_PACKAGES } from '../tools/build';
 import { FUNCTIONS_SRC_DIR } from '../tools/paths';
+import { FLOW_SID } from './lib/stack';
 import { summarize, type Summary } from './lib/stats';
 
 const run = promisify(execFile);
@@ -36,7 +37,7 @@ export interface ColdStartRow {
 function eventFor(file: string): Record<string, string> {
   if (file.startsWith('jobs/start')) return { task: 'cold-start' };
   if (file.startsWith('hold/events')) return { jobId: UNKNOWN_JOB, StatusCallbackEvent: 'participant-leave' };
-  if (file.startsWith('hold.')) return { jobId: UNKNOWN_JOB, flowSid: 'FW' + 'f'.repeat(32) };
+  if (file.startsWith('hold.')) return { jobId: UNKNOWN_JOB, flowSid: FLOW_SID };
   return { jobId: UNKNOWN_JOB, status: 'COMPLETED' };
 }
 

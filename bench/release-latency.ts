@@ -8,10 +8,12 @@
  *   period (the music's length plus a turn);
  * - the naive baseline, from its timer firing to the release.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serveBaseline } from './baseline/serve';
+import { RELEASE_ROUND_TRIPS_GOAL } from './goals';
 import type { BenchBackend } from './lib/backend';
 import { summarize, type Summary } from './lib/stats';
-import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, redirectTarget, sleep, type BenchStack } from './lib/stack';
+import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, redirectTarget, type BenchStack } from './lib/stack';
 
 export interface ReleaseRow {
   case: string;
@@ -24,6 +26,16 @@ export interface ReleaseRow {
   goal: string;
   /** Twilio round trips (at the injected latency) the p50 amounts to. */
   p50RoundTrips?: number;
+}
+
+/** The goal of a release by REST (a push completion, the naive baseline) and what its p50 amounts to. */
+function roundTripsGoal(summary: Summary, latencyMs: number): Pick<ReleaseRow, 'goalMs' | 'goal' | 'p50RoundTrips'> {
+  const goalMs = RELEASE_ROUND_TRIPS_GOAL * latencyMs;
+  return {
+    goalMs,
+    goal: `${RELEASE_ROUND_TRIPS_GOAL} Twilio round trips (${goalMs} ms)`,
+    p50RoundTrips: Math.round((summary.p50 / latencyMs) * 10) / 10,
+  };
 }
 
 /** A caller put on hold for a job: /hold, join the room, first wait turn. */
@@ -60,91 +72,99 @@ export async function measurePushRelease(stack: BenchStack, backend: BenchBacken
     mode: stack.mode,
     summary,
     failures,
-    goalMs: 2 * options.latencyMs,
-    goal: `2 Twilio round trips (${2 * options.latencyMs} ms)`,
-    p50RoundTrips: Math.round((summary.p50 / options.latencyMs) * 10) / 10,
+    ...roundTripsGoal(summary, options.latencyMs),
   };
+}
+
+interface LoopOptions {
+  kind: 'poll' | 'simulated';
+  backend?: BenchBackend;
+  count: number;
+  musicSeconds: number;
+  deadline: number;
+}
+
+/** A job of the hold-loop cases, and when its simulated work is ready (on this clock; poll mode: the backend knows). */
+interface LoopJob {
+  jobId: string;
+  readyAt?: number;
+}
+
+/** A released caller: how long after the work was ready, and whether the first turn after it released them. */
+interface LoopRelease {
+  latencyMs: number;
+  byFirstTurn: boolean;
 }
 
 /**
  * Drives `count` callers' hold loops at once; each job becomes ready at a random point of a
  * loop period after its first turn. Latency = release - ready.
  */
-export async function measureLoopRelease(
-  stack: BenchStack,
-  options: {
-    kind: 'poll' | 'simulated';
-    backend?: BenchBackend;
-    count: number;
-    musicSeconds: number;
-    deadline: number;
-  },
-): Promise<ReleaseRow> {
+export async function measureLoopRelease(stack: BenchStack, options: LoopOptions): Promise<ReleaseRow> {
   const periodMs = options.musicSeconds * 1000;
-  const samples: number[] = [];
   const turnMs: number[] = [];
-  let failures = 0;
-  const jobs = await Promise.all(
-    Array.from({ length: options.count }, async (_, index) => {
-      // Spread evenly over one period so the sample covers every phase of the loop.
-      const readyInMs = 1000 + ((index + 0.5) / options.count) * periodMs;
-      const input: Record<string, string | number> =
-        options.kind === 'poll'
-          ? { task: 'bench', benchMode: 'poll', readyAfterMs: Math.round(readyInMs) }
-          : { task: 'bench', simulateSeconds: (readyInMs / 1000).toFixed(3) };
-      const start = await stack.post('/jobs/start', input);
-      const jobId = String(start.body.jobId);
-      // Simulated work: the job document says when it is ready (epoch ms -> this clock).
-      const stored = options.kind === 'simulated' ? await stack.jobDocument(jobId) : undefined;
-      return { jobId, readyAt: typeof stored?.readyAt === 'number' ? stored.readyAt - performance.timeOrigin : undefined };
-    }),
-  );
-  let releasedByFirstTurn = 0;
-  await Promise.all(
-    jobs.map(async (job) => {
-      try {
-        const { callSid, waitUrl } = await holdCaller(stack, job.jobId);
-        const released = stack.released(callSid, 3 * periodMs + 10_000);
-        let stop = false;
-        const turnStarts: number[] = [];
-        const loop = (async () => {
-          let next = waitUrl;
-          for (let turn = 0; turn < 20 && !stop && Date.now() < options.deadline; turn++) {
-            turnStarts.push(performance.now());
-            const answer = await stack.post(next);
-            turnMs.push(answer.ms);
-            if (stop || !answer.text.includes('<Play')) return;
-            next = redirectTarget(answer.text);
-            // The music plays to its end before Twilio asks for the next turn.
-            const until = performance.now() + periodMs;
-            while (!stop && performance.now() < until) await sleep(50);
-          }
-        })();
-        const outcome = await released;
-        stop = true;
-        await loop;
-        const readyAt = options.kind === 'poll' ? options.backend!.readyAt.get(job.jobId) : job.readyAt;
-        if (!outcome.released || readyAt === undefined) failures++;
-        else {
-          samples.push(outcome.at - readyAt);
-          if (turnStarts.filter((t) => t >= readyAt && t <= outcome.at).length === 1) releasedByFirstTurn++;
-        }
-      } catch {
-        failures++;
-      }
-    }),
-  );
+  // Spread evenly over one period so the sample covers every phase of the loop.
+  const jobs = await Promise.all(Array.from({ length: options.count }, (_, index) => startLoopJob(stack, options.kind, 1000 + ((index + 0.5) / options.count) * periodMs)));
+  const outcomes = await Promise.all(jobs.map((job) => releaseLoopCaller(stack, job, options, turnMs).catch(() => undefined)));
+  const released = outcomes.filter((outcome): outcome is LoopRelease => outcome !== undefined);
   // One loop period as the caller lives it: the music, then the turn that fetches the next.
   const turn = summarize(turnMs).p50;
   return {
     case: `${options.kind}: work ready -> caller released`,
     mode: stack.mode,
-    summary: summarize(samples),
-    failures,
-    releasedByFirstTurn,
+    summary: summarize(released.map((r) => r.latencyMs)),
+    failures: outcomes.length - released.length,
+    releasedByFirstTurn: released.filter((r) => r.byFirstTurn).length,
     goalMs: Math.round(periodMs + turn),
     goal: `the first turn after the work is ready releases the caller (a loop period: ${options.musicSeconds.toFixed(1)} s of music + a ${Math.round(turn)} ms turn)`,
   };
+}
+
+/** A job whose work is ready `readyInMs` from now. */
+async function startLoopJob(stack: BenchStack, kind: LoopOptions['kind'], readyInMs: number): Promise<LoopJob> {
+  const input: Record<string, string | number> =
+    kind === 'poll' ? { task: 'bench', benchMode: 'poll', readyAfterMs: Math.round(readyInMs) } : { task: 'bench', simulateSeconds: (readyInMs / 1000).toFixed(3) };
+  const start = await stack.post('/jobs/start', input);
+  const jobId = String(start.body.jobId);
+  // Simulated work: the job document says when it is ready (epoch ms -> this clock).
+  const stored = kind === 'simulated' ? await stack.jobDocument(jobId) : undefined;
+  return { jobId, readyAt: typeof stored?.readyAt === 'number' ? stored.readyAt - performance.timeOrigin : undefined };
+}
+
+/** Holds a caller for the job and plays their hold loop until they are released; undefined when they were not. */
+async function releaseLoopCaller(stack: BenchStack, job: LoopJob, options: LoopOptions, turnMs: number[]): Promise<LoopRelease | undefined> {
+  const periodMs = options.musicSeconds * 1000;
+  const { callSid, waitUrl } = await holdCaller(stack, job.jobId);
+  const released = stack.released(callSid, 3 * periodMs + 10_000);
+  let stop = false;
+  const turnStarts: number[] = [];
+  const loop = playHoldLoop(stack, waitUrl, { periodMs, deadline: options.deadline, stopped: () => stop }, turnStarts, turnMs);
+  const outcome = await released;
+  stop = true;
+  await loop;
+  const readyAt = options.kind === 'poll' ? options.backend!.readyAt.get(job.jobId) : job.readyAt;
+  if (!outcome.released || readyAt === undefined) return undefined;
+  return { latencyMs: outcome.at - readyAt, byFirstTurn: turnStarts.filter((t) => t >= readyAt && t <= outcome.at).length === 1 };
+}
+
+/** Fetches turn after turn as Twilio does (the music plays to its end before the next), until stopped or answered without music. */
+async function playHoldLoop(
+  stack: BenchStack,
+  waitUrl: string,
+  loop: { periodMs: number; deadline: number; stopped: () => boolean },
+  turnStarts: number[],
+  turnMs: number[],
+): Promise<void> {
+  let next = waitUrl;
+  for (let turn = 0; turn < 20 && !loop.stopped() && Date.now() < loop.deadline; turn++) {
+    turnStarts.push(performance.now());
+    const answer = await stack.post(next);
+    turnMs.push(answer.ms);
+    if (loop.stopped() || !answer.text.includes('<Play')) return;
+    next = redirectTarget(answer.text);
+    const until = performance.now() + loop.periodMs;
+    while (!loop.stopped() && performance.now() < until) await sleep(50);
+  }
 }
 
 /** The naive baseline: from its in-memory timer's due time to the release (warm process only). */
@@ -178,8 +198,6 @@ export async function measureBaselineRelease(
     mode: 'warm',
     summary,
     failures,
-    goalMs: 2 * options.latencyMs,
-    goal: `2 Twilio round trips (${2 * options.latencyMs} ms)`,
-    p50RoundTrips: Math.round((summary.p50 / options.latencyMs) * 10) / 10,
+    ...roundTripsGoal(summary, options.latencyMs),
   };
 }

@@ -6,15 +6,14 @@
  * Twilio call between a request and its reply belongs to that request. The latency proxy's
  * timings give each request's critical path: how many calls it made one after the other.
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { PROJECT_ROOT } from '../tools/paths';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serveBaseline } from './baseline/serve';
 import type { BenchBackend } from './lib/backend';
 import { criticalPath } from './lib/latency-proxy';
-import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, settle, sleep, statsDelta, sum, type Answer, type BenchStack } from './lib/stack';
+import { LONG_POLL_SECONDS, MESSAGING_START_WAIT, readMessagingFlow, SERVICE_NUMBER } from './lib/messaging-flow';
+import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, settle, statsDelta, sum, type Answer, type BenchStack } from './lib/stack';
 
 export interface PhaseCount {
   phase: string;
@@ -54,8 +53,6 @@ export interface RoundTripResults {
   messaging?: ScenarioTrips[];
   baseline: ScenarioTrips & { releasedWhenForked: boolean };
 }
-
-const MESSAGING_FLOW = path.join(PROJECT_ROOT, 'flows', 'messaging.json');
 
 /** One create, one finalize, one call redirect, one result read; chunks both ways. */
 export const FLOOR_BASE = 4;
@@ -181,9 +178,9 @@ async function driveConversation(stack: BenchStack, backend: BenchBackend, flowS
   const recorder = new PhaseRecorder(stack);
   const call = (path: string, params: Record<string, string | number> = {}) => stack.post(path, params).then((a) => expectOk(a, path));
   const contact = `+1555${String(Date.now()).slice(-7)}`;
-  const notify: Record<string, string> = design === 'execution' ? { notifyFlowSid: flowSid, notifyTo: contact, notifyFrom: '+15550001000' } : {};
+  const notify: Record<string, string> = design === 'execution' ? { notifyFlowSid: flowSid, notifyTo: contact, notifyFrom: SERVICE_NUMBER } : {};
   const start = await recorder.run('start', '/jobs/start', () =>
-    call('/jobs/start', { task: 'bench', message: 'hello', benchMode: design === 'execution' ? 'push' : 'poll', wait: 0, ...notify }),
+    call('/jobs/start', { task: 'bench', message: 'hello', benchMode: design === 'execution' ? 'push' : 'poll', wait: MESSAGING_START_WAIT, ...notify }),
   );
   const jobId = String(start.body.jobId);
   if (design === 'execution') {
@@ -200,7 +197,7 @@ async function driveConversation(stack: BenchStack, backend: BenchBackend, flowS
   setTimeout(() => backend.markReady(jobId), MESSAGING_WORK_MS).unref();
   let status = start;
   while (status.body.status === 'PENDING') {
-    status = await recorder.run('status (long-poll)', '/jobs/status', () => call('/jobs/status', { jobId, wait: 6 }));
+    status = await recorder.run('status (long-poll)', '/jobs/status', () => call('/jobs/status', { jobId, wait: LONG_POLL_SECONDS }));
   }
   await recorder.run('result', '/jobs/result', () => call('/jobs/result', { jobId }));
   return recorder.phases;
@@ -302,7 +299,7 @@ export async function measureRoundTrips(
     scenarios.push(
       scenario('push, 50 KB result', 'push with a 50,000-byte result (chunk documents)', await driveJob(withBackend, backend, callbacks, 'push', 50_000), floorFor(50_000)),
     );
-    const flowSid = await withBackend.createFlow(JSON.parse(fs.readFileSync(MESSAGING_FLOW, 'utf8')));
+    const flowSid = await withBackend.createFlow(readMessagingFlow());
     messaging.push(
       scenario('messaging, execution', `text conversation, push job (${MESSAGING_WORK_MS / 1000} s): the completion starts the flow again`, await driveConversation(withBackend, backend, flowSid, 'execution'), 0),
       scenario('messaging, long-poll', `text conversation, poll job (${MESSAGING_WORK_MS / 1000} s): the flow long-polls /jobs/status`, await driveConversation(withBackend, backend, flowSid, 'long-poll'), 0),

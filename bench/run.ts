@@ -13,28 +13,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { TWILIO_CONCURRENCY_CAP } from '../tools/function-concurrency';
 import { readWavDurationSeconds } from '../tools/wav';
 import { PROJECT_ROOT } from '../tools/paths';
 import { capacitySummary, footprintsFrom, measureConversations, measureHeldCallers, type CapacityOptions } from './capacity';
-import { measureColdStart, thirdPartyBytes } from './cold-start';
-import { startBenchBackend } from './lib/backend';
+import { measureColdStart, thirdPartyBytes, type ColdStartRow } from './cold-start';
+import { startBenchBackend, type BenchBackend } from './lib/backend';
 import { buildForBench } from './lib/build-copy';
-import { monitorCpuShare, share } from './lib/cpu-share';
+import { monitorCpuShare, share, type CpuShareMonitor } from './lib/cpu-share';
 import { machineInfo } from './lib/machine';
+import { readMessagingFlow } from './lib/messaging-flow';
 import { startBenchStack, type BenchStack, type ServeMode } from './lib/stack';
-import { measureBaselineRelease, measureLoopRelease, measurePushRelease, type ReleaseRow } from './release-latency';
-import { writeReport, type BenchResults } from './report';
+import { measureBaselineRelease, measureLoopRelease, measurePushRelease } from './release-latency';
+import { writeReport } from './report';
+import { SECTION_NAMES, type BenchResults } from './report/results';
 import { measureRoundTrips } from './round-trips';
 import { measureScale } from './scale';
-import { measureStartLatency, type StartLatencyRow } from './start-latency';
+import { BACKEND_ACCEPT_MS, DISPATCH_TIMEOUT_MS, LATENCY_MS, LOOP_RELEASE_CALLERS } from './settings';
+import { measureStartLatency, type StartFloor, type StartLatencyRow } from './start-latency';
 
-export const LATENCY_MS = 80;
-export const BACKEND_ACCEPT_MS = 200;
-/** DISPATCH_TIMEOUT_MS's default: how long /jobs/start waits for a backend that does not answer. */
-export const DISPATCH_TIMEOUT_MS = 1000;
 const HARD_LIMIT_MS = 11 * 60_000;
-/** Twilio's figure for one Functions service: the capacity section runs under it. */
-export const CONCURRENCY_CAP = 30;
 const SECRET = 'whsec_' + Buffer.from('benchmark-secret-0123456789').toString('base64');
 
 export interface RunOptions {
@@ -45,6 +43,23 @@ export interface RunOptions {
   docsDir?: string;
   saveAs?: string;
   log: (line: string) => void;
+}
+
+/** What the sections of one run share. */
+interface BenchRun {
+  options: RunOptions;
+  results: BenchResults;
+  /** The copy of the build the stacks serve: relative to the project, and absolute. */
+  built: { distDir: string; absoluteDir: string };
+  backend: BenchBackend;
+  musicSeconds: number;
+  /** Bytes each bundle takes from node_modules, from the sources just built. */
+  packageBytes: Map<string, number>;
+  stacks: StackSet;
+  /** Runs a section: logs its name, records its seconds and the share of the cores other processes used meanwhile. */
+  timed<T>(name: string, run: () => Promise<T>): Promise<T>;
+  /** A section's own deadline: its share of the time left, never past the hard limit. */
+  until(ms: number): number;
 }
 
 /** Concurrency levels and request counts per level, bounded so the run fits its time. */
@@ -62,16 +77,45 @@ function startPlan(mode: ServeMode, quick: boolean): Array<{ backend: StartLaten
   return plan;
 }
 
+/** What /jobs/start cannot avoid: one Sync write, plus the backend's accept or the dispatch timeout. */
+function startFloor(kind: StartLatencyRow['backend']): StartFloor {
+  return { twilioCalls: 1, latencyMs: LATENCY_MS, backendMs: kind === 'hangs' ? DISPATCH_TIMEOUT_MS : BACKEND_ACCEPT_MS };
+}
+
 export async function runBench(options: RunOptions): Promise<BenchResults> {
   const began = Date.now();
-  const hardDeadline = began + HARD_LIMIT_MS;
-  const log = options.log;
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const cpu = monitorCpuShare();
   const cpuAtStart = cpu.read();
   const sections: BenchResults['sections'] = {};
-  const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+  const timed = sectionTimer(cpu, sections, options.log);
+  const nodeOptions = serveOnLoopbackOnly();
+  const run = await prepareRun(options, sections, timed, began + HARD_LIMIT_MS);
+  const { results } = run;
+  try {
+    await runWarmSections(run);
+    if (!options.quick) await runForkSections(run);
+    results.capacity = await timed(`6. capacity (cap ${TWILIO_CONCURRENCY_CAP})`, () => runCapacity(run));
+    results.violations += results.capacity.violations;
+    results.coldStart = await timed('4. cold start', () => runColdStart(run));
+  } finally {
+    await run.stacks.stopAll();
+    await run.backend.close();
+    lag.disable();
+    restoreNodeOptions(nodeOptions);
+    results.cpu = share(cpuAtStart, cpu.stop());
+    if (options.quick) fs.rmSync(run.built.absoluteDir, { recursive: true, force: true });
+  }
+  results.durationSeconds = Math.round((Date.now() - began) / 1000);
+  results.eventLoopLagP99Ms = Math.round(lag.percentile(99) / 1e5) / 10;
+  if (options.saveAs) results.commands.push(`npm run bench -- --save-as ${options.saveAs}`);
+  writeResults(results, options);
+  return results;
+}
+
+function sectionTimer(cpu: CpuShareMonitor, sections: BenchResults['sections'], log: (line: string) => void): BenchRun['timed'] {
+  return async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     const t = Date.now();
     const before = cpu.read();
     log(`- ${name}`);
@@ -82,40 +126,51 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
       sections[name] = { seconds: Math.round((Date.now() - t) / 100) / 10, othersCpuShare: others };
     }
   };
-  /** A section's own deadline: its share of the time left, never past the hard limit. */
-  const until = (ms: number) => Math.min(Date.now() + ms, hardDeadline);
+}
 
-  // A smoke run gets its own copy, so it can run beside a full run.
-  // The twilio-run servers started from here (and their function processes) inherit this: they
-  // listen on 127.0.0.1 only.
+/**
+ * The twilio-run servers started from here (and their function processes) inherit NODE_OPTIONS:
+ * with this they listen on 127.0.0.1 only. Returns the value to restore.
+ */
+function serveOnLoopbackOnly(): string | undefined {
   const loopbackShim = `--require ${JSON.stringify(path.join(__dirname, 'lib', 'loopback-only.cjs'))}`;
   const nodeOptions = process.env.NODE_OPTIONS;
   process.env.NODE_OPTIONS = [nodeOptions, loopbackShim].filter(Boolean).join(' ');
+  return nodeOptions;
+}
+
+function restoreNodeOptions(nodeOptions: string | undefined): void {
+  if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+  else process.env.NODE_OPTIONS = nodeOptions;
+}
+
+/** The build, the backend and the results to fill in: what every section needs. */
+async function prepareRun(options: RunOptions, sections: BenchResults['sections'], timed: BenchRun['timed'], hardDeadline: number): Promise<BenchRun> {
+  // A smoke run gets its own copy, so it can run beside a full run.
   const built = await timed('build', () =>
     buildForBench({ reuse: options.reuseBuild, distDir: options.quick ? path.join('.local', 'bench', `dist-smoke-${process.pid}`) : undefined }),
   );
-  // What each bundle takes from node_modules, from the sources just built.
   const packageBytes = await thirdPartyBytes();
   const musicSeconds = readWavDurationSeconds(path.join(built.absoluteDir, 'assets', 'hold-music.wav'));
   const backend = await startBenchBackend({ secret: SECRET, acceptDelayMs: BACKEND_ACCEPT_MS });
   const backendEnv = { BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET, DISPATCH_TIMEOUT_MS: String(DISPATCH_TIMEOUT_MS) };
-  const stacks: BenchStack[] = [];
-  // Sections before the capacity one count Function executions (cap 0) but refuse none.
-  const stack = async (mode: ServeMode, withBackend: boolean, concurrencyCap = 0) => {
-    const started = await startBenchStack({ mode, latencyMs: LATENCY_MS, distDir: built.distDir, env: withBackend ? backendEnv : {}, concurrencyCap });
-    stacks.push(started);
-    return started;
+  return {
+    options,
+    results: emptyResults(options.quick, musicSeconds, sections),
+    built,
+    backend,
+    musicSeconds,
+    packageBytes,
+    stacks: new StackSet(built.distDir, backendEnv),
+    timed,
+    until: (ms) => Math.min(Date.now() + ms, hardDeadline),
   };
-  const stop = async (...some: BenchStack[]) => {
-    for (const s of some) {
-      stacks.splice(stacks.indexOf(s), 1);
-      await s.stop();
-    }
-  };
+}
 
-  const results: BenchResults = {
+function emptyResults(quick: boolean, musicSeconds: number, sections: BenchResults['sections']): BenchResults {
+  return {
     generatedAt: new Date().toISOString(),
-    quick: options.quick,
+    quick,
     machine: machineInfo(),
     commands: ['npm run bench'],
     settings: { latencyMs: LATENCY_MS, backendAcceptMs: BACKEND_ACCEPT_MS, dispatchTimeoutMs: DISPATCH_TIMEOUT_MS, musicSeconds },
@@ -128,92 +183,135 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
     durationSeconds: 0,
     eventLoopLagP99Ms: 0,
   };
-  const floor = (kind: StartLatencyRow['backend']) => ({
-    twilioCalls: 1,
-    latencyMs: LATENCY_MS,
-    backendMs: kind === 'hangs' ? DISPATCH_TIMEOUT_MS : BACKEND_ACCEPT_MS,
-  });
+}
 
-  try {
-    // ---- warm: one twilio-run process, like the platform's warm instances -----------------
-    const warm = await timed('start warm stacks', () => stack('warm', true));
-    const warmSimulated = options.quick ? undefined : await stack('warm', false);
+/** The stacks a run has up, so that whatever fails, none is left running. */
+class StackSet {
+  private readonly up: BenchStack[] = [];
 
-    if (warmSimulated) {
-      results.roundTrips = await timed('1. round trips per job', () => measureRoundTrips(warm, warmSimulated, backend, LATENCY_MS, path.join(built.distDir, 'assets')));
-    }
-    await timed('3. hold release (warm)', async () => {
-      results.release.push(await measurePushRelease(warm, backend, { samples: options.quick ? 1 : 25, latencyMs: LATENCY_MS, deadline: until(40_000) }));
-      if (options.quick || !warmSimulated) return;
-      results.release.push(await measureBaselineRelease(warm, { samples: 10, latencyMs: LATENCY_MS, deadline: until(20_000), assetsFolder: path.join(built.distDir, 'assets') }));
-      const loops = await Promise.all([
-        measureLoopRelease(warm, { kind: 'poll', backend, count: 12, musicSeconds, deadline: until(60_000) }),
-        measureLoopRelease(warmSimulated, { kind: 'simulated', count: 12, musicSeconds, deadline: until(60_000) }),
-      ]);
-      results.release.push(...loops);
-    });
-    await timed('2. /jobs/start latency (warm)', async () => {
-      for (const step of startPlan('warm', options.quick)) {
-        results.startLatency.push(await measureStartLatency(warm, { ...step, floor: floor(step.backend), deadline: until(40_000) }));
-      }
-    });
-    if (warmSimulated) {
-      results.scale.push(
-        await timed('5. scale (warm)', () =>
-          measureScale(warmSimulated, { rates: [10, 20, 40, 80, 120, 160, 200, 240], stepSeconds: 5, deadline: until(110_000) }),
-        ),
-      );
-    }
-    results.violations += warm.stack.emulator.violations().length + (warmSimulated?.stack.emulator.violations().length ?? 0);
-    await stop(warm, ...(warmSimulated ? [warmSimulated] : []));
+  constructor(
+    private readonly distDir: string,
+    private readonly backendEnv: Record<string, string>,
+  ) {}
 
-    // ---- fork: twilio-run's default, a fresh process per request ----------------------------
-    if (!options.quick) {
-      const fork = await timed('start fork stack', () => stack('fork', true));
-      await timed('2. /jobs/start latency (fork)', async () => {
-        for (const step of startPlan('fork', false)) {
-          results.startLatency.push(await measureStartLatency(fork, { ...step, floor: floor(step.backend), deadline: until(45_000) }));
-        }
-      });
-      await timed('3. hold release (fork)', async () => {
-        results.release.push(await measurePushRelease(fork, backend, { samples: 8, latencyMs: LATENCY_MS, deadline: until(30_000) }));
-      });
-      results.violations += fork.stack.emulator.violations().length;
-      await stop(fork);
-
-      const forkSimulated = await timed('start fork stack (simulated)', () => stack('fork', false));
-      results.scale.push(
-        await timed('5. scale (fork)', () => measureScale(forkSimulated, { rates: [0.5, 1, 1.5, 2, 3], stepSeconds: 6, deadline: until(90_000) })),
-      );
-      results.violations += forkSimulated.stack.emulator.violations().length;
-      await stop(forkSimulated);
-    }
-
-    results.capacity = await timed('6. capacity (cap 30)', () => runCapacity(stack, stop, { quick: options.quick, musicSeconds, roundTrips: results.roundTrips, until }));
-    results.violations += results.capacity.violations;
-
-    results.coldStart = await timed('4. cold start', () =>
-      measureColdStart({
-        functionsDir: path.join(built.absoluteDir, 'functions'),
-        packageBytes,
-        runs: options.quick ? 1 : 5,
-        deadline: until(60_000),
-        limit: options.quick ? 1 : undefined,
-      }),
-    );
-  } finally {
-    for (const s of [...stacks]) await s.stop().catch(() => undefined);
-    await backend.close();
-    lag.disable();
-    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = nodeOptions;
-    results.cpu = share(cpuAtStart, cpu.stop());
-    if (options.quick) fs.rmSync(built.absoluteDir, { recursive: true, force: true });
+  /** Sections before the capacity one count Function executions (cap 0) but refuse none. */
+  async start(mode: ServeMode, withBackend: boolean, concurrencyCap = 0): Promise<BenchStack> {
+    const started = await startBenchStack({ mode, latencyMs: LATENCY_MS, distDir: this.distDir, env: withBackend ? this.backendEnv : {}, concurrencyCap });
+    this.up.push(started);
+    return started;
   }
-  results.durationSeconds = Math.round((Date.now() - began) / 1000);
-  results.eventLoopLagP99Ms = Math.round(lag.percentile(99) / 1e5) / 10;
-  if (options.saveAs) results.commands.push(`npm run bench -- --save-as ${options.saveAs}`);
 
+  /** Stops the stacks; resolves to the OpenAPI violations their emulators recorded. */
+  async stop(...some: BenchStack[]): Promise<number> {
+    const violations = some.reduce((sum, s) => sum + s.stack.emulator.violations().length, 0);
+    for (const s of some) {
+      this.up.splice(this.up.indexOf(s), 1);
+      await s.stop();
+    }
+    return violations;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const s of [...this.up]) await s.stop().catch(() => undefined);
+  }
+}
+
+/** Warm: one twilio-run process, like the platform's warm instances. Parts 1, 3, 2 and 5. */
+async function runWarmSections(run: BenchRun): Promise<void> {
+  const { results } = run;
+  const warm = await run.timed('start warm stacks', () => run.stacks.start('warm', true));
+  const warmSimulated = run.options.quick ? undefined : await run.stacks.start('warm', false);
+  if (warmSimulated) {
+    results.roundTrips = await run.timed('1. round trips per job', () => measureRoundTrips(warm, warmSimulated, run.backend, LATENCY_MS, assetsFolder(run)));
+  }
+  await run.timed(SECTION_NAMES.release('warm'), () => runWarmRelease(run, warm, warmSimulated));
+  await run.timed(SECTION_NAMES.startLatency('warm'), () => runStartLatency(run, warm, 40_000));
+  if (warmSimulated) {
+    results.scale.push(
+      await run.timed('5. scale (warm)', () => measureScale(warmSimulated, { rates: [10, 20, 40, 80, 120, 160, 200, 240], stepSeconds: 5, deadline: run.until(110_000) })),
+    );
+  }
+  results.violations += await run.stacks.stop(warm, ...(warmSimulated ? [warmSimulated] : []));
+}
+
+/** Fork: twilio-run's default, a fresh process per request. Parts 2, 3 and 5 (full runs only). */
+async function runForkSections(run: BenchRun): Promise<void> {
+  const { results } = run;
+  const fork = await run.timed('start fork stack', () => run.stacks.start('fork', true));
+  await run.timed(SECTION_NAMES.startLatency('fork'), () => runStartLatency(run, fork, 45_000));
+  await run.timed(SECTION_NAMES.release('fork'), async () => {
+    results.release.push(await measurePushRelease(fork, run.backend, { samples: 8, latencyMs: LATENCY_MS, deadline: run.until(30_000) }));
+  });
+  results.violations += await run.stacks.stop(fork);
+
+  const forkSimulated = await run.timed('start fork stack (simulated)', () => run.stacks.start('fork', false));
+  results.scale.push(await run.timed('5. scale (fork)', () => measureScale(forkSimulated, { rates: [0.5, 1, 1.5, 2, 3], stepSeconds: 6, deadline: run.until(90_000) })));
+  results.violations += await run.stacks.stop(forkSimulated);
+}
+
+/** Part 2 on one stack: its mode's plan, step by step, each step with `stepMs` at most. */
+async function runStartLatency(run: BenchRun, stack: BenchStack, stepMs: number): Promise<void> {
+  for (const step of startPlan(stack.mode, run.options.quick)) {
+    run.results.startLatency.push(await measureStartLatency(stack, { ...step, floor: startFloor(step.backend), deadline: run.until(stepMs) }));
+  }
+}
+
+/** Part 3, warm: after a push completion; in a full run also the naive baseline and the hold loops. */
+async function runWarmRelease(run: BenchRun, warm: BenchStack, warmSimulated: BenchStack | undefined): Promise<void> {
+  const { results, backend, musicSeconds } = run;
+  results.release.push(await measurePushRelease(warm, backend, { samples: run.options.quick ? 1 : 25, latencyMs: LATENCY_MS, deadline: run.until(40_000) }));
+  if (run.options.quick || !warmSimulated) return;
+  results.release.push(await measureBaselineRelease(warm, { samples: 10, latencyMs: LATENCY_MS, deadline: run.until(20_000), assetsFolder: assetsFolder(run) }));
+  const loops = await Promise.all([
+    measureLoopRelease(warm, { kind: 'poll', backend, count: LOOP_RELEASE_CALLERS, musicSeconds, deadline: run.until(60_000) }),
+    measureLoopRelease(warmSimulated, { kind: 'simulated', count: LOOP_RELEASE_CALLERS, musicSeconds, deadline: run.until(60_000) }),
+  ]);
+  results.release.push(...loops);
+}
+
+/** Part 6, on stacks of its own under the cap: held callers (simulated jobs), then conversations (push jobs). */
+async function runCapacity(run: BenchRun): Promise<NonNullable<BenchResults['capacity']>> {
+  const quick = run.options.quick;
+  const simulated = await run.stacks.start('warm', false, TWILIO_CONCURRENCY_CAP);
+  const holdLevels = await measureHeldCallers(simulated, capacityOptions(run, run.until(quick ? 20_000 : 150_000)));
+  let violations = await run.stacks.stop(simulated);
+  const withBackend = await run.stacks.start('warm', true, TWILIO_CONCURRENCY_CAP);
+  const flowSid = await withBackend.createFlow(readMessagingFlow());
+  const conversationLevels = await measureConversations(withBackend, flowSid, capacityOptions(run, run.until(quick ? 30_000 : 180_000)));
+  violations += await run.stacks.stop(withBackend);
+  const footprints = run.results.roundTrips ? footprintsFrom(run.results.roundTrips, run.musicSeconds) : [];
+  return { ...capacitySummary(TWILIO_CONCURRENCY_CAP, holdLevels, conversationLevels, footprints), violations };
+}
+
+function capacityOptions(run: BenchRun, deadline: number): CapacityOptions {
+  const quick = run.options.quick;
+  return {
+    cap: TWILIO_CONCURRENCY_CAP,
+    musicSeconds: run.musicSeconds,
+    holdLevels: quick ? [4] : [500, 1000, 2000],
+    holdLevelSeconds: quick ? 2 : 2 * run.musicSeconds,
+    conversationLevels: quick ? [3] : [300, 600],
+    longPollLevels: quick ? [2] : [15, 30, 45],
+    workMs: quick ? 1500 : 15_000,
+    deadline,
+  };
+}
+
+/** Part 4: every built function of the copy the run served. */
+function runColdStart(run: BenchRun): Promise<ColdStartRow[]> {
+  return measureColdStart({
+    functionsDir: path.join(run.built.absoluteDir, 'functions'),
+    packageBytes: run.packageBytes,
+    runs: run.options.quick ? 1 : 5,
+    deadline: run.until(60_000),
+    limit: run.options.quick ? 1 : undefined,
+  });
+}
+
+const assetsFolder = (run: BenchRun) => path.join(run.built.distDir, 'assets');
+
+/** bench/results/*.json (the summary, and each part on its own), then the report from them. */
+function writeResults(results: BenchResults, options: RunOptions): void {
   fs.mkdirSync(options.outDir, { recursive: true });
   const write = (name: string, data: unknown) => fs.writeFileSync(path.join(options.outDir, `${name}.json`), JSON.stringify(data, null, 2) + '\n');
   write('summary', results);
@@ -225,7 +323,6 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   if (results.capacity) write('capacity', results.capacity);
   if (options.saveAs) write(options.saveAs, results);
   writeReport(results, { resultsDir: options.outDir, docsDir: options.docsDir ?? options.outDir });
-  return results;
 }
 
 if (require.main === module) {
@@ -253,35 +350,4 @@ if (require.main === module) {
       console.error(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
       process.exit(1);
     });
-}
-
-export type { ReleaseRow };
-
-/** Part 6, on stacks of its own under the cap: held callers (simulated jobs), then conversations (push jobs). */
-async function runCapacity(
-  stack: (mode: ServeMode, withBackend: boolean, concurrencyCap?: number) => Promise<BenchStack>,
-  stop: (...some: BenchStack[]) => Promise<void>,
-  context: { quick: boolean; musicSeconds: number; roundTrips: BenchResults['roundTrips']; until: (ms: number) => number },
-) {
-  const options = (deadline: number): CapacityOptions => ({
-    cap: CONCURRENCY_CAP,
-    musicSeconds: context.musicSeconds,
-    holdLevels: context.quick ? [4] : [500, 1000, 2000],
-    holdLevelSeconds: context.quick ? 2 : 2 * context.musicSeconds,
-    conversationLevels: context.quick ? [3] : [300, 600],
-    longPollLevels: context.quick ? [2] : [15, 30, 45],
-    workMs: context.quick ? 1500 : 15_000,
-    deadline,
-  });
-  const simulated = await stack('warm', false, CONCURRENCY_CAP);
-  const holdLevels = await measureHeldCallers(simulated, options(context.until(context.quick ? 20_000 : 150_000)));
-  let violations = simulated.stack.emulator.violations().length;
-  await stop(simulated);
-  const withBackend = await stack('warm', true, CONCURRENCY_CAP);
-  const flowSid = await withBackend.createFlow(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'messaging.json'), 'utf8')));
-  const conversationLevels = await measureConversations(withBackend, flowSid, options(context.until(context.quick ? 30_000 : 180_000)));
-  violations += withBackend.stack.emulator.violations().length;
-  await stop(withBackend);
-  const footprints = context.roundTrips ? footprintsFrom(context.roundTrips, context.musicSeconds) : [];
-  return { ...capacitySummary(CONCURRENCY_CAP, holdLevels, conversationLevels, footprints), violations };
 }

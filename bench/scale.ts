@@ -4,14 +4,18 @@
  * one job (a shared hot document would hit Sync's 20 writes/s per object).
  *
  * Open loop: jobs arrive at a fixed rate for a few seconds per step, the rate grows step by step
- * until a step has an error, a start reply over the 1.5 s goal, or falls behind. Every job is a
- * whole call: start, hold, join the room, a pending wait turn, the work finishes, the next wait
- * turn releases the caller (the room's leave callback follows), the Dial action returns to
- * Studio, the result is read. The hold loop period is shortened to 1.5 s here so a step takes
- * seconds; the requests per job are the same as a call released on its second turn.
+ * until a step has an error, a start reply over START_GOAL_MS (bench/goals.ts), or falls behind.
+ * Every job is a whole call: start, hold, join the room, a pending wait turn, the work finishes,
+ * the next wait turn releases the caller (the room's leave callback follows), the Dial action
+ * returns to Studio, the result is read. The hold loop period is shortened to
+ * SCALE_LOOP_PERIOD_MS (bench/settings.ts) so a step takes seconds; the requests per job are the
+ * same as a call released on its second turn.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { START_GOAL_MS } from './goals';
+import { SCALE_LOOP_PERIOD_MS } from './settings';
 import { summarize, type Summary } from './lib/stats';
-import { attribute, FLOW_SID, newCallSid, pathOf, redirectTarget, sleep, type BenchStack } from './lib/stack';
+import { attribute, FLOW_SID, newCallSid, pathOf, redirectTarget, type BenchStack } from './lib/stack';
 
 export interface ScaleStep {
   mode: BenchStack['mode'];
@@ -51,9 +55,6 @@ export interface ScaleResult {
   documents: DocumentCheck;
 }
 
-const LOOP_PERIOD_MS = 1500;
-const START_GOAL_MS = 1500;
-
 interface JobOutcome {
   jobId?: string;
   startMs: number;
@@ -88,7 +89,7 @@ async function oneJob(stack: BenchStack, index: number): Promise<JobOutcome> {
       const answer = await stack.post(next);
       if (answer.status !== 200) return { jobId, startMs: start.ms, totalMs: 0, error: `wait ${answer.status} ${answer.text.slice(0, 120)}` };
       next = redirectTarget(answer.text);
-      outcome = await Promise.race([released, sleep(LOOP_PERIOD_MS).then(() => undefined)]);
+      outcome = await Promise.race([released, sleep(SCALE_LOOP_PERIOD_MS).then(() => undefined)]);
     }
     outcome ??= await released;
     if (!outcome.released) return { jobId, startMs: start.ms, totalMs: 0, error: 'caller not released' };
@@ -118,7 +119,7 @@ async function runStep(stack: BenchStack, rate: number, seconds: number, jobIds:
   const endToEnd = summarize(ok.map((o) => o.totalMs));
   // A call lasts about two loop periods plus its requests; a step that needed much longer than
   // its arrivals plus one call fell behind.
-  const behind = elapsed > seconds + 2 * LOOP_PERIOD_MS / 1000 + 6;
+  const behind = elapsed > seconds + 2 * SCALE_LOOP_PERIOD_MS / 1000 + 6;
   const verdict =
     failed.length > 0 ? `${failed.length} failed` : start.p99 > START_GOAL_MS ? `start p99 ${start.p99} ms > ${START_GOAL_MS}` : behind ? 'fell behind' : 'ok';
   return {

@@ -56,7 +56,7 @@ export async function serveBaseline(options: { mode: ServeMode; twilioApiBaseUrl
   } catch (error) {
     const output = twilioRun.recentOutput();
     await twilioRun.stop();
-    throw new Error(`baseline did not start: ${(error as Error).message}\n${output}`);
+    throw new Error(`baseline did not start: ${(error as Error).message}\n${output}`, { cause: error });
   }
   return {
     baseUrl,

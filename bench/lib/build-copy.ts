@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type BuildResult } from '../../tools/build';
 import { listFiles } from '../../tools/list-files';
 import { DIST_DIR, PROJECT_ROOT } from '../../tools/paths';
@@ -31,7 +32,7 @@ export async function buildForBench(
     } catch (error) {
       // dist/ was being replaced by another build: try again.
       if (attempt >= 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   }
   return { functions, distDir, absoluteDir };

@@ -8,7 +8,6 @@ import type { ConcurrencyStats } from '../../tools/function-concurrency';
 import { startLocalStack, type LocalStack } from '../../tools/local-stack';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
-export { sleep };
 
 export type ServeMode = 'fork' | 'warm';
 
@@ -58,18 +57,41 @@ export const newCallSid = () => `CA${(process.pid.toString(16) + Date.now().toSt
 
 const EMULATOR_AUTH = 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:bench`).toString('base64');
 
-export async function startBenchStack(options: {
+interface BenchStackOptions {
   mode: ServeMode;
   latencyMs: number;
   distDir: string;
   env?: Record<string, string>;
   /** The local function host's concurrency cap (0: count only, no refusals). */
   concurrencyCap?: number;
-}): Promise<BenchStack> {
+}
+
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   const proxy = await startLatencyProxy({ latencyMs: options.latencyMs });
-  let stack: LocalStack;
+  const stack = await serveBehind(proxy, options);
+  proxy.setTarget(stack.emulator.url);
+  return {
+    mode: options.mode,
+    baseUrl: stack.baseUrl,
+    stack,
+    proxy,
+    stats: () => stack.emulator.stats(),
+    post: (path, params = {}) => post(stack.baseUrl + path, params),
+    ...callerControls(stack.emulator.url),
+    ...emulatorRecords(stack.emulator.url),
+    gate: () => stack.gate?.stats(),
+    resetGate: () => stack.gate?.resetStats(),
+    async stop() {
+      await stack.stop();
+      await proxy.close();
+    },
+  };
+}
+
+/** twilio-run and the emulator, the service's Twilio calls sent through the proxy (closed if they do not start). */
+async function serveBehind(proxy: LatencyProxy, options: BenchStackOptions): Promise<LocalStack> {
   try {
-    stack = await startLocalStack({
+    return await startLocalStack({
       env: { ...options.env, TWILIO_API_BASE_URL: proxy.url },
       forkProcess: options.mode === 'fork',
       live: options.mode === 'fork',
@@ -80,15 +102,12 @@ export async function startBenchStack(options: {
     await proxy.close();
     throw error;
   }
-  proxy.setTarget(stack.emulator.url);
-  const control = (path: string, init?: RequestInit) => fetch(`${stack.emulator.url}/_emulator${path}`, init);
+}
+
+/** What callers and Studio do, through the emulator's control API: join a room, wait to be released, hang up, get the flow started again. */
+function callerControls(emulatorUrl: string): Pick<BenchStack, 'join' | 'released' | 'hangup' | 'executionFor'> {
+  const control = (path: string, init?: RequestInit) => fetch(`${emulatorUrl}/_emulator${path}`, init);
   return {
-    mode: options.mode,
-    baseUrl: stack.baseUrl,
-    stack,
-    proxy,
-    stats: () => stack.emulator.stats(),
-    post: (path, params = {}) => post(stack.baseUrl + path, params),
     async join(room, callSid, joinOptions = {}) {
       const response = await control('/conferences/join', {
         method: 'POST',
@@ -110,24 +129,6 @@ export async function startBenchStack(options: {
     async hangup(callSid) {
       await (await control(`/calls/${callSid}/hangup`, { method: 'POST' })).body?.cancel();
     },
-    async jobDocument(jobId) {
-      const response = await fetch(`${stack.emulator.url}/sync/v1/Services/default/Documents/job_${jobId}`, {
-        headers: { authorization: EMULATOR_AUTH },
-      });
-      if (!response.ok) return undefined;
-      return ((await response.json()) as { data: Record<string, unknown> }).data;
-    },
-    gate: () => stack.gate?.stats(),
-    resetGate: () => stack.gate?.resetStats(),
-    async createFlow(definition) {
-      const response = await fetch(`${stack.emulator.url}/studio/v2/Flows`, {
-        method: 'POST',
-        headers: { authorization: EMULATOR_AUTH, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ FriendlyName: 'capacity', Status: 'published', Definition: JSON.stringify(definition) }),
-      });
-      if (!response.ok) throw new Error(`flow create failed: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { sid: string }).sid;
-    },
     async executionFor(flowSid, contact, timeoutMs) {
       const query = new URLSearchParams({ flowSid, contact, timeoutMs: String(Math.round(timeoutMs)) });
       const response = await control(`/executions?${query}`);
@@ -135,9 +136,27 @@ export async function startBenchStack(options: {
       const { executions } = (await response.json()) as { executions: Array<{ executionSid: string; data: Record<string, unknown> }> };
       return executions[0];
     },
-    async stop() {
-      await stack.stop();
-      await proxy.close();
+  };
+}
+
+/** Twilio's REST API straight at the emulator (not through the proxy, so not counted): a job's document, a flow. */
+function emulatorRecords(emulatorUrl: string): Pick<BenchStack, 'jobDocument' | 'createFlow'> {
+  return {
+    async jobDocument(jobId) {
+      const response = await fetch(`${emulatorUrl}/sync/v1/Services/default/Documents/job_${jobId}`, {
+        headers: { authorization: EMULATOR_AUTH },
+      });
+      if (!response.ok) return undefined;
+      return ((await response.json()) as { data: Record<string, unknown> }).data;
+    },
+    async createFlow(definition) {
+      const response = await fetch(`${emulatorUrl}/studio/v2/Flows`, {
+        method: 'POST',
+        headers: { authorization: EMULATOR_AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ FriendlyName: 'capacity', Status: 'published', Definition: JSON.stringify(definition) }),
+      });
+      if (!response.ok) throw new Error(`flow create failed: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { sid: string }).sid;
     },
   };
 }
@@ -160,9 +179,6 @@ export async function post(url: string, params: Record<string, string | number> 
   }
   return { status: response.status, body, text, ms };
 }
-
-
-
 
 /** Counts that changed between two stats() snapshots (without `total`). */
 export function statsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
