@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { DEFAULT_PROFILE, describeProfile } from '../../emulator/twilio-behaviour';
 import { findState, type FlowState, type Transition } from '../flow-model';
-import { STUDIO_WIDGET_RUN_LIMIT } from '../widget-catalog';
+import { STUDIO_STEP_LIMIT, STUDIO_WIDGET_RUN_LIMIT } from '../platform';
 import { FUNCTIONS_DIR, PROJECT_ROOT } from '../project-paths';
 import { listServiceFunctions } from '../checker/service-functions';
 import { RunInterrupted } from './clock';
@@ -39,8 +39,6 @@ class ExecutionEnded extends Error {
 /** Errors that must reach the top of the run as they are, also from inside a subflow. */
 const LOUD_ERRORS = [UnmockedRequestError, ContactStepError, MissingSubflowError, ExecutionEnded];
 
-/** Studio ends an execution after this many steps. */
-export const STUDIO_STEP_LIMIT = 1000;
 const DEFAULT_MAX_RUN_MS = 30 * 60_000;
 /** The local stack's account (tools/credentials.ts LOCAL_ACCOUNT_SID). */
 const LOCAL_ACCOUNT_SID = 'AC' + '0'.repeat(32);
