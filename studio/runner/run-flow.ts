@@ -3,8 +3,8 @@
  * Voice would, and returns what happened (timeline, audio heard, messages, variables, where the
  * flow ended). Reentrant: every run has its own state; bounded by maxRunMs; leaves no timers.
  */
-import crypto from 'node:crypto';
 import path from 'node:path';
+import { DEFAULT_ACCOUNT_SID, isSid, newSid } from '../../emulator/sids';
 import { DEFAULT_PROFILE, describeProfile } from '../../emulator/twilio-behaviour';
 import { findState, type FlowState, type Transition } from '../flow-model';
 import { STUDIO_STEP_LIMIT, STUDIO_WIDGET_RUN_LIMIT } from '../platform';
@@ -20,7 +20,6 @@ import { TRIGGER_EVENTS, type CallTrigger, type ConversationTrigger, type FlowEn
 import type { FlowDefinition } from '../flow-model';
 import { SILENT_CONTACT } from './contact';
 import { subflowsFor } from './flow-inputs';
-import { FLOW_SID } from '../project-subflows';
 import { UnmockedRequestError } from './http-fixtures';
 import { VoiceCall } from './voice-call';
 import { ContactStepError, NeedsACallError } from './widgets-contact';
@@ -40,11 +39,7 @@ class ExecutionEnded extends Error {
 const LOUD_ERRORS = [UnmockedRequestError, ContactStepError, MissingSubflowError, ExecutionEnded];
 
 const DEFAULT_MAX_RUN_MS = 30 * 60_000;
-/** The local stack's account (tools/credentials.ts LOCAL_ACCOUNT_SID). */
-const LOCAL_ACCOUNT_SID = 'AC' + '0'.repeat(32);
 const DEFAULT_ASSET_DIRS = [path.join(PROJECT_ROOT, 'dist', 'assets'), path.join(PROJECT_ROOT, 'src', 'assets')];
-
-export const newSid = (prefix: string) => prefix + crypto.randomBytes(16).toString('hex');
 
 /** What Twilio puts in `trigger.call.*` for an inbound call (and sends with each voice request). */
 export function callFields(trigger: CallTrigger, accountSid: string, callSid: string): Record<string, string> {
@@ -111,7 +106,7 @@ function transitionFor(state: FlowState, result: WidgetResult): Transition | und
 
 export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
   const { definition } = options;
-  const accountSid = options.accountSid ?? LOCAL_ACCOUNT_SID;
+  const accountSid = options.accountSid ?? DEFAULT_ACCOUNT_SID;
   const flowSid = options.flowSid ?? newSid('FW');
   const executionSid = newSid('FN');
   const trigger = options.trigger;
@@ -296,7 +291,7 @@ export async function runFlow(options: RunFlowOptions): Promise<FlowRun> {
     // call back at the subflow's webhook is not documented; Voice returning there or at the
     // parent's is taken as the return to this execution (voice-call.ts).
     const subflowCall = env.call;
-    if (subflowCall) subflowCall.subflowSid = FLOW_SID.test(sid) ? sid : newSid('FW');
+    if (subflowCall) subflowCall.subflowSid = isSid(sid, 'FW') ? sid : newSid('FW');
     let subEnd: FlowEnd;
     try {
       subEnd = await walk(subflow, subflow.initial_state, `${name}/`);

@@ -14,6 +14,7 @@
  * `fail` does not fire: Studio never made that request). On an emulator that registers calls, a
  * REST update of the call (Url or Twiml) pre-empts whatever Voice is doing, in a room or not.
  */
+import { isSid } from '../../emulator/sids';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import { RunInterrupted, sleep, sleepUnless, throwIfInterrupted, unlessInterrupted, withDeadline } from './clock';
 import { digitsDurationSeconds, sayDurationSeconds } from './audio';
@@ -28,7 +29,14 @@ const TWIML_FETCH_TIMEOUT_MS = 15_000;
 /** Bounds a TwiML loop that never plays anything (Twilio would also give up). */
 const MAX_DOCUMENTS_PER_REDIRECT = 2_000;
 const DEFAULT_TIME_LIMIT_SECONDS = 14_400;
-const STUDIO_WEBHOOK = /^https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/(AC[0-9a-fA-F]{32})\/Flows\/(FW[0-9a-fA-F]{32})\/?(\?.*)?$/;
+/** Studio's webhook for a flow, as a `<Redirect>` names it: `…/Accounts/AC…/Flows/FW…`, a query allowed. */
+const STUDIO_WEBHOOK = /^https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/([^/]+)\/Flows\/([^/?]+)\/?(\?.*)?$/;
+
+/** The account and flow of a URL that is Studio's webhook, else undefined. */
+function studioWebhook(url: string): { accountSid: string; flowSid: string } | undefined {
+  const [, accountSid, flowSid] = STUDIO_WEBHOOK.exec(url) ?? [];
+  return accountSid && flowSid && isSid(accountSid, 'AC') && isSid(flowSid, 'FW') ? { accountSid, flowSid } : undefined;
+}
 
 /** What Twilio says when it cannot get usable TwiML and there is no Fallback URL. */
 export const APPLICATION_ERROR = 'An application error has occurred.';
@@ -208,8 +216,8 @@ export class VoiceCall {
     let usedFallback = false;
     let firstFailure = '';
     for (let fetched = 0; fetched < MAX_DOCUMENTS_PER_REDIRECT; fetched++) {
-      const studio = 'url' in document ? STUDIO_WEBHOOK.exec(document.url) : null;
-      if (studio) return this.backToStudio(widget, (document as { url: string }).url, studio[1]!, studio[2]!);
+      const studio = 'url' in document ? studioWebhook(document.url) : undefined;
+      if (studio) return this.backToStudio(widget, (document as { url: string }).url, studio.accountSid, studio.flowSid);
 
       // A REST update of the call abandons this document, wherever Voice is in it.
       const scope = new AbortController();
@@ -430,8 +438,8 @@ export class VoiceCall {
           break;
         case 'Redirect': {
           const target = verb.text;
-          const studio = STUDIO_WEBHOOK.exec(target);
-          if (studio) return this.backToStudio(widget, target, studio[1]!, studio[2]!);
+          const studio = studioWebhook(target);
+          if (studio) return this.backToStudio(widget, target, studio.accountSid, studio.flowSid);
           return { kind: 'document', document: { url: target, method: verb.attributes.method ?? 'POST', label: 'Redirect' } };
         }
         case 'Dial': {
