@@ -16,7 +16,7 @@
  */
 import { isSid } from '../../emulator/sids';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
-import { RunInterrupted, sleep, sleepUnless, throwIfInterrupted, unlessInterrupted, withDeadline } from './clock';
+import { RunInterrupted, sleepUnless, throwIfInterrupted, unlessInterrupted, waitInRun, withDeadline } from './clock';
 import { digitsDurationSeconds, sayDurationSeconds } from './audio';
 import { ControlError, type EmulatorControl, type Release } from './emulator-control';
 import { HttpFailure, type Execution } from './execution';
@@ -520,7 +520,7 @@ export class VoiceCall {
     const control = options.control;
     const attributes = conference.attributes;
     const timeLimit = Number(verb.attributes.timeLimit ?? DEFAULT_TIME_LIMIT_SECONDS) || DEFAULT_TIME_LIMIT_SECONDS;
-    if (options.joinDelayMs > 0) await sleep(options.joinDelayMs, signal); // Twilio connecting the caller
+    if (options.joinDelayMs > 0) await waitInRun(options.joinDelayMs, signal); // Twilio connecting the caller
 
     // Registered calls: the release feed hands this room every release from now on (also one that
     // comes while joining). Older emulators: a long-poll of the room's release, once in it.
