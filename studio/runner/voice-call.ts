@@ -76,6 +76,24 @@ type Background = { widget: string; outcome: Promise<TwimlOutcome | { kind: 'int
 type Document = { url: string; method: string; params?: Record<string, string>; label?: string } | { twiml: string; from: string };
 type VerbsResult = TwimlOutcome | { kind: 'document'; document: Document };
 type Unusable = { kind: 'unusable'; reason: string };
+
+/** The caller's stay in one room of a `<Dial><Conference>`. */
+interface RoomVisit {
+  widget: string;
+  /** The `<Dial>` and its `<Conference>`. */
+  verb: TwimlElement;
+  conference: TwimlElement;
+  timeLimit: number;
+  watch: ReleaseWatch;
+  stay: RoomStay;
+  /** Ends the stay (once), with the reason. */
+  leave(because: string): void;
+  /** Epoch ms when the caller was in the room. */
+  joinedAt: number;
+  /** Nobody else in the room yet: the waitUrl plays. */
+  alone: boolean;
+}
+
 type DialResult =
   | { kind: 'dial-ended'; status: string; seconds: number }
   | { kind: 'redirected'; document: Document }
@@ -559,11 +577,29 @@ export class VoiceCall {
     signal: AbortSignal,
   ): Promise<DialResult> {
     const { execution, options } = this;
-    const control = options.control!;
-    const attributes = conference.attributes;
-    this.room = { conferenceSid: joined.conferenceSid, friendlyName: conference.text };
+    const { stay, leave } = this.enterRoom(widget, conference, joined.conferenceSid, watch);
+    if (this.hungUp) {
+      // The caller hung up while joining: end the call in the room it just entered.
+      const control = options.control!;
+      this.hangupDone = this.hangupDone.then(() => control.hangup(options.callSid).catch(() => undefined));
+      await this.hangupDone;
+      this.room = null;
+      leave('caller-hangup');
+    }
+    throwIfInterrupted(signal);
+    const joinedAt = Date.now();
+    const alone = joined.conferenceStatus === 'init';
+    execution.log(widget, 'voice', `joins room ${conference.text} (${alone ? 'waiting alone' : 'conference in progress'}; Dial timeLimit ${timeLimit} s)`, 1);
+    options.onJoinedRoom?.();
+    return this.untilReleased({ widget, verb, conference, timeLimit, watch, stay, leave, joinedAt, alone }, signal);
+  }
+
+  /** Records the caller's stay in the room; `leave` ends the stay once, at the release if there was one. */
+  private enterRoom(widget: string, conference: TwimlElement, conferenceSid: string, watch: ReleaseWatch): Pick<RoomVisit, 'stay' | 'leave'> {
+    const { execution } = this;
+    this.room = { conferenceSid, friendlyName: conference.text };
     this.joinedOnce = true;
-    const stay: RoomStay = { widget, friendlyName: conference.text, conferenceSid: joined.conferenceSid, joinedAtMs: execution.clock.now() };
+    const stay: RoomStay = { widget, friendlyName: conference.text, conferenceSid, joinedAtMs: execution.clock.now() };
     execution.rooms.push(stay);
     // Twilio moves the call the moment it is released, whatever request of the hold loop is
     // still in flight here: the stay ends then, not when this side finishes that request.
@@ -576,28 +612,22 @@ export class VoiceCall {
       stay.leftAtMs = releasedAtMs ?? execution.clock.now();
       stay.leftBecause = because;
     };
-    if (this.hungUp) {
-      // The caller hung up while joining: end the call in the room it just entered.
-      this.hangupDone = this.hangupDone.then(() => control.hangup(options.callSid).catch(() => undefined));
-      await this.hangupDone;
-      this.room = null;
-      leave('caller-hangup');
-    }
-    throwIfInterrupted(signal);
-    const joinedAt = Date.now();
-    const alone = joined.conferenceStatus === 'init';
-    execution.log(widget, 'voice', `joins room ${conference.text} (${alone ? 'waiting alone' : 'conference in progress'}; Dial timeLimit ${timeLimit} s)`, 1);
-    options.onJoinedRoom?.();
+    return { stay, leave };
+  }
 
+  /** The room's wait music (while alone), then silence, until the release; the Dial's timeLimit runs beside. */
+  private async untilReleased(visit: RoomVisit, signal: AbortSignal): Promise<DialResult> {
+    const { widget, verb, conference, watch, stay, leave, joinedAt } = visit;
+    const attributes = conference.attributes;
     const dialScope = new AbortController();
     const dialSignal = AbortSignal.any([signal, dialScope.signal]);
     // Twilio takes the caller out of the room at the timeLimit, whatever the TwiML does.
-    const limit = this.enforceTimeLimit(widget, timeLimit, watch.released, dialSignal).then((reached) => {
+    const limit = this.enforceTimeLimit(widget, visit.timeLimit, watch.released, dialSignal).then((reached) => {
       if (reached) stay.timeLimitReached = true;
     });
     try {
       const waitUrl = attributes.waitUrl;
-      if (alone && waitUrl) await this.waitLoop(widget, waitUrl, attributes.waitMethod ?? 'POST', watch, dialSignal);
+      if (visit.alone && waitUrl) await this.waitLoop(widget, waitUrl, attributes.waitMethod ?? 'POST', watch, dialSignal);
       // Waited out (or no wait music): silence until released.
       const release = await unlessInterrupted(watch.released, dialSignal);
       this.room = null;
