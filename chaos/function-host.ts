@@ -19,12 +19,10 @@ import twilio from 'twilio';
 import { ConcurrencyCounter, jobIdOfQuery, REFUSAL_HEADERS, refusalBody, type ConcurrencyStats } from '../tools/function-concurrency';
 import { listFiles } from '../tools/list-files';
 import { FUNCTIONS_DIST_DIR, PROJECT_ROOT } from '../tools/paths';
+import { FUNCTION_TIME_LIMIT_MS } from '../studio/platform';
 
 /** The Response class of Twilio's own local runtime. */
 const RUNTIME_RESPONSE_MODULE = path.join(PROJECT_ROOT, 'node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js');
-
-/** Twilio stops a function after 10 s; the host reports a function that has not answered by then. */
-export const FUNCTION_TIME_LIMIT_MS = 10_000;
 
 export interface HostRequest {
   /** Query string parameters (parsed like Express's "extended" parser: `a[b]=c` becomes an object). */

@@ -15,6 +15,7 @@ import { isFinalStatus, type JobStatus } from '../src/lib/contracts';
 import type { JobRecord } from '../src/lib/jobs/job';
 import { resultHash } from '../src/lib/jobs/state';
 import type { FlowDefinition } from '../studio/flow-model';
+import { FUNCTION_TIME_LIMIT_MS } from '../studio/platform';
 import { runFlow, type FlowRun } from '../studio/runner';
 import { widgetOutputs } from '../studio/runner/run-json';
 import { withStartParameters } from '../studio/runner/scenarios';
@@ -32,7 +33,7 @@ const HOLD_MUSIC_SECONDS = 10;
 /** A completion that releases the caller does so within this of its final write (2 Twilio round trips and room to spare). */
 const PROMPT_RELEASE_MS = 2_000;
 /** Twilio stops a function after 10 s: one turn of the hold loop cannot take longer than music + this. */
-const FUNCTION_LIMIT_MS = 10_000;
+const FUNCTION_LIMIT_MS = FUNCTION_TIME_LIMIT_MS;
 /** A phone number in E.164 form. */
 export const E164 = /\+[1-9]\d{7,14}/;
 

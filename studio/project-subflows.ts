@@ -13,8 +13,6 @@ import { FLOWS_DIR } from './project-paths';
 
 /** A whole `flow_sid` that stands for a flow file of the project. */
 export const FLOW_SID_PLACEHOLDER = /^__FLOW_SID_([A-Z0-9_]+)__$/;
-/** A Studio Flow SID. */
-export const FLOW_SID = /^FW[0-9a-fA-F]{32}$/;
 
 /** The placeholder a flow file's SID is written as: `hold-subflow.json` -> `__FLOW_SID_HOLD_SUBFLOW__`. */
 export function flowSidPlaceholder(file: string): string {

@@ -18,7 +18,8 @@
  *   failed": properties that do not match the schema, names that are not unique, transitions to
  *   widgets that do not exist);
  * - Studio's FAQ (twilio.com/docs/studio/user-guide/studio-faq): an execution stops when the same
- *   widget runs 10 times in a row, and after 1,000 steps (warnings 81001 and 81000, not refusals).
+ *   widget runs 10 times in a row, and after 1,000 steps (warnings 81001 and 81000, not refusals;
+ *   the figures are in studio/platform.ts).
  *
  * Properties not listed for a widget are allowed: Studio adds new ones over time. Where a widget's
  * events are only partly known (`eventsKnown: 'partial'`), the checker says so when it meets
@@ -473,9 +474,6 @@ export const SPLIT_CONDITION_TYPES: readonly string[] = [
   'is_before_date',
   'is_after_date',
 ];
-
-/** Studio ends an execution when one widget runs this many times. */
-export const STUDIO_WIDGET_RUN_LIMIT = 10;
 
 export function widgetSpec(type: string): WidgetSpec | undefined {
   return Object.prototype.hasOwnProperty.call(WIDGETS, type) ? WIDGETS[type] : undefined;

@@ -18,7 +18,8 @@
  * sure to mis-run.
  */
 import type { FlowState } from '../flow-model';
-import { STUDIO_WIDGET_RUN_LIMIT, widgetSpec } from '../widget-catalog';
+import { STUDIO_WIDGET_RUN_LIMIT } from '../platform';
+import { widgetSpec } from '../widget-catalog';
 import type { FaultList } from './fault';
 import { buildGraph, components, isLoop, shortestCycle, type Graph } from './graph-cycles';
 import { incrementedCounters, leaves, loopBound, splitReadsCounter } from './loop-counters';

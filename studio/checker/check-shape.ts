@@ -7,10 +7,10 @@
  * dropped (after being reported), broken transitions or properties are read as empty.
  *
  * Source: Studio's flow definition schema (twilio.com/docs/studio/rest-api/v2/schemas): states
- * (1 to 1000), initial_state (non-empty), flags {allow_concurrent_calls: boolean}, description a
- * string. A value of the wrong JSON type is an error (the Flows API refuses it, error 81022);
- * a missing description, flags or widget offset is a warning, as whether Studio requires them is
- * not known (its exports always carry them).
+ * (1 to 1000, studio/platform.ts; only "at least one" is checked), initial_state (non-empty),
+ * flags {allow_concurrent_calls: boolean}, description a string. A value of the wrong JSON type is
+ * an error (the Flows API refuses it, error 81022); a missing description, flags or widget offset
+ * is a warning, as whether Studio requires them is not known (its exports always carry them).
  */
 import type { FlowDefinition, FlowState, Transition } from '../flow-model';
 import { describeValue, FaultList } from './fault';

@@ -16,7 +16,8 @@
 import type { FlowState } from '../flow-model';
 import { SPLIT_CONDITION_TYPES, widgetSpec, type PropertyKind, type WidgetSpec } from '../widget-catalog';
 import { describeValue, type FaultList } from './fault';
-import { FLOW_SID, FLOW_SID_PLACEHOLDER } from '../project-subflows';
+import { FLOW_SID_PLACEHOLDER } from '../project-subflows';
+import { isSid } from '../../emulator/sids';
 
 const LIQUID = /\{\{|\{%/;
 const WHOLE_NUMBER = /^\d+$/;
@@ -49,7 +50,7 @@ export function checkWidgets(states: readonly FlowState[], faults: FaultList): v
 function checkSubflowSid(state: FlowState, faults: FaultList): void {
   const sid = state.properties.flow_sid;
   if (typeof sid !== 'string' || sid.trim() === '') return; // required and type checks said so
-  if (FLOW_SID.test(sid) || FLOW_SID_PLACEHOLDER.test(sid)) return;
+  if (isSid(sid, 'FW') || FLOW_SID_PLACEHOLDER.test(sid)) return;
   faults.warning(
     state.name,
     'flow_sid',

@@ -19,7 +19,8 @@ import type { FlowDefinition } from '../flow-model';
 import { autoInputs, autoTrigger, readFlowFile, usesTheService } from './flow-inputs';
 import { startLocalService, type LocalService } from './local-service';
 import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
-import { describeEnd, runFlow } from './run-flow';
+import { describeEnd } from './flow-end';
+import { runFlow } from './run-flow';
 import { ranToAnEnd } from './run-json';
 import type { FlowRun } from './types';
 

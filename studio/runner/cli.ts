@@ -135,101 +135,144 @@ async function chooseService(scenario: Scenario, behaviour: TwilioBehaviour, bas
   return service;
 }
 
+const OPTIONS = {
+  scenario: { type: 'string' },
+  'base-url': { type: 'string' },
+  'emulator-url': { type: 'string' },
+  'service-domain': { type: 'string' },
+  'twilio-behaviour': { type: 'string' },
+  'fallback-url': { type: 'string' },
+  json: { type: 'boolean' },
+  list: { type: 'boolean' },
+  deployed: { type: 'boolean' },
+  auto: { type: 'boolean' },
+  trigger: { type: 'string' },
+  body: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  data: { type: 'string' },
+  param: { type: 'string', multiple: true },
+  http: { type: 'string' },
+  subflow: { type: 'string', multiple: true },
+  'time-scale': { type: 'string' },
+} as const;
+
+function parseCommandLine(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
+type CommandLine = ReturnType<typeof parseCommandLine>;
+type Values = CommandLine['values'];
+
+/** The command line cannot be run: the message goes to stderr, the exit code is 2 (1 for a file that cannot be read). */
+class BadCommand extends Error {
+  constructor(
+    message: string,
+    readonly code: 1 | 2 = 2,
+  ) {
+    super(message);
+  }
+}
+
+/** Everything the command line asked for, checked. */
+interface CallSettings {
+  values: Values;
+  /** The flow file named on the command line, if one was. */
+  namedFile?: string;
+  scenario: Scenario;
+  behaviour: TwilioBehaviour;
+  fallbackUrl?: string;
+  /** The trigger --trigger asked for. */
+  named?: FlowTrigger;
+  timeScale: number;
+  flowFile: string;
+  definition: FlowDefinition;
+  subflows: Record<string, FlowDefinition>;
+  fixtures: HttpFixture[];
+}
+
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let settings: CallSettings | 'listed';
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        scenario: { type: 'string' },
-        'base-url': { type: 'string' },
-        'emulator-url': { type: 'string' },
-        'service-domain': { type: 'string' },
-        'twilio-behaviour': { type: 'string' },
-        'fallback-url': { type: 'string' },
-        json: { type: 'boolean' },
-        list: { type: 'boolean' },
-        deployed: { type: 'boolean' },
-        auto: { type: 'boolean' },
-        trigger: { type: 'string' },
-        body: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        data: { type: 'string' },
-        param: { type: 'string', multiple: true },
-        http: { type: 'string' },
-        subflow: { type: 'string', multiple: true },
-        'time-scale': { type: 'string' },
-      },
-    });
+    settings = readCommandLine(argv);
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
+    if (!(error instanceof BadCommand)) throw error;
+    console.error(error.message);
+    return error.code;
+  }
+  return settings === 'listed' ? 0 : runCall(settings);
+}
+
+/** The command line's settings, or 'listed' once --list printed the scenarios. */
+function readCommandLine(argv: string[]): CallSettings | 'listed' {
+  let parsed: CommandLine;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    throw new BadCommand(`${(error as Error).message}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.json) captureStdout();
   if (values.list) {
     console.log(listScenarios());
-    return 0;
+    return 'listed';
   }
-  if (positionals.length > 1) {
-    console.error(`one flow file at most\n${USAGE}`);
-    return 2;
-  }
+  if (positionals.length > 1) throw new BadCommand(`one flow file at most\n${USAGE}`);
   const scenario = findScenario(values.scenario ?? 'plain');
-  if (!scenario) {
-    console.error(`unknown scenario "${values.scenario}"\n${listScenarios()}`);
-    return 2;
+  if (!scenario) throw new BadCommand(`unknown scenario "${values.scenario}"\n${listScenarios()}`);
+  const behaviour = readBehaviour(values['twilio-behaviour']);
+  const fallbackUrl = values['fallback-url'] ?? scenario.fallbackUrl;
+  if (fallbackUrl !== undefined && !/^(https?:\/\/|\/)/.test(fallbackUrl)) {
+    throw new BadCommand(`--fallback-url: "${fallbackUrl}" is not an http(s) URL or a path of the service`);
   }
-  let behaviour: TwilioBehaviour;
+  const named = readNamedTrigger(values);
+  const timeScale = values['time-scale'] !== undefined ? Number(values['time-scale']) : values.auto ? 0.02 : 1;
+  if (!(timeScale > 0)) throw new BadCommand(`--time-scale: "${values['time-scale']}" is not a positive number`);
+  const flowFile = positionals[0] ?? scenario.flowFile;
+  return { values, namedFile: positionals[0], scenario, behaviour, fallbackUrl, named, timeScale, flowFile, ...readFlowInputs(flowFile, values, scenario) };
+}
+
+function readBehaviour(name: string | undefined): TwilioBehaviour {
   try {
-    behaviour = loadBehaviourProfile(values['twilio-behaviour'] ?? process.env[BEHAVIOUR_ENV]);
+    return loadBehaviourProfile(name ?? process.env[BEHAVIOUR_ENV]);
   } catch (error) {
     if (!(error instanceof BehaviourProfileError)) throw error;
     const message = error.message.replace(/\s*\n\s*/g, ' ');
-    console.error(message.startsWith('--twilio-behaviour') ? message : `--twilio-behaviour: ${message}`);
-    return 2;
+    throw new BadCommand(message.startsWith('--twilio-behaviour') ? message : `--twilio-behaviour: ${message}`);
   }
-  const fallbackUrl = values['fallback-url'] ?? scenario.fallbackUrl;
-  if (fallbackUrl !== undefined && !/^(https?:\/\/|\/)/.test(fallbackUrl)) {
-    console.error(`--fallback-url: "${fallbackUrl}" is not an http(s) URL or a path of the service`);
-    return 2;
-  }
+}
+
+function readNamedTrigger(values: Values): FlowTrigger | undefined {
   if (values.trigger !== undefined && !TRIGGER_KINDS.includes(values.trigger as TriggerKind)) {
-    console.error(`--trigger: "${values.trigger}" is not one of ${TRIGGER_KINDS.join(', ')}`);
-    return 2;
+    throw new BadCommand(`--trigger: "${values.trigger}" is not one of ${TRIGGER_KINDS.join(', ')}`);
   }
-  let named: FlowTrigger | undefined;
   try {
-    named = namedTrigger(values);
+    return namedTrigger(values);
   } catch (error) {
-    console.error(`--data: not JSON (${(error as Error).message})`);
-    return 2;
+    throw new BadCommand(`--data: not JSON (${(error as Error).message})`);
   }
-  const timeScale = values['time-scale'] !== undefined ? Number(values['time-scale']) : values.auto ? 0.02 : 1;
-  if (!(timeScale > 0)) {
-    console.error(`--time-scale: "${values['time-scale']}" is not a positive number`);
-    return 2;
-  }
-  const flowFile = positionals[0] ?? scenario.flowFile;
-  let definition: FlowDefinition;
-  let subflows: Record<string, FlowDefinition>;
-  let fixtures: HttpFixture[] = [];
+}
+
+/** The flow with the scenario's start parameters, its subflows and the HTTP fixtures. */
+function readFlowInputs(flowFile: string, values: Values, scenario: Scenario): Pick<CallSettings, 'definition' | 'subflows' | 'fixtures'> {
   try {
-    definition = withStartParameters(readFlow(flowFile), scenario.startParameters);
+    const definition = withStartParameters(readFlow(flowFile), scenario.startParameters);
     // A Run Subflow naming one of our flows by placeholder (__FLOW_SID_HOLD_SUBFLOW__) gets that
     // file, from beside the flow or from flows/, unless --subflow names another.
-    subflows = subflowsFor(definition, readSubflows(values.subflow ?? []), [path.dirname(resolveFile(flowFile)), FLOWS_DIR]);
-    if (values.http) fixtures = readHttpFixtures(resolveFile(values.http));
+    const subflows = subflowsFor(definition, readSubflows(values.subflow ?? []), [path.dirname(resolveFile(flowFile)), FLOWS_DIR]);
+    const fixtures = values.http ? readHttpFixtures(resolveFile(values.http)) : [];
+    return { definition, subflows, fixtures };
   } catch (error) {
-    console.error((error as Error).message);
-    return 1;
+    throw new BadCommand((error as Error).message, 1);
   }
-  const inputs = values.auto
-    ? autoInputs(definition, subflows, fixtures)
-    : { contact: SILENT_CONTACT, http: new HttpFixtures(fixtures), missingSubflow: 'error' as const };
+}
 
+/** Places the call (or sends the text) against the service, prints it as it goes; the exit code. */
+async function runCall(settings: CallSettings): Promise<number> {
+  const { values, scenario, behaviour, definition, subflows } = settings;
+  const inputs = values.auto
+    ? autoInputs(definition, subflows, settings.fixtures)
+    : { contact: SILENT_CONTACT, http: new HttpFixtures(settings.fixtures), missingSubflow: 'error' as const };
   const needed = usesTheService([definition, ...Object.values(subflows)], values['service-domain']);
   const deployed = values.deployed ? await startDeployedService({ exampleBackend: scenario.needsExampleBackend, behaviour, out: say }) : undefined;
   if (deployed) process.env[RUNNER_SIGNING_TOKEN_ENV] = deployed.authToken; // requests signed as Twilio signs them
@@ -239,23 +282,8 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const trigger =
-      named ??
-      (values.auto ? autoTrigger(definition, subflows) : positionals[0] !== undefined && values.scenario === undefined ? chooseTrigger(definition) : triggerFor(definition, scenario.trigger));
-    const added = Object.entries(scenario.startParameters).map(([k, v]) => `${k}=${v}`).join(' ');
-    say(
-      [
-        '',
-        values.auto
-          ? `${describeTrigger(trigger)} into ${flowFile} — automatic contact (--auto): generated input, 200 {} for unmocked HTTP`
-          : `${describeTrigger(trigger)} into ${flowFile} — scenario "${scenario.name}": ${scenario.summary}`,
-        ...(added ? [`/jobs/start also gets: ${added}`] : []),
-        ...(values.auto || (positionals[0] !== undefined && values.scenario === undefined) ? [] : [`expected: ${scenario.expected}`]),
-        `Twilio behaviour: ${describeProfile(behaviour)}`,
-        ...(fallbackUrl ? [`the number's Fallback URL: ${fallbackUrl}`] : []),
-        '',
-      ].join('\n'),
-    );
+    const trigger = settings.named ?? (values.auto ? autoTrigger(definition, subflows) : isPlainFileRun(settings) ? chooseTrigger(definition) : triggerFor(definition, scenario.trigger));
+    say(callHeading(settings, trigger));
     const width = widgetColumnWidth(definition, subflows);
     const run = await runFlow({
       definition,
@@ -264,14 +292,14 @@ async function main(argv: string[]): Promise<number> {
       trigger,
       ...inputs,
       subflows,
-      timeScale,
+      timeScale: settings.timeScale,
       hangUpAfterMs: scenario.hangUpAfterMs,
       hangUpInRoomAfterMs: scenario.hangUpInRoomAfterMs,
       joinDelayMs: scenario.joinDelayMs,
       serviceDomain: values['service-domain'] ?? deployed?.domain,
       signal: stopRun.signal,
       behaviour,
-      fallbackUrl,
+      fallbackUrl: settings.fallbackUrl,
       onEntry: (entry) => say(formatEntry(entry, width)),
     });
     say(formatSummary(run));
@@ -282,6 +310,28 @@ async function main(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     await service.stop();
   }
+}
+
+/** A flow file named without a scenario: the flow's own trigger, no scenario expectations. */
+function isPlainFileRun(settings: CallSettings): boolean {
+  return settings.namedFile !== undefined && settings.values.scenario === undefined;
+}
+
+/** What is about to happen, printed before the call. */
+function callHeading(settings: CallSettings, trigger: FlowTrigger): string {
+  const { values, scenario, flowFile, fallbackUrl } = settings;
+  const added = Object.entries(scenario.startParameters).map(([k, v]) => `${k}=${v}`).join(' ');
+  return [
+    '',
+    values.auto
+      ? `${describeTrigger(trigger)} into ${flowFile} — automatic contact (--auto): generated input, 200 {} for unmocked HTTP`
+      : `${describeTrigger(trigger)} into ${flowFile} — scenario "${scenario.name}": ${scenario.summary}`,
+    ...(added ? [`/jobs/start also gets: ${added}`] : []),
+    ...(values.auto || isPlainFileRun(settings) ? [] : [`expected: ${scenario.expected}`]),
+    `Twilio behaviour: ${describeProfile(settings.behaviour)}`,
+    ...(fallbackUrl ? [`the number's Fallback URL: ${fallbackUrl}`] : []),
+    '',
+  ].join('\n');
 }
 
 /** With --json, writes the one JSON object to the real stdout. */

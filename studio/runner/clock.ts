@@ -1,7 +1,9 @@
 /**
  * Time inside one run: elapsed milliseconds since the call started, and waits that end early when
  * the run is interrupted. Every timer is cleared when its wait ends, so a finished run leaves none.
+ * Waits use node's own timer (node:timers/promises), which clears itself when its signal aborts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Why a run stopped before its flow ended on its own. */
 export type Interruption =
@@ -31,20 +33,14 @@ export function throwIfInterrupted(signal: AbortSignal): void {
   if (signal.aborted) throw new RunInterrupted(interruptionOf(signal));
 }
 
-/** Resolves after `ms`, or rejects with RunInterrupted as soon as `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new RunInterrupted(interruptionOf(signal)));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new RunInterrupted(interruptionOf(signal)));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** A wait inside the run: resolves after `ms`, or rejects with RunInterrupted as soon as `signal` aborts. */
+export async function waitInRun(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(Math.max(0, ms), undefined, { signal });
+  } catch (error) {
+    if (signal.aborted) throw new RunInterrupted(interruptionOf(signal));
+    throw error;
+  }
 }
 
 const SETTLED = Symbol('settled');
@@ -58,7 +54,7 @@ export async function sleepUnless(ms: number, early: Promise<unknown>, signal: A
   const onAbort = () => local.abort(signal.reason);
   if (signal.aborted) throw new RunInterrupted(interruptionOf(signal));
   signal.addEventListener('abort', onAbort, { once: true });
-  const timerDone = sleep(ms, local.signal).then(
+  const timerDone = sleep(Math.max(0, ms), undefined, { signal: local.signal }).then(
     () => false,
     (error: unknown) => {
       if (local.signal.reason === SETTLED) return false; // cleared below after `early` won

@@ -6,7 +6,8 @@
  * Where Twilio itself acts on the call (a Dial's timeLimit, Studio taking a call back) this uses
  * the emulator's REST API the way Twilio's own systems would.
  */
-import { RunInterrupted, sleep } from './clock';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RunInterrupted } from './clock';
 
 export interface JoinRoom {
   friendlyName: string;
@@ -137,7 +138,7 @@ export class EmulatorControl {
           onRelease({ ...releaseOf(answer), seq: answer.seq });
         } catch {
           if (controller.signal.aborted) break;
-          await sleep(250, controller.signal).catch(() => undefined); // emulator busy or restarting: ask again
+          await sleep(250, undefined, { signal: controller.signal }).catch(() => undefined); // emulator busy or restarting: ask again
         }
       }
     })();
@@ -234,7 +235,7 @@ export class EmulatorControl {
           }
         } catch {
           if (controller.signal.aborted) break;
-          await sleep(250, controller.signal).catch(() => undefined); // emulator busy or restarting: ask again
+          await sleep(250, undefined, { signal: controller.signal }).catch(() => undefined); // emulator busy or restarting: ask again
         }
       }
       return null;

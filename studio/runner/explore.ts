@@ -21,7 +21,8 @@ import { defaultTrigger, handledTriggers, readFlowFile, readSubflows, usesTheSer
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 import { startLocalService, type LocalService } from './local-service';
 import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
-import { describeEnd, runFlow } from './run-flow';
+import { describeEnd } from './flow-end';
+import { runFlow } from './run-flow';
 import type { FlowRun } from './types';
 
 export interface TransitionRef {
@@ -85,6 +86,84 @@ function httpOptions(widget: string, hints: InputHints): Array<{ status: number;
   return [{ status: 200, body: {} }, ...bodies, { status: 500, body: { message: 'generated failure' } }];
 }
 
+/** The HTTP answers an external request gets: each widget's options in turn. */
+function httpChooser(hints: InputHints): (request: { widget: string }) => { status: number; body: unknown } | undefined {
+  const httpTurn = new Map<string, number>();
+  return ({ widget }) => {
+    const choices = httpOptions(widget, hints);
+    const turn = httpTurn.get(widget) ?? 0;
+    httpTurn.set(widget, turn + 1);
+    return choices[turn % choices.length];
+  };
+}
+
+/** What the runs so far covered and met, kept as the report grows. */
+class ExploreTally {
+  readonly report: ExploreReport;
+  private readonly reachable: Set<string>;
+  private readonly transitions: TransitionRef[];
+  private readonly all: Set<string>;
+  private readonly covered = new Set<string>();
+  private readonly ran = new Set<string>();
+
+  constructor(definition: FlowDefinition) {
+    const { reachable, transitions } = reachability(definition);
+    this.reachable = reachable;
+    this.transitions = transitions;
+    this.all = new Set(transitions.map(key));
+    this.report = {
+      runs: 0,
+      widgets: { reachable: reachable.size, covered: 0, notCovered: [], unreachable: definition.states.map((s) => s.name).filter((n) => !reachable.has(n)) },
+      transitions: { reachable: this.all.size, covered: 0, notCovered: [] },
+      liquidErrors: [],
+      cutOffs: [],
+      runErrors: [],
+      ends: {},
+    };
+  }
+
+  /** Every reachable transition was taken. */
+  get complete(): boolean {
+    return this.covered.size >= this.all.size;
+  }
+
+  /** Adds a run; true when it ran a widget or took a transition no run before it did. */
+  add(run: FlowRun): boolean {
+    const { report } = this;
+    report.runs += 1;
+    const before = this.covered.size + this.ran.size;
+    for (const name of run.path) if (!name.includes('/')) this.ran.add(name);
+    for (const step of run.taken ?? []) if (!step.widget.includes('/') && step.index >= 0) this.covered.add(key(step));
+    const foundNew = this.covered.size + this.ran.size > before;
+    report.ends[run.end.kind] = (report.ends[run.end.kind] ?? 0) + 1;
+    const end = run.end;
+    if (end.kind === 'error') {
+      if (/Liquid error/.test(end.message)) note(report.liquidErrors, { widget: end.widget, message: end.message });
+      else note(report.runErrors, { widget: end.widget, message: end.message });
+    }
+    if (end.kind === 'widget-limit' || end.kind === 'step-limit') note(report.cutOffs, { widget: end.widget, end: describeEnd(end) });
+    for (const entry of run.timeline) {
+      const liquid = /the subflow failed in (\S+): (Liquid error.*?)(?: ⇒|$)/.exec(entry.text);
+      if (liquid) note(report.liquidErrors, { widget: liquid[1]!, message: liquid[2]! });
+    }
+    return foundNew;
+  }
+
+  finish(): ExploreReport {
+    const { report, reachable, ran, covered } = this;
+    report.widgets.covered = [...reachable].filter((n) => ran.has(n)).length;
+    report.widgets.notCovered = [...reachable].filter((n) => !ran.has(n));
+    report.transitions.covered = covered.size;
+    report.transitions.notCovered = this.transitions.filter((t) => !covered.has(key(t)));
+    return report;
+  }
+}
+
+/** Adds `item` to `list` unless an equal one is there. */
+function note(list: Array<{ widget: string }>, item: { widget: string } & Record<string, string>): void {
+  if (!list.some((x) => JSON.stringify(x) === JSON.stringify(item))) list.push(item);
+}
+
 export async function explore(
   definition: FlowDefinition,
   options: { subflows?: Record<string, FlowDefinition>; fixtures?: HttpFixture[]; maxRuns?: number; patience?: number; baseUrl?: string; emulatorUrl?: string } = {},
@@ -92,39 +171,17 @@ export async function explore(
   const subflows = options.subflows ?? {};
   const hints = inputHints([definition, ...Object.values(subflows)]);
   const contact = new ExploringContact(hints);
-  const httpTurn = new Map<string, number>();
-  const chooser = ({ widget }: { widget: string }) => {
-    const choices = httpOptions(widget, hints);
-    const turn = httpTurn.get(widget) ?? 0;
-    httpTurn.set(widget, turn + 1);
-    return choices[turn % choices.length];
-  };
-  const fixtures = new HttpFixtures(options.fixtures ?? [], true, chooser);
-  const { reachable, transitions } = reachability(definition);
+  const fixtures = new HttpFixtures(options.fixtures ?? [], true, httpChooser(hints));
   const triggers = handledTriggers(definition);
-  const all = new Set(transitions.map(key));
-  const covered = new Set<string>();
-  const ran = new Set<string>();
-  const report: ExploreReport = {
-    runs: 0,
-    widgets: { reachable: reachable.size, covered: 0, notCovered: [], unreachable: definition.states.map((s) => s.name).filter((n) => !reachable.has(n)) },
-    transitions: { reachable: all.size, covered: 0, notCovered: [] },
-    liquidErrors: [],
-    cutOffs: [],
-    runErrors: [],
-    ends: {},
-  };
+  const tally = new ExploreTally(definition);
   const maxRuns = options.maxRuns ?? 200;
   const patience = options.patience ?? 25;
   let sinceNew = 0;
-  const note = (list: Array<{ widget: string }>, item: { widget: string } & Record<string, string>) => {
-    if (!list.some((x) => JSON.stringify(x) === JSON.stringify(item))) list.push(item);
-  };
   // First each widget's options in turn, until nothing new turns up; then stubborn callers (the
   // same option every time: the loops that Studio would cut off).
   let stubborn = 0;
   for (let index = 0; index < maxRuns; index++) {
-    if (sinceNew >= patience || covered.size >= all.size) {
+    if (sinceNew >= patience || tally.complete) {
       if (stubborn >= Math.min(contact.widest, 8)) break;
       contact.fixed = stubborn++;
     }
@@ -141,28 +198,10 @@ export async function explore(
       timeScale: 0.001,
       maxRunMs: 30_000,
     });
-    report.runs += 1;
-    const before = covered.size + ran.size;
-    for (const name of run.path) if (!name.includes('/')) ran.add(name);
-    for (const step of run.taken ?? []) if (!step.widget.includes('/') && step.index >= 0) covered.add(key(step));
-    if (contact.fixed === undefined) sinceNew = covered.size + ran.size > before ? 0 : sinceNew + 1;
-    report.ends[run.end.kind] = (report.ends[run.end.kind] ?? 0) + 1;
-    const end = run.end;
-    if (end.kind === 'error') {
-      if (/Liquid error/.test(end.message)) note(report.liquidErrors, { widget: end.widget, message: end.message });
-      else note(report.runErrors, { widget: end.widget, message: end.message });
-    }
-    if (end.kind === 'widget-limit' || end.kind === 'step-limit') note(report.cutOffs, { widget: end.widget, end: describeEnd(end) });
-    for (const entry of run.timeline) {
-      const liquid = /the subflow failed in (\S+): (Liquid error.*?)(?: ⇒|$)/.exec(entry.text);
-      if (liquid) note(report.liquidErrors, { widget: liquid[1]!, message: liquid[2]! });
-    }
+    const foundNew = tally.add(run);
+    if (contact.fixed === undefined) sinceNew = foundNew ? 0 : sinceNew + 1;
   }
-  report.widgets.covered = [...reachable].filter((n) => ran.has(n)).length;
-  report.widgets.notCovered = [...reachable].filter((n) => !ran.has(n));
-  report.transitions.covered = covered.size;
-  report.transitions.notCovered = transitions.filter((t) => !covered.has(key(t)));
-  return report;
+  return tally.finish();
 }
 
 const percent = (part: number, whole: number) => (whole === 0 ? '100%' : `${Math.round((part / whole) * 100)}%`);

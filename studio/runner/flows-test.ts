@@ -119,70 +119,102 @@ export async function runScenarioFiles(
   return reports;
 }
 
+const OPTIONS = {
+  dir: { type: 'string', multiple: true },
+  junit: { type: 'string' },
+  filter: { type: 'string' },
+  'twilio-behaviour': { type: 'string' },
+  'base-url': { type: 'string' },
+  'emulator-url': { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+function parseCommandLine(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
+type Values = ReturnType<typeof parseCommandLine>['values'];
+
+/** The command line cannot be run: the message goes to stderr, the exit code is 2. */
+class BadCommand extends Error {}
+
+/** What the command line asks for, checked. */
+interface Command {
+  values: Values;
+  behaviour: TwilioBehaviour;
+  /** The files and folders named (none: ./flows). */
+  targets: string[];
+  files: string[];
+}
+
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let command: Command;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        dir: { type: 'string', multiple: true },
-        junit: { type: 'string' },
-        filter: { type: 'string' },
-        'twilio-behaviour': { type: 'string' },
-        'base-url': { type: 'string' },
-        'emulator-url': { type: 'string' },
-        verbose: { type: 'boolean' },
-      },
-    });
+    command = readCommandLine(argv);
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    if (!(error instanceof BadCommand)) throw error;
+    console.error(error.message);
     return 2;
   }
-  const { values, positionals } = parsed;
-  let behaviour: TwilioBehaviour;
-  try {
-    behaviour = loadBehaviourProfile(values['twilio-behaviour'] ?? process.env[BEHAVIOUR_ENV]);
-  } catch (error) {
-    if (!(error instanceof BehaviourProfileError)) throw error;
-    console.error(`--twilio-behaviour: ${error.message}`);
-    return 2;
-  }
-  const targets = [...positionals, ...(values.dir ?? [])];
-  const files: string[] = [];
-  for (const target of targets.length > 0 ? targets : ['flows']) {
-    const full = path.resolve(process.cwd(), target);
-    if (!fs.existsSync(full)) {
-      console.error(`${target}: no such file or folder\n${USAGE}`);
-      return 2;
-    }
-    if (fs.statSync(full).isDirectory()) files.push(...findScenarioFiles(full));
-    else files.push(full);
-  }
+  const { values, files } = command;
   if (files.length === 0) {
-    console.log(`no scenario files (*.scenarios.json) under ${targets.join(', ') || 'flows'}`);
+    console.log(`no scenario files (*.scenarios.json) under ${command.targets.join(', ') || 'flows'}`);
     console.log('0 passed, 0 failed');
     if (values.junit) fs.writeFileSync(values.junit, junitXml([]));
     return 0;
   }
+  const reports = await runAndPrint(files, values, command.behaviour);
+  const passed = reports.reduce((n, r) => n + r.outcomes.filter((o) => o.passed).length, 0);
+  const failed = reports.reduce((n, r) => n + (r.error ? 1 : r.outcomes.filter((o) => !o.passed).length), 0);
+  if (values.junit) {
+    fs.mkdirSync(path.dirname(path.resolve(values.junit)), { recursive: true });
+    fs.writeFileSync(values.junit, junitXml(reports));
+    console.log(`\nJUnit XML: ${values.junit}`);
+  }
+  console.log(`\n${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
 
-  let stack: Promise<LocalService> | undefined;
-  const service = () =>
-    (stack ??= (async () => {
-      const base = (values['base-url'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-      const emulator = (values['emulator-url'] ?? DEFAULT_EMULATOR_URL).replace(/\/+$/, '');
-      if (await isServiceRunning(base, emulator)) {
-        console.log(`(using the running server: functions ${base}, emulator ${emulator})`);
-        return runningService(base, emulator);
-      }
-      if (values['base-url'] || values['emulator-url']) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
-      console.log('(starting a local stack for the flows that call the service…)');
-      return startLocalService({ behaviour, forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
-    })());
-
-  let reports: FileReport[];
+function readCommandLine(argv: string[]): Command {
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    reports = await runScenarioFiles(files, service, {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    throw new BadCommand(`${(error as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const behaviour = readBehaviour(values['twilio-behaviour']);
+  const targets = [...positionals, ...(values.dir ?? [])];
+  return { values, behaviour, targets, files: scenarioFilesOf(targets) };
+}
+
+function readBehaviour(name: string | undefined): TwilioBehaviour {
+  try {
+    return loadBehaviourProfile(name ?? process.env[BEHAVIOUR_ENV]);
+  } catch (error) {
+    if (!(error instanceof BehaviourProfileError)) throw error;
+    throw new BadCommand(`--twilio-behaviour: ${error.message}`);
+  }
+}
+
+/** The scenario files the command line names (files, or folders searched), ./flows by default. */
+function scenarioFilesOf(targets: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const target of targets.length > 0 ? targets : ['flows']) {
+    const full = path.resolve(process.cwd(), target);
+    if (!fs.existsSync(full)) throw new BadCommand(`${target}: no such file or folder\n${USAGE}`);
+    if (fs.statSync(full).isDirectory()) files.push(...findScenarioFiles(full));
+    else files.push(full);
+  }
+  return files;
+}
+
+/** Runs the files' scenarios, printing each file and outcome as it comes; stops a stack it started. */
+async function runAndPrint(files: readonly string[], values: Values, behaviour: TwilioBehaviour): Promise<FileReport[]> {
+  let stack: Promise<LocalService> | undefined;
+  const service = () => (stack ??= serviceFor(values, behaviour));
+  try {
+    return await runScenarioFiles(files, service, {
       behaviour,
       filter: values.filter,
       onFile: (file, parsedFile, error) => {
@@ -199,15 +231,19 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (stack) await (await stack).stop();
   }
-  const passed = reports.reduce((n, r) => n + r.outcomes.filter((o) => o.passed).length, 0);
-  const failed = reports.reduce((n, r) => n + (r.error ? 1 : r.outcomes.filter((o) => !o.passed).length), 0);
-  if (values.junit) {
-    fs.mkdirSync(path.dirname(path.resolve(values.junit)), { recursive: true });
-    fs.writeFileSync(values.junit, junitXml(reports));
-    console.log(`\nJUnit XML: ${values.junit}`);
+}
+
+/** The running server when it answers, else a local stack (not when the URLs were given). */
+async function serviceFor(values: Values, behaviour: TwilioBehaviour): Promise<LocalService> {
+  const base = (values['base-url'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const emulator = (values['emulator-url'] ?? DEFAULT_EMULATOR_URL).replace(/\/+$/, '');
+  if (await isServiceRunning(base, emulator)) {
+    console.log(`(using the running server: functions ${base}, emulator ${emulator})`);
+    return runningService(base, emulator);
   }
-  console.log(`\n${passed} passed, ${failed} failed`);
-  return failed === 0 ? 0 : 1;
+  if (values['base-url'] || values['emulator-url']) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
+  console.log('(starting a local stack for the flows that call the service…)');
+  return startLocalService({ behaviour, forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
 }
 
 if (require.main === module) {

@@ -1,6 +1,6 @@
 /** Text a person can read: the timeline as it happens, and a summary of a finished run. */
 import type { FlowDefinition } from '../flow-model';
-import { describeEnd } from './run-flow';
+import { describeEnd } from './flow-end';
 import { abbreviateSids } from './service-urls';
 import type { FlowRun, HeardAudio, TimelineEntry } from './types';
 

@@ -5,7 +5,8 @@
  *   const run = await runFlow({ definition, baseUrl, emulatorUrl, trigger: { kind: 'call' } });
  *   console.log(formatRun(run, definition));
  */
-export { runFlow, describeEnd, newSid, STUDIO_STEP_LIMIT } from './run-flow';
+export { runFlow } from './run-flow';
+export { describeEnd } from './flow-end';
 export { formatEntry, formatHeader, formatRun, formatSummary, widgetColumnWidth } from './format-run';
 export { conditionHolds } from './split-conditions';
 export { ranToAnEnd, readJobDocuments, runToJson, type RunJob, type RunJson } from './run-json';

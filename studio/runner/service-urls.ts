@@ -3,10 +3,12 @@
  * `https://__SERVICE_DOMAIN__/path` placeholder, the deployed domain, and Run Function widgets
  * whose URL is only a placeholder (resolved through their `__FUNCTION_SID_*__`).
  */
+import { isSid } from '../../emulator/sids';
 import { functionSidPlaceholder } from '../checker/service-functions';
 
 const DOMAIN_PLACEHOLDER = '__SERVICE_DOMAIN__';
-const SID_PATTERN = /(?<![A-Za-z0-9])([A-Z]{2})([0-9a-f]{32})(?![A-Za-z0-9])/g;
+/** A run of letters and digits; a SID in running text is one on its own. */
+const WORD = /[A-Za-z0-9]+/g;
 
 export class ServiceUrls {
   private readonly base: string;
@@ -73,7 +75,14 @@ export class ServiceUrls {
   }
 }
 
+/** A SID as Twilio writes it: a two-capital prefix, then its hex digits in lower case. */
+function isWrittenSid(word: string): boolean {
+  const prefix = word.slice(0, 2);
+  const digits = word.slice(2);
+  return /^[A-Z]{2}$/.test(prefix) && isSid(word, prefix) && digits === digits.toLowerCase();
+}
+
 /** `JB0123...cdef` (34 characters) -> `JB0123…cdef`, so timelines stay readable. */
 export function abbreviateSids(text: string): string {
-  return text.replace(SID_PATTERN, (_whole, prefix: string, hex: string) => `${prefix}${hex.slice(0, 4)}…${hex.slice(-4)}`);
+  return text.replace(WORD, (word) => (isWrittenSid(word) ? `${word.slice(0, 6)}…${word.slice(-4)}` : word));
 }

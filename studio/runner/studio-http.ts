@@ -3,12 +3,10 @@
  * within 10 s, be 2xx/3xx and at most 64 KB, else the failure transition; `body`, `status_code`
  * and `content_type` are always set; `parsed` only for an application/json top-level object.
  */
-import { LIMITS } from '../../src/lib/contracts';
+import { STUDIO_HTTP_TIMEOUT_MS, STUDIO_REPLY_BYTES } from '../platform';
 import { HttpFailure, type Execution } from './execution';
 import { abbreviateSids } from './service-urls';
 import type { WidgetOutputs } from './studio-context';
-
-export const STUDIO_HTTP_TIMEOUT_MS = 10_000;
 
 export interface StudioHttpCall {
   widget: string;
@@ -52,7 +50,7 @@ export async function studioHttp(execution: Execution, call: StudioHttpCall): Pr
       form: call.form,
       json: call.json,
       timeoutMs: STUDIO_HTTP_TIMEOUT_MS,
-      maxBytes: LIMITS.studioReplyBytes,
+      maxBytes: STUDIO_REPLY_BYTES,
     });
     const outputs: WidgetOutputs = { status_code: reply.status, content_type: reply.contentType, body: reply.body };
     const parsed = parseStudioJson(reply.contentType, reply.body);

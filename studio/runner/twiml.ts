@@ -35,66 +35,91 @@ function parseAttributes(source: string): Record<string, string> {
 
 /** Parses a TwiML document and returns its root element (normally `<Response>`). */
 export function parseTwiml(xml: string): TwimlElement {
-  const stack: Array<TwimlElement & { textParts: string[] }> = [];
-  let root: TwimlElement | undefined;
-  let index = 0;
-  const open = (name: string, attributes: Record<string, string>) => {
-    const element = { name, attributes, children: [], text: '', textParts: [] as string[] };
-    const parent = stack[stack.length - 1];
-    if (parent) parent.children.push(element);
-    else if (root) throw new TwimlParseError('more than one root element');
-    else root = element;
-    return element;
-  };
-  const close = (element: TwimlElement & { textParts: string[] }) => {
-    element.text = element.textParts.join('').trim();
-    delete (element as Partial<typeof element>).textParts;
-  };
+  return new TwimlReader(xml).read();
+}
 
-  while (index < xml.length) {
-    const lt = xml.indexOf('<', index);
-    const textEnd = lt === -1 ? xml.length : lt;
-    if (textEnd > index) {
-      const text = xml.slice(index, textEnd);
-      const top = stack[stack.length - 1];
-      if (top) top.textParts.push(decodeEntities(text));
-      else if (text.trim() !== '') throw new TwimlParseError('text outside the root element');
+type OpenElement = TwimlElement & { textParts: string[] };
+
+/** One pass over a document: text and markup in turn, the elements not yet closed on a stack. */
+class TwimlReader {
+  private readonly stack: OpenElement[] = [];
+  private root: TwimlElement | undefined;
+
+  constructor(private readonly xml: string) {}
+
+  read(): TwimlElement {
+    const { xml, stack } = this;
+    let index = 0;
+    while (index < xml.length) {
+      const lt = xml.indexOf('<', index);
+      const textEnd = lt === -1 ? xml.length : lt;
+      if (textEnd > index) this.text(xml.slice(index, textEnd));
+      if (lt === -1) break;
+      index = this.markup(lt);
+      if (index <= lt) throw new TwimlParseError('unterminated markup');
     }
-    if (lt === -1) break;
-    if (xml.startsWith('<?', lt)) {
-      index = xml.indexOf('?>', lt) + 2;
-    } else if (xml.startsWith('<!--', lt)) {
-      index = xml.indexOf('-->', lt) + 3;
-    } else if (xml.startsWith('<![CDATA[', lt)) {
+    if (stack.length > 0) throw new TwimlParseError(`<${stack[stack.length - 1]!.name}> is not closed`);
+    if (!this.root) throw new TwimlParseError('no root element');
+    return this.root;
+  }
+
+  private text(text: string): void {
+    const top = this.stack[this.stack.length - 1];
+    if (top) top.textParts.push(decodeEntities(text));
+    else if (text.trim() !== '') throw new TwimlParseError('text outside the root element');
+  }
+
+  /** Reads the markup that starts at `lt`; returns where the text after it starts. */
+  private markup(lt: number): number {
+    const { xml } = this;
+    if (xml.startsWith('<?', lt)) return xml.indexOf('?>', lt) + 2;
+    if (xml.startsWith('<!--', lt)) return xml.indexOf('-->', lt) + 3;
+    if (xml.startsWith('<![CDATA[', lt)) {
       const end = xml.indexOf(']]>', lt);
       if (end === -1) throw new TwimlParseError('unterminated CDATA');
-      stack[stack.length - 1]?.textParts.push(xml.slice(lt + 9, end));
-      index = end + 3;
-    } else if (xml.startsWith('</', lt)) {
-      const end = xml.indexOf('>', lt);
-      const name = xml.slice(lt + 2, end).trim();
-      const top = stack.pop();
-      if (!top || top.name !== name) throw new TwimlParseError(`unexpected </${name}>`);
-      close(top);
-      index = end + 1;
-    } else {
-      const end = xml.indexOf('>', lt);
-      if (end === -1) throw new TwimlParseError('unterminated tag');
-      const body = xml.slice(lt + 1, end);
-      const selfClosing = body.endsWith('/');
-      const inner = selfClosing ? body.slice(0, -1) : body;
-      const nameMatch = /^([A-Za-z_][\w:.-]*)/.exec(inner);
-      if (!nameMatch) throw new TwimlParseError(`malformed tag <${body}>`);
-      const element = open(nameMatch[1]!, parseAttributes(inner.slice(nameMatch[1]!.length)));
-      if (selfClosing) close(element);
-      else stack.push(element);
-      index = end + 1;
+      this.stack[this.stack.length - 1]?.textParts.push(xml.slice(lt + 9, end));
+      return end + 3;
     }
-    if (index <= lt) throw new TwimlParseError('unterminated markup');
+    return xml.startsWith('</', lt) ? this.closingTag(lt) : this.openingTag(lt);
   }
-  if (stack.length > 0) throw new TwimlParseError(`<${stack[stack.length - 1]!.name}> is not closed`);
-  if (!root) throw new TwimlParseError('no root element');
-  return root;
+
+  private closingTag(lt: number): number {
+    const end = this.xml.indexOf('>', lt);
+    const name = this.xml.slice(lt + 2, end).trim();
+    const top = this.stack.pop();
+    if (!top || top.name !== name) throw new TwimlParseError(`unexpected </${name}>`);
+    close(top);
+    return end + 1;
+  }
+
+  private openingTag(lt: number): number {
+    const end = this.xml.indexOf('>', lt);
+    if (end === -1) throw new TwimlParseError('unterminated tag');
+    const body = this.xml.slice(lt + 1, end);
+    const selfClosing = body.endsWith('/');
+    const inner = selfClosing ? body.slice(0, -1) : body;
+    const nameMatch = /^([A-Za-z_][\w:.-]*)/.exec(inner);
+    if (!nameMatch) throw new TwimlParseError(`malformed tag <${body}>`);
+    const element = this.open(nameMatch[1]!, parseAttributes(inner.slice(nameMatch[1]!.length)));
+    if (selfClosing) close(element);
+    else this.stack.push(element);
+    return end + 1;
+  }
+
+  private open(name: string, attributes: Record<string, string>): OpenElement {
+    const element: OpenElement = { name, attributes, children: [], text: '', textParts: [] };
+    const parent = this.stack[this.stack.length - 1];
+    if (parent) parent.children.push(element);
+    else if (this.root) throw new TwimlParseError('more than one root element');
+    else this.root = element;
+    return element;
+  }
+}
+
+/** An element is closed: its text parts become its text. */
+function close(element: OpenElement): void {
+  element.text = element.textParts.join('').trim();
+  delete (element as Partial<OpenElement>).textParts;
 }
 
 /** A short rendering of a verb for the timeline: `Play`, `Redirect`, `Dial(Conference)`. */

@@ -16,8 +16,9 @@
  * A URL's fragment is Twilio's (webhook connection overrides, connection-overrides.ts): never
  * requested, and its retries are played (for a waitUrl, as the profile says).
  */
+import { isSid } from '../../emulator/sids';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
-import { RunInterrupted, sleep, sleepUnless, throwIfInterrupted, unlessInterrupted, withDeadline } from './clock';
+import { RunInterrupted, sleepUnless, throwIfInterrupted, unlessInterrupted, waitInRun, withDeadline } from './clock';
 import { digitsDurationSeconds, sayDurationSeconds } from './audio';
 import { ControlError, type EmulatorControl, type Release } from './emulator-control';
 import { HttpFailure, type Execution } from './execution';
@@ -30,7 +31,14 @@ const TWIML_FETCH_TIMEOUT_MS = 15_000;
 /** Bounds a TwiML loop that never plays anything (Twilio would also give up). */
 const MAX_DOCUMENTS_PER_REDIRECT = 2_000;
 const DEFAULT_TIME_LIMIT_SECONDS = 14_400;
-const STUDIO_WEBHOOK = /^https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/(AC[0-9a-fA-F]{32})\/Flows\/(FW[0-9a-fA-F]{32})\/?(\?.*)?$/;
+/** Studio's webhook for a flow, as a `<Redirect>` names it: `…/Accounts/AC…/Flows/FW…`, a query allowed. */
+const STUDIO_WEBHOOK = /^https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/([^/]+)\/Flows\/([^/?]+)\/?(\?.*)?$/;
+
+/** The account and flow of a URL that is Studio's webhook, else undefined. */
+function studioWebhook(url: string): { accountSid: string; flowSid: string } | undefined {
+  const [, accountSid, flowSid] = STUDIO_WEBHOOK.exec(url) ?? [];
+  return accountSid && flowSid && isSid(accountSid, 'AC') && isSid(flowSid, 'FW') ? { accountSid, flowSid } : undefined;
+}
 
 /** What Twilio says when it cannot get usable TwiML and there is no Fallback URL. */
 export const APPLICATION_ERROR = 'An application error has occurred.';
@@ -70,6 +78,24 @@ type Background = { widget: string; outcome: Promise<TwimlOutcome | { kind: 'int
 type Document = { url: string; method: string; params?: Record<string, string>; label?: string } | { twiml: string; from: string };
 type VerbsResult = TwimlOutcome | { kind: 'document'; document: Document };
 type Unusable = { kind: 'unusable'; reason: string };
+
+/** The caller's stay in one room of a `<Dial><Conference>`. */
+interface RoomVisit {
+  widget: string;
+  /** The `<Dial>` and its `<Conference>`. */
+  verb: TwimlElement;
+  conference: TwimlElement;
+  timeLimit: number;
+  watch: ReleaseWatch;
+  stay: RoomStay;
+  /** Ends the stay (once), with the reason. */
+  leave(because: string): void;
+  /** Epoch ms when the caller was in the room. */
+  joinedAt: number;
+  /** Nobody else in the room yet: the waitUrl plays. */
+  alone: boolean;
+}
+
 type DialResult =
   | { kind: 'dial-ended'; status: string; seconds: number }
   | { kind: 'redirected'; document: Document }
@@ -210,8 +236,8 @@ export class VoiceCall {
     let usedFallback = false;
     let firstFailure = '';
     for (let fetched = 0; fetched < MAX_DOCUMENTS_PER_REDIRECT; fetched++) {
-      const studio = 'url' in document ? STUDIO_WEBHOOK.exec(document.url) : null;
-      if (studio) return this.backToStudio(widget, (document as { url: string }).url, studio[1]!, studio[2]!);
+      const studio = 'url' in document ? studioWebhook(document.url) : undefined;
+      if (studio) return this.backToStudio(widget, (document as { url: string }).url, studio.accountSid, studio.flowSid);
 
       // A REST update of the call abandons this document, wherever Voice is in it.
       const scope = new AbortController();
@@ -432,8 +458,8 @@ export class VoiceCall {
           break;
         case 'Redirect': {
           const target = verb.text;
-          const studio = STUDIO_WEBHOOK.exec(target);
-          if (studio) return this.backToStudio(widget, target, studio[1]!, studio[2]!);
+          const studio = studioWebhook(target);
+          if (studio) return this.backToStudio(widget, target, studio.accountSid, studio.flowSid);
           return { kind: 'document', document: { url: target, method: verb.attributes.method ?? 'POST', label: 'Redirect' } };
         }
         case 'Dial': {
@@ -514,7 +540,7 @@ export class VoiceCall {
     const control = options.control;
     const attributes = conference.attributes;
     const timeLimit = Number(verb.attributes.timeLimit ?? DEFAULT_TIME_LIMIT_SECONDS) || DEFAULT_TIME_LIMIT_SECONDS;
-    if (options.joinDelayMs > 0) await sleep(options.joinDelayMs, signal); // Twilio connecting the caller
+    if (options.joinDelayMs > 0) await waitInRun(options.joinDelayMs, signal); // Twilio connecting the caller
 
     // Registered calls: the release feed hands this room every release from now on (also one that
     // comes while joining). Older emulators: a long-poll of the room's release, once in it.
@@ -553,11 +579,29 @@ export class VoiceCall {
     signal: AbortSignal,
   ): Promise<DialResult> {
     const { execution, options } = this;
-    const control = options.control!;
-    const attributes = conference.attributes;
-    this.room = { conferenceSid: joined.conferenceSid, friendlyName: conference.text };
+    const { stay, leave } = this.enterRoom(widget, conference, joined.conferenceSid, watch);
+    if (this.hungUp) {
+      // The caller hung up while joining: end the call in the room it just entered.
+      const control = options.control!;
+      this.hangupDone = this.hangupDone.then(() => control.hangup(options.callSid).catch(() => undefined));
+      await this.hangupDone;
+      this.room = null;
+      leave('caller-hangup');
+    }
+    throwIfInterrupted(signal);
+    const joinedAt = Date.now();
+    const alone = joined.conferenceStatus === 'init';
+    execution.log(widget, 'voice', `joins room ${conference.text} (${alone ? 'waiting alone' : 'conference in progress'}; Dial timeLimit ${timeLimit} s)`, 1);
+    options.onJoinedRoom?.();
+    return this.untilReleased({ widget, verb, conference, timeLimit, watch, stay, leave, joinedAt, alone }, signal);
+  }
+
+  /** Records the caller's stay in the room; `leave` ends the stay once, at the release if there was one. */
+  private enterRoom(widget: string, conference: TwimlElement, conferenceSid: string, watch: ReleaseWatch): Pick<RoomVisit, 'stay' | 'leave'> {
+    const { execution } = this;
+    this.room = { conferenceSid, friendlyName: conference.text };
     this.joinedOnce = true;
-    const stay: RoomStay = { widget, friendlyName: conference.text, conferenceSid: joined.conferenceSid, joinedAtMs: execution.clock.now() };
+    const stay: RoomStay = { widget, friendlyName: conference.text, conferenceSid, joinedAtMs: execution.clock.now() };
     execution.rooms.push(stay);
     // Twilio moves the call the moment it is released, whatever request of the hold loop is
     // still in flight here: the stay ends then, not when this side finishes that request.
@@ -570,28 +614,22 @@ export class VoiceCall {
       stay.leftAtMs = releasedAtMs ?? execution.clock.now();
       stay.leftBecause = because;
     };
-    if (this.hungUp) {
-      // The caller hung up while joining: end the call in the room it just entered.
-      this.hangupDone = this.hangupDone.then(() => control.hangup(options.callSid).catch(() => undefined));
-      await this.hangupDone;
-      this.room = null;
-      leave('caller-hangup');
-    }
-    throwIfInterrupted(signal);
-    const joinedAt = Date.now();
-    const alone = joined.conferenceStatus === 'init';
-    execution.log(widget, 'voice', `joins room ${conference.text} (${alone ? 'waiting alone' : 'conference in progress'}; Dial timeLimit ${timeLimit} s)`, 1);
-    options.onJoinedRoom?.();
+    return { stay, leave };
+  }
 
+  /** The room's wait music (while alone), then silence, until the release; the Dial's timeLimit runs beside. */
+  private async untilReleased(visit: RoomVisit, signal: AbortSignal): Promise<DialResult> {
+    const { widget, verb, conference, watch, stay, leave, joinedAt } = visit;
+    const attributes = conference.attributes;
     const dialScope = new AbortController();
     const dialSignal = AbortSignal.any([signal, dialScope.signal]);
     // Twilio takes the caller out of the room at the timeLimit, whatever the TwiML does.
-    const limit = this.enforceTimeLimit(widget, timeLimit, watch.released, dialSignal).then((reached) => {
+    const limit = this.enforceTimeLimit(widget, visit.timeLimit, watch.released, dialSignal).then((reached) => {
       if (reached) stay.timeLimitReached = true;
     });
     try {
       const waitUrl = attributes.waitUrl;
-      if (alone && waitUrl) await this.waitLoop(widget, waitUrl, attributes.waitMethod ?? 'POST', watch, dialSignal);
+      if (visit.alone && waitUrl) await this.waitLoop(widget, waitUrl, attributes.waitMethod ?? 'POST', watch, dialSignal);
       // Waited out (or no wait music): silence until released.
       const release = await unlessInterrupted(watch.released, dialSignal);
       this.room = null;

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import type { FlowState } from '../flow-model';
 import { widgetSpec } from '../widget-catalog';
 import { sayDurationSeconds } from './audio';
-import { RunInterrupted, sleep } from './clock';
+import { RunInterrupted, waitInRun } from './clock';
 import type { ContactAsk, ContactStep } from './contact';
 import type { WidgetEnv, WidgetResult } from './widgets';
 
@@ -40,7 +40,7 @@ function needCall(state: FlowState, env: WidgetEnv) {
 
 /** Waits on the caller's side for `seconds` (scaled like Say and Play). */
 function pass(env: WidgetEnv, seconds: number): Promise<void> {
-  return sleep(Math.max(0, seconds) * 1000 * env.execution.timeScale, env.execution.signal);
+  return waitInRun(Math.max(0, seconds) * 1000 * env.execution.timeScale, env.execution.signal);
 }
 
 function ask(state: FlowState, env: WidgetEnv, kind: ContactAsk['kind'], extra: Partial<ContactAsk> = {}): ContactStep | undefined {

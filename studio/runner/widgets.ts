@@ -2,6 +2,7 @@
  * What each widget type does when it runs. A handler logs what happened and returns the event
  * it fires (and, for a split, the transition it chose); run-flow.ts follows the transition.
  */
+import { isSid } from '../../emulator/sids';
 import type { FlowState, Transition } from '../flow-model';
 import { RunInterrupted } from './clock';
 import { digitsDurationSeconds, sayDurationSeconds } from './audio';
@@ -237,13 +238,11 @@ const sendMessage: Handler = async (state, env) => {
   return { event: 'sent', summary: `texts ${to || '(no one)'}: "${body}"` };
 };
 
-const WORKFLOW_SID = /^WW[0-9a-fA-F]{32}$/;
-
 const sendToFlex: Handler = async (state, env) => {
   const { execution } = env;
   const { context } = execution;
   const workflow = await context.render(str(state.properties.workflow));
-  if (!WORKFLOW_SID.test(workflow)) return { event: 'failedToEnqueue', summary: `cannot enqueue: workflow "${workflow}" is not a Workflow SID` };
+  if (!isSid(workflow, 'WW')) return { event: 'failedToEnqueue', summary: `cannot enqueue: workflow "${workflow}" is not a Workflow SID` };
   const channel = await context.render(str(state.properties.channel));
   const attributes = await context.render(str(state.properties.attributes));
   const step = flexOutcome(state, env);

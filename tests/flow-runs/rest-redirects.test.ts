@@ -5,7 +5,8 @@
  * routes, so a small fake of them plays the emulator here, per the control API contract.
  */
 import type { FlowDefinition } from '../../studio/flow-model';
-import { newSid, runFlow } from '../../studio/runner';
+import { newSid } from '../../emulator/sids';
+import { runFlow } from '../../studio/runner';
 import { json, startFakeService, twiml, type FakeRequest, type FakeReply, type FakeService } from './fake-service';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;

@@ -15,7 +15,7 @@ import { PATHS, START_CONTROL_PARAMS, START_NOTIFY_PARAMS, type DispatchRequest 
 import type { FlowDefinition, FlowState, KeyValue } from '../../studio/flow-model';
 import { PROJECT_ROOT, projectFlowFiles } from '../../studio/project-paths';
 import { flowFileForPlaceholder, runSubflowSids } from '../../studio/project-subflows';
-import { callFields } from '../../studio/runner/run-flow';
+import { callFields } from '../../studio/runner/trigger-fields';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import { StudioContext, type TriggerData } from '../../studio/runner/studio-context';
 import { RESERVED_EVENT_KEYS } from '../../studio/runtime-event';

@@ -8,10 +8,11 @@
  */
 import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { FaultRule } from '../../emulator/faults';
+import { STUDIO_HTTP_TIMEOUT_MS } from '../../studio/platform';
 import { bodyOf, FLOW_SID, SECRET, startInProcessStack, type InProcessStack } from './support';
 
 /** Studio's (and the Functions runtime's) limit: a reply after this is a failure on the platform. */
-const STUDIO_LIMIT_MS = 10_000;
+const STUDIO_LIMIT_MS = STUDIO_HTTP_TIMEOUT_MS;
 
 let backend: ExampleBackend;
 const stacks: InProcessStack[] = [];
