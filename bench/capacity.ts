@@ -168,7 +168,7 @@ async function conversationByLongPoll(stack: BenchStack, index: number, workMs: 
   if (isRefused(start)) return { refused: 1, error: 'start refused' };
   const jobId = String(start.body?.jobId);
   for (let polls = 0; polls < 20; polls++) {
-    const status = await stack.post('/jobs/status', { jobId, wait: 8 });
+    const status = await stack.post('/jobs/status', { jobId, wait: LONG_POLL_SECONDS });
     if (isRefused(status)) {
       // Run Function's fail path: the flow counts the poll and asks again.
       refused++;
