@@ -154,7 +154,7 @@ async function conversationByExecution(stack: BenchStack, flowSid: string, index
   return { refused: 0, jobId: String(start.body.jobId) };
 }
 
-/** The long-poll design: the flow waits on /jobs/status (wait=8) until the job is final, then reads the result. */
+/** The long-poll design: the flow waits on /jobs/status (its wait_for_job wait) until the job is final, then reads the result. */
 async function conversationByLongPoll(stack: BenchStack, index: number, workMs: number): Promise<{ refused: number; error?: string }> {
   let refused = 0;
   const start = await stack.post('/jobs/start', {
