@@ -109,6 +109,12 @@ function printChaos(report: ChaosReport): void {
     `chaos: Function executions ${report.capacity.total}, at most ${report.capacity.peakInFlight} at once (cap ${report.capacity.cap ?? 'none'}); ` +
       `refused ${report.capacity.refused} ${JSON.stringify(report.capacity.refusedByPath)}; the calls (Studio and Voice) met ${report.studioRequests.refused429} refusals`,
   );
+  if (report.strandedByRefusedTurn > 0) {
+    log(
+      `chaos: ${report.strandedByRefusedTurn} caller(s) below stayed on hold after a refused hold-loop turn: under a profile where the waitUrl ignores the ` +
+        `retry overrides and <Dial timeLimit> does not bound a conference, nothing documented releases them (docs/TWILIO-DIFFERENCES.md, "The Functions concurrency limit")`,
+    );
+  }
   for (const violation of report.violations.slice(0, 50)) {
     log(`VIOLATION [${violation.rule}] call ${violation.call ?? '-'} job ${violation.jobId ?? '-'}: ${violation.detail}`);
   }

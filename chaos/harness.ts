@@ -111,6 +111,12 @@ export interface ChaosReport {
   studioRequests: { total: number; unavailable503: number; refused429: number; slowestMs: number };
   /** The service's executions as the gate counted them: the cap, refusals (by path), the peak in flight. */
   capacity: Pick<ConcurrencyStats, 'cap' | 'refused' | 'refusedByPath' | 'peakInFlight' | 'total' | 'executionMs'>;
+  /**
+   * Of the calls that did not end as a call should (rule 7), those whose hold loop ended on a
+   * refused turn: the gap docs/TWILIO-DIFFERENCES.md describes (waitUrl ignoring the retry
+   * overrides and timeLimit not bounding a conference). They are violations all the same.
+   */
+  strandedByRefusedTurn: number;
   violations: Violation[];
 }
 
@@ -318,7 +324,15 @@ export async function checkRun(
   records: CallRecord[],
   timeScale: number,
   options: { waitForDeadlines?: boolean } = {},
-): Promise<{ violations: Violation[]; outcomes: Record<string, number>; maxHeldPastDeadlineMs: number; holdBoundMs: number; studio: ChaosReport['studioRequests']; jobs: number }> {
+): Promise<{
+  violations: Violation[];
+  outcomes: Record<string, number>;
+  maxHeldPastDeadlineMs: number;
+  holdBoundMs: number;
+  studio: ChaosReport['studioRequests'];
+  jobs: number;
+  strandedByRefusedTurn: number;
+}> {
   const violations: Violation[] = [];
   const flag = (rule: string, detail: string, record?: CallRecord, jobId?: string) =>
     violations.push({ rule, detail, call: record?.plan.index, jobId: jobId ?? record?.jobId });
@@ -372,6 +386,7 @@ export async function checkRun(
   const holdLoopMs = HOLD_MUSIC_SECONDS * 1000 * timeScale + FUNCTION_LIMIT_MS;
   let maxHeldPastDeadlineMs = 0;
   const studio = { total: 0, unavailable503: 0, refused429: 0, slowestMs: 0 };
+  let strandedByRefusedTurn = 0;
   const jobsSeen = new Set<string>();
 
   for (const record of records) {
@@ -380,7 +395,12 @@ export async function checkRun(
     if (!run) continue;
     // 7: how the flow ended.
     const endOk = run.end.kind === 'completed' || (plan.hangUpAfterMs !== undefined && (run.end.kind === 'caller-hung-up' || run.end.kind === 'call-ended'));
-    if (!endOk) flag('7 flow ends', `the flow ended: ${JSON.stringify(run.end)}`, record);
+    if (!endOk) {
+      flag('7 flow ends', `the flow ended: ${JSON.stringify(run.end)}`, record);
+      // Still a violation; counted apart when the loop ended on a refused turn (the documented gap).
+      const turns = run.requests.filter((request) => request.url.includes('/hold/wait'));
+      if (turns[turns.length - 1]?.status === 429) strandedByRefusedTurn += 1;
+    }
     for (const request of run.requests) {
       studio.total += 1;
       studio.slowestMs = Math.max(studio.slowestMs, request.durationMs);
@@ -465,7 +485,7 @@ export async function checkRun(
   const phone = stack.recentOutput().split('\n').find((line) => E164.test(line));
   if (phone) flag('8 no personal data', `a phone number in the function logs: ${phone.slice(0, 200)}`);
 
-  return { violations, outcomes, maxHeldPastDeadlineMs, holdBoundMs: holdLoopMs, studio, jobs: docs.size };
+  return { violations, outcomes, maxHeldPastDeadlineMs, holdBoundMs: holdLoopMs, studio, jobs: docs.size, strandedByRefusedTurn };
 }
 
 /** Reads a job's status like Studio would, waiting out refusals of the concurrency cap (429, Retry-After). */
@@ -555,6 +575,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       holdBoundMs: checked.holdBoundMs,
       studioRequests: checked.studio,
       capacity,
+      strandedByRefusedTurn: checked.strandedByRefusedTurn,
       violations: checked.violations,
     };
   } finally {
