@@ -35,7 +35,11 @@ async function postJson(url: string, body: string): Promise<Answer> {
       signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
     });
     const answer: unknown = await response.json().catch(() => undefined);
-    return { status: response.status, body: answer, retryAfterMs: (Number(response.headers.get('retry-after')) || 0) * 1000 };
+    return {
+      status: response.status,
+      body: answer,
+      retryAfterMs: (Number(response.headers.get('retry-after')) || 0) * 1000,
+    };
   } catch {
     return { status: 0, body: undefined, retryAfterMs: 0 };
   }
@@ -47,11 +51,19 @@ function isRetryable(status: number): boolean {
 
 /** Pause before attempt `attempt + 1`: doubling from 200 ms up to 2 s, or Retry-After (capped) if longer. */
 function pauseAfter(attempt: number, retryAfterMs: number): number {
-  return Math.max(Math.min(FIRST_PAUSE_MS * 2 ** (attempt - 1), MAX_BACKOFF_MS), Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+  return Math.max(
+    Math.min(FIRST_PAUSE_MS * 2 ** (attempt - 1), MAX_BACKOFF_MS),
+    Math.min(retryAfterMs, MAX_RETRY_AFTER_MS),
+  );
 }
 
 /** Sends `payload`, again while the answer says "retry", for up to `retryForMs` (0: once) or until `stopped()`. */
-export async function sendCompletion(callbackUrl: string, payload: unknown, retryForMs: number, stopped: () => boolean): Promise<CallbackReply> {
+export async function sendCompletion(
+  callbackUrl: string,
+  payload: unknown,
+  retryForMs: number,
+  stopped: () => boolean,
+): Promise<CallbackReply> {
   const body = JSON.stringify(payload);
   const sentAt = performance.now();
   const giveUpAt = Date.now() + retryForMs;

@@ -12,7 +12,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CANCEL_EVENT_TYPE, type CancelEvent, type CompletionRequest, type DispatchRequest, type HeartbeatRequest } from '../src/lib/contracts';
+import {
+  CANCEL_EVENT_TYPE,
+  type CancelEvent,
+  type CompletionRequest,
+  type DispatchRequest,
+  type HeartbeatRequest,
+} from '../src/lib/contracts';
 import { sendCompletion, sendOnce, type CallbackReply } from './completions';
 import { BackendFaults, type BackendFault, type BackendFaultOptions } from './faults';
 import { heartbeatSchedule, planFromInput, type JobPlan } from './job-plan';
@@ -41,7 +47,11 @@ export interface ExampleBackendOptions {
   paddingFill?: string;
 }
 
-export type CancelReceived = CancelEvent & { via: 'cancelUrl' | 'dispatchUrl'; headers: Record<string, string>; rawBody: string };
+export type CancelReceived = CancelEvent & {
+  via: 'cancelUrl' | 'dispatchUrl';
+  headers: Record<string, string>;
+  rawBody: string;
+};
 
 export interface ExampleBackend {
   url: string;
@@ -100,7 +110,11 @@ function firstReply(dispatch: DispatchRequest, plan: JobPlan, outcome: Completio
     case 'inline':
       return { status: 200, headers: JSON_TYPE, body: JSON.stringify(outcome) };
     case 'poll':
-      return { status: 202, headers: { ...JSON_TYPE, 'retry-after': '1' }, body: JSON.stringify({ statusUrl: `/status/${dispatch.jobId}`, ...cancelUrl }) };
+      return {
+        status: 202,
+        headers: { ...JSON_TYPE, 'retry-after': '1' },
+        body: JSON.stringify({ statusUrl: `/status/${dispatch.jobId}`, ...cancelUrl }),
+      };
     case 'push':
       return { status: 202, headers: JSON_TYPE, body: JSON.stringify({ accepted: true, ...cancelUrl }) };
   }
@@ -151,8 +165,18 @@ class ExampleBackendServer implements ExampleBackend {
   }
 
   async complete(callbackUrl: string, completion: CompletionRequest): Promise<CallbackReply> {
-    const reply = await sendCompletion(callbackUrl, completion, this.options.completionRetryMs ?? 20_000, () => this.closed);
-    this.completions.push({ jobId: completion.jobId, status: reply.status, body: reply.body, attempts: reply.attempts });
+    const reply = await sendCompletion(
+      callbackUrl,
+      completion,
+      this.options.completionRetryMs ?? 20_000,
+      () => this.closed,
+    );
+    this.completions.push({
+      jobId: completion.jobId,
+      status: reply.status,
+      body: reply.body,
+      attempts: reply.attempts,
+    });
     return reply;
   }
 
@@ -176,12 +200,16 @@ class ExampleBackendServer implements ExampleBackend {
         return;
       }
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      if (request.method === 'GET' && url.pathname.startsWith('/status/')) return await this.answerStatus(request, response, url.pathname.slice('/status/'.length));
-      if (request.method === 'POST' && url.pathname.startsWith('/cancel/')) return await this.takeCancel(request, response, body, 'cancelUrl');
-      if ((JSON.parse(body) as { type?: unknown }).type === CANCEL_EVENT_TYPE) return await this.takeCancel(request, response, body, 'dispatchUrl');
+      if (request.method === 'GET' && url.pathname.startsWith('/status/'))
+        return await this.answerStatus(request, response, url.pathname.slice('/status/'.length));
+      if (request.method === 'POST' && url.pathname.startsWith('/cancel/'))
+        return await this.takeCancel(request, response, body, 'cancelUrl');
+      if ((JSON.parse(body) as { type?: unknown }).type === CANCEL_EVENT_TYPE)
+        return await this.takeCancel(request, response, body, 'dispatchUrl');
       await this.takeDispatch(request, response, JSON.parse(body) as DispatchRequest);
     } catch (error) {
-      if (!response.headersSent) response.writeHead(400, JSON_TYPE).end(JSON.stringify({ error: String((error as Error).message) }));
+      if (!response.headersSent)
+        response.writeHead(400, JSON_TYPE).end(JSON.stringify({ error: String((error as Error).message) }));
     }
   }
 
@@ -190,20 +218,30 @@ class ExampleBackendServer implements ExampleBackend {
     if (this.options.answerDelayMs) await this.timers.wait(this.options.answerDelayMs);
   }
 
-  private async answerStatus(request: http.IncomingMessage, response: http.ServerResponse, jobId: string): Promise<void> {
+  private async answerStatus(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    jobId: string,
+  ): Promise<void> {
     const outcome = this.polls.get(jobId);
     if (!outcome) return void response.writeHead(404).end();
     const attempts = this.attempts.get(jobId)!;
     attempts.status += 1;
     const input = this.dispatchByJob.get(jobId)?.input;
-    if (await this.faults.strikeBefore('status', this.faults.pick('status', input, attempts.status), request, response)) return;
+    if (await this.faults.strikeBefore('status', this.faults.pick('status', input, attempts.status), request, response))
+      return;
     await this.answerDelay();
     const report = this.readyAt.has(jobId) ? outcome : (this.options.pendingStatus ?? DEFAULT_PENDING_STATUS);
     response.writeHead(200, { ...JSON_TYPE, 'retry-after': '1' }).end(JSON.stringify(report));
   }
 
   /** A signed cancel event: count it, stop the job's work, answer 202. */
-  private async takeCancel(request: http.IncomingMessage, response: http.ServerResponse, body: string, via: CancelReceived['via']): Promise<void> {
+  private async takeCancel(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    body: string,
+    via: CancelReceived['via'],
+  ): Promise<void> {
     const event = JSON.parse(body) as CancelEvent;
     this.cancels.push({ ...event, via, headers: signatureHeaders(request), rawBody: body });
     this.timers.cancelJob(event.jobId);
@@ -211,7 +249,11 @@ class ExampleBackendServer implements ExampleBackend {
     response.writeHead(202, JSON_TYPE).end('{"accepted":true}');
   }
 
-  private async takeDispatch(request: http.IncomingMessage, response: http.ServerResponse, dispatch: DispatchRequest): Promise<void> {
+  private async takeDispatch(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    dispatch: DispatchRequest,
+  ): Promise<void> {
     this.dispatches.push(dispatch);
     this.dispatchByJob.set(dispatch.jobId, dispatch);
     const attempts = this.attempts.get(dispatch.jobId) ?? { dispatch: 0, status: 0 };
@@ -251,7 +293,12 @@ class ExampleBackendServer implements ExampleBackend {
   }
 
   /** `drop-after`: the work is taken, then the connection is closed, so the service never hears the answer. */
-  private answerDispatch(request: http.IncomingMessage, response: http.ServerResponse, reply: DispatchReply, fault: BackendFault | undefined): void {
+  private answerDispatch(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    reply: DispatchReply,
+    fault: BackendFault | undefined,
+  ): void {
     if (fault?.kind === 'drop-after') {
       this.faults.count('dispatch', 'drop-after');
       request.socket.destroy();
@@ -272,7 +319,11 @@ class ExampleBackendServer implements ExampleBackend {
     }
     if (plan.answer !== 'push') return;
     for (let i = 0; i < (plan.sendTwice ? 2 : 1); i++) {
-      this.timers.later(doneAfterMs + i * DUPLICATE_SPACING_MS, () => void this.complete(callbackUrl, outcome).catch(() => undefined), jobId);
+      this.timers.later(
+        doneAfterMs + i * DUPLICATE_SPACING_MS,
+        () => void this.complete(callbackUrl, outcome).catch(() => undefined),
+        jobId,
+      );
     }
     for (const { at, sent } of plan.heartbeats ? heartbeatSchedule(doneAfterMs, plan.heartbeats) : []) {
       this.timers.later(at, () => void this.heartbeat(callbackUrl, jobId, sent), jobId);

@@ -13,7 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { seededRandom } from '../emulator/faults';
 
 export type BackendFaultKind = 'latency' | 'error' | '503' | 'hang' | 'drop' | 'drop-after';
-export const BACKEND_FAULT_KINDS: readonly BackendFaultKind[] = ['latency', 'error', '503', 'hang', 'drop', 'drop-after'];
+export const BACKEND_FAULT_KINDS: readonly BackendFaultKind[] = [
+  'latency',
+  'error',
+  '503',
+  'hang',
+  'drop',
+  'drop-after',
+];
 
 export interface BackendFaultPlan {
   /** Probability (0..1) that a request gets a fault. */
@@ -79,7 +86,12 @@ export class BackendFaults {
   }
 
   /** Applies a fault that strikes before the request is handled; true when the request is done with. */
-  async strikeBefore(site: FaultSite, fault: BackendFault | undefined, request: http.IncomingMessage, response: http.ServerResponse): Promise<boolean> {
+  async strikeBefore(
+    site: FaultSite,
+    fault: BackendFault | undefined,
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): Promise<boolean> {
     if (!fault || fault.kind === 'drop-after') return false;
     this.count(site, fault.kind);
     switch (fault.kind) {
@@ -90,7 +102,9 @@ export class BackendFaults {
         response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"injected failure"}');
         return true;
       case '503':
-        response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"injected unavailability"}');
+        response
+          .writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
+          .end('{"error":"injected unavailability"}');
         return true;
       case 'hang':
         return true; // never answers; the service's timeout must cope

@@ -30,7 +30,8 @@ export interface JobPlan {
 const DEFAULT_DELAY_MS = 200;
 const DEFAULT_PROGRESS_EVERY_MS = 3000;
 const MIN_PROGRESS_EVERY_MS = 100;
-const DEFAULT_PROGRESS_MESSAGES = 'We are looking up your order.|Your order is being checked now.|Nearly there: preparing your answer.';
+const DEFAULT_PROGRESS_MESSAGES =
+  'We are looking up your order.|Your order is being checked now.|Nearly there: preparing your answer.';
 const ANSWERED_AS_NAMED: readonly string[] = ['poll', 'inline', 'reject', 'error', 'hang'];
 
 /** Studio parameters arrive as strings: `true` and `'true'` both say yes. */
@@ -41,7 +42,10 @@ function flag(value: unknown): boolean {
 /** The example backend's reading of a job input (`behaviour`, `delayMs`, `resultBytes`, ...). */
 export function planFromInput(input: Record<string, unknown>): JobPlan {
   const behaviour = String(input.behaviour ?? 'push');
-  const everyMs = Math.max(MIN_PROGRESS_EVERY_MS, Number(input.progressEveryMs ?? DEFAULT_PROGRESS_EVERY_MS) || DEFAULT_PROGRESS_EVERY_MS);
+  const everyMs = Math.max(
+    MIN_PROGRESS_EVERY_MS,
+    Number(input.progressEveryMs ?? DEFAULT_PROGRESS_EVERY_MS) || DEFAULT_PROGRESS_EVERY_MS,
+  );
   const messages = String(input.progressMessages ?? DEFAULT_PROGRESS_MESSAGES)
     .split('|')
     .filter((m) => m.trim() !== '');
@@ -62,13 +66,23 @@ export function planFromInput(input: Record<string, unknown>): JobPlan {
  * rising `progress`; the messages are spread over the work, the first ones early, the last near
  * the end.
  */
-export function heartbeatSchedule(doneAfterMs: number, heartbeats: NonNullable<JobPlan['heartbeats']>): Array<{ at: number; sent: HeartbeatRequest }> {
+export function heartbeatSchedule(
+  doneAfterMs: number,
+  heartbeats: NonNullable<JobPlan['heartbeats']>,
+): Array<{ at: number; sent: HeartbeatRequest }> {
   const { everyMs, messages } = heartbeats;
   const count = Math.ceil(doneAfterMs / everyMs) - 1;
   const schedule: Array<{ at: number; sent: HeartbeatRequest }> = [];
   for (let i = 0, at = everyMs; at < doneAfterMs; i++, at += everyMs) {
     const message = messages[Math.min(messages.length - 1, Math.floor((i * messages.length) / Math.max(1, count)))];
-    schedule.push({ at, sent: { status: 'PENDING', progress: Math.min(95, Math.round((at / doneAfterMs) * 100)), ...(message ? { message } : {}) } });
+    schedule.push({
+      at,
+      sent: {
+        status: 'PENDING',
+        progress: Math.min(95, Math.round((at / doneAfterMs) * 100)),
+        ...(message ? { message } : {}),
+      },
+    });
   }
   return schedule;
 }

@@ -16,7 +16,9 @@ export function readBodyText(request: http.IncomingMessage): Promise<string> {
 }
 
 /** The Standard Webhooks headers of a request, as strings ('' when absent). */
-export function signatureHeaders(request: http.IncomingMessage): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+export function signatureHeaders(
+  request: http.IncomingMessage,
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
   return {
     'webhook-id': String(request.headers['webhook-id'] ?? ''),
     'webhook-timestamp': String(request.headers['webhook-timestamp'] ?? ''),

@@ -30,7 +30,12 @@ export function capacityTable(c: CapacityResults): string {
       `≥ ${CONVERSATIONS_GOAL}`,
       yes(c.messagingConversations >= CONVERSATIONS_GOAL),
     ],
-    ['text conversations waiting, poll and simulated jobs (the flow long-polls)', atLeast(c.longPollConversations, false), 'compare', '–'],
+    [
+      'text conversations waiting, poll and simulated jobs (the flow long-polls)',
+      atLeast(c.longPollConversations, false),
+      'compare',
+      '–',
+    ],
     ['refused invocations at those levels', String(c.refused), '0', yes(c.refused === 0)],
   ];
   return [
@@ -56,11 +61,22 @@ export function footprintTable(footprints: JobFootprint[]): string {
   return [
     'Per job, without waiting, and per minute the contact waits (a caller on hold, a conversation waiting for its answer):',
     '',
-    table(['job', 'invocations', 'execution-s', 'Twilio calls', 'per minute: invocations', 'execution-s', 'Twilio calls'], rows),
+    table(
+      ['job', 'invocations', 'execution-s', 'Twilio calls', 'per minute: invocations', 'execution-s', 'Twilio calls'],
+      rows,
+    ),
   ].join('\n');
 }
 
-const PRICE_ORDER: PriceKey[] = ['functionInvocation', 'syncAction', 'studioExecution', 'inboundVoiceMinute', 'conferenceParticipantMinute', 'smsSegment', 'callUpdate'];
+const PRICE_ORDER: PriceKey[] = [
+  'functionInvocation',
+  'syncAction',
+  'studioExecution',
+  'inboundVoiceMinute',
+  'conferenceParticipantMinute',
+  'smsSegment',
+  'callUpdate',
+];
 const usd = (value: number) => `$${value.toFixed(value < 0.01 ? 5 : 4)}`;
 
 export function costTables(footprints: JobFootprint[], prices: Prices): string {

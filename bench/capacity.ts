@@ -67,7 +67,12 @@ interface HeldCaller {
 /** A caller on hold for a job that stays pending (simulated work of an hour). */
 async function holdOne(stack: BenchStack, index: number): Promise<HeldCaller> {
   for (let attempt = 0; ; attempt++) {
-    const start = await stack.post('/jobs/start', { task: 'capacity', n: index, simulateSeconds: 3000, maxHoldSeconds: 3600 });
+    const start = await stack.post('/jobs/start', {
+      task: 'capacity',
+      n: index,
+      simulateSeconds: 3000,
+      maxHoldSeconds: 3600,
+    });
     if (isRefused(start) && attempt < 20) {
       await sleep(1000);
       continue;
@@ -116,15 +121,30 @@ export async function measureHeldCallers(stack: BenchStack, options: CapacityOpt
     const budgetMs = options.holdLevelSeconds * 1000 + (level - callers.length) * 30 + 5_000;
     if (Date.now() + budgetMs > options.deadline) break;
     // Put the new callers on hold at a pace that keeps set-up itself under the cap.
-    const added = await pool(level - callers.length, Math.max(1, Math.floor(options.cap / 3)), (i) => holdOne(stack, callers.length + i));
+    const added = await pool(level - callers.length, Math.max(1, Math.floor(options.cap / 3)), (i) =>
+      holdOne(stack, callers.length + i),
+    );
     callers.push(...added);
     stack.resetGate();
-    const { samples, refused, errors } = await playTurns(stack, callers, options.musicSeconds * 1000, Date.now() + options.holdLevelSeconds * 1000);
+    const { samples, refused, errors } = await playTurns(
+      stack,
+      callers,
+      options.musicSeconds * 1000,
+      Date.now() + options.holdLevelSeconds * 1000,
+    );
     const gate = stack.gate();
     const turn = summarize(samples);
     const refusedAll = Math.max(refused, gate?.refused ?? 0);
     const ok = refusedAll === 0 && errors === 0 && turn.p99 < TURN_P99_GOAL_MS;
-    levels.push({ callers: level, turns: samples.length, refused: refusedAll, errors, turn, peakInFlight: gate?.peakInFlight ?? 0, ok });
+    levels.push({
+      callers: level,
+      turns: samples.length,
+      refused: refusedAll,
+      errors,
+      turn,
+      peakInFlight: gate?.peakInFlight ?? 0,
+      ok,
+    });
     if (!ok) break;
   }
   return levels;
@@ -135,7 +155,13 @@ let contactsUsed = 0;
 const newContact = () => `+1555${String(1_000_000 + contactsUsed++).slice(-7)}`;
 
 /** The current design: start with the notify parameters, end the flow; the completion starts the flow again. */
-async function conversationByExecution(stack: BenchStack, flowSid: string, index: number, contact: string, workMs: number): Promise<{ refused: number; jobId?: string; error?: string }> {
+async function conversationByExecution(
+  stack: BenchStack,
+  flowSid: string,
+  index: number,
+  contact: string,
+  workMs: number,
+): Promise<{ refused: number; jobId?: string; error?: string }> {
   const start = await stack.post('/jobs/start', {
     wait: MESSAGING_START_WAIT,
     task: 'capacity',
@@ -155,7 +181,11 @@ async function conversationByExecution(stack: BenchStack, flowSid: string, index
 }
 
 /** The long-poll design: the flow waits on /jobs/status (its wait_for_job wait) until the job is final, then reads the result. */
-async function conversationByLongPoll(stack: BenchStack, index: number, workMs: number): Promise<{ refused: number; error?: string }> {
+async function conversationByLongPoll(
+  stack: BenchStack,
+  index: number,
+  workMs: number,
+): Promise<{ refused: number; error?: string }> {
   let refused = 0;
   const start = await stack.post('/jobs/start', {
     wait: MESSAGING_START_WAIT,
@@ -179,7 +209,8 @@ async function conversationByLongPoll(stack: BenchStack, index: number, workMs: 
       if (isRefused(result)) refused++;
       return result.status === 200 ? { refused } : { refused, error: `result ${result.status}` };
     }
-    if (status.body?.status !== 'PENDING') return { refused, error: `status ${status.status} ${status.text.slice(0, 120)}` };
+    if (status.body?.status !== 'PENDING')
+      return { refused, error: `status ${status.status} ${status.text.slice(0, 120)}` };
   }
   return { refused, error: 'still pending after 20 polls' };
 }
@@ -203,12 +234,17 @@ async function conversationLevel(
       if (!started.jobId) return started;
       const delivered = await stack.executionFor(flowSid, contact, options.workMs + 20_000);
       if (!delivered) return { ...started, error: 'no execution started for the result' };
-      return delivered.data.jobId === started.jobId ? started : { ...started, error: 'the execution carries another job' };
+      return delivered.data.jobId === started.jobId
+        ? started
+        : { ...started, error: 'the execution carries another job' };
     }),
   );
   const gate = stack.gate();
   const errors = outcomes.filter((o) => o.error);
-  const refused = Math.max(outcomes.reduce((sum, o) => sum + o.refused, 0), gate?.refused ?? 0);
+  const refused = Math.max(
+    outcomes.reduce((sum, o) => sum + o.refused, 0),
+    gate?.refused ?? 0,
+  );
   return {
     design,
     conversations: count,
@@ -222,7 +258,11 @@ async function conversationLevel(
   };
 }
 
-export async function measureConversations(stack: BenchStack, flowSid: string, options: CapacityOptions): Promise<ConversationLevel[]> {
+export async function measureConversations(
+  stack: BenchStack,
+  flowSid: string,
+  options: CapacityOptions,
+): Promise<ConversationLevel[]> {
   const levels: ConversationLevel[] = [];
   for (const [design, counts] of [
     ['long-poll', options.longPollLevels],
@@ -276,7 +316,12 @@ export interface CapacityResults {
   missed: string[];
 }
 
-export function capacitySummary(cap: number, holdLevels: HoldLevel[], conversationLevels: ConversationLevel[], footprints: JobFootprint[]): CapacityResults {
+export function capacitySummary(
+  cap: number,
+  holdLevels: HoldLevel[],
+  conversationLevels: ConversationLevel[],
+  footprints: JobFootprint[],
+): CapacityResults {
   const heldCallers = sustained(holdLevels, (l) => l.callers);
   const byExecution = conversationLevels.filter((l) => l.design === 'execution');
   const byLongPoll = conversationLevels.filter((l) => l.design === 'long-poll');
@@ -286,11 +331,15 @@ export function capacitySummary(cap: number, holdLevels: HoldLevel[], conversati
   const missed: string[] = [];
   const failedHold = holdLevels.find((l) => !l.ok);
   if (heldCallers < HELD_CALLERS_GOAL) {
-    missed.push(`held callers ${heldCallers} < ${HELD_CALLERS_GOAL}${failedHold ? `: at ${failedHold.callers}, ${failedHold.refused} refused, turn p99 ${failedHold.turn.p99} ms, ${failedHold.errors} errors` : ': time ran out'}`);
+    missed.push(
+      `held callers ${heldCallers} < ${HELD_CALLERS_GOAL}${failedHold ? `: at ${failedHold.callers}, ${failedHold.refused} refused, turn p99 ${failedHold.turn.p99} ms, ${failedHold.errors} errors` : ': time ran out'}`,
+    );
   }
   const failedMessaging = byExecution.find((l) => !l.ok);
   if (messagingConversations < CONVERSATIONS_GOAL) {
-    missed.push(`conversations ${messagingConversations} < ${CONVERSATIONS_GOAL}${failedMessaging ? `: at ${failedMessaging.conversations}, ${failedMessaging.refused} refused, ${failedMessaging.errors} errors (${failedMessaging.errorSamples.join('; ')})` : ': time ran out'}`);
+    missed.push(
+      `conversations ${messagingConversations} < ${CONVERSATIONS_GOAL}${failedMessaging ? `: at ${failedMessaging.conversations}, ${failedMessaging.refused} refused, ${failedMessaging.errors} errors (${failedMessaging.errorSamples.join('; ')})` : ': time ran out'}`,
+    );
   }
   return {
     concurrencyCap: cap,

@@ -19,7 +19,10 @@ import { summarize, type Summary } from './lib/stats';
 
 const run = promisify(execFile);
 const RUNNER = path.join(__dirname, 'lib', 'cold-start-runner.cjs');
-const RESPONSE_MODULE = path.join(PROJECT_ROOT, 'node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js');
+const RESPONSE_MODULE = path.join(
+  PROJECT_ROOT,
+  'node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js',
+);
 const SECRET = 'whsec_' + Buffer.from('cold-start-secret-0123456').toString('base64');
 const UNKNOWN_JOB = 'JB' + '0'.repeat(32);
 
@@ -61,7 +64,10 @@ export async function thirdPartyBytes(): Promise<Map<string, number>> {
   });
   const bytes = new Map<string, number>();
   for (const [outFile, output] of Object.entries(result.metafile.outputs)) {
-    const file = path.relative('/tmp/studio-async-bench-metafile', path.resolve(PROJECT_ROOT, outFile)).split(path.sep).join('/');
+    const file = path
+      .relative('/tmp/studio-async-bench-metafile', path.resolve(PROJECT_ROOT, outFile))
+      .split(path.sep)
+      .join('/');
     const fromPackages = Object.entries(output.inputs)
       .filter(([input]) => input.includes('node_modules/'))
       .reduce((total, [, input]) => total + input.bytesInOutput, 0);
@@ -76,7 +82,14 @@ async function once(functionsDir: string, file: string, preload: 'bare' | 'runti
     timeout: 30_000,
     env: { PATH: process.env.PATH ?? '', ...env, FUNCTION_EVENT: JSON.stringify(eventFor(file)) },
   });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { bootMs: number; preloadMs: number; loadMs: number; firstCallMs: number; outcome: string; statusCode?: number };
+  return JSON.parse(stdout.trim().split('\n').pop()!) as {
+    bootMs: number;
+    preloadMs: number;
+    loadMs: number;
+    firstCallMs: number;
+    outcome: string;
+    statusCode?: number;
+  };
 }
 
 export async function measureColdStart(options: {

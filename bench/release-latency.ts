@@ -13,7 +13,16 @@ import { serveBaseline } from './baseline/serve';
 import { RELEASE_ROUND_TRIPS_GOAL } from './goals';
 import type { BenchBackend } from './lib/backend';
 import { summarize, type Summary } from './lib/stats';
-import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, redirectTarget, type BenchStack } from './lib/stack';
+import {
+  attribute,
+  FLOW_SID,
+  joinStartedRoom,
+  newCallSid,
+  pathOf,
+  post,
+  redirectTarget,
+  type BenchStack,
+} from './lib/stack';
 
 export interface ReleaseRow {
   case: string;
@@ -47,7 +56,11 @@ async function holdCaller(stack: BenchStack, jobId: string) {
   return { callSid, waitUrl: pathOf(attribute(hold.text, 'waitUrl')!) };
 }
 
-export async function measurePushRelease(stack: BenchStack, backend: BenchBackend, options: { samples: number; latencyMs: number; deadline: number }): Promise<ReleaseRow> {
+export async function measurePushRelease(
+  stack: BenchStack,
+  backend: BenchBackend,
+  options: { samples: number; latencyMs: number; deadline: number },
+): Promise<ReleaseRow> {
   const samples: number[] = [];
   let failures = 0;
   for (let i = 0; i < options.samples && Date.now() < options.deadline; i++) {
@@ -104,8 +117,14 @@ export async function measureLoopRelease(stack: BenchStack, options: LoopOptions
   const periodMs = options.musicSeconds * 1000;
   const turnMs: number[] = [];
   // Spread evenly over one period so the sample covers every phase of the loop.
-  const jobs = await Promise.all(Array.from({ length: options.count }, (_, index) => startLoopJob(stack, options.kind, 1000 + ((index + 0.5) / options.count) * periodMs)));
-  const outcomes = await Promise.all(jobs.map((job) => releaseLoopCaller(stack, job, options, turnMs).catch(() => undefined)));
+  const jobs = await Promise.all(
+    Array.from({ length: options.count }, (_, index) =>
+      startLoopJob(stack, options.kind, 1000 + ((index + 0.5) / options.count) * periodMs),
+    ),
+  );
+  const outcomes = await Promise.all(
+    jobs.map((job) => releaseLoopCaller(stack, job, options, turnMs).catch(() => undefined)),
+  );
   const released = outcomes.filter((outcome): outcome is LoopRelease => outcome !== undefined);
   // One loop period as the caller lives it: the music, then the turn that fetches the next.
   const turn = summarize(turnMs).p50;
@@ -123,7 +142,9 @@ export async function measureLoopRelease(stack: BenchStack, options: LoopOptions
 /** A job whose work is ready `readyInMs` from now. */
 async function startLoopJob(stack: BenchStack, kind: LoopOptions['kind'], readyInMs: number): Promise<LoopJob> {
   const input: Record<string, string | number> =
-    kind === 'poll' ? { task: 'bench', benchMode: 'poll', readyAfterMs: Math.round(readyInMs) } : { task: 'bench', simulateSeconds: (readyInMs / 1000).toFixed(3) };
+    kind === 'poll'
+      ? { task: 'bench', benchMode: 'poll', readyAfterMs: Math.round(readyInMs) }
+      : { task: 'bench', simulateSeconds: (readyInMs / 1000).toFixed(3) };
   const start = await stack.post('/jobs/start', input);
   const jobId = String(start.body.jobId);
   // Simulated work: the job document says when it is ready (epoch ms -> this clock).
@@ -132,19 +153,33 @@ async function startLoopJob(stack: BenchStack, kind: LoopOptions['kind'], readyI
 }
 
 /** Holds a caller for the job and plays their hold loop until they are released; undefined when they were not. */
-async function releaseLoopCaller(stack: BenchStack, job: LoopJob, options: LoopOptions, turnMs: number[]): Promise<LoopRelease | undefined> {
+async function releaseLoopCaller(
+  stack: BenchStack,
+  job: LoopJob,
+  options: LoopOptions,
+  turnMs: number[],
+): Promise<LoopRelease | undefined> {
   const periodMs = options.musicSeconds * 1000;
   const { callSid, waitUrl } = await holdCaller(stack, job.jobId);
   const released = stack.released(callSid, 3 * periodMs + 10_000);
   let stop = false;
   const turnStarts: number[] = [];
-  const loop = playHoldLoop(stack, waitUrl, { periodMs, deadline: options.deadline, stopped: () => stop }, turnStarts, turnMs);
+  const loop = playHoldLoop(
+    stack,
+    waitUrl,
+    { periodMs, deadline: options.deadline, stopped: () => stop },
+    turnStarts,
+    turnMs,
+  );
   const outcome = await released;
   stop = true;
   await loop;
   const readyAt = options.kind === 'poll' ? options.backend!.readyAt.get(job.jobId) : job.readyAt;
   if (!outcome.released || readyAt === undefined) return undefined;
-  return { latencyMs: outcome.at - readyAt, byFirstTurn: turnStarts.filter((t) => t >= readyAt && t <= outcome.at).length === 1 };
+  return {
+    latencyMs: outcome.at - readyAt,
+    byFirstTurn: turnStarts.filter((t) => t >= readyAt && t <= outcome.at).length === 1,
+  };
 }
 
 /** Fetches turn after turn as Twilio does (the music plays to its end before the next), until stopped or answered without music. */
@@ -172,7 +207,11 @@ export async function measureBaselineRelease(
   stack: BenchStack,
   options: { samples: number; latencyMs: number; deadline: number; assetsFolder: string },
 ): Promise<ReleaseRow> {
-  const baseline = await serveBaseline({ mode: 'warm', twilioApiBaseUrl: stack.proxy.url, assetsFolder: options.assetsFolder });
+  const baseline = await serveBaseline({
+    mode: 'warm',
+    twilioApiBaseUrl: stack.proxy.url,
+    assetsFolder: options.assetsFolder,
+  });
   const samples: number[] = [];
   let failures = 0;
   try {

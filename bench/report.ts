@@ -22,7 +22,10 @@ export { chartSvg, renderMarkdown };
 
 export function writeReport(results: BenchResults, options: { resultsDir: string; docsDir: string }): void {
   const beforeFile = path.join(options.resultsDir, 'before.json');
-  const before = fs.existsSync(beforeFile) && !results.quick ? (JSON.parse(fs.readFileSync(beforeFile, 'utf8')) as BenchResults) : undefined;
+  const before =
+    fs.existsSync(beforeFile) && !results.quick
+      ? (JSON.parse(fs.readFileSync(beforeFile, 'utf8')) as BenchResults)
+      : undefined;
   const useBefore = before && before.generatedAt !== results.generatedAt ? before : undefined;
   fs.mkdirSync(options.docsDir, { recursive: true });
   fs.writeFileSync(path.join(options.docsDir, 'benchmarks.svg'), chartSvg(results, useBefore));
@@ -30,7 +33,10 @@ export function writeReport(results: BenchResults, options: { resultsDir: string
   // The README's capacity and cost tables come from the full run that wrote docs/.
   if (results.capacity && !results.quick && path.resolve(options.docsDir) === path.join(PROJECT_ROOT, 'docs')) {
     const readme = path.join(PROJECT_ROOT, 'README.md');
-    fs.writeFileSync(readme, withReadmeSection(fs.readFileSync(readme, 'utf8'), capacitySection(results.capacity, loadPrices())));
+    fs.writeFileSync(
+      readme,
+      withReadmeSection(fs.readFileSync(readme, 'utf8'), capacitySection(results.capacity, loadPrices())),
+    );
   }
 }
 

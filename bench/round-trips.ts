@@ -13,7 +13,19 @@ import { serveBaseline } from './baseline/serve';
 import type { BenchBackend } from './lib/backend';
 import { criticalPath } from './lib/latency-proxy';
 import { LONG_POLL_SECONDS, MESSAGING_START_WAIT, readMessagingFlow, SERVICE_NUMBER } from './lib/messaging-flow';
-import { attribute, FLOW_SID, joinStartedRoom, newCallSid, pathOf, post, settle, statsDelta, sum, type Answer, type BenchStack } from './lib/stack';
+import {
+  attribute,
+  FLOW_SID,
+  joinStartedRoom,
+  newCallSid,
+  pathOf,
+  post,
+  settle,
+  statsDelta,
+  sum,
+  type Answer,
+  type BenchStack,
+} from './lib/stack';
 
 export interface PhaseCount {
   phase: string;
@@ -62,7 +74,12 @@ class PhaseRecorder {
   readonly phases: PhaseCount[] = [];
   constructor(private readonly stack: BenchStack) {}
 
-  async run<T>(phase: string, request: string, action: () => Promise<T>, options: { settleAfter?: boolean } = {}): Promise<T> {
+  async run<T>(
+    phase: string,
+    request: string,
+    action: () => Promise<T>,
+    options: { settleAfter?: boolean } = {},
+  ): Promise<T> {
     await settle(this.stack.stats, 200, 3000);
     const before = this.stack.stats();
     const mark = this.stack.proxy.records.length;
@@ -115,15 +132,26 @@ async function startCallbackRecorder() {
 }
 type CallbackRecorder = Awaited<ReturnType<typeof startCallbackRecorder>>;
 
-async function driveJob(stack: BenchStack, backend: BenchBackend, callbacks: CallbackRecorder, mode: Mode, resultBytes = 0): Promise<PhaseCount[]> {
+async function driveJob(
+  stack: BenchStack,
+  backend: BenchBackend,
+  callbacks: CallbackRecorder,
+  mode: Mode,
+  resultBytes = 0,
+): Promise<PhaseCount[]> {
   const recorder = new PhaseRecorder(stack);
-  const call = (path: string, params: Record<string, string | number> = {}) => stack.post(path, params).then((a) => expectOk(a, path));
+  const call = (path: string, params: Record<string, string | number> = {}) =>
+    stack.post(path, params).then((a) => expectOk(a, path));
   const input: Record<string, string | number> =
-    mode === 'simulated' ? { task: 'bench', simulateSeconds: 1.5 } : { task: 'bench', benchMode: mode, ...(resultBytes ? { resultBytes } : {}) };
+    mode === 'simulated'
+      ? { task: 'bench', simulateSeconds: 1.5 }
+      : { task: 'bench', benchMode: mode, ...(resultBytes ? { resultBytes } : {}) };
   const start = await recorder.run('start', '/jobs/start', () => call('/jobs/start', input));
   const jobId = String(start.body.jobId);
   const callSid = newCallSid();
-  const hold = await recorder.run('hold', '/hold', () => call(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid }));
+  const hold = await recorder.run('hold', '/hold', () =>
+    call(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid }),
+  );
   // The room's status callback goes to a recorder first: the leave callback the emulator sends
   // when the room ends is then replayed to the service as its own step, so its calls are not
   // mixed into the request that ended the room.
@@ -157,8 +185,15 @@ async function driveJob(stack: BenchStack, backend: BenchBackend, callbacks: Cal
   );
   // A released caller's call runs the after-hold URL it was redirected to (the Dial action only
   // when the room ended instead).
-  const afterHold = released.reason === 'call-redirected' && released.url ? pathOf(released.url) : pathOf(attribute(hold.text, 'action')!);
-  await recorder.run('after hold', released.reason === 'call-redirected' ? '/hold (after-hold URL)' : '/hold (Dial action)', () => call(afterHold));
+  const afterHold =
+    released.reason === 'call-redirected' && released.url
+      ? pathOf(released.url)
+      : pathOf(attribute(hold.text, 'action')!);
+  await recorder.run(
+    'after hold',
+    released.reason === 'call-redirected' ? '/hold (after-hold URL)' : '/hold (Dial action)',
+    () => call(afterHold),
+  );
   const result = await recorder.run('result', '/jobs/result', () => call('/jobs/result', { jobId }));
   if (result.body?.status !== 'COMPLETED') throw new Error(`${mode}: result ${result.text.slice(0, 200)}`);
   return recorder.phases;
@@ -174,17 +209,31 @@ const MESSAGING_WORK_MS = 2500;
  * jobs before the Executions path): /jobs/status long-polls until the job is final, then
  * /jobs/result.
  */
-async function driveConversation(stack: BenchStack, backend: BenchBackend, flowSid: string, design: 'execution' | 'long-poll'): Promise<PhaseCount[]> {
+async function driveConversation(
+  stack: BenchStack,
+  backend: BenchBackend,
+  flowSid: string,
+  design: 'execution' | 'long-poll',
+): Promise<PhaseCount[]> {
   const recorder = new PhaseRecorder(stack);
-  const call = (path: string, params: Record<string, string | number> = {}) => stack.post(path, params).then((a) => expectOk(a, path));
+  const call = (path: string, params: Record<string, string | number> = {}) =>
+    stack.post(path, params).then((a) => expectOk(a, path));
   const contact = `+1555${String(Date.now()).slice(-7)}`;
-  const notify: Record<string, string> = design === 'execution' ? { notifyFlowSid: flowSid, notifyTo: contact, notifyFrom: SERVICE_NUMBER } : {};
+  const notify: Record<string, string> =
+    design === 'execution' ? { notifyFlowSid: flowSid, notifyTo: contact, notifyFrom: SERVICE_NUMBER } : {};
   const start = await recorder.run('start', '/jobs/start', () =>
-    call('/jobs/start', { task: 'bench', message: 'hello', benchMode: design === 'execution' ? 'push' : 'poll', wait: MESSAGING_START_WAIT, ...notify }),
+    call('/jobs/start', {
+      task: 'bench',
+      message: 'hello',
+      benchMode: design === 'execution' ? 'push' : 'poll',
+      wait: MESSAGING_START_WAIT,
+      ...notify,
+    }),
   );
   const jobId = String(start.body.jobId);
   if (design === 'execution') {
-    if (start.body.delivery !== 'execution') throw new Error(`messaging: start answered delivery ${start.body.delivery}`);
+    if (start.body.delivery !== 'execution')
+      throw new Error(`messaging: start answered delivery ${start.body.delivery}`);
     await sleep(MESSAGING_WORK_MS);
     await recorder.run('completion', '/jobs/complete', async () => {
       const sent = await backend.complete(jobId);
@@ -197,7 +246,9 @@ async function driveConversation(stack: BenchStack, backend: BenchBackend, flowS
   setTimeout(() => backend.markReady(jobId), MESSAGING_WORK_MS).unref();
   let status = start;
   while (status.body.status === 'PENDING') {
-    status = await recorder.run('status (long-poll)', '/jobs/status', () => call('/jobs/status', { jobId, wait: LONG_POLL_SECONDS }));
+    status = await recorder.run('status (long-poll)', '/jobs/status', () =>
+      call('/jobs/status', { jobId, wait: LONG_POLL_SECONDS }),
+    );
   }
   await recorder.run('result', '/jobs/result', () => call('/jobs/result', { jobId }));
   return recorder.phases;
@@ -210,7 +261,13 @@ function redirectOf(twiml: string): string {
 }
 
 /** Folds repeated phases (two pending turns) into one row each, checking they agree. */
-function scenario(name: string, description: string, phases: PhaseCount[], floor: number, notes: string[] = []): ScenarioTrips {
+function scenario(
+  name: string,
+  description: string,
+  phases: PhaseCount[],
+  floor: number,
+  notes: string[] = [],
+): ScenarioTrips {
   const rows: PhaseCount[] = [];
   for (const phase of phases) {
     const same = rows.find((row) => row.phase === phase.phase);
@@ -272,11 +329,17 @@ async function measureBaseline(stack: BenchStack, assetsFolder: string): Promise
     await forked.stop();
   }
   return {
-    ...scenario('baseline', 'naive 2020-style sample: in-memory timer, list in-progress room by name + update, static result', phases, FLOOR_BASE, [
-      'stores nothing: no status, no result, no idempotency; the 2 calls are the whole cost',
-      `caller released when twilio-run forks per request (its default, and the platform's "execution stops at callback()"): ${releasedWhenForked}`,
-      'lists status=in-progress only: a caller waiting alone (the room stays init until a second participant joins) is never found; measured here with a second participant in the room',
-    ]),
+    ...scenario(
+      'baseline',
+      'naive 2020-style sample: in-memory timer, list in-progress room by name + update, static result',
+      phases,
+      FLOOR_BASE,
+      [
+        'stores nothing: no status, no result, no idempotency; the 2 calls are the whole cost',
+        `caller released when twilio-run forks per request (its default, and the platform's "execution stops at callback()"): ${releasedWhenForked}`,
+        'lists status=in-progress only: a caller waiting alone (the room stays init until a second participant joins) is never found; measured here with a second participant in the room',
+      ],
+    ),
     perPendingTurn: 0,
     releasedWhenForked,
   };
@@ -293,16 +356,52 @@ export async function measureRoundTrips(
   const messaging: ScenarioTrips[] = [];
   const callbacks = await startCallbackRecorder();
   try {
-    scenarios.push(scenario('push', 'backend accepts (202), completes later with a POST to its capability callbackUrl', await driveJob(withBackend, backend, callbacks, 'push'), floorFor(0)));
-    scenarios.push(scenario('poll', 'backend answers 202 + statusUrl; the hold loop polls it', await driveJob(withBackend, backend, callbacks, 'poll'), floorFor(0)));
-    scenarios.push(scenario('simulated', 'no BACKEND_URL: the built-in simulated work (1.5 s)', await driveJob(simulated, backend, callbacks, 'simulated'), floorFor(0)));
     scenarios.push(
-      scenario('push, 50 KB result', 'push with a 50,000-byte result (chunk documents)', await driveJob(withBackend, backend, callbacks, 'push', 50_000), floorFor(50_000)),
+      scenario(
+        'push',
+        'backend accepts (202), completes later with a POST to its capability callbackUrl',
+        await driveJob(withBackend, backend, callbacks, 'push'),
+        floorFor(0),
+      ),
+    );
+    scenarios.push(
+      scenario(
+        'poll',
+        'backend answers 202 + statusUrl; the hold loop polls it',
+        await driveJob(withBackend, backend, callbacks, 'poll'),
+        floorFor(0),
+      ),
+    );
+    scenarios.push(
+      scenario(
+        'simulated',
+        'no BACKEND_URL: the built-in simulated work (1.5 s)',
+        await driveJob(simulated, backend, callbacks, 'simulated'),
+        floorFor(0),
+      ),
+    );
+    scenarios.push(
+      scenario(
+        'push, 50 KB result',
+        'push with a 50,000-byte result (chunk documents)',
+        await driveJob(withBackend, backend, callbacks, 'push', 50_000),
+        floorFor(50_000),
+      ),
     );
     const flowSid = await withBackend.createFlow(readMessagingFlow());
     messaging.push(
-      scenario('messaging, execution', `text conversation, push job (${MESSAGING_WORK_MS / 1000} s): the completion starts the flow again`, await driveConversation(withBackend, backend, flowSid, 'execution'), 0),
-      scenario('messaging, long-poll', `text conversation, poll job (${MESSAGING_WORK_MS / 1000} s): the flow long-polls /jobs/status`, await driveConversation(withBackend, backend, flowSid, 'long-poll'), 0),
+      scenario(
+        'messaging, execution',
+        `text conversation, push job (${MESSAGING_WORK_MS / 1000} s): the completion starts the flow again`,
+        await driveConversation(withBackend, backend, flowSid, 'execution'),
+        0,
+      ),
+      scenario(
+        'messaging, long-poll',
+        `text conversation, poll job (${MESSAGING_WORK_MS / 1000} s): the flow long-polls /jobs/status`,
+        await driveConversation(withBackend, backend, flowSid, 'long-poll'),
+        0,
+      ),
     );
   } finally {
     await callbacks.close();

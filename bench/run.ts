@@ -16,7 +16,13 @@ import { parseArgs } from 'node:util';
 import { TWILIO_CONCURRENCY_CAP } from '../tools/function-concurrency';
 import { readWavDurationSeconds } from '../tools/wav';
 import { PROJECT_ROOT } from '../tools/paths';
-import { capacitySummary, footprintsFrom, measureConversations, measureHeldCallers, type CapacityOptions } from './capacity';
+import {
+  capacitySummary,
+  footprintsFrom,
+  measureConversations,
+  measureHeldCallers,
+  type CapacityOptions,
+} from './capacity';
 import { measureColdStart, thirdPartyBytes, type ColdStartRow } from './cold-start';
 import { startBenchBackend, type BenchBackend } from './lib/backend';
 import { buildForBench } from './lib/build-copy';
@@ -63,7 +69,10 @@ interface BenchRun {
 }
 
 /** Concurrency levels and request counts per level, bounded so the run fits its time. */
-function startPlan(mode: ServeMode, quick: boolean): Array<{ backend: StartLatencyRow['backend']; concurrency: number; requests: number }> {
+function startPlan(
+  mode: ServeMode,
+  quick: boolean,
+): Array<{ backend: StartLatencyRow['backend']; concurrency: number; requests: number }> {
   if (quick) return [{ backend: 'accepts in 200 ms', concurrency: 1, requests: 2 }];
   const counts: Record<ServeMode, Record<number, [number, number]>> = {
     // [accepting backend, hanging backend]
@@ -72,14 +81,19 @@ function startPlan(mode: ServeMode, quick: boolean): Array<{ backend: StartLaten
   };
   const plan: ReturnType<typeof startPlan> = [];
   for (const backend of ['accepts in 200 ms', 'hangs'] as const) {
-    for (const concurrency of [1, 10, 100]) plan.push({ backend, concurrency, requests: counts[mode][concurrency]![backend === 'hangs' ? 1 : 0] });
+    for (const concurrency of [1, 10, 100])
+      plan.push({ backend, concurrency, requests: counts[mode][concurrency]![backend === 'hangs' ? 1 : 0] });
   }
   return plan;
 }
 
 /** What /jobs/start cannot avoid: one Sync write, plus the backend's accept or the dispatch timeout. */
 function startFloor(kind: StartLatencyRow['backend']): StartFloor {
-  return { twilioCalls: 1, latencyMs: LATENCY_MS, backendMs: kind === 'hangs' ? DISPATCH_TIMEOUT_MS : BACKEND_ACCEPT_MS };
+  return {
+    twilioCalls: 1,
+    latencyMs: LATENCY_MS,
+    backendMs: kind === 'hangs' ? DISPATCH_TIMEOUT_MS : BACKEND_ACCEPT_MS,
+  };
 }
 
 export async function runBench(options: RunOptions): Promise<BenchResults> {
@@ -114,7 +128,11 @@ export async function runBench(options: RunOptions): Promise<BenchResults> {
   return results;
 }
 
-function sectionTimer(cpu: CpuShareMonitor, sections: BenchResults['sections'], log: (line: string) => void): BenchRun['timed'] {
+function sectionTimer(
+  cpu: CpuShareMonitor,
+  sections: BenchResults['sections'],
+  log: (line: string) => void,
+): BenchRun['timed'] {
   return async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     const t = Date.now();
     const before = cpu.read();
@@ -145,15 +163,27 @@ function restoreNodeOptions(nodeOptions: string | undefined): void {
 }
 
 /** The build, the backend and the results to fill in: what every section needs. */
-async function prepareRun(options: RunOptions, sections: BenchResults['sections'], timed: BenchRun['timed'], hardDeadline: number): Promise<BenchRun> {
+async function prepareRun(
+  options: RunOptions,
+  sections: BenchResults['sections'],
+  timed: BenchRun['timed'],
+  hardDeadline: number,
+): Promise<BenchRun> {
   // A smoke run gets its own copy, so it can run beside a full run.
   const built = await timed('build', () =>
-    buildForBench({ reuse: options.reuseBuild, distDir: options.quick ? path.join('.local', 'bench', `dist-smoke-${process.pid}`) : undefined }),
+    buildForBench({
+      reuse: options.reuseBuild,
+      distDir: options.quick ? path.join('.local', 'bench', `dist-smoke-${process.pid}`) : undefined,
+    }),
   );
   const packageBytes = await thirdPartyBytes();
   const musicSeconds = readWavDurationSeconds(path.join(built.absoluteDir, 'assets', 'hold-music.wav'));
   const backend = await startBenchBackend({ secret: SECRET, acceptDelayMs: BACKEND_ACCEPT_MS });
-  const backendEnv = { BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET, DISPATCH_TIMEOUT_MS: String(DISPATCH_TIMEOUT_MS) };
+  const backendEnv = {
+    BACKEND_URL: backend.url,
+    WEBHOOK_SECRET: SECRET,
+    DISPATCH_TIMEOUT_MS: String(DISPATCH_TIMEOUT_MS),
+  };
   return {
     options,
     results: emptyResults(options.quick, musicSeconds, sections),
@@ -173,7 +203,12 @@ function emptyResults(quick: boolean, musicSeconds: number, sections: BenchResul
     quick,
     machine: machineInfo(),
     commands: ['npm run bench'],
-    settings: { latencyMs: LATENCY_MS, backendAcceptMs: BACKEND_ACCEPT_MS, dispatchTimeoutMs: DISPATCH_TIMEOUT_MS, musicSeconds },
+    settings: {
+      latencyMs: LATENCY_MS,
+      backendAcceptMs: BACKEND_ACCEPT_MS,
+      dispatchTimeoutMs: DISPATCH_TIMEOUT_MS,
+      musicSeconds,
+    },
     startLatency: [],
     release: [],
     scale: [],
@@ -196,7 +231,13 @@ class StackSet {
 
   /** Sections before the capacity one count Function executions (cap 0) but refuse none. */
   async start(mode: ServeMode, withBackend: boolean, concurrencyCap = 0): Promise<BenchStack> {
-    const started = await startBenchStack({ mode, latencyMs: LATENCY_MS, distDir: this.distDir, env: withBackend ? this.backendEnv : {}, concurrencyCap });
+    const started = await startBenchStack({
+      mode,
+      latencyMs: LATENCY_MS,
+      distDir: this.distDir,
+      env: withBackend ? this.backendEnv : {},
+      concurrencyCap,
+    });
     this.up.push(started);
     return started;
   }
@@ -222,13 +263,21 @@ async function runWarmSections(run: BenchRun): Promise<void> {
   const warm = await run.timed('start warm stacks', () => run.stacks.start('warm', true));
   const warmSimulated = run.options.quick ? undefined : await run.stacks.start('warm', false);
   if (warmSimulated) {
-    results.roundTrips = await run.timed('1. round trips per job', () => measureRoundTrips(warm, warmSimulated, run.backend, LATENCY_MS, assetsFolder(run)));
+    results.roundTrips = await run.timed('1. round trips per job', () =>
+      measureRoundTrips(warm, warmSimulated, run.backend, LATENCY_MS, assetsFolder(run)),
+    );
   }
   await run.timed(SECTION_NAMES.release('warm'), () => runWarmRelease(run, warm, warmSimulated));
   await run.timed(SECTION_NAMES.startLatency('warm'), () => runStartLatency(run, warm, 40_000));
   if (warmSimulated) {
     results.scale.push(
-      await run.timed('5. scale (warm)', () => measureScale(warmSimulated, { rates: [10, 20, 40, 80, 120, 160, 200, 240], stepSeconds: 5, deadline: run.until(110_000) })),
+      await run.timed('5. scale (warm)', () =>
+        measureScale(warmSimulated, {
+          rates: [10, 20, 40, 80, 120, 160, 200, 240],
+          stepSeconds: 5,
+          deadline: run.until(110_000),
+        }),
+      ),
     );
   }
   results.violations += await run.stacks.stop(warm, ...(warmSimulated ? [warmSimulated] : []));
@@ -240,31 +289,63 @@ async function runForkSections(run: BenchRun): Promise<void> {
   const fork = await run.timed('start fork stack', () => run.stacks.start('fork', true));
   await run.timed(SECTION_NAMES.startLatency('fork'), () => runStartLatency(run, fork, 45_000));
   await run.timed(SECTION_NAMES.release('fork'), async () => {
-    results.release.push(await measurePushRelease(fork, run.backend, { samples: 8, latencyMs: LATENCY_MS, deadline: run.until(30_000) }));
+    results.release.push(
+      await measurePushRelease(fork, run.backend, { samples: 8, latencyMs: LATENCY_MS, deadline: run.until(30_000) }),
+    );
   });
   results.violations += await run.stacks.stop(fork);
 
   const forkSimulated = await run.timed('start fork stack (simulated)', () => run.stacks.start('fork', false));
-  results.scale.push(await run.timed('5. scale (fork)', () => measureScale(forkSimulated, { rates: [0.5, 1, 1.5, 2, 3], stepSeconds: 6, deadline: run.until(90_000) })));
+  results.scale.push(
+    await run.timed('5. scale (fork)', () =>
+      measureScale(forkSimulated, { rates: [0.5, 1, 1.5, 2, 3], stepSeconds: 6, deadline: run.until(90_000) }),
+    ),
+  );
   results.violations += await run.stacks.stop(forkSimulated);
 }
 
 /** Part 2 on one stack: its mode's plan, step by step, each step with `stepMs` at most. */
 async function runStartLatency(run: BenchRun, stack: BenchStack, stepMs: number): Promise<void> {
   for (const step of startPlan(stack.mode, run.options.quick)) {
-    run.results.startLatency.push(await measureStartLatency(stack, { ...step, floor: startFloor(step.backend), deadline: run.until(stepMs) }));
+    run.results.startLatency.push(
+      await measureStartLatency(stack, { ...step, floor: startFloor(step.backend), deadline: run.until(stepMs) }),
+    );
   }
 }
 
 /** Part 3, warm: after a push completion; in a full run also the naive baseline and the hold loops. */
 async function runWarmRelease(run: BenchRun, warm: BenchStack, warmSimulated: BenchStack | undefined): Promise<void> {
   const { results, backend, musicSeconds } = run;
-  results.release.push(await measurePushRelease(warm, backend, { samples: run.options.quick ? 1 : 25, latencyMs: LATENCY_MS, deadline: run.until(40_000) }));
+  results.release.push(
+    await measurePushRelease(warm, backend, {
+      samples: run.options.quick ? 1 : 25,
+      latencyMs: LATENCY_MS,
+      deadline: run.until(40_000),
+    }),
+  );
   if (run.options.quick || !warmSimulated) return;
-  results.release.push(await measureBaselineRelease(warm, { samples: 10, latencyMs: LATENCY_MS, deadline: run.until(20_000), assetsFolder: assetsFolder(run) }));
+  results.release.push(
+    await measureBaselineRelease(warm, {
+      samples: 10,
+      latencyMs: LATENCY_MS,
+      deadline: run.until(20_000),
+      assetsFolder: assetsFolder(run),
+    }),
+  );
   const loops = await Promise.all([
-    measureLoopRelease(warm, { kind: 'poll', backend, count: LOOP_RELEASE_CALLERS, musicSeconds, deadline: run.until(60_000) }),
-    measureLoopRelease(warmSimulated, { kind: 'simulated', count: LOOP_RELEASE_CALLERS, musicSeconds, deadline: run.until(60_000) }),
+    measureLoopRelease(warm, {
+      kind: 'poll',
+      backend,
+      count: LOOP_RELEASE_CALLERS,
+      musicSeconds,
+      deadline: run.until(60_000),
+    }),
+    measureLoopRelease(warmSimulated, {
+      kind: 'simulated',
+      count: LOOP_RELEASE_CALLERS,
+      musicSeconds,
+      deadline: run.until(60_000),
+    }),
   ]);
   results.release.push(...loops);
 }
@@ -277,7 +358,11 @@ async function runCapacity(run: BenchRun): Promise<NonNullable<BenchResults['cap
   let violations = await run.stacks.stop(simulated);
   const withBackend = await run.stacks.start('warm', true, TWILIO_CONCURRENCY_CAP);
   const flowSid = await withBackend.createFlow(readMessagingFlow());
-  const conversationLevels = await measureConversations(withBackend, flowSid, capacityOptions(run, run.until(quick ? 30_000 : 180_000)));
+  const conversationLevels = await measureConversations(
+    withBackend,
+    flowSid,
+    capacityOptions(run, run.until(quick ? 30_000 : 180_000)),
+  );
   violations += await run.stacks.stop(withBackend);
   const footprints = run.results.roundTrips ? footprintsFrom(run.results.roundTrips, run.musicSeconds) : [];
   return { ...capacitySummary(TWILIO_CONCURRENCY_CAP, holdLevels, conversationLevels, footprints), violations };
@@ -313,7 +398,8 @@ const assetsFolder = (run: BenchRun) => path.join(run.built.distDir, 'assets');
 /** bench/results/*.json (the summary, and each part on its own), then the report from them. */
 function writeResults(results: BenchResults, options: RunOptions): void {
   fs.mkdirSync(options.outDir, { recursive: true });
-  const write = (name: string, data: unknown) => fs.writeFileSync(path.join(options.outDir, `${name}.json`), JSON.stringify(data, null, 2) + '\n');
+  const write = (name: string, data: unknown) =>
+    fs.writeFileSync(path.join(options.outDir, `${name}.json`), JSON.stringify(data, null, 2) + '\n');
   write('summary', results);
   if (results.roundTrips) write('round-trips', results.roundTrips);
   write('start-latency', results.startLatency);
@@ -343,7 +429,9 @@ if (require.main === module) {
   watchdog.unref();
   runBench({ quick, outDir, docsDir, saveAs: values['save-as'], log: (line) => console.log(line) })
     .then((results) => {
-      console.log(`bench: done in ${results.durationSeconds} s; results in ${path.relative(process.cwd(), outDir) || '.'}, report in ${path.relative(process.cwd(), docsDir)}`);
+      console.log(
+        `bench: done in ${results.durationSeconds} s; results in ${path.relative(process.cwd(), outDir) || '.'}, report in ${path.relative(process.cwd(), docsDir)}`,
+      );
       process.exit(0);
     })
     .catch((error: unknown) => {

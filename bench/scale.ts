@@ -63,9 +63,16 @@ interface JobOutcome {
   error?: string;
 }
 
-async function readResult(stack: BenchStack, jobId: string, startMs: number, began: number, held: boolean): Promise<JobOutcome> {
+async function readResult(
+  stack: BenchStack,
+  jobId: string,
+  startMs: number,
+  began: number,
+  held: boolean,
+): Promise<JobOutcome> {
   const result = await stack.post('/jobs/result', { jobId });
-  if (result.status !== 200 || result.body?.status !== 'COMPLETED') return { jobId, startMs, totalMs: 0, error: `result ${result.status} ${result.text.slice(0, 120)}` };
+  if (result.status !== 200 || result.body?.status !== 'COMPLETED')
+    return { jobId, startMs, totalMs: 0, error: `result ${result.status} ${result.text.slice(0, 120)}` };
   return { jobId, startMs, totalMs: performance.now() - began, held };
 }
 
@@ -75,26 +82,30 @@ async function oneJob(stack: BenchStack, index: number): Promise<JobOutcome> {
   let jobId: string | undefined;
   try {
     const start = await stack.post('/jobs/start', { task: 'scale', n: index, simulateSeconds: 1 });
-    if (start.status !== 200 || start.body?.status !== 'PENDING') return { startMs: start.ms, totalMs: 0, error: `start ${start.status} ${start.text.slice(0, 120)}` };
+    if (start.status !== 200 || start.body?.status !== 'PENDING')
+      return { startMs: start.ms, totalMs: 0, error: `start ${start.status} ${start.text.slice(0, 120)}` };
     jobId = String(start.body.jobId);
     const callSid = newCallSid();
     const hold = await stack.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid });
     if (hold.text.includes('FlowEvent=return')) return await readResult(stack, jobId, start.ms, began, false);
-    if (!hold.text.includes('<Dial')) return { jobId, startMs: start.ms, totalMs: 0, error: `hold ${hold.status} ${hold.text.slice(0, 120)}` };
+    if (!hold.text.includes('<Dial'))
+      return { jobId, startMs: start.ms, totalMs: 0, error: `hold ${hold.status} ${hold.text.slice(0, 120)}` };
     await stack.join(`hold_${jobId}`, callSid, { statusCallback: attribute(hold.text, 'statusCallback') });
     const released = stack.released(callSid, 20_000);
     let next = pathOf(attribute(hold.text, 'waitUrl')!);
     let outcome: Awaited<typeof released> | undefined;
     for (let turn = 0; turn < 6 && !outcome; turn++) {
       const answer = await stack.post(next);
-      if (answer.status !== 200) return { jobId, startMs: start.ms, totalMs: 0, error: `wait ${answer.status} ${answer.text.slice(0, 120)}` };
+      if (answer.status !== 200)
+        return { jobId, startMs: start.ms, totalMs: 0, error: `wait ${answer.status} ${answer.text.slice(0, 120)}` };
       next = redirectTarget(answer.text);
       outcome = await Promise.race([released, sleep(SCALE_LOOP_PERIOD_MS).then(() => undefined)]);
     }
     outcome ??= await released;
     if (!outcome.released) return { jobId, startMs: start.ms, totalMs: 0, error: 'caller not released' };
     const after = await stack.post(pathOf(attribute(hold.text, 'action')!));
-    if (!after.text.includes('FlowEvent=return')) return { jobId, startMs: start.ms, totalMs: 0, error: `after hold ${after.status} ${after.text.slice(0, 120)}` };
+    if (!after.text.includes('FlowEvent=return'))
+      return { jobId, startMs: start.ms, totalMs: 0, error: `after hold ${after.status} ${after.text.slice(0, 120)}` };
     return await readResult(stack, jobId, start.ms, began, true);
   } catch (error) {
     return { jobId, startMs: 0, totalMs: 0, error: (error as Error).message };
@@ -119,9 +130,15 @@ async function runStep(stack: BenchStack, rate: number, seconds: number, jobIds:
   const endToEnd = summarize(ok.map((o) => o.totalMs));
   // A call lasts about two loop periods plus its requests; a step that needed much longer than
   // its arrivals plus one call fell behind.
-  const behind = elapsed > seconds + 2 * SCALE_LOOP_PERIOD_MS / 1000 + 6;
+  const behind = elapsed > seconds + (2 * SCALE_LOOP_PERIOD_MS) / 1000 + 6;
   const verdict =
-    failed.length > 0 ? `${failed.length} failed` : start.p99 > START_GOAL_MS ? `start p99 ${start.p99} ms > ${START_GOAL_MS}` : behind ? 'fell behind' : 'ok';
+    failed.length > 0
+      ? `${failed.length} failed`
+      : start.p99 > START_GOAL_MS
+        ? `start p99 ${start.p99} ms > ${START_GOAL_MS}`
+        : behind
+          ? 'fell behind'
+          : 'ok';
   return {
     mode: stack.mode,
     offeredPerSecond: rate,
@@ -173,7 +190,10 @@ function checkDocuments(stack: BenchStack, since: number, jobIds: Set<string>): 
   };
 }
 
-export async function measureScale(stack: BenchStack, options: { rates: number[]; stepSeconds: number; deadline: number }): Promise<ScaleResult> {
+export async function measureScale(
+  stack: BenchStack,
+  options: { rates: number[]; stepSeconds: number; deadline: number },
+): Promise<ScaleResult> {
   const since = stack.proxy.records.length;
   const jobIds = new Set<string>();
   const steps: ScaleStep[] = [];
@@ -187,5 +207,11 @@ export async function measureScale(stack: BenchStack, options: { rates: number[]
   }
   const sustained = steps.filter((s) => s.ok).reduce((best, s) => Math.max(best, s.offeredPerSecond), 0);
   const atLeast = steps.length > 0 && steps.every((s) => s.ok);
-  return { mode: stack.mode, steps, sustainedPerSecond: sustained, atLeast, documents: checkDocuments(stack, since, jobIds) };
+  return {
+    mode: stack.mode,
+    steps,
+    sustainedPerSecond: sustained,
+    atLeast,
+    documents: checkDocuments(stack, since, jobIds),
+  };
 }

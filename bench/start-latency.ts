@@ -42,7 +42,8 @@ export async function measureStartLatency(
   const samples: number[] = [];
   const errorSamples: string[] = [];
   let errors = 0;
-  const input = options.backend === 'hangs' ? { task: 'bench', benchMode: 'hang' } : { task: 'bench', benchMode: 'push' };
+  const input =
+    options.backend === 'hangs' ? { task: 'bench', benchMode: 'hang' } : { task: 'bench', benchMode: 'push' };
   const began = performance.now();
   await pool(options.requests, options.concurrency, async () => {
     if (Date.now() > options.deadline) return;

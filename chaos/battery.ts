@@ -19,7 +19,10 @@ export const BATTERY_SECRET = 'whsec_' + Buffer.from('battery-secret-0000000001'
 const OTHER_SECRET = 'whsec_' + Buffer.from('somebody-else-000000000001').toString('base64');
 
 /** Something that sends one request to a function path and hands back the reply. */
-export type Send = (path: string, request: HostRequest) => Promise<{ kind: string; status: number; body: unknown; text: string; contentType: string }>;
+export type Send = (
+  path: string,
+  request: HostRequest,
+) => Promise<{ kind: string; status: number; body: unknown; text: string; contentType: string }>;
 
 export interface BatteryTarget {
   send: Send;
@@ -124,7 +127,10 @@ const paramNames = fc.constantFrom(
   'a'.repeat(101),
   '',
 );
-const formValue = fc.oneof({ weight: 5, arbitrary: text }, { weight: 1, arbitrary: fc.array(text, { minLength: 2, maxLength: 3 }) });
+const formValue = fc.oneof(
+  { weight: 5, arbitrary: text },
+  { weight: 1, arbitrary: fc.array(text, { minLength: 2, maxLength: 3 }) },
+);
 
 function jobIdArb(fixtures: Fixtures) {
   return fc.oneof(
@@ -139,14 +145,19 @@ const extras = fc.dictionary(fc.oneof(paramNames, fc.string({ maxLength: 12 })),
 
 /** A query string, sometimes with Express-style nesting (`jobId[x]=1`, `a[]=1&a[]=2`). */
 function queryArb(core: fc.Arbitrary<Record<string, unknown>>) {
-  return fc.tuple(core, fc.constantFrom('', 'jobId[x]=1', 'jobId[]=a&jobId[]=b', 'turn[$gt]=1', '__proto__[polluted]=1', 'wait=1&wait=2')).map(([params, raw]) => {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(params)) {
-      if (Array.isArray(value)) for (const v of value) search.append(key, String(v));
-      else if (value !== undefined) search.append(key, String(value));
-    }
-    return [search.toString(), raw].filter(Boolean).join('&');
-  });
+  return fc
+    .tuple(
+      core,
+      fc.constantFrom('', 'jobId[x]=1', 'jobId[]=a&jobId[]=b', 'turn[$gt]=1', '__proto__[polluted]=1', 'wait=1&wait=2'),
+    )
+    .map(([params, raw]) => {
+      const search = new URLSearchParams();
+      for (const [key, value] of Object.entries(params)) {
+        if (Array.isArray(value)) for (const v of value) search.append(key, String(v));
+        else if (value !== undefined) search.append(key, String(value));
+      }
+      return [search.toString(), raw].filter(Boolean).join('&');
+    });
 }
 
 function formOf(params: Record<string, unknown>): Record<string, string | string[]> {
@@ -168,7 +179,12 @@ function paramsRequest(endpoint: string, core: fc.Arbitrary<Record<string, unkno
       weight: 1,
       arbitrary: fc.tuple(withExtras, fc.jsonValue({ maxDepth: 2 })).map(([params, junk]) => ({
         endpoint,
-        request: { json: JSON.stringify(typeof junk === 'object' && junk !== null && !Array.isArray(junk) ? { ...junk, ...params } : params), headers: { 'content-type': 'application/json' } },
+        request: {
+          json: JSON.stringify(
+            typeof junk === 'object' && junk !== null && !Array.isArray(junk) ? { ...junk, ...params } : params,
+          ),
+          headers: { 'content-type': 'application/json' },
+        },
       })),
     },
   );
@@ -177,7 +193,10 @@ function paramsRequest(endpoint: string, core: fc.Arbitrary<Record<string, unkno
 const numberish = fc.oneof(fc.integer({ min: -5, max: 20_000 }).map(String), text, fc.constant(undefined));
 
 function endpointArbs(fixtures: Fixtures): fc.Arbitrary<Generated> {
-  const jobId = fc.oneof({ weight: 5, arbitrary: jobIdArb(fixtures) }, { weight: 1, arbitrary: fc.constant(undefined) });
+  const jobId = fc.oneof(
+    { weight: 5, arbitrary: jobIdArb(fixtures) },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+  );
   const start = paramsRequest(
     '/jobs/start',
     fc.record(
@@ -192,20 +211,38 @@ function endpointArbs(fixtures: Fixtures): fc.Arbitrary<Generated> {
       { requiredKeys: [] },
     ),
   );
-  const status = paramsRequest('/jobs/status', fc.record({ jobId, wait: fc.oneof(fc.constantFrom('0', '0.1'), numberish) }, { requiredKeys: [] }));
+  const status = paramsRequest(
+    '/jobs/status',
+    fc.record({ jobId, wait: fc.oneof(fc.constantFrom('0', '0.1'), numberish) }, { requiredKeys: [] }),
+  );
   const result = paramsRequest('/jobs/result', fc.record({ jobId }, { requiredKeys: [] }));
   const hold = paramsRequest(
     '/hold',
     fc.record(
-      { jobId, flowSid: fc.oneof(fc.constant('FW' + 'a'.repeat(32)), text), AccountSid: text, attempt: numberish, CallSid: text, From: fc.constant('+14155550123') },
+      {
+        jobId,
+        flowSid: fc.oneof(fc.constant('FW' + 'a'.repeat(32)), text),
+        AccountSid: text,
+        attempt: numberish,
+        CallSid: text,
+        From: fc.constant('+14155550123'),
+      },
       { requiredKeys: [] },
     ),
   );
-  const wait = paramsRequest('/hold/wait', fc.record({ jobId, turn: numberish, pollAt: numberish }, { requiredKeys: [] }));
+  const wait = paramsRequest(
+    '/hold/wait',
+    fc.record({ jobId, turn: numberish, pollAt: numberish }, { requiredKeys: [] }),
+  );
   const events = paramsRequest(
     '/hold/events',
     fc.record(
-      { jobId, StatusCallbackEvent: fc.oneof(fc.constantFrom('participant-leave', 'participant-join', 'conference-end'), text), CallSid: text, FriendlyName: text },
+      {
+        jobId,
+        StatusCallbackEvent: fc.oneof(fc.constantFrom('participant-leave', 'participant-join', 'conference-end'), text),
+        CallSid: text,
+        FriendlyName: text,
+      },
       { requiredKeys: [] },
     ),
   );
@@ -228,7 +265,18 @@ function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
     },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
   );
-  const token = fc.constantFrom('valid', 'valid', 'valid', 'none', 'other-secret', 'other-job', 'truncated', 'forged', 'in-body', 'nested');
+  const token = fc.constantFrom(
+    'valid',
+    'valid',
+    'valid',
+    'none',
+    'other-secret',
+    'other-job',
+    'truncated',
+    'forged',
+    'in-body',
+    'nested',
+  );
   return fc.tuple(jobIdArb(fixtures), body, token, text).map(([jobId, value, how, noise]) => {
     const raw = JSON.stringify(value) ?? 'null';
     const valid = typeof jobId === 'string' ? completionToken(BATTERY_SECRET, jobId) : noise;
@@ -253,12 +301,25 @@ function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
         query = { jobId: String(jobId), token: noise };
         break;
       case 'in-body':
-        return { endpoint: '/jobs/complete', request: { json: JSON.stringify({ jobId, token: valid, ...(typeof value === 'object' && value && !Array.isArray(value) ? value : {}) }), headers: { 'content-type': 'application/json' } } };
+        return {
+          endpoint: '/jobs/complete',
+          request: {
+            json: JSON.stringify({
+              jobId,
+              token: valid,
+              ...(typeof value === 'object' && value && !Array.isArray(value) ? value : {}),
+            }),
+            headers: { 'content-type': 'application/json' },
+          },
+        };
       case 'nested':
         query = `${new URLSearchParams({ 'jobId[x]': String(jobId) }).toString()}&${new URLSearchParams({ 'token[]': valid }).toString()}`;
         break;
     }
-    return { endpoint: '/jobs/complete', request: { query, json: raw, headers: { 'content-type': 'application/json' } } };
+    return {
+      endpoint: '/jobs/complete',
+      request: { query, json: raw, headers: { 'content-type': 'application/json' } },
+    };
   });
 }
 
@@ -266,7 +327,8 @@ function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
 
 /** Words a refusal's message must contain, by code: it names what was wrong. */
 const MESSAGE_NAMES: Record<ErrorCode, RegExp> = {
-  INVALID_PARAMETER: /jobId|wait|maxHoldSeconds|idempotencyKey|CallSid|flowSid|turn|pollAt|attempt|status|error|result|parameter/,
+  INVALID_PARAMETER:
+    /jobId|wait|maxHoldSeconds|idempotencyKey|CallSid|flowSid|turn|pollAt|attempt|status|error|result|parameter/,
   INVALID_TOKEN: /token|callbackUrl/,
   JOB_NOT_FOUND: /no job JB[0-9a-f]{32}/,
   JOB_ALREADY_FINAL: /already (COMPLETED|FAILED|TIMED_OUT|CANCELLED)/,
@@ -283,7 +345,9 @@ function fingerprint(emulator: EmulatorHandle): string {
   const state = emulator.state();
   return JSON.stringify([
     state.documents.map((doc) => `${doc.uniqueName}@${doc.revision}`).sort(),
-    state.conferences.map((conference) => `${conference.sid}:${conference.status}:${conference.participants.length}`).sort(),
+    state.conferences
+      .map((conference) => `${conference.sid}:${conference.status}:${conference.participants.length}`)
+      .sort(),
   ]);
 }
 
@@ -315,14 +379,23 @@ function checkReply(generated: Generated, reply: Awaited<ReturnType<Send>>, chan
     const body = reply.body as { error?: { code?: unknown; message?: unknown } } | undefined;
     const keys = body && typeof body === 'object' ? Object.keys(body) : [];
     const error = body?.error;
-    if (!error || keys.length !== 1 || typeof error.code !== 'string' || typeof error.message !== 'string' || Object.keys(error).length !== 2) {
+    if (
+      !error ||
+      keys.length !== 1 ||
+      typeof error.code !== 'string' ||
+      typeof error.message !== 'string' ||
+      Object.keys(error).length !== 2
+    ) {
       return `refusal is not {error: {code, message}}: ${reply.text.slice(0, 200)}`;
     }
     if (!/json/.test(reply.contentType)) return `refusal is ${reply.contentType}, not JSON`;
     if (!(error.code in ERROR_CODES)) return `unknown error code ${error.code}`;
-    if (ERROR_CODES[error.code as ErrorCode] !== reply.status) return `code ${error.code} came with HTTP ${reply.status}`;
-    if (error.message.length === 0 || error.message.length > 600) return `message of ${error.message.length} characters`;
-    if (!MESSAGE_NAMES[error.code as ErrorCode].test(error.message)) return `message does not name the problem: "${error.message}"`;
+    if (ERROR_CODES[error.code as ErrorCode] !== reply.status)
+      return `code ${error.code} came with HTTP ${reply.status}`;
+    if (error.message.length === 0 || error.message.length > 600)
+      return `message of ${error.message.length} characters`;
+    if (!MESSAGE_NAMES[error.code as ErrorCode].test(error.message))
+      return `message does not name the problem: "${error.message}"`;
     if (changed) return `refused with ${reply.status} ${error.code} but Sync or a conference changed`;
   }
   return undefined;
@@ -375,7 +448,13 @@ export async function runBattery(target: BatteryTarget, options: BatteryOptions)
         if (reply.status >= 500) report.serverErrors += 1;
         const problem = checkReply(generated, reply, changed);
         if (problem && report.problems.length < 50) {
-          report.problems.push({ endpoint: generated.endpoint, request: shorten(generated.request), status: reply.status, problem, reply: reply.text.slice(0, 300) });
+          report.problems.push({
+            endpoint: generated.endpoint,
+            request: shorten(generated.request),
+            status: reply.status,
+            problem,
+            reply: reply.text.slice(0, 300),
+          });
         }
         return true; // problems are collected, not thrown: one run reports all of them
       }),
@@ -383,20 +462,36 @@ export async function runBattery(target: BatteryTarget, options: BatteryOptions)
     );
     remaining -= batch;
     round += 1;
-    if (options.log && (report.tried % 2000 < batch || remaining === 0)) options.log(`battery: ${report.tried}/${options.inputs} inputs, ${report.problems.length} problems`);
+    if (options.log && (report.tried % 2000 < batch || remaining === 0))
+      options.log(`battery: ${report.tried}/${options.inputs} inputs, ${report.problems.length} problems`);
   }
   const phone = target.logs().find((line) => E164.test(line));
-  if (phone) report.problems.push({ endpoint: '(logs)', request: {}, status: 0, problem: 'a phone number in the function logs', reply: phone.slice(0, 200) });
+  if (phone)
+    report.problems.push({
+      endpoint: '(logs)',
+      request: {},
+      status: 0,
+      problem: 'a phone number in the function logs',
+      reply: phone.slice(0, 200),
+    });
   const violations = target.emulator.violations();
   for (const violation of violations.slice(0, 10)) {
-    report.problems.push({ endpoint: '(emulator)', request: {}, status: 0, problem: `request Twilio would refuse: ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`, reply: '' });
+    report.problems.push({
+      endpoint: '(emulator)',
+      request: {},
+      status: 0,
+      problem: `request Twilio would refuse: ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`,
+      reply: '',
+    });
   }
   return report;
 }
 
 function shorten(request: HostRequest): HostRequest {
   const cut = (value: string) => (value.length > 300 ? `${value.slice(0, 300)}…(${value.length} chars)` : value);
-  return JSON.parse(JSON.stringify(request, (_key, value: unknown) => (typeof value === 'string' ? cut(value) : value))) as HostRequest;
+  return JSON.parse(
+    JSON.stringify(request, (_key, value: unknown) => (typeof value === 'string' ? cut(value) : value)),
+  ) as HostRequest;
 }
 
 /** A target for the built functions in this process. */
@@ -407,7 +502,13 @@ export function hostTarget(host: FunctionHost, emulator: EmulatorHandle): Batter
     send: async (path, request) => {
       const reply = await host.call(path, request);
       const type = reply.headers['Content-Type'] ?? reply.headers['content-type'];
-      return { kind: reply.kind, status: reply.status, body: reply.body, text: reply.text, contentType: typeof type === 'string' ? type : typeof reply.body === 'object' ? 'application/json' : '' };
+      return {
+        kind: reply.kind,
+        status: reply.status,
+        body: reply.body,
+        text: reply.text,
+        contentType: typeof type === 'string' ? type : typeof reply.body === 'object' ? 'application/json' : '',
+      };
     },
   };
 }
@@ -418,20 +519,29 @@ export function httpTarget(baseUrl: string, emulator: EmulatorHandle, logs: () =
     emulator,
     logs,
     send: async (path, request) => {
-      const query = typeof request.query === 'string' ? request.query : new URLSearchParams(request.query ?? {}).toString();
+      const query =
+        typeof request.query === 'string' ? request.query : new URLSearchParams(request.query ?? {}).toString();
       const headers: Record<string, string> = { ...(request.headers ?? {}) };
       let body: string | undefined;
-      if (request.json !== undefined) body = typeof request.json === 'string' ? request.json : JSON.stringify(request.json);
+      if (request.json !== undefined)
+        body = typeof request.json === 'string' ? request.json : JSON.stringify(request.json);
       else if (request.form !== undefined) {
         const form = new URLSearchParams();
-        for (const [key, value] of Object.entries(typeof request.form === 'string' ? Object.fromEntries(new URLSearchParams(request.form)) : request.form)) {
+        for (const [key, value] of Object.entries(
+          typeof request.form === 'string' ? Object.fromEntries(new URLSearchParams(request.form)) : request.form,
+        )) {
           for (const v of Array.isArray(value) ? value : [value]) form.append(key, v);
         }
         body = form.toString();
         headers['content-type'] = 'application/x-www-form-urlencoded';
       }
       try {
-        const response = await fetch(`${baseUrl}${path}${query ? `?${query}` : ''}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(12_000) });
+        const response = await fetch(`${baseUrl}${path}${query ? `?${query}` : ''}`, {
+          method: 'POST',
+          headers,
+          body,
+          signal: AbortSignal.timeout(12_000),
+        });
         const text = await response.text();
         let parsed: unknown;
         try {
@@ -439,7 +549,13 @@ export function httpTarget(baseUrl: string, emulator: EmulatorHandle, logs: () =
         } catch {
           parsed = text;
         }
-        return { kind: 'response', status: response.status, body: parsed, text, contentType: response.headers.get('content-type') ?? '' };
+        return {
+          kind: 'response',
+          status: response.status,
+          body: parsed,
+          text,
+          contentType: response.headers.get('content-type') ?? '',
+        };
       } catch (error) {
         return { kind: 'threw', status: 0, body: undefined, text: String(error), contentType: '' };
       }
@@ -460,7 +576,13 @@ export async function runBatteryInProcess(options: BatteryOptions): Promise<Batt
   const { startFunctionHost } = await import('./function-host');
   const { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } = await import('../tools/credentials');
   const emulator = await startEmulator({});
-  const host = startFunctionHost({ ACCOUNT_SID: LOCAL_ACCOUNT_SID, AUTH_TOKEN: LOCAL_AUTH_TOKEN, TWILIO_API_BASE_URL: emulator.url, SYNC_SERVICE_SID: 'default', ...batteryEnv() });
+  const host = startFunctionHost({
+    ACCOUNT_SID: LOCAL_ACCOUNT_SID,
+    AUTH_TOKEN: LOCAL_AUTH_TOKEN,
+    TWILIO_API_BASE_URL: emulator.url,
+    SYNC_SERVICE_SID: 'default',
+    ...batteryEnv(),
+  });
   try {
     return await runBattery(hostTarget(host, emulator), options);
   } finally {
@@ -474,7 +596,13 @@ export async function runBatteryOverHttp(options: BatteryOptions): Promise<Batte
   const { startLocalStack } = await import('../tools/local-stack');
   const { privateDistCopy } = await import('./harness');
   const dist = privateDistCopy();
-  const stack = await startLocalStack({ env: batteryEnv(), forkProcess: false, live: false, distDir: dist.relative, output: 'pipe' }).catch((error: unknown) => {
+  const stack = await startLocalStack({
+    env: batteryEnv(),
+    forkProcess: false,
+    live: false,
+    distDir: dist.relative,
+    output: 'pipe',
+  }).catch((error: unknown) => {
     dist.remove();
     throw error;
   });

@@ -17,7 +17,12 @@
  * run at once, past which requests are refused with 429 (a small cap makes refusals happen). The
  * batteries are not capped: they test inputs, not capacity.
  */
-import { BEHAVIOUR_ENV, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from '../emulator/twilio-behaviour';
+import {
+  BEHAVIOUR_ENV,
+  describeProfile,
+  loadBehaviourProfile,
+  type TwilioBehaviour,
+} from '../emulator/twilio-behaviour';
 import { build } from '../tools/build';
 import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from '../tools/function-concurrency';
 import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from './battery';
@@ -43,7 +48,19 @@ const USAGE =
   '[--time-limit-s S] [--inputs N] [--http-inputs N] [--only calls|battery] [--no-build] [--twilio-behaviour NAME|file.json] [--concurrency-cap N]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { calls: 800, concurrency: 50, seed: 1, timeScale: 0.1, faultScale: 2, timeLimitMs: 420_000, inputs: 30_000, httpInputs: 2_000, build: true, behaviour: loadBehaviourProfile(process.env[BEHAVIOUR_ENV]), concurrencyCap: TWILIO_CONCURRENCY_CAP };
+  const args: Args = {
+    calls: 800,
+    concurrency: 50,
+    seed: 1,
+    timeScale: 0.1,
+    faultScale: 2,
+    timeLimitMs: 420_000,
+    inputs: 30_000,
+    httpInputs: 2_000,
+    build: true,
+    behaviour: loadBehaviourProfile(process.env[BEHAVIOUR_ENV]),
+    concurrencyCap: TWILIO_CONCURRENCY_CAP,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.includes('=') ? argv[i]!.split(/=(.*)/s) : [argv[i]!, undefined];
     const raw = () => inline ?? argv[++i] ?? '';
@@ -53,21 +70,39 @@ function parseArgs(argv: string[]): Args {
       return value;
     };
     switch (flag) {
-      case '--calls': args.calls = number(flag); break;
-      case '--concurrency': args.concurrency = number(flag); break;
-      case '--seed': args.seed = number(flag); break;
-      case '--time-scale': args.timeScale = number(flag); break;
-      case '--fault-scale': args.faultScale = number(flag); break;
-      case '--time-limit-s': args.timeLimitMs = number(flag) * 1000; break;
-      case '--inputs': args.inputs = number(flag); break;
-      case '--http-inputs': args.httpInputs = number(flag); break;
+      case '--calls':
+        args.calls = number(flag);
+        break;
+      case '--concurrency':
+        args.concurrency = number(flag);
+        break;
+      case '--seed':
+        args.seed = number(flag);
+        break;
+      case '--time-scale':
+        args.timeScale = number(flag);
+        break;
+      case '--fault-scale':
+        args.faultScale = number(flag);
+        break;
+      case '--time-limit-s':
+        args.timeLimitMs = number(flag) * 1000;
+        break;
+      case '--inputs':
+        args.inputs = number(flag);
+        break;
+      case '--http-inputs':
+        args.httpInputs = number(flag);
+        break;
       case '--only': {
         const only = raw();
         if (only !== 'calls' && only !== 'battery') fail('--only takes calls or battery');
         args.only = only as Args['only'];
         break;
       }
-      case '--no-build': args.build = false; break;
+      case '--no-build':
+        args.build = false;
+        break;
       case '--concurrency-cap': {
         try {
           args.concurrencyCap = parseConcurrencyCap(raw());
@@ -84,7 +119,8 @@ function parseArgs(argv: string[]): Args {
         }
         break;
       }
-      default: fail(`unknown argument ${argv[i]}`);
+      default:
+        fail(`unknown argument ${argv[i]}`);
     }
   }
   return args;
@@ -116,14 +152,20 @@ function printChaos(report: ChaosReport): void {
     );
   }
   for (const violation of report.violations.slice(0, 50)) {
-    log(`VIOLATION [${violation.rule}] call ${violation.call ?? '-'} job ${violation.jobId ?? '-'}: ${violation.detail}`);
+    log(
+      `VIOLATION [${violation.rule}] call ${violation.call ?? '-'} job ${violation.jobId ?? '-'}: ${violation.detail}`,
+    );
   }
 }
 
 function printBattery(where: string, report: BatteryReport): void {
-  log(`battery (${where}): ${report.tried} inputs; replies by status ${JSON.stringify(report.byStatus)}; 5xx: ${report.serverErrors}`);
+  log(
+    `battery (${where}): ${report.tried} inputs; replies by status ${JSON.stringify(report.byStatus)}; 5xx: ${report.serverErrors}`,
+  );
   for (const problem of report.problems.slice(0, 20)) {
-    log(`VIOLATION [battery ${where}] ${problem.endpoint} -> ${problem.status}: ${problem.problem}\n  request ${JSON.stringify(problem.request).slice(0, 400)}\n  reply ${problem.reply}`);
+    log(
+      `VIOLATION [battery ${where}] ${problem.endpoint} -> ${problem.status}: ${problem.problem}\n  request ${JSON.stringify(problem.request).slice(0, 400)}\n  reply ${problem.reply}`,
+    );
   }
 }
 
@@ -134,9 +176,13 @@ async function main(): Promise<number> {
   let chaos: ChaosReport | undefined;
   const batteries: BatteryReport[] = [];
   if (args.only !== 'battery' && args.calls > 0) {
-    log(`chaos: ${args.calls} calls, ${args.concurrency} at once, seed ${args.seed}, caller audio x${args.timeScale}, Twilio fault rates x${args.faultScale}`);
+    log(
+      `chaos: ${args.calls} calls, ${args.concurrency} at once, seed ${args.seed}, caller audio x${args.timeScale}, Twilio fault rates x${args.faultScale}`,
+    );
     log(`chaos: Twilio behaviour ${describeProfile(args.behaviour)}`);
-    log(`chaos: concurrency cap ${args.concurrencyCap === 0 ? 'none' : `${args.concurrencyCap} Function executions at once`}`);
+    log(
+      `chaos: concurrency cap ${args.concurrencyCap === 0 ? 'none' : `${args.concurrencyCap} Function executions at once`}`,
+    );
     chaos = await runChaos({ ...args, log });
     printChaos(chaos);
   }

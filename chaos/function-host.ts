@@ -16,13 +16,22 @@ import { parse as parseQueryString } from 'node:querystring';
 import { format } from 'node:util';
 import qs from 'qs';
 import twilio from 'twilio';
-import { ConcurrencyCounter, jobIdOfQuery, REFUSAL_HEADERS, refusalBody, type ConcurrencyStats } from '../tools/function-concurrency';
+import {
+  ConcurrencyCounter,
+  jobIdOfQuery,
+  REFUSAL_HEADERS,
+  refusalBody,
+  type ConcurrencyStats,
+} from '../tools/function-concurrency';
 import { listFiles } from '../tools/list-files';
 import { FUNCTIONS_DIST_DIR, PROJECT_ROOT } from '../tools/paths';
 import { FUNCTION_TIME_LIMIT_MS } from '../studio/platform';
 
 /** The Response class of Twilio's own local runtime. */
-const RUNTIME_RESPONSE_MODULE = path.join(PROJECT_ROOT, 'node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js');
+const RUNTIME_RESPONSE_MODULE = path.join(
+  PROJECT_ROOT,
+  'node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js',
+);
 
 export interface HostRequest {
   /** Query string parameters (parsed like Express's "extended" parser: `a[b]=c` becomes an object). */
@@ -77,7 +86,13 @@ let savedConsole: Pick<Console, (typeof CONSOLE_LEVELS)[number]> | undefined;
 
 function captureConsole(sink: string[]): void {
   if (sinks.size === 0) {
-    savedConsole = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
+    savedConsole = {
+      log: console.log,
+      info: console.info,
+      warn: console.warn,
+      error: console.error,
+      debug: console.debug,
+    };
     for (const level of CONSOLE_LEVELS) {
       console[level] = (...args: unknown[]) => {
         const line = `${level}: ${format(...args)}`;
@@ -94,7 +109,11 @@ function releaseConsole(sink: string[]): void {
   savedConsole = undefined;
 }
 
-type Handler = (context: Record<string, unknown>, event: Record<string, unknown>, callback: (error: unknown, payload?: unknown) => void) => unknown;
+type Handler = (
+  context: Record<string, unknown>,
+  event: Record<string, unknown>,
+  callback: (error: unknown, payload?: unknown) => void,
+) => unknown;
 
 function bodyText(body: unknown): string {
   if (typeof body === 'string') return body;
@@ -120,8 +139,9 @@ export interface FunctionHostOptions {
  */
 export function startFunctionHost(env: Record<string, string>, options: FunctionHostOptions = {}): FunctionHost {
   if (!fs.existsSync(FUNCTIONS_DIST_DIR)) throw new Error('dist/functions is missing: run `npm run build` first');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Response } = require(RUNTIME_RESPONSE_MODULE) as { Response: new () => { statusCode: number; headers: Record<string, unknown>; body: unknown } };
+  const { Response } = require(RUNTIME_RESPONSE_MODULE) as {
+    Response: new () => { statusCode: number; headers: Record<string, unknown>; body: unknown };
+  };
   const globals = globalThis as Record<string, unknown>;
   globals.Twilio = Object.assign({}, twilio, { Response });
   globals.Runtime = {
@@ -136,9 +156,12 @@ export function startFunctionHost(env: Record<string, string>, options: Function
   const functions: FunctionHost['functions'] = [];
   for (const file of listFiles(FUNCTIONS_DIST_DIR).filter((f) => f.endsWith('.js'))) {
     const relative = path.relative(FUNCTIONS_DIST_DIR, file).split(path.sep).join('/');
-    const access = /\.protected\.js$/.test(relative) ? 'protected' : /\.private\.js$/.test(relative) ? 'private' : 'public';
+    const access = /\.protected\.js$/.test(relative)
+      ? 'protected'
+      : /\.private\.js$/.test(relative)
+        ? 'private'
+        : 'public';
     const urlPath = '/' + relative.replace(/(\.protected|\.private)?\.js$/, '');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = require(file) as { handler?: Handler };
     if (typeof loaded.handler !== 'function') throw new Error(`${relative} has no handler`);
     handlers.set(urlPath, loaded.handler);
@@ -154,9 +177,17 @@ export function startFunctionHost(env: Record<string, string>, options: Function
   const call = async (urlPath: string, request: HostRequest = {}): Promise<HostReply> => {
     const handler = handlers.get(urlPath);
     if (!handler) {
-      return { kind: 'response', status: 404, headers: {}, body: 'Could not find requested resource', text: 'Could not find requested resource', ms: 0 };
+      return {
+        kind: 'response',
+        status: 404,
+        headers: {},
+        body: 'Could not find requested resource',
+        text: 'Could not find requested resource',
+        ms: 0,
+      };
     }
-    const search = typeof request.query === 'string' ? request.query : new URLSearchParams(request.query ?? {}).toString();
+    const search =
+      typeof request.query === 'string' ? request.query : new URLSearchParams(request.query ?? {}).toString();
     const finish = counter.start(urlPath, jobIdOfQuery(search));
     if (!finish) {
       const body = refusalBody(counter.cap ?? 0);
@@ -178,7 +209,14 @@ export function startFunctionHost(env: Record<string, string>, options: Function
         body = undefined;
       }
       if (typeof body !== 'object' || body === null) {
-        return Promise.resolve({ kind: 'response', status: 400, headers: {}, body: 'Bad Request', text: 'Bad Request', ms: 0 });
+        return Promise.resolve({
+          kind: 'response',
+          status: 400,
+          headers: {},
+          body: 'Bad Request',
+          text: 'Bad Request',
+          ms: 0,
+        });
       }
     } else if (typeof request.form === 'string') body = { ...parseQueryString(request.form) };
     else if (request.form) body = { ...request.form };
@@ -203,16 +241,37 @@ export function startFunctionHost(env: Record<string, string>, options: Function
         resolve({ ...reply, ms: Date.now() - began });
       };
       const timer = setTimeout(
-        () => finish({ kind: 'timeout', status: 504, headers: {}, body: undefined, text: '', error: `no answer within ${FUNCTION_TIME_LIMIT_MS} ms` }),
+        () =>
+          finish({
+            kind: 'timeout',
+            status: 504,
+            headers: {},
+            body: undefined,
+            text: '',
+            error: `no answer within ${FUNCTION_TIME_LIMIT_MS} ms`,
+          }),
         FUNCTION_TIME_LIMIT_MS,
       );
       const callback = (error: unknown, payload?: unknown) => {
         if (error) {
-          finish({ kind: 'threw', status: 500, headers: {}, body: undefined, text: '', error: String((error as Error)?.stack ?? error) });
+          finish({
+            kind: 'threw',
+            status: 500,
+            headers: {},
+            body: undefined,
+            text: '',
+            error: String((error as Error)?.stack ?? error),
+          });
           return;
         }
         if (payload instanceof Response) {
-          finish({ kind: 'response', status: payload.statusCode, headers: payload.headers, body: payload.body, text: bodyText(payload.body) });
+          finish({
+            kind: 'response',
+            status: payload.statusCode,
+            headers: payload.headers,
+            body: payload.body,
+            text: bodyText(payload.body),
+          });
           return;
         }
         finish({ kind: 'response', status: 200, headers: {}, body: payload, text: bodyText(payload) });
@@ -221,11 +280,25 @@ export function startFunctionHost(env: Record<string, string>, options: Function
         const returned = handler(context, event, callback) as Promise<unknown> | undefined;
         if (returned && typeof returned.then === 'function') {
           returned.then(undefined, (error: unknown) =>
-            finish({ kind: 'threw', status: 500, headers: {}, body: undefined, text: '', error: String((error as Error)?.stack ?? error) }),
+            finish({
+              kind: 'threw',
+              status: 500,
+              headers: {},
+              body: undefined,
+              text: '',
+              error: String((error as Error)?.stack ?? error),
+            }),
           );
         }
       } catch (error) {
-        finish({ kind: 'threw', status: 500, headers: {}, body: undefined, text: '', error: String((error as Error)?.stack ?? error) });
+        finish({
+          kind: 'threw',
+          status: 500,
+          headers: {},
+          body: undefined,
+          text: '',
+          error: String((error as Error)?.stack ?? error),
+        });
       }
     });
   };
@@ -239,7 +312,9 @@ export function startFunctionHost(env: Record<string, string>, options: Function
         const url = new URL(req.url ?? '/', 'http://host.local');
         const text = Buffer.concat(chunks).toString('utf8');
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+        );
         const request: HostRequest = { query: url.search.slice(1), headers };
         if (type === 'application/json' && text !== '') request.json = text;
         else if (text !== '') request.form = text;

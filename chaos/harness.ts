@@ -25,7 +25,6 @@ import { DIST_DIR, PROJECT_ROOT } from '../tools/paths';
 import { chaosFaults, planCall, type CallPlan } from './plan';
 import { chaosResult } from './results';
 
-
 export const CHAOS_SECRET = 'whsec_' + Buffer.from('chaos-harness-secret-2026').toString('base64');
 const FLOW_FILE = path.join(PROJECT_ROOT, 'flows', 'voice-hold.json');
 /** Length of the hold music asset (one turn of the hold loop plays it once). */
@@ -120,7 +119,6 @@ export interface ChaosReport {
   violations: Violation[];
 }
 
-
 /**
  * A private copy of dist/ inside the project (twilio-run resolves its folders from the project
  * root), so a build running meanwhile (another jest run's global setup) cannot swap files under
@@ -132,7 +130,10 @@ export function privateDistCopy(): { relative: string; remove(): void } {
   fs.mkdirSync(root, { recursive: true });
   const target = fs.mkdtempSync(path.join(root, 'dist-'));
   fs.cpSync(DIST_DIR, target, { recursive: true });
-  return { relative: path.relative(PROJECT_ROOT, target), remove: () => fs.rmSync(target, { recursive: true, force: true }) };
+  return {
+    relative: path.relative(PROJECT_ROOT, target),
+    remove: () => fs.rmSync(target, { recursive: true, force: true }),
+  };
 }
 
 export interface ChaosStack {
@@ -147,7 +148,10 @@ export interface ChaosStack {
  * twilio-run (in-process functions, see docs/RELIABILITY.md) behind the concurrency gate (with
  * `concurrencyCap`; 0 counts without refusing) + emulator + example backend.
  */
-export async function startChaosStack(behaviour: TwilioBehaviour = DEFAULT_PROFILE, concurrencyCap = 0): Promise<ChaosStack> {
+export async function startChaosStack(
+  behaviour: TwilioBehaviour = DEFAULT_PROFILE,
+  concurrencyCap = 0,
+): Promise<ChaosStack> {
   const dist = privateDistCopy();
   const backend = await startExampleBackend({
     secret: CHAOS_SECRET,
@@ -188,10 +192,15 @@ export async function startChaosStack(behaviour: TwilioBehaviour = DEFAULT_PROFI
 async function sendCompletion(url: string, raw: string, retryForMs: number) {
   const giveUpAt = Date.now() + retryForMs;
   for (let attempt = 1; ; attempt++) {
-    let status = 0;
+    let status: number;
     let body: any;
     try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw, signal: AbortSignal.timeout(12_000) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: raw,
+        signal: AbortSignal.timeout(12_000),
+      });
       status = response.status;
       body = await response.json().catch(() => undefined);
     } catch {
@@ -204,7 +213,12 @@ async function sendCompletion(url: string, raw: string, retryForMs: number) {
 }
 
 /** The harness plays the backend for `manual` jobs: completions at chosen moments, replays, conflicts. */
-async function manualCompletions(record: CallRecord, backend: ExampleBackend, stopAt: number, callOver: () => number | undefined): Promise<void> {
+async function manualCompletions(
+  record: CallRecord,
+  backend: ExampleBackend,
+  stopAt: number,
+  callOver: () => number | undefined,
+): Promise<void> {
   const plan = record.plan.manual!;
   const marker = String(record.plan.index);
   let dispatchedAt = 0;
@@ -224,10 +238,17 @@ async function manualCompletions(record: CallRecord, backend: ExampleBackend, st
   const result = backend.results.get(jobId);
   if (!result) return;
   await sleep(dispatchedAt + plan.atMs - Date.now());
-  const first = plan.status === 'COMPLETED' ? { jobId, status: 'COMPLETED' as const, result } : { jobId, status: 'FAILED' as const, error: { code: 'CHAOS_FAILED', message: 'the chaos backend gave up' } };
+  const first =
+    plan.status === 'COMPLETED'
+      ? { jobId, status: 'COMPLETED' as const, result }
+      : { jobId, status: 'FAILED' as const, error: { code: 'CHAOS_FAILED', message: 'the chaos backend gave up' } };
   const raw = JSON.stringify(first);
   const callbackUrl = backend.dispatches.find((d) => d.jobId === jobId)!.callbackUrl;
-  const note = (kind: CompletionSent['kind'], reply: { status: number; body: any }, sent: { status: 'COMPLETED' | 'FAILED'; result?: unknown }) =>
+  const note = (
+    kind: CompletionSent['kind'],
+    reply: { status: number; body: any },
+    sent: { status: 'COMPLETED' | 'FAILED'; result?: unknown },
+  ) =>
     record.completions.push({
       jobId: jobId!,
       status: sent.status,
@@ -242,7 +263,10 @@ async function manualCompletions(record: CallRecord, backend: ExampleBackend, st
   if (plan.replay) note('replay', await sendCompletion(callbackUrl, raw, 15_000), first);
   if (plan.duplicate) note('duplicate', await sendCompletion(callbackUrl, raw, 15_000), first);
   if (plan.conflicting) {
-    const other = first.status === 'COMPLETED' ? { jobId, status: 'FAILED' as const, error: 'changed its mind' } : { jobId, status: 'COMPLETED' as const, result: { other: true } };
+    const other =
+      first.status === 'COMPLETED'
+        ? { jobId, status: 'FAILED' as const, error: 'changed its mind' }
+        : { jobId, status: 'COMPLETED' as const, result: { other: true } };
     const otherRaw = JSON.stringify(other);
     note('conflicting', await sendCompletion(callbackUrl, otherRaw, 15_000), other);
   }
@@ -252,9 +276,9 @@ async function manualCompletions(record: CallRecord, backend: ExampleBackend, st
 async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Promise<CallRecord> {
   const record: CallRecord = { plan, startedAt: Date.now(), completions: [] };
   const definition = withStartParameters(chaos.definition, plan.startParameters);
-  let endedAt: number | undefined;
+  const ended: { at?: number } = {};
   const manual = plan.manual
-    ? manualCompletions(record, chaos.backend, Date.now() + 40_000, () => endedAt).catch((error: unknown) => {
+    ? manualCompletions(record, chaos.backend, Date.now() + 40_000, () => ended.at).catch((error: unknown) => {
         record.error = `manual completion failed: ${(error as Error).message}`;
       })
     : Promise.resolve();
@@ -274,17 +298,26 @@ async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Pr
   } catch (error) {
     record.error = `runFlow threw: ${(error as Error).stack ?? String(error)}`;
   }
-  endedAt = Date.now();
+  ended.at = Date.now();
   await manual;
-  const parsed = (record.run ? widgetOutputs(record.run, 'start_job') : undefined)?.parsed as { jobId?: string } | undefined;
+  const parsed = (record.run ? widgetOutputs(record.run, 'start_job') : undefined)?.parsed as
+    { jobId?: string } | undefined;
   record.jobId = parsed?.jobId ?? chaos.backend.dispatches.find((d) => d.input.chaosCall === String(plan.index))?.jobId;
   return record;
 }
 
-const jobDocs = (state: EmulatorState) => state.documents.filter((doc) => /^job_JB[0-9a-f]{32}$/.test(doc.uniqueName ?? ''));
+const jobDocs = (state: EmulatorState) =>
+  state.documents.filter((doc) => /^job_JB[0-9a-f]{32}$/.test(doc.uniqueName ?? ''));
 
 /** The outcome fields of a job record that must never change once it is final. */
-const outcomeOf = (job: JobRecord) => JSON.stringify({ status: job.status, resultHash: job.resultHash, error: job.error, result: job.result, chunks: job.resultChunks });
+const outcomeOf = (job: JobRecord) =>
+  JSON.stringify({
+    status: job.status,
+    resultHash: job.resultHash,
+    error: job.error,
+    result: job.result,
+    chunks: job.resultChunks,
+  });
 
 /** The raw text of `"result":<...>` in a /jobs/result or /jobs/start reply (the reply ends with it for COMPLETED jobs). */
 function rawResultOf(body: string): string | undefined {
@@ -342,14 +375,22 @@ export async function checkRun(
 
   // Wait for every deadline to pass, then read every job the way Studio would: lazily final.
   let state = stack.emulator.state();
-  const latestDeadline = Math.max(0, ...jobDocs(state).map((doc) => Number((doc.data as unknown as JobRecord).deadline)));
+  const latestDeadline = Math.max(
+    0,
+    ...jobDocs(state).map((doc) => Number((doc.data as unknown as JobRecord).deadline)),
+  );
   if (options.waitForDeadlines !== false) await sleep(latestDeadline + 1500 - Date.now());
   for (const doc of jobDocs(stack.emulator.state())) {
     const jobId = doc.uniqueName!.slice('job_'.length);
     const response = await statusPastTheCap(`${stack.baseUrl}/jobs/status`, jobId);
     const body = (await response.json().catch(() => undefined)) as { status?: JobStatus } | undefined;
     if (response.status !== 200 || !body?.status || !isFinalStatus(body.status)) {
-      flag('1 final status', `after its deadline /jobs/status answered ${response.status} ${JSON.stringify(body)}`, undefined, jobId);
+      flag(
+        '1 final status',
+        `after its deadline /jobs/status answered ${response.status} ${JSON.stringify(body)}`,
+        undefined,
+        jobId,
+      );
     }
   }
   await sleep(500);
@@ -367,7 +408,12 @@ export async function checkRun(
     if (firstFinal >= 0) {
       for (const later of versions.slice(firstFinal + 1)) {
         if (outcomeOf(later) !== outcomeOf(versions[firstFinal]!)) {
-          flag('4 finalized once', `final outcome changed from ${outcomeOf(versions[firstFinal]!).slice(0, 200)} to ${outcomeOf(later).slice(0, 200)}`, undefined, jobId);
+          flag(
+            '4 finalized once',
+            `final outcome changed from ${outcomeOf(versions[firstFinal]!).slice(0, 200)} to ${outcomeOf(later).slice(0, 200)}`,
+            undefined,
+            jobId,
+          );
         }
       }
     }
@@ -378,8 +424,19 @@ export async function checkRun(
   for (const completion of backend.completions) {
     const list = backendSent.get(completion.jobId) ?? [];
     const body = completion.body as { duplicate?: boolean; status?: string } | undefined;
-    const resultJson = backend.results.has(completion.jobId) ? JSON.stringify(backend.results.get(completion.jobId)) : undefined;
-    list.push({ jobId: completion.jobId, status: resultJson ? 'COMPLETED' : 'FAILED', resultJson, reply: completion.status, duplicate: body?.duplicate, answeredStatus: body?.status, released: (body as { released?: boolean } | undefined)?.released, kind: 'backend' });
+    const resultJson = backend.results.has(completion.jobId)
+      ? JSON.stringify(backend.results.get(completion.jobId))
+      : undefined;
+    list.push({
+      jobId: completion.jobId,
+      status: resultJson ? 'COMPLETED' : 'FAILED',
+      resultJson,
+      reply: completion.status,
+      duplicate: body?.duplicate,
+      answeredStatus: body?.status,
+      released: (body as { released?: boolean } | undefined)?.released,
+      kind: 'backend',
+    });
     backendSent.set(completion.jobId, list);
   }
 
@@ -394,7 +451,9 @@ export async function checkRun(
     if (record.error) flag('7 flow ends', record.error, record);
     if (!run) continue;
     // 7: how the flow ended.
-    const endOk = run.end.kind === 'completed' || (plan.hangUpAfterMs !== undefined && (run.end.kind === 'caller-hung-up' || run.end.kind === 'call-ended'));
+    const endOk =
+      run.end.kind === 'completed' ||
+      (plan.hangUpAfterMs !== undefined && (run.end.kind === 'caller-hung-up' || run.end.kind === 'call-ended'));
     if (!endOk) {
       flag('7 flow ends', `the flow ended: ${JSON.stringify(run.end)}`, record);
       // Still a violation; counted apart when the loop ended on a refused turn (the documented gap).
@@ -406,9 +465,12 @@ export async function checkRun(
       studio.slowestMs = Math.max(studio.slowestMs, request.durationMs);
       if (request.status === 503) studio.unavailable503 += 1;
       else if (request.status === 429) studio.refused429 += 1;
-      else if (request.status !== undefined && request.status >= 400) flag('7 studio replies', `${request.method} ${request.url} answered ${request.status}`, record);
-      if (request.error && !/interrupted|aborted|hangup/i.test(request.error)) flag('7 studio replies', `${request.method} ${request.url} failed: ${request.error}`, record);
-      if (request.durationMs > FUNCTION_LIMIT_MS) flag('7 studio replies', `${request.method} ${request.url} took ${request.durationMs} ms`, record);
+      else if (request.status !== undefined && request.status >= 400)
+        flag('7 studio replies', `${request.method} ${request.url} answered ${request.status}`, record);
+      if (request.error && !/interrupted|aborted|hangup/i.test(request.error))
+        flag('7 studio replies', `${request.method} ${request.url} failed: ${request.error}`, record);
+      if (request.durationMs > FUNCTION_LIMIT_MS)
+        flag('7 studio replies', `${request.method} ${request.url} took ${request.durationMs} ms`, record);
     }
     const jobId = record.jobId;
     if (!jobId) {
@@ -431,7 +493,11 @@ export async function checkRun(
       if (outputs?.parsed?.status !== 'COMPLETED' || typeof outputs.body !== 'string') continue;
       const raw = rawResultOf(outputs.body);
       if (raw === undefined || expected === undefined || raw !== expected) {
-        flag('2 byte-identical result', `${widget} read ${raw?.slice(0, 120)} but the backend sent ${expected?.slice(0, 120)}`, record);
+        flag(
+          '2 byte-identical result',
+          `${widget} read ${raw?.slice(0, 120)} but the backend sent ${expected?.slice(0, 120)}`,
+          record,
+        );
       }
     }
     // 4: everything Studio was told agrees with the final document.
@@ -441,27 +507,48 @@ export async function checkRun(
       ['hold return', widgetOutputs(run, 'hold')?.status as string | undefined],
     ];
     for (const [where, status] of told) {
-      if (status && status !== 'PENDING' && status !== job.status) flag('4 finalized once', `${where} said ${status}, the job is ${job.status}`, record);
+      if (status && status !== 'PENDING' && status !== job.status)
+        flag('4 finalized once', `${where} said ${status}, the job is ${job.status}`, record);
     }
     // 5: acknowledged completions are what the job holds.
     for (const completion of [...record.completions, ...(backendSent.get(jobId) ?? [])]) {
       if (completion.reply !== 200) continue;
       const matches =
         completion.status === job.status &&
-        (completion.status !== 'COMPLETED' || (completion.resultJson !== undefined && resultHash(JSON.parse(completion.resultJson) as Record<string, unknown>) === job.resultHash));
-      if (!matches) flag('5 acknowledged completion kept', `${completion.kind} ${completion.status} was acknowledged (duplicate=${completion.duplicate}) but the job is ${job.status}`, record);
-      if (completion.kind === 'conflicting') flag('4 finalized once', `a conflicting completion was acknowledged with 200`, record);
+        (completion.status !== 'COMPLETED' ||
+          (completion.resultJson !== undefined &&
+            resultHash(JSON.parse(completion.resultJson) as Record<string, unknown>) === job.resultHash));
+      if (!matches)
+        flag(
+          '5 acknowledged completion kept',
+          `${completion.kind} ${completion.status} was acknowledged (duplicate=${completion.duplicate}) but the job is ${job.status}`,
+          record,
+        );
+      if (completion.kind === 'conflicting')
+        flag('4 finalized once', `a conflicting completion was acknowledged with 200`, record);
     }
     // 9: a completion that moved the caller out did so within 2 s of the job's final write
     // (when no fault struck the caller's Call: a latency or a 429 there is Twilio being slow).
     const completions = [...record.completions, ...(backendSent.get(jobId) ?? [])];
-    const stay = [...((run as Partial<FlowRun>).rooms ?? [])].reverse().find((room) => room.friendlyName === `hold_${jobId}`);
+    const stay = [...((run as Partial<FlowRun>).rooms ?? [])]
+      .reverse()
+      .find((room) => room.friendlyName === `hold_${jobId}`);
     const callFaulted = run.callSid !== undefined && (faultedResources[run.callSid] ?? 0) > 0;
-    if (!callFaulted && completions.some((c) => c.reply === 200 && c.released === true) && job.finishedBy === 'callback' && job.finishedAt !== undefined && stay) {
+    if (
+      !callFaulted &&
+      completions.some((c) => c.reply === 200 && c.released === true) &&
+      job.finishedBy === 'callback' &&
+      job.finishedAt !== undefined &&
+      stay
+    ) {
       const joinedAt = record.startedAt + stay.joinedAtMs;
       const leftAt = stay.leftAtMs === undefined ? Number.POSITIVE_INFINITY : record.startedAt + stay.leftAtMs;
       if (joinedAt <= job.finishedAt && leftAt - job.finishedAt > PROMPT_RELEASE_MS) {
-        flag('9 prompt release', `the caller left the room ${leftAt - job.finishedAt} ms after the completion was written (bound ${PROMPT_RELEASE_MS} ms)`, record);
+        flag(
+          '9 prompt release',
+          `the caller left the room ${leftAt - job.finishedAt} ms after the completion was written (bound ${PROMPT_RELEASE_MS} ms)`,
+          record,
+        );
       }
     }
     // 3: nobody held past the deadline plus one turn of the loop.
@@ -469,23 +556,44 @@ export async function checkRun(
     if (held !== undefined) {
       const past = held - job.deadline;
       maxHeldPastDeadlineMs = Math.max(maxHeldPastDeadlineMs, past);
-      if (past > holdLoopMs) flag('3 hold bounded', `the caller left the room ${past} ms after the deadline (bound ${holdLoopMs} ms)`, record);
+      if (past > holdLoopMs)
+        flag(
+          '3 hold bounded',
+          `the caller left the room ${past} ms after the deadline (bound ${holdLoopMs} ms)`,
+          record,
+        );
     }
   }
 
   // 6: no room left open.
   for (const conference of state.conferences) {
     if (conference.status !== 'completed' || conference.participants.length > 0) {
-      flag('6 no leftover conference', `${conference.friendlyName} is ${conference.status} with ${conference.participants.length} participant(s)`);
+      flag(
+        '6 no leftover conference',
+        `${conference.friendlyName} is ${conference.status} with ${conference.participants.length} participant(s)`,
+      );
     }
-    if (E164.test(conference.friendlyName)) flag('8 no personal data', `room name ${conference.friendlyName} holds a phone number`);
+    if (E164.test(conference.friendlyName))
+      flag('8 no personal data', `room name ${conference.friendlyName} holds a phone number`);
   }
   // 8: requests Twilio would refuse; phone numbers in the function logs.
-  for (const violation of stack.emulator.violations()) flag('8 spec', `${violation.kind} ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`);
-  const phone = stack.recentOutput().split('\n').find((line) => E164.test(line));
+  for (const violation of stack.emulator.violations())
+    flag('8 spec', `${violation.kind} ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`);
+  const phone = stack
+    .recentOutput()
+    .split('\n')
+    .find((line) => E164.test(line));
   if (phone) flag('8 no personal data', `a phone number in the function logs: ${phone.slice(0, 200)}`);
 
-  return { violations, outcomes, maxHeldPastDeadlineMs, holdBoundMs: holdLoopMs, studio, jobs: docs.size, strandedByRefusedTurn };
+  return {
+    violations,
+    outcomes,
+    maxHeldPastDeadlineMs,
+    holdBoundMs: holdLoopMs,
+    studio,
+    jobs: docs.size,
+    strandedByRefusedTurn,
+  };
 }
 
 /** Reads a job's status like Studio would, waiting out refusals of the concurrency cap (429, Retry-After). */
@@ -515,7 +623,8 @@ function heldUntil(run: FlowRun, startedAt: number): number | undefined {
   for (const entry of run.timeline) {
     if (entry.kind !== 'voice') continue;
     if (entry.text.startsWith('joins room')) joined = true;
-    if (joined && (entry.text.startsWith('released from the room') || entry.text.startsWith('Dial timeLimit'))) left = startedAt + entry.atMs;
+    if (joined && (entry.text.startsWith('released from the room') || entry.text.startsWith('Dial timeLimit')))
+      left = startedAt + entry.atMs;
   }
   return joined ? left : undefined;
 }
@@ -541,7 +650,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         finished += 1;
         if (finished % 25 === 0 || finished === options.calls) {
           const injected = chaos.stack.emulator.faults.report().injected.total + backendFaults(chaos.backend);
-          log(`chaos: ${finished}/${options.calls} calls done, ${injected} faults injected, ${Math.round((Date.now() - began) / 1000)} s`);
+          log(
+            `chaos: ${finished}/${options.calls} calls done, ${injected} faults injected, ${Math.round((Date.now() - began) / 1000)} s`,
+          );
         }
       }
     };
@@ -550,7 +661,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const backendTotal = backendFaults(chaos.backend);
     log(`chaos: all calls done; checking (waiting for the last deadlines to pass)`);
     const gate = chaos.stack.gate!.stats();
-    const capacity = { cap: gate.cap, refused: gate.refused, refusedByPath: gate.refusedByPath, peakInFlight: gate.peakInFlight, total: gate.total, executionMs: gate.executionMs };
+    const capacity = {
+      cap: gate.cap,
+      refused: gate.refused,
+      refusedByPath: gate.refusedByPath,
+      peakInFlight: gate.peakInFlight,
+      total: gate.total,
+      executionMs: gate.executionMs,
+    };
     const checked = await checkRun(chaos, records, options.timeScale);
     const flowEnds: Record<string, number> = {};
     for (const record of records) {
@@ -566,7 +684,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         total: emulatorFaults.total + backendTotal,
         emulator: emulatorFaults.total,
         backend: backendTotal,
-        byKind: { ...emulatorFaults.byKind, ...Object.fromEntries(Object.entries(chaos.backend.faultsInjected).map(([k, v]) => [`backend ${k}`, v])) },
+        byKind: {
+          ...emulatorFaults.byKind,
+          ...Object.fromEntries(Object.entries(chaos.backend.faultsInjected).map(([k, v]) => [`backend ${k}`, v])),
+        },
       },
       jobs: checked.jobs,
       outcomes: checked.outcomes,

@@ -48,13 +48,29 @@ export function planCall(seed: number, index: number): CallPlan {
   const random = callRandom(seed, index);
   const roll = random();
   const behaviour: Behaviour =
-    roll < 0.4 ? 'push' : roll < 0.6 ? 'poll' : roll < 0.66 ? 'inline' : roll < 0.74 ? 'fail' : roll < 0.97 ? 'manual' : 'hang';
+    roll < 0.4
+      ? 'push'
+      : roll < 0.6
+        ? 'poll'
+        : roll < 0.66
+          ? 'inline'
+          : roll < 0.74
+            ? 'fail'
+            : roll < 0.97
+              ? 'manual'
+              : 'hang';
   const maxHoldSeconds = between(random, 10, 14);
   const deadlineMs = maxHoldSeconds * 1000;
   // Finish times spread over: within /jobs/start's wait, before the join, on hold, near and after the deadline.
   const timing = random();
   const delayMs =
-    timing < 0.15 ? between(random, 0, 800) : timing < 0.75 ? between(random, 800, deadlineMs - 1500) : timing < 0.88 ? between(random, deadlineMs - 800, deadlineMs + 800) : between(random, deadlineMs + 1000, deadlineMs + 4000);
+    timing < 0.15
+      ? between(random, 0, 800)
+      : timing < 0.75
+        ? between(random, 800, deadlineMs - 1500)
+        : timing < 0.88
+          ? between(random, deadlineMs - 800, deadlineMs + 800)
+          : between(random, deadlineMs + 1000, deadlineMs + 4000);
   const start: Record<string, string> = {
     task: 'chaos',
     chaosCall: String(index),
@@ -64,7 +80,8 @@ export function planCall(seed: number, index: number): CallPlan {
     wait: String(pick(random, [0, 0, 1, 2, 4])),
   };
   if (behaviour === 'push' && random() < 0.25) start.duplicate = 'true';
-  if (random() < 0.18) start.dispatchFault = pick(random, ['latency:250', 'error', '503', 'drop', 'drop-after', 'hang']);
+  if (random() < 0.18)
+    start.dispatchFault = pick(random, ['latency:250', 'error', '503', 'drop', 'drop-after', 'hang']);
   if (behaviour === 'poll' && random() < 0.4) {
     start.statusFault = pick(random, ['error', '503', 'drop', 'hang', 'latency:400']);
     start.statusFaultTimes = String(between(random, 1, 3));
@@ -78,7 +95,12 @@ export function planCall(seed: number, index: number): CallPlan {
     const timingKind: ManualCompletion['timing'] = when < 0.3 ? 'early' : when < 0.8 ? 'hold' : 'late';
     manual = {
       timing: timingKind,
-      atMs: timingKind === 'early' ? between(random, 0, 150) : timingKind === 'hold' ? between(random, 1000, deadlineMs - 1500) : deadlineMs + between(random, 300, 2500),
+      atMs:
+        timingKind === 'early'
+          ? between(random, 0, 150)
+          : timingKind === 'hold'
+            ? between(random, 1000, deadlineMs - 1500)
+            : deadlineMs + between(random, 300, 2500),
       status: random() < 0.85 ? 'COMPLETED' : 'FAILED',
       replay: random() < 0.5,
       duplicate: random() < 0.4,

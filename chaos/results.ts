@@ -5,7 +5,21 @@
  */
 import { seededRandom } from '../emulator/faults';
 
-const WORDS = ['order', 'Straße', 'naïve', '漢字', 'emoji 🎵🎶', 'quote "q"', 'back\\slash', 'line\nbreak', 'tab\t', '<xml & amp>', 'ümlaut', '€100', 'zero\u0000char'];
+const WORDS = [
+  'order',
+  'Straße',
+  'naïve',
+  '漢字',
+  'emoji 🎵🎶',
+  'quote "q"',
+  'back\\slash',
+  'line\nbreak',
+  'tab\t',
+  '<xml & amp>',
+  'ümlaut',
+  '€100',
+  'zero\u0000char',
+];
 
 export function chaosResult(callIndex: number, jobId: string): Record<string, unknown> {
   const random = seededRandom(callIndex * 31 + 17);

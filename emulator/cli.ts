@@ -8,7 +8,13 @@
  */
 import { FaultConfigError, validateFaultConfig, type FaultConfig } from './faults';
 import { startEmulator } from './server';
-import { BEHAVIOUR_ENV, BehaviourProfileError, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from './twilio-behaviour';
+import {
+  BEHAVIOUR_ENV,
+  BehaviourProfileError,
+  describeProfile,
+  loadBehaviourProfile,
+  type TwilioBehaviour,
+} from './twilio-behaviour';
 
 const USAGE =
   'usage: tsx emulator/cli.ts [--port N] [--host 127.0.0.1] [--auth-token TOKEN] [--faults JSON] [--twilio-behaviour NAME|FILE.json] [--quiet]';
@@ -47,7 +53,9 @@ function parseArgs(argv: string[]): CliArgs {
   const out: Omit<CliArgs, 'behaviour'> = { port: 3010, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg, undefined];
     const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
     if (flag === '--port') {
       out.port = Number(value());
@@ -60,13 +68,15 @@ function parseArgs(argv: string[]): CliArgs {
       } catch (error) {
         usage(`--faults: ${error instanceof FaultConfigError ? error.message : 'not JSON'}`);
       }
-    }
-    else if (flag === '--twilio-behaviour') behaviourArg = value();
+    } else if (flag === '--twilio-behaviour') behaviourArg = value();
     else if (flag === '--quiet') out.quiet = true;
     else if (flag === '--help' || flag === '-h') usage('Local stand-in for the Twilio REST API.');
     else usage(`unknown argument ${arg}`);
   }
-  const behaviour = behaviourArg !== undefined ? profile(behaviourArg, '--twilio-behaviour') : profile(process.env[BEHAVIOUR_ENV], BEHAVIOUR_ENV);
+  const behaviour =
+    behaviourArg !== undefined
+      ? profile(behaviourArg, '--twilio-behaviour')
+      : profile(process.env[BEHAVIOUR_ENV], BEHAVIOUR_ENV);
   return { ...out, behaviour };
 }
 
@@ -87,7 +97,8 @@ async function main(): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    if (!args.quiet) process.stderr.write(`[emulator] ${signal}: stopping; stats ${JSON.stringify(emulator.stats())}\n`);
+    if (!args.quiet)
+      process.stderr.write(`[emulator] ${signal}: stopping; stats ${JSON.stringify(emulator.stats())}\n`);
     emulator.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -37,8 +37,19 @@ import { json, type Reply } from './http-io';
 import type { ParamBag } from './openapi';
 import { one } from './routes';
 import { DEFAULT_ACCOUNT_SID, sidPattern } from './sids';
-import { BehaviourProfileError, BUILT_IN_PROFILES, profileFromJson, SWITCH_NAMES, type TwilioBehaviour } from './twilio-behaviour';
-import { ExecutionControlError, executionSummary, type ExecutionStore, type InboundExecution } from './studio-executions';
+import {
+  BehaviourProfileError,
+  BUILT_IN_PROFILES,
+  profileFromJson,
+  SWITCH_NAMES,
+  type TwilioBehaviour,
+} from './twilio-behaviour';
+import {
+  ExecutionControlError,
+  executionSummary,
+  type ExecutionStore,
+  type InboundExecution,
+} from './studio-executions';
 import type { EmulatorState, SpecViolation } from './types';
 import { CallStateError, type CallRelease, type JoinRequest, type NewCall, type VoiceStore } from './voice-store';
 
@@ -114,7 +125,8 @@ function optional<T>(body: Record<string, unknown>, name: string, type: 'string'
 
 /** Validates the join body; statusCallbackEvent may be an array or a space/comma separated string. */
 function parseJoin(raw: unknown): JoinRequest {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CallStateError(400, 'body must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new CallStateError(400, 'body must be a JSON object');
   const body = raw as Record<string, unknown>;
   const friendlyName = optional<string>(body, 'friendlyName', 'string');
   if (!friendlyName) throw new CallStateError(400, 'friendlyName is required');
@@ -123,7 +135,8 @@ function parseJoin(raw: unknown): JoinRequest {
     throw new CallStateError(400, 'statusCallback must be an http(s) URL');
   }
   const method = optional<string>(body, 'statusCallbackMethod', 'string')?.toUpperCase();
-  if (method !== undefined && method !== 'GET' && method !== 'POST') throw new CallStateError(400, 'statusCallbackMethod must be GET or POST');
+  if (method !== undefined && method !== 'GET' && method !== 'POST')
+    throw new CallStateError(400, 'statusCallbackMethod must be GET or POST');
   let events: string[] | undefined;
   const rawEvents = body.statusCallbackEvent;
   if (typeof rawEvents === 'string') events = rawEvents.split(/[\s,]+/).filter(Boolean);
@@ -143,10 +156,12 @@ function parseJoin(raw: unknown): JoinRequest {
 }
 
 function parseNewCall(raw: unknown): NewCall {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CallStateError(400, 'body must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new CallStateError(400, 'body must be a JSON object');
   const body = raw as Record<string, unknown>;
   const accountSid = optional<string>(body, 'accountSid', 'string');
-  if (accountSid !== undefined && !sidPattern('AC').test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
+  if (accountSid !== undefined && !sidPattern('AC').test(accountSid))
+    throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
   return {
     callSid: optional<string>(body, 'callSid', 'string'),
     from: optional<string>(body, 'from', 'string'),
@@ -156,16 +171,19 @@ function parseNewCall(raw: unknown): NewCall {
 }
 
 function parseInbound(raw: unknown): InboundExecution {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CallStateError(400, 'body must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new CallStateError(400, 'body must be a JSON object');
   const body = raw as Record<string, unknown>;
   const text = (name: string, pattern?: RegExp): string => {
     const value = optional<string>(body, name, 'string');
     if (!value) throw new CallStateError(400, `${name} is required`);
-    if (pattern && !pattern.test(value)) throw new CallStateError(400, `${name} is malformed: ${JSON.stringify(value).slice(0, 60)}`);
+    if (pattern && !pattern.test(value))
+      throw new CallStateError(400, `${name} is malformed: ${JSON.stringify(value).slice(0, 60)}`);
     return value;
   };
   const executionSid = optional<string>(body, 'executionSid', 'string');
-  if (executionSid !== undefined && !sidPattern('FN').test(executionSid)) throw new CallStateError(400, 'executionSid must look like FN + 32 hex digits');
+  if (executionSid !== undefined && !sidPattern('FN').test(executionSid))
+    throw new CallStateError(400, 'executionSid must look like FN + 32 hex digits');
   const accountSid = optional<string>(body, 'accountSid', 'string') ?? DEFAULT_ACCOUNT_SID;
   if (!sidPattern('AC').test(accountSid)) throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
   return {
@@ -186,7 +204,8 @@ function parseInbound(raw: unknown): InboundExecution {
  */
 function postedProfile(raw: unknown): TwilioBehaviour {
   const profile = profileFromJson(raw, 'POST /_emulator/behaviour');
-  const named = typeof (raw as { name?: unknown }).name === 'string' && String((raw as { name: string }).name).trim() !== '';
+  const named =
+    typeof (raw as { name?: unknown }).name === 'string' && String((raw as { name: string }).name).trim() !== '';
   if (named) return profile;
   const base = ((raw as { extends?: string }).extends ?? 'documented') as keyof typeof BUILT_IN_PROFILES;
   const changed = SWITCH_NAMES.filter((name) => profile.switches[name] !== BUILT_IN_PROFILES[base].switches[name]);
@@ -213,20 +232,34 @@ async function withJson(body: Buffer, use: (value: unknown) => Reply | Promise<R
 }
 
 /** Waits for the call's first release numbered above `after` (default: the releases before it last joined). */
-async function waitForRelease(deps: ControlDeps, callSid: string, query: ParamBag, signal: AbortSignal): Promise<Reply> {
+async function waitForRelease(
+  deps: ControlDeps,
+  callSid: string,
+  query: ParamBag,
+  signal: AbortSignal,
+): Promise<Reply> {
   const afterParam = one(query, 'after');
   const after = afterParam === undefined ? (deps.voice.findCall(callSid)?.releasesBeforeJoin ?? 0) : Number(afterParam);
-  if (!Number.isInteger(after) || after < 0) return controlError(400, `after must be a whole number of releases, got "${afterParam}"`);
+  if (!Number.isInteger(after) || after < 0)
+    return controlError(400, `after must be a whole number of releases, got "${afterParam}"`);
   const already = deps.voice.releaseAfter(callSid, after);
   if (already) return json(200, releaseBody(already));
   const requested = Number(one(query, 'timeoutMs') ?? DEFAULT_RELEASE_WAIT_MS);
-  const timeoutMs = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : DEFAULT_RELEASE_WAIT_MS;
+  const timeoutMs = Number.isFinite(requested)
+    ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS)
+    : DEFAULT_RELEASE_WAIT_MS;
   const release = await deps.releases.wait(callSid, after, timeoutMs, signal);
   return json(200, release ? releaseBody(release) : { released: false });
 }
 
 /** The caller's side of calls: join a room, dial in, hang up, wait for a release; undefined for another route. */
-async function callRoute(deps: ControlDeps, route: string, query: ParamBag, body: Buffer, signal: AbortSignal): Promise<Reply | undefined> {
+async function callRoute(
+  deps: ControlDeps,
+  route: string,
+  query: ParamBag,
+  body: Buffer,
+  signal: AbortSignal,
+): Promise<Reply | undefined> {
   if (route === 'POST /conferences/join') {
     return withJson(body, (value) => {
       const { conference, call } = deps.voice.join(parseJoin(value));
@@ -321,7 +354,13 @@ export async function handleControl(
 }
 
 /** The executions routes of the control API, or undefined for another route. */
-async function executionRoute(deps: ControlDeps, route: string, query: ParamBag, body: Buffer, signal: AbortSignal): Promise<Reply | undefined> {
+async function executionRoute(
+  deps: ControlDeps,
+  route: string,
+  query: ParamBag,
+  body: Buffer,
+  signal: AbortSignal,
+): Promise<Reply | undefined> {
   if (route === 'POST /executions') {
     return withJson(body, (value) => {
       const execution = deps.executions.registerInbound(parseInbound(value));
@@ -333,7 +372,11 @@ async function executionRoute(deps: ControlDeps, route: string, query: ParamBag,
     const contact = one(query, 'contact');
     const requested = Number(one(query, 'timeoutMs') ?? 0);
     const timeoutMs = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : 0;
-    const found = await deps.executions.unclaimed({ ...(flowSid ? { flowSid } : {}), ...(contact ? { contact } : {}) }, timeoutMs, signal);
+    const found = await deps.executions.unclaimed(
+      { ...(flowSid ? { flowSid } : {}), ...(contact ? { contact } : {}) },
+      timeoutMs,
+      signal,
+    );
     return json(200, { executions: found.map(executionSummary) });
   }
   const match = /^(GET|POST) \/executions\/([^/]+)(?:\/(claim|end))?$/.exec(route);

@@ -46,7 +46,12 @@ export class EmulatorCore {
     const { clock, log } = options;
     this.current = options.behaviour;
     const switches = () => this.current.switches;
-    this.callbacks = new StatusCallbackSender({ clock, authToken: options.authToken, log, behaviour: () => this.current });
+    this.callbacks = new StatusCallbackSender({
+      clock,
+      authToken: options.authToken,
+      log,
+      behaviour: () => this.current,
+    });
     this.documents = new SyncDocumentStore(clock, { writeLimit: options.syncWriteLimit });
     this.faults = new FaultInjector(options.faults);
     this.flows = new FlowStore(clock);
@@ -81,7 +86,9 @@ export class EmulatorCore {
 
   record(violation: Omit<SpecViolation, 'at'>): void {
     this.violations.push({ ...violation, at: new Date().toISOString() });
-    this.options.log(`SPEC_VIOLATION (${violation.kind}) ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`);
+    this.options.log(
+      `SPEC_VIOLATION (${violation.kind}) ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`,
+    );
   }
 
   state(): EmulatorState {

@@ -104,7 +104,14 @@ function checkMs(value: unknown, where: string): void {
   const ok = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= MAX_MS;
   if (value === undefined) return;
   if (ok(value)) return;
-  if (Array.isArray(value) && value.length === 2 && ok(value[0]) && ok(value[1]) && (value[0] as number) <= (value[1] as number)) return;
+  if (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    ok(value[0]) &&
+    ok(value[1]) &&
+    (value[0] as number) <= (value[1] as number)
+  )
+    return;
   throw new FaultConfigError(`${where}.ms must be milliseconds 0..${MAX_MS} or [min, max]`);
 }
 
@@ -128,9 +135,12 @@ export function validateFaultConfig(raw: unknown): FaultConfig {
       throw new FaultConfigError(`${where}.kind must be one of ${FAULT_KINDS.join(', ')}`);
     }
     const ops = rule.operation === undefined ? [] : Array.isArray(rule.operation) ? rule.operation : [rule.operation];
-    if (ops.length === 0 && rule.operation !== undefined) throw new FaultConfigError(`${where}.operation must not be empty`);
+    if (ops.length === 0 && rule.operation !== undefined)
+      throw new FaultConfigError(`${where}.operation must not be empty`);
     if (!ops.every((op) => typeof op === 'string' && op !== '')) {
-      throw new FaultConfigError(`${where}.operation must be a stats name like "sync.documents.update" or a list of them`);
+      throw new FaultConfigError(
+        `${where}.operation must be a stats name like "sync.documents.update" or a list of them`,
+      );
     }
     const nth = rule.nth === undefined ? [] : Array.isArray(rule.nth) ? rule.nth : [rule.nth];
     if (!nth.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 1)) {
@@ -139,7 +149,10 @@ export function validateFaultConfig(raw: unknown): FaultConfig {
     if (rule.rate !== undefined && (typeof rule.rate !== 'number' || !(rule.rate >= 0 && rule.rate <= 1))) {
       throw new FaultConfigError(`${where}.rate must be a probability from 0 to 1`);
     }
-    if (rule.times !== undefined && (typeof rule.times !== 'number' || !Number.isInteger(rule.times) || rule.times < 0)) {
+    if (
+      rule.times !== undefined &&
+      (typeof rule.times !== 'number' || !Number.isInteger(rule.times) || rule.times < 0)
+    ) {
       throw new FaultConfigError(`${where}.times must be a non-negative integer`);
     }
     checkMs(rule.ms, where);
@@ -281,7 +294,9 @@ export class FaultInjector {
   private errorReply(rule: FaultRule, operation: string): Reply {
     if (rule.kind === 'rate-limit') {
       const code = operation.startsWith('sync.') ? ErrorCode.syncRateLimited : ErrorCode.tooManyRequests;
-      return json(429, twilioErrorBody(429, code, 'Too many requests: the rate limit was exceeded (injected fault)'), { 'Retry-After': '1' });
+      return json(429, twilioErrorBody(429, code, 'Too many requests: the rate limit was exceeded (injected fault)'), {
+        'Retry-After': '1',
+      });
     }
     const status = rule.status ?? 500;
     const code = status === 503 ? ErrorCode.serviceUnavailable : ErrorCode.internal;
@@ -311,7 +326,16 @@ export class FaultInjector {
         switch (rule.kind) {
           case 'rate-limit':
           case 'server-error':
-            this.note({ operation, kind: rule.kind, when, rule: index, ...(rule.kind === 'server-error' ? { status: rule.status ?? 500 } : {}) }, request.path);
+            this.note(
+              {
+                operation,
+                kind: rule.kind,
+                when,
+                rule: index,
+                ...(rule.kind === 'server-error' ? { status: rule.status ?? 500 } : {}),
+              },
+              request.path,
+            );
             return this.errorReply(rule, operation);
           case 'drop':
             this.note({ operation, kind: 'drop', when, rule: index }, request.path);

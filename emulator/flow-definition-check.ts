@@ -28,7 +28,10 @@ export function checkFlowDefinition(definition: unknown): FlowDefinitionError[] 
   }
   if (definition.flags !== undefined) {
     if (!isObject(definition.flags)) fail('#/flags', 'flags must be an object');
-    else if (definition.flags.allow_concurrent_calls !== undefined && typeof definition.flags.allow_concurrent_calls !== 'boolean') {
+    else if (
+      definition.flags.allow_concurrent_calls !== undefined &&
+      typeof definition.flags.allow_concurrent_calls !== 'boolean'
+    ) {
       fail('#/flags/allow_concurrent_calls', 'allow_concurrent_calls must be a boolean');
     }
   }
@@ -41,7 +44,8 @@ export function checkFlowDefinition(definition: unknown): FlowDefinitionError[] 
   const names = new Map<string, string>();
   states.forEach((state, i) => {
     if (!isObject(state)) return fail(`#/states/${i}`, 'state must be an object');
-    if (typeof state.name !== 'string' || state.name === '') return fail(`#/states/${i}/name`, 'state name must be a non-empty string');
+    if (typeof state.name !== 'string' || state.name === '')
+      return fail(`#/states/${i}/name`, 'state name must be a non-empty string');
     if (names.has(state.name)) fail(`#/states/${i}/name`, `duplicate state name "${state.name}"`);
     names.set(state.name, typeof state.type === 'string' ? state.type : '');
   });
@@ -49,13 +53,15 @@ export function checkFlowDefinition(definition: unknown): FlowDefinitionError[] 
   states.forEach((state, i) => {
     if (!isObject(state)) return;
     const at = `#/states/${i}`;
-    if (typeof state.type !== 'string' || state.type === '') fail(`${at}/type`, 'state type must be a non-empty string');
+    if (typeof state.type !== 'string' || state.type === '')
+      fail(`${at}/type`, 'state type must be a non-empty string');
     if (!isObject(state.properties)) fail(`${at}/properties`, 'properties must be an object');
     if (!Array.isArray(state.transitions)) return fail(`${at}/transitions`, 'transitions must be an array');
     state.transitions.forEach((transition, j) => {
       const tAt = `${at}/transitions/${j}`;
       if (!isObject(transition)) return fail(tAt, 'transition must be an object');
-      if (typeof transition.event !== 'string' || transition.event === '') fail(`${tAt}/event`, 'event must be a non-empty string');
+      if (typeof transition.event !== 'string' || transition.event === '')
+        fail(`${tAt}/event`, 'event must be a non-empty string');
       if (transition.next !== undefined && transition.next !== null && transition.next !== '') {
         if (typeof transition.next !== 'string') fail(`${tAt}/next`, 'next must be a string');
         else if (!names.has(transition.next)) fail(`${tAt}/next`, `next names unknown state "${transition.next}"`);

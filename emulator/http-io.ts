@@ -35,8 +35,7 @@ export function parseForm(body: Buffer): ParamBag {
 
 /** What a stage or handler answers. `drop` closes the socket without a reply (for fault injection). */
 export type Reply =
-  | { kind: 'json'; status: number; body?: unknown; headers?: Record<string, string> }
-  | { kind: 'drop' };
+  { kind: 'json'; status: number; body?: unknown; headers?: Record<string, string> } | { kind: 'drop' };
 
 export function json(status: number, body?: unknown, headers?: Record<string, string>): Reply {
   return { kind: 'json', status, body, headers };

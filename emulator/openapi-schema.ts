@@ -109,7 +109,12 @@ export class SchemaConverter {
 
   private convertProperty(schema: unknown, options: SchemaConversionOptions, seen: string[]): JsonSchema {
     const converted = this.convert(schema, options, seen);
-    if (options.nullableEnumRefs && isObject(schema) && typeof schema.$ref === 'string' && Array.isArray(converted.enum)) {
+    if (
+      options.nullableEnumRefs &&
+      isObject(schema) &&
+      typeof schema.$ref === 'string' &&
+      Array.isArray(converted.enum)
+    ) {
       makeNullable(converted);
     }
     return converted;

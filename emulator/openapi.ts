@@ -128,9 +128,7 @@ export class OpenApiChecker {
   private readonly errorValidator: ValidateFunction;
 
   constructor(specDir: string = defaultSpecDir()) {
-    this.ajv = addTwilioFormats(
-      new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true }),
-    );
+    this.ajv = addTwilioFormats(new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true }));
     for (const [domain, file] of Object.entries(SPEC_FILES)) {
       const document = JSON.parse(fs.readFileSync(path.join(specDir, file), 'utf8')) as Record<string, unknown>;
       this.index(domain, document);
@@ -165,7 +163,9 @@ export class OpenApiChecker {
 
     for (const param of op.parameters.filter((p) => p.in === 'path')) {
       const value = match.pathParams[param.name];
-      problems.push(...this.checkValue(`${where} path ${param.name}`, param.schema, [value], `${op.key}:path:${param.name}`));
+      problems.push(
+        ...this.checkValue(`${where} path ${param.name}`, param.schema, [value], `${op.key}:path:${param.name}`),
+      );
     }
 
     const query: ParamBag = { ...queryFromPath, ...(request.query ?? {}) };
@@ -177,7 +177,9 @@ export class OpenApiChecker {
         problems.push(`${where} unknown query parameter "${name}"`);
         continue;
       }
-      problems.push(...this.checkValue(`${where} query ${name}`, param.schema, valuesOf(raw), `${op.key}:query:${name}`));
+      problems.push(
+        ...this.checkValue(`${where} query ${name}`, param.schema, valuesOf(raw), `${op.key}:query:${name}`),
+      );
     }
     for (const param of queryParams) {
       if (param.required && valuesOf(query[param.name]).length === 0) {
@@ -231,7 +233,11 @@ export class OpenApiChecker {
       for (const method of HTTP_METHODS) {
         const operation = item[method];
         if (isObject(operation)) {
-          methods[method.toUpperCase()] = this.operationSpec(converter, operation, `${domain} ${method.toUpperCase()} ${template}`);
+          methods[method.toUpperCase()] = this.operationSpec(
+            converter,
+            operation,
+            `${domain} ${method.toUpperCase()} ${template}`,
+          );
         }
       }
       this.entries.push({
@@ -297,7 +303,9 @@ export class OpenApiChecker {
     if (!entry) return { problem: `no operation in the ${parsed.domain} spec matches ${parsed.specPath}` };
     const upper = method.toUpperCase();
     if (!entry.methods[upper]) {
-      return { problem: `${upper} is not an operation of ${entry.template} (allowed: ${Object.keys(entry.methods).join(', ')})` };
+      return {
+        problem: `${upper} is not an operation of ${entry.template} (allowed: ${Object.keys(entry.methods).join(', ')})`,
+      };
     }
     const groups = entry.pattern.exec(parsed.specPath) ?? [];
     const pathParams: Record<string, string> = {};
@@ -305,7 +313,13 @@ export class OpenApiChecker {
       pathParams[name] = safeDecode(groups[i + 1] ?? '');
     });
     return {
-      match: { domain: entry.domain, operationId: entry.methods[upper].operationId, method: upper, template: entry.template, pathParams },
+      match: {
+        domain: entry.domain,
+        operationId: entry.methods[upper].operationId,
+        method: upper,
+        template: entry.template,
+        pathParams,
+      },
       entry,
       queryFromPath: parsed.query,
     };
@@ -324,7 +338,9 @@ export class OpenApiChecker {
         if (param.required) problems.push(`${where} missing required header "${param.name}"`);
         continue;
       }
-      problems.push(...this.checkValue(`${where} header ${param.name}`, param.schema, values, `${op.key}:header:${param.name}`));
+      problems.push(
+        ...this.checkValue(`${where} header ${param.name}`, param.schema, values, `${op.key}:header:${param.name}`),
+      );
     }
     for (const name of TWILIO_CONDITIONAL_HEADERS) {
       if (lower[name] && !declared.some((p) => p.name.toLowerCase() === name)) {
@@ -337,7 +353,9 @@ export class OpenApiChecker {
   private checkForm(where: string, op: OperationSpec, form: ParamBag): string[] {
     const sent = Object.entries(form).filter(([, v]) => v !== undefined);
     if (!op.form) {
-      return sent.length === 0 ? [] : [`${where} takes no body parameters, got ${sent.map(([k]) => `"${k}"`).join(', ')}`];
+      return sent.length === 0
+        ? []
+        : [`${where} takes no body parameters, got ${sent.map(([k]) => `"${k}"`).join(', ')}`];
     }
     const problems: string[] = [];
     for (const [name, raw] of sent) {
@@ -399,7 +417,9 @@ function safeDecode(text: string): string {
 }
 
 /** `/sync/v1/...` or `https://sync.twilio.com/v1/...` -> domain, path inside the spec, query. */
-export function splitTwilioPath(requestPath: string): { domain: string; specPath: string; query: ParamBag } | undefined {
+export function splitTwilioPath(
+  requestPath: string,
+): { domain: string; specPath: string; query: ParamBag } | undefined {
   let domain: string;
   let rest: string;
   let search: string;

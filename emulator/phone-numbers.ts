@@ -59,7 +59,8 @@ export class PhoneNumberStore {
 
   create(accountSid: string, form: ParamBag): PhoneNumber {
     const phoneNumber = one(form, 'PhoneNumber');
-    if (!phoneNumber) throw new TwilioApiError(400, 21421, 'PhoneNumber or AreaCode is required (the emulator takes PhoneNumber only)');
+    if (!phoneNumber)
+      throw new TwilioApiError(400, 21421, 'PhoneNumber or AreaCode is required (the emulator takes PhoneNumber only)');
     if (!E164.test(phoneNumber)) throw new TwilioApiError(400, 21421, `PhoneNumber is invalid: ${phoneNumber}`);
     if ([...this.numbers.values()].some((n) => n.accountSid === accountSid && n.phoneNumber === phoneNumber)) {
       throw new TwilioApiError(400, 21422, `PhoneNumber ${phoneNumber} is already on this account`);
@@ -96,7 +97,11 @@ export class PhoneNumberStore {
   get(accountSid: string, sid: string): PhoneNumber {
     const number = this.numbers.get(sid);
     if (!number || number.accountSid !== accountSid) {
-      throw new TwilioApiError(404, ErrorCode.notFound, `The requested resource /${API_VERSION}/Accounts/${accountSid}/IncomingPhoneNumbers/${sid}.json was not found`);
+      throw new TwilioApiError(
+        404,
+        ErrorCode.notFound,
+        `The requested resource /${API_VERSION}/Accounts/${accountSid}/IncomingPhoneNumbers/${sid}.json was not found`,
+      );
     }
     return number;
   }
@@ -110,7 +115,10 @@ export class PhoneNumberStore {
     const phoneNumber = one(query, 'PhoneNumber');
     const friendlyName = one(query, 'FriendlyName');
     return [...this.numbers.values()].filter(
-      (n) => n.accountSid === accountSid && (!phoneNumber || n.phoneNumber.includes(phoneNumber)) && (!friendlyName || n.friendlyName === friendlyName),
+      (n) =>
+        n.accountSid === accountSid &&
+        (!phoneNumber || n.phoneNumber.includes(phoneNumber)) &&
+        (!friendlyName || n.friendlyName === friendlyName),
     );
   }
 
@@ -177,7 +185,18 @@ export function phoneNumberRoutes(store: PhoneNumberStore): RouteTable {
     },
     'api:ListIncomingPhoneNumber': {
       name: 'api.incomingPhoneNumbers.list',
-      handle: ({ accountSid, query }) => json(200, uriPage('incoming_phone_numbers', store.list(accountSid, query), render, (n) => n.sid, base(accountSid), query)),
+      handle: ({ accountSid, query }) =>
+        json(
+          200,
+          uriPage(
+            'incoming_phone_numbers',
+            store.list(accountSid, query),
+            render,
+            (n) => n.sid,
+            base(accountSid),
+            query,
+          ),
+        ),
     },
     'api:FetchIncomingPhoneNumber': {
       name: 'api.incomingPhoneNumbers.fetch',

@@ -40,7 +40,14 @@ interface Arrival {
 async function serveControl(core: EmulatorCore, arrival: Arrival, res: http.ServerResponse): Promise<void> {
   const aborted = new AbortController();
   res.on('close', () => aborted.abort());
-  const reply = await handleControl(core.controlDeps(), arrival.method, arrival.url.pathname, arrival.query, arrival.body, aborted.signal);
+  const reply = await handleControl(
+    core.controlDeps(),
+    arrival.method,
+    arrival.url.pathname,
+    arrival.query,
+    arrival.body,
+    aborted.signal,
+  );
   if (!res.destroyed) send(res, reply);
 }
 
@@ -60,9 +67,19 @@ function twilioRequestOf(req: http.IncomingMessage, arrival: Arrival): TwilioReq
 }
 
 /** Routes a request: the control API, a Twilio API path through the pipeline, or 404. */
-async function handle(core: EmulatorCore, pipeline: TwilioPipeline, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(
+  core: EmulatorCore,
+  pipeline: TwilioPipeline,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator.local');
-  const arrival: Arrival = { method: (req.method ?? 'GET').toUpperCase(), url, body: await readBody(req), query: paramBagFromSearch(url.search) };
+  const arrival: Arrival = {
+    method: (req.method ?? 'GET').toUpperCase(),
+    url,
+    body: await readBody(req),
+    query: paramBagFromSearch(url.search),
+  };
   if (url.pathname.startsWith('/_emulator/')) return serveControl(core, arrival, res);
   if (!splitTwilioPath(url.pathname)) {
     send(res, json(404, { error: `not a Twilio API path or control route: ${url.pathname}` }));
@@ -72,7 +89,11 @@ async function handle(core: EmulatorCore, pipeline: TwilioPipeline, req: http.In
   send(res, pipeline.checkReply(request, await runStages(pipeline.stages, request)));
 }
 
-function requestListener(core: EmulatorCore, pipeline: TwilioPipeline, log: (line: string) => void): http.RequestListener {
+function requestListener(
+  core: EmulatorCore,
+  pipeline: TwilioPipeline,
+  log: (line: string) => void,
+): http.RequestListener {
   return (req, res) => {
     handle(core, pipeline, req, res).catch((error: unknown) => {
       if (res.headersSent) return;
@@ -146,7 +167,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     // The Twilio unknowns (twilio-behaviour.ts): `documented` unless told; switchable at run time.
     behaviour: checkProfile(options.behaviour ?? DEFAULT_PROFILE, 'startEmulator({behaviour})'),
   });
-  const pipeline = twilioPipeline({ checker: defaultChecker(), routes: core.routes, stats: core.stats, record: (violation) => core.record(violation), log }, core.faults);
+  const pipeline = twilioPipeline(
+    {
+      checker: defaultChecker(),
+      routes: core.routes,
+      stats: core.stats,
+      record: (violation) => core.record(violation),
+      log,
+    },
+    core.faults,
+  );
   const server = http.createServer(requestListener(core, pipeline, log));
   const port = await listen(server, options.port ?? 0, host);
   return emulatorHandle(core, server, `http://${host.includes(':') ? `[${host}]` : host}:${port}`, port);

@@ -34,7 +34,14 @@ export interface TwilioPipeline {
 }
 
 function specViolationReply(status: number, problems: string[]): Reply {
-  return json(status, twilioErrorBody(status, status >= 500 ? ErrorCode.internal : ErrorCode.invalidParameter, SPEC_VIOLATION_PREFIX + problems.join('; ')));
+  return json(
+    status,
+    twilioErrorBody(
+      status,
+      status >= 500 ? ErrorCode.internal : ErrorCode.invalidParameter,
+      SPEC_VIOLATION_PREFIX + problems.join('; '),
+    ),
+  );
 }
 
 /** Basic auth as Twilio requires it: `AccountSid:AuthToken` or `ApiKeySid:Secret`. */
@@ -52,7 +59,9 @@ export function identify({ checker, routes, stats }: Pick<StageDeps, 'checker' |
   return (request) => {
     request.match = checker.findOperation(request.method, request.path);
     const match = request.match;
-    request.operationName = match ? (routes[`${match.domain}:${match.operationId}`]?.name ?? `${match.domain}.${match.operationId}`) : 'unknown';
+    request.operationName = match
+      ? (routes[`${match.domain}:${match.operationId}`]?.name ?? `${match.domain}.${match.operationId}`)
+      : 'unknown';
     stats.count(request.operationName);
     return undefined;
   };
@@ -61,7 +70,11 @@ export function identify({ checker, routes, stats }: Pick<StageDeps, 'checker' |
 /** Basic credentials are required (401 / 20003); the account is the path's, else the user's if it is one. */
 export const authenticate: Stage = (request) => {
   const user = basicUser(request.headers.authorization);
-  if (!user) return json(401, twilioErrorBody(401, ErrorCode.authenticationMissing, 'Authenticate: no Basic credentials were given'));
+  if (!user)
+    return json(
+      401,
+      twilioErrorBody(401, ErrorCode.authenticationMissing, 'Authenticate: no Basic credentials were given'),
+    );
   const pathAccount = request.match?.pathParams.AccountSid;
   request.accountSid = pathAccount ?? (isSid(user, 'AC') ? user : DEFAULT_ACCOUNT_SID);
   return undefined;
@@ -78,10 +91,18 @@ export function checkRequestAgainstSpec({ checker, record }: Pick<StageDeps, 'ch
       headers: request.headers,
     });
     if (request.rawBody.length > 0 && request.contentType !== 'application/x-www-form-urlencoded') {
-      problems.push(`body must be application/x-www-form-urlencoded, got "${request.contentType || 'no content type'}"`);
+      problems.push(
+        `body must be application/x-www-form-urlencoded, got "${request.contentType || 'no content type'}"`,
+      );
     }
     if (problems.length === 0) return undefined;
-    record({ kind: 'request', method: request.method, path: request.path, operationId: request.match?.operationId, problems });
+    record({
+      kind: 'request',
+      method: request.method,
+      path: request.path,
+      operationId: request.match?.operationId,
+      problems,
+    });
     return specViolationReply(400, problems);
   };
 }
@@ -92,7 +113,10 @@ export function dispatch({ routes, log }: Pick<StageDeps, 'routes' | 'log'>): (r
     const match = request.match;
     const route = match ? routes[`${match.domain}:${match.operationId}`] : undefined;
     if (!match || !route) {
-      return json(404, twilioErrorBody(404, ErrorCode.notFound, `The emulator does not implement ${request.method} ${request.path}`));
+      return json(
+        404,
+        twilioErrorBody(404, ErrorCode.notFound, `The emulator does not implement ${request.method} ${request.path}`),
+      );
     }
     try {
       return route.handle({
@@ -105,7 +129,10 @@ export function dispatch({ routes, log }: Pick<StageDeps, 'routes' | 'log'>): (r
     } catch (error) {
       if (error instanceof TwilioApiError) return json(error.status, error.body());
       log(`handler ${match.operationId} failed: ${(error as Error).stack ?? String(error)}`);
-      return json(500, twilioErrorBody(500, ErrorCode.internal, `emulator error in ${match.operationId}: ${(error as Error).message}`));
+      return json(
+        500,
+        twilioErrorBody(500, ErrorCode.internal, `emulator error in ${match.operationId}: ${(error as Error).message}`),
+      );
     }
   };
 }
@@ -114,10 +141,24 @@ export function dispatch({ routes, log }: Pick<StageDeps, 'routes' | 'log'>): (r
 export function checkReply({ checker, record }: Pick<StageDeps, 'checker' | 'record'>): TwilioPipeline['checkReply'] {
   return (request, reply) => {
     if (reply.kind !== 'json' || !request.match) return reply;
-    const problems = checker.checkResponse({ method: request.method, path: request.path, status: reply.status, body: reply.body });
+    const problems = checker.checkResponse({
+      method: request.method,
+      path: request.path,
+      status: reply.status,
+      body: reply.body,
+    });
     if (problems.length === 0) return reply;
-    record({ kind: 'response', method: request.method, path: request.path, operationId: request.match.operationId, problems });
-    return specViolationReply(500, problems.map((p) => `emulator reply: ${p}`));
+    record({
+      kind: 'response',
+      method: request.method,
+      path: request.path,
+      operationId: request.match.operationId,
+      problems,
+    });
+    return specViolationReply(
+      500,
+      problems.map((p) => `emulator reply: ${p}`),
+    );
   };
 }
 

@@ -99,14 +99,23 @@ export class StatusCallbackSender {
     this.chains.set(url, next);
   }
 
-  private async deliver(url: string, method: 'GET' | 'POST', params: Record<string, string>, signal: AbortSignal): Promise<void> {
+  private async deliver(
+    url: string,
+    method: 'GET' | 'POST',
+    params: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (signal.aborted) return;
     const body = new URLSearchParams(params).toString();
     const target = method === 'GET' ? `${url}${url.includes('?') ? '&' : '?'}${body}` : url;
     const headers: Record<string, string> = { 'User-Agent': 'TwilioProxy/1.1 (studio-async emulator)' };
     if (method === 'POST') headers['Content-Type'] = 'application/x-www-form-urlencoded';
     if (this.options.authToken) {
-      headers['X-Twilio-Signature'] = twilio.getExpectedTwilioSignature(this.options.authToken, target, method === 'POST' ? params : {});
+      headers['X-Twilio-Signature'] = twilio.getExpectedTwilioSignature(
+        this.options.authToken,
+        target,
+        method === 'POST' ? params : {},
+      );
     }
     try {
       const response = await fetch(target, {
@@ -116,9 +125,11 @@ export class StatusCallbackSender {
         signal: AbortSignal.any([signal, AbortSignal.timeout(DELIVERY_TIMEOUT_MS)]),
       });
       await response.arrayBuffer();
-      if (!response.ok) this.options.log(`status callback ${params.StatusCallbackEvent} to ${url} answered HTTP ${response.status}`);
+      if (!response.ok)
+        this.options.log(`status callback ${params.StatusCallbackEvent} to ${url} answered HTTP ${response.status}`);
     } catch (error) {
-      if (!signal.aborted) this.options.log(`status callback ${params.StatusCallbackEvent} to ${url} failed: ${(error as Error).message}`);
+      if (!signal.aborted)
+        this.options.log(`status callback ${params.StatusCallbackEvent} to ${url} failed: ${(error as Error).message}`);
     }
   }
 }

@@ -88,7 +88,9 @@ export class ExecutionStore {
   ) {}
 
   private active(flowSid: string, contact: string, flowAddress: string): StudioExecution | undefined {
-    return [...this.executions.values()].find((e) => e.status === 'active' && e.flowSid === flowSid && e.contact === contact && e.flowAddress === flowAddress);
+    return [...this.executions.values()].find(
+      (e) => e.status === 'active' && e.flowSid === flowSid && e.contact === contact && e.flowAddress === flowAddress,
+    );
   }
 
   private add(execution: StudioExecution): StudioExecution {
@@ -98,28 +100,69 @@ export class ExecutionStore {
   }
 
   /** REST create: the one-active rule decides whether the contact's active execution ends or the create is refused. */
-  createFromRest(accountSid: string, flowSid: string, to: string, from: string, data: Record<string, unknown>): StudioExecution {
+  createFromRest(
+    accountSid: string,
+    flowSid: string,
+    to: string,
+    from: string,
+    data: Record<string, unknown>,
+  ): StudioExecution {
     this.flows.get(flowSid); // 404 for a flow that does not exist
     const now = this.clock();
     const busy = this.active(flowSid, to, from);
     if (busy) {
       if (!this.switches().executionCreateEndsActiveExecution) {
-        throw new TwilioApiError(409, CONTACT_ACTIVE_CODE, `Execution ${busy.sid} is already active for this contact (To ${to}, From ${from}); only one Execution can be active at a time`);
+        throw new TwilioApiError(
+          409,
+          CONTACT_ACTIVE_CODE,
+          `Execution ${busy.sid} is already active for this contact (To ${to}, From ${from}); only one Execution can be active at a time`,
+        );
       }
       this.end(busy.sid, 'replaced');
     }
-    return this.add({ sid: newSid('FN'), accountSid, flowSid, contact: to, flowAddress: from, status: 'active', startedBy: 'rest', trigger: 'incomingRequest', data, claimed: false, dateCreated: now, dateUpdated: now });
+    return this.add({
+      sid: newSid('FN'),
+      accountSid,
+      flowSid,
+      contact: to,
+      flowAddress: from,
+      status: 'active',
+      startedBy: 'rest',
+      trigger: 'incomingRequest',
+      data,
+      claimed: false,
+      dateCreated: now,
+      dateUpdated: now,
+    });
   }
 
   /** The runner's inbound message or call starts an execution (a stuck active one blocks it). */
   registerInbound(request: InboundExecution): StudioExecution {
     this.flows.adopt(request.flowSid, request.accountSid, request.definition);
     const busy = request.concurrent ? undefined : this.active(request.flowSid, request.contact, request.flowAddress);
-    if (busy) throw new ExecutionControlError(409, `execution ${busy.sid} is already active for ${request.contact} in flow ${request.flowSid}: Studio starts no new one`, { activeExecutionSid: busy.sid });
+    if (busy)
+      throw new ExecutionControlError(
+        409,
+        `execution ${busy.sid} is already active for ${request.contact} in flow ${request.flowSid}: Studio starts no new one`,
+        { activeExecutionSid: busy.sid },
+      );
     const sid = request.executionSid ?? newSid('FN');
     if (this.executions.has(sid)) throw new ExecutionControlError(409, `execution ${sid} exists`);
     const now = this.clock();
-    return this.add({ sid, accountSid: request.accountSid, flowSid: request.flowSid, contact: request.contact, flowAddress: request.flowAddress, status: 'active', startedBy: 'inbound', trigger: request.trigger, data: {}, claimed: true, dateCreated: now, dateUpdated: now });
+    return this.add({
+      sid,
+      accountSid: request.accountSid,
+      flowSid: request.flowSid,
+      contact: request.contact,
+      flowAddress: request.flowAddress,
+      status: 'active',
+      startedBy: 'inbound',
+      trigger: request.trigger,
+      data: {},
+      claimed: true,
+      dateCreated: now,
+      dateUpdated: now,
+    });
   }
 
   get(sid: string): StudioExecution | undefined {
@@ -129,7 +172,12 @@ export class ExecutionStore {
   /** An execution of this flow, or Twilio's 404. */
   inFlow(flowSid: string, sid: string): StudioExecution {
     const execution = this.executions.get(sid);
-    if (!execution || execution.flowSid !== flowSid) throw new TwilioApiError(404, ErrorCode.notFound, `The requested resource /Flows/${flowSid}/Executions/${sid} was not found`);
+    if (!execution || execution.flowSid !== flowSid)
+      throw new TwilioApiError(
+        404,
+        ErrorCode.notFound,
+        `The requested resource /Flows/${flowSid}/Executions/${sid} was not found`,
+      );
     return execution;
   }
 
@@ -137,7 +185,12 @@ export class ExecutionStore {
   list(flowSid: string, from?: number, to?: number): StudioExecution[] {
     this.flows.get(flowSid);
     return [...this.executions.values()]
-      .filter((e) => e.flowSid === flowSid && (from === undefined || e.dateCreated >= from) && (to === undefined || e.dateCreated < to))
+      .filter(
+        (e) =>
+          e.flowSid === flowSid &&
+          (from === undefined || e.dateCreated >= from) &&
+          (to === undefined || e.dateCreated < to),
+      )
       .sort((a, b) => b.dateCreated - a.dateCreated);
   }
 
@@ -156,16 +209,28 @@ export class ExecutionStore {
   claim(sid: string): StudioExecution {
     const execution = this.executions.get(sid);
     if (!execution) throw new ExecutionControlError(404, `no execution ${sid}`);
-    if (execution.startedBy !== 'rest') throw new ExecutionControlError(409, `execution ${sid} was started by an inbound ${execution.trigger}, not by the REST API`);
+    if (execution.startedBy !== 'rest')
+      throw new ExecutionControlError(
+        409,
+        `execution ${sid} was started by an inbound ${execution.trigger}, not by the REST API`,
+      );
     if (execution.claimed) throw new ExecutionControlError(409, `execution ${sid} is already claimed`);
     execution.claimed = true;
     return execution;
   }
 
   /** REST-created executions nobody has claimed, matching the filter; waits up to `timeoutMs` for one. */
-  async unclaimed(filter: { flowSid?: string; contact?: string }, timeoutMs: number, signal: AbortSignal): Promise<StudioExecution[]> {
+  async unclaimed(
+    filter: { flowSid?: string; contact?: string },
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<StudioExecution[]> {
     const matches = (e: StudioExecution) =>
-      e.startedBy === 'rest' && !e.claimed && e.status === 'active' && (filter.flowSid === undefined || e.flowSid === filter.flowSid) && (filter.contact === undefined || e.contact === filter.contact);
+      e.startedBy === 'rest' &&
+      !e.claimed &&
+      e.status === 'active' &&
+      (filter.flowSid === undefined || e.flowSid === filter.flowSid) &&
+      (filter.contact === undefined || e.contact === filter.contact);
     const found = () => [...this.executions.values()].filter(matches).sort((a, b) => a.dateCreated - b.dateCreated);
     if (found().length > 0 || timeoutMs <= 0) return found();
     await new Promise<void>((resolve) => {
@@ -202,11 +267,18 @@ export class ExecutionStore {
  * `flow` (with `data`) and `contact`. Twilio documents the resource, not its layout; this is the
  * plain reading of the variables Studio names.
  */
-const TRIGGER_KEYS: Record<string, string> = { incomingMessage: 'message', incomingCall: 'call', incomingConversationMessage: 'conversation', incomingParent: 'parent' };
+const TRIGGER_KEYS: Record<string, string> = {
+  incomingMessage: 'message',
+  incomingCall: 'call',
+  incomingConversationMessage: 'conversation',
+  incomingParent: 'parent',
+};
 
 export function executionContext(e: StudioExecution): Record<string, unknown> {
   const trigger =
-    e.trigger === 'incomingRequest' ? { request: { To: e.contact, From: e.flowAddress, parameters: e.data } } : { [TRIGGER_KEYS[e.trigger] ?? e.trigger]: { From: e.contact, To: e.flowAddress } };
+    e.trigger === 'incomingRequest'
+      ? { request: { To: e.contact, From: e.flowAddress, parameters: e.data } }
+      : { [TRIGGER_KEYS[e.trigger] ?? e.trigger]: { From: e.contact, To: e.flowAddress } };
   return {
     trigger,
     flow: { sid: e.sid, flow_sid: e.flowSid, data: e.data, channel: { address: e.flowAddress }, variables: {} },
@@ -269,7 +341,8 @@ function dateFilter(query: ParamBag, name: string): number | undefined {
   const raw = one(query, name);
   if (raw === undefined) return undefined;
   const at = Date.parse(raw);
-  if (Number.isNaN(at)) throw new TwilioApiError(400, ErrorCode.invalidParameter, `${name} must be an ISO 8601 date-time`);
+  if (Number.isNaN(at))
+    throw new TwilioApiError(400, ErrorCode.invalidParameter, `${name} must be an ISO 8601 date-time`);
   return at;
 }
 
@@ -281,7 +354,13 @@ export function studioExecutionRoutes(store: ExecutionStore): RouteTable {
       name: 'studio.executions.create',
       handle: ({ params, form, accountSid }) => {
         // The spec check has required To and From.
-        const execution = store.createFromRest(accountSid, params.FlowSid, one(form, 'To') ?? '', one(form, 'From') ?? '', parseParameters(one(form, 'Parameters')));
+        const execution = store.createFromRest(
+          accountSid,
+          params.FlowSid,
+          one(form, 'To') ?? '',
+          one(form, 'From') ?? '',
+          parseParameters(one(form, 'Parameters')),
+        );
         return json(201, renderExecution(execution));
       },
     },
@@ -292,15 +371,30 @@ export function studioExecutionRoutes(store: ExecutionStore): RouteTable {
     'studio:ListExecution': {
       name: 'studio.executions.list',
       handle: ({ params, query }) => {
-        const executions = store.list(params.FlowSid, dateFilter(query, 'DateCreatedFrom'), dateFilter(query, 'DateCreatedTo'));
-        return json(200, metaPage('executions', executions, renderExecution, (e) => e.sid, `${STUDIO_BASE}/Flows/${params.FlowSid}/Executions`, query));
+        const executions = store.list(
+          params.FlowSid,
+          dateFilter(query, 'DateCreatedFrom'),
+          dateFilter(query, 'DateCreatedTo'),
+        );
+        return json(
+          200,
+          metaPage(
+            'executions',
+            executions,
+            renderExecution,
+            (e) => e.sid,
+            `${STUDIO_BASE}/Flows/${params.FlowSid}/Executions`,
+            query,
+          ),
+        );
       },
     },
     'studio:UpdateExecution': {
       name: 'studio.executions.update',
       handle: ({ params, form }) => {
         const execution = store.inFlow(params.FlowSid, params.Sid);
-        if (one(form, 'Status') !== 'ended') throw new TwilioApiError(400, ErrorCode.invalidParameter, 'An Execution can only be updated to Status ended');
+        if (one(form, 'Status') !== 'ended')
+          throw new TwilioApiError(400, ErrorCode.invalidParameter, 'An Execution can only be updated to Status ended');
         store.end(execution.sid, 'rest');
         return json(200, renderExecution(execution));
       },

@@ -48,7 +48,10 @@ export class FlowStore {
     return flow;
   }
 
-  update(sid: string, change: Partial<Omit<FlowRevision, 'revision' | 'dateCreated'>> & { status: FlowRevision['status'] }): Flow {
+  update(
+    sid: string,
+    change: Partial<Omit<FlowRevision, 'revision' | 'dateCreated'>> & { status: FlowRevision['status'] },
+  ): Flow {
     const flow = this.get(sid);
     const now = this.clock();
     const previous = latest(flow);
@@ -73,7 +76,14 @@ export class FlowStore {
     if (existing) return existing;
     const now = this.clock();
     const flow: Flow = { sid, accountSid, dateCreated: now, dateUpdated: null, revisions: [] };
-    flow.revisions.push({ friendlyName: `flow run by the flow runner (${sid})`, definition: definition ?? {}, status: 'published', commitMessage: null, revision: 1, dateCreated: now });
+    flow.revisions.push({
+      friendlyName: `flow run by the flow runner (${sid})`,
+      definition: definition ?? {},
+      status: 'published',
+      commitMessage: null,
+      revision: 1,
+      dateCreated: now,
+    });
     this.flows.set(sid, flow);
     return flow;
   }
@@ -165,7 +175,12 @@ function findRevision(flow: Flow, name: string): FlowRevision {
   if (name === 'LatestRevision') found = latest(flow);
   else if (name === 'LatestPublished') found = [...flow.revisions].reverse().find((r) => r.status === 'published');
   else if (/^\d+$/.test(name)) found = flow.revisions.find((r) => r.revision === Number(name));
-  if (!found) throw new TwilioApiError(404, ErrorCode.notFound, `The requested resource /Flows/${flow.sid}/Revisions/${name} was not found`);
+  if (!found)
+    throw new TwilioApiError(
+      404,
+      ErrorCode.notFound,
+      `The requested resource /Flows/${flow.sid}/Revisions/${name} was not found`,
+    );
   return found;
 }
 
@@ -212,7 +227,11 @@ function flowRoutes(store: FlowStore): RouteTable {
     },
     'studio:ListFlow': {
       name: 'studio.flows.list',
-      handle: ({ query }) => json(200, metaPage('flows', store.list(), renderFlow, (f) => f.sid, `${STUDIO_BASE}/Flows`, query)),
+      handle: ({ query }) =>
+        json(
+          200,
+          metaPage('flows', store.list(), renderFlow, (f) => f.sid, `${STUDIO_BASE}/Flows`, query),
+        ),
     },
     'studio:UpdateFlowValidate': {
       name: 'studio.flows.validate',
@@ -234,7 +253,14 @@ function flowRevisionRoutes(store: FlowStore): RouteTable {
         const newestFirst = [...flow.revisions].reverse();
         return json(
           200,
-          metaPage('revisions', newestFirst, (r) => renderRevision(flow, r), (r) => `${flow.sid}${r.revision}`, `${STUDIO_BASE}/Flows/${flow.sid}/Revisions`, query),
+          metaPage(
+            'revisions',
+            newestFirst,
+            (r) => renderRevision(flow, r),
+            (r) => `${flow.sid}${r.revision}`,
+            `${STUDIO_BASE}/Flows/${flow.sid}/Revisions`,
+            query,
+          ),
         );
       },
     },

@@ -85,7 +85,13 @@ export class SyncDocumentStore {
     this.recentWrites.set(sid, writes);
   }
 
-  create(serviceSid: string, accountSid: string, uniqueName: string | null, data: Record<string, unknown>, ttl: number | undefined): SyncDocument {
+  create(
+    serviceSid: string,
+    accountSid: string,
+    uniqueName: string | null,
+    data: Record<string, unknown>,
+    ttl: number | undefined,
+  ): SyncDocument {
     this.sweep();
     if (uniqueName !== null && this.byName.has(`${serviceSid}/${uniqueName}`)) {
       throw new TwilioApiError(409, ErrorCode.syncUniqueNameTaken, `Unique name already exists: ${uniqueName}`);
@@ -212,7 +218,11 @@ function parseData(raw: string | undefined): Record<string, unknown> | undefined
   }
   const bytes = Buffer.byteLength(JSON.stringify(data));
   if (bytes > MAX_DOCUMENT_BYTES) {
-    throw new TwilioApiError(413, ErrorCode.syncEntityTooLarge, `Document data is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES}`);
+    throw new TwilioApiError(
+      413,
+      ErrorCode.syncEntityTooLarge,
+      `Document data is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES}`,
+    );
   }
   return data as Record<string, unknown>;
 }
@@ -221,7 +231,11 @@ function parseTtl(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const ttl = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || ttl > MAX_TTL_SECONDS) {
-    throw new TwilioApiError(400, ErrorCode.syncInvalidTtl, `Invalid TTL ${raw}: must be an integer between 0 and ${MAX_TTL_SECONDS}`);
+    throw new TwilioApiError(
+      400,
+      ErrorCode.syncInvalidTtl,
+      `Invalid TTL ${raw}: must be an integer between 0 and ${MAX_TTL_SECONDS}`,
+    );
   }
   return ttl;
 }
@@ -298,7 +312,10 @@ export function syncDocumentRoutes(store: SyncDocumentStore): RouteTable {
       handle: ({ params, query }) => {
         const serviceSid = resolveServiceSid(params.ServiceSid);
         const docs = store.list(serviceSid).sort((a, b) => a.dateCreated - b.dateCreated);
-        return json(200, metaPage('documents', docs, renderDocument, (d) => d.sid, documentsUrl(serviceSid), query));
+        return json(
+          200,
+          metaPage('documents', docs, renderDocument, (d) => d.sid, documentsUrl(serviceSid), query),
+        );
       },
     },
   };

@@ -34,7 +34,8 @@ export const BEHAVIOUR_SWITCHES = {
   },
   listInitConferencesByStatus: {
     audit: 'V12',
-    question: 'Does the Conferences list still answer Status=init with the rooms waiting to start (after the 2026-09-30 change)?',
+    question:
+      'Does the Conferences list still answer Status=init with the rooms waiting to start (after the 2026-09-30 change)?',
     leastHelpful: false,
   },
   participantCallStatusOnLeave: {
@@ -49,12 +50,14 @@ export const BEHAVIOUR_SWITCHES = {
   },
   executionCreateEndsActiveExecution: {
     audit: 'S18',
-    question: 'When Executions.create names a contact that already has an active execution of that flow, does Studio end that one and start the new one (instead of refusing the create)?',
+    question:
+      'When Executions.create names a contact that already has an active execution of that flow, does Studio end that one and start the new one (instead of refusing the create)?',
     leastHelpful: false,
   },
   waitUrlHonoursConnectionOverrides: {
     audit: 'V18',
-    question: "Does a conference's waitUrl (and a <Redirect> in its TwiML) honour the webhook connection overrides of its URL fragment (#rc=..&rp=..), retrying a failed or refused request?",
+    question:
+      "Does a conference's waitUrl (and a <Redirect> in its TwiML) honour the webhook connection overrides of its URL fragment (#rc=..&rp=..), retrying a failed or refused request?",
     leastHelpful: false,
   },
 } as const satisfies Record<string, BehaviourSwitch>;
@@ -92,20 +95,27 @@ const isBuiltIn = (name: string): name is BuiltInProfileName => Object.hasOwn(BU
 
 /** Checks a parsed profile file (or record) and fills what it leaves out from its base. */
 export function profileFromJson(raw: unknown, source: string): TwilioBehaviour {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new BehaviourProfileError(`${source}: a behaviour profile is a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new BehaviourProfileError(`${source}: a behaviour profile is a JSON object`);
   const body = raw as Record<string, unknown>;
   const base = body.extends ?? 'documented';
   if (typeof base !== 'string' || !isBuiltIn(base)) {
-    throw new BehaviourProfileError(`${source}: "extends" must be one of ${PROFILE_NAMES.join(', ')}, got ${JSON.stringify(base)}`);
+    throw new BehaviourProfileError(
+      `${source}: "extends" must be one of ${PROFILE_NAMES.join(', ')}, got ${JSON.stringify(base)}`,
+    );
   }
   const given = body.switches ?? {};
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new BehaviourProfileError(`${source}: "switches" must be an object`);
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw new BehaviourProfileError(`${source}: "switches" must be an object`);
   const switches: BehaviourSwitches = { ...BUILT_IN_PROFILES[base].switches };
   for (const [name, value] of Object.entries(given as Record<string, unknown>)) {
     if (!Object.hasOwn(BEHAVIOUR_SWITCHES, name)) {
       throw new BehaviourProfileError(`${source}: unknown switch "${name}" (known: ${SWITCH_NAMES.join(', ')})`);
     }
-    if (typeof value !== 'boolean') throw new BehaviourProfileError(`${source}: switch "${name}" must be true or false, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean')
+      throw new BehaviourProfileError(
+        `${source}: switch "${name}" must be true or false, got ${JSON.stringify(value)}`,
+      );
     switches[name as BehaviourSwitchName] = value;
   }
   const name = typeof body.name === 'string' && body.name.trim() !== '' ? body.name : source;
@@ -120,7 +130,9 @@ export function loadBehaviourProfile(nameOrFile: string | undefined, label = '--
   if (nameOrFile === undefined || nameOrFile === '') return DEFAULT_PROFILE;
   if (isBuiltIn(nameOrFile)) return BUILT_IN_PROFILES[nameOrFile];
   if (!nameOrFile.endsWith('.json') && !fs.existsSync(nameOrFile)) {
-    throw new BehaviourProfileError(`${label}: "${nameOrFile}" is neither a profile (${PROFILE_NAMES.join(', ')}) nor a JSON file`);
+    throw new BehaviourProfileError(
+      `${label}: "${nameOrFile}" is neither a profile (${PROFILE_NAMES.join(', ')}) nor a JSON file`,
+    );
   }
   let text: string;
   try {
@@ -151,6 +163,7 @@ export function describeProfile(profile: TwilioBehaviour): string {
  * `documented`. Returns a copy, so later changes to the caller's object change nothing.
  */
 export function checkProfile(profile: TwilioBehaviour, source: string): TwilioBehaviour {
-  if (typeof profile !== 'object' || profile === null) throw new BehaviourProfileError(`${source}: a behaviour profile is an object`);
+  if (typeof profile !== 'object' || profile === null)
+    throw new BehaviourProfileError(`${source}: a behaviour profile is an object`);
   return profileFromJson({ name: profile.name, switches: profile.switches }, source);
 }

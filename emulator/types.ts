@@ -51,7 +51,15 @@ export interface EmulatorState {
   }>;
   conferences: Array<{ sid: string; friendlyName: string; status: string; participants: string[] }>;
   /** Studio executions: created by REST (`startedBy: rest`) or registered by the flow runner (`inbound`). */
-  executions: Array<{ sid: string; flowSid: string; contact: string; status: 'active' | 'ended'; startedBy: 'rest' | 'inbound'; trigger: string; data: Record<string, unknown> }>;
+  executions: Array<{
+    sid: string;
+    flowSid: string;
+    contact: string;
+    status: 'active' | 'ended';
+    startedBy: 'rest' | 'inbound';
+    trigger: string;
+    data: Record<string, unknown>;
+  }>;
 }
 
 export interface EmulatorHandle {

@@ -105,7 +105,12 @@ function matchesDay(query: HandlerInput['query'], name: string, ms: number): boo
 }
 
 /** Conferences as listed: filtered by FriendlyName, Status (default by the clock) and dates, newest first. */
-function listedConferences(store: VoiceStore, clock: Clock, switches: () => BehaviourSwitches, query: HandlerInput['query']): Conference[] {
+function listedConferences(
+  store: VoiceStore,
+  clock: Clock,
+  switches: () => BehaviourSwitches,
+  query: HandlerInput['query'],
+): Conference[] {
   const friendlyName = one(query, 'FriendlyName');
   const status = one(query, 'Status') ?? (clock() >= CONFERENCE_DEFAULT_STATUS_FILTER_FROM ? 'in-progress' : undefined);
   // V12: after the 2026-09-30 split each list call answers in-progress or completed rooms;
@@ -113,13 +118,17 @@ function listedConferences(store: VoiceStore, clock: Clock, switches: () => Beha
   // off they are not listable at all (whatever the clock says: the profile plays Twilio as
   // the service meets it after the rollout).
   const unlistable = status === 'init' && !switches().listInitConferencesByStatus;
-  return (unlistable ? [] : store.listConferences())
-    .map((c, order) => ({ c, order }))
-    .filter(({ c }) => (!friendlyName || c.friendlyName === friendlyName) && (!status || c.status === status))
-    .filter(({ c }) => matchesDay(query, 'DateCreated', c.dateCreated) && matchesDay(query, 'DateUpdated', c.dateUpdated))
-    // Newest first, as Twilio lists them.
-    .sort((a, b) => b.c.dateCreated - a.c.dateCreated || b.order - a.order)
-    .map(({ c }) => c);
+  return (
+    (unlistable ? [] : store.listConferences())
+      .map((c, order) => ({ c, order }))
+      .filter(({ c }) => (!friendlyName || c.friendlyName === friendlyName) && (!status || c.status === status))
+      .filter(
+        ({ c }) => matchesDay(query, 'DateCreated', c.dateCreated) && matchesDay(query, 'DateUpdated', c.dateUpdated),
+      )
+      // Newest first, as Twilio lists them.
+      .sort((a, b) => b.c.dateCreated - a.c.dateCreated || b.order - a.order)
+      .map(({ c }) => c)
+  );
 }
 
 function conferenceRoutes(store: VoiceStore, clock: Clock, switches: () => BehaviourSwitches): RouteTable {
@@ -130,7 +139,14 @@ function conferenceRoutes(store: VoiceStore, clock: Clock, switches: () => Behav
         const conferences = listedConferences(store, clock, switches, query);
         return json(
           200,
-          uriPage('conferences', conferences, (c) => renderConference(accountSid, c), (c) => c.sid, `${accountPath(accountSid)}/Conferences.json`, query),
+          uriPage(
+            'conferences',
+            conferences,
+            (c) => renderConference(accountSid, c),
+            (c) => c.sid,
+            `${accountPath(accountSid)}/Conferences.json`,
+            query,
+          ),
         );
       },
     },
@@ -142,7 +158,8 @@ function conferenceRoutes(store: VoiceStore, clock: Clock, switches: () => Behav
       name: 'api.conferences.update',
       handle: ({ accountSid, params, form }) => {
         // Announcements are not simulated; only Status=completed changes anything.
-        const conference = one(form, 'Status') === 'completed' ? store.endConferenceViaApi(params.Sid) : store.getConference(params.Sid);
+        const conference =
+          one(form, 'Status') === 'completed' ? store.endConferenceViaApi(params.Sid) : store.getConference(params.Sid);
         return json(200, renderConference(accountSid, conference));
       },
     },
@@ -177,7 +194,11 @@ function participantRoutes(store: VoiceStore): RouteTable {
         const conference = store.getConference(params.ConferenceSid);
         const participant = conference.participants.get(params.CallSid);
         if (!participant) {
-          throw new TwilioApiError(404, ErrorCode.notFound, `Participant ${params.CallSid} is not in conference ${conference.sid}`);
+          throw new TwilioApiError(
+            404,
+            ErrorCode.notFound,
+            `Participant ${params.CallSid} is not in conference ${conference.sid}`,
+          );
         }
         return json(200, renderParticipant(accountSid, conference, participant));
       },

@@ -33,11 +33,7 @@ export type ConferenceEndReason =
 
 /** Why a call left its conference (or was redirected). */
 export type ReleaseReason =
-  | 'conference-ended'
-  | 'call-redirected'
-  | 'call-completed'
-  | 'participant-removed'
-  | 'caller-hangup';
+  'conference-ended' | 'call-redirected' | 'call-completed' | 'participant-removed' | 'caller-hangup';
 
 export type ConferenceEventName = 'conference-start' | 'conference-end' | 'participant-join' | 'participant-leave';
 
@@ -210,7 +206,8 @@ export class VoiceStore {
 
     let call = this.calls.get(callSid);
     if (call?.status === 'completed') throw new CallStateError(409, `call ${callSid} has ended`);
-    if (call?.conferenceSid) throw new CallStateError(409, `call ${callSid} is already in conference ${call.conferenceSid}`);
+    if (call?.conferenceSid)
+      throw new CallStateError(409, `call ${callSid} is already in conference ${call.conferenceSid}`);
     call ??= this.newCall(callSid, request);
     const accountSid = request.accountSid ?? call.accountSid;
 
@@ -252,7 +249,11 @@ export class VoiceStore {
     this.observer.conferenceEvent({ name: 'participant-join', conference, participant });
     // Two participants at least, one of them with startConferenceOnEnter (not necessarily the newcomer).
     const participants = [...conference.participants.values()];
-    if (conference.status === 'init' && participants.length >= 2 && participants.some((p) => p.startConferenceOnEnter)) {
+    if (
+      conference.status === 'init' &&
+      participants.length >= 2 &&
+      participants.some((p) => p.startConferenceOnEnter)
+    ) {
       conference.status = 'in-progress';
       conference.dateUpdated = now;
       this.observer.conferenceEvent({ name: 'conference-start', conference });
@@ -278,7 +279,11 @@ export class VoiceStore {
   endConferenceViaApi(conferenceSid: string): Conference {
     const conference = this.getConference(conferenceSid);
     if (conference.status === 'completed') {
-      throw new TwilioApiError(400, ErrorCode.unexpectedConferenceStatus, `Conference ${conferenceSid} is not in progress; it has completed`);
+      throw new TwilioApiError(
+        400,
+        ErrorCode.unexpectedConferenceStatus,
+        `Conference ${conferenceSid} is not in progress; it has completed`,
+      );
     }
     if (conference.status === 'init' && !this.switches().endInitConferenceByRest) {
       // 16099: "participant actions only apply to active, in-progress conferences".
@@ -302,16 +307,30 @@ export class VoiceStore {
     }
     const conferenceSid = call.conferenceSid;
     if (change.status === 'completed') {
-      this.leaveConference(call, 'Participant updated via API', 'last-participant-left', 'completed', 'call_ended_via_api');
+      this.leaveConference(
+        call,
+        'Participant updated via API',
+        'last-participant-left',
+        'completed',
+        'call_ended_via_api',
+      );
       this.complete(call);
       this.release(call, { reason: 'call-completed', conferenceSid });
     } else if (redirect) {
       // A call in no conference (still in its own TwiML) is simply redirected.
-      this.leaveConference(call, 'Participant updated via API', 'last-participant-left', 'in-progress', 'participant_updated_via_api');
+      this.leaveConference(
+        call,
+        'Participant updated via API',
+        'last-participant-left',
+        'in-progress',
+        'participant_updated_via_api',
+      );
       this.release(call, {
         reason: 'call-redirected',
         conferenceSid,
-        ...(change.twiml !== undefined ? { twiml: change.twiml } : { url: change.url, method: change.method ?? 'POST' }),
+        ...(change.twiml !== undefined
+          ? { twiml: change.twiml }
+          : { url: change.url, method: change.method ?? 'POST' }),
       });
     }
     // Status=canceled only affects queued or ringing calls; an in-progress call carries on.
@@ -326,13 +345,20 @@ export class VoiceStore {
     if (!conference.participants.has(callSid) || !call) {
       throw new TwilioApiError(404, ErrorCode.notFound, `Participant ${callSid} is not in conference ${conferenceSid}`);
     }
-    this.leaveConference(call, 'Participant was kicked', 'last-participant-kicked', 'in-progress', 'participant_kicked');
+    this.leaveConference(
+      call,
+      'Participant was kicked',
+      'last-participant-kicked',
+      'in-progress',
+      'participant_kicked',
+    );
     this.release(call, { reason: 'participant-removed', conferenceSid });
   }
 
   getConference(sid: string): Conference {
     const conference = this.conferences.get(sid);
-    if (!conference) throw new TwilioApiError(404, ErrorCode.notFound, `The requested resource Conference ${sid} was not found`);
+    if (!conference)
+      throw new TwilioApiError(404, ErrorCode.notFound, `The requested resource Conference ${sid} was not found`);
     return conference;
   }
 
@@ -380,17 +406,39 @@ export class VoiceStore {
     if (!participant) return;
     conference.participants.delete(call.sid);
     conference.dateUpdated = this.clock();
-    this.observer.conferenceEvent({ name: 'participant-leave', conference, participant, reason, participantCallStatus, reasonParticipantLeft });
+    this.observer.conferenceEvent({
+      name: 'participant-leave',
+      conference,
+      participant,
+      reason,
+      participantCallStatus,
+      reasonParticipantLeft,
+    });
     if (conference.status === 'completed') return;
     if (participant.endConferenceOnExit) {
-      this.endConference(conference, 'participant-with-end-conference-on-exit-left', call.sid, 'Participant with endConferenceOnExit left');
+      this.endConference(
+        conference,
+        'participant-with-end-conference-on-exit-left',
+        call.sid,
+        'Participant with endConferenceOnExit left',
+      );
     } else if (conference.participants.size === 0) {
-      this.endConference(conference, lastReason, call.sid, lastReason === 'last-participant-kicked' ? 'Last participant was kicked' : 'Last participant left');
+      this.endConference(
+        conference,
+        lastReason,
+        call.sid,
+        lastReason === 'last-participant-kicked' ? 'Last participant was kicked' : 'Last participant left',
+      );
     }
   }
 
   /** Everyone still in the conference goes on with their TwiML after `<Dial>`. */
-  private endConference(conference: Conference, reason: ConferenceEndReason, callSidEnding: string | null, reasonText: string): void {
+  private endConference(
+    conference: Conference,
+    reason: ConferenceEndReason,
+    callSidEnding: string | null,
+    reasonText: string,
+  ): void {
     conference.status = 'completed';
     conference.reasonEnded = reason;
     conference.callSidEnding = callSidEnding;
@@ -441,8 +489,16 @@ export class VoiceStore {
     return call;
   }
 
-  private release(call: Call, release: Omit<CallRelease, 'seq' | 'at' | 'conferenceSid'> & { conferenceSid?: string | null }): void {
-    const full: CallRelease = { seq: call.releases.length + 1, ...release, conferenceSid: release.conferenceSid ?? null, at: this.clock() };
+  private release(
+    call: Call,
+    release: Omit<CallRelease, 'seq' | 'at' | 'conferenceSid'> & { conferenceSid?: string | null },
+  ): void {
+    const full: CallRelease = {
+      seq: call.releases.length + 1,
+      ...release,
+      conferenceSid: release.conferenceSid ?? null,
+      at: this.clock(),
+    };
     call.releases.push(full);
     this.observer.callReleased(call, full);
   }

@@ -69,8 +69,7 @@ export function nextStateName(state: FlowState, event: string): string | undefin
 export function keyValue(list: unknown, key: string): string | undefined {
   if (!Array.isArray(list)) return undefined;
   const entry = list.find(
-    (item): item is KeyValue =>
-      typeof item === 'object' && item !== null && (item as KeyValue).key === key,
+    (item): item is KeyValue => typeof item === 'object' && item !== null && (item as KeyValue).key === key,
   );
   return entry?.value;
 }

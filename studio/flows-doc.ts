@@ -83,9 +83,7 @@ function serviceCalls(definition: FlowDefinition): string[] {
       const retries = fragment ? ` (connection overrides \`#${fragment}\`)` : '';
       return `| \`${state.name}\` | ${state.type} | \`${functionPath}\`${retries} | ${sent} |`;
     });
-  return rows.length === 0
-    ? []
-    : ['', '| state | widget | function | sends |', '|---|---|---|---|', ...rows];
+  return rows.length === 0 ? [] : ['', '| state | widget | function | sends |', '|---|---|---|---|', ...rows];
 }
 
 /** The subflow's interface: what the parent passes, what comes back, and which flow the call returns to. */
@@ -96,14 +94,14 @@ function holdSubflowSection(): string[] {
     '`flows/hold-subflow.json` is the whole voice pattern behind one Run Subflow widget: start the',
     'job, hold the caller in a conference while it runs, read the result, retry each step through a',
     'counter, and fall back to Flex (when `__FLEX_WORKFLOW_SID__` is set). It starts only as a',
-    'subflow (`incomingParent`); Studio runs its widgets in the parent\'s execution, on the',
-    'parent\'s call. In your IVR, add a Run Subflow widget with Flow = this flow, Revision =',
+    "subflow (`incomingParent`); Studio runs its widgets in the parent's execution, on the",
+    "parent's call. In your IVR, add a Run Subflow widget with Flow = this flow, Revision =",
     '"Latest Published" (`flow_revision: "LatestPublished"`), and these parameters:',
     '',
     '| parameter (in) | required | what |',
     '|---|---|---|',
-    '| `task` | yes | the job\'s `task` (a relay config names its tasks: `input.task`) |',
-    '| `input` | no | text handed to the backend as the job input\'s `input` (JSON text if you like; it is not parsed) |',
+    "| `task` | yes | the job's `task` (a relay config names its tasks: `input.task`) |",
+    "| `input` | no | text handed to the backend as the job input's `input` (JSON text if you like; it is not parsed) |",
     '| `flowSid` | yes | `{{flow.flow_sid}}` of the parent: the flow the call returns to after the hold (below) |',
     '| `maxHoldSeconds` | no | how long the caller may hold, 10-3600 (default `120`) |',
     '| `wait` | no | seconds `/jobs/start` waits for a fast job, 0-5 (default `2`) |',
@@ -111,16 +109,16 @@ function holdSubflowSection(): string[] {
     '',
     'The job input the backend gets also holds `callSid` and `callerCountry` of the call. When the',
     'subflow ends, Studio hands its variables to the parent as `{{widgets.RUN_SUBFLOW_WIDGET.NAME}}`',
-    '(`widgets.hold_call.status` in `flows/voice-hold.json`); the subflow\'s own widgets are not',
+    "(`widgets.hold_call.status` in `flows/voice-hold.json`); the subflow's own widgets are not",
     'visible to the parent:',
     '',
     '| variable (out) | when | what |',
     '|---|---|---|',
     '| `status` | always | `COMPLETED`, `FAILED`, `TIMED_OUT`, `CANCELLED`; `PENDING` when the retries ran out while the job still ran; `UNAVAILABLE` when `/jobs/start` never answered |',
-    '| `message` | `COMPLETED` | the result\'s `message` (say it; empty when the result has none) |',
+    "| `message` | `COMPLETED` | the result's `message` (say it; empty when the result has none) |",
     '| `resultBody` | `COMPLETED` | the JSON text of the reply that carried the result (`/jobs/result`, or `/jobs/start` for a job done at once): `{jobId, status, result}` |',
     '| `jobId` | once started | the job (for `/jobs/status`, logs, an agent) |',
-    '| `errorCode` | not `COMPLETED` | the job\'s `error.code`, when it has one |',
+    "| `errorCode` | not `COMPLETED` | the job's `error.code`, when it has one |",
     '| `agent` | Flex took the call | `connected`: the caller was with an agent; say nothing more |',
     '| `retries` | after a retry | the counter of the retry loops |',
     '',
@@ -129,15 +127,15 @@ function holdSubflowSection(): string[] {
     'subflow itself). So the parent branches on `status`: `COMPLETED` says `message`, `agent` =',
     '`connected` ends, anything else apologises.',
     '',
-    '**Which flow the call returns to.** Studio\'s docs say a subflow runs as part of the parent\'s',
-    'single execution; they do not say what `{{flow.flow_sid}}` is inside a subflow (the parent\'s',
-    'SID or the subflow\'s), nor whether Studio takes a call back at the subflow\'s webhook. The call',
-    'came in on the parent\'s webhook and the execution is the parent\'s, so the hold returns there:',
-    'the parent passes its own `{{flow.flow_sid}}` as `flowSid`, and the subflow\'s `/hold` URL uses',
+    "**Which flow the call returns to.** Studio's docs say a subflow runs as part of the parent's",
+    "single execution; they do not say what `{{flow.flow_sid}}` is inside a subflow (the parent's",
+    "SID or the subflow's), nor whether Studio takes a call back at the subflow's webhook. The call",
+    "came in on the parent's webhook and the execution is the parent's, so the hold returns there:",
+    "the parent passes its own `{{flow.flow_sid}}` as `flowSid`, and the subflow's `/hold` URL uses",
     '`{{trigger.parent.parameters.flowSid | default: flow.flow_sid}}`. The service uses whatever',
     'Flow SID the URL carries, so the choice lives in the flow alone. The runner (`npm run call`)',
-    'renders `flow.flow_sid` inside a subflow as the parent\'s and takes a return to either webhook',
-    'as the return to the execution (with a note when it is the subflow\'s). What real Studio does',
+    "renders `flow.flow_sid` inside a subflow as the parent's and takes a return to either webhook",
+    "as the return to the execution (with a note when it is the subflow's). What real Studio does",
     'is worth a probe on a live account.',
   ];
 }
@@ -163,8 +161,8 @@ function messagingSection(): string[] {
     '  still pending gets `delivery: "execution"`: `send_working_async` texts that the answer follows',
     '  and the execution ends. Nothing waits. The request that makes the job final (the completion, or',
     '  a request that finds the deadline passed) starts a new execution of the same flow through',
-    '  Studio\'s REST API: `To` the contact, `From` the flow\'s address, `Parameters`',
-    '  `{jobId, status, result?, error?}` (`flow.data`). It enters at the Trigger\'s `incomingRequest`:',
+    "  Studio's REST API: `To` the contact, `From` the flow's address, `Parameters`",
+    "  `{jobId, status, result?, error?}` (`flow.data`). It enters at the Trigger's `incomingRequest`:",
     '  `route_outcome` splits on `{{flow.data.status}}`, `send_outcome` texts',
     '  `{{flow.data.result.message}}`, `send_outcome_sorry` apologises (with `flow.data.error.message`',
     '  when there is one). These Send Message widgets name `{{flow.channel.address}}` and',
@@ -178,17 +176,17 @@ function messagingSection(): string[] {
     '  `delivery: "wait"` and the flow keeps its long-poll loop: `send_working`, then `wait_for_job`',
     '  (`/jobs/status`, `wait=6`) until the job is final, `get_result`, `send_result`. Each of those',
     '  conversations holds an execution while it polls, as before.',
-    '- **Exactly one delivery per job.** The outcome is either the flow\'s to send or the service\'s',
+    "- **Exactly one delivery per job.** The outcome is either the flow's to send or the service's",
     '  to deliver, never both. `/jobs/start` records the delivery target on a pending push-mode job',
     '  (one If-Match write) before it answers `execution`; a job that became final before that write',
     '  goes back in the reply instead, and poll and simulated jobs never get a target.',
     '  `route_delivery` branches on `delivery` before `status`, so a retried start that finds the job',
-    '  already handed to an execution sends nothing more. Racing completions meet at the job\'s',
+    "  already handed to an execution sends nothing more. Racing completions meet at the job's",
     '  revision: the one whose final write lands starts the execution.',
     '- **A contact who is mid-conversation.** Studio runs one execution per contact and flow at a',
     '  time; whether it refuses a REST create meanwhile or ends the active execution is not',
     '  documented (docs/TWILIO-DIFFERENCES.md, S18). Either way the job keeps its outcome: until the',
-    '  execution has started, the backend\'s completion is answered `503 DELIVERY_PENDING` and its',
+    "  execution has started, the backend's completion is answered `503 DELIVERY_PENDING` and its",
     '  retry (the same body) tries again.',
     '- **A backend that never answers.** In push mode only a request for the job (the late',
     '  completion, a heartbeat) finds its deadline passed; a backend that never calls back leaves the',
@@ -234,7 +232,7 @@ function introSection(flows: readonly NamedFlow[]): string[] {
     'with a TwiML Redirect widget pointing at `/hold`; when the job is final, `/hold` hands the call',
     'back to Studio (`FlowEvent=return`) with the final status, readable as `{{widgets.hold.status}}`',
     'inside the subflow. Every retry and poll goes through a counter in Set Variables and a Split on',
-    'it, far below Studio\'s limit of 10 runs of one widget.',
+    "it, far below Studio's limit of 10 runs of one widget.",
     '',
     '| file | starts on | what it does |',
     '|---|---|---|',
@@ -291,20 +289,20 @@ function pathsTwilioCannotTakeSection(): string[] {
     '  fetches a TwiML Redirect URL, it answers Voice with a `<Redirect>` and Voice fetches it. When',
     '  that fetch fails, Voice requests the number\'s Fallback URL or says "an application error has',
     '  occurred" and ends the call; the widget\'s `fail` does not fire and the flow never hears of it.',
-    '  What does fire `fail` is not documented. The event stays in the flow, because Studio\'s own',
+    "  What does fire `fail` is not documented. The event stays in the flow, because Studio's own",
     '  exports list every event of a widget (whether Studio requires that is not known), and it now',
-    '  leads to `get_result`, like `return` and `timeout`: whatever happened, the flow reads the job\'s',
+    "  leads to `get_result`, like `return` and `timeout`: whatever happened, the flow reads the job's",
     '  real status and says the result, holds again through the counted `retry_hold` only when the',
     '  job is still PENDING, or apologises. To survive a failed fetch of `/hold` itself, give the',
     '  phone number a Fallback URL; no flow path can.',
     '- **`hold` waits up to `"3900"` seconds (it was `"300"`).** When a TwiML Redirect\'s timer runs',
     '  out, Studio ends the widget whether or not the caller is still on hold, and what it then does',
     '  with a call that is still in our conference is not known. The service releases the caller',
-    '  itself: at the latest at the job\'s deadline (`maxHoldSeconds`, at most 3600 s, counted from',
+    "  itself: at the latest at the job's deadline (`maxHoldSeconds`, at most 3600 s, counted from",
     '  `/jobs/start`, which runs before `hold`) plus one turn of the hold loop (about 10 s). 3900 s is',
     '  that worst case with almost five minutes to spare, inside Studio\'s range of `"0"` to',
     '  `"14400"`, so the timer only fires when the service failed to release the caller at all. The',
-    '  old 300 s covered this flow\'s own `maxHoldSeconds` of 120 but would have cut in on anyone who',
+    "  old 300 s covered this flow's own `maxHoldSeconds` of 120 but would have cut in on anyone who",
     '  raised it past about 290 s; the long timer costs nothing, as the service ends the hold first.',
   ];
 }
@@ -335,6 +333,13 @@ export function withReadmeDiagrams(readme: string, flows: readonly NamedFlow[]):
   const start = readme.indexOf(README_DIAGRAMS_START);
   const end = readme.indexOf(README_DIAGRAMS_END);
   if (start === -1 || end < start) throw new Error('README.md has no flow diagram markers');
-  const charts = flows.flatMap((flow) => ['', `\`${flow.file}\`:`, '', '```mermaid', flowToMermaid(flow.definition).trimEnd(), '```']);
+  const charts = flows.flatMap((flow) => [
+    '',
+    `\`${flow.file}\`:`,
+    '',
+    '```mermaid',
+    flowToMermaid(flow.definition).trimEnd(),
+    '```',
+  ]);
   return `${readme.slice(0, start + README_DIAGRAMS_START.length)}\n${charts.join('\n')}\n\n${readme.slice(end)}`;
 }

@@ -21,11 +21,7 @@ const CONDITION_WORDS: Record<string, string> = {
 
 /** Mermaid-safe text for a quoted label. */
 function escapeLabel(text: string): string {
-  return text
-    .replace(/&/g, '#amp;')
-    .replace(/"/g, '#quot;')
-    .replace(/</g, '#lt;')
-    .replace(/>/g, '#gt;');
+  return text.replace(/&/g, '#amp;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
 }
 
 function nodeIds(states: readonly FlowState[]): Map<string, string> {
@@ -42,7 +38,8 @@ function nodeIds(states: readonly FlowState[]): Map<string, string> {
 
 /** What the node says under the state's name: the function or project subflow it calls, or its widget type. */
 function detail(state: FlowState): string {
-  const subflow = state.type === 'run-subflow' ? flowFileForPlaceholder(String(state.properties.flow_sid ?? '')) : undefined;
+  const subflow =
+    state.type === 'run-subflow' ? flowFileForPlaceholder(String(state.properties.flow_sid ?? '')) : undefined;
   if (subflow) return `${state.type} ${path.basename(subflow)}`;
   const url = state.properties.url;
   if (typeof url === 'string' && url.startsWith(SERVICE_BASE)) {

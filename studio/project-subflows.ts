@@ -16,7 +16,11 @@ export const FLOW_SID_PLACEHOLDER = /^__FLOW_SID_([A-Z0-9_]+)__$/;
 
 /** The placeholder a flow file's SID is written as: `hold-subflow.json` -> `__FLOW_SID_HOLD_SUBFLOW__`. */
 export function flowSidPlaceholder(file: string): string {
-  const stem = path.basename(file, '.json').toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const stem = path
+    .basename(file, '.json')
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return `__FLOW_SID_${stem}__`;
 }
 

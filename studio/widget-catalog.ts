@@ -110,13 +110,7 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
    * and twilio-labs/sample-flows-github-actions (incomingParent).
    */
   trigger: {
-    events: [
-      'incomingMessage',
-      'incomingCall',
-      'incomingConversationMessage',
-      'incomingRequest',
-      'incomingParent',
-    ],
+    events: ['incomingMessage', 'incomingCall', 'incomingConversationMessage', 'incomingRequest', 'incomingParent'],
     required: [],
     properties: {},
     waitsOnContact: false,
@@ -327,14 +321,7 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
     waitsOnContact: true,
   },
   'capture-payments': {
-    events: [
-      'success',
-      'maxFailedAttempts',
-      'providerError',
-      'payInterrupted',
-      'hangup',
-      'validationError',
-    ],
+    events: ['success', 'maxFailedAttempts', 'providerError', 'payInterrupted', 'hangup', 'validationError'],
     required: [],
     properties: {
       currency: 'string',

@@ -16,9 +16,28 @@ import { parseWav } from './wav';
 /** Extensions this service measures and Twilio plays. */
 export const PLAYABLE_AUDIO_EXTENSIONS = ['.wav', '.mp3'] as const;
 /** Audio extensions of files that are not WAV or MP3 (Twilio plays a few of them, but their length cannot be read here). */
-export const OTHER_AUDIO_EXTENSIONS = ['.ogg', '.oga', '.opus', '.flac', '.m4a', '.aac', '.mp4', '.webm', '.wma', '.aif', '.aiff', '.aifc', '.gsm', '.ulaw', '.au', '.mp2', '.amr'];
+export const OTHER_AUDIO_EXTENSIONS = [
+  '.ogg',
+  '.oga',
+  '.opus',
+  '.flac',
+  '.m4a',
+  '.aac',
+  '.mp4',
+  '.webm',
+  '.wma',
+  '.aif',
+  '.aiff',
+  '.aifc',
+  '.gsm',
+  '.ulaw',
+  '.au',
+  '.mp2',
+  '.amr',
+];
 
-export type AudioInspection = { ok: true; format: 'wav' | 'mp3'; durationSeconds: number; description: string } | { ok: false; problem: string };
+export type AudioInspection =
+  { ok: true; format: 'wav' | 'mp3'; durationSeconds: number; description: string } | { ok: false; problem: string };
 
 const FIX = 'convert it to 16-bit PCM WAV or to MP3';
 
@@ -33,10 +52,16 @@ export function inspectAudio(bytes: Buffer, extension: string): AudioInspection 
       return { ok: false, problem: `is not a readable WAV file (${(error as Error).message}): ${FIX}` };
     }
     if (info.formatName !== 'pcm') {
-      return { ok: false, problem: `is a WAV file of ${info.formatName === 'other' ? `format 0x${info.audioFormat.toString(16)}` : `${info.formatName} audio`}, not PCM, and Twilio plays WAV files only as PCM: ${FIX}` };
+      return {
+        ok: false,
+        problem: `is a WAV file of ${info.formatName === 'other' ? `format 0x${info.audioFormat.toString(16)}` : `${info.formatName} audio`}, not PCM, and Twilio plays WAV files only as PCM: ${FIX}`,
+      };
     }
     if (info.bitsPerSample !== 8 && info.bitsPerSample !== 16) {
-      return { ok: false, problem: `is ${info.bitsPerSample}-bit PCM, and Twilio plays 8- or 16-bit PCM WAV files: ${FIX}` };
+      return {
+        ok: false,
+        problem: `is ${info.bitsPerSample}-bit PCM, and Twilio plays 8- or 16-bit PCM WAV files: ${FIX}`,
+      };
     }
     if (info.dataBytes === 0) return { ok: false, problem: 'is a WAV file with no audio in it: export it again' };
     return {
@@ -53,17 +78,27 @@ export function inspectAudio(bytes: Buffer, extension: string): AudioInspection 
     } catch (error) {
       return { ok: false, problem: `is not an MP3 file (${(error as Error).message}): ${FIX}` };
     }
-    if (info.layer !== 3) return { ok: false, problem: `is MPEG layer ${info.layer} audio, and Twilio plays MP3 (MPEG layer 3): ${FIX}` };
-    return { ok: true, format: 'mp3', durationSeconds: info.durationSeconds, description: `MP3, ${info.bitrateKbps} kbit/s, ${info.sampleRate} Hz` };
+    if (info.layer !== 3)
+      return { ok: false, problem: `is MPEG layer ${info.layer} audio, and Twilio plays MP3 (MPEG layer 3): ${FIX}` };
+    return {
+      ok: true,
+      format: 'mp3',
+      durationSeconds: info.durationSeconds,
+      description: `MP3, ${info.bitrateKbps} kbit/s, ${info.sampleRate} Hz`,
+    };
   }
-  return { ok: false, problem: `is a ${ext || 'extensionless'} file, and the hold loop needs a WAV (8- or 16-bit PCM) or MP3 file whose length it can read: ${FIX}` };
+  return {
+    ok: false,
+    problem: `is a ${ext || 'extensionless'} file, and the hold loop needs a WAV (8- or 16-bit PCM) or MP3 file whose length it can read: ${FIX}`,
+  };
 }
 
 export function inspectAudioFile(file: string): AudioInspection {
   return inspectAudio(fs.readFileSync(file), path.extname(file));
 }
 
-export const isPlayableAudioName = (file: string) => (PLAYABLE_AUDIO_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
+export const isPlayableAudioName = (file: string) =>
+  (PLAYABLE_AUDIO_EXTENSIONS as readonly string[]).includes(path.extname(file).toLowerCase());
 export const isOtherAudioName = (file: string) => OTHER_AUDIO_EXTENSIONS.includes(path.extname(file).toLowerCase());
 
 /**
@@ -77,7 +112,13 @@ export function audioDurations(assetsDir: string): Record<string, number> {
     const inspected = inspectAudioFile(file);
     if (!inspected.ok) continue;
     // twilio-run serves `name.protected.wav` and `name.private.wav` at `/name.wav`.
-    const served = '/' + path.relative(assetsDir, file).split(path.sep).join('/').replace(/\.(protected|private)(?=\.[^./]+$)/, '');
+    const served =
+      '/' +
+      path
+        .relative(assetsDir, file)
+        .split(path.sep)
+        .join('/')
+        .replace(/\.(protected|private)(?=\.[^./]+$)/, '');
     durations[served] = Math.round(inspected.durationSeconds * 1000) / 1000;
   }
   return durations;

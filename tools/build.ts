@@ -166,7 +166,8 @@ function printSummary(result: BuildResult): void {
   for (const built of [...result.functions, ...result.assets]) {
     console.log(`  dist/${built.file}  ${kib(built.bytes)}`);
   }
-  for (const [served, seconds] of Object.entries(result.audioSeconds)) console.log(`  ${served} plays ${seconds.toFixed(1)} s`);
+  for (const [served, seconds] of Object.entries(result.audioSeconds))
+    console.log(`  ${served} plays ${seconds.toFixed(1)} s`);
   console.log(`built ${result.functions.length} functions, ${result.assets.length} assets into dist/`);
   if (result.functions.length === 0) console.warn('warning: src/functions has no functions to build');
 }

@@ -48,7 +48,7 @@ import { flowFileForPlaceholder, flowSidPlaceholderName } from '../studio/projec
 import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
 import { readEnvFile } from './env-file';
-import { FUNCTIONS_SRC_DIR, PROJECT_ROOT, USER_ENV_FILE } from './paths';
+import { FUNCTIONS_SRC_DIR, USER_ENV_FILE } from './paths';
 import { projectFlowFiles } from '../studio/project-paths';
 
 const PLACEHOLDER = /__([A-Z][A-Z0-9_]*?)__/g;
@@ -60,7 +60,11 @@ const VALUE_FORMATS: Array<[RegExp, RegExp, string]> = [
   [/^FUNCTION_SID_/, /^ZH[0-9a-fA-F]{32}$/, 'ZH + 32 hex digits'],
   [/^FLEX_WORKFLOW_SID$/, /^WW[0-9a-fA-F]{32}$/, 'WW + 32 hex digits'],
   [/^FLOW_SID_/, /^FW[0-9a-fA-F]{32}$/, 'FW + 32 hex digits'],
-  [/^SERVICE_DOMAIN$/, /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'a domain name without scheme, e.g. studio-async-1234-dev.twil.io'],
+  [
+    /^SERVICE_DOMAIN$/,
+    /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i,
+    'a domain name without scheme, e.g. studio-async-1234-dev.twil.io',
+  ],
 ];
 const FLAG_FOR: Record<string, string> = {
   SERVICE_DOMAIN: '--service-domain',
@@ -111,9 +115,12 @@ export function placeholdersIn(value: unknown): Set<string> {
 /** How to give a placeholder's value, for error messages. */
 function howToSet(name: string): string {
   if (FLAG_FOR[name]) return `${FLAG_FOR[name]} or ${name}`;
-  if (name.startsWith('FLOW_SID_')) return `--set ${name}=FW... or ${name} (or deploy the subflow's file in the same run)`;
+  if (name.startsWith('FLOW_SID_'))
+    return `--set ${name}=FW... or ${name} (or deploy the subflow's file in the same run)`;
   if (name.startsWith('FUNCTION_SID_')) {
-    const functionPath = (listServiceFunctions(FUNCTIONS_SRC_DIR) ?? []).find((p) => functionSidPlaceholder(p) === `__${name}__`) ?? '/path';
+    const functionPath =
+      (listServiceFunctions(FUNCTIONS_SRC_DIR) ?? []).find((p) => functionSidPlaceholder(p) === `__${name}__`) ??
+      '/path';
     return `--function-sid ${functionPath}=ZH... or ${name}`;
   }
   return `--set ${name}=... or ${name}`;
@@ -123,7 +130,8 @@ function howToSet(name: string): string {
 function fill(value: unknown, values: Record<string, string>): unknown {
   if (typeof value === 'string') return value.replace(PLACEHOLDER, (whole, name: string) => values[name] ?? whole);
   if (Array.isArray(value)) return value.map((item) => fill(item, values));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, values)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, values)]));
   return value;
 }
 
@@ -145,13 +153,18 @@ export function prepareFlows(files: string[], values: Record<string, string>, na
       const value = values[name];
       if ((value === undefined || value === '') && deployedHere.has(name)) continue; // filled when that flow is deployed
       if (value === undefined || value === '') {
-        if (!OPTIONAL_PLACEHOLDERS.has(name)) problems.push(`${path.basename(file)} needs __${name}__: set ${howToSet(name)}`);
+        if (!OPTIONAL_PLACEHOLDERS.has(name))
+          problems.push(`${path.basename(file)} needs __${name}__: set ${howToSet(name)}`);
         continue;
       }
       const format = VALUE_FORMATS.find(([namePattern]) => namePattern.test(name));
       if (format && !format[1].test(value)) problems.push(`${name} must be ${format[2]}, got "${value}"`);
     }
-    return { file, friendlyName: `${namePrefix} ${path.basename(file, '.json')}`.trim(), definition: fill(definition, values) };
+    return {
+      file,
+      friendlyName: `${namePrefix} ${path.basename(file, '.json')}`.trim(),
+      definition: fill(definition, values),
+    };
   });
   if (problems.length > 0) throw new DeployFlowsError([...new Set(problems)].join('\n'));
   return flows;
@@ -161,7 +174,10 @@ export function prepareFlows(files: string[], values: Record<string, string>, na
  * The files to deploy: `files` plus, for each `__FLOW_SID_<FILE>__` they use that no value
  * fills, the flow file it stands for beside them (studio/project-subflows.ts), added once.
  */
-export function withSubflowFiles(files: string[], values: Record<string, string>): { files: string[]; added: string[] } {
+export function withSubflowFiles(
+  files: string[],
+  values: Record<string, string>,
+): { files: string[]; added: string[] } {
   const all = [...files];
   const added: string[] = [];
   for (let i = 0; i < all.length; i++) {
@@ -185,8 +201,13 @@ export function withSubflowFiles(files: string[], values: Record<string, string>
 
 /** Subflows before the flows that run them (by `__FLOW_SID_*__`), otherwise in the order given. */
 export function deployOrder(flows: FlowFile[]): FlowFile[] {
-  const used = new Set(flows.flatMap((flow) => [...placeholdersIn(flow.definition)].filter((name) => name.startsWith('FLOW_SID_'))));
-  return [...flows.filter((flow) => used.has(ownSidName(flow))), ...flows.filter((flow) => !used.has(ownSidName(flow)))];
+  const used = new Set(
+    flows.flatMap((flow) => [...placeholdersIn(flow.definition)].filter((name) => name.startsWith('FLOW_SID_'))),
+  );
+  return [
+    ...flows.filter((flow) => used.has(ownSidName(flow))),
+    ...flows.filter((flow) => !used.has(ownSidName(flow))),
+  ];
 }
 
 /** A stand-in SID of the right shape for a subflow that is not created yet (validation only). */
@@ -209,7 +230,9 @@ export async function deployFlows(options: DeployFlowsOptions): Promise<Deployed
   const flows = deployOrder(options.flows);
   const log = options.log ?? (() => undefined);
   const studio = client.studio.v2;
-  const needsSids = flows.some((flow) => [...placeholdersIn(flow.definition)].some((name) => name.startsWith('FLOW_SID_')));
+  const needsSids = flows.some((flow) =>
+    [...placeholdersIn(flow.definition)].some((name) => name.startsWith('FLOW_SID_')),
+  );
   const existing = needsSids || !options.dryRun ? await studio.flows.list() : [];
   const matchesOf = (flow: FlowFile) => existing.filter((candidate) => candidate.friendlyName === flow.friendlyName);
   /** The SIDs known before anything changes: flows of this run that exist already. */
@@ -223,7 +246,8 @@ export async function deployFlows(options: DeployFlowsOptions): Promise<Deployed
     const values: Record<string, string> = { ...sids };
     for (const name of placeholdersIn(flow.definition)) {
       if (!name.startsWith('FLOW_SID_') || values[name]) continue;
-      if (!standIn) throw new DeployFlowsError(`${flow.file}: __${name}__ is not filled: its flow was not deployed first`);
+      if (!standIn)
+        throw new DeployFlowsError(`${flow.file}: __${name}__ is not filled: its flow was not deployed first`);
       values[name] = STAND_IN_FLOW_SID;
       standIns.add(flow.file);
     }
@@ -251,7 +275,9 @@ export async function deployFlows(options: DeployFlowsOptions): Promise<Deployed
   for (const flow of flows) {
     const matches = matchesOf(flow);
     if (matches.length > 1) {
-      throw new DeployFlowsError(`several flows are named "${flow.friendlyName}" (${matches.map((m) => m.sid).join(', ')}); rename or delete all but one`);
+      throw new DeployFlowsError(
+        `several flows are named "${flow.friendlyName}" (${matches.map((m) => m.sid).join(', ')}); rename or delete all but one`,
+      );
     }
     const definition = withSids(flow, deployedSids, false);
     if (standIns.has(flow.file)) await validate(flow, definition); // now with its subflow's real SID
@@ -285,7 +311,10 @@ const MADE_UP_PREFIX: Array<[RegExp, string]> = [
  * For a rehearsal: values of the right shape for the required placeholders the files use and
  * that were not given (a made-up domain and SIDs), and their names.
  */
-export function rehearsalValues(files: string[], given: Record<string, string>): { values: Record<string, string>; madeUp: string[] } {
+export function rehearsalValues(
+  files: string[],
+  given: Record<string, string>,
+): { values: Record<string, string>; madeUp: string[] } {
   const values = { ...given };
   const madeUp: string[] = [];
   for (const file of files) {
@@ -310,7 +339,10 @@ export function rehearsalValues(files: string[], given: Record<string, string>):
 /** The flow a phone call goes to: the one whose Trigger answers incomingCall. */
 export function voiceFlowOf(flows: FlowFile[]): FlowFile {
   const answersCalls = flows.filter((flow) => {
-    const definition = flow.definition as { initial_state?: string; states?: Array<{ name: string; transitions?: Array<{ event: string; next?: string }> }> };
+    const definition = flow.definition as {
+      initial_state?: string;
+      states?: Array<{ name: string; transitions?: Array<{ event: string; next?: string }> }>;
+    };
     const trigger = definition.states?.find((state) => state.name === definition.initial_state);
     return Boolean(trigger?.transitions?.some((t) => t.event === 'incomingCall' && t.next));
   });
@@ -339,21 +371,34 @@ export interface WiredNumber {
 export async function wireNumber(client: TwilioClient, phoneNumber: string, flow: DeployedFlow): Promise<WiredNumber> {
   const found = await client.incomingPhoneNumbers.list({ phoneNumber });
   const exact = found.filter((n) => n.phoneNumber === phoneNumber);
-  if (exact.length === 0) throw new DeployFlowsError(`--number ${phoneNumber} is not a number of this account (Phone Numbers > Active numbers); the flows are published, nothing was wired`);
+  if (exact.length === 0)
+    throw new DeployFlowsError(
+      `--number ${phoneNumber} is not a number of this account (Phone Numbers > Active numbers); the flows are published, nothing was wired`,
+    );
   const updated = await client.incomingPhoneNumbers(exact[0]!.sid).update({
     voiceUrl: flow.webhookUrl,
     voiceMethod: 'POST',
     statusCallback: flow.webhookUrl,
     statusCallbackMethod: 'POST',
   });
-  return { phoneNumber, sid: updated.sid, flow: flow.friendlyName, voiceUrl: updated.voiceUrl, statusCallback: updated.statusCallback };
+  return {
+    phoneNumber,
+    sid: updated.sid,
+    flow: flow.friendlyName,
+    voiceUrl: updated.voiceUrl,
+    statusCallback: updated.statusCallback,
+  };
 }
 
 /** The placeholder values from flags, the environment and .env, in that order of precedence. */
-export function collectValues(flags: Record<string, string | string[] | boolean | undefined>, env: Record<string, string | undefined>): Record<string, string> {
+export function collectValues(
+  flags: Record<string, string | string[] | boolean | undefined>,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
   const values: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
-    if (value && (key in FLAG_FOR || key.startsWith('FUNCTION_SID_') || key.startsWith('FLOW_SID_'))) values[key] = value;
+    if (value && (key in FLAG_FOR || key.startsWith('FUNCTION_SID_') || key.startsWith('FLOW_SID_')))
+      values[key] = value;
   }
   for (const [name, flag] of Object.entries(FLAG_FOR)) {
     const value = flags[flag.slice(2)];
@@ -369,15 +414,21 @@ export function collectValues(flags: Record<string, string | string[] | boolean 
     if (at <= 0) throw new DeployFlowsError(`--set takes NAME=VALUE, got "${pair}"`);
     values[pair.slice(0, at).replace(/^__|__$/g, '')] = pair.slice(at + 1);
   }
-  if (values.SERVICE_DOMAIN) values.SERVICE_DOMAIN = values.SERVICE_DOMAIN.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  if (values.SERVICE_DOMAIN)
+    values.SERVICE_DOMAIN = values.SERVICE_DOMAIN.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   return values;
 }
 
 /** The REST client: the account in the environment, or the emulator at apiBaseUrl. */
-export function flowsClient(env: Record<string, string | undefined>, apiBaseUrl?: string): { client: TwilioClient; accountSid: string } {
+export function flowsClient(
+  env: Record<string, string | undefined>,
+  apiBaseUrl?: string,
+): { client: TwilioClient; accountSid: string } {
   const real = hasRealCredentials({ ACCOUNT_SID: env.ACCOUNT_SID ?? '', AUTH_TOKEN: env.AUTH_TOKEN ?? '' });
   if (!real && !apiBaseUrl) {
-    throw new DeployFlowsError('Publishing flows needs ACCOUNT_SID and AUTH_TOKEN (in .env or the environment). Nothing was sent.');
+    throw new DeployFlowsError(
+      'Publishing flows needs ACCOUNT_SID and AUTH_TOKEN (in .env or the environment). Nothing was sent.',
+    );
   }
   const accountSid = real ? env.ACCOUNT_SID! : LOCAL_ACCOUNT_SID;
   const authToken = real ? env.AUTH_TOKEN! : LOCAL_AUTH_TOKEN;
@@ -412,27 +463,36 @@ export async function main(argv: string[], env: Record<string, string | undefine
   });
   const given = positionals.length > 0 ? positionals.map((file) => path.resolve(file)) : projectFlowFiles();
   const number = flags.number?.replace(/[\s().-]/g, '');
-  if (number !== undefined && !E164.test(number)) throw new DeployFlowsError(`--number must be an E.164 number such as +14155550100, got "${flags.number}"`);
+  if (number !== undefined && !E164.test(number))
+    throw new DeployFlowsError(`--number must be an E.164 number such as +14155550100, got "${flags.number}"`);
   let values = collectValues(flags, env);
   const { files, added } = withSubflowFiles(given, values);
-  for (const file of added) console.log(`note: ${path.relative(process.cwd(), file) || file} is deployed too: a flow runs it as a subflow`);
+  for (const file of added)
+    console.log(`note: ${path.relative(process.cwd(), file) || file} is deployed too: a flow runs it as a subflow`);
   if (flags.rehearse) {
     const rehearsal = rehearsalValues(files, values);
     values = rehearsal.values;
-    for (const name of rehearsal.madeUp) console.log(`rehearsal: __${name}__ not given; using ${values[name]} (made up)`);
+    for (const name of rehearsal.madeUp)
+      console.log(`rehearsal: __${name}__ not given; using ${values[name]} (made up)`);
   }
   const flows = prepareFlows(files, values, flags['name-prefix'] ?? 'studio-async');
   const missingFlex = flows.some((flow) => placeholdersIn(flow.definition).has('FLEX_WORKFLOW_SID'));
-  if (missingFlex) console.log('note: no --flex-workflow-sid: the Flex fallback stays off (the caller hears the apology instead)');
+  if (missingFlex)
+    console.log('note: no --flex-workflow-sid: the Flex fallback stays off (the caller hears the apology instead)');
   const voiceFlow = number !== undefined ? voiceFlowOf(flows) : undefined;
 
   let emulator: EmulatorHandle | undefined;
   try {
     if (flags.rehearse) {
       emulator = await loadStartEmulator()({ port: 0, host: '127.0.0.1' });
-      console.log(`Rehearsing against a local Twilio emulator at ${emulator.url} (requests checked against Twilio's specs; nothing leaves this machine).`);
+      console.log(
+        `Rehearsing against a local Twilio emulator at ${emulator.url} (requests checked against Twilio's specs; nothing leaves this machine).`,
+      );
     }
-    const { client } = flowsClient(emulator ? {} : env, emulator?.url ?? flags['api-base-url'] ?? env.TWILIO_API_BASE_URL);
+    const { client } = flowsClient(
+      emulator ? {} : env,
+      emulator?.url ?? flags['api-base-url'] ?? env.TWILIO_API_BASE_URL,
+    );
     if (emulator && number !== undefined) await client.incomingPhoneNumbers.create({ phoneNumber: number });
     const deployed = await deployFlows({
       client,
@@ -444,18 +504,27 @@ export async function main(argv: string[], env: Record<string, string | undefine
     if (flags['dry-run']) {
       console.log('dry run: every flow is valid; nothing was created or changed');
     } else if (number !== undefined && voiceFlow) {
-      const wired = await wireNumber(client, number, deployed.find((flow) => flow.file === voiceFlow.file) as DeployedFlow);
+      const wired = await wireNumber(
+        client,
+        number,
+        deployed.find((flow) => flow.file === voiceFlow.file) as DeployedFlow,
+      );
       console.log(`\nwired    ${wired.phoneNumber} (${wired.sid}) to ${wired.flow}:`);
       console.log(`  A call comes in      POST ${wired.voiceUrl}`);
       console.log(`  Call status changes  POST ${wired.statusCallback}`);
     } else {
-      console.log('\nPoint a phone number at a flow (Phone Numbers > the number > "A call comes in" / "A message comes in" > Webhook), or use --number:');
+      console.log(
+        '\nPoint a phone number at a flow (Phone Numbers > the number > "A call comes in" / "A message comes in" > Webhook), or use --number:',
+      );
       for (const flow of deployed) console.log(`  ${flow.friendlyName.padEnd(28)} ${flow.webhookUrl}`);
     }
     if (emulator) {
       const violations = emulator.violations();
-      for (const v of violations) console.error(`rehearsal: ${v.method} ${v.path} departs from Twilio's spec: ${v.problems.join('; ')}`);
-      console.log(`rehearsal: ${emulator.stats().total ?? 0} requests, ${violations.length === 0 ? "all as Twilio's specs describe" : `${violations.length} departing from Twilio's specs`}`);
+      for (const v of violations)
+        console.error(`rehearsal: ${v.method} ${v.path} departs from Twilio's spec: ${v.problems.join('; ')}`);
+      console.log(
+        `rehearsal: ${emulator.stats().total ?? 0} requests, ${violations.length === 0 ? "all as Twilio's specs describe" : `${violations.length} departing from Twilio's specs`}`,
+      );
       if (violations.length > 0) return 1;
     }
     return 0;

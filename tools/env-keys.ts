@@ -19,14 +19,29 @@ export interface EnvKey {
 }
 
 export const ENV_KEYS: Record<string, EnvKey> = {
-  ACCOUNT_SID: { scope: 'credential', emulatorSets: true, what: 'Twilio Account SID (or an API key SID, SK...) twilio-run deploys with' },
+  ACCOUNT_SID: {
+    scope: 'credential',
+    emulatorSets: true,
+    what: 'Twilio Account SID (or an API key SID, SK...) twilio-run deploys with',
+  },
   AUTH_TOKEN: { scope: 'credential', emulatorSets: true, what: 'the auth token (or API key secret) for ACCOUNT_SID' },
-  TWILIO_API_BASE_URL: { scope: 'local', emulatorSets: true, what: 'points the functions at the local Twilio emulator' },
-  SYNC_SERVICE_SID: { scope: 'service', emulatorSets: true, what: 'Sync service holding the job documents ("default" or IS...)' },
+  TWILIO_API_BASE_URL: {
+    scope: 'local',
+    emulatorSets: true,
+    what: 'points the functions at the local Twilio emulator',
+  },
+  SYNC_SERVICE_SID: {
+    scope: 'service',
+    emulatorSets: true,
+    what: 'Sync service holding the job documents ("default" or IS...)',
+  },
   PORT: { scope: 'local', what: 'port of `npm start`' },
   EMULATOR_PORT: { scope: 'local', what: 'port of the local Twilio emulator' },
   TWILIO_BEHAVIOUR: { scope: 'local', what: "how the emulator plays Twilio's unsettled behaviours" },
-  DOMAIN_NAME: { scope: 'local', what: "the runtime's own; the local stack sets it to its concurrency gate so service URLs go through it" },
+  DOMAIN_NAME: {
+    scope: 'local',
+    what: "the runtime's own; the local stack sets it to its concurrency gate so service URLs go through it",
+  },
   BACKEND_URL: { scope: 'service', what: 'your backend; empty = the simulated backend' },
   WEBHOOK_SECRET: { scope: 'service', what: 'Standard Webhooks secret for dispatches and completions' },
   WEBHOOK_SECRET_PREVIOUS: { scope: 'service', what: 'previous webhook secret during a rotation' },

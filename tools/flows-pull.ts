@@ -24,7 +24,7 @@ import type { TwilioClient } from '../src/lib/twilio/client';
 import { flowSidPlaceholderName } from '../studio/project-subflows';
 import { collectValues, DeployFlowsError, FLOW_VALUE_OPTIONS, flowsClient } from './deploy-flows';
 import { readEnvFile } from './env-file';
-import { PROJECT_ROOT, USER_ENV_FILE } from './paths';
+import { USER_ENV_FILE } from './paths';
 import { projectFlowFiles } from '../studio/project-paths';
 
 /** What is left in a definition that looks like a deployment's value. */
@@ -88,8 +88,14 @@ export async function pullFlows(options: PullOptions): Promise<PulledFlow[]> {
   for (const file of options.files) {
     const friendlyName = `${options.namePrefix} ${path.basename(file, '.json')}`.trim();
     const matches = existing.filter((flow) => flow.friendlyName === friendlyName);
-    if (matches.length === 0) throw new DeployFlowsError(`no flow is named "${friendlyName}" (for ${path.basename(file)}): deploy it with npm run deploy:flows first, or pass --name-prefix`);
-    if (matches.length > 1) throw new DeployFlowsError(`several flows are named "${friendlyName}" (${matches.map((m) => m.sid).join(', ')}); rename or delete all but one`);
+    if (matches.length === 0)
+      throw new DeployFlowsError(
+        `no flow is named "${friendlyName}" (for ${path.basename(file)}): deploy it with npm run deploy:flows first, or pass --name-prefix`,
+      );
+    if (matches.length > 1)
+      throw new DeployFlowsError(
+        `several flows are named "${friendlyName}" (${matches.map((m) => m.sid).join(', ')}); rename or delete all but one`,
+      );
     const flow = await options.client.studio.v2.flows(matches[0]!.sid).fetch();
     const definition = restorePlaceholders(flow.definition, values);
     const after = flowFileText(definition);
@@ -99,9 +105,15 @@ export async function pullFlows(options: PullOptions): Promise<PulledFlow[]> {
     fs.mkdirSync(path.dirname(target), { recursive: true });
     fs.writeFileSync(target, after);
     pulled.push({ file: target, sid: flow.sid, revision: flow.revision, status: flow.status, before, after, leftOver });
-    log(`${before === after ? 'unchanged' : 'updated  '} ${path.relative(process.cwd(), target) || target} from ${flow.sid} (revision ${flow.revision}, ${flow.status})`);
-    if (flow.status !== 'published') log(`  note: revision ${flow.revision} is a draft: it is not what calls run until it is published`);
-    for (const value of leftOver) log(`  note: ${value} is left as it is: no placeholder was given for it (pass the value flags deploy:flows took)`);
+    log(
+      `${before === after ? 'unchanged' : 'updated  '} ${path.relative(process.cwd(), target) || target} from ${flow.sid} (revision ${flow.revision}, ${flow.status})`,
+    );
+    if (flow.status !== 'published')
+      log(`  note: revision ${flow.revision} is a draft: it is not what calls run until it is published`);
+    for (const value of leftOver)
+      log(
+        `  note: ${value} is left as it is: no placeholder was given for it (pass the value flags deploy:flows took)`,
+      );
   }
   return pulled;
 }
@@ -126,7 +138,11 @@ export async function main(argv: string[], env: Record<string, string | undefine
     log: (line) => console.log(line),
   });
   const changed = pulled.filter((p) => p.before !== p.after).length;
-  console.log(changed === 0 ? 'every flow matches its file' : `${changed} file${changed === 1 ? '' : 's'} changed: review with git diff`);
+  console.log(
+    changed === 0
+      ? 'every flow matches its file'
+      : `${changed} file${changed === 1 ? '' : 's'} changed: review with git diff`,
+  );
   return 0;
 }
 
@@ -135,7 +151,11 @@ if (require.main === module) {
   main(process.argv.slice(2), env).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(error instanceof DeployFlowsError ? error.message : `flows:pull failed: ${(error as Error).message ?? String(error)}`);
+      console.error(
+        error instanceof DeployFlowsError
+          ? error.message
+          : `flows:pull failed: ${(error as Error).message ?? String(error)}`,
+      );
       process.exit(1);
     },
   );

@@ -83,12 +83,20 @@ export class ConcurrencyCounter {
   private records: Invocation[] = [];
 
   constructor(cap?: number) {
-    if (cap !== undefined && (!Number.isInteger(cap) || cap < 0)) throw new Error(`a concurrency cap is a non-negative integer, got ${cap}`);
+    if (cap !== undefined && (!Number.isInteger(cap) || cap < 0))
+      throw new Error(`a concurrency cap is a non-negative integer, got ${cap}`);
     this.cap = cap ? cap : null;
   }
 
   start(urlPath: string, jobId?: string): ((status: number) => void) | undefined {
-    const record: Invocation = { path: urlPath, ...(jobId ? { jobId } : {}), startedAt: Date.now(), durationMs: 0, status: 0, refused: false };
+    const record: Invocation = {
+      path: urlPath,
+      ...(jobId ? { jobId } : {}),
+      startedAt: Date.now(),
+      durationMs: 0,
+      status: 0,
+      refused: false,
+    };
     this.records.push(record);
     if (this.cap !== null && this.inFlight >= this.cap) {
       record.status = 429;
@@ -146,7 +154,15 @@ export function jobIdOfQuery(search: string): string | undefined {
 export function functionPathsIn(functionsDir: string): string[] {
   return listFiles(functionsDir)
     .filter((file) => file.endsWith('.js'))
-    .map((file) => '/' + path.relative(functionsDir, file).split(path.sep).join('/').replace(/(\.protected|\.private)?\.js$/, ''));
+    .map(
+      (file) =>
+        '/' +
+        path
+          .relative(functionsDir, file)
+          .split(path.sep)
+          .join('/')
+          .replace(/(\.protected|\.private)?\.js$/, ''),
+    );
 }
 
 /** A `--concurrency-cap` value: a non-negative integer (0 = no cap). */

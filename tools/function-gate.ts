@@ -6,7 +6,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConcurrencyCounter, jobIdOfQuery, REFUSAL_HEADERS, refusalBody, type ConcurrencyStats } from './function-concurrency';
+import {
+  ConcurrencyCounter,
+  jobIdOfQuery,
+  REFUSAL_HEADERS,
+  refusalBody,
+  type ConcurrencyStats,
+} from './function-concurrency';
 
 export interface FunctionGateOptions {
   /** twilio-run's base URL, e.g. http://127.0.0.1:41234 */
@@ -36,11 +42,15 @@ export async function startFunctionGate(options: FunctionGateOptions): Promise<F
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://gate.local');
-    const finish = functions.has(url.pathname) ? counter.start(url.pathname, jobIdOfQuery(url.search)) : () => undefined;
+    const finish = functions.has(url.pathname)
+      ? counter.start(url.pathname, jobIdOfQuery(url.search))
+      : () => undefined;
     if (!finish) {
       // Refused before anything runs: read the body away, then answer.
       req.resume();
-      req.on('end', () => res.writeHead(429, { ...REFUSAL_HEADERS }).end(JSON.stringify(refusalBody(counter.cap ?? 0))));
+      req.on('end', () =>
+        res.writeHead(429, { ...REFUSAL_HEADERS }).end(JSON.stringify(refusalBody(counter.cap ?? 0))),
+      );
       return;
     }
     const upstream = http.request(

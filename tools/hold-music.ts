@@ -27,10 +27,14 @@ const CHORDS: { root: number; tones: number[] }[] = [
 
 /** The bell line: [beat, MIDI note], two notes per bar. */
 const BELL_LINE: [number, number][] = [
-  [0, 76], [2, 74], // over C: E5, D5
-  [4, 72], [6, 76], // over Am: C5, E5
-  [8, 81], [10, 79], // over F: A5, G5
-  [12, 74], [14, 71], // over G: D5, B4
+  [0, 76],
+  [2, 74], // over C: E5, D5
+  [4, 72],
+  [6, 76], // over Am: C5, E5
+  [8, 81],
+  [10, 79], // over F: A5, G5
+  [12, 74],
+  [14, 71], // over G: D5, B4
 ];
 
 function midiToHz(note: number): number {

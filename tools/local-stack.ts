@@ -127,7 +127,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.forkProcess === false ? ['--no-fork-process'] : []),
       ...(options.live === false ? ['--no-live'] : []),
       ...(options.distDir
-        ? ['--functions-folder', path.join(options.distDir, 'functions'), '--assets-folder', path.join(options.distDir, 'assets')]
+        ? [
+            '--functions-folder',
+            path.join(options.distDir, 'functions'),
+            '--assets-folder',
+            path.join(options.distDir, 'assets'),
+          ]
         : []),
     ];
     twilioRun = spawnTwilioRun(['start', '--env', envFile, '--port', String(port), ...modeFlags], {
@@ -155,13 +160,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     await waitUntilServing(directUrl, twilioRun.exited, options.readyTimeoutMs ?? 30_000);
     if (gated) {
-      const functionsDir = options.distDir ? path.join(PROJECT_ROOT, options.distDir, 'functions') : path.join(DIST_DIR, 'functions');
-      gate = await startFunctionGate({ target: directUrl, functionPaths: functionPathsIn(functionsDir), cap: options.concurrencyCap, port: publicPort });
+      const functionsDir = options.distDir
+        ? path.join(PROJECT_ROOT, options.distDir, 'functions')
+        : path.join(DIST_DIR, 'functions');
+      gate = await startFunctionGate({
+        target: directUrl,
+        functionPaths: functionPathsIn(functionsDir),
+        cap: options.concurrencyCap,
+        port: publicPort,
+      });
     }
   } catch (err) {
     const output = twilioRun.recentOutput();
     await stop();
-    throw new Error(`${(err as Error).message}${output ? `\ntwilio-run output:\n${output}` : ''}`);
+    throw new Error(`${(err as Error).message}${output ? `\ntwilio-run output:\n${output}` : ''}`, { cause: err });
   }
 
   return {
@@ -188,7 +200,10 @@ export async function waitUntilServing(baseUrl: string, exited: Promise<number>,
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`twilio-run exited with code ${exitCode} before serving`);
     try {
-      const response = await fetch(`${baseUrl}${READINESS_PATH}`, { method: 'HEAD', signal: AbortSignal.timeout(1000) });
+      const response = await fetch(`${baseUrl}${READINESS_PATH}`, {
+        method: 'HEAD',
+        signal: AbortSignal.timeout(1000),
+      });
       await response.body?.cancel();
       return;
     } catch {

@@ -39,7 +39,11 @@ const BITRATES_KBPS: Record<string, readonly number[]> = {
   'v2-l1': [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
   'v2-l23': [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
 };
-const SAMPLE_RATES: Record<string, readonly number[]> = { '1': [44100, 48000, 32000], '2': [22050, 24000, 16000], '2.5': [11025, 12000, 8000] };
+const SAMPLE_RATES: Record<string, readonly number[]> = {
+  '1': [44100, 48000, 32000],
+  '2': [22050, 24000, 16000],
+  '2.5': [11025, 12000, 8000],
+};
 
 /** The frame header at `offset`, or undefined when there is none (free-format frames count as none). */
 export function readFrameHeader(bytes: Buffer, offset: number): FrameHeader | undefined {
@@ -52,7 +56,8 @@ export function readFrameHeader(bytes: Buffer, offset: number): FrameHeader | un
   const layerBits = (b1 >> 1) & 0b11;
   const bitrateIndex = b2 >> 4;
   const rateIndex = (b2 >> 2) & 0b11;
-  if (versionBits === 0b01 || layerBits === 0b00 || bitrateIndex === 0 || bitrateIndex === 0b1111 || rateIndex === 0b11) return undefined;
+  if (versionBits === 0b01 || layerBits === 0b00 || bitrateIndex === 0 || bitrateIndex === 0b1111 || rateIndex === 0b11)
+    return undefined;
   const version: Mp3Info['version'] = versionBits === 0b11 ? 1 : versionBits === 0b10 ? 2 : 2.5;
   const layer = (4 - layerBits) as Mp3Info['layer'];
   const table = version === 1 ? `v1-l${layer}` : layer === 1 ? 'v2-l1' : 'v2-l23';
@@ -60,7 +65,10 @@ export function readFrameHeader(bytes: Buffer, offset: number): FrameHeader | un
   const sampleRate = SAMPLE_RATES[String(version)]![rateIndex]!;
   const padding = (b2 >> 1) & 1;
   const samples = layer === 1 ? 384 : layer === 2 || version === 1 ? 1152 : 576;
-  const bytesPerFrame = layer === 1 ? (Math.floor((12 * bitrateKbps * 1000) / sampleRate) + padding) * 4 : Math.floor(((samples / 8) * bitrateKbps * 1000) / sampleRate) + padding;
+  const bytesPerFrame =
+    layer === 1
+      ? (Math.floor((12 * bitrateKbps * 1000) / sampleRate) + padding) * 4
+      : Math.floor(((samples / 8) * bitrateKbps * 1000) / sampleRate) + padding;
   return { version, layer, sampleRate, channels: b3 >> 6 === 0b11 ? 1 : 2, bitrateKbps, samples, bytes: bytesPerFrame };
 }
 
@@ -73,7 +81,8 @@ function skipId3v2(bytes: Buffer): number {
 }
 
 /** True when two frames agree on what stays fixed in a stream (a false sync rarely does). */
-const sameStream = (a: FrameHeader, b: FrameHeader) => a.version === b.version && a.layer === b.layer && a.sampleRate === b.sampleRate;
+const sameStream = (a: FrameHeader, b: FrameHeader) =>
+  a.version === b.version && a.layer === b.layer && a.sampleRate === b.sampleRate;
 
 /** The first offset from `from` where a frame is followed by another of the same stream. */
 function findStream(bytes: Buffer, from: number, limit: number): number | undefined {
@@ -97,7 +106,10 @@ export function parseMp3(bytes: Buffer): Mp3Info {
   const start = skipId3v2(bytes);
   const first = findStream(bytes, start, start + 64 * 1024);
   if (first === undefined) throw new Error('no MPEG audio frames found');
-  const end = bytes.length >= 128 && bytes.toString('latin1', bytes.length - 128, bytes.length - 125) === 'TAG' ? bytes.length - 128 : bytes.length;
+  const end =
+    bytes.length >= 128 && bytes.toString('latin1', bytes.length - 128, bytes.length - 125) === 'TAG'
+      ? bytes.length - 128
+      : bytes.length;
   const stream = readFrameHeader(bytes, first)!;
   let offset = first;
   let frames = 0;
@@ -141,7 +153,10 @@ export function readMp3Info(file: string): Mp3Info {
  * Silent MPEG-1 layer 3 frames (a valid header, zeroed side info and data: every decoder plays
  * silence), for tests and examples: about `seconds` long, at a constant bit rate.
  */
-export function encodeSilentMp3(seconds: number, options: { bitrateKbps?: number; sampleRate?: 44100 | 48000 | 32000; mono?: boolean } = {}): Buffer {
+export function encodeSilentMp3(
+  seconds: number,
+  options: { bitrateKbps?: number; sampleRate?: 44100 | 48000 | 32000; mono?: boolean } = {},
+): Buffer {
   const bitrateKbps = options.bitrateKbps ?? 128;
   const sampleRate = options.sampleRate ?? 44100;
   const bitrateIndex = BITRATES_KBPS['v1-l3']!.indexOf(bitrateKbps);

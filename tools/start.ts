@@ -29,7 +29,8 @@ import { spawnTwilioRun } from './twilio-run-process';
 function parsePort(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number, got "${value}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${name} must be a port number, got "${value}"`);
   return port;
 }
 
@@ -63,9 +64,17 @@ async function serveAgainstTwilio(port: number, env: EnvValues): Promise<number>
   return twilioRun.exited;
 }
 
-async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValues, behaviour: TwilioBehaviour, concurrencyCap: number): Promise<number> {
+async function serveOffline(
+  port: number,
+  emulatorPort: number,
+  userEnv: EnvValues,
+  behaviour: TwilioBehaviour,
+  concurrencyCap: number,
+): Promise<number> {
   if (userEnv.ACCOUNT_SID) {
-    console.log('note: ACCOUNT_SID in .env is not a real account SID (AC + 32 hex) with an AUTH_TOKEN; running offline');
+    console.log(
+      'note: ACCOUNT_SID in .env is not a real account SID (AC + 32 hex) with an AUTH_TOKEN; running offline',
+    );
   }
   const env = Object.fromEntries(Object.entries(userEnv).filter(([key]) => !EMULATOR_OWNED_KEYS.includes(key)));
   await assertPortFree(emulatorPort, 'emulator');
@@ -104,7 +113,9 @@ async function serveOffline(port: number, emulatorPort: number, userEnv: EnvValu
 function behaviourProfile(flag: string | undefined): TwilioBehaviour {
   const { BEHAVIOUR_ENV, BehaviourProfileError, loadBehaviourProfile } = loadBehaviourModule();
   try {
-    return flag !== undefined ? loadBehaviourProfile(flag, '--twilio-behaviour') : loadBehaviourProfile(process.env[BEHAVIOUR_ENV], BEHAVIOUR_ENV);
+    return flag !== undefined
+      ? loadBehaviourProfile(flag, '--twilio-behaviour')
+      : loadBehaviourProfile(process.env[BEHAVIOUR_ENV], BEHAVIOUR_ENV);
   } catch (error) {
     if (!(error instanceof BehaviourProfileError)) throw error;
     console.error(`npm start: ${error.message}`);
@@ -114,7 +125,12 @@ function behaviourProfile(flag: string | undefined): TwilioBehaviour {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { port: { type: 'string' }, 'emulator-port': { type: 'string' }, 'twilio-behaviour': { type: 'string' }, 'concurrency-cap': { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      'emulator-port': { type: 'string' },
+      'twilio-behaviour': { type: 'string' },
+      'concurrency-cap': { type: 'string' },
+    },
   });
   const port = parsePort(values.port ?? process.env.PORT, 3000, 'port');
   const emulatorPort = parsePort(values['emulator-port'] ?? process.env.EMULATOR_PORT, 3010, 'emulator port');
@@ -133,13 +149,18 @@ async function main(): Promise<number> {
       console.error(`npm start: ${(error as Error).message}`);
       process.exit(2);
     }
-    if (online) console.log('note: --concurrency-cap only applies to the offline stack; against your account, twilio-run serves without a gate');
+    if (online)
+      console.log(
+        'note: --concurrency-cap only applies to the offline stack; against your account, twilio-run serves without a gate',
+      );
   }
 
   const built = await build();
   console.log(`built ${built.functions.length} functions and ${built.assets.length} assets into dist/`);
 
-  return behaviour === undefined ? serveAgainstTwilio(port, userEnv) : serveOffline(port, emulatorPort, userEnv, behaviour, concurrencyCap);
+  return behaviour === undefined
+    ? serveAgainstTwilio(port, userEnv)
+    : serveOffline(port, emulatorPort, userEnv, behaviour, concurrencyCap);
 }
 
 main().then(

@@ -33,13 +33,22 @@ export function spawnTwilioRun(args: string[], options: SpawnTwilioRunOptions): 
   const child = spawn(process.execPath, [TWILIO_RUN_BIN, ...args], {
     cwd: PROJECT_ROOT,
     detached: !interactive,
-    stdio: interactive ? 'inherit' : output === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
+    stdio: interactive
+      ? 'inherit'
+      : output === 'inherit'
+        ? ['ignore', 'inherit', 'inherit']
+        : ['ignore', 'pipe', 'pipe'],
     env: output === 'pipe' ? { ...process.env, FORCE_COLOR: '0' } : process.env,
   });
 
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line.trim() !== ''),
+    );
     if (lines.length > MAX_KEPT_LINES) lines.splice(0, lines.length - MAX_KEPT_LINES);
   };
   child.stdout?.on('data', keep);

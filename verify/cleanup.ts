@@ -65,7 +65,10 @@ export class CleanupRegistry {
    * with 130 / 143. A second signal while cleaning up is ignored (with a note), so a user who
    * presses Ctrl+C twice does not leave resources behind. Returns a function that uninstalls.
    */
-  onSignals(interrupt: (signal: NodeJS.Signals) => void, exit: (code: number) => void = (code) => process.exit(code)): () => void {
+  onSignals(
+    interrupt: (signal: NodeJS.Signals) => void,
+    exit: (code: number) => void = (code) => process.exit(code),
+  ): () => void {
     let caught: NodeJS.Signals | undefined;
     const handler = (signal: NodeJS.Signals) => {
       if (caught) {
@@ -77,7 +80,8 @@ export class CleanupRegistry {
       interrupt(signal);
       void this.runAll().then((results) => {
         const failed = results.filter((result) => !result.ok);
-        if (failed.length > 0) this.log(`cleanup left ${failed.length} item(s) behind: ${failed.map((f) => f.label).join(', ')}`);
+        if (failed.length > 0)
+          this.log(`cleanup left ${failed.length} item(s) behind: ${failed.map((f) => f.label).join(', ')}`);
         exit(signal === 'SIGINT' ? 130 : 143);
       });
     };

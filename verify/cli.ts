@@ -58,7 +58,9 @@ export interface CliIo {
 }
 
 function usageError(io: CliIo, message: string): number {
-  io.stderr(`${message}\nUsage: npm run verify:live -- [--from +1... --to +1...] [--configure-number] [--yes] [--out FILE] [--json] [--against-emulator [--twilio-behaviour NAME]]\n`);
+  io.stderr(
+    `${message}\nUsage: npm run verify:live -- [--from +1... --to +1...] [--configure-number] [--yes] [--out FILE] [--json] [--against-emulator [--twilio-behaviour NAME]]\n`,
+  );
   return 2;
 }
 
@@ -98,14 +100,20 @@ export async function main(io: CliIo): Promise<number> {
   if (flags.only) {
     const wanted = flags.only.split(',').map((name) => name.trim());
     const unknown = wanted.filter((name) => !PROBES.some((p) => p.name === name));
-    if (unknown.length > 0) return usageError(io, `--only: no probe ${unknown.join(', ')} (probes: ${PROBES.map((p) => p.name).join(', ')})`);
+    if (unknown.length > 0)
+      return usageError(io, `--only: no probe ${unknown.join(', ')} (probes: ${PROBES.map((p) => p.name).join(', ')})`);
     probes = PROBES.filter((p) => wanted.includes(p.name));
   }
-  for (const [name, value] of [['--from', flags.from], ['--to', flags.to]] as const) {
-    if (value !== undefined && !E164.test(value)) return usageError(io, `${name} must be an E.164 number such as +15551234567`);
+  for (const [name, value] of [
+    ['--from', flags.from],
+    ['--to', flags.to],
+  ] as const) {
+    if (value !== undefined && !E164.test(value))
+      return usageError(io, `${name} must be an E.164 number such as +15551234567`);
   }
   if (flags['configure-number'] && !flags.to) return usageError(io, '--configure-number needs --to');
-  if (Boolean(flags['base-url']) !== Boolean(flags['emulator-url'])) return usageError(io, '--base-url and --emulator-url go together');
+  if (Boolean(flags['base-url']) !== Boolean(flags['emulator-url']))
+    return usageError(io, '--base-url and --emulator-url go together');
   if (flags['base-url'] && !offline) return usageError(io, '--base-url/--emulator-url are for --against-emulator');
 
   let behaviour;
@@ -115,12 +123,14 @@ export async function main(io: CliIo): Promise<number> {
     if (error instanceof BehaviourProfileError) return usageError(io, error.message);
     throw error;
   }
-  if (!offline && flags['twilio-behaviour']) return usageError(io, '--twilio-behaviour is for --against-emulator (a real account plays itself)');
+  if (!offline && flags['twilio-behaviour'])
+    return usageError(io, '--twilio-behaviour is for --against-emulator (a real account plays itself)');
 
   const runId = crypto.randomBytes(3).toString('hex');
   const existing = flags['base-url'] ? { baseUrl: flags['base-url'], emulatorUrl: flags['emulator-url']! } : undefined;
   const probeKey = existing ? (io.env.VERIFY_KEY ?? '') : crypto.randomBytes(24).toString('base64url');
-  if (existing && !probeKey) return usageError(io, '--base-url needs VERIFY_KEY in the environment (the key the running functions were given)');
+  if (existing && !probeKey)
+    return usageError(io, '--base-url needs VERIFY_KEY in the environment (the key the running functions were given)');
   const serviceName = `studio-async-verify-${runId}`;
 
   let credentials: { accountSid: string; authToken: string } | undefined;
@@ -130,15 +140,26 @@ export async function main(io: CliIo): Promise<number> {
     const fromShell = { ACCOUNT_SID: io.env.ACCOUNT_SID ?? '', AUTH_TOKEN: io.env.AUTH_TOKEN ?? '' };
     const chosen = hasRealCredentials(fromFile) ? fromFile : hasRealCredentials(fromShell) ? fromShell : undefined;
     if (!chosen) {
-      io.stderr('verify:live needs a real account: ACCOUNT_SID (AC...) and AUTH_TOKEN in .env or the shell. To rehearse offline: npm run verify:live -- --against-emulator\n');
+      io.stderr(
+        'verify:live needs a real account: ACCOUNT_SID (AC...) and AUTH_TOKEN in .env or the shell. To rehearse offline: npm run verify:live -- --against-emulator\n',
+      );
       return 2;
     }
     credentials = { accountSid: chosen.ACCOUNT_SID, authToken: chosen.AUTH_TOKEN };
   }
 
-  const planInput = { probes, serviceName, runId, from: flags.from, to: flags.to, configureNumber: Boolean(flags['configure-number']) };
+  const planInput = {
+    probes,
+    serviceName,
+    runId,
+    from: flags.from,
+    to: flags.to,
+    configureNumber: Boolean(flags['configure-number']),
+  };
   if (offline) {
-    log(`verify:live --against-emulator: ${probes.length} probes against ${existing ? 'the running local stack' : 'a local stack it starts'}, emulator profile ${existing ? '(its own)' : behaviour!.name}; nothing leaves this machine, nothing costs.`);
+    log(
+      `verify:live --against-emulator: ${probes.length} probes against ${existing ? 'the running local stack' : 'a local stack it starts'}, emulator profile ${existing ? '(its own)' : behaviour!.name}; nothing leaves this machine, nothing costs.`,
+    );
     for (const p of probes) log(`  ${p.name.padEnd(17)} ${p.ids.join(', ').padEnd(18)} ${p.what}`);
   } else {
     log(planText(planInput));
@@ -159,13 +180,10 @@ export async function main(io: CliIo): Promise<number> {
   const cleanup = new CleanupRegistry(log);
   const stop = new AbortController();
   let target: Target | undefined;
-  const uninstall = cleanup.onSignals(
-    () => {
-      stop.abort();
-      target?.interrupt();
-    },
-    io.exit,
-  );
+  const uninstall = cleanup.onSignals(() => {
+    stop.abort();
+    target?.interrupt();
+  }, io.exit);
   let results: Awaited<ReturnType<typeof runProbes>> = [];
   let domain: string | undefined;
   let fatal: string | undefined;
@@ -230,14 +248,17 @@ export async function main(io: CliIo): Promise<number> {
   if (flags.json) io.stdout(text);
 
   const failedCleanup = cleanupResults.filter((r) => !r.ok);
-  if (failedCleanup.length > 0) log(`NOT removed (remove by hand): ${failedCleanup.map((r) => `${r.label}: ${r.error}`).join('; ')}`);
+  if (failedCleanup.length > 0)
+    log(`NOT removed (remove by hand): ${failedCleanup.map((r) => `${r.label}: ${r.error}`).join('; ')}`);
   else log('everything this run created was removed');
   const failedProbes = results.filter((r) => r.error);
   return fatal || failedProbes.length > 0 || failedCleanup.length > 0 ? 1 : 0;
 }
 
 if (require.main === module) {
-  const rl = process.stdin.isTTY ? readline.createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+  const rl = process.stdin.isTTY
+    ? readline.createInterface({ input: process.stdin, output: process.stdout })
+    : undefined;
   main({
     argv: process.argv.slice(2),
     env: process.env,
@@ -254,7 +275,9 @@ if (require.main === module) {
       setTimeout(() => process.exit(code), 200).unref();
     },
     (error: unknown) => {
-      process.stderr.write(`verify:live failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `verify:live failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(1);
     },
   );

@@ -15,7 +15,10 @@ export interface ProbeEvent {
   documentSid: string;
 }
 
-export async function listRunDocuments(client: VerifyClient, prefix: string): Promise<Array<{ sid: string; uniqueName: string; data: unknown }>> {
+export async function listRunDocuments(
+  client: VerifyClient,
+  prefix: string,
+): Promise<Array<{ sid: string; uniqueName: string; data: unknown }>> {
   const documents = await client.sync.v1.services('default').documents.list({ pageSize: 100 });
   return documents
     .filter((doc) => typeof doc.uniqueName === 'string' && doc.uniqueName.startsWith(prefix))
@@ -27,7 +30,13 @@ export async function readEvents(client: VerifyClient, prefix: string, probe: st
   return documents
     .map((doc) => {
       const data = (doc.data ?? {}) as { at?: number; step?: string; params?: Record<string, string> };
-      return { at: Number(data.at ?? 0), probe, step: String(data.step ?? ''), params: data.params ?? {}, documentSid: doc.sid };
+      return {
+        at: Number(data.at ?? 0),
+        probe,
+        step: String(data.step ?? ''),
+        params: data.params ?? {},
+        documentSid: doc.sid,
+      };
     })
     .sort((a, b) => a.at - b.at || Number(a.params.SequenceNumber ?? 0) - Number(b.params.SequenceNumber ?? 0));
 }
@@ -74,4 +83,6 @@ export class EventWatch {
 }
 
 export const isConf = (name: string, room?: string) => (event: ProbeEvent) =>
-  event.step === 'conf' && event.params.StatusCallbackEvent === name && (room === undefined || event.params.FriendlyName === room);
+  event.step === 'conf' &&
+  event.params.StatusCallbackEvent === name &&
+  (room === undefined || event.params.FriendlyName === room);

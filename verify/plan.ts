@@ -13,12 +13,42 @@ export interface Price {
 }
 
 export const PRICES = {
-  outboundMinute: { what: 'Voice, outbound call to a US number', usd: 0.014, per: 'minute (billed by the started minute)', source: 'twilio.com/en-us/voice/pricing/us' },
-  inboundMinute: { what: 'Voice, inbound call on a US local number (only with --configure-number, the answering number is yours)', usd: 0.0085, per: 'minute', source: 'twilio.com/en-us/voice/pricing/us' },
-  conferenceMinute: { what: 'Voice conference', usd: 0.0018, per: 'participant-minute', source: 'twilio.com/en-us/voice/pricing/us' },
-  studioExecution: { what: 'Studio execution (after the monthly free ones)', usd: 0.001, per: 'execution', source: 'twilio.com/en-us/studio/pricing' },
-  functionInvocation: { what: 'Functions invocation (after the monthly free ones)', usd: 0.0001, per: 'invocation', source: 'twilio.com/en-us/serverless/pricing' },
-  syncRequest: { what: 'Sync API request', usd: 0.0001, per: 'request (assumed; Sync bills by actions)', source: 'twilio.com/en-us/sync/pricing' },
+  outboundMinute: {
+    what: 'Voice, outbound call to a US number',
+    usd: 0.014,
+    per: 'minute (billed by the started minute)',
+    source: 'twilio.com/en-us/voice/pricing/us',
+  },
+  inboundMinute: {
+    what: 'Voice, inbound call on a US local number (only with --configure-number, the answering number is yours)',
+    usd: 0.0085,
+    per: 'minute',
+    source: 'twilio.com/en-us/voice/pricing/us',
+  },
+  conferenceMinute: {
+    what: 'Voice conference',
+    usd: 0.0018,
+    per: 'participant-minute',
+    source: 'twilio.com/en-us/voice/pricing/us',
+  },
+  studioExecution: {
+    what: 'Studio execution (after the monthly free ones)',
+    usd: 0.001,
+    per: 'execution',
+    source: 'twilio.com/en-us/studio/pricing',
+  },
+  functionInvocation: {
+    what: 'Functions invocation (after the monthly free ones)',
+    usd: 0.0001,
+    per: 'invocation',
+    source: 'twilio.com/en-us/serverless/pricing',
+  },
+  syncRequest: {
+    what: 'Sync API request',
+    usd: 0.0001,
+    per: 'request (assumed; Sync bills by actions)',
+    source: 'twilio.com/en-us/sync/pricing',
+  },
 } as const satisfies Record<string, Price>;
 
 export interface PlanInput {
@@ -48,10 +78,20 @@ export function estimateCost(input: PlanInput): Estimate {
   const syncRequests = calls * 120 + 30;
   const parts: Array<[number, string]> = [
     [minutes * PRICES.outboundMinute.usd, `${minutes} outbound minutes x $${PRICES.outboundMinute.usd}`],
-    ...(input.configureNumber ? ([[minutes * PRICES.inboundMinute.usd, `${minutes} inbound minutes x $${PRICES.inboundMinute.usd}`]] as Array<[number, string]>) : []),
-    [minutes * PRICES.conferenceMinute.usd, `${minutes} conference participant-minutes x $${PRICES.conferenceMinute.usd}`],
+    ...(input.configureNumber
+      ? ([[minutes * PRICES.inboundMinute.usd, `${minutes} inbound minutes x $${PRICES.inboundMinute.usd}`]] as Array<
+          [number, string]
+        >)
+      : []),
+    [
+      minutes * PRICES.conferenceMinute.usd,
+      `${minutes} conference participant-minutes x $${PRICES.conferenceMinute.usd}`,
+    ],
     [executions * PRICES.studioExecution.usd, `${executions} Studio executions x $${PRICES.studioExecution.usd}`],
-    [invocations * PRICES.functionInvocation.usd, `~${invocations} Functions invocations x $${PRICES.functionInvocation.usd}`],
+    [
+      invocations * PRICES.functionInvocation.usd,
+      `~${invocations} Functions invocations x $${PRICES.functionInvocation.usd}`,
+    ],
     [syncRequests * PRICES.syncRequest.usd, `~${syncRequests} Sync requests x $${PRICES.syncRequest.usd}`],
   ];
   const usd = Math.round(parts.reduce((sum, [value]) => sum + value, 0) * 1000) / 1000;
@@ -79,7 +119,9 @@ export function planText(input: PlanInput): string {
     'It creates (and removes):',
     `  - Serverless service "${serviceName}" (its environment, build, functions, assets and Variables)`,
     `  - ${calls > 0 ? voice.length : 0} Studio Flows named "verify-${runId} <probe>"`,
-    calls > 0 ? `  - ${calls} calls from ${input.from} to ${input.to}, each at most 3 minutes (the call's own time limit), each in its own conference room "verify-${runId}-..."` : '  - no calls (give --from and --to for the voice probes)',
+    calls > 0
+      ? `  - ${calls} calls from ${input.from} to ${input.to}, each at most 3 minutes (the call's own time limit), each in its own conference room "verify-${runId}-..."`
+      : '  - no calls (give --from and --to for the voice probes)',
     `  - Sync Documents "vfy_${runId}_..." in the default Sync service (TTL 1 hour as a backstop)`,
     input.configureNumber
       ? `  - CHANGES the voice URL of ${input.to} to the probe endpoint (it answers and waits silently), and restores it afterwards`

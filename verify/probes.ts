@@ -78,7 +78,13 @@ function callbackEvidence(event: ProbeEvent | undefined, t0: number): Record<str
   return { afterMs: event.at - t0, params };
 }
 
-const answer = (id: string, question: string, value: Answer, sentence: string, switchName?: ProbeAnswer['switch']): ProbeAnswer => ({
+const answer = (
+  id: string,
+  question: string,
+  value: Answer,
+  sentence: string,
+  switchName?: ProbeAnswer['switch'],
+): ProbeAnswer => ({
   id,
   ...(switchName ? { switch: switchName } : {}),
   question,
@@ -87,11 +93,21 @@ const answer = (id: string, question: string, value: Answer, sentence: string, s
 });
 
 /** A call into a probe flow whose TwiML Redirect puts the caller alone in `room`; waits until they are in. */
-async function callIntoRoom(ctx: ProbeContext, probe: string, room: string, extra: Record<string, string | number> = {}, redirectTimeoutSeconds = 600) {
+async function callIntoRoom(
+  ctx: ProbeContext,
+  probe: string,
+  room: string,
+  extra: Record<string, string | number> = {},
+  redirectTimeoutSeconds = 600,
+) {
   const { target } = ctx;
   const url = probeUrl(target, { probe, step: 'room', room, ...extra });
   const startedAt = Date.now();
-  const placed = await target.callIntoFlow(ctx.cleanup, probe, probeFlow(target, probe, { url, timeoutSeconds: redirectTimeoutSeconds }));
+  const placed = await target.callIntoFlow(
+    ctx.cleanup,
+    probe,
+    probeFlow(target, probe, { url, timeoutSeconds: redirectTimeoutSeconds }),
+  );
   ctx.cleanup.add(`the probe's call (${probe})`, async () => {
     await endCall(target, placed.callSid);
   });
@@ -101,7 +117,15 @@ async function callIntoRoom(ctx: ProbeContext, probe: string, room: string, extr
 }
 
 const neverJoined = (ids: Array<[string, string, ProbeAnswer['switch']?]>) =>
-  ids.map(([id, question, sw]) => answer(id, question, 'unknown', 'The call never reached the probe room (not answered, or the TwiML failed), so nothing was seen.', sw));
+  ids.map(([id, question, sw]) =>
+    answer(
+      id,
+      question,
+      'unknown',
+      'The call never reached the probe room (not answered, or the TwiML failed), so nothing was seen.',
+      sw,
+    ),
+  );
 
 // ---- the probes -----------------------------------------------------------------------------------
 
@@ -117,14 +141,14 @@ const Q = {
   S5: "Does the TwiML Redirect widget's `fail` fire when Voice's fetch of its URL fails (HTTP 500)?",
   V14: "When that fetch fails, does Voice request the call's Fallback URL?",
   F4: "Does a body parameter named `request` replace the runtime's own `event.request` ({headers, cookies}), for JSON and form bodies?",
-  F5: "Does `JSON.stringify(event)` differ from the JSON body sent (integer-like keys moved first, `1.0` written as `1`)?",
+  F5: 'Does `JSON.stringify(event)` differ from the JSON body sent (integer-like keys moved first, `1.0` written as `1`)?',
   S13: 'Does Studio FlowValidate accept both shipped flows once filled with a deployed service?',
   S13u: 'Does Studio FlowValidate accept both shipped flows with their `__PLACEHOLDERS__` left in?',
   Y1: 'Does creating a Sync Document with a taken UniqueName fail with 54301?',
   Y2: 'Does fetching a missing Sync Document fail with HTTP 404?',
   Y3: 'Does an update with a stale `If-Match` fail with 54103?',
   Y5: 'Is a Sync Document gone soon after its TTL passes?',
-  S18: "When Executions.create names a contact that already has an active execution of that flow, does Studio end that one and start the new one (instead of refusing)?",
+  S18: 'When Executions.create names a contact that already has an active execution of that flow, does Studio end that one and start the new one (instead of refusing)?',
 };
 
 /** Every id a probe can answer: its question and the switch it settles. */
@@ -152,7 +176,8 @@ export const ANSWER_INFO: Record<string, { question: string; switch?: ProbeAnswe
 
 /** V18: how many times the room's always-refused waitUrl was requested, once the retries had time to come. */
 async function waitUrlRequests(ctx: ProbeContext, room: string): Promise<number> {
-  const requests = async () => (await ctx.watch.all()).filter((e) => e.step === 'wait-refused' && e.params.room === room).length;
+  const requests = async () =>
+    (await ctx.watch.all()).filter((e) => e.step === 'wait-refused' && e.params.room === room).length;
   const deadline = Date.now() + ctx.target.timings.settleMs;
   let seen = await requests();
   while (seen < 3 && Date.now() < deadline) {
@@ -163,10 +188,29 @@ async function waitUrlRequests(ctx: ProbeContext, room: string): Promise<number>
 }
 
 function waitRetryAnswer(requests: number): ProbeAnswer {
-  if (requests === 0) return answer('V18', Q.V18, 'unknown', 'The waitUrl was never requested, so nothing was seen.', 'waitUrlHonoursConnectionOverrides');
+  if (requests === 0)
+    return answer(
+      'V18',
+      Q.V18,
+      'unknown',
+      'The waitUrl was never requested, so nothing was seen.',
+      'waitUrlHonoursConnectionOverrides',
+    );
   return requests > 1
-    ? answer('V18', Q.V18, true, `Yes: the refused waitUrl was requested ${requests} times (the fragment asked for 2 retries).`, 'waitUrlHonoursConnectionOverrides')
-    : answer('V18', Q.V18, false, 'No: the refused waitUrl was requested once and not retried.', 'waitUrlHonoursConnectionOverrides');
+    ? answer(
+        'V18',
+        Q.V18,
+        true,
+        `Yes: the refused waitUrl was requested ${requests} times (the fragment asked for 2 retries).`,
+        'waitUrlHonoursConnectionOverrides',
+      )
+    : answer(
+        'V18',
+        Q.V18,
+        false,
+        'No: the refused waitUrl was requested once and not retried.',
+        'waitUrlHonoursConnectionOverrides',
+      );
 }
 
 const rooms: Probe = {
@@ -180,7 +224,12 @@ const rooms: Probe = {
     const room = `${target.namePrefix}rooms`;
     const { placed, join } = await callIntoRoom(ctx, 'rooms', room, { waitRefused: 1 });
     if (!join) {
-      return neverJoined([['V1', Q.V1], ['V12', Q.V12, 'listInitConferencesByStatus'], ['V2', Q.V2, 'endInitConferenceByRest'], ['V18', Q.V18, 'waitUrlHonoursConnectionOverrides']]);
+      return neverJoined([
+        ['V1', Q.V1],
+        ['V12', Q.V12, 'listInitConferencesByStatus'],
+        ['V2', Q.V2, 'endInitConferenceByRest'],
+        ['V18', Q.V18, 'waitUrlHonoursConnectionOverrides'],
+      ]);
     }
     ctx.failpoint();
     const waitRequests = await waitUrlRequests(ctx, room);
@@ -202,7 +251,10 @@ const rooms: Probe = {
       update = { error: restError(error) };
     }
     evidence.endByRest = update;
-    const dialAction = await ctx.watch.waitFor((e) => e.step === 'dial-action' && e.params.room === room, target.timings.settleMs);
+    const dialAction = await ctx.watch.waitFor(
+      (e) => e.step === 'dial-action' && e.params.room === room,
+      target.timings.settleMs,
+    );
     evidence.dialActionAfterMs = dialAction ? dialAction.at - t0 : null;
     const after = await target.client.conferences(conferenceSid).fetch();
     evidence.statusAfterEnd = after.status;
@@ -211,17 +263,37 @@ const rooms: Probe = {
     const refused = 'error' in update;
     const err = update.error as { status?: number; code?: number } | undefined;
     const v2: ProbeAnswer = refused
-      ? answer('V2', Q.V2, false, `Refused: HTTP ${err?.status ?? '?'}, code ${err?.code ?? '?'}; the room stayed ${after.status}.`, 'endInitConferenceByRest')
+      ? answer(
+          'V2',
+          Q.V2,
+          false,
+          `Refused: HTTP ${err?.status ?? '?'}, code ${err?.code ?? '?'}; the room stayed ${after.status}.`,
+          'endInitConferenceByRest',
+        )
       : after.status === 'completed' || dialAction
-        ? answer('V2', Q.V2, true, `Ended: HTTP 200, the room is ${after.status}${dialAction ? ' and the Dial action was requested' : ''}.`, 'endInitConferenceByRest')
-        : answer('V2', Q.V2, false, `Accepted (HTTP 200) but the room stayed ${after.status} and no Dial action came.`, 'endInitConferenceByRest');
+        ? answer(
+            'V2',
+            Q.V2,
+            true,
+            `Ended: HTTP 200, the room is ${after.status}${dialAction ? ' and the Dial action was requested' : ''}.`,
+            'endInitConferenceByRest',
+          )
+        : answer(
+            'V2',
+            Q.V2,
+            false,
+            `Accepted (HTTP 200) but the room stayed ${after.status} and no Dial action came.`,
+            'endInitConferenceByRest',
+          );
     return [
       answer('V1', Q.V1, fetched.status === 'init', `The room was \`${fetched.status}\` with the caller alone in it.`),
       answer(
         'V12',
         Q.V12,
         listed,
-        listed ? 'Listed: Status=init found the waiting room.' : `Not listed: Status=init answered ${init.length} room(s), Status=in-progress ${inProgress.length}.`,
+        listed
+          ? 'Listed: Status=init found the waiting room.'
+          : `Not listed: Status=init answered ${init.length} room(s), Status=in-progress ${inProgress.length}.`,
         'listInitConferencesByStatus',
       ),
       v2,
@@ -243,14 +315,34 @@ const timeLimit: Probe = {
     evidence.timeLimitSeconds = limit;
     const { placed, join } = await callIntoRoom(ctx, 'time-limit', room, { timeLimit: limit });
     if (!join) return neverJoined([['V10', Q.V10, 'dialTimeLimitBoundsConference']]);
-    const action = await ctx.watch.waitFor((e) => e.step === 'dial-action' && e.params.room === room, limit * 1000 + target.timings.settleMs);
+    const action = await ctx.watch.waitFor(
+      (e) => e.step === 'dial-action' && e.params.room === room,
+      limit * 1000 + target.timings.settleMs,
+    );
     evidence.dialActionAfterJoinMs = action ? action.at - join.at : null;
-    evidence.dialAction = action ? { DialCallStatus: action.params.DialCallStatus ?? null, DialCallDuration: action.params.DialCallDuration ?? null } : null;
+    evidence.dialAction = action
+      ? {
+          DialCallStatus: action.params.DialCallStatus ?? null,
+          DialCallDuration: action.params.DialCallDuration ?? null,
+        }
+      : null;
     evidence.endCall = await endCall(target, placed.callSid);
     return [
       action
-        ? answer('V10', Q.V10, true, `Yes: the Dial action came ${((action.at - join.at) / 1000).toFixed(1)} s after the caller joined (timeLimit ${limit} s).`, 'dialTimeLimitBoundsConference')
-        : answer('V10', Q.V10, false, `No: the caller was still in the room ${limit + target.timings.settleMs / 1000} s after joining (timeLimit ${limit} s).`, 'dialTimeLimitBoundsConference'),
+        ? answer(
+            'V10',
+            Q.V10,
+            true,
+            `Yes: the Dial action came ${((action.at - join.at) / 1000).toFixed(1)} s after the caller joined (timeLimit ${limit} s).`,
+            'dialTimeLimitBoundsConference',
+          )
+        : answer(
+            'V10',
+            Q.V10,
+            false,
+            `No: the caller was still in the room ${limit + target.timings.settleMs / 1000} s after joining (timeLimit ${limit} s).`,
+            'dialTimeLimitBoundsConference',
+          ),
     ];
   },
 };
@@ -266,11 +358,18 @@ const leave: Probe = {
     const first = `${target.namePrefix}leave-a`;
     const second = `${target.namePrefix}leave-b`;
     const { placed, join } = await callIntoRoom(ctx, 'leave', first);
-    if (!join) return neverJoined([['call-update', Q.callUpdate], ['V9', Q.V9, 'participantCallStatusOnLeave']]);
+    if (!join)
+      return neverJoined([
+        ['call-update', Q.callUpdate],
+        ['V9', Q.V9, 'participantCallStatusOnLeave'],
+      ]);
     const t0 = Date.now();
     let update: Record<string, unknown>;
     try {
-      await target.client.calls(placed.callSid).update({ url: probeUrl(target, { probe: 'leave', step: 'moved', then: 'room', room: second }), method: 'POST' });
+      await target.client.calls(placed.callSid).update({
+        url: probeUrl(target, { probe: 'leave', step: 'moved', then: 'room', room: second }),
+        method: 'POST',
+      });
       update = { httpStatus: 200 };
     } catch (error) {
       update = { error: restError(error) };
@@ -292,23 +391,57 @@ const leave: Probe = {
 
     const callUpdate =
       moved && leftFirst
-        ? answer('call-update', Q.callUpdate, true, `Yes: the new Url was fetched ${moved.at - t0} ms after the update and the caller left the room.`)
+        ? answer(
+            'call-update',
+            Q.callUpdate,
+            true,
+            `Yes: the new Url was fetched ${moved.at - t0} ms after the update and the caller left the room.`,
+          )
         : 'error' in update
           ? answer('call-update', Q.callUpdate, false, `The update was refused (${JSON.stringify(update.error)}).`)
-          : answer('call-update', Q.callUpdate, false, `No: ${moved ? 'the Url was fetched but no participant-leave came' : 'the new Url was never fetched'} within ${target.timings.settleMs} ms.`);
+          : answer(
+              'call-update',
+              Q.callUpdate,
+              false,
+              `No: ${moved ? 'the Url was fetched but no participant-leave came' : 'the new Url was never fetched'} within ${target.timings.settleMs} ms.`,
+            );
 
     let v9: ProbeAnswer;
     if (!leftFirst || !leftSecond) {
-      v9 = answer('V9', Q.V9, 'unknown', `Not every participant-leave arrived (on the move: ${leftFirst ? 'yes' : 'no'}, on the end: ${leftSecond ? 'yes' : 'no'}).`, 'participantCallStatusOnLeave');
+      v9 = answer(
+        'V9',
+        Q.V9,
+        'unknown',
+        `Not every participant-leave arrived (on the move: ${leftFirst ? 'yes' : 'no'}, on the end: ${leftSecond ? 'yes' : 'no'}).`,
+        'participantCallStatusOnLeave',
+      );
     } else {
       const onMove = leftFirst.params.ParticipantCallStatus;
       const onEnd = leftSecond.params.ParticipantCallStatus;
       if (onMove === undefined && onEnd === undefined) {
-        v9 = answer('V9', Q.V9, false, 'Absent: neither participant-leave carried ParticipantCallStatus.', 'participantCallStatusOnLeave');
+        v9 = answer(
+          'V9',
+          Q.V9,
+          false,
+          'Absent: neither participant-leave carried ParticipantCallStatus.',
+          'participantCallStatusOnLeave',
+        );
       } else if (onMove === 'in-progress' && onEnd === 'completed') {
-        v9 = answer('V9', Q.V9, true, 'Present: `in-progress` on the move, `completed` when the call was ended.', 'participantCallStatusOnLeave');
+        v9 = answer(
+          'V9',
+          Q.V9,
+          true,
+          'Present: `in-progress` on the move, `completed` when the call was ended.',
+          'participantCallStatusOnLeave',
+        );
       } else {
-        v9 = answer('V9', Q.V9, false, `Present with other values: \`${onMove ?? 'absent'}\` on the move, \`${onEnd ?? 'absent'}\` when the call was ended.`, 'participantCallStatusOnLeave');
+        v9 = answer(
+          'V9',
+          Q.V9,
+          false,
+          `Present with other values: \`${onMove ?? 'absent'}\` on the move, \`${onEnd ?? 'absent'}\` when the call was ended.`,
+          'participantCallStatusOnLeave',
+        );
       }
     }
     return [callUpdate, v9];
@@ -328,17 +461,43 @@ const redirectTimeout: Probe = {
     evidence.widgetTimeoutSeconds = seconds;
     const { placed, join, startedAt } = await callIntoRoom(ctx, 'redirect-timeout', room, {}, seconds);
     if (!join) return neverJoined([['S4', Q.S4, 'studioTakesCallBackOnTimeout']]);
-    const timedOut = await ctx.watch.waitFor((e) => e.step === 'transition' && e.params.name === 'timeout', seconds * 1000 + target.timings.settleMs);
+    const timedOut = await ctx.watch.waitFor(
+      (e) => e.step === 'transition' && e.params.name === 'timeout',
+      seconds * 1000 + target.timings.settleMs,
+    );
     evidence.timeoutTransitionAfterMs = timedOut ? timedOut.at - startedAt : null;
-    const left = timedOut ? await ctx.watch.waitFor(isConf('participant-leave', room), target.timings.settleMs) : undefined;
+    const left = timedOut
+      ? await ctx.watch.waitFor(isConf('participant-leave', room), target.timings.settleMs)
+      : undefined;
     evidence.leaveAfterTimeoutMs = left && timedOut ? left.at - timedOut.at : null;
     evidence.transitions = (await ctx.watch.all()).filter((e) => e.step === 'transition').map((e) => e.params.name);
     evidence.endCall = await endCall(target, placed.callSid);
-    if (!timedOut) return [answer('S4', Q.S4, 'unknown', `The widget's timeout transition never fired within ${seconds} s plus ${target.timings.settleMs} ms.`, 'studioTakesCallBackOnTimeout')];
+    if (!timedOut)
+      return [
+        answer(
+          'S4',
+          Q.S4,
+          'unknown',
+          `The widget's timeout transition never fired within ${seconds} s plus ${target.timings.settleMs} ms.`,
+          'studioTakesCallBackOnTimeout',
+        ),
+      ];
     return [
       left
-        ? answer('S4', Q.S4, true, `Yes: the caller left the room within ${Math.abs(left.at - timedOut.at)} ms of the timeout transition.`, 'studioTakesCallBackOnTimeout')
-        : answer('S4', Q.S4, false, `No: the execution moved on along \`timeout\` but the caller was still in the room ${target.timings.settleMs} ms later.`, 'studioTakesCallBackOnTimeout'),
+        ? answer(
+            'S4',
+            Q.S4,
+            true,
+            `Yes: the caller left the room within ${Math.abs(left.at - timedOut.at)} ms of the timeout transition.`,
+            'studioTakesCallBackOnTimeout',
+          )
+        : answer(
+            'S4',
+            Q.S4,
+            false,
+            `No: the execution moved on along \`timeout\` but the caller was still in the room ${target.timings.settleMs} ms later.`,
+            'studioTakesCallBackOnTimeout',
+          ),
     ];
   },
 };
@@ -356,10 +515,13 @@ const redirectFail: Probe = {
     const placed = await target.callIntoFlow(
       ctx.cleanup,
       'redirect-fail',
-      probeFlow(target, 'redirect-fail', { url: probeUrl(target, { probe: 'redirect-fail', step: 'fail500' }), timeoutSeconds: seconds }),
+      probeFlow(target, 'redirect-fail', {
+        url: probeUrl(target, { probe: 'redirect-fail', step: 'fail500' }),
+        timeoutSeconds: seconds,
+      }),
       { fallbackUrl: probeUrl(target, { probe: 'redirect-fail', step: 'fallback' }) },
     );
-    ctx.cleanup.add('the probe\'s call (redirect-fail)', async () => {
+    ctx.cleanup.add("the probe's call (redirect-fail)", async () => {
       await endCall(target, placed.callSid);
     });
     const fetched = await ctx.watch.waitFor((e) => e.step === 'fail500', target.timings.answerMs);
@@ -373,7 +535,9 @@ const redirectFail: Probe = {
     }
     const fallback = await ctx.watch.waitFor((e) => e.step === 'fallback', target.timings.settleMs);
     evidence.fallbackAfterMs = fallback ? fallback.at - fetched.at : null;
-    evidence.fallbackParams = fallback ? { ErrorCode: fallback.params.ErrorCode ?? null, hasErrorUrl: fallback.params.ErrorUrl !== undefined } : null;
+    evidence.fallbackParams = fallback
+      ? { ErrorCode: fallback.params.ErrorCode ?? null, hasErrorUrl: fallback.params.ErrorUrl !== undefined }
+      : null;
     // Whatever the widget does, it does by its timeout at the latest.
     await sleep(Math.max(0, startedAt + seconds * 1000 + target.timings.settleMs - Date.now()), ctx.signal);
     const transitions = (await ctx.watch.all()).filter((e) => e.step === 'transition').map((e) => e.params.name);
@@ -381,8 +545,22 @@ const redirectFail: Probe = {
     evidence.endCall = await endCall(target, placed.callSid);
     const failed = transitions.includes('fail');
     return [
-      answer('S5', Q.S5, failed, failed ? 'Yes: the widget left along `fail`.' : `No: the widget's transitions seen: ${transitions.length > 0 ? transitions.join(', ') : 'none'}.`),
-      answer('V14', Q.V14, Boolean(fallback), fallback ? `Yes: the Fallback URL was requested ${fallback.at - fetched.at} ms after the failing fetch.` : `No: no Fallback URL request within ${target.timings.settleMs} ms.`),
+      answer(
+        'S5',
+        Q.S5,
+        failed,
+        failed
+          ? 'Yes: the widget left along `fail`.'
+          : `No: the widget's transitions seen: ${transitions.length > 0 ? transitions.join(', ') : 'none'}.`,
+      ),
+      answer(
+        'V14',
+        Q.V14,
+        Boolean(fallback),
+        fallback
+          ? `Yes: the Fallback URL was requested ${fallback.at - fetched.at} ms after the failing fetch.`
+          : `No: no Fallback URL request within ${target.timings.settleMs} ms.`,
+      ),
     ];
   },
 };
@@ -398,7 +576,12 @@ const runtimeEvent: Probe = {
     const url = probeUrl(target, { probe: 'runtime-event', step: 'event' });
     const sentJson = '{"request":"mine","b":"x","10":"ten","2":"two","n":1.0}';
     const post = async (body: string, contentType: string) => {
-      const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(15_000) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': contentType },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
       const raw = await response.text();
       let reply: { text: string; keys: string[]; requestType: string; requestKeys: string[] };
       try {
@@ -409,20 +592,35 @@ const runtimeEvent: Probe = {
       return { status: response.status, ...reply };
     };
     const json = await post(sentJson, 'application/json');
-    const form = await post(new URLSearchParams({ request: 'mine', b: 'x', '10': 'ten', '2': 'two', n: '1.0' }).toString(), 'application/x-www-form-urlencoded');
+    const form = await post(
+      new URLSearchParams({ request: 'mine', b: 'x', '10': 'ten', '2': 'two', n: '1.0' }).toString(),
+      'application/x-www-form-urlencoded',
+    );
     const own = (text: string) => {
       const parsed = JSON.parse(text) as Record<string, unknown>;
       for (const name of ['run', 'probe', 'step']) delete parsed[name];
       return parsed;
     };
-    evidence.json = { status: json.status, requestType: json.requestType, requestKeys: json.requestKeys, bodyAsSeen: JSON.stringify(own(json.text)), sent: sentJson };
-    evidence.form = { status: form.status, requestType: form.requestType, requestKeys: form.requestKeys, bodyAsSeen: JSON.stringify(own(form.text)) };
+    evidence.json = {
+      status: json.status,
+      requestType: json.requestType,
+      requestKeys: json.requestKeys,
+      bodyAsSeen: JSON.stringify(own(json.text)),
+      sent: sentJson,
+    };
+    evidence.form = {
+      status: form.status,
+      requestType: form.requestType,
+      requestKeys: form.requestKeys,
+      bodyAsSeen: JSON.stringify(own(form.text)),
+    };
     const replaced = (reply: typeof json) => reply.requestType === 'string';
     const f4: Answer = replaced(json) && replaced(form) ? true : !replaced(json) && !replaced(form) ? false : 'unknown';
     const seen = JSON.stringify(own(json.text));
     const sentWithoutRequest = sentJson.replace('"request":"mine",', '');
     const f5 = seen !== sentWithoutRequest;
-    const describe = (reply: typeof json) => (replaced(reply) ? 'the caller\'s string' : `the runtime's ${reply.requestType} {${reply.requestKeys.join(', ')}}`);
+    const describe = (reply: typeof json) =>
+      replaced(reply) ? "the caller's string" : `the runtime's ${reply.requestType} {${reply.requestKeys.join(', ')}}`;
     return [
       answer(
         'F4',
@@ -432,7 +630,14 @@ const runtimeEvent: Probe = {
           ? "Yes: in both bodies the caller's `request` replaced the runtime's object (so it must never be used as a parameter)."
           : `event.request was ${describe(json)} for JSON and ${describe(form)} for a form.`,
       ),
-      answer('F5', Q.F5, f5, f5 ? `Yes: sent ${sentWithoutRequest}, the function re-serialised ${seen}.` : 'No: the re-serialised body is byte for byte what was sent.'),
+      answer(
+        'F5',
+        Q.F5,
+        f5,
+        f5
+          ? `Yes: sent ${sentWithoutRequest}, the function re-serialised ${seen}.`
+          : 'No: the re-serialised body is byte for byte what was sent.',
+      ),
     ];
   },
 };
@@ -467,16 +672,37 @@ const flowValidate: Probe = {
     for (const [index, file] of files.entries()) {
       const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
       results[SHIPPED_FLOWS[index]] = {
-        unfilled: { placeholders: [...placeholdersIn(raw)].sort(), ...(await validate(`${target.namePrefix}unfilled`, raw)) },
+        unfilled: {
+          placeholders: [...placeholdersIn(raw)].sort(),
+          ...(await validate(`${target.namePrefix}unfilled`, raw)),
+        },
         filled: await validate(filled[index].friendlyName, filled[index].definition),
       };
     }
     evidence.flows = results;
-    const all = (kind: 'filled' | 'unfilled') => Object.values(results).every((r) => (r[kind] as { valid: boolean }).valid);
-    const names = (kind: 'filled' | 'unfilled') => Object.entries(results).filter(([, r]) => !(r[kind] as { valid: boolean }).valid).map(([name]) => name);
+    const all = (kind: 'filled' | 'unfilled') =>
+      Object.values(results).every((r) => (r[kind] as { valid: boolean }).valid);
+    const names = (kind: 'filled' | 'unfilled') =>
+      Object.entries(results)
+        .filter(([, r]) => !(r[kind] as { valid: boolean }).valid)
+        .map(([name]) => name);
     return [
-      answer('S13', Q.S13, all('filled'), all('filled') ? 'Yes: both filled flows are valid.' : `No: ${names('filled').join(', ')} refused (see evidence).`),
-      answer('S13u', Q.S13u, all('unfilled'), all('unfilled') ? 'Yes: both are valid even with placeholders.' : `No: ${names('unfilled').join(', ')} refused unfilled (see evidence).`),
+      answer(
+        'S13',
+        Q.S13,
+        all('filled'),
+        all('filled')
+          ? 'Yes: both filled flows are valid.'
+          : `No: ${names('filled').join(', ')} refused (see evidence).`,
+      ),
+      answer(
+        'S13u',
+        Q.S13u,
+        all('unfilled'),
+        all('unfilled')
+          ? 'Yes: both are valid even with placeholders.'
+          : `No: ${names('unfilled').join(', ')} refused unfilled (see evidence).`,
+      ),
     ];
   },
 };
@@ -502,11 +728,15 @@ const sync: Probe = {
     const name = `${target.syncPrefix}sync_taken`;
     const created = await documents.create({ uniqueName: name, data: { v: 1 }, ttl: 3600 });
     ctx.cleanup.add('a Sync document (sync probe)', async () => {
-      await documents(created.sid).remove().catch(() => undefined);
+      await documents(created.sid)
+        .remove()
+        .catch(() => undefined);
     });
     const taken = await code(() => documents.create({ uniqueName: name, data: { v: 2 }, ttl: 3600 }));
     const missing = await code(() => documents(`${target.syncPrefix}sync_missing`).fetch());
-    const stale = await code(() => documents(created.sid).update({ data: { v: 3 }, ifMatch: String(Number(created.revision) + 7) }));
+    const stale = await code(() =>
+      documents(created.sid).update({ data: { v: 3 }, ifMatch: String(Number(created.revision) + 7) }),
+    );
     evidence.takenName = taken;
     evidence.missing = missing;
     evidence.staleIfMatch = stale;
@@ -514,10 +744,16 @@ const sync: Probe = {
     const ttl = target.timings.ttlSeconds;
     const withTtl = await documents.create({ uniqueName: `${target.syncPrefix}sync_ttl`, data: { v: 1 }, ttl });
     ctx.cleanup.add('a Sync document with a TTL (sync probe)', async () => {
-      await documents(withTtl.sid).remove().catch(() => undefined);
+      await documents(withTtl.sid)
+        .remove()
+        .catch(() => undefined);
     });
     const expires = withTtl.dateExpires ? withTtl.dateExpires.getTime() : null;
-    evidence.ttl = { seconds: ttl, dateExpiresSet: expires !== null, dateExpiresAfterCreateMs: expires !== null ? expires - withTtl.dateCreated.getTime() : null };
+    evidence.ttl = {
+      seconds: ttl,
+      dateExpiresSet: expires !== null,
+      dateExpiresAfterCreateMs: expires !== null ? expires - withTtl.dateCreated.getTime() : null,
+    };
     const deadline = Date.now() + ttl * 1000 + target.timings.ttlWatchMs;
     let goneAt: number | null = null;
     while (Date.now() < deadline) {
@@ -532,9 +768,28 @@ const sync: Probe = {
     (evidence.ttl as Record<string, unknown>).goneAfterCreateMs = goneAt === null ? null : goneAt - createdAt;
     const yes = (ok: boolean, text: string, no: string) => (ok ? text : no);
     return [
-      answer('Y1', Q.Y1, !taken.ok && taken.code === 54301, yes(!taken.ok && taken.code === 54301, 'Yes: HTTP 409, code 54301.', `No: ${JSON.stringify(taken)}.`)),
-      answer('Y2', Q.Y2, !missing.ok && missing.status === 404, `${!missing.ok && missing.status === 404 ? 'Yes' : 'No'}: HTTP ${missing.status ?? 200}, code ${missing.code ?? 'none'}.`),
-      answer('Y3', Q.Y3, !stale.ok && stale.code === 54103, yes(!stale.ok && stale.code === 54103, `Yes: HTTP ${stale.status}, code 54103.`, `No: ${JSON.stringify(stale)}.`)),
+      answer(
+        'Y1',
+        Q.Y1,
+        !taken.ok && taken.code === 54301,
+        yes(!taken.ok && taken.code === 54301, 'Yes: HTTP 409, code 54301.', `No: ${JSON.stringify(taken)}.`),
+      ),
+      answer(
+        'Y2',
+        Q.Y2,
+        !missing.ok && missing.status === 404,
+        `${!missing.ok && missing.status === 404 ? 'Yes' : 'No'}: HTTP ${missing.status ?? 200}, code ${missing.code ?? 'none'}.`,
+      ),
+      answer(
+        'Y3',
+        Q.Y3,
+        !stale.ok && stale.code === 54103,
+        yes(
+          !stale.ok && stale.code === 54103,
+          `Yes: HTTP ${stale.status}, code 54103.`,
+          `No: ${JSON.stringify(stale)}.`,
+        ),
+      ),
       answer(
         'Y5',
         Q.Y5,
@@ -558,14 +813,25 @@ function busyFlow(target: Target): FlowDefinition {
       {
         name: 'Trigger',
         type: 'trigger',
-        transitions: [{ event: 'incomingMessage' }, { event: 'incomingCall' }, { event: 'incomingConversationMessage' }, { event: 'incomingRequest', next: 'busy' }, { event: 'incomingParent' }],
+        transitions: [
+          { event: 'incomingMessage' },
+          { event: 'incomingCall' },
+          { event: 'incomingConversationMessage' },
+          { event: 'incomingRequest', next: 'busy' },
+          { event: 'incomingParent' },
+        ],
         properties: at(0, 0),
       },
       {
         name: 'busy',
         type: 'make-http-request',
         transitions: [{ event: 'success' }, { event: 'failed' }],
-        properties: { ...at(0, 200), method: 'POST', content_type: 'application/x-www-form-urlencoded;charset=utf-8', url: probeUrl(target, { probe: 'executions', step: 'slow' }) },
+        properties: {
+          ...at(0, 200),
+          method: 'POST',
+          content_type: 'application/x-www-form-urlencoded;charset=utf-8',
+          url: probeUrl(target, { probe: 'executions', step: 'slow' }),
+        },
       },
     ],
   };
@@ -582,20 +848,36 @@ const executionsProbe: Probe = {
   async run(ctx) {
     const { target, evidence } = ctx;
     const numbers = target.numbers;
-    if (!numbers) return [answer('S18', Q.S18, 'unknown', 'No numbers were given (--from, --to).', 'executionCreateEndsActiveExecution')];
+    if (!numbers)
+      return [
+        answer('S18', Q.S18, 'unknown', 'No numbers were given (--from, --to).', 'executionCreateEndsActiveExecution'),
+      ];
     const studio = target.client.studio.v2;
-    const flow = await studio.flows.create({ friendlyName: `${target.namePrefix}executions`, status: 'published', definition: busyFlow(target) });
+    const flow = await studio.flows.create({
+      friendlyName: `${target.namePrefix}executions`,
+      status: 'published',
+      definition: busyFlow(target),
+    });
     const started: string[] = [];
     ctx.cleanup.add('the probe flow (executions) and its executions', async () => {
-      for (const sid of started) await studio.flows(flow.sid).executions(sid).update({ status: 'ended' }).catch(() => undefined);
+      for (const sid of started)
+        await studio
+          .flows(flow.sid)
+          .executions(sid)
+          .update({ status: 'ended' })
+          .catch(() => undefined);
       await studio.flows(flow.sid).remove();
     });
-    const first = await studio.flows(flow.sid).executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'first' } });
+    const first = await studio
+      .flows(flow.sid)
+      .executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'first' } });
     started.push(first.sid);
     ctx.failpoint();
     let second: Record<string, unknown>;
     try {
-      const created = await studio.flows(flow.sid).executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'second' } });
+      const created = await studio
+        .flows(flow.sid)
+        .executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'second' } });
       started.push(created.sid);
       second = { httpStatus: 201, status: created.status };
     } catch (error) {
@@ -606,17 +888,47 @@ const executionsProbe: Probe = {
     evidence.firstAfter = firstAfter;
     if ('error' in second) {
       const err = second.error as { status?: number; code?: number };
-      return [answer('S18', Q.S18, false, `Refused: HTTP ${err.status ?? '?'}, code ${err.code ?? '?'}; the first execution stayed ${firstAfter}.`, 'executionCreateEndsActiveExecution')];
+      return [
+        answer(
+          'S18',
+          Q.S18,
+          false,
+          `Refused: HTTP ${err.status ?? '?'}, code ${err.code ?? '?'}; the first execution stayed ${firstAfter}.`,
+          'executionCreateEndsActiveExecution',
+        ),
+      ];
     }
     return [
       firstAfter === 'ended'
-        ? answer('S18', Q.S18, true, 'Ended: the second create was accepted and the first execution is ended.', 'executionCreateEndsActiveExecution')
-        : answer('S18', Q.S18, 'unknown', `Both ran: the second create was accepted while the first stayed ${firstAfter} (neither of the behaviours the switch plays).`, 'executionCreateEndsActiveExecution'),
+        ? answer(
+            'S18',
+            Q.S18,
+            true,
+            'Ended: the second create was accepted and the first execution is ended.',
+            'executionCreateEndsActiveExecution',
+          )
+        : answer(
+            'S18',
+            Q.S18,
+            'unknown',
+            `Both ran: the second create was accepted while the first stayed ${firstAfter} (neither of the behaviours the switch plays).`,
+            'executionCreateEndsActiveExecution',
+          ),
     ];
   },
 };
 
-export const PROBES: readonly Probe[] = [rooms, timeLimit, leave, redirectTimeout, redirectFail, runtimeEvent, flowValidate, sync, executionsProbe];
+export const PROBES: readonly Probe[] = [
+  rooms,
+  timeLimit,
+  leave,
+  redirectTimeout,
+  redirectFail,
+  runtimeEvent,
+  flowValidate,
+  sync,
+  executionsProbe,
+];
 
 export interface RunProbesOptions {
   target: Target;
@@ -642,7 +954,9 @@ export async function runProbes(options: RunProbesOptions): Promise<ProbeResult[
     }
     log(`probe ${probe.name}: ${probe.what}`);
     const scope = new CleanupRegistry(log);
-    const dropScope = options.cleanup.add(`the resources of probe ${probe.name}`, () => scope.runAll().then(() => undefined));
+    const dropScope = options.cleanup.add(`the resources of probe ${probe.name}`, () =>
+      scope.runAll().then(() => undefined),
+    );
     const evidence: Record<string, unknown> = {};
     const ctx: ProbeContext = {
       target,
@@ -663,7 +977,15 @@ export async function runProbes(options: RunProbesOptions): Promise<ProbeResult[
       log(`probe ${probe.name}: FAILED: ${message}`);
       results.push({
         probe: probe.name,
-        answers: probe.ids.map((id) => answer(id, ANSWER_INFO[id]?.question ?? id, 'unknown', `The probe failed: ${message}`, ANSWER_INFO[id]?.switch)),
+        answers: probe.ids.map((id) =>
+          answer(
+            id,
+            ANSWER_INFO[id]?.question ?? id,
+            'unknown',
+            `The probe failed: ${message}`,
+            ANSWER_INFO[id]?.switch,
+          ),
+        ),
         error: message,
         evidence,
         durationMs: Date.now() - started,

@@ -64,7 +64,9 @@ export function switchesFrom(answers: ProbeAnswer[]): VerifyRecord['switches'] {
     switches[answer.switch] = answer.answer;
   }
   // Fixed key order (as the switches are declared), so records diff cleanly.
-  return Object.fromEntries(SWITCH_NAMES.filter((name) => name in switches).map((name) => [name, switches[name]])) as VerifyRecord['switches'];
+  return Object.fromEntries(
+    SWITCH_NAMES.filter((name) => name in switches).map((name) => [name, switches[name]]),
+  ) as VerifyRecord['switches'];
 }
 
 export function buildRecord(input: {
@@ -81,7 +83,10 @@ export function buildRecord(input: {
   return {
     kind: 'studio-async verify:live record',
     format: 1,
-    name: input.target === 'twilio' ? `verify:live ${day}` : `verify:live ${day} (emulator, profile ${input.emulatorProfile ?? '?'})`,
+    name:
+      input.target === 'twilio'
+        ? `verify:live ${day}`
+        : `verify:live ${day} (emulator, profile ${input.emulatorProfile ?? '?'})`,
     extends: 'documented',
     switches: switchesFrom(answers),
     target: input.target,

@@ -24,14 +24,18 @@ function escapeRegExp(text: string): string {
 
 export function redactText(text: string, redactions: Redactions): string {
   let out = text;
-  const secrets = [...new Set(redactions.secrets.filter((secret) => secret.length >= 4))].sort((a, b) => b.length - a.length);
+  const secrets = [...new Set(redactions.secrets.filter((secret) => secret.length >= 4))].sort(
+    (a, b) => b.length - a.length,
+  );
   for (const secret of secrets) {
     out = out.replace(new RegExp(escapeRegExp(secret), 'g'), '<secret>');
     // also URL-encoded, as it would appear in a query
     const encoded = encodeURIComponent(secret);
     if (encoded !== secret) out = out.replace(new RegExp(escapeRegExp(encoded), 'g'), '<secret>');
   }
-  for (const { value, label } of [...(redactions.names ?? [])].filter((n) => n.value.length >= 4).sort((a, b) => b.value.length - a.value.length)) {
+  for (const { value, label } of [...(redactions.names ?? [])]
+    .filter((n) => n.value.length >= 4)
+    .sort((a, b) => b.value.length - a.value.length)) {
     out = out.replace(new RegExp(escapeRegExp(value), 'gi'), label);
   }
   out = out.replace(SID_PATTERN, (_whole, prefix: string) => `<${prefix}>`);
@@ -46,7 +50,9 @@ export function redactValue<T>(value: T, redactions: Redactions): T {
     if (typeof item === 'string') return redactText(item, redactions);
     if (Array.isArray(item)) return item.map(walk);
     if (item && typeof item === 'object') {
-      return Object.fromEntries(Object.entries(item as Record<string, unknown>).map(([key, v]) => [redactText(key, redactions), walk(v)]));
+      return Object.fromEntries(
+        Object.entries(item as Record<string, unknown>).map(([key, v]) => [redactText(key, redactions), walk(v)]),
+      );
     }
     return item;
   };

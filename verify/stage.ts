@@ -20,7 +20,8 @@ export interface Stage {
 }
 
 export function prepareStage(runId: string): Stage {
-  if (!fs.existsSync(path.join(DIST_DIR, 'functions'))) throw new Error('dist/ is missing: run `npm run build` first (or leave out --no-build)');
+  if (!fs.existsSync(path.join(DIST_DIR, 'functions')))
+    throw new Error('dist/ is missing: run `npm run build` first (or leave out --no-build)');
   const dir = path.join(PROJECT_ROOT, 'verify', `.stage-${runId}`);
   const distDir = path.join(dir, 'dist');
   fs.rmSync(dir, { recursive: true, force: true });
@@ -28,7 +29,18 @@ export function prepareStage(runId: string): Stage {
   fs.cpSync(DIST_DIR, distDir, { recursive: true });
   fs.cpSync(PROBE_FUNCTION_SOURCE, path.join(distDir, 'functions'), { recursive: true });
   fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(dir, 'package.json'));
-  const rc = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, '.twilioserverlessrc'), 'utf8')) as Record<string, unknown>;
-  fs.writeFileSync(path.join(dir, '.twilioserverlessrc'), JSON.stringify({ ...rc, functionsFolder: 'dist/functions', assetsFolder: 'dist/assets' }, null, 2));
-  return { dir, distDir, distDirRelative: path.relative(PROJECT_ROOT, distDir), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  const rc = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, '.twilioserverlessrc'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  fs.writeFileSync(
+    path.join(dir, '.twilioserverlessrc'),
+    JSON.stringify({ ...rc, functionsFolder: 'dist/functions', assetsFolder: 'dist/assets' }, null, 2),
+  );
+  return {
+    dir,
+    distDir,
+    distDirRelative: path.relative(PROJECT_ROOT, distDir),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }

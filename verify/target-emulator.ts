@@ -48,7 +48,11 @@ export async function emulatorTarget(options: EmulatorTargetOptions): Promise<Ta
   } else {
     const stage = prepareStage(runId);
     cleanup.add('the staged build (verify/.stage-*)', () => stage.remove());
-    const stack = await startLocalStack({ distDir: stage.distDirRelative, behaviour: options.behaviour, env: { VERIFY_KEY: options.probeKey } });
+    const stack = await startLocalStack({
+      distDir: stage.distDirRelative,
+      behaviour: options.behaviour,
+      env: { VERIFY_KEY: options.probeKey },
+    });
     cleanup.add('the local stack (twilio-run and the emulator)', () => stack.stop());
     baseUrl = stack.baseUrl;
     emulatorUrl = stack.emulator.url;
@@ -75,12 +79,21 @@ export async function emulatorTarget(options: EmulatorTargetOptions): Promise<Ta
     // The runner's default numbers: the emulator takes any.
     numbers: { from: '+15005550001', to: '+15005550006' },
     async fillValues() {
-      const values: Record<string, string> = { SERVICE_DOMAIN: 'verify-rehearsal.twil.io', SERVICE_SID: sid('ZS'), ENVIRONMENT_SID: sid('ZE') };
-      for (const functionPath of listServiceFunctions(FUNCTIONS_SRC_DIR) ?? []) values[functionSidPlaceholder(functionPath).slice(2, -2)] = sid('ZH');
+      const values: Record<string, string> = {
+        SERVICE_DOMAIN: 'verify-rehearsal.twil.io',
+        SERVICE_SID: sid('ZS'),
+        ENVIRONMENT_SID: sid('ZE'),
+      };
+      for (const functionPath of listServiceFunctions(FUNCTIONS_SRC_DIR) ?? [])
+        values[functionSidPlaceholder(functionPath).slice(2, -2)] = sid('ZH');
       return values;
     },
     async callIntoFlow(scope, probe, definition, callOptions = {}) {
-      const flow = await client.studio.v2.flows.create({ friendlyName: `verify-${runId} ${probe}`, status: 'published', definition });
+      const flow = await client.studio.v2.flows.create({
+        friendlyName: `verify-${runId} ${probe}`,
+        status: 'published',
+        definition,
+      });
       scope.add(`Studio Flow for ${probe}`, async () => {
         await client.studio.v2.flows(flow.sid).remove();
       });

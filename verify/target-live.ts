@@ -48,7 +48,9 @@ export interface LiveTargetOptions {
 }
 
 async function findService(client: VerifyClient, uniqueName: string) {
-  return (await client.serverless.v1.services.list({ pageSize: 100 })).find((service) => service.uniqueName === uniqueName);
+  return (await client.serverless.v1.services.list({ pageSize: 100 })).find(
+    (service) => service.uniqueName === uniqueName,
+  );
 }
 
 async function deploy(options: LiveTargetOptions, client: VerifyClient) {
@@ -81,7 +83,9 @@ async function deploy(options: LiveTargetOptions, client: VerifyClient) {
   if (code !== 0) throw new Error(`the deploy failed (twilio-run exit ${code}); see its output above`);
   const service = await findService(client, serviceName);
   if (!service) throw new Error(`the deploy reported success but no service ${serviceName} exists`);
-  const environment = (await client.serverless.v1.services(service.sid).environments.list()).find((e) => e.uniqueName === ENVIRONMENT || e.domainSuffix === ENVIRONMENT);
+  const environment = (await client.serverless.v1.services(service.sid).environments.list()).find(
+    (e) => e.uniqueName === ENVIRONMENT || e.domainSuffix === ENVIRONMENT,
+  );
   if (!environment) throw new Error(`service ${serviceName} has no environment ${ENVIRONMENT}`);
   return { serviceSid: service.sid, environmentSid: environment.sid, domain: environment.domainName };
 }
@@ -111,7 +115,7 @@ export async function liveTarget(options: LiveTargetOptions): Promise<Target & {
       voiceFallbackMethod: number.voiceFallbackMethod ?? 'POST',
       voiceApplicationSid: number.voiceApplicationSid ?? '',
     };
-    cleanup.add('the --to number\'s voice settings (restored)', async () => {
+    cleanup.add("the --to number's voice settings (restored)", async () => {
       await client.incomingPhoneNumbers(configureCheck.sid).update(previous);
     });
     await client.incomingPhoneNumbers(configureCheck.sid).update({
@@ -122,7 +126,10 @@ export async function liveTarget(options: LiveTargetOptions): Promise<Target & {
     log('the --to number now answers with the probe endpoint (restored at the end)');
   }
 
-  const voiceUnavailable = !options.from || !options.to ? 'needs --from (a number on this account that can call) and --to (a number that answers)' : undefined;
+  const voiceUnavailable =
+    !options.from || !options.to
+      ? 'needs --from (a number on this account that can call) and --to (a number that answers)'
+      : undefined;
 
   return {
     kind: 'twilio',
@@ -138,21 +145,37 @@ export async function liveTarget(options: LiveTargetOptions): Promise<Target & {
     ...(options.from && options.to ? { numbers: { from: options.from, to: options.to } } : {}),
     domain: deployed.domain,
     async fillValues() {
-      const values: Record<string, string> = { SERVICE_DOMAIN: deployed.domain, SERVICE_SID: deployed.serviceSid, ENVIRONMENT_SID: deployed.environmentSid };
+      const values: Record<string, string> = {
+        SERVICE_DOMAIN: deployed.domain,
+        SERVICE_SID: deployed.serviceSid,
+        ENVIRONMENT_SID: deployed.environmentSid,
+      };
       const functions = await client.serverless.v1.services(deployed.serviceSid).functions.list();
       for (const fn of functions) {
-        const [version] = await client.serverless.v1.services(deployed.serviceSid).functions(fn.sid).functionVersions.list({ limit: 1 });
+        const [version] = await client.serverless.v1
+          .services(deployed.serviceSid)
+          .functions(fn.sid)
+          .functionVersions.list({ limit: 1 });
         if (version) values[functionSidPlaceholder(version.path).slice(2, -2)] = fn.sid;
       }
       return values;
     },
     async callIntoFlow(scope, probe, definition, callOptions = {}) {
       if (!options.from || !options.to) throw new Error('no --from/--to');
-      const flow = await client.studio.v2.flows.create({ friendlyName: `verify-${runId} ${probe}`, status: 'published', definition });
+      const flow = await client.studio.v2.flows.create({
+        friendlyName: `verify-${runId} ${probe}`,
+        status: 'published',
+        definition,
+      });
       scope.add(`Studio Flow for ${probe}`, async () => {
         // An execution lingers until its widget times out (S6): end it, then delete the flow.
         for (const execution of await client.studio.v2.flows(flow.sid).executions.list({ limit: 20 })) {
-          if (execution.status === 'active') await client.studio.v2.flows(flow.sid).executions(execution.sid).update({ status: 'ended' }).catch(() => undefined);
+          if (execution.status === 'active')
+            await client.studio.v2
+              .flows(flow.sid)
+              .executions(execution.sid)
+              .update({ status: 'ended' })
+              .catch(() => undefined);
         }
         await client.studio.v2.flows(flow.sid).remove();
       });
@@ -172,7 +195,10 @@ export async function liveTarget(options: LiveTargetOptions): Promise<Target & {
       });
       const done = (async () => {
         for (;;) {
-          const now = await client.calls(call.sid).fetch().catch(() => undefined);
+          const now = await client
+            .calls(call.sid)
+            .fetch()
+            .catch(() => undefined);
           if (!now || FINAL.has(now.status)) return;
           await new Promise((resolve) => setTimeout(resolve, 3000));
         }

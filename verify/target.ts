@@ -57,14 +57,22 @@ export interface Target {
   /** How often to look for the probe endpoint's records. */
   pollMs: number;
   /** Creates a flow for a probe and places one call into it; both are registered in `cleanup` to be removed. */
-  callIntoFlow(cleanup: CleanupRegistry, probe: string, definition: FlowDefinition, options?: { fallbackUrl?: string }): Promise<PlacedCall>;
+  callIntoFlow(
+    cleanup: CleanupRegistry,
+    probe: string,
+    definition: FlowDefinition,
+    options?: { fallbackUrl?: string },
+  ): Promise<PlacedCall>;
   /** Stops everything in flight (SIGINT). */
   interrupt(): void;
   /** Prints progress. */
   log(line: string): void;
 }
 
-export function probeUrl(target: Pick<Target, 'probeEndpoint' | 'probeKey' | 'runId'>, params: Record<string, string | number>): string {
+export function probeUrl(
+  target: Pick<Target, 'probeEndpoint' | 'probeKey' | 'runId'>,
+  params: Record<string, string | number>,
+): string {
   const query = new URLSearchParams({ key: target.probeKey, run: target.runId });
   for (const [name, value] of Object.entries(params)) query.set(name, String(value));
   return `${target.probeEndpoint}?${query}`;

@@ -23,7 +23,10 @@ export interface BaselineServer {
 
 async function buildBaseline(outDir: string): Promise<void> {
   const functionsDir = path.join(__dirname, 'functions');
-  const entryPoints = fs.readdirSync(functionsDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(functionsDir, f));
+  const entryPoints = fs
+    .readdirSync(functionsDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(functionsDir, f));
   fs.rmSync(outDir, { recursive: true, force: true });
   await esbuild.build({
     entryPoints,
@@ -37,17 +40,36 @@ async function buildBaseline(outDir: string): Promise<void> {
   });
 }
 
-export async function serveBaseline(options: { mode: ServeMode; twilioApiBaseUrl: string; assetsFolder: string }): Promise<BaselineServer> {
+export async function serveBaseline(options: {
+  mode: ServeMode;
+  twilioApiBaseUrl: string;
+  assetsFolder: string;
+}): Promise<BaselineServer> {
   const root = path.join(PROJECT_ROOT, BUILD_DIR, options.mode);
   const functionsFolder = path.join(BUILD_DIR, options.mode, 'functions');
   await buildBaseline(path.join(PROJECT_ROOT, functionsFolder));
   const envFile = path.join(root, '.env');
   // context.getTwilioClient() insists on a token of Twilio's shape; the emulator takes any.
-  writeEnvFile(envFile, { ACCOUNT_SID: LOCAL_ACCOUNT_SID, AUTH_TOKEN: '0'.repeat(32), TWILIO_API_BASE_URL: options.twilioApiBaseUrl });
+  writeEnvFile(envFile, {
+    ACCOUNT_SID: LOCAL_ACCOUNT_SID,
+    AUTH_TOKEN: '0'.repeat(32),
+    TWILIO_API_BASE_URL: options.twilioApiBaseUrl,
+  });
   const port = await getFreePort();
   const flags = options.mode === 'warm' ? ['--no-fork-process', '--no-live'] : [];
   const twilioRun = spawnTwilioRun(
-    ['start', '--functions-folder', functionsFolder, '--assets-folder', options.assetsFolder, '--env', envFile, '--port', String(port), ...flags],
+    [
+      'start',
+      '--functions-folder',
+      functionsFolder,
+      '--assets-folder',
+      options.assetsFolder,
+      '--env',
+      envFile,
+      '--port',
+      String(port),
+      ...flags,
+    ],
     { output: 'pipe' },
   );
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -51,7 +51,12 @@ function msOf(raw: unknown): number | undefined {
 /** The benchmark's words (`benchMode`, `readyAfterMs`, `completeAfterMs`) as a job plan. */
 export function benchPlan(input: Record<string, unknown>): JobPlan {
   const mode = String(input.benchMode ?? 'push');
-  const plan = { outcome: 'COMPLETED', sendTwice: false, offerCancelUrl: false, resultBytes: Number(input.resultBytes ?? 0) } as const;
+  const plan = {
+    outcome: 'COMPLETED',
+    sendTwice: false,
+    offerCancelUrl: false,
+    resultBytes: Number(input.resultBytes ?? 0),
+  } as const;
   if (mode === 'hang') return { ...plan, answer: 'hang' };
   if (mode === 'poll') return { ...plan, answer: 'poll', doneAfterMs: msOf(input.readyAfterMs) };
   return { ...plan, answer: 'push', doneAfterMs: msOf(input.completeAfterMs) };

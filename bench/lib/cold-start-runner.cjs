@@ -38,6 +38,10 @@ const timer = setTimeout(() => finish('timeout'), 15000);
 function finish(outcome, statusCode) {
   clearTimeout(timer);
   const firstCallMs = performance.now() - callStart;
-  process.stdout.write(JSON.stringify({ bootMs, preloadMs, loadMs, firstCallMs, outcome, statusCode }) + '\n', () => process.exit(0));
+  process.stdout.write(JSON.stringify({ bootMs, preloadMs, loadMs, firstCallMs, outcome, statusCode }) + '\n', () =>
+    process.exit(0),
+  );
 }
-Promise.resolve(fn.handler(context, event, (err, payload) => finish(err ? 'error' : 'ok', payload && payload.statusCode))).catch(() => finish('threw'));
+Promise.resolve(
+  fn.handler(context, event, (err, payload) => finish(err ? 'error' : 'ok', payload && payload.statusCode)),
+).catch(() => finish('threw'));

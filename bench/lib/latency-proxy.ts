@@ -41,11 +41,11 @@ export interface LatencyProxy {
   close(): Promise<void>;
 }
 
-
 /** A readable name for a Twilio call (the emulator's stats keep the exact operation names). */
 export function classify(method: string, path: string): string {
   if (/\/Documents$/.test(path)) return method === 'POST' ? 'sync.create' : 'sync.list';
-  if (/\/Documents\/[^/]+$/.test(path)) return method === 'POST' ? 'sync.update' : method === 'GET' ? 'sync.fetch' : 'sync.remove';
+  if (/\/Documents\/[^/]+$/.test(path))
+    return method === 'POST' ? 'sync.update' : method === 'GET' ? 'sync.fetch' : 'sync.remove';
   if (/\/Conferences\.json$/.test(path)) return 'conference.list';
   if (/\/Conferences\/[^/]+\.json$/.test(path)) return method === 'POST' ? 'conference.update' : 'conference.fetch';
   if (/\/Participants/.test(path)) return `participant.${method === 'GET' ? 'read' : 'write'}`;
@@ -75,14 +75,27 @@ interface Upstream {
 }
 
 /** The target's whole answer to the request, or a 502 naming why there was none. */
-function forward(url: URL, method: string, headers: http.OutgoingHttpHeaders, agent: http.Agent, body: Buffer): Promise<Upstream> {
+function forward(
+  url: URL,
+  method: string,
+  headers: http.OutgoingHttpHeaders,
+  agent: http.Agent,
+  body: Buffer,
+): Promise<Upstream> {
   return new Promise<Upstream>((resolve, reject) => {
     const request = http.request(url, { method, headers, agent }, (answer) => {
-      readBody(answer).then((data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }), reject);
+      readBody(answer).then(
+        (data) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: data }),
+        reject,
+      );
     });
     request.on('error', reject);
     request.end(body);
-  }).catch((error: Error) => ({ status: 502, headers: { 'content-type': 'application/json' } as http.IncomingHttpHeaders, body: Buffer.from(JSON.stringify({ message: error.message })) }));
+  }).catch((error: Error) => ({
+    status: 502,
+    headers: { 'content-type': 'application/json' } as http.IncomingHttpHeaders,
+    body: Buffer.from(JSON.stringify({ message: error.message })),
+  }));
 }
 
 /** Passes the target's answer on, with its own length and without hop-by-hop headers. */
@@ -121,7 +134,15 @@ export async function startLatencyProxy(options: { latencyMs: number; target?: s
       const outbound = latencyMs - inbound;
       if (outbound > 0) await sleep(outbound);
       relay(upstream, response);
-      records.push({ method, path, op, document: writtenDocument(op, path, body), start, end: performance.now(), status: upstream.status });
+      records.push({
+        method,
+        path,
+        op,
+        document: writtenDocument(op, path, body),
+        start,
+        end: performance.now(),
+        status: upstream.status,
+      });
     })()
       .catch(() => {
         if (!response.headersSent) response.writeHead(502).end();

@@ -18,8 +18,15 @@ export interface BenchStack {
   proxy: LatencyProxy;
   stats(): Record<string, number>;
   post(path: string, params?: Record<string, string | number>): Promise<Answer>;
-  join(room: string, callSid: string, options?: { statusCallback?: string; startConferenceOnEnter?: boolean }): Promise<void>;
-  released(callSid: string, timeoutMs: number): Promise<{ released: boolean; reason?: string; conferenceSid?: string; url?: string; at: number }>;
+  join(
+    room: string,
+    callSid: string,
+    options?: { statusCallback?: string; startConferenceOnEnter?: boolean },
+  ): Promise<void>;
+  released(
+    callSid: string,
+    timeoutMs: number,
+  ): Promise<{ released: boolean; reason?: string; conferenceSid?: string; url?: string; at: number }>;
   hangup(callSid: string): Promise<void>;
   /** The job's Sync document as stored (read straight from the emulator, not through the proxy). */
   jobDocument(jobId: string): Promise<Record<string, unknown> | undefined>;
@@ -30,7 +37,11 @@ export interface BenchStack {
   /** A Studio flow in the emulator (its FW SID), for executions the service starts. */
   createFlow(definition: unknown): Promise<string>;
   /** The REST-started execution for a contact, once the service has created it (undefined after `timeoutMs`). */
-  executionFor(flowSid: string, contact: string, timeoutMs: number): Promise<{ executionSid: string; data: Record<string, unknown> } | undefined>;
+  executionFor(
+    flowSid: string,
+    contact: string,
+    timeoutMs: number,
+  ): Promise<{ executionSid: string; data: Record<string, unknown> } | undefined>;
   stop(): Promise<void>;
 }
 
@@ -53,7 +64,8 @@ export async function joinStartedRoom(stack: BenchStack, room: string, callSid: 
   await stack.join(room, newCallSid(), { startConferenceOnEnter: true });
 }
 let calls = 0;
-export const newCallSid = () => `CA${(process.pid.toString(16) + Date.now().toString(16) + (calls++).toString(16).padStart(6, '0')).padStart(32, '0').slice(-32)}`;
+export const newCallSid = () =>
+  `CA${(process.pid.toString(16) + Date.now().toString(16) + (calls++).toString(16).padStart(6, '0')).padStart(32, '0').slice(-32)}`;
 
 const EMULATOR_AUTH = 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:bench`).toString('base64');
 
@@ -116,14 +128,18 @@ function callerControls(emulatorUrl: string): Pick<BenchStack, 'join' | 'release
           friendlyName: room,
           callSid,
           startConferenceOnEnter: joinOptions.startConferenceOnEnter ?? false,
-          ...(joinOptions.statusCallback ? { statusCallback: joinOptions.statusCallback, statusCallbackEvent: ['leave'] } : {}),
+          ...(joinOptions.statusCallback
+            ? { statusCallback: joinOptions.statusCallback, statusCallbackEvent: ['leave'] }
+            : {}),
         }),
       });
       if (!response.ok) throw new Error(`join failed: ${response.status} ${await response.text()}`);
       await response.body?.cancel();
     },
     async released(callSid, timeoutMs) {
-      const answer = (await (await control(`/calls/${callSid}/released?timeoutMs=${Math.round(timeoutMs)}`)).json()) as { released: boolean; reason?: string; conferenceSid?: string; url?: string };
+      const answer = (await (
+        await control(`/calls/${callSid}/released?timeoutMs=${Math.round(timeoutMs)}`)
+      ).json()) as { released: boolean; reason?: string; conferenceSid?: string; url?: string };
       return { ...answer, at: performance.now() };
     },
     async hangup(callSid) {
@@ -133,7 +149,9 @@ function callerControls(emulatorUrl: string): Pick<BenchStack, 'join' | 'release
       const query = new URLSearchParams({ flowSid, contact, timeoutMs: String(Math.round(timeoutMs)) });
       const response = await control(`/executions?${query}`);
       if (!response.ok) throw new Error(`executions: ${response.status} ${await response.text()}`);
-      const { executions } = (await response.json()) as { executions: Array<{ executionSid: string; data: Record<string, unknown> }> };
+      const { executions } = (await response.json()) as {
+        executions: Array<{ executionSid: string; data: Record<string, unknown> }>;
+      };
       return executions[0];
     },
   };
@@ -153,7 +171,11 @@ function emulatorRecords(emulatorUrl: string): Pick<BenchStack, 'jobDocument' | 
       const response = await fetch(`${emulatorUrl}/studio/v2/Flows`, {
         method: 'POST',
         headers: { authorization: EMULATOR_AUTH, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ FriendlyName: 'capacity', Status: 'published', Definition: JSON.stringify(definition) }),
+        body: new URLSearchParams({
+          FriendlyName: 'capacity',
+          Status: 'published',
+          Definition: JSON.stringify(definition),
+        }),
       });
       if (!response.ok) throw new Error(`flow create failed: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { sid: string }).sid;
@@ -162,7 +184,11 @@ function emulatorRecords(emulatorUrl: string): Pick<BenchStack, 'jobDocument' | 
 }
 
 /** A form POST like Studio's Run Function or Twilio's webhooks; `ms` is the reply time. */
-export async function post(url: string, params: Record<string, string | number> = {}, timeoutMs = 30_000): Promise<Answer> {
+export async function post(
+  url: string,
+  params: Record<string, string | number> = {},
+  timeoutMs = 30_000,
+): Promise<Answer> {
   const began = performance.now();
   const response = await fetch(url, {
     method: 'POST',

@@ -51,7 +51,9 @@ function panelSvg(panel: Panel, top: number): string {
   const x0 = MARGIN.left;
   const y0 = top + MARGIN.top;
   const maxValue = Math.max(...values, panel.goal?.value ?? 0, 1);
-  const logMin = panel.log ? 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...values.filter((v) => v > 0), maxValue)))) : 0;
+  const logMin = panel.log
+    ? 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...values.filter((v) => v > 0), maxValue))))
+    : 0;
   const logMax = panel.log ? 10 ** Math.ceil(Math.log10(maxValue)) : 0;
   const linMax = niceMax(maxValue * 1.05);
   const scale = (v: number) => {
@@ -70,9 +72,13 @@ function panelSvg(panel: Panel, top: number): string {
   for (const tick of ticks) {
     const y = y0 + plotH - scale(tick);
     parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#e3e3e3"/>`);
-    parts.push(`<text x="${x0 - 6}" y="${(y + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#555">${format(tick)}</text>`);
+    parts.push(
+      `<text x="${x0 - 6}" y="${(y + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#555">${format(tick)}</text>`,
+    );
   }
-  parts.push(`<text x="${16}" y="${(y0 + plotH / 2).toFixed(1)}" font-size="11" fill="#555" transform="rotate(-90 16 ${(y0 + plotH / 2).toFixed(1)})" text-anchor="middle">${escape(panel.unit)}${panel.log ? ' (log)' : ''}</text>`);
+  parts.push(
+    `<text x="${16}" y="${(y0 + plotH / 2).toFixed(1)}" font-size="11" fill="#555" transform="rotate(-90 16 ${(y0 + plotH / 2).toFixed(1)})" text-anchor="middle">${escape(panel.unit)}${panel.log ? ' (log)' : ''}</text>`,
+  );
   // Bars
   const groupW = plotW / Math.max(1, panel.groups.length);
   panel.groups.forEach((group, gi) => {
@@ -83,19 +89,30 @@ function panelSvg(panel: Panel, top: number): string {
       const h = Math.max(1, scale(bar.value));
       const x = startX + bi * barW;
       const y = y0 + plotH - h;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${color(bar.series)}"><title>${escape(`${group.label} / ${bar.series}: ${bar.value}`)}</title></rect>`);
-      if (barW >= 16) parts.push(`<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y - 3).toFixed(1)}" font-size="9" text-anchor="middle" fill="#333">${format(bar.value)}</text>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${color(bar.series)}"><title>${escape(`${group.label} / ${bar.series}: ${bar.value}`)}</title></rect>`,
+      );
+      if (barW >= 16)
+        parts.push(
+          `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y - 3).toFixed(1)}" font-size="9" text-anchor="middle" fill="#333">${format(bar.value)}</text>`,
+        );
     });
     const lines = group.label.split('\n');
     lines.forEach((line, li) => {
-      parts.push(`<text x="${(x0 + gi * groupW + groupW / 2).toFixed(1)}" y="${(y0 + plotH + 16 + li * 13).toFixed(1)}" font-size="11" text-anchor="middle" fill="#333">${escape(line)}</text>`);
+      parts.push(
+        `<text x="${(x0 + gi * groupW + groupW / 2).toFixed(1)}" y="${(y0 + plotH + 16 + li * 13).toFixed(1)}" font-size="11" text-anchor="middle" fill="#333">${escape(line)}</text>`,
+      );
     });
   });
   parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y0 + plotH}" y2="${y0 + plotH}" stroke="#888"/>`);
   if (panel.goal) {
     const y = y0 + plotH - scale(panel.goal.value);
-    parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#b8443f" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${x0 + plotW - 4}" y="${(y0 - 6).toFixed(1)}" font-size="11" text-anchor="end" fill="#b8443f">- - ${escape(panel.goal.label)}</text>`);
+    parts.push(
+      `<line x1="${x0}" x2="${x0 + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#b8443f" stroke-dasharray="6 4"/>`,
+    );
+    parts.push(
+      `<text x="${x0 + plotW - 4}" y="${(y0 - 6).toFixed(1)}" font-size="11" text-anchor="end" fill="#b8443f">- - ${escape(panel.goal.label)}</text>`,
+    );
   }
   parts.push(...legendSvg(series, color, x0, top));
   return parts.join('\n');

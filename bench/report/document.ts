@@ -17,19 +17,42 @@ export function renderMarkdown(results: BenchResults, before?: BenchResults, cha
     ...setting(results, chartFile),
     '## Results against the goals',
     '',
-    table(['area', 'goal', 'measured', 'met'], goals.map((g) => [g.area, g.goal, g.measured, g.met === undefined ? '(comparison)' : yes(g.met)])),
+    table(
+      ['area', 'goal', 'measured', 'met'],
+      goals.map((g) => [g.area, g.goal, g.measured, g.met === undefined ? '(comparison)' : yes(g.met)]),
+    ),
     '',
   ];
-  if (results.roundTrips) parts.push('## 1. Twilio API round trips per job', '', roundTripSection(results.roundTrips), '');
+  if (results.roundTrips)
+    parts.push('## 1. Twilio API round trips per job', '', roundTripSection(results.roundTrips), '');
   if (results.startLatency.length) parts.push('## 2. /jobs/start reply time', '', startSection(results), '');
   if (results.release.length) parts.push('## 3. Hold release latency', '', releaseSection(results), '');
   if (results.coldStart.length) parts.push('## 4. Cold start and size', '', coldSection(results), '');
   if (results.scale.length) parts.push('## 5. Scale', '', scaleSection(results), '');
-  if (results.capacity) parts.push('## 6. Capacity under the concurrency cap, and the cost of a job', '', capacityLevels(results.capacity), '', capacitySection(results.capacity, loadPrices()), '');
+  if (results.capacity)
+    parts.push(
+      '## 6. Capacity under the concurrency cap, and the cost of a job',
+      '',
+      capacityLevels(results.capacity),
+      '',
+      capacitySection(results.capacity, loadPrices()),
+      '',
+    );
   parts.push('## What was made faster', '', OPTIMIZATIONS, '');
   if (before) parts.push('### Before and after', '', beforeAfterSection(before, results), '');
   parts.push('### Not done (yet)', '', notDone(results), '');
-  parts.push('## Goals missed, and why', '', ...missedGoals(goals), '', '## Time per section', '', TIME_PER_SECTION, '', timePerSection(results), '');
+  parts.push(
+    '## Goals missed, and why',
+    '',
+    ...missedGoals(goals),
+    '',
+    '## Time per section',
+    '',
+    TIME_PER_SECTION,
+    '',
+    timePerSection(results),
+    '',
+  );
   return parts.join('\n');
 }
 
@@ -47,7 +70,7 @@ function setting(results: BenchResults, chartFile: string): string[] {
     'npx tsx bench/report.ts   # redraw this page and the chart from bench/results/*.json',
     '```',
     '',
-    'How: `bench/run.ts` builds the service, copies `dist/` to `.local/bench/dist` (so a build started meanwhile cannot swap files out from under the run) and serves that with twilio-run (`tools/local-stack.ts`) against the emulator, which counts every Twilio API call by operation. Between the functions and the emulator sits a proxy (`bench/lib/latency-proxy.ts`) that adds 80 ms to every Twilio call (half each way) and records each call\'s start and end. The backend (`bench/lib/backend.ts`) speaks the dispatch/completion contract with the timing each part needs. Every server listens on 127.0.0.1 only (twilio-run, which has no host option, through `bench/lib/loopback-only.cjs`). Raw results: `bench/results/*.json`; `before.json` is the run before the changes below.',
+    "How: `bench/run.ts` builds the service, copies `dist/` to `.local/bench/dist` (so a build started meanwhile cannot swap files out from under the run) and serves that with twilio-run (`tools/local-stack.ts`) against the emulator, which counts every Twilio API call by operation. Between the functions and the emulator sits a proxy (`bench/lib/latency-proxy.ts`) that adds 80 ms to every Twilio call (half each way) and records each call's start and end. The backend (`bench/lib/backend.ts`) speaks the dispatch/completion contract with the timing each part needs. Every server listens on 127.0.0.1 only (twilio-run, which has no host option, through `bench/lib/loopback-only.cjs`). Raw results: `bench/results/*.json`; `before.json` is the run before the changes below.",
     '',
     `![benchmarks](${chartFile})`,
     '',
@@ -65,5 +88,12 @@ const TIME_PER_SECTION =
 
 function timePerSection(results: BenchResults): string {
   const pct = (v?: number) => (v === undefined ? '–' : `${Math.round(v * 100)}%`);
-  return table(['section', 'seconds', 'CPU used by other processes'], Object.entries(results.sections).map(([k, v]) => [k, String(typeof v === 'number' ? v : v.seconds), pct(typeof v === 'number' ? undefined : v.othersCpuShare)]));
+  return table(
+    ['section', 'seconds', 'CPU used by other processes'],
+    Object.entries(results.sections).map(([k, v]) => [
+      k,
+      String(typeof v === 'number' ? v : v.seconds),
+      pct(typeof v === 'number' ? undefined : v.othersCpuShare),
+    ]),
+  );
 }

@@ -55,7 +55,10 @@ function startRows(results: BenchResults): GoalRow[] {
   return (['warm', 'fork'] as const).flatMap((mode) => {
     const rows = results.startLatency.filter((r) => r.mode === mode);
     const hang = rows.filter((r) => r.backend === 'hangs');
-    return [...(hang.length > 0 ? [startHangRow(mode, hang)] : []), ...(rows.length > 0 ? [startFloorRow(results, mode, rows)] : [])];
+    return [
+      ...(hang.length > 0 ? [startHangRow(mode, hang)] : []),
+      ...(rows.length > 0 ? [startFloorRow(results, mode, rows)] : []),
+    ];
   });
 }
 
@@ -67,7 +70,11 @@ function startHangRow(mode: 'warm' | 'fork', hang: BenchResults['startLatency'])
     goal: `p99 < ${START_GOAL_MS / 1000} s with a hanging backend (1, 10, 100 callers)`,
     measured: `worst p99 ${ms(worst.summary.p99)} ms at ${worst.concurrency}${worst.errors ? `, ${worst.errors} errors` : ''}`,
     met,
-    why: met ? undefined : mode === 'fork' ? FORK_WHY : 'the dispatch waits DISPATCH_TIMEOUT_MS (1 s) for the backend; with 100 callers on 2 cores, queueing for CPU adds the rest',
+    why: met
+      ? undefined
+      : mode === 'fork'
+        ? FORK_WHY
+        : 'the dispatch waits DISPATCH_TIMEOUT_MS (1 s) for the backend; with 100 callers on 2 cores, queueing for CPU adds the rest',
   };
 }
 
@@ -77,7 +84,10 @@ function startFloorRow(results: BenchResults, mode: 'warm' | 'fork', all: BenchR
   return {
     area: `/jobs/start, ${mode}`,
     goal: `p99 within ${START_FLOOR_FACTOR}x of the floor (sequential Twilio calls + backend)`,
-    measured: over.length === 0 ? `worst ${worst.p99OverFloor}x` : `${all.length - over.length} of ${all.length} cases; worst ${worst.p99OverFloor}x (${worst.backend}, ${worst.concurrency} callers)`,
+    measured:
+      over.length === 0
+        ? `worst ${worst.p99OverFloor}x`
+        : `${all.length - over.length} of ${all.length} cases; worst ${worst.p99OverFloor}x (${worst.backend}, ${worst.concurrency} callers)`,
     met: over.length === 0,
     why:
       over.length === 0
@@ -94,7 +104,12 @@ function releaseRows(results: BenchResults, r: ReleaseRow): GoalRow[] {
 
 /** After a push completion: p50 and p95 against the round trips the release needs. */
 function pushReleaseRows(results: BenchResults, r: ReleaseRow): GoalRow[] {
-  return ([['p50', r.summary.p50], ['p95', r.summary.p95]] as const).map(([label, value]) => {
+  return (
+    [
+      ['p50', r.summary.p50],
+      ['p95', r.summary.p95],
+    ] as const
+  ).map(([label, value]) => {
     const met = r.failures === 0 && value <= r.goalMs;
     return {
       area: `hold release, push (${r.mode})`,
@@ -151,7 +166,10 @@ function scaleRow(scale: ScaleResult): GoalRow {
     area: `scale, ${scale.mode}`,
     goal: 'jobs/s end to end without an error; no shared hot document',
     measured: `${scale.sustainedPerSecond}${scale.atLeast ? '+ (the highest rate tried)' : ''} jobs/s; ${documents.sharedDocuments.length} shared documents, at most ${documents.maxWritesPerDocumentPerSecond} write/s per document`,
-    met: scale.sustainedPerSecond > 0 && documents.sharedDocuments.length === 0 && documents.maxWritesPerDocumentPerSecond < SYNC_WRITES_PER_SECOND_LIMIT,
+    met:
+      scale.sustainedPerSecond > 0 &&
+      documents.sharedDocuments.length === 0 &&
+      documents.maxWritesPerDocumentPerSecond < SYNC_WRITES_PER_SECOND_LIMIT,
     why: scale.sustainedPerSecond > 0 ? undefined : FORK_WHY,
   };
 }

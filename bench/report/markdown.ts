@@ -7,5 +7,9 @@ export const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)}`;
 export const yes = (met: boolean) => (met ? 'yes' : '**no**');
 
 export function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }

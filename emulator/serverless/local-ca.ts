@@ -25,7 +25,10 @@ function openssl(args: string[], cwd: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new Error('The deploy rehearsal needs the openssl command to make its local certificates, and it is not installed.', { cause: err });
+      throw new Error(
+        'The deploy rehearsal needs the openssl command to make its local certificates, and it is not installed.',
+        { cause: err },
+      );
     }
     const stderr = (err as { stderr?: Buffer }).stderr?.toString('utf8').trim() ?? '';
     throw new Error(`openssl ${args[0]} failed: ${stderr || String(err)}`, { cause: err });
@@ -47,9 +50,63 @@ export function makeLocalCa(hosts: string[]): LocalCa {
         '',
       ].join('\n'),
     );
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=studio-async rehearsal CA (throwaway)', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${hosts[0]}`], dir);
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext'], dir);
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=studio-async rehearsal CA (throwaway)',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      dir,
+    );
+    openssl(
+      [
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'server.key',
+        '-out',
+        'server.csr',
+        '-subj',
+        `/CN=${hosts[0]}`,
+      ],
+      dir,
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.pem',
+        '-days',
+        '1',
+        '-extfile',
+        'server.ext',
+      ],
+      dir,
+    );
     // The CA's key is not needed once the server certificate is signed: nothing else can be issued.
     fs.rmSync(path.join(dir, 'ca.key'));
     for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o600);

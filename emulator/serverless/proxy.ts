@@ -30,7 +30,9 @@ function standInServer(standIn: ServerlessStandIn): http.Server {
   return http.createServer((req, res) => {
     const host = (req.headers.host ?? '').split(':')[0].toLowerCase();
     readBody(req, MAX_BODY_BYTES)
-      .then((body) => standIn.handle({ method: req.method ?? 'GET', host, url: req.url ?? '/', headers: req.headers, body }))
+      .then((body) =>
+        standIn.handle({ method: req.method ?? 'GET', host, url: req.url ?? '/', headers: req.headers, body }),
+      )
       .then((reply) => {
         const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
         const headers: Record<string, string> = { 'Content-Length': String(Buffer.byteLength(text)) };
@@ -46,7 +48,12 @@ function standInServer(standIn: ServerlessStandIn): http.Server {
 }
 
 /** The proxy itself: CONNECT to the Serverless API's hosts ends TLS here and goes to `inner`; anything else is refused. */
-function tunnelServer(inner: http.Server, secureContext: tls.SecureContext, refused: string[], sockets: Set<Socket>): http.Server {
+function tunnelServer(
+  inner: http.Server,
+  secureContext: tls.SecureContext,
+  refused: string[],
+  sockets: Set<Socket>,
+): http.Server {
   const outer = http.createServer((req, res) => {
     // Plain-HTTP proxying is never needed (twilio-run only speaks HTTPS): refuse it.
     refused.push(req.url ?? '');
@@ -80,7 +87,12 @@ export async function startRehearsalProxy(accountSid: string, authToken = ''): P
   const standIn = new ServerlessStandIn(accountSid, authToken);
   const refused: string[] = [];
   const sockets = new Set<Socket>();
-  const outer = tunnelServer(standInServer(standIn), tls.createSecureContext({ key: ca.key, cert: ca.cert }), refused, sockets);
+  const outer = tunnelServer(
+    standInServer(standIn),
+    tls.createSecureContext({ key: ca.key, cert: ca.cert }),
+    refused,
+    sockets,
+  );
   await new Promise<void>((resolve, reject) => {
     outer.once('error', reject);
     outer.listen(0, '127.0.0.1', () => resolve());

@@ -50,7 +50,14 @@ export interface DependencyClosure {
   notes: string[];
 }
 
-function readPackage(dir: string): { name?: string; version?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> } {
+function readPackage(dir: string): {
+  name?: string;
+  version?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+} {
   return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 }
 
@@ -59,7 +66,10 @@ function readPackage(dir: string): { name?: string; version?: string; dependenci
  * each declared package, then its dependencies (and optional and peer ones that are installed),
  * and theirs. Only what the closure reaches is returned; devDependencies are not in it.
  */
-export function dependencyClosure(nodeModules: string, declared: Array<{ name: string; version: string }>): DependencyClosure {
+export function dependencyClosure(
+  nodeModules: string,
+  declared: Array<{ name: string; version: string }>,
+): DependencyClosure {
   const root = fs.realpathSync(nodeModules);
   const rootDir = path.dirname(root);
   const locate = (fromDir: string, name: string): string | undefined => {
@@ -83,9 +93,14 @@ export function dependencyClosure(nodeModules: string, declared: Array<{ name: s
     }
     const installed = readPackage(dir).version ?? '';
     if (/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) {
-      if (installed !== version) problems.push(`${name}: the build declares ${version}, node_modules has ${installed}: the platform would install ${version}; run npm ci`);
+      if (installed !== version)
+        problems.push(
+          `${name}: the build declares ${version}, node_modules has ${installed}: the platform would install ${version}; run npm ci`,
+        );
     } else {
-      notes.push(`${name} is declared as "${version}": served at the installed ${installed} (the platform picks its own match)`);
+      notes.push(
+        `${name} is declared as "${version}": served at the installed ${installed} (the platform picks its own match)`,
+      );
     }
     queue.push(dir);
   }
@@ -94,7 +109,11 @@ export function dependencyClosure(nodeModules: string, declared: Array<{ name: s
     if (seen.has(dir)) continue;
     seen.add(dir);
     const pkg = readPackage(dir);
-    const optionalPeers = new Set(Object.entries(pkg.peerDependenciesMeta ?? {}).filter(([, meta]) => meta.optional).map(([name]) => name));
+    const optionalPeers = new Set(
+      Object.entries(pkg.peerDependenciesMeta ?? {})
+        .filter(([, meta]) => meta.optional)
+        .map(([name]) => name),
+    );
     const wanted: Array<[string, boolean]> = [
       ...Object.keys(pkg.dependencies ?? {}).map((name): [string, boolean] => [name, false]),
       ...Object.keys(pkg.optionalDependencies ?? {}).map((name): [string, boolean] => [name, true]),
@@ -103,7 +122,8 @@ export function dependencyClosure(nodeModules: string, declared: Array<{ name: s
     for (const [name, optional] of wanted) {
       const found = locate(dir, name);
       if (found) queue.push(found);
-      else if (!optional && !optionalPeers.has(name)) problems.push(`${pkg.name} needs ${name}, which is not installed`);
+      else if (!optional && !optionalPeers.has(name))
+        problems.push(`${pkg.name} needs ${name}, which is not installed`);
     }
   }
   const packages: ClosurePackage[] = [];
@@ -183,7 +203,8 @@ export class DeployedBuildError extends Error {}
 
 function resourceFile(base: string, upload: Upload): string {
   const relative = upload.path.replace(/^\/+/, '');
-  if (relative === '' || relative.split('/').includes('..')) throw new DeployedBuildError(`cannot serve the path ${JSON.stringify(upload.path)}`);
+  if (relative === '' || relative.split('/').includes('..'))
+    throw new DeployedBuildError(`cannot serve the path ${JSON.stringify(upload.path)}`);
   return path.join(base, ...relative.split('/')) + (upload.kind === 'function' ? '.js' : '');
 }
 
@@ -197,12 +218,19 @@ function formParams(body: Buffer): Record<string, string | string[]> {
 }
 
 /** The signature check of a protected resource: the URL the request reached, and its POST params. */
-export function checkTwilioSignature(authToken: string, req: http.IncomingMessage, body: Buffer): 'valid' | 'missing' | 'invalid' {
+export function checkTwilioSignature(
+  authToken: string,
+  req: http.IncomingMessage,
+  body: Buffer,
+): 'valid' | 'missing' | 'invalid' {
   const header = req.headers['x-twilio-signature'];
   if (typeof header !== 'string' || header === '') return 'missing';
   if (!authToken) return 'invalid';
   const url = `http://${req.headers.host ?? ''}${req.url ?? '/'}`;
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type === 'application/json' && /[?&]bodySHA256=/.test(url)) {
     return twilio.validateRequestWithBody(authToken, header, url, body.toString('utf8')) ? 'valid' : 'invalid';
   }
@@ -216,14 +244,21 @@ type RuntimeRoute = { name: string; path: string; access: string; content: strin
 
 /** Throws DeployedBuildError when the build cannot be served: dependencies missing, or no runtime declared. */
 function checkServable(deployed: DeployedEnvironment, closure: DependencyClosure): void {
-  if (closure.problems.length > 0) throw new DeployedBuildError(`the build's dependencies cannot be served:\n  ${closure.problems.join('\n  ')}`);
+  if (closure.problems.length > 0)
+    throw new DeployedBuildError(`the build's dependencies cannot be served:\n  ${closure.problems.join('\n  ')}`);
   if (!deployed.dependencies.some((d) => d.name === '@twilio/runtime-handler')) {
-    throw new DeployedBuildError('the build does not declare @twilio/runtime-handler, so there is no runtime to serve it with');
+    throw new DeployedBuildError(
+      'the build does not declare @twilio/runtime-handler, so there is no runtime to serve it with',
+    );
   }
 }
 
 /** Writes the clean service folder (package.json, node_modules links, functions, assets) and the host script. */
-function layOutServiceFolder(root: string, deployed: DeployedEnvironment, closure: DependencyClosure): { serviceDir: string; routes: RuntimeRoutes; hostFile: string } {
+function layOutServiceFolder(
+  root: string,
+  deployed: DeployedEnvironment,
+  closure: DependencyClosure,
+): { serviceDir: string; routes: RuntimeRoutes; hostFile: string } {
   const serviceDir = path.join(root, 'service');
   fs.mkdirSync(path.join(serviceDir, 'node_modules'), { recursive: true });
   fs.writeFileSync(
@@ -251,33 +286,52 @@ function layOutServiceFolder(root: string, deployed: DeployedEnvironment, closur
  * The domain's edge: what the platform checks before a function runs (private: 403; protected:
  * a valid X-Twilio-Signature or 400), then the request is passed to the runtime at `innerPort()`.
  */
-function edgeServer(deployed: DeployedEnvironment, authToken: string, requests: DomainRequest[], innerPort: () => number): http.Server {
-  const visibility = new Map<string, string>([...deployed.functions, ...deployed.assets].map((u) => [u.path, u.visibility]));
+function edgeServer(
+  deployed: DeployedEnvironment,
+  authToken: string,
+  requests: DomainRequest[],
+  innerPort: () => number,
+): http.Server {
+  const visibility = new Map<string, string>(
+    [...deployed.functions, ...deployed.assets].map((u) => [u.path, u.visibility]),
+  );
   return http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://domain.local').pathname;
     const record: DomainRequest = { method: req.method ?? 'GET', path: pathname, status: 0 };
     requests.push(record);
     const answer = (status: number, text: string) => {
       record.status = status;
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
+      res.writeHead(status, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': String(Buffer.byteLength(text)),
+      });
       res.end(text);
     };
     readBody(req, MAX_BODY_BYTES)
       .then((body) => {
         const access = visibility.get(pathname);
-        if (access === 'private') return answer(403, `${pathname} is private: it can only be used from the service's own functions\n`);
+        if (access === 'private')
+          return answer(403, `${pathname} is private: it can only be used from the service's own functions\n`);
         if (access === 'protected') {
           record.signature = checkTwilioSignature(authToken, req, body);
           if (record.signature !== 'valid') {
-            return answer(400, `${pathname} is protected: the request needs a valid X-Twilio-Signature (${record.signature === 'missing' ? 'none was sent' : 'the one sent does not match'})\n`);
+            return answer(
+              400,
+              `${pathname} is protected: the request needs a valid X-Twilio-Signature (${record.signature === 'missing' ? 'none was sent' : 'the one sent does not match'})\n`,
+            );
           }
         }
-        const inner = http.request({ host: '127.0.0.1', port: innerPort(), method: req.method, path: req.url, headers: req.headers }, (reply) => {
-          record.status = reply.statusCode ?? 502;
-          res.writeHead(record.status, reply.headers);
-          reply.pipe(res);
-        });
-        inner.on('error', (error) => (res.headersSent ? res.destroy() : answer(502, `the runtime did not answer: ${error.message}\n`)));
+        const inner = http.request(
+          { host: '127.0.0.1', port: innerPort(), method: req.method, path: req.url, headers: req.headers },
+          (reply) => {
+            record.status = reply.statusCode ?? 502;
+            res.writeHead(record.status, reply.headers);
+            reply.pipe(res);
+          },
+        );
+        inner.on('error', (error) =>
+          res.headersSent ? res.destroy() : answer(502, `the runtime did not answer: ${error.message}\n`),
+        );
         inner.end(body);
       })
       .catch((error: unknown) => (res.headersSent ? res.destroy() : answer(413, `${(error as Error).message}\n`)));
@@ -330,13 +384,23 @@ interface RuntimeStart {
 }
 
 /** Starts the runtime in a child; `ready` resolves with its port once it serves. */
-function spawnRuntime(start: RuntimeStart, output: RecentOutput): { child: ChildProcess; ready: Promise<{ port: number; entry: string }> } {
+function spawnRuntime(
+  start: RuntimeStart,
+  output: RecentOutput,
+): { child: ChildProcess; ready: Promise<{ port: number; entry: string }> } {
   // Nothing of this process's environment (NODE_OPTIONS, NODE_PATH, loaders, the shell's keys).
-  const child = spawn(process.execPath, [start.hostFile], { cwd: start.serviceDir, env: start.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = spawn(process.execPath, [start.hostFile], {
+    cwd: start.serviceDir,
+    env: start.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => output.keep(chunk));
   child.stderr?.on('data', (chunk: Buffer) => output.keep(chunk));
   const ready = new Promise<{ port: number; entry: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeployedBuildError(`the runtime did not start within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new DeployedBuildError(`the runtime did not start within ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
     child.once('message', (message) => {
       clearTimeout(timer);
       resolve(message as { port: number; entry: string });
@@ -386,7 +450,10 @@ export async function serveDeployed(options: ServeDeployedOptions): Promise<Serv
     front = edgeServer(deployed, options.authToken, requests, () => innerPort);
     const url = await listenOnLoopback(front);
     const output = new RecentOutput(options.log);
-    const runtime = spawnRuntime({ serviceDir, hostFile, env: runtimeEnv(deployed, options), url, routes, appName: deployed.serviceName }, output);
+    const runtime = spawnRuntime(
+      { serviceDir, hostFile, env: runtimeEnv(deployed, options), url, routes, appName: deployed.serviceName },
+      output,
+    );
     child = runtime.child;
     const ready = await runtime.ready;
     innerPort = ready.port;

@@ -173,7 +173,10 @@ function many(bag: ParamBag, name: string): string[] {
 }
 
 /** Splits a multipart/form-data body into its parts (enough for form-data's output). */
-export function parseMultipart(body: Buffer, contentType: string): Array<{ name: string; filename?: string; contentType?: string; data: Buffer }> {
+export function parseMultipart(
+  body: Buffer,
+  contentType: string,
+): Array<{ name: string; filename?: string; contentType?: string; data: Buffer }> {
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   if (!boundary) throw new ApiError(400, 20001, 'multipart body without a boundary');
   const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
@@ -245,7 +248,12 @@ export class ServerlessStandIn {
   /** The domain of the environment a deployment went to last, e.g. `studio-async-1234-dev.twil.io`. */
   lastDeployedDomain(): string | undefined {
     const last = this.deployments[this.deployments.length - 1];
-    return last ? domainName(this.services.get(last.serviceSid) as Service, this.environments.get(last.environmentSid) as Environment) : undefined;
+    return last
+      ? domainName(
+          this.services.get(last.serviceSid) as Service,
+          this.environments.get(last.environmentSid) as Environment,
+        )
+      : undefined;
   }
 
   /**
@@ -255,7 +263,9 @@ export class ServerlessStandIn {
    */
   deployedEnvironment(domain?: string): DeployedEnvironment | undefined {
     const environment = domain
-      ? [...this.environments.values()].find((e) => domainName(this.services.get(e.serviceSid) as Service, e) === domain)
+      ? [...this.environments.values()].find(
+          (e) => domainName(this.services.get(e.serviceSid) as Service, e) === domain,
+        )
       : this.environments.get(this.deployments[this.deployments.length - 1]?.environmentSid ?? '');
     const build = environment?.buildSid ? this.builds.get(environment.buildSid) : undefined;
     if (!environment || !build) return undefined;
@@ -272,14 +282,21 @@ export class ServerlessStandIn {
       assets: build.assetVersions.map(version),
       dependencies: build.dependencies,
       runtime: build.runtime ?? 'node22',
-      variables: Object.fromEntries([...this.variables.values()].filter((v) => v.environmentSid === environment.sid).map((v) => [v.key, v.value])),
+      variables: Object.fromEntries(
+        [...this.variables.values()].filter((v) => v.environmentSid === environment.sid).map((v) => [v.key, v.value]),
+      ),
     };
   }
 
   private error(err: ApiError): StandInReply {
     return {
       status: err.status,
-      body: { code: err.code, message: err.message, more_info: `https://www.twilio.com/docs/errors/${err.code}`, status: err.status },
+      body: {
+        code: err.code,
+        message: err.message,
+        more_info: `https://www.twilio.com/docs/errors/${err.code}`,
+        status: err.status,
+      },
     };
   }
 
@@ -288,12 +305,19 @@ export class ServerlessStandIn {
   private api(request: StandInRequest, pathname: string, search: string): StandInReply {
     const method = request.method.toUpperCase();
     const query = paramBagFromSearch(search ? `?${search}` : '');
-    const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const form = method === 'POST' && type === 'application/x-www-form-urlencoded' ? paramBagFromSearch(`?${request.body.toString('utf8')}`) : {};
+    const type = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
+    const form =
+      method === 'POST' && type === 'application/x-www-form-urlencoded'
+        ? paramBagFromSearch(`?${request.body.toString('utf8')}`)
+        : {};
     const url = `https://${SERVERLESS_HOST}${pathname}`;
     const requestProblems: string[] = [];
     for (const problem of defaultChecker().checkRequest({ method, path: url, query, form, headers: request.headers })) {
-      if (TOLERATED_DEVIATIONS.some((d) => d.problem === problem)) this.tolerated.push(`${method} ${pathname}: ${problem}`);
+      if (TOLERATED_DEVIATIONS.some((d) => d.problem === problem))
+        this.tolerated.push(`${method} ${pathname}: ${problem}`);
       else requestProblems.push(problem);
     }
     if (requestProblems.length > 0) {
@@ -311,10 +335,17 @@ export class ServerlessStandIn {
     const [, , serviceSid, collection, id, sub, subId] = parts;
     if (parts[1] !== 'Services') throw new ApiError(404, 20404, `No resource at ${pathname}`);
     if (!serviceSid) {
-      if (method === 'GET') return this.list('services', pathname, query, [...this.services.values()].map((s) => this.serviceJson(s)));
+      if (method === 'GET')
+        return this.list(
+          'services',
+          pathname,
+          query,
+          [...this.services.values()].map((s) => this.serviceJson(s)),
+        );
       return { status: 201, body: this.serviceJson(this.createService(form)) };
     }
-    const service = this.services.get(serviceSid) ?? [...this.services.values()].find((s) => s.uniqueName === serviceSid);
+    const service =
+      this.services.get(serviceSid) ?? [...this.services.values()].find((s) => s.uniqueName === serviceSid);
     if (!service) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
     if (!collection) return { status: 200, body: this.serviceJson(service) };
     const reply = this.collectionRoute(collection, { method, pathname, query, form, service, id, sub, subId });
@@ -337,22 +368,42 @@ export class ServerlessStandIn {
   }
 
   /** `/Environments[/{sid}[/Variables[/{sid}] | /Deployments]]`; undefined for what it does not serve. */
-  private environmentsRoute({ method, pathname, query, form, service, id, sub, subId }: ResourceRequest): StandInReply | undefined {
+  private environmentsRoute({
+    method,
+    pathname,
+    query,
+    form,
+    service,
+    id,
+    sub,
+    subId,
+  }: ResourceRequest): StandInReply | undefined {
     if (!id) {
       if (method === 'GET') {
         const envs = [...this.environments.values()].filter((e) => e.serviceSid === service.sid);
-        return this.list('environments', pathname, query, envs.map((e) => this.environmentJson(service, e)));
+        return this.list(
+          'environments',
+          pathname,
+          query,
+          envs.map((e) => this.environmentJson(service, e)),
+        );
       }
       return { status: 201, body: this.environmentJson(service, this.createEnvironment(service, form)) };
     }
     const environment = this.environments.get(id);
-    if (!environment || environment.serviceSid !== service.sid) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    if (!environment || environment.serviceSid !== service.sid)
+      throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
     if (!sub) return { status: 200, body: this.environmentJson(service, environment) };
     if (sub === 'Variables') return this.variablesRoute(method, pathname, query, form, environment, subId);
     if (sub === 'Deployments' && !subId) {
       if (method === 'GET') {
         const list = this.deployments.filter((d) => d.environmentSid === environment.sid);
-        return this.list('deployments', pathname, query, list.map((d) => this.deploymentJson(d)));
+        return this.list(
+          'deployments',
+          pathname,
+          query,
+          list.map((d) => this.deploymentJson(d)),
+        );
       }
       return { status: 201, body: this.deploymentJson(this.deploy(environment, one(form, 'BuildSid') ?? '')) };
     }
@@ -360,14 +411,27 @@ export class ServerlessStandIn {
   }
 
   /** `/Functions` and `/Assets`: list and create (their versions go to the upload host). */
-  private namedRoute(collection: 'Functions' | 'Assets', { method, pathname, query, form, service, id }: ResourceRequest): StandInReply | undefined {
+  private namedRoute(
+    collection: 'Functions' | 'Assets',
+    { method, pathname, query, form, service, id }: ResourceRequest,
+  ): StandInReply | undefined {
     if (id) return undefined;
     const store = collection === 'Functions' ? this.functions : this.assets;
     if (method === 'GET') {
       const list = [...store.values()].filter((f) => f.serviceSid === service.sid);
-      return this.list(collection === 'Functions' ? 'functions' : 'assets', pathname, query, list.map((f) => this.namedJson(collection, f)));
+      return this.list(
+        collection === 'Functions' ? 'functions' : 'assets',
+        pathname,
+        query,
+        list.map((f) => this.namedJson(collection, f)),
+      );
     }
-    const created: Named = { sid: newSid('ZH'), serviceSid: service.sid, friendlyName: one(form, 'FriendlyName') ?? '', dateCreated: now() };
+    const created: Named = {
+      sid: newSid('ZH'),
+      serviceSid: service.sid,
+      friendlyName: one(form, 'FriendlyName') ?? '',
+      dateCreated: now(),
+    };
     store.set(created.sid, created);
     return { status: 201, body: this.namedJson(collection, created) };
   }
@@ -377,16 +441,31 @@ export class ServerlessStandIn {
     if (!id) {
       if (method === 'GET') {
         const list = [...this.builds.values()].filter((b) => b.serviceSid === service.sid);
-        return this.list('builds', pathname, query, list.map((b) => this.buildJson(b)));
+        return this.list(
+          'builds',
+          pathname,
+          query,
+          list.map((b) => this.buildJson(b)),
+        );
       }
       return { status: 201, body: this.buildJson(this.createBuild(service, form)) };
     }
     const build = this.builds.get(id);
-    if (!build || build.serviceSid !== service.sid) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    if (!build || build.serviceSid !== service.sid)
+      throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
     if (!sub) return { status: 200, body: this.buildJson(build) };
     if (sub !== 'Status') return undefined;
     build.statusPolls += 1;
-    return { status: 200, body: { sid: build.sid, account_sid: this.accountSid, service_sid: build.serviceSid, status: this.buildStatus(build), url: `https://${SERVERLESS_HOST}/v1/Services/${build.serviceSid}/Builds/${build.sid}/Status` } };
+    return {
+      status: 200,
+      body: {
+        sid: build.sid,
+        account_sid: this.accountSid,
+        service_sid: build.serviceSid,
+        status: this.buildStatus(build),
+        url: `https://${SERVERLESS_HOST}/v1/Services/${build.serviceSid}/Builds/${build.sid}/Status`,
+      },
+    };
   }
 
   private createService(form: ParamBag): Service {
@@ -429,7 +508,8 @@ export class ServerlessStandIn {
       throw new ApiError(400, 20001, 'At least one Function Version or Asset Version is required for Build.');
     }
     for (const sid of [...functionVersions, ...assetVersions]) {
-      if (!this.uploads.some((u) => u.versionSid === sid)) throw new ApiError(400, 20001, `Version ${sid} was not uploaded to this service`);
+      if (!this.uploads.some((u) => u.versionSid === sid))
+        throw new ApiError(400, 20001, `Version ${sid} was not uploaded to this service`);
     }
     const dependencies = parseDependencies(one(form, 'Dependencies'));
     const build: Build = {
@@ -453,27 +533,56 @@ export class ServerlessStandIn {
 
   private deploy(environment: Environment, buildSid: string): Deployment {
     const build = this.builds.get(buildSid);
-    if (!build || build.serviceSid !== environment.serviceSid) throw new ApiError(404, 20404, `Build ${buildSid} not found`);
+    if (!build || build.serviceSid !== environment.serviceSid)
+      throw new ApiError(404, 20404, `Build ${buildSid} not found`);
     if (this.buildStatus(build) !== 'completed') throw new ApiError(400, 20001, `Build ${buildSid} is not completed`);
     environment.buildSid = build.sid;
     environment.dateUpdated = now();
-    const deployment: Deployment = { sid: newSid('ZD'), serviceSid: environment.serviceSid, environmentSid: environment.sid, buildSid: build.sid, dateCreated: now() };
+    const deployment: Deployment = {
+      sid: newSid('ZD'),
+      serviceSid: environment.serviceSid,
+      environmentSid: environment.sid,
+      buildSid: build.sid,
+      dateCreated: now(),
+    };
     this.deployments.push(deployment);
     return deployment;
   }
 
-  private variablesRoute(method: string, pathname: string, query: ParamBag, form: ParamBag, environment: Environment, variableSid: string | undefined): StandInReply {
+  private variablesRoute(
+    method: string,
+    pathname: string,
+    query: ParamBag,
+    form: ParamBag,
+    environment: Environment,
+    variableSid: string | undefined,
+  ): StandInReply {
     const ofEnvironment = () => [...this.variables.values()].filter((v) => v.environmentSid === environment.sid);
     if (!variableSid) {
-      if (method === 'GET') return this.list('variables', pathname, query, ofEnvironment().map((v) => this.variableJson(v)));
+      if (method === 'GET')
+        return this.list(
+          'variables',
+          pathname,
+          query,
+          ofEnvironment().map((v) => this.variableJson(v)),
+        );
       const key = one(form, 'Key') ?? '';
       if (ofEnvironment().some((v) => v.key === key)) throw new ApiError(409, 20001, `Variable ${key} already exists`);
-      const variable: Variable = { sid: newSid('ZV'), serviceSid: environment.serviceSid, environmentSid: environment.sid, key, value: one(form, 'Value') ?? '', dateCreated: now(), dateUpdated: now() };
+      const variable: Variable = {
+        sid: newSid('ZV'),
+        serviceSid: environment.serviceSid,
+        environmentSid: environment.sid,
+        key,
+        value: one(form, 'Value') ?? '',
+        dateCreated: now(),
+        dateUpdated: now(),
+      };
       this.variables.set(variable.sid, variable);
       return { status: 201, body: this.variableJson(variable) };
     }
     const variable = this.variables.get(variableSid);
-    if (!variable || variable.environmentSid !== environment.sid) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    if (!variable || variable.environmentSid !== environment.sid)
+      throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
     if (method === 'DELETE') {
       this.variables.delete(variable.sid);
       return { status: 204 };
@@ -490,7 +599,8 @@ export class ServerlessStandIn {
 
   private upload(request: StandInRequest, pathname: string): StandInReply {
     const match = /^\/v1\/Services\/([^/]+)\/(Functions|Assets)\/([^/]+)\/Versions$/.exec(pathname);
-    if (request.method.toUpperCase() !== 'POST' || !match) throw new ApiError(404, 20404, `The upload host does not serve ${request.method} ${pathname}`);
+    if (request.method.toUpperCase() !== 'POST' || !match)
+      throw new ApiError(404, 20404, `The upload host does not serve ${request.method} ${pathname}`);
     const [, serviceSid, collection, resourceSid] = match;
     if (request.body.length > MAX_UPLOAD_BYTES) throw new ApiError(413, 20001, `upload over ${MAX_UPLOAD_BYTES} bytes`);
     const store = collection === 'Functions' ? this.functions : this.assets;
@@ -508,7 +618,8 @@ export class ServerlessStandIn {
     const content = field('Content');
     if (pathValue === undefined) problems.push('missing required form parameter "Path"');
     else if (pathValue.length > 255) problems.push(`Path is over 255 characters: ${pathValue.slice(0, 40)}...`);
-    if (!visibility || !['public', 'protected', 'private'].includes(visibility)) problems.push(`Visibility must be one of [public, private, protected]; got ${JSON.stringify(visibility)}`);
+    if (!visibility || !['public', 'protected', 'private'].includes(visibility))
+      problems.push(`Visibility must be one of [public, private, protected]; got ${JSON.stringify(visibility)}`);
     if (!content || content.filename === undefined) problems.push('missing required file part "Content"');
     if (problems.length > 0) {
       this.problems.push(...problems.map((p) => `POST ${UPLOAD_HOST}${pathname}: ${p}`));
@@ -553,7 +664,18 @@ export class ServerlessStandIn {
     const url = `https://${SERVERLESS_HOST}${pathname}?PageSize=${pageSize}&Page=0`;
     return {
       status: 200,
-      body: { [key]: items, meta: { first_page_url: url, key, next_page_url: null, page: 0, page_size: pageSize, previous_page_url: null, url } },
+      body: {
+        [key]: items,
+        meta: {
+          first_page_url: url,
+          key,
+          next_page_url: null,
+          page: 0,
+          page_size: pageSize,
+          previous_page_url: null,
+          url,
+        },
+      },
     };
   }
 
@@ -570,7 +692,12 @@ export class ServerlessStandIn {
       date_created: s.dateCreated,
       date_updated: s.dateCreated,
       url,
-      links: { environments: `${url}/Environments`, functions: `${url}/Functions`, assets: `${url}/Assets`, builds: `${url}/Builds` },
+      links: {
+        environments: `${url}/Environments`,
+        functions: `${url}/Functions`,
+        assets: `${url}/Assets`,
+        builds: `${url}/Builds`,
+      },
     };
   }
 
@@ -601,14 +728,16 @@ export class ServerlessStandIn {
       date_created: f.dateCreated,
       date_updated: f.dateCreated,
       url,
-      links: collection === 'Functions' ? { function_versions: `${url}/Versions` } : { asset_versions: `${url}/Versions` },
+      links:
+        collection === 'Functions' ? { function_versions: `${url}/Versions` } : { asset_versions: `${url}/Versions` },
     };
   }
 
   private versionJson(sid: string): unknown {
     const upload = this.uploads.find((u) => u.versionSid === sid) as Upload;
     const collection = upload.kind === 'function' ? 'Functions' : 'Assets';
-    const service = this.functions.get(upload.resourceSid)?.serviceSid ?? this.assets.get(upload.resourceSid)?.serviceSid;
+    const service =
+      this.functions.get(upload.resourceSid)?.serviceSid ?? this.assets.get(upload.resourceSid)?.serviceSid;
     return {
       sid,
       account_sid: this.accountSid,

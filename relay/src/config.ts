@@ -58,9 +58,19 @@ export interface RelayConfig {
 }
 
 /** Liquid for URLs: every `{{ }}` output is percent-encoded (`| raw` to insert as is). */
-export const urlLiquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true, outputEscape: encodeURIComponent });
+export const urlLiquid = new Liquid({
+  strictVariables: true,
+  strictFilters: true,
+  ownPropertyOnly: true,
+  outputEscape: encodeURIComponent,
+});
 /** Liquid for JSON bodies: every `{{ }}` output is a JSON value (`| raw` to insert as is). */
-export const jsonLiquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true, outputEscape: 'json' });
+export const jsonLiquid = new Liquid({
+  strictVariables: true,
+  strictFilters: true,
+  ownPropertyOnly: true,
+  outputEscape: 'json',
+});
 /** Liquid for other bodies and the method: outputs as plain text. */
 export const textLiquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true });
 
@@ -86,7 +96,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ConfigError(
+      file,
+      '',
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let raw: unknown;
   try {
@@ -101,7 +115,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 type Fail = (field: string, problem: string) => never;
 
 function rejectUnknownKeys(object: Record<string, unknown>, keys: string[], at: string, fail: Fail): void {
-  for (const key of Object.keys(object)) if (!keys.includes(key)) fail(`${at}.${key}`, `is not a known field (expected one of ${keys.join(', ')})`);
+  for (const key of Object.keys(object))
+    if (!keys.includes(key)) fail(`${at}.${key}`, `is not a known field (expected one of ${keys.join(', ')})`);
 }
 
 function template(field: string, source: unknown, engine: Liquid, fail: Fail): Template[] {
@@ -114,29 +129,49 @@ function template(field: string, source: unknown, engine: Liquid, fail: Fail): T
 }
 
 /** One header: the environment variable it reads (which must be set) and an optional prefix. */
-function parseHeader(header: string, source: unknown, field: string, fail: Fail, env: NodeJS.ProcessEnv): HeaderSource & { value: string } {
+function parseHeader(
+  header: string,
+  source: unknown,
+  field: string,
+  fail: Fail,
+  env: NodeJS.ProcessEnv,
+): HeaderSource & { value: string } {
   if (!HEADER_NAME.test(header)) fail(field, 'is not a valid header name');
   if (RESERVED_HEADERS.includes(header.toLowerCase())) fail(field, 'is set by the relay itself');
   let envName: unknown;
   let prefix: unknown = '';
   if (typeof source === 'string') envName = source;
   else if (isObject(source)) {
-    for (const key of Object.keys(source)) if (key !== 'env' && key !== 'prefix') fail(`${field}.${key}`, 'is not a known field (expected "env" and optionally "prefix")');
+    for (const key of Object.keys(source))
+      if (key !== 'env' && key !== 'prefix')
+        fail(`${field}.${key}`, 'is not a known field (expected "env" and optionally "prefix")');
     envName = source.env;
     prefix = source.prefix ?? '';
-    if (typeof prefix !== 'string' || /[\r\n]/.test(prefix)) fail(`${field}.prefix`, 'must be a string such as "Bearer "');
+    if (typeof prefix !== 'string' || /[\r\n]/.test(prefix))
+      fail(`${field}.prefix`, 'must be a string such as "Bearer "');
   } else fail(field, 'must name an environment variable: "CRM_TOKEN" or {"env": "CRM_TOKEN", "prefix": "Bearer "}');
   if (typeof envName !== 'string' || !ENV_NAME.test(envName)) {
-    fail(field, 'must name an environment variable (letters, digits and _), not hold a value: secrets stay out of the config file');
+    fail(
+      field,
+      'must name an environment variable (letters, digits and _), not hold a value: secrets stay out of the config file',
+    );
   }
   const envValue = env[envName as string];
-  if (envValue === undefined || envValue === '') fail(field, `reads the environment variable ${envName as string}, which is not set`);
-  if (/[\r\n]/.test(envValue as string)) fail(field, `the environment variable ${envName as string} holds a line break`);
+  if (envValue === undefined || envValue === '')
+    fail(field, `reads the environment variable ${envName as string}, which is not set`);
+  if (/[\r\n]/.test(envValue as string))
+    fail(field, `the environment variable ${envName as string} holds a line break`);
   return { env: envName as string, prefix: prefix as string, value: envValue as string };
 }
 
 /** `request.headers`: header name -> environment variable; each variable's value goes to `headerValues`. */
-function parseHeaders(raw: unknown, at: string, fail: Fail, env: NodeJS.ProcessEnv, headerValues: Map<string, string>): Record<string, HeaderSource> {
+function parseHeaders(
+  raw: unknown,
+  at: string,
+  fail: Fail,
+  env: NodeJS.ProcessEnv,
+  headerValues: Map<string, string>,
+): Record<string, HeaderSource> {
   const headers: Record<string, HeaderSource> = {};
   if (raw === undefined) return headers;
   if (!isObject(raw)) fail(at, 'must be an object: header name -> environment variable name');
@@ -151,27 +186,50 @@ function parseHeaders(raw: unknown, at: string, fail: Fail, env: NodeJS.ProcessE
 type RequestConfig = Pick<TaskConfig, 'method' | 'url' | 'body' | 'contentType' | 'headers'>;
 
 /** A task's `request`: url, content type, body and method templates, headers. */
-function parseRequest(raw: unknown, at: string, fail: Fail, env: NodeJS.ProcessEnv, headerValues: Map<string, string>): RequestConfig {
+function parseRequest(
+  raw: unknown,
+  at: string,
+  fail: Fail,
+  env: NodeJS.ProcessEnv,
+  headerValues: Map<string, string>,
+): RequestConfig {
   if (!isObject(raw)) fail(at, 'must be an object with at least "url"');
   const request = raw as Record<string, unknown>;
   rejectUnknownKeys(request, REQUEST_KEYS, at, fail);
 
   if (request.url === undefined) fail(`${at}.url`, 'is required');
   const url = template(`${at}.url`, request.url, urlLiquid, fail);
-  if (typeof request.url === 'string' && !/^https?:\/\//i.test(request.url.trim())) fail(`${at}.url`, 'must start with http:// or https://');
+  if (typeof request.url === 'string' && !/^https?:\/\//i.test(request.url.trim()))
+    fail(`${at}.url`, 'must start with http:// or https://');
 
-  if (request.contentType !== undefined && (typeof request.contentType !== 'string' || request.contentType.trim() === '' || /[\r\n]/.test(request.contentType))) {
+  if (
+    request.contentType !== undefined &&
+    (typeof request.contentType !== 'string' || request.contentType.trim() === '' || /[\r\n]/.test(request.contentType))
+  ) {
     fail(`${at}.contentType`, 'must be a media type such as "application/json"');
   }
   const contentType = (request.contentType as string | undefined) ?? 'application/json';
-  const body = request.body === undefined ? undefined : template(`${at}.body`, request.body, isJsonContentType(contentType) ? jsonLiquid : textLiquid, fail);
+  const body =
+    request.body === undefined
+      ? undefined
+      : template(`${at}.body`, request.body, isJsonContentType(contentType) ? jsonLiquid : textLiquid, fail);
 
   const methodSource = request.method ?? (body ? 'POST' : 'GET');
   const method = template(`${at}.method`, methodSource, textLiquid, fail);
-  if (typeof methodSource === 'string' && !methodSource.includes('{') && !(METHODS as readonly string[]).includes(methodSource.toUpperCase())) {
+  if (
+    typeof methodSource === 'string' &&
+    !methodSource.includes('{') &&
+    !(METHODS as readonly string[]).includes(methodSource.toUpperCase())
+  ) {
     fail(`${at}.method`, `must be one of ${METHODS.join(', ')} (got "${methodSource}")`);
   }
-  return { method, url, body, contentType, headers: parseHeaders(request.headers, `${at}.headers`, fail, env, headerValues) };
+  return {
+    method,
+    url,
+    body,
+    contentType,
+    headers: parseHeaders(request.headers, `${at}.headers`, fail, env, headerValues),
+  };
 }
 
 function parseTimeout(raw: unknown, field: string, fail: Fail): number {
@@ -193,7 +251,12 @@ function parseRetry(raw: unknown, at: string, fail: Fail): TaskConfig['retry'] {
     const n = given[key];
     const min = key === 'attempts' ? 1 : 0;
     if (!Number.isInteger(n) || (n as number) < min || (n as number) > (key === 'attempts' ? 100 : 600_000)) {
-      fail(`${at}.${key}`, key === 'attempts' ? 'must be a whole number from 1 (no retry) to 100' : 'must be a whole number of milliseconds from 0 to 600000');
+      fail(
+        `${at}.${key}`,
+        key === 'attempts'
+          ? 'must be a whole number from 1 (no retry) to 100'
+          : 'must be a whole number of milliseconds from 0 to 600000',
+      );
     }
     retry[key] = n as number;
   }
@@ -201,21 +264,37 @@ function parseRetry(raw: unknown, at: string, fail: Fail): TaskConfig['retry'] {
 }
 
 function parseResult(raw: unknown, field: string, fail: Fail): Pick<TaskConfig, 'result' | 'resultSource'> {
-  if (typeof raw !== 'string' || raw.trim() === '') fail(field, 'is required: a JSONata expression over the API\'s answer, e.g. "{\\"name\\": customer.name}"');
+  if (typeof raw !== 'string' || raw.trim() === '')
+    fail(field, 'is required: a JSONata expression over the API\'s answer, e.g. "{\\"name\\": customer.name}"');
   try {
     return { result: jsonata(raw as string), resultSource: raw as string };
   } catch (err) {
     const e = err as { message: string; position?: number };
-    return fail(field, `is not a valid JSONata expression (${e.message}${e.position !== undefined ? ` at position ${e.position}` : ''})`);
+    return fail(
+      field,
+      `is not a valid JSONata expression (${e.message}${e.position !== undefined ? ` at position ${e.position}` : ''})`,
+    );
   }
 }
 
-function parseTask(name: string, value: unknown, fail: Fail, env: NodeJS.ProcessEnv, headerValues: Map<string, string>): TaskConfig {
+function parseTask(
+  name: string,
+  value: unknown,
+  fail: Fail,
+  env: NodeJS.ProcessEnv,
+  headerValues: Map<string, string>,
+): TaskConfig {
   const at = `tasks.${name}`;
   if (!isObject(value)) fail(at, 'must be an object with "request" and "result"');
   const task = value as Record<string, unknown>;
   rejectUnknownKeys(task, TASK_KEYS, at, fail);
-  const { method, url, body, contentType, headers } = parseRequest(task.request, `${at}.request`, fail, env, headerValues);
+  const { method, url, body, contentType, headers } = parseRequest(
+    task.request,
+    `${at}.request`,
+    fail,
+    env,
+    headerValues,
+  );
   const timeoutMs = parseTimeout(task.timeoutMs, `${at}.timeoutMs`, fail);
   const retry = parseRetry(task.retry, `${at}.retry`, fail);
   const { result, resultSource } = parseResult(task.result, `${at}.result`, fail);
@@ -229,7 +308,8 @@ export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
   };
   if (!isObject(raw)) fail('', 'must be a JSON object with a "tasks" object');
   const root = raw as Record<string, unknown>;
-  for (const key of Object.keys(root)) if (key !== 'tasks' && key !== '$schema') fail(key, 'is not a known field (expected "tasks")');
+  for (const key of Object.keys(root))
+    if (key !== 'tasks' && key !== '$schema') fail(key, 'is not a known field (expected "tasks")');
   if (!isObject(root.tasks)) fail('tasks', 'must be an object: task name -> how to call the API');
   const entries = Object.entries(root.tasks as Record<string, unknown>);
   if (entries.length === 0) fail('tasks', 'has no task');

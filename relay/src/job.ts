@@ -5,7 +5,15 @@
  * the completion to the job's callbackUrl exactly as given, retried until the deadline.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { METHODS, isJsonContentType, jsonLiquid, textLiquid, urlLiquid, type RelayConfig, type TaskConfig } from './config';
+import {
+  METHODS,
+  isJsonContentType,
+  jsonLiquid,
+  textLiquid,
+  urlLiquid,
+  type RelayConfig,
+  type TaskConfig,
+} from './config';
 
 export interface Dispatch {
   jobId: string;
@@ -69,18 +77,28 @@ function templateScope(dispatch: Dispatch): Record<string, unknown> {
   return { input: dispatch.input, jobId: dispatch.jobId, deadline: dispatch.deadline };
 }
 
-export async function renderRequest(task: TaskConfig, config: RelayConfig, dispatch: Dispatch): Promise<RenderedRequest> {
+export async function renderRequest(
+  task: TaskConfig,
+  config: RelayConfig,
+  dispatch: Dispatch,
+): Promise<RenderedRequest> {
   const scope = templateScope(dispatch);
   const render = async (what: string, engine: typeof textLiquid, template: TaskConfig['url']) => {
     try {
       return await engine.render(template, scope);
     } catch (err) {
-      throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request ${what} could not be rendered: ${(err as Error).message}`);
+      throw new JobFailure(
+        'TEMPLATE_FAILED',
+        `task "${task.name}": the request ${what} could not be rendered: ${(err as Error).message}`,
+      );
     }
   };
   const method = (await render('method', textLiquid, task.method)).trim().toUpperCase();
   if (!(METHODS as readonly string[]).includes(method)) {
-    throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request method rendered as "${method}", not one of ${METHODS.join(', ')}`);
+    throw new JobFailure(
+      'TEMPLATE_FAILED',
+      `task "${task.name}": the request method rendered as "${method}", not one of ${METHODS.join(', ')}`,
+    );
   }
   const url = (await render('url', urlLiquid, task.url)).trim();
   let parsed: URL;
@@ -98,12 +116,16 @@ export async function renderRequest(task: TaskConfig, config: RelayConfig, dispa
     try {
       JSON.parse(body);
     } catch (err) {
-      throw new JobFailure('TEMPLATE_FAILED', `task "${task.name}": the request body is not valid JSON once rendered (${(err as Error).message})`);
+      throw new JobFailure(
+        'TEMPLATE_FAILED',
+        `task "${task.name}": the request body is not valid JSON once rendered (${(err as Error).message})`,
+      );
     }
   }
   const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5' };
   if (body !== undefined) headers['content-type'] = task.contentType;
-  for (const [name, source] of Object.entries(task.headers)) headers[name.toLowerCase()] = source.prefix + (config.headerValues.get(source.env) ?? '');
+  for (const [name, source] of Object.entries(task.headers))
+    headers[name.toLowerCase()] = source.prefix + (config.headerValues.get(source.env) ?? '');
   return { method, url: parsed.toString(), headers, body };
 }
 
@@ -128,14 +150,23 @@ interface ApiAnswer {
 }
 
 /** Calls the API, retrying what may succeed later; throws JobFailure when it gives up. */
-async function callApi(task: TaskConfig, request: RenderedRequest, giveUpAt: number, options: JobOptions, jobId: string): Promise<{ answer: ApiAnswer; attempts: number }> {
+async function callApi(
+  task: TaskConfig,
+  request: RenderedRequest,
+  giveUpAt: number,
+  options: JobOptions,
+  jobId: string,
+): Promise<{ answer: ApiAnswer; attempts: number }> {
   const host = new URL(request.url).host;
   let lastProblem = '';
   let lastCode: string;
   for (let attempt = 1; ; attempt++) {
     const left = giveUpAt - Date.now();
     if (left <= 0) {
-      throw new JobFailure('DEADLINE', `task "${task.name}": no usable answer from ${host} before the job's deadline (${attempt - 1} attempt${attempt === 2 ? '' : 's'}${lastProblem ? `; last: ${lastProblem}` : ''})`);
+      throw new JobFailure(
+        'DEADLINE',
+        `task "${task.name}": no usable answer from ${host} before the job's deadline (${attempt - 1} attempt${attempt === 2 ? '' : 's'}${lastProblem ? `; last: ${lastProblem}` : ''})`,
+      );
     }
     const timeoutMs = Math.min(task.timeoutMs, left);
     const started = Date.now();
@@ -144,31 +175,56 @@ async function callApi(task: TaskConfig, request: RenderedRequest, giveUpAt: num
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
-      const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, signal, redirect: 'follow' });
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal,
+        redirect: 'follow',
+      });
       const text = await response.text();
       const ms = Date.now() - started;
       if (response.ok) {
         options.log.info({ jobId, task: task.name, api: host, attempt, status: response.status, ms }, 'api answered');
-        return { answer: { status: response.status, headers: Object.fromEntries(response.headers), body: parseBody(text, response.headers.get('content-type')) }, attempts: attempt };
+        return {
+          answer: {
+            status: response.status,
+            headers: Object.fromEntries(response.headers),
+            body: parseBody(text, response.headers.get('content-type')),
+          },
+          attempts: attempt,
+        };
       }
       const retryable = response.status >= 500 || response.status === 429;
-      options.log.warn({ jobId, task: task.name, api: host, attempt, status: response.status, ms, retry: retryable }, 'api refused');
+      options.log.warn(
+        { jobId, task: task.name, api: host, attempt, status: response.status, ms, retry: retryable },
+        'api refused',
+      );
       problem = `answered HTTP ${response.status}`;
       lastCode = 'API_ERROR';
-      if (!retryable) throw new JobFailure('API_ERROR', `task "${task.name}": ${host} answered HTTP ${response.status}`);
+      if (!retryable)
+        throw new JobFailure('API_ERROR', `task "${task.name}": ${host} answered HTTP ${response.status}`);
       retryAfter = retryAfterMs(response.headers.get('retry-after'));
     } catch (err) {
       if (err instanceof JobFailure) throw err;
       if (options.signal?.aborted) throw new JobFailure('RELAY_STOPPED', 'the relay stopped before the job ended');
       const timedOut = timeout.aborted;
-      problem = timedOut ? `no answer within ${timeoutMs} ms` : `unreachable (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})`;
+      problem = timedOut
+        ? `no answer within ${timeoutMs} ms`
+        : `unreachable (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})`;
       lastCode = timedOut ? 'API_TIMEOUT' : 'API_UNREACHABLE';
-      options.log.warn({ jobId, task: task.name, api: host, attempt, ms: Date.now() - started, timedOut }, 'api gave no answer');
+      options.log.warn(
+        { jobId, task: task.name, api: host, attempt, ms: Date.now() - started, timedOut },
+        'api gave no answer',
+      );
     }
     lastProblem = problem;
     const pause = Math.max(backoffMs(task.retry, attempt), Math.min(retryAfter ?? 0, task.retry.maxDelayMs));
     if (attempt >= task.retry.attempts || Date.now() + pause >= giveUpAt) {
-      throw new JobFailure(lastCode, `task "${task.name}": ${host} ${problem} (attempt ${attempt} of ${task.retry.attempts}${attempt < task.retry.attempts ? ', no time left before the deadline' : ''})`);
+      throw new JobFailure(
+        lastCode,
+        `task "${task.name}": ${host} ${problem} (attempt ${attempt} of ${task.retry.attempts}${attempt < task.retry.attempts ? ', no time left before the deadline' : ''})`,
+      );
     }
     await sleep(pause, undefined, { signal: options.signal }).catch(() => undefined);
     if (options.signal?.aborted) throw new JobFailure('RELAY_STOPPED', 'the relay stopped before the job ended');
@@ -191,19 +247,34 @@ function parseBody(text: string, contentType: string | null): unknown {
 export async function mapResult(task: TaskConfig, answer: ApiAnswer, dispatch: Dispatch): Promise<unknown> {
   let result: unknown;
   try {
-    result = await task.result.evaluate(answer.body, { input: dispatch.input, status: answer.status, headers: answer.headers, jobId: dispatch.jobId });
+    result = await task.result.evaluate(answer.body, {
+      input: dispatch.input,
+      status: answer.status,
+      headers: answer.headers,
+      jobId: dispatch.jobId,
+    });
   } catch (err) {
     const e = err as { message?: string; code?: string; position?: number };
-    throw new JobFailure('MAPPING_FAILED', `task "${task.name}": the result mapping failed: ${e.message ?? String(err)}${e.code ? ` (JSONata ${e.code}${e.position !== undefined ? ` at position ${e.position}` : ''})` : ''}`);
+    throw new JobFailure(
+      'MAPPING_FAILED',
+      `task "${task.name}": the result mapping failed: ${e.message ?? String(err)}${e.code ? ` (JSONata ${e.code}${e.position !== undefined ? ` at position ${e.position}` : ''})` : ''}`,
+    );
   }
   if (result === undefined) {
-    throw new JobFailure('MAPPING_FAILED', `task "${task.name}": the result mapping produced nothing (no field of the API's answer matched ${JSON.stringify(task.resultSource)})`);
+    throw new JobFailure(
+      'MAPPING_FAILED',
+      `task "${task.name}": the result mapping produced nothing (no field of the API's answer matched ${JSON.stringify(task.resultSource)})`,
+    );
   }
   // JSONata sequences are arrays with extra flags; a plain JSON round trip gives what will be sent.
   const json = JSON.stringify(result);
-  if (json === undefined) throw new JobFailure('MAPPING_FAILED', `task "${task.name}": the result mapping produced a function, not JSON`);
+  if (json === undefined)
+    throw new JobFailure('MAPPING_FAILED', `task "${task.name}": the result mapping produced a function, not JSON`);
   if (Buffer.byteLength(json) > MAX_RESULT_BYTES) {
-    throw new JobFailure('RESULT_TOO_LARGE', `task "${task.name}": the mapped result is ${Buffer.byteLength(json)} bytes, over the ${MAX_RESULT_BYTES} the service accepts`);
+    throw new JobFailure(
+      'RESULT_TOO_LARGE',
+      `task "${task.name}": the mapped result is ${Buffer.byteLength(json)} bytes, over the ${MAX_RESULT_BYTES} the service accepts`,
+    );
   }
   return JSON.parse(json);
 }
@@ -263,7 +334,15 @@ export async function postCompletion(
       // no (whole) answer: status stays 0
     }
     const retryable = status === 0 || status === 429 || status >= 500;
-    const fields = { jobId: dispatch.jobId, callback: where, outcome: outcome.status, attempt, status, ...(code ? { code } : {}), ms: Date.now() - started };
+    const fields = {
+      jobId: dispatch.jobId,
+      callback: where,
+      outcome: outcome.status,
+      attempt,
+      status,
+      ...(code ? { code } : {}),
+      ms: Date.now() - started,
+    };
     if (!retryable) {
       if (status >= 200 && status < 300) options.log.info(fields, 'completion delivered');
       else options.log.error(fields, 'completion refused by the service');
@@ -273,10 +352,20 @@ export async function postCompletion(
     const giveUpAt = Math.max(deadline, deliveryGiveUpAt ?? 0);
     const pause = Math.max(backoffMs({ attempts: 0, ...retry }, attempt), Math.min(retryAfter ?? 0, retry.maxDelayMs));
     if (options.signal?.aborted || Date.now() + pause >= giveUpAt) {
-      options.log.error(fields, code === DELIVERY_PENDING ? 'completion taken, but the service could not hand it to Studio in time' : 'completion not delivered before the deadline');
+      options.log.error(
+        fields,
+        code === DELIVERY_PENDING
+          ? 'completion taken, but the service could not hand it to Studio in time'
+          : 'completion not delivered before the deadline',
+      );
       return { status, attempts: attempt };
     }
-    options.log.warn(fields, code === DELIVERY_PENDING ? 'completion taken; the service is still handing it to Studio, sending it again' : 'completion not acknowledged, retrying');
+    options.log.warn(
+      fields,
+      code === DELIVERY_PENDING
+        ? 'completion taken; the service is still handing it to Studio, sending it again'
+        : 'completion not acknowledged, retrying',
+    );
     await sleep(pause, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }
@@ -291,7 +380,12 @@ export function callbackForLogs(callbackUrl: string): string {
   }
 }
 
-export async function runJob(task: TaskConfig, config: RelayConfig, dispatch: Dispatch, options: JobOptions): Promise<JobReport> {
+export async function runJob(
+  task: TaskConfig,
+  config: RelayConfig,
+  dispatch: Dispatch,
+  options: JobOptions,
+): Promise<JobReport> {
   const giveUpAt = Date.parse(dispatch.deadline) - (options.completionReserveMs ?? 1500);
   let outcome: Outcome;
   let apiAttempts = 0;
@@ -301,9 +395,13 @@ export async function runJob(task: TaskConfig, config: RelayConfig, dispatch: Di
     apiAttempts = attempts;
     outcome = { status: 'COMPLETED', result: await mapResult(task, answer, dispatch) };
   } catch (err) {
-    const failure = err instanceof JobFailure ? err : new JobFailure('RELAY_ERROR', `task "${task.name}": ${(err as Error).message}`);
+    const failure =
+      err instanceof JobFailure ? err : new JobFailure('RELAY_ERROR', `task "${task.name}": ${(err as Error).message}`);
     outcome = { status: 'FAILED', error: { code: failure.code, message: failure.message } };
-    options.log.warn({ jobId: dispatch.jobId, task: task.name, code: failure.code, reason: failure.message }, 'job failed');
+    options.log.warn(
+      { jobId: dispatch.jobId, task: task.name, code: failure.code, reason: failure.message },
+      'job failed',
+    );
   }
   const delivery = await postCompletion(dispatch, outcome, options);
   return { outcome, apiAttempts, callbackStatus: delivery.status, callbackAttempts: delivery.attempts };

@@ -6,7 +6,12 @@
  * balancer scale it. A dispatch repeated while its job runs here is answered 202 again without a
  * second call to the API; a copy cannot see another copy's jobs.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import type { RelayConfig, TaskConfig } from './config';
 import { callbackForLogs, runJob, type Dispatch, type JobReport } from './job';
@@ -49,7 +54,8 @@ function readDispatch(body: unknown): Dispatch | string {
   const { jobId, input, callbackUrl, deadline } = body;
   if (typeof jobId !== 'string' || jobId === '') return '"jobId" must be a non-empty string';
   if (!isObject(input)) return '"input" must be an object';
-  if (typeof callbackUrl !== 'string' || !/^https?:\/\//i.test(callbackUrl)) return '"callbackUrl" must be an http(s) URL';
+  if (typeof callbackUrl !== 'string' || !/^https?:\/\//i.test(callbackUrl))
+    return '"callbackUrl" must be an http(s) URL';
   try {
     new URL(callbackUrl);
   } catch {
@@ -106,7 +112,11 @@ function startJob(state: RelayState, task: TaskConfig, dispatch: Dispatch): void
   const log = app.log.child({ jobId: dispatch.jobId });
   const cancel = new AbortController();
   cancels.set(dispatch.jobId, cancel);
-  const job = runJob(task, options.config, dispatch, { log, signal: AbortSignal.any([stop.signal, cancel.signal]), completionReserveMs: options.completionReserveMs })
+  const job = runJob(task, options.config, dispatch, {
+    log,
+    signal: AbortSignal.any([stop.signal, cancel.signal]),
+    completionReserveMs: options.completionReserveMs,
+  })
     .then((report) => options.onJobEnd?.(dispatch.jobId, report))
     .catch((err: Error) => log.error({ err: err.message }, 'job crashed'))
     .finally(() => {
@@ -121,15 +131,27 @@ function takeDispatch(state: RelayState, request: FastifyRequest, res: FastifyRe
   const { config } = state.options;
   const taskName = dispatch.input.task;
   const task = typeof taskName === 'string' ? config.tasks.get(taskName) : undefined;
-  const fields = { jobId: dispatch.jobId, task: taskName, callback: callbackForLogs(dispatch.callbackUrl), deadline: dispatch.deadline };
+  const fields = {
+    jobId: dispatch.jobId,
+    task: taskName,
+    callback: callbackForLogs(dispatch.callbackUrl),
+    deadline: dispatch.deadline,
+  };
   if (!task) {
     request.log.warn(fields, 'dispatch refused: unknown task');
     const known = [...config.tasks.keys()].map((n) => `"${n}"`).join(', ');
-    return res.code(422).send(reply('UNKNOWN_TASK', `input.task ${typeof taskName === 'string' ? `"${taskName}"` : 'is missing and'} is not a task of this relay (${known})`));
+    return res
+      .code(422)
+      .send(
+        reply(
+          'UNKNOWN_TASK',
+          `input.task ${typeof taskName === 'string' ? `"${taskName}"` : 'is missing and'} is not a task of this relay (${known})`,
+        ),
+      );
   }
   if (Date.parse(dispatch.deadline) <= Date.now()) {
     request.log.warn(fields, 'dispatch refused: deadline passed');
-    return res.code(422).send(reply('DEADLINE_PASSED', 'the job\'s deadline has passed'));
+    return res.code(422).send(reply('DEADLINE_PASSED', "the job's deadline has passed"));
   }
   if (state.jobs.has(dispatch.jobId)) {
     request.log.info(fields, 'dispatch repeated: job already running here');
@@ -146,7 +168,9 @@ function dispatchRoute(state: RelayState, request: FastifyRequest, res: FastifyR
   const headers = signatureHeaders(request);
   if (!isSigned(state, raw, headers)) {
     request.log.warn({ webhookId: headers['webhook-id'] }, 'dispatch refused: bad or missing signature');
-    return res.code(401).send(reply('INVALID_SIGNATURE', 'the dispatch is not signed with WEBHOOK_SECRET (Standard Webhooks)'));
+    return res
+      .code(401)
+      .send(reply('INVALID_SIGNATURE', 'the dispatch is not signed with WEBHOOK_SECRET (Standard Webhooks)'));
   }
   let parsed: unknown;
   try {
@@ -155,7 +179,8 @@ function dispatchRoute(state: RelayState, request: FastifyRequest, res: FastifyR
     return res.code(400).send(reply('INVALID_DISPATCH', 'the body is not JSON'));
   }
   const event = parsed as { type?: unknown; jobId?: unknown } | null;
-  if (event && typeof event === 'object' && event.type === 'job.cancelled' && typeof event.jobId === 'string') return takeCancel(state, request, res, event.jobId);
+  if (event && typeof event === 'object' && event.type === 'job.cancelled' && typeof event.jobId === 'string')
+    return takeCancel(state, request, res, event.jobId);
   const dispatch = readDispatch(parsed);
   if (typeof dispatch === 'string') return res.code(400).send(reply('INVALID_DISPATCH', dispatch));
   return takeDispatch(state, request, res, dispatch);
@@ -182,7 +207,11 @@ export function buildRelay(options: RelayOptions): Relay {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.get('/health', { logLevel: 'warn' }, async () => ({ status: 'ok', tasks: [...options.config.tasks.keys()], running: jobs.size }));
+  app.get('/health', { logLevel: 'warn' }, async () => ({
+    status: 'ok',
+    tasks: [...options.config.tasks.keys()],
+    running: jobs.size,
+  }));
   app.post('/dispatch', async (request, res) => dispatchRoute(state, request, res));
 
   let waitOnClose = false;

@@ -30,7 +30,10 @@ async function holdJob(jobs: JobService, hold: HoldRequest): Promise<VersionedJo
 /** The caller's seconds in the room: until the deadline, plus the margin for a late last turn (DIAL_LIMIT_MARGIN). */
 function dialTimeLimitSeconds(job: JobRecord, holdMusicSeconds: number): number {
   const secondsLeft = Math.max(1, Math.ceil((job.deadline - Date.now()) / 1000));
-  return secondsLeft + Math.max(DIAL_LIMIT_MARGIN.minSeconds, Math.ceil(holdMusicSeconds) + DIAL_LIMIT_MARGIN.pastPeriodSeconds);
+  return (
+    secondsLeft +
+    Math.max(DIAL_LIMIT_MARGIN.minSeconds, Math.ceil(holdMusicSeconds) + DIAL_LIMIT_MARGIN.pastPeriodSeconds)
+  );
 }
 
 /** The caller in the job's room, hearing the hold loop. */
@@ -75,8 +78,13 @@ export const handler = defineHandler(async (context, event) => {
     const problem = twilioTrouble(error);
     if (!problem) throw error;
     console.warn(`job ${hold.jobId}: hold check failed (${problem}); attempt ${attempt + 1}`);
-    if (attempt + 1 >= UNAVAILABLE_RETRY_TURNS) return twiml(returnToStudioTwiml(hold.accountSid, hold.flowSid, 'PENDING'));
-    const again = serviceUrl(context, PATHS.hold, { [HOLD_PARAMS.jobId]: hold.jobId, [HOLD_PARAMS.flowSid]: hold.flowSid, [HOLD_PARAMS.attempt]: attempt + 1 });
+    if (attempt + 1 >= UNAVAILABLE_RETRY_TURNS)
+      return twiml(returnToStudioTwiml(hold.accountSid, hold.flowSid, 'PENDING'));
+    const again = serviceUrl(context, PATHS.hold, {
+      [HOLD_PARAMS.jobId]: hold.jobId,
+      [HOLD_PARAMS.flowSid]: hold.flowSid,
+      [HOLD_PARAMS.attempt]: attempt + 1,
+    });
     return twiml(waitLoopTwiml(serviceUrl(context, config.holdMusicPath), again));
   }
   const { job } = current;

@@ -89,7 +89,13 @@ export function loadConfig(env: Env): ServiceConfig {
     holdMusicPath,
     holdMusicSeconds: audioSeconds(holdMusicPath),
     progressEveryTurns: intSetting(env, 'PROGRESS_EVERY_TURNS', 0, 0, LIMITS.progressEveryTurns),
-    dispatchTimeoutMs: intSetting(env, 'DISPATCH_TIMEOUT_MS', DISPATCH_TIMEOUT.defaultMs, DISPATCH_TIMEOUT.minMs, DISPATCH_TIMEOUT.maxMs),
+    dispatchTimeoutMs: intSetting(
+      env,
+      'DISPATCH_TIMEOUT_MS',
+      DISPATCH_TIMEOUT.defaultMs,
+      DISPATCH_TIMEOUT.minMs,
+      DISPATCH_TIMEOUT.maxMs,
+    ),
     simulatedWorkSeconds: rangeSetting(env, 'SIMULATED_WORK_SECONDS', '5-15'),
   };
 }

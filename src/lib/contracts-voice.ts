@@ -51,6 +51,9 @@ export const STUDIO_RETURN_PARAMS = { flowEvent: 'FlowEvent', status: 'status' }
 
 /** Studio's own URL for handing a call back to the TwiML Redirect widget, with the job's status. */
 export function studioReturnUrl(accountSid: string, flowSid: string, status: JobStatus): string {
-  const query = new URLSearchParams({ [STUDIO_RETURN_PARAMS.flowEvent]: 'return', [STUDIO_RETURN_PARAMS.status]: status });
+  const query = new URLSearchParams({
+    [STUDIO_RETURN_PARAMS.flowEvent]: 'return',
+    [STUDIO_RETURN_PARAMS.status]: status,
+  });
   return `https://webhooks.twilio.com/v1/Accounts/${accountSid}/Flows/${flowSid}?${query.toString()}`;
 }

@@ -31,7 +31,16 @@ export function servicesFor(context: HandlerContext): Services {
     withRetryOverrides(serviceUrl(context, PATHS.hold, { jobId, flowSid, [HOLD_PARAMS.releasedWith]: status })),
   );
   const callbackUrl = (jobId: string) =>
-    serviceUrl(context, PATHS.complete, { jobId, token: config.webhookSecrets[0] ? completionToken(config.webhookSecrets[0], jobId) : undefined });
-  const jobs = new JobService(config, { store, voice, backend: httpBackend(config), delivery: twilioFlowDelivery(client), clock: systemClock });
+    serviceUrl(context, PATHS.complete, {
+      jobId,
+      token: config.webhookSecrets[0] ? completionToken(config.webhookSecrets[0], jobId) : undefined,
+    });
+  const jobs = new JobService(config, {
+    store,
+    voice,
+    backend: httpBackend(config),
+    delivery: twilioFlowDelivery(client),
+    clock: systemClock,
+  });
   return { config, client, jobs, callbackUrl };
 }

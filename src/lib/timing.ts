@@ -107,6 +107,12 @@ export const DELIVERY_CLAIM_MS = 15_000;
  * ran out of budget; `contactActive`, the contact is mid-conversation; `refused`, Studio refused
  * the start; `transient`, Studio was unreachable, rate limited or failing.
  */
-export const DELIVERY_RETRY_AFTER_SECONDS = { claimed: 1, noTimeLeft: 1, contactActive: 5, refused: 5, transient: 2 } as const;
+export const DELIVERY_RETRY_AFTER_SECONDS = {
+  claimed: 1,
+  noTimeLeft: 1,
+  contactActive: 5,
+  refused: 5,
+  transient: 2,
+} as const;
 /** Studio's clock and ours may differ a little: a search for an execution starts this much earlier. */
 export const STUDIO_CLOCK_SLACK_MS = 5_000;

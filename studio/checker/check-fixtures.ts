@@ -26,22 +26,29 @@ export const DEFAULT_EXPECTATIONS = path.join(__dirname, 'real-flows-expectation
 
 /** The verdict a real flow must get, and why (docs/FLOWS.md shows the table). */
 export type RealFlowExpectation =
-  | { verdict: 'accepted'; note?: string }
-  | { verdict: 'rejected'; reason: string; errors: string[]; note?: string };
+  { verdict: 'accepted'; note?: string } | { verdict: 'rejected'; reason: string; errors: string[]; note?: string };
 
 export type RealFlowExpectations = Record<string, RealFlowExpectation>;
 
 /** Reads and checks the table's form; a malformed table is a usage error, not a pass. */
 export function loadExpectations(file: string): RealFlowExpectations {
   const table = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-  if (typeof table !== 'object' || table === null || Array.isArray(table)) throw new Error(`${file}: must be an object keyed by file name`);
+  if (typeof table !== 'object' || table === null || Array.isArray(table))
+    throw new Error(`${file}: must be an object keyed by file name`);
   for (const [name, entry] of Object.entries(table as Record<string, unknown>)) {
     const e = entry as Partial<{ verdict: unknown; reason: unknown; errors: unknown }>;
     const ok =
       e?.verdict === 'accepted' ||
-      (e?.verdict === 'rejected' && typeof e.reason === 'string' && e.reason !== '' &&
-        Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((line) => typeof line === 'string'));
-    if (!ok) throw new Error(`${file}: "${name}" must be {"verdict": "accepted"} or {"verdict": "rejected", "reason", "errors": [...]}`);
+      (e?.verdict === 'rejected' &&
+        typeof e.reason === 'string' &&
+        e.reason !== '' &&
+        Array.isArray(e.errors) &&
+        e.errors.length > 0 &&
+        e.errors.every((line) => typeof line === 'string'));
+    if (!ok)
+      throw new Error(
+        `${file}: "${name}" must be {"verdict": "accepted"} or {"verdict": "rejected", "reason", "errors": [...]}`,
+      );
   }
   return table as RealFlowExpectations;
 }
@@ -95,7 +102,11 @@ function plural(count: number, word: string): string {
 function verdictOf(faults: readonly Fault[]): { accepted: boolean; text: string } {
   const errors = faults.filter((fault) => fault.severity === 'error').length;
   const warnings = faults.length - errors;
-  if (errors > 0) return { accepted: false, text: `rejected, ${plural(errors, 'error')}${warnings ? `, ${plural(warnings, 'warning')}` : ''}` };
+  if (errors > 0)
+    return {
+      accepted: false,
+      text: `rejected, ${plural(errors, 'error')}${warnings ? `, ${plural(warnings, 'warning')}` : ''}`,
+    };
   return { accepted: true, text: warnings ? `accepted, ${plural(warnings, 'warning')}` : 'accepted' };
 }
 
@@ -130,11 +141,15 @@ function studioFlows(dir: string, report: FixtureReport): void {
     const unexpected = found.filter((line) => !expectedWarnings.includes(line));
     const missing = expectedWarnings.filter((line) => !found.includes(line));
     const ok = verdict.accepted && unexpected.length === 0 && missing.length === 0;
-    const expected = expectedWarnings.length ? `accepted, ${plural(expectedWarnings.length, 'listed warning')}` : 'accepted';
+    const expected = expectedWarnings.length
+      ? `accepted, ${plural(expectedWarnings.length, 'listed warning')}`
+      : 'accepted';
     report.lines.push({
       outcome: ok ? 'pass' : 'fail',
       text: `${name}: ${verdict.text}${ok ? (expectedWarnings.length ? ' (as listed)' : '') : ` (expected: ${expected})`}`,
-      details: ok ? found : [...unexpected.map((line) => `unexpected: ${line}`), ...missing.map((line) => `missing: ${line}`)],
+      details: ok
+        ? found
+        : [...unexpected.map((line) => `unexpected: ${line}`), ...missing.map((line) => `missing: ${line}`)],
     });
   }
 }
@@ -155,7 +170,11 @@ function realFlows(dir: string, expectations: RealFlowExpectations, report: Fixt
     const found = checked.faults.map(formatFault);
     const expected = Object.prototype.hasOwnProperty.call(expectations, base) ? expectations[base] : undefined;
     if (!expected) {
-      report.lines.push({ outcome: 'fail', text: `${name}: ${verdict.text} (no expectation listed for it)`, details: found });
+      report.lines.push({
+        outcome: 'fail',
+        text: `${name}: ${verdict.text} (no expectation listed for it)`,
+        details: found,
+      });
       continue;
     }
     const errors = checked.faults.filter((fault) => fault.severity === 'error').map(formatFault);
@@ -167,20 +186,29 @@ function realFlows(dir: string, expectations: RealFlowExpectations, report: Fixt
     report.lines.push({
       outcome: ok ? 'pass' : 'fail',
       text: `${name}: ${verdict.text}${ok ? (expected.verdict === 'rejected' ? ` as expected${why}` : '') : ` (expected: ${expected.verdict}${why})`}`,
-      details: ok ? found : [...unexpected.map((line) => `unexpected: ${line}`), ...missing.map((line) => `missing: ${line}`)],
+      details: ok
+        ? found
+        : [...unexpected.map((line) => `unexpected: ${line}`), ...missing.map((line) => `missing: ${line}`)],
     });
   }
   const present = new Set(files.map((file) => path.basename(file)));
   for (const base of Object.keys(expectations).sort()) {
     if (!present.has(base)) {
-      report.lines.push({ outcome: 'fail', text: `real-flows/${base}: listed in the expectations but not in the folder`, details: [] });
+      report.lines.push({
+        outcome: 'fail',
+        text: `real-flows/${base}: listed in the expectations but not in the folder`,
+        details: [],
+      });
     }
   }
   report.realFlows = counts;
 }
 
 /** Checks whichever fixture folders exist under `root`. */
-export function checkFixtures(root: string, expectations: RealFlowExpectations = loadExpectations(DEFAULT_EXPECTATIONS)): FixtureReport {
+export function checkFixtures(
+  root: string,
+  expectations: RealFlowExpectations = loadExpectations(DEFAULT_EXPECTATIONS),
+): FixtureReport {
   const report: FixtureReport = { lines: [], passed: 0, failed: 0, realFlows: null, folders: [] };
   const folder = (name: string) => {
     const dir = path.join(root, name);
@@ -215,7 +243,9 @@ function main(argv: string[]): number {
       expectationsFile = path.resolve(argv[i + 1]!);
       i += 1;
     } else {
-      process.stderr.write(`flows:check-fixtures: unknown argument ${arg}\nusage: flows:check-fixtures [--fixtures DIR] [--expectations FILE] [--verbose]\n`);
+      process.stderr.write(
+        `flows:check-fixtures: unknown argument ${arg}\nusage: flows:check-fixtures [--fixtures DIR] [--expectations FILE] [--verbose]\n`,
+      );
       return 2;
     }
   }
@@ -224,7 +254,9 @@ function main(argv: string[]): number {
   try {
     expectations = loadExpectations(expectationsFile);
   } catch (error) {
-    process.stderr.write(`flows:check-fixtures: cannot use the expectations: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `flows:check-fixtures: cannot use the expectations: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 2;
   }
   const report = checkFixtures(root, expectations);

@@ -26,11 +26,7 @@ export function checkLiquid(states: readonly FlowState[], faults: FaultList): vo
       }
       for (const name of widgetReferences(text)) {
         if (!names.has(name)) {
-          faults.error(
-            state.name,
-            path,
-            `reads widgets.${name}, but this flow has no state named "${name}"`,
-          );
+          faults.error(state.name, path, `reads widgets.${name}, but this flow has no state named "${name}"`);
         }
       }
     }

@@ -132,11 +132,7 @@ function reportUnguarded(graph: Graph, loop: ReadonlySet<string>, faults: FaultL
       ? `loops straight back to this state on "${state.transitions[index].event}" with no counter`
       : `starts a loop that no counter bounds (${cycle.join(' -> ')})`;
   if (paced) {
-    faults.warning(
-      start,
-      property,
-      `${what}; each pass waits on the contact, but ${LIMIT_NOTE}: ${FIX_NOTE}`,
-    );
+    faults.warning(start, property, `${what}; each pass waits on the contact, but ${LIMIT_NOTE}: ${FIX_NOTE}`);
   } else {
     faults.warning(start, property, `${what}: ${LIMIT_NOTE}; ${FIX_NOTE}`);
   }

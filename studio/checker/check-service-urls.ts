@@ -52,7 +52,8 @@ function servicePath(url: string, state: string, faults: FaultList): string | nu
 
 function checkRunFunctionSids(state: FlowState, functionPath: string | null, faults: FaultList): void {
   const { function_sid: functionSid, service_sid: serviceSid, environment_sid: environmentSid } = state.properties;
-  const placeholder = typeof functionSid === 'string' && FUNCTION_SID_PLACEHOLDER.test(functionSid) ? functionSid : null;
+  const placeholder =
+    typeof functionSid === 'string' && FUNCTION_SID_PLACEHOLDER.test(functionSid) ? functionSid : null;
 
   if (functionPath === null) {
     if (placeholder) {
@@ -69,9 +70,17 @@ function checkRunFunctionSids(state: FlowState, functionPath: string | null, fau
     );
   }
   if (serviceSid !== undefined && serviceSid !== SERVICE_SID_PLACEHOLDER) {
-    faults.error(state.name, 'service_sid', `must be ${SERVICE_SID_PLACEHOLDER} for a URL on this service, got ${JSON.stringify(serviceSid)}`);
+    faults.error(
+      state.name,
+      'service_sid',
+      `must be ${SERVICE_SID_PLACEHOLDER} for a URL on this service, got ${JSON.stringify(serviceSid)}`,
+    );
   }
   if (environmentSid !== undefined && environmentSid !== ENVIRONMENT_SID_PLACEHOLDER) {
-    faults.error(state.name, 'environment_sid', `must be ${ENVIRONMENT_SID_PLACEHOLDER} for a URL on this service, got ${JSON.stringify(environmentSid)}`);
+    faults.error(
+      state.name,
+      'environment_sid',
+      `must be ${ENVIRONMENT_SID_PLACEHOLDER} for a URL on this service, got ${JSON.stringify(environmentSid)}`,
+    );
   }
 }

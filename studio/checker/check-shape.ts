@@ -27,7 +27,11 @@ export function checkShape(input: unknown, faults: FaultList): FlowDefinition | 
     return null;
   }
   if (input.description === undefined) {
-    faults.warning(null, 'description', "is missing; Studio's exports carry one, whether Studio requires it is not known");
+    faults.warning(
+      null,
+      'description',
+      "is missing; Studio's exports carry one, whether Studio requires it is not known",
+    );
   } else if (typeof input.description !== 'string') {
     faults.error(null, 'description', `must be a string, got ${describeValue(input.description)}`);
   }
@@ -45,11 +49,7 @@ export function checkShape(input: unknown, faults: FaultList): FlowDefinition | 
       `is missing; Studio's exports carry {"allow_concurrent_calls": true|false}, whether Studio requires it is not known`,
     );
   } else if (!isObject(input.flags) || typeof input.flags.allow_concurrent_calls !== 'boolean') {
-    faults.error(
-      null,
-      'flags',
-      `must be {"allow_concurrent_calls": true|false}, got ${describeValue(input.flags)}`,
-    );
+    faults.error(null, 'flags', `must be {"allow_concurrent_calls": true|false}, got ${describeValue(input.flags)}`);
   }
   if (!Array.isArray(input.states) || input.states.length === 0) {
     faults.error(null, 'states', `must be a non-empty array, got ${describeValue(input.states)}`);
@@ -119,12 +119,7 @@ function checkState(raw: unknown, index: number, faults: FaultList): FlowState |
   return { name, type: raw.type, transitions, properties };
 }
 
-function checkTransition(
-  raw: unknown,
-  path: string,
-  state: string,
-  faults: FaultList,
-): Transition | null {
+function checkTransition(raw: unknown, path: string, state: string, faults: FaultList): Transition | null {
   if (!isObject(raw)) {
     faults.error(state, path, `must be {"event", "next"?}, got ${describeValue(raw)}`);
     return null;

@@ -139,9 +139,7 @@ function kindProblem(kind: PropertyKind, value: unknown): string | null {
       if (typeof value !== 'string') {
         return `must be a string holding a whole number (Studio rejects a JSON number here), got ${describeValue(value)}`;
       }
-      return WHOLE_NUMBER.test(value) || LIQUID.test(value)
-        ? null
-        : `must hold a whole number, got "${value}"`;
+      return WHOLE_NUMBER.test(value) || LIQUID.test(value) ? null : `must hold a whole number, got "${value}"`;
     case 'integer':
       if (typeof value === 'number') {
         return Number.isInteger(value) ? null : `must be a whole number, got ${value}`;
@@ -212,7 +210,11 @@ function checkSplitConditions(state: FlowState, faults: FaultList): void {
         );
       }
       if (!Array.isArray(condition.arguments) || !condition.arguments.every((a) => typeof a === 'string')) {
-        faults.error(state.name, `${at}.arguments`, `must be an array of strings, got ${describeValue(condition.arguments)}`);
+        faults.error(
+          state.name,
+          `${at}.arguments`,
+          `must be an array of strings, got ${describeValue(condition.arguments)}`,
+        );
       }
       if (typeof condition.value !== 'string') {
         faults.error(state.name, `${at}.value`, `must be a string, got ${describeValue(condition.value)}`);

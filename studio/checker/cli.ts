@@ -42,7 +42,8 @@ function main(argv: string[]): number {
     process.stderr.write('flows:check: no functions found, so the functions flows call are not checked\n');
   }
 
-  const files = options.files.length > 0 ? options.files : projectFlowFiles().map((file) => path.relative(process.cwd(), file));
+  const files =
+    options.files.length > 0 ? options.files : projectFlowFiles().map((file) => path.relative(process.cwd(), file));
   if (files.length === 0) {
     process.stderr.write('flows:check: no flow files to check\n');
     return 1;

@@ -40,8 +40,7 @@ export function checkFlow(definition: unknown, options: CheckOptions): Fault[] {
   const flow = checkShape(definition, faults);
   if (flow === null) return faults.faults;
 
-  const functions =
-    options.serviceFunctions === undefined ? projectServiceFunctions() : options.serviceFunctions;
+  const functions = options.serviceFunctions === undefined ? projectServiceFunctions() : options.serviceFunctions;
   checkGraph(flow, faults);
   checkWidgets(flow.states, faults);
   checkLiquid(flow.states, faults);
@@ -52,10 +51,7 @@ export function checkFlow(definition: unknown, options: CheckOptions): Fault[] {
 }
 
 /** Reads and checks one file; unreadable or malformed JSON is one fault, not an exception. */
-export function checkFlowFile(
-  filePath: string,
-  options: Partial<CheckOptions> = {},
-): Fault[] {
+export function checkFlowFile(filePath: string, options: Partial<CheckOptions> = {}): Fault[] {
   const fileName = options.fileName ?? filePath;
   const fileFault = (message: string): Fault[] => [
     { file: fileName, state: null, property: '(file)', message, severity: 'error' },

@@ -10,7 +10,12 @@ export function incrementedCounters(state: FlowState): string[] {
   const counters: string[] = [];
   for (const variable of state.properties.variables as unknown[]) {
     const { key, value } = (variable ?? {}) as { key?: unknown; value?: unknown };
-    if (typeof key === 'string' && typeof value === 'string' && readsVariable(value, key) && /\|\s*plus\s*:/.test(value)) {
+    if (
+      typeof key === 'string' &&
+      typeof value === 'string' &&
+      readsVariable(value, key) &&
+      /\|\s*plus\s*:/.test(value)
+    ) {
       counters.push(key);
     }
   }
@@ -61,7 +66,11 @@ export function leaves(transition: Transition, loop: ReadonlySet<string>): boole
 }
 
 /** How many passes the split allows before it leaves the loop, when its conditions say so. */
-export function loopBound(state: FlowState, counter: string, loop: ReadonlySet<string>): { runs: number; property: string } | null {
+export function loopBound(
+  state: FlowState,
+  counter: string,
+  loop: ReadonlySet<string>,
+): { runs: number; property: string } | null {
   let best: { runs: number; property: string } | null = null;
   const consider = (runs: number, property: string): void => {
     if (best === null || runs < best.runs) best = { runs, property };

@@ -31,6 +31,9 @@ export function listServiceFunctions(functionsDir: string): string[] | null {
 
 /** The placeholder the deploy step replaces with a function's SID: `/jobs/start` -> `__FUNCTION_SID_JOBS_START__`. */
 export function functionSidPlaceholder(functionPath: string): string {
-  const stem = functionPath.replace(/^\//, '').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  const stem = functionPath
+    .replace(/^\//, '')
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '_');
   return `__FUNCTION_SID_${stem}__`;
 }

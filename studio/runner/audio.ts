@@ -52,12 +52,18 @@ export class AudioLengths {
       try {
         return { seconds: readWavDurationSeconds(local) };
       } catch (error) {
-        return { seconds: UNKNOWN_AUDIO_SECONDS, note: `length of ${path.basename(local)} unknown (${(error as Error).message})` };
+        return {
+          seconds: UNKNOWN_AUDIO_SECONDS,
+          note: `length of ${path.basename(local)} unknown (${(error as Error).message})`,
+        };
       }
     }
     if (!this.urls.isLocal(url) && !/^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?\//.test(url)) {
       // Offline: a file on another host is not downloaded; Twilio would play it.
-      return { seconds: UNKNOWN_AUDIO_SECONDS, note: `${url} is on another host: its length is taken as ${UNKNOWN_AUDIO_SECONDS} s` };
+      return {
+        seconds: UNKNOWN_AUDIO_SECONDS,
+        note: `${url} is on another host: its length is taken as ${UNKNOWN_AUDIO_SECONDS} s`,
+      };
     }
     const deadline = withDeadline(this.signal, 5000, 'audio download timed out');
     try {

@@ -24,7 +24,9 @@ import { runFlow } from './run-flow';
 import { ranToAnEnd } from './run-json';
 import type { FlowRun } from './types';
 
-const DEFAULT_DIRS = ['studio-flows', 'real-flows'].map((name) => path.resolve(PROJECT_ROOT, '..', 'shared', 'fixtures', name));
+const DEFAULT_DIRS = ['studio-flows', 'real-flows'].map((name) =>
+  path.resolve(PROJECT_ROOT, '..', 'shared', 'fixtures', name),
+);
 const PASS_SHARE = 0.9;
 const NOT_SIMULATED = /not simulated/i;
 
@@ -38,12 +40,24 @@ export interface AutoResult {
 }
 
 /** One --auto run of a flow file (the same inputs as `npm run call -- FILE --auto`). */
-export async function autoRun(file: string, service: () => Promise<LocalService | undefined>): Promise<{ result: AutoResult; run?: FlowRun }> {
+export async function autoRun(
+  file: string,
+  service: () => Promise<LocalService | undefined>,
+): Promise<{ result: AutoResult; run?: FlowRun }> {
   let definition: FlowDefinition;
   try {
     definition = readFlowFile(file);
   } catch (error) {
-    return { result: { file, passed: false, end: `cannot read: ${(error as Error).message}`, trigger: '-', steps: 0, notSimulated: [] } };
+    return {
+      result: {
+        file,
+        passed: false,
+        end: `cannot read: ${(error as Error).message}`,
+        trigger: '-',
+        steps: 0,
+        notSimulated: [],
+      },
+    };
   }
   const stack = usesTheService([definition]) ? await service() : undefined;
   const trigger = autoTrigger(definition);
@@ -56,16 +70,24 @@ export async function autoRun(file: string, service: () => Promise<LocalService 
     timeScale: 0.02,
     maxRunMs: 60_000,
   });
-  const notSimulated = run.timeline.filter((entry) => NOT_SIMULATED.test(entry.text)).map((entry) => `${entry.widget}: ${entry.text}`);
+  const notSimulated = run.timeline
+    .filter((entry) => NOT_SIMULATED.test(entry.text))
+    .map((entry) => `${entry.widget}: ${entry.text}`);
   if (run.end.kind === 'error' && NOT_SIMULATED.test(run.end.message)) notSimulated.push(run.end.message);
   const passed = ranToAnEnd(run.end) && notSimulated.length === 0;
-  return { result: { file, passed, end: describeEnd(run.end), trigger: trigger.kind, steps: run.steps, notSimulated }, run };
+  return {
+    result: { file, passed, end: describeEnd(run.end), trigger: trigger.kind, steps: run.steps, notSimulated },
+    run,
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { dir: { type: 'string', multiple: true }, verbose: { type: 'boolean' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { dir: { type: 'string', multiple: true }, verbose: { type: 'boolean' } },
+    }));
   } catch (error) {
     console.error(`${(error as Error).message}\nusage: npm run flows:auto-fixtures -- [--dir DIR]... [--verbose]`);
     return 2;
@@ -77,7 +99,11 @@ async function main(argv: string[]): Promise<number> {
       console.log(`(${dir} does not exist: skipped)`);
       continue;
     }
-    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) files.push(path.join(dir, name));
+    for (const name of fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort())
+      files.push(path.join(dir, name));
   }
   let stack: Promise<LocalService> | undefined;
   const service = () => (stack ??= startLocalService({ forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP }));
@@ -88,7 +114,9 @@ async function main(argv: string[]): Promise<number> {
       const { result, run } = await autoRun(file, service);
       results.push(result);
       const shown = path.relative(process.cwd(), file).padEnd(width);
-      console.log(`${result.passed ? 'ok  ' : 'FAIL'}  ${shown}  ${result.trigger.padEnd(12)}  ${result.end} (${result.steps} steps)`);
+      console.log(
+        `${result.passed ? 'ok  ' : 'FAIL'}  ${shown}  ${result.trigger.padEnd(12)}  ${result.end} (${result.steps} steps)`,
+      );
       for (const line of result.notSimulated) console.log(`        not simulated: ${line}`);
       if (values.verbose && run) console.log(`        path: ${run.path.join(' → ')}`);
     }
@@ -101,7 +129,8 @@ async function main(argv: string[]): Promise<number> {
   const share = results.length === 0 ? 1 : passed / results.length;
   console.log(`${passed} passed, ${failed} failed`);
   if (anyNotSimulated) console.error('"not simulated" appears in a run');
-  if (share < PASS_SHARE) console.error(`only ${(share * 100).toFixed(0)}% reached a natural end (the goal is ${PASS_SHARE * 100}%)`);
+  if (share < PASS_SHARE)
+    console.error(`only ${(share * 100).toFixed(0)}% reached a natural end (the goal is ${PASS_SHARE * 100}%)`);
   return share >= PASS_SHARE && !anyNotSimulated ? 0 : 1;
 }
 

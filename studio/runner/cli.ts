@@ -27,11 +27,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BEHAVIOUR_ENV, BehaviourProfileError, describeProfile, loadBehaviourProfile, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
+import {
+  BEHAVIOUR_ENV,
+  BehaviourProfileError,
+  describeProfile,
+  loadBehaviourProfile,
+  type TwilioBehaviour,
+} from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../flow-model';
 import { FLOWS_DIR, PROJECT_ROOT } from '../project-paths';
 import { formatEntry, formatSummary, widgetColumnWidth } from './format-run';
-import { DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, isServiceRunning, runningService, startLocalService, type LocalService } from './local-service';
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_EMULATOR_URL,
+  isServiceRunning,
+  runningService,
+  startLocalService,
+  type LocalService,
+} from './local-service';
 import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
 import { runFlow } from './run-flow';
 import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
@@ -39,7 +52,17 @@ import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './s
 import { RUNNER_SIGNING_TOKEN_ENV, startDeployedService } from '../../tools/deploy/deployed-service';
 import type { FlowTrigger } from './types';
 import { SILENT_CONTACT } from './contact';
-import { autoInputs, autoTrigger, chooseTrigger, defaultTrigger, readFlowFile, readSubflows, subflowsFor, usesTheService, type TriggerKind } from './flow-inputs';
+import {
+  autoInputs,
+  autoTrigger,
+  chooseTrigger,
+  defaultTrigger,
+  readFlowFile,
+  readSubflows,
+  subflowsFor,
+  usesTheService,
+  type TriggerKind,
+} from './flow-inputs';
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 
 export { ranToAnEnd } from './run-json';
@@ -91,7 +114,14 @@ function describeTrigger(trigger: FlowTrigger): string {
 }
 
 /** The trigger the user named with --trigger and its details, or undefined. */
-function namedTrigger(values: { trigger?: string; body?: string; from?: string; to?: string; data?: string; param?: string[] }): FlowTrigger | undefined {
+function namedTrigger(values: {
+  trigger?: string;
+  body?: string;
+  from?: string;
+  to?: string;
+  data?: string;
+  param?: string[];
+}): FlowTrigger | undefined {
   if (values.trigger === undefined) return undefined;
   const kind = values.trigger as TriggerKind;
   const base = defaultTrigger(kind, values.body ?? 'Hello');
@@ -103,34 +133,61 @@ function namedTrigger(values: { trigger?: string; body?: string; from?: string; 
     case 'conversation':
       return { ...base, author: values.from };
     case 'request':
-      return { ...base, from: values.from, to: values.to, parameters: values.data ? (JSON.parse(values.data) as Record<string, unknown>) : {} };
+      return {
+        ...base,
+        from: values.from,
+        to: values.to,
+        parameters: values.data ? (JSON.parse(values.data) as Record<string, unknown>) : {},
+      };
     case 'parent':
-      return { ...base, parameters: Object.fromEntries((values.param ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])) };
+      return {
+        ...base,
+        parameters: Object.fromEntries(
+          (values.param ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+        ),
+      };
   }
 }
 
 /** Where nothing answers: a flow that never calls the service runs without a local stack. */
 const NO_SERVICE: LocalService = { baseUrl: 'http://127.0.0.1:9', emulatorUrl: '', stop: async () => undefined };
 
-async function chooseService(scenario: Scenario, behaviour: TwilioBehaviour, baseUrl?: string, emulatorUrl?: string, needed = true): Promise<LocalService> {
+async function chooseService(
+  scenario: Scenario,
+  behaviour: TwilioBehaviour,
+  baseUrl?: string,
+  emulatorUrl?: string,
+  needed = true,
+): Promise<LocalService> {
   const explicit = baseUrl !== undefined || emulatorUrl !== undefined;
   if (!explicit && !needed) {
-    say('the flow does not call this project\'s service: no local stack is started');
+    say("the flow does not call this project's service: no local stack is started");
     return NO_SERVICE;
   }
   const base = (baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const emulator = (emulatorUrl ?? DEFAULT_EMULATOR_URL).replace(/\/+$/, '');
   if (await isServiceRunning(base, emulator)) {
     say(`using the running server: functions ${base}, emulator ${emulator}`);
-    say(`note: the running emulator plays the behaviour profile it was started with; the runner plays ${behaviour.name}`);
+    say(
+      `note: the running emulator plays the behaviour profile it was started with; the runner plays ${behaviour.name}`,
+    );
     if (scenario.needsExampleBackend) {
-      say(`note: scenario "${scenario.name}" is meant for the example backend; the running server uses whatever BACKEND_URL it has`);
+      say(
+        `note: scenario "${scenario.name}" is meant for the example backend; the running server uses whatever BACKEND_URL it has`,
+      );
     }
     return runningService(base, emulator);
   }
   if (explicit) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
-  say(`no server on ${base}; starting a local stack${scenario.needsExampleBackend ? ' with the example backend' : ''} for this call…`);
-  const service = await startLocalService({ exampleBackend: scenario.needsExampleBackend, relaySlowApi: scenario.relaySlowApi, behaviour, concurrencyCap: TWILIO_CONCURRENCY_CAP });
+  say(
+    `no server on ${base}; starting a local stack${scenario.needsExampleBackend ? ' with the example backend' : ''} for this call…`,
+  );
+  const service = await startLocalService({
+    exampleBackend: scenario.needsExampleBackend,
+    relaySlowApi: scenario.relaySlowApi,
+    behaviour,
+    concurrencyCap: TWILIO_CONCURRENCY_CAP,
+  });
   say(`functions ${service.baseUrl}, emulator ${service.emulatorUrl}`);
   return service;
 }
@@ -229,7 +286,17 @@ function readCommandLine(argv: string[]): CallSettings | 'listed' {
   const timeScale = values['time-scale'] !== undefined ? Number(values['time-scale']) : values.auto ? 0.02 : 1;
   if (!(timeScale > 0)) throw new BadCommand(`--time-scale: "${values['time-scale']}" is not a positive number`);
   const flowFile = positionals[0] ?? scenario.flowFile;
-  return { values, namedFile: positionals[0], scenario, behaviour, fallbackUrl, named, timeScale, flowFile, ...readFlowInputs(flowFile, values, scenario) };
+  return {
+    values,
+    namedFile: positionals[0],
+    scenario,
+    behaviour,
+    fallbackUrl,
+    named,
+    timeScale,
+    flowFile,
+    ...readFlowInputs(flowFile, values, scenario),
+  };
 }
 
 function readBehaviour(name: string | undefined): TwilioBehaviour {
@@ -254,12 +321,19 @@ function readNamedTrigger(values: Values): FlowTrigger | undefined {
 }
 
 /** The flow with the scenario's start parameters, its subflows and the HTTP fixtures. */
-function readFlowInputs(flowFile: string, values: Values, scenario: Scenario): Pick<CallSettings, 'definition' | 'subflows' | 'fixtures'> {
+function readFlowInputs(
+  flowFile: string,
+  values: Values,
+  scenario: Scenario,
+): Pick<CallSettings, 'definition' | 'subflows' | 'fixtures'> {
   try {
     const definition = withStartParameters(readFlow(flowFile), scenario.startParameters);
     // A Run Subflow naming one of our flows by placeholder (__FLOW_SID_HOLD_SUBFLOW__) gets that
     // file, from beside the flow or from flows/, unless --subflow names another.
-    const subflows = subflowsFor(definition, readSubflows(values.subflow ?? []), [path.dirname(resolveFile(flowFile)), FLOWS_DIR]);
+    const subflows = subflowsFor(definition, readSubflows(values.subflow ?? []), [
+      path.dirname(resolveFile(flowFile)),
+      FLOWS_DIR,
+    ]);
     const fixtures = values.http ? readHttpFixtures(resolveFile(values.http)) : [];
     return { definition, subflows, fixtures };
   } catch (error) {
@@ -274,15 +348,24 @@ async function runCall(settings: CallSettings): Promise<number> {
     ? autoInputs(definition, subflows, settings.fixtures)
     : { contact: SILENT_CONTACT, http: new HttpFixtures(settings.fixtures), missingSubflow: 'error' as const };
   const needed = usesTheService([definition, ...Object.values(subflows)], values['service-domain']);
-  const deployed = values.deployed ? await startDeployedService({ exampleBackend: scenario.needsExampleBackend, behaviour, out: say }) : undefined;
+  const deployed = values.deployed
+    ? await startDeployedService({ exampleBackend: scenario.needsExampleBackend, behaviour, out: say })
+    : undefined;
   if (deployed) process.env[RUNNER_SIGNING_TOKEN_ENV] = deployed.authToken; // requests signed as Twilio signs them
-  const service = deployed ?? (await chooseService(scenario, behaviour, values['base-url'], values['emulator-url'], needed));
+  const service =
+    deployed ?? (await chooseService(scenario, behaviour, values['base-url'], values['emulator-url'], needed));
   const stopRun = new AbortController();
   const onSignal = () => stopRun.abort(new Error('interrupted (Ctrl+C)'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const trigger = settings.named ?? (values.auto ? autoTrigger(definition, subflows) : isPlainFileRun(settings) ? chooseTrigger(definition) : triggerFor(definition, scenario.trigger));
+    const trigger =
+      settings.named ??
+      (values.auto
+        ? autoTrigger(definition, subflows)
+        : isPlainFileRun(settings)
+          ? chooseTrigger(definition)
+          : triggerFor(definition, scenario.trigger));
     say(callHeading(settings, trigger));
     const width = widgetColumnWidth(definition, subflows);
     const run = await runFlow({
@@ -320,7 +403,9 @@ function isPlainFileRun(settings: CallSettings): boolean {
 /** What is about to happen, printed before the call. */
 function callHeading(settings: CallSettings, trigger: FlowTrigger): string {
   const { values, scenario, flowFile, fallbackUrl } = settings;
-  const added = Object.entries(scenario.startParameters).map(([k, v]) => `${k}=${v}`).join(' ');
+  const added = Object.entries(scenario.startParameters)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   return [
     '',
     values.auto
@@ -343,7 +428,8 @@ let jsonOut: ((text: string) => void) | undefined;
  */
 function captureStdout(): void {
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => (process.stderr.write as (...args: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) =>
+    (process.stderr.write as (...args: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
   say = (line) => console.error(line);
   jsonOut = (text) => {
     write(`${text}\n`);

@@ -51,7 +51,8 @@ export function splitConnectionOverrides(raw: string): SplitUrl {
   for (const [key, value] of params) {
     if (key === 'rc') {
       const count = Number(value);
-      if (!Number.isInteger(count) || count < 0 || count > MAX_RETRIES) problems.push(`rc=${value} is not 0-${MAX_RETRIES}`);
+      if (!Number.isInteger(count) || count < 0 || count > MAX_RETRIES)
+        problems.push(`rc=${value} is not 0-${MAX_RETRIES}`);
       else retries = count;
     } else if (key === 'rp') {
       for (const kind of value.split(',').map((part) => part.trim())) {
@@ -66,12 +67,18 @@ export function splitConnectionOverrides(raw: string): SplitUrl {
       else if (key !== 'ct') timeouts[key] = ms; // a connect timeout cannot be told apart from the read one here
     }
   }
-  if (retries === undefined && retryOn.size === 0 && timeouts.rt === undefined && timeouts.tt === undefined) return { url, problems };
+  if (retries === undefined && retryOn.size === 0 && timeouts.rt === undefined && timeouts.tt === undefined)
+    return { url, problems };
   // Left out: rc is 1 by the page's defaults; for rp the runner assumes connect failures only.
   if (retryOn.size === 0) retryOn.add('ct');
   return {
     url,
-    overrides: { retries: retries ?? 1, retryOn, ...(timeouts.rt ? { readTimeoutMs: timeouts.rt } : {}), ...(timeouts.tt ? { totalTimeMs: timeouts.tt } : {}) },
+    overrides: {
+      retries: retries ?? 1,
+      retryOn,
+      ...(timeouts.rt ? { readTimeoutMs: timeouts.rt } : {}),
+      ...(timeouts.tt ? { totalTimeMs: timeouts.tt } : {}),
+    },
     problems,
   };
 }

@@ -81,7 +81,9 @@ export class ScriptedContact implements Contact {
 
   answer(ask: ContactAsk): ContactStep | undefined {
     const names = (step: ContactStep) => step.widget === ask.widget || ask.widget.endsWith(`/${step.widget}`);
-    const index = this.pending.findIndex((step) => (step.widget === undefined ? !ask.namedOnly && stepFits(step, ask) : names(step)));
+    const index = this.pending.findIndex((step) =>
+      step.widget === undefined ? !ask.namedOnly && stepFits(step, ask) : names(step),
+    );
     if (index === -1) return undefined;
     // A step without a widget does not jump ahead of one that names this widget later on.
     return this.pending.splice(index, 1)[0];
@@ -97,7 +99,10 @@ export const DATA_HINTS = '@flow.data';
 export const BODY_HINTS = '@trigger.fields';
 
 /** Values that splits compare a widget's answer with, per widget (from the flow and its subflows). */
-export type InputHints = Map<string, { digits: string[]; words: string[]; parsed: Array<{ path: string[]; value: string }> }>;
+export type InputHints = Map<
+  string,
+  { digits: string[]; words: string[]; parsed: Array<{ path: string[]; value: string }> }
+>;
 
 const WIDGET_REF = /widgets\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_.]+)/g;
 /** `flow.data.x` (a REST API execution's parameters) and a message's Body: hints kept under these names. */
@@ -117,7 +122,10 @@ export function satisfying(condition: SplitCondition): string | undefined {
     case 'starts_with':
       return value || undefined;
     case 'matches_any_of':
-      return value.split(',').map((part) => part.trim()).find(Boolean);
+      return value
+        .split(',')
+        .map((part) => part.trim())
+        .find(Boolean);
     case 'is_not_blank':
       return 'yes';
     case 'less_than':
@@ -154,7 +162,8 @@ export function inputHints(definitions: readonly FlowDefinition[]): InputHints {
     hints.set(widget, entry);
     if (field.startsWith('parsed.')) {
       const path = field.split('.').slice(1);
-      if (!entry.parsed.some((p) => p.path.join('.') === path.join('.') && p.value === value)) entry.parsed.push({ path, value });
+      if (!entry.parsed.some((p) => p.path.join('.') === path.join('.') && p.value === value))
+        entry.parsed.push({ path, value });
       return;
     }
     const list = /^[0-9*#]+$/.test(value) ? entry.digits : entry.words;
@@ -181,8 +190,10 @@ export function inputHints(definitions: readonly FlowDefinition[]): InputHints {
           if (value === undefined) continue;
           const subject = condition.arguments?.[0] ?? input;
           for (const match of subject.matchAll(WIDGET_REF)) add(match[1]!, match[2]!, value);
-          for (const [pattern, name, field] of TRIGGER_REFS) for (const match of subject.matchAll(pattern)) add(name, field(match), value);
-          for (const match of subject.matchAll(VARIABLE_REF)) for (const [widget, field] of variableSource.get(match[1]!) ?? []) add(widget, field, value);
+          for (const [pattern, name, field] of TRIGGER_REFS)
+            for (const match of subject.matchAll(pattern)) add(name, field(match), value);
+          for (const match of subject.matchAll(VARIABLE_REF))
+            for (const [widget, field] of variableSource.get(match[1]!) ?? []) add(widget, field, value);
         }
       }
     }
@@ -248,7 +259,12 @@ export class ExploringContact implements Contact {
     }
     if (ask.kind === 'reply') {
       const words = [...(hint?.words ?? []), ...(hint?.digits ?? [])];
-      return [...words.map((reply) => ({ reply })), { reply: 'something else' }, { silent: true }, ...(ask.events.includes('deliveryFailure') ? [{ event: 'deliveryFailure' }] : [])];
+      return [
+        ...words.map((reply) => ({ reply })),
+        { reply: 'something else' },
+        { silent: true },
+        ...(ask.events.includes('deliveryFailure') ? [{ event: 'deliveryFailure' }] : []),
+      ];
     }
     return ask.events.map((event) => ({ event }));
   }
@@ -299,7 +315,9 @@ export function hintedTrigger<T extends { kind: string }>(trigger: T, hints: Inp
       entry.values.push(value);
       byPath.set(path.join('.'), entry);
     }
-    const data: Record<string, unknown> = { ...((trigger as unknown as { parameters?: Record<string, unknown> }).parameters ?? {}) };
+    const data: Record<string, unknown> = {
+      ...((trigger as unknown as { parameters?: Record<string, unknown> }).parameters ?? {}),
+    };
     for (const { path, values } of byPath.values()) {
       let here = data;
       path.slice(0, -1).forEach((key) => {

@@ -73,15 +73,28 @@ export class EmulatorControl {
     this.base = emulatorUrl.replace(/\/+$/, '');
   }
 
-  private async call(path: string, init: RequestInit, timeoutMs = CONTROL_TIMEOUT_MS, signal?: AbortSignal): Promise<unknown> {
+  private async call(
+    path: string,
+    init: RequestInit,
+    timeoutMs = CONTROL_TIMEOUT_MS,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`emulator did not answer ${path} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new Error(`emulator did not answer ${path} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const response = await fetch(this.base + path, { ...init, signal: controller.signal });
       const text = await response.text();
-      if (!response.ok) throw new ControlError(response.status, `emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`, text);
+      if (!response.ok)
+        throw new ControlError(
+          response.status,
+          `emulator ${init.method ?? 'GET'} ${path} answered ${response.status}: ${text.slice(0, 200)}`,
+          text,
+        );
       return text === '' ? {} : (JSON.parse(text) as unknown);
     } finally {
       clearTimeout(timer);
@@ -96,7 +109,11 @@ export class EmulatorControl {
    */
   async createCall(request: { callSid: string; from?: string; to?: string }): Promise<'registered' | 'unsupported'> {
     try {
-      await this.call('/_emulator/calls', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      await this.call('/_emulator/calls', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
       return 'registered';
     } catch (error) {
       if (error instanceof ControlError && error.status === 409) return 'registered';
@@ -161,7 +178,11 @@ export class EmulatorControl {
     definition?: unknown;
   }): Promise<{ kind: 'registered' } | { kind: 'unsupported' } | { kind: 'refused'; activeExecutionSid: string }> {
     try {
-      await this.call('/_emulator/executions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+      await this.call('/_emulator/executions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
       return { kind: 'registered' };
     } catch (error) {
       if (error instanceof ControlError && error.status === 404) return { kind: 'unsupported' };
@@ -174,25 +195,44 @@ export class EmulatorControl {
   }
 
   async execution(executionSid: string, signal?: AbortSignal): Promise<ControlExecution> {
-    return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}`, { method: 'GET' }, CONTROL_TIMEOUT_MS, signal)) as ControlExecution;
+    return (await this.call(
+      `/_emulator/executions/${encodeURIComponent(executionSid)}`,
+      { method: 'GET' },
+      CONTROL_TIMEOUT_MS,
+      signal,
+    )) as ControlExecution;
   }
 
   /** The execution's flow ended: Studio ends the execution (unchanged, `alreadyEnded`, when something ended it first). */
   async endExecution(executionSid: string): Promise<ControlExecution> {
-    return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}/end`, { method: 'POST' })) as ControlExecution;
+    return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}/end`, {
+      method: 'POST',
+    })) as ControlExecution;
   }
 
   /** REST-created executions of the flow for the contact that nobody runs yet; waits up to `timeoutMs` for one. */
-  async unclaimedExecutions(flowSid: string, contact: string, timeoutMs: number, signal: AbortSignal): Promise<ControlExecution[]> {
+  async unclaimedExecutions(
+    flowSid: string,
+    contact: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ControlExecution[]> {
     const query = new URLSearchParams({ flowSid, contact, timeoutMs: String(Math.min(timeoutMs, LONG_POLL_MS)) });
-    const answer = (await this.call(`/_emulator/executions?${query}`, { method: 'GET' }, LONG_POLL_MS + 5000, signal)) as { executions: ControlExecution[] };
+    const answer = (await this.call(
+      `/_emulator/executions?${query}`,
+      { method: 'GET' },
+      LONG_POLL_MS + 5000,
+      signal,
+    )) as { executions: ControlExecution[] };
     return answer.executions;
   }
 
   /** Takes a REST-created execution to run; undefined when another runner took it first. */
   async claimExecution(executionSid: string): Promise<ControlExecution | undefined> {
     try {
-      return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}/claim`, { method: 'POST' })) as ControlExecution;
+      return (await this.call(`/_emulator/executions/${encodeURIComponent(executionSid)}/claim`, {
+        method: 'POST',
+      })) as ControlExecution;
     } catch (error) {
       if (error instanceof ControlError && error.status === 409) return undefined;
       throw error;
@@ -240,15 +280,22 @@ export class EmulatorControl {
       }
       return null;
     })();
-    return { released, current: () => found, stop: () => controller.abort(new RunInterrupted({ kind: 'aborted', reason: 'watch stopped' })) };
+    return {
+      released,
+      current: () => found,
+      stop: () => controller.abort(new RunInterrupted({ kind: 'aborted', reason: 'watch stopped' })),
+    };
   }
 
   /** Twilio ends the Dial at its timeLimit: the caller leaves the room (REST: remove participant). */
   async removeFromRoom(accountSid: string, conferenceSid: string, callSid: string): Promise<void> {
-    await this.call(`/api/2010-04-01/Accounts/${accountSid}/Conferences/${conferenceSid}/Participants/${callSid}.json`, {
-      method: 'DELETE',
-      headers: { authorization: basicAuth(accountSid) },
-    });
+    await this.call(
+      `/api/2010-04-01/Accounts/${accountSid}/Conferences/${conferenceSid}/Participants/${callSid}.json`,
+      {
+        method: 'DELETE',
+        headers: { authorization: basicAuth(accountSid) },
+      },
+    );
   }
 
   /** Studio takes a call back (TwiML Redirect widget timeout): REST redirect of the call. */

@@ -9,7 +9,16 @@ import { AudioLengths } from './audio';
 import { HttpFixtures, type HttpPurpose } from './http-fixtures';
 import type { ServiceUrls } from './service-urls';
 import type { StudioContext } from './studio-context';
-import type { EntryKind, FlexTask, FlowAction, HeardAudio, HttpExchange, RoomStay, SentMessage, TimelineEntry } from './types';
+import type {
+  EntryKind,
+  FlexTask,
+  FlowAction,
+  HeardAudio,
+  HttpExchange,
+  RoomStay,
+  SentMessage,
+  TimelineEntry,
+} from './types';
 
 export interface HttpRequest {
   widget: string;
@@ -123,13 +132,24 @@ export class Execution {
     options: { early?: Promise<unknown>; signal?: AbortSignal; depth?: 0 | 1; label?: string } = {},
   ): Promise<HeardAudio> {
     const signal = options.signal ?? this.signal;
-    const heard: HeardAudio = { atMs: this.clock.now(), widget, kind: audio.kind, content: audio.content, fullSeconds: audio.seconds, heardSeconds: 0 };
+    const heard: HeardAudio = {
+      atMs: this.clock.now(),
+      widget,
+      kind: audio.kind,
+      content: audio.content,
+      fullSeconds: audio.seconds,
+      heardSeconds: 0,
+    };
     this.heard.push(heard);
     if (options.label) this.log(widget, 'audio', options.label, options.depth ?? 0);
     const began = Date.now();
     const measure = () => Math.round(((Date.now() - began) / 1000 / this.timeScale) * 10) / 10;
     try {
-      const cut = await sleepUnless(audio.seconds * 1000 * this.timeScale, options.early ?? new Promise(() => undefined), signal);
+      const cut = await sleepUnless(
+        audio.seconds * 1000 * this.timeScale,
+        options.early ?? new Promise(() => undefined),
+        signal,
+      );
       heard.heardSeconds = cut ? Math.min(measure(), audio.seconds) : audio.seconds;
       if (cut) heard.cutShortBy = 'released';
       return heard;
@@ -137,7 +157,14 @@ export class Execution {
       heard.heardSeconds = Math.min(measure(), audio.seconds);
       if (error instanceof RunInterrupted) {
         const kind = error.interruption.kind;
-        heard.cutShortBy = kind === 'hangup' ? 'hangup' : kind === 'widget-timeout' ? 'timeout' : kind === 'redirected' ? 'redirected' : 'run-ended';
+        heard.cutShortBy =
+          kind === 'hangup'
+            ? 'hangup'
+            : kind === 'widget-timeout'
+              ? 'timeout'
+              : kind === 'redirected'
+                ? 'redirected'
+                : 'run-ended';
       }
       throw error;
     }
@@ -146,7 +173,13 @@ export class Execution {
   /** One HTTP request, recorded, within a timeout; rejects with HttpFailure or RunInterrupted. */
   async http(request: HttpRequest, signal: AbortSignal = this.signal): Promise<HttpReply> {
     throwIfInterrupted(signal);
-    const exchange: HttpExchange = { atMs: this.clock.now(), widget: request.widget, method: request.method, url: request.url, durationMs: 0 };
+    const exchange: HttpExchange = {
+      atMs: this.clock.now(),
+      widget: request.widget,
+      method: request.method,
+      url: request.url,
+      durationMs: 0,
+    };
     this.requests.push(exchange);
     const began = Date.now();
     if (this.isExternal(request.url)) return this.fromFixtures(request, exchange, signal);
@@ -166,8 +199,18 @@ export class Execution {
       }
       // Signed as Twilio signs (the URL requested, the POST params) when a token is configured.
       const signingToken = process.env.STUDIO_RUNNER_AUTH_TOKEN; // set by `npm run call -- --deployed`
-      const signed = request.form && request.method !== 'GET' ? request.form.reduce<Record<string, string[]>>((all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }), {}) : {};
-      if (signingToken) init.headers = { ...(init.headers as Record<string, string>), 'X-Twilio-Signature': twilio.getExpectedTwilioSignature(signingToken, url, signed) };
+      const signed =
+        request.form && request.method !== 'GET'
+          ? request.form.reduce<Record<string, string[]>>(
+              (all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }),
+              {},
+            )
+          : {};
+      if (signingToken)
+        init.headers = {
+          ...(init.headers as Record<string, string>),
+          'X-Twilio-Signature': twilio.getExpectedTwilioSignature(signingToken, url, signed),
+        };
       const response = await fetch(url, init);
       const bytes = Buffer.from(await response.arrayBuffer());
       exchange.status = response.status;
@@ -175,7 +218,12 @@ export class Execution {
       if (request.maxBytes !== undefined && bytes.length > request.maxBytes) {
         throw new HttpFailure('too-large', `reply of ${bytes.length} bytes is over the ${request.maxBytes}-byte limit`);
       }
-      return { status: response.status, contentType: response.headers.get('content-type') ?? '', body: bytes.toString('utf8'), durationMs: exchange.durationMs };
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type') ?? '',
+        body: bytes.toString('utf8'),
+        durationMs: exchange.durationMs,
+      };
     } catch (error) {
       exchange.durationMs = Date.now() - began;
       throwIfInterrupted(signal);
@@ -217,7 +265,8 @@ export class Execution {
       throw error;
     }
     exchange.mocked = answer.source;
-    if (answer.delayMs > 0) await sleepUnless(Math.min(answer.delayMs, request.timeoutMs), new Promise(() => undefined), signal);
+    if (answer.delayMs > 0)
+      await sleepUnless(Math.min(answer.delayMs, request.timeoutMs), new Promise(() => undefined), signal);
     exchange.durationMs = Math.min(answer.delayMs, request.timeoutMs);
     if (answer.delayMs >= request.timeoutMs) {
       exchange.error = `no reply within ${request.timeoutMs / 1000} s`;
@@ -229,7 +278,12 @@ export class Execution {
       exchange.error = `reply of ${bytes} bytes is over the ${request.maxBytes}-byte limit`;
       throw new HttpFailure('too-large', exchange.error);
     }
-    return { status: answer.status, contentType: answer.contentType, body: answer.body, durationMs: exchange.durationMs };
+    return {
+      status: answer.status,
+      contentType: answer.contentType,
+      body: answer.body,
+      durationMs: exchange.durationMs,
+    };
   }
 }
 

@@ -56,8 +56,17 @@ export function reachability(definition: FlowDefinition): { reachable: Set<strin
     state.transitions.forEach((transition, index) => {
       // The Trigger's events without a widget are triggers the flow does not handle, not branches.
       if (state.type === 'trigger' && !transition.next) return;
-      transitions.push({ widget: state.name, event: transition.event, index, ...(transition.next ? { next: transition.next } : {}) });
-      if (transition.next && !reachable.has(transition.next) && definition.states.some((s) => s.name === transition.next)) {
+      transitions.push({
+        widget: state.name,
+        event: transition.event,
+        index,
+        ...(transition.next ? { next: transition.next } : {}),
+      });
+      if (
+        transition.next &&
+        !reachable.has(transition.next) &&
+        definition.states.some((s) => s.name === transition.next)
+      ) {
         reachable.add(transition.next);
         queue.push(transition.next);
       }
@@ -87,7 +96,9 @@ function httpOptions(widget: string, hints: InputHints): Array<{ status: number;
 }
 
 /** The HTTP answers an external request gets: each widget's options in turn. */
-function httpChooser(hints: InputHints): (request: { widget: string }) => { status: number; body: unknown } | undefined {
+function httpChooser(
+  hints: InputHints,
+): (request: { widget: string }) => { status: number; body: unknown } | undefined {
   const httpTurn = new Map<string, number>();
   return ({ widget }) => {
     const choices = httpOptions(widget, hints);
@@ -113,7 +124,12 @@ class ExploreTally {
     this.all = new Set(transitions.map(key));
     this.report = {
       runs: 0,
-      widgets: { reachable: reachable.size, covered: 0, notCovered: [], unreachable: definition.states.map((s) => s.name).filter((n) => !reachable.has(n)) },
+      widgets: {
+        reachable: reachable.size,
+        covered: 0,
+        notCovered: [],
+        unreachable: definition.states.map((s) => s.name).filter((n) => !reachable.has(n)),
+      },
       transitions: { reachable: this.all.size, covered: 0, notCovered: [] },
       liquidErrors: [],
       cutOffs: [],
@@ -141,7 +157,8 @@ class ExploreTally {
       if (/Liquid error/.test(end.message)) note(report.liquidErrors, { widget: end.widget, message: end.message });
       else note(report.runErrors, { widget: end.widget, message: end.message });
     }
-    if (end.kind === 'widget-limit' || end.kind === 'step-limit') note(report.cutOffs, { widget: end.widget, end: describeEnd(end) });
+    if (end.kind === 'widget-limit' || end.kind === 'step-limit')
+      note(report.cutOffs, { widget: end.widget, end: describeEnd(end) });
     for (const entry of run.timeline) {
       const liquid = /the subflow failed in (\S+): (Liquid error.*?)(?: ⇒|$)/.exec(entry.text);
       if (liquid) note(report.liquidErrors, { widget: liquid[1]!, message: liquid[2]! });
@@ -166,7 +183,14 @@ function note(list: Array<{ widget: string }>, item: { widget: string } & Record
 
 export async function explore(
   definition: FlowDefinition,
-  options: { subflows?: Record<string, FlowDefinition>; fixtures?: HttpFixture[]; maxRuns?: number; patience?: number; baseUrl?: string; emulatorUrl?: string } = {},
+  options: {
+    subflows?: Record<string, FlowDefinition>;
+    fixtures?: HttpFixture[];
+    maxRuns?: number;
+    patience?: number;
+    baseUrl?: string;
+    emulatorUrl?: string;
+  } = {},
 ): Promise<ExploreReport> {
   const subflows = options.subflows ?? {};
   const hints = inputHints([definition, ...Object.values(subflows)]);
@@ -207,14 +231,25 @@ export async function explore(
 const percent = (part: number, whole: number) => (whole === 0 ? '100%' : `${Math.round((part / whole) * 100)}%`);
 
 export function formatExplore(file: string, report: ExploreReport): string {
-  const lines = [`Explored ${file} in ${report.runs} runs (ends: ${Object.entries(report.ends).map(([k, n]) => `${k} ${n}`).join(', ')})`];
-  lines.push(`Widgets:     ${report.widgets.covered}/${report.widgets.reachable} reachable widgets ran (${percent(report.widgets.covered, report.widgets.reachable)})`);
-  lines.push(`Transitions: ${report.transitions.covered}/${report.transitions.reachable} transitions taken (${percent(report.transitions.covered, report.transitions.reachable)})`);
-  if (report.widgets.unreachable.length) lines.push(`Unreachable widgets (nothing leads to them): ${report.widgets.unreachable.join(', ')}`);
-  if (report.widgets.notCovered.length) lines.push(`Reachable widgets no run reached: ${report.widgets.notCovered.join(', ')}`);
+  const lines = [
+    `Explored ${file} in ${report.runs} runs (ends: ${Object.entries(report.ends)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')})`,
+  ];
+  lines.push(
+    `Widgets:     ${report.widgets.covered}/${report.widgets.reachable} reachable widgets ran (${percent(report.widgets.covered, report.widgets.reachable)})`,
+  );
+  lines.push(
+    `Transitions: ${report.transitions.covered}/${report.transitions.reachable} transitions taken (${percent(report.transitions.covered, report.transitions.reachable)})`,
+  );
+  if (report.widgets.unreachable.length)
+    lines.push(`Unreachable widgets (nothing leads to them): ${report.widgets.unreachable.join(', ')}`);
+  if (report.widgets.notCovered.length)
+    lines.push(`Reachable widgets no run reached: ${report.widgets.notCovered.join(', ')}`);
   if (report.transitions.notCovered.length) {
     lines.push('Dead branches (transitions no run took):');
-    for (const t of report.transitions.notCovered) lines.push(`  ${t.widget} —${t.event}${t.event === 'match' ? `#${t.index}` : ''}→ ${t.next ?? '(end)'}`);
+    for (const t of report.transitions.notCovered)
+      lines.push(`  ${t.widget} —${t.event}${t.event === 'match' ? `#${t.index}` : ''}→ ${t.next ?? '(end)'}`);
   }
   lines.push(report.liquidErrors.length ? 'Runtime Liquid errors:' : 'Runtime Liquid errors: none');
   for (const e of report.liquidErrors) lines.push(`  ${e.widget}: ${e.message}`);
@@ -233,15 +268,24 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { subflow: { type: 'string', multiple: true }, http: { type: 'string' }, runs: { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        subflow: { type: 'string', multiple: true },
+        http: { type: 'string' },
+        runs: { type: 'string' },
+        json: { type: 'boolean' },
+      },
     });
   } catch (error) {
-    console.error(`${(error as Error).message}\nusage: npm run flows:explore -- FLOW.json [--subflow [FW…=]FILE]... [--http FILE] [--runs N] [--json]`);
+    console.error(
+      `${(error as Error).message}\nusage: npm run flows:explore -- FLOW.json [--subflow [FW…=]FILE]... [--http FILE] [--runs N] [--json]`,
+    );
     return 2;
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) {
-    console.error('usage: npm run flows:explore -- FLOW.json [--subflow [FW…=]FILE]... [--http FILE] [--runs N] [--json]');
+    console.error(
+      'usage: npm run flows:explore -- FLOW.json [--subflow [FW…=]FILE]... [--http FILE] [--runs N] [--json]',
+    );
     return 2;
   }
   const file = positionals[0]!;
@@ -263,11 +307,17 @@ async function main(argv: string[]): Promise<number> {
   }
   let stack: LocalService | undefined;
   if (usesTheService([definition, ...Object.values(subflows)])) {
-    if (!values.json) console.log('(the flow calls this project\'s service: starting a local stack…)');
+    if (!values.json) console.log("(the flow calls this project's service: starting a local stack…)");
     stack = await startLocalService({ forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
   }
   try {
-    const report = await explore(definition, { subflows, fixtures, maxRuns, baseUrl: stack?.baseUrl, emulatorUrl: stack?.emulatorUrl });
+    const report = await explore(definition, {
+      subflows,
+      fixtures,
+      maxRuns,
+      baseUrl: stack?.baseUrl,
+      emulatorUrl: stack?.emulatorUrl,
+    });
     console.log(values.json ? JSON.stringify(report) : formatExplore(file, report));
     return report.liquidErrors.length + report.cutOffs.length + report.runErrors.length === 0 ? 0 : 1;
   } finally {

@@ -25,7 +25,11 @@ export function endOfInterruptedRun(error: unknown, widget: string): FlowEnd {
       case 'run-timeout':
         return { kind: 'run-timeout', widget, afterMs: interruption.afterMs };
       default:
-        return { kind: 'error', widget, message: `stopped: ${interruption.kind === 'aborted' ? interruption.reason : interruption.kind}` };
+        return {
+          kind: 'error',
+          widget,
+          message: `stopped: ${interruption.kind === 'aborted' ? interruption.reason : interruption.kind}`,
+        };
     }
   }
   return { kind: 'error', widget, message: error instanceof Error ? error.message : String(error) };

@@ -22,8 +22,16 @@ export function readFlowFile(file: string): FlowDefinition {
   } catch (error) {
     throw new FlowFileError(`cannot read flow ${file}: ${(error as Error).message}`);
   }
-  const inner = typeof value === 'object' && value !== null && 'definition' in value && !('states' in value) ? (value as { definition: unknown }).definition : value;
-  if (typeof inner !== 'object' || inner === null || !Array.isArray((inner as FlowDefinition).states) || typeof (inner as FlowDefinition).initial_state !== 'string') {
+  const inner =
+    typeof value === 'object' && value !== null && 'definition' in value && !('states' in value)
+      ? (value as { definition: unknown }).definition
+      : value;
+  if (
+    typeof inner !== 'object' ||
+    inner === null ||
+    !Array.isArray((inner as FlowDefinition).states) ||
+    typeof (inner as FlowDefinition).initial_state !== 'string'
+  ) {
     throw new FlowFileError(`${file} is not a Studio flow definition (no "states" and "initial_state")`);
   }
   return inner as FlowDefinition;
@@ -71,7 +79,11 @@ export function chooseTrigger(definition: FlowDefinition, preferred?: FlowTrigge
 
 /** The Flow SIDs a flow's Run Subflow widgets name. */
 export function subflowSids(definition: FlowDefinition): string[] {
-  return [...new Set(definition.states.filter((s) => s.type === 'run-subflow').map((s) => String(s.properties.flow_sid ?? '')))];
+  return [
+    ...new Set(
+      definition.states.filter((s) => s.type === 'run-subflow').map((s) => String(s.properties.flow_sid ?? '')),
+    ),
+  ];
 }
 
 /**
@@ -98,7 +110,12 @@ const ATTACHED_SUBFLOWS = Symbol('attached subflows');
  * with JSON or structuredClone does not carry them.
  */
 export function attachSubflows<T extends FlowDefinition>(definition: T, subflows: Record<string, FlowDefinition>): T {
-  Object.defineProperty(definition, ATTACHED_SUBFLOWS, { value: subflows, enumerable: false, configurable: true, writable: true });
+  Object.defineProperty(definition, ATTACHED_SUBFLOWS, {
+    value: subflows,
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
   return definition;
 }
 
@@ -107,7 +124,10 @@ export function attachSubflows<T extends FlowDefinition>(definition: T, subflows
  * `__FLOW_SID_*__` placeholder (studio/project-subflows.ts) gets the flow file it stands for,
  * looked up in `dirs` in order (default flows/).
  */
-export function projectSubflows(definition: FlowDefinition, dirs: readonly string[] = [FLOWS_DIR]): Record<string, FlowDefinition> {
+export function projectSubflows(
+  definition: FlowDefinition,
+  dirs: readonly string[] = [FLOWS_DIR],
+): Record<string, FlowDefinition> {
   const found: Record<string, FlowDefinition> = {};
   for (const sid of runSubflowSids(definition)) {
     for (const dir of dirs) {
@@ -125,8 +145,13 @@ export function projectSubflows(definition: FlowDefinition, dirs: readonly strin
  * The subflows a run of `definition` gets: the ones given (`FW…` or `*`) first, then those
  * attached to the definition, then the project's own found by placeholder.
  */
-export function subflowsFor(definition: FlowDefinition, given: Record<string, FlowDefinition> = {}, dirs?: readonly string[]): Record<string, FlowDefinition> {
-  const attached = (definition as FlowDefinition & { [ATTACHED_SUBFLOWS]?: Record<string, FlowDefinition> })[ATTACHED_SUBFLOWS] ?? {};
+export function subflowsFor(
+  definition: FlowDefinition,
+  given: Record<string, FlowDefinition> = {},
+  dirs?: readonly string[],
+): Record<string, FlowDefinition> {
+  const attached =
+    (definition as FlowDefinition & { [ATTACHED_SUBFLOWS]?: Record<string, FlowDefinition> })[ATTACHED_SUBFLOWS] ?? {};
   const subflows: Record<string, FlowDefinition> = { ...given };
   if (subflows['*']) return subflows;
   for (const [sid, subflow] of Object.entries({ ...projectSubflows(definition, dirs), ...attached })) {
@@ -141,12 +166,18 @@ const SERVICE_MARKS = /__SERVICE_DOMAIN__|__FUNCTION_SID_|"(url|play)":\s*"\/|ht
 export function usesTheService(definitions: readonly FlowDefinition[], serviceDomain?: string): boolean {
   return definitions.some((definition) => {
     const text = JSON.stringify(definition);
-    return SERVICE_MARKS.test(text) || (serviceDomain !== undefined && serviceDomain !== '' && text.includes(serviceDomain));
+    return (
+      SERVICE_MARKS.test(text) || (serviceDomain !== undefined && serviceDomain !== '' && text.includes(serviceDomain))
+    );
   });
 }
 
 /** --auto: a contact with plausible input, `200 {}` for HTTP nobody mocked, subflows not given complete. */
-export function autoInputs(definition: FlowDefinition, subflows: Record<string, FlowDefinition>, fixtures: readonly HttpFixture[] = []) {
+export function autoInputs(
+  definition: FlowDefinition,
+  subflows: Record<string, FlowDefinition>,
+  fixtures: readonly HttpFixture[] = [],
+) {
   const hints = inputHints([definition, ...Object.values(subflows)]);
   return {
     contact: new AutoContact(hints),

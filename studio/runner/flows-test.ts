@@ -11,14 +11,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BEHAVIOUR_ENV, BehaviourProfileError, loadBehaviourProfile, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
+import {
+  BEHAVIOUR_ENV,
+  BehaviourProfileError,
+  loadBehaviourProfile,
+  type TwilioBehaviour,
+} from '../../emulator/twilio-behaviour';
 import { usesTheService } from './flow-inputs';
 import { formatRun } from './format-run';
-import { DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, isServiceRunning, runningService, startLocalService, type LocalService } from './local-service';
+import {
+  DEFAULT_BASE_URL,
+  DEFAULT_EMULATOR_URL,
+  isServiceRunning,
+  runningService,
+  startLocalService,
+  type LocalService,
+} from './local-service';
 import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
 import { readScenarioFile, runScenarioSpec, type ScenarioFile, type ScenarioOutcome } from './scenario-file';
 
-const USAGE = 'usage: npm run flows:test -- [FILE.scenarios.json | DIR]... [--dir DIR] [--junit FILE] [--filter TEXT] [--twilio-behaviour NAME|file.json] [--base-url URL --emulator-url URL] [--verbose]';
+const USAGE =
+  'usage: npm run flows:test -- [FILE.scenarios.json | DIR]... [--dir DIR] [--junit FILE] [--filter TEXT] [--twilio-behaviour NAME|file.json] [--base-url URL --emulator-url URL] [--verbose]';
 
 export interface FileReport {
   file: string;
@@ -44,14 +57,16 @@ export function findScenarioFiles(dir: string): string[] {
 }
 
 function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    // XML 1.0 allows no control characters besides tab, newline and carriage return.
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return (
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      // XML 1.0 allows no control characters besides tab, newline and carriage return.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+  );
 }
 
 /** JUnit XML: one testsuite per scenario file, one testcase per scenario. */
@@ -59,26 +74,37 @@ export function junitXml(reports: readonly FileReport[], base = process.cwd()): 
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const total = reports.reduce((n, r) => n + (r.error ? 1 : r.outcomes.length), 0);
   const failures = reports.reduce((n, r) => n + (r.error ? 1 : r.outcomes.filter((o) => !o.passed).length), 0);
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="flows:test" tests="${total}" failures="${failures}" time="${seconds(reports.reduce((n, r) => n + r.durationMs, 0))}">`];
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="flows:test" tests="${total}" failures="${failures}" time="${seconds(reports.reduce((n, r) => n + r.durationMs, 0))}">`,
+  ];
   for (const report of reports) {
     const name = escapeXml(path.relative(base, report.file));
     if (report.error) {
       lines.push(`  <testsuite name="${name}" tests="1" failures="1" time="0.000">`);
-      lines.push(`    <testcase classname="${name}" name="(reading the file)" time="0.000"><failure message="${escapeXml(report.error)}"/></testcase>`);
+      lines.push(
+        `    <testcase classname="${name}" name="(reading the file)" time="0.000"><failure message="${escapeXml(report.error)}"/></testcase>`,
+      );
       lines.push('  </testsuite>');
       continue;
     }
     const failed = report.outcomes.filter((o) => !o.passed).length;
-    lines.push(`  <testsuite name="${name}" tests="${report.outcomes.length}" failures="${failed}" time="${seconds(report.durationMs)}">`);
+    lines.push(
+      `  <testsuite name="${name}" tests="${report.outcomes.length}" failures="${failed}" time="${seconds(report.durationMs)}">`,
+    );
     for (const outcome of report.outcomes) {
       const open = `    <testcase classname="${name}" name="${escapeXml(outcome.name)}" time="${seconds(outcome.durationMs)}"`;
       if (outcome.passed) {
         lines.push(`${open}/>`);
         continue;
       }
-      const detail = [...outcome.failures, '', ...(outcome.run ? [`path: ${outcome.run.path.join(' → ')}`] : [])].join('\n');
+      const detail = [...outcome.failures, '', ...(outcome.run ? [`path: ${outcome.run.path.join(' → ')}`] : [])].join(
+        '\n',
+      );
       lines.push(`${open}>`);
-      lines.push(`      <failure message="${escapeXml(outcome.failures[0] ?? 'failed')}">${escapeXml(detail)}</failure>`);
+      lines.push(
+        `      <failure message="${escapeXml(outcome.failures[0] ?? 'failed')}">${escapeXml(detail)}</failure>`,
+      );
       lines.push('    </testcase>');
     }
     lines.push('  </testsuite>');
@@ -91,7 +117,12 @@ export function junitXml(reports: readonly FileReport[], base = process.cwd()): 
 export async function runScenarioFiles(
   files: readonly string[],
   service: () => Promise<{ baseUrl: string; emulatorUrl?: string }>,
-  options: { behaviour?: TwilioBehaviour; filter?: string; onOutcome?: (file: ScenarioFile, outcome: ScenarioOutcome) => void; onFile?: (file: string, parsed?: ScenarioFile, error?: string) => void } = {},
+  options: {
+    behaviour?: TwilioBehaviour;
+    filter?: string;
+    onOutcome?: (file: ScenarioFile, outcome: ScenarioOutcome) => void;
+    onFile?: (file: string, parsed?: ScenarioFile, error?: string) => void;
+  } = {},
 ): Promise<FileReport[]> {
   const reports: FileReport[] = [];
   for (const file of files) {
@@ -106,7 +137,9 @@ export async function runScenarioFiles(
       continue;
     }
     options.onFile?.(file, parsed);
-    const target = usesTheService([parsed.definition, ...Object.values(parsed.subflows)], parsed.serviceDomain) ? await service() : { baseUrl: 'http://127.0.0.1:9' };
+    const target = usesTheService([parsed.definition, ...Object.values(parsed.subflows)], parsed.serviceDomain)
+      ? await service()
+      : { baseUrl: 'http://127.0.0.1:9' };
     const outcomes: ScenarioOutcome[] = [];
     for (const scenario of parsed.scenarios) {
       if (options.filter && !scenario.name.includes(options.filter)) continue;
@@ -210,7 +243,11 @@ function scenarioFilesOf(targets: readonly string[]): string[] {
 }
 
 /** Runs the files' scenarios, printing each file and outcome as it comes; stops a stack it started. */
-async function runAndPrint(files: readonly string[], values: Values, behaviour: TwilioBehaviour): Promise<FileReport[]> {
+async function runAndPrint(
+  files: readonly string[],
+  values: Values,
+  behaviour: TwilioBehaviour,
+): Promise<FileReport[]> {
   let stack: Promise<LocalService> | undefined;
   const service = () => (stack ??= serviceFor(values, behaviour));
   try {
@@ -218,14 +255,17 @@ async function runAndPrint(files: readonly string[], values: Values, behaviour: 
       behaviour,
       filter: values.filter,
       onFile: (file, parsedFile, error) => {
-        console.log(`\n${path.relative(process.cwd(), file)}${parsedFile ? ` (flow ${path.relative(process.cwd(), parsedFile.flowFile)})` : ''}`);
+        console.log(
+          `\n${path.relative(process.cwd(), file)}${parsedFile ? ` (flow ${path.relative(process.cwd(), parsedFile.flowFile)})` : ''}`,
+        );
         if (error) console.log(`  ✗ cannot be read: ${error}`);
       },
       onOutcome: (file, outcome) => {
         console.log(`  ${outcome.passed ? '✓' : '✗'} ${outcome.name} (${(outcome.durationMs / 1000).toFixed(1)} s)`);
         for (const failure of outcome.failures) console.log(`      ${failure}`);
         if (!outcome.passed && outcome.run) console.log(`      path: ${outcome.run.path.join(' → ')}`);
-        if (values.verbose && outcome.run) console.log(formatRun(outcome.run, file.definition, outcome.name).replace(/^/gm, '      '));
+        if (values.verbose && outcome.run)
+          console.log(formatRun(outcome.run, file.definition, outcome.name).replace(/^/gm, '      '));
       },
     });
   } finally {
@@ -241,7 +281,8 @@ async function serviceFor(values: Values, behaviour: TwilioBehaviour): Promise<L
     console.log(`(using the running server: functions ${base}, emulator ${emulator})`);
     return runningService(base, emulator);
   }
-  if (values['base-url'] || values['emulator-url']) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
+  if (values['base-url'] || values['emulator-url'])
+    throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
   console.log('(starting a local stack for the flows that call the service…)');
   return startLocalService({ behaviour, forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
 }

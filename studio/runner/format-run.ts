@@ -11,7 +11,8 @@ export function seconds(ms: number): string {
 /** Width of the widget column: the longest state name of the flow. */
 export function widgetColumnWidth(definition: FlowDefinition, subflows: Record<string, FlowDefinition> = {}): number {
   const names = definition.states.flatMap((state) => {
-    const subflow = state.type === 'run-subflow' ? (subflows[String(state.properties.flow_sid ?? '')] ?? subflows['*']) : undefined;
+    const subflow =
+      state.type === 'run-subflow' ? (subflows[String(state.properties.flow_sid ?? '')] ?? subflows['*']) : undefined;
     return [state.name, ...(subflow?.states ?? []).map((inner) => `${state.name}/${inner.name}`)];
   });
   return Math.max(8, ...names.map((name) => name.length));
@@ -24,7 +25,12 @@ export function formatEntry(entry: TimelineEntry, width: number): string {
 }
 
 function describeHeard(audio: HeardAudio): string {
-  const what = audio.kind === 'say' ? `"${audio.content}"` : audio.kind === 'pause' ? 'silence' : abbreviateSids(audio.content.replace(/^https?:\/\/[^/]+/, ''));
+  const what =
+    audio.kind === 'say'
+      ? `"${audio.content}"`
+      : audio.kind === 'pause'
+        ? 'silence'
+        : abbreviateSids(audio.content.replace(/^https?:\/\/[^/]+/, ''));
   const length =
     audio.heardSeconds < audio.fullSeconds
       ? `${audio.heardSeconds.toFixed(1)} of ${audio.fullSeconds.toFixed(1)} s (${audio.cutShortBy ?? 'cut short'})`
@@ -46,21 +52,30 @@ export function formatSummary(run: FlowRun): string {
   }
   if (run.messages.length > 0) {
     lines.push('Messages sent:');
-    for (const message of run.messages) lines.push(`${seconds(message.atMs).padStart(8)}  to ${message.to || '(no one)'}: "${message.body}"`);
+    for (const message of run.messages)
+      lines.push(`${seconds(message.atMs).padStart(8)}  to ${message.to || '(no one)'}: "${message.body}"`);
   }
   if ((run.executions ?? []).length > 1) {
     lines.push('Executions:');
     for (const e of run.executions!) {
-      const ended = e.endedAtMs !== undefined ? `, ${e.status} at ${seconds(e.endedAtMs)}${e.endedBy && e.endedBy !== 'flow-ended' ? ` (${e.endedBy})` : ''}` : `, ${e.status}`;
-      lines.push(`${seconds(e.startedAtMs).padStart(8)}  ${abbreviateSids(e.sid)} ${e.trigger} (${e.startedBy === 'rest' ? 'started through the REST API' : 'inbound'})${ended}`);
+      const ended =
+        e.endedAtMs !== undefined
+          ? `, ${e.status} at ${seconds(e.endedAtMs)}${e.endedBy && e.endedBy !== 'flow-ended' ? ` (${e.endedBy})` : ''}`
+          : `, ${e.status}`;
+      lines.push(
+        `${seconds(e.startedAtMs).padStart(8)}  ${abbreviateSids(e.sid)} ${e.trigger} (${e.startedBy === 'rest' ? 'started through the REST API' : 'inbound'})${ended}`,
+      );
     }
   }
   if (run.flexTasks.length > 0) {
     lines.push('Flex tasks:');
-    for (const task of run.flexTasks) lines.push(`${seconds(task.atMs).padStart(8)}  ${task.workflow} ${task.channel} ${task.attributes}`);
+    for (const task of run.flexTasks)
+      lines.push(`${seconds(task.atMs).padStart(8)}  ${task.workflow} ${task.channel} ${task.attributes}`);
   }
   const variables = Object.entries(run.variables);
-  lines.push(`Flow variables: ${variables.length === 0 ? '(none)' : variables.map(([key, value]) => `${key}="${value}"`).join(', ')}`);
+  lines.push(
+    `Flow variables: ${variables.length === 0 ? '(none)' : variables.map(([key, value]) => `${key}="${value}"`).join(', ')}`,
+  );
   lines.push(`Ended: ${describeEnd(run.end)}; ${run.steps} steps in ${seconds(run.durationMs)}`);
   lines.push(`Path: ${run.path.join(' → ')}`);
   return lines.join('\n');
@@ -69,5 +84,7 @@ export function formatSummary(run: FlowRun): string {
 /** The whole run as text (for a finished run; the CLI prints entries live instead). */
 export function formatRun(run: FlowRun, definition: FlowDefinition, title = 'Flow run'): string {
   const width = widgetColumnWidth(definition);
-  return [formatHeader(run, title), ...run.timeline.map((entry) => formatEntry(entry, width)), formatSummary(run)].join('\n');
+  return [formatHeader(run, title), ...run.timeline.map((entry) => formatEntry(entry, width)), formatSummary(run)].join(
+    '\n',
+  );
 }

@@ -46,7 +46,9 @@ export class UnmockedRequestError extends Error {
     readonly method: string,
     readonly url: string,
   ) {
-    super(`unmocked HTTP request: ${method} ${url} (offline nothing answers it; give it an answer in the HTTP fixtures, --http FILE)`);
+    super(
+      `unmocked HTTP request: ${method} ${url} (offline nothing answers it; give it an answer in the HTTP fixtures, --http FILE)`,
+    );
     this.name = 'UnmockedRequestError';
   }
 }
@@ -63,9 +65,18 @@ export class HttpFixtures {
     /** Answer unmatched requests with a plausible generated reply instead of failing (--auto). */
     readonly generate = false,
     /** Called for a generated answer, so the explorer can vary it (status per widget). */
-    private readonly chooseGenerated?: (request: { widget: string; method: string; url: string; purpose: HttpPurpose }) => { status: number; body: unknown } | undefined,
+    private readonly chooseGenerated?: (request: {
+      widget: string;
+      method: string;
+      url: string;
+      purpose: HttpPurpose;
+    }) => { status: number; body: unknown } | undefined,
   ) {
-    this.patterns = fixtures.map((fixture) => ({ fixture, pattern: globToRegExp(fixture.url), ignoresQuery: !fixture.url.includes('?') }));
+    this.patterns = fixtures.map((fixture) => ({
+      fixture,
+      pattern: globToRegExp(fixture.url),
+      ignoresQuery: !fixture.url.includes('?'),
+    }));
   }
 
   /** A fresh copy for another run (same fixtures, counters reset). */
@@ -73,7 +84,13 @@ export class HttpFixtures {
     return new HttpFixtures(this.fixtures, this.generate, this.chooseGenerated);
   }
 
-  answer(request: { widget: string; method: string; url: string; purpose: HttpPurpose; flowWebhook?: string }): FixtureAnswer {
+  answer(request: {
+    widget: string;
+    method: string;
+    url: string;
+    purpose: HttpPurpose;
+    flowWebhook?: string;
+  }): FixtureAnswer {
     const method = request.method.toUpperCase();
     const withoutQuery = request.url.split('?')[0]!;
     for (const { fixture, pattern, ignoresQuery } of this.patterns) {
@@ -81,16 +98,28 @@ export class HttpFixtures {
       if (!pattern.test(ignoresQuery ? withoutQuery : request.url)) continue;
       const count = this.used.get(fixture) ?? 0;
       this.used.set(fixture, count + 1);
-      const reply = fixture.replies && fixture.replies.length > 0 ? fixture.replies[Math.min(count, fixture.replies.length - 1)]! : fixture;
+      const reply =
+        fixture.replies && fixture.replies.length > 0
+          ? fixture.replies[Math.min(count, fixture.replies.length - 1)]!
+          : fixture;
       return { ...encode(reply), source: 'fixture' };
     }
     if (!this.generate) throw new UnmockedRequestError(method, request.url);
     const chosen = this.chooseGenerated?.(request);
     if (request.purpose === 'twiml') {
-      const back = request.flowWebhook ? `<Redirect>${escapeXml(`${request.flowWebhook}?FlowEvent=return`)}</Redirect>` : '';
-      return { status: 200, contentType: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Response>${back}</Response>`, delayMs: 0, source: 'generated' };
+      const back = request.flowWebhook
+        ? `<Redirect>${escapeXml(`${request.flowWebhook}?FlowEvent=return`)}</Redirect>`
+        : '';
+      return {
+        status: 200,
+        contentType: 'text/xml',
+        body: `<?xml version="1.0" encoding="UTF-8"?><Response>${back}</Response>`,
+        delayMs: 0,
+        source: 'generated',
+      };
     }
-    if (request.purpose === 'audio') return { status: 404, contentType: 'text/plain', body: '', delayMs: 0, source: 'generated' };
+    if (request.purpose === 'audio')
+      return { status: 404, contentType: 'text/plain', body: '', delayMs: 0, source: 'generated' };
     return { ...encode({ status: chosen?.status ?? 200, body: chosen?.body ?? {} }), source: 'generated' };
   }
 }
@@ -117,17 +146,33 @@ function globToRegExp(glob: string): RegExp {
 
 /** Checks a parsed fixture list (an array, or `{"http": [...]}`); throws HttpFixtureError saying what is wrong. */
 export function parseHttpFixtures(value: unknown, where = 'HTTP fixtures'): HttpFixture[] {
-  const list = Array.isArray(value) ? value : typeof value === 'object' && value !== null && Array.isArray((value as { http?: unknown }).http) ? (value as { http: unknown[] }).http : undefined;
-  if (!list) throw new HttpFixtureError(`${where}: expected a list of {url, method?, status?, body?, contentType?, delayMs?, replies?}`);
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null && Array.isArray((value as { http?: unknown }).http)
+      ? (value as { http: unknown[] }).http
+      : undefined;
+  if (!list)
+    throw new HttpFixtureError(
+      `${where}: expected a list of {url, method?, status?, body?, contentType?, delayMs?, replies?}`,
+    );
   return list.map((item, index) => {
-    if (typeof item !== 'object' || item === null || typeof (item as HttpFixture).url !== 'string' || (item as HttpFixture).url === '') {
+    if (
+      typeof item !== 'object' ||
+      item === null ||
+      typeof (item as HttpFixture).url !== 'string' ||
+      (item as HttpFixture).url === ''
+    ) {
       throw new HttpFixtureError(`${where}[${index}]: needs a "url" (a URL, * matches anything)`);
     }
     const fixture = item as HttpFixture;
-    if (fixture.status !== undefined && (!Number.isInteger(fixture.status) || fixture.status < 100 || fixture.status > 599)) {
+    if (
+      fixture.status !== undefined &&
+      (!Number.isInteger(fixture.status) || fixture.status < 100 || fixture.status > 599)
+    ) {
       throw new HttpFixtureError(`${where}[${index}]: "status" must be an HTTP status (100-599)`);
     }
-    if (fixture.replies !== undefined && !Array.isArray(fixture.replies)) throw new HttpFixtureError(`${where}[${index}]: "replies" must be a list`);
+    if (fixture.replies !== undefined && !Array.isArray(fixture.replies))
+      throw new HttpFixtureError(`${where}[${index}]: "replies" must be a list`);
     return fixture;
   });
 }

@@ -34,7 +34,10 @@ async function answers(url: string): Promise<boolean> {
 
 /** True when both the functions and the emulator answer at these URLs. */
 export async function isServiceRunning(baseUrl: string, emulatorUrl: string): Promise<boolean> {
-  const [service, emulator] = await Promise.all([answers(`${baseUrl}/hold-music.wav`), answers(`${emulatorUrl}/_emulator/stats`)]);
+  const [service, emulator] = await Promise.all([
+    answers(`${baseUrl}/hold-music.wav`),
+    answers(`${emulatorUrl}/_emulator/stats`),
+  ]);
   return service && emulator;
 }
 

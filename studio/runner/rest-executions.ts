@@ -23,7 +23,11 @@ export function handlesRestExecutions(definition: FlowDefinition): boolean {
 export function promisedExecution(widgets: Record<string, WidgetOutputs>): boolean {
   return Object.values(widgets).some((outputs) => {
     const parsed = (outputs as { parsed?: unknown }).parsed;
-    return typeof parsed === 'object' && parsed !== null && (parsed as { delivery?: unknown }).delivery === EXECUTION_DELIVERY;
+    return (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      (parsed as { delivery?: unknown }).delivery === EXECUTION_DELIVERY
+    );
   });
 }
 

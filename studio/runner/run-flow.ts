@@ -23,11 +23,23 @@ import { Execution } from './execution';
 import { describeEnd, endOfInterruptedRun, ExecutionEnded } from './flow-end';
 import { subflowsFor } from './flow-inputs';
 import { UnmockedRequestError } from './http-fixtures';
-import { claimRestExecution, DEFAULT_REST_EXECUTION_WAIT_MS, handlesRestExecutions, promisedExecution } from './rest-executions';
+import {
+  claimRestExecution,
+  DEFAULT_REST_EXECUTION_WAIT_MS,
+  handlesRestExecutions,
+  promisedExecution,
+} from './rest-executions';
 import { ServiceUrls } from './service-urls';
 import { StudioContext, type WidgetOutputs } from './studio-context';
 import { placedCallFields, startingTrigger, triggerData } from './trigger-fields';
-import { TRIGGER_EVENTS, type FlowEnd, type FlowRun, type FlowTrigger, type RunExecution, type RunFlowOptions } from './types';
+import {
+  TRIGGER_EVENTS,
+  type FlowEnd,
+  type FlowRun,
+  type FlowTrigger,
+  type RunExecution,
+  type RunFlowOptions,
+} from './types';
 import { VoiceCall } from './voice-call';
 import { ContactStepError } from './widgets-contact';
 import { NEEDS_THE_CALLER, runWidget, type WidgetEnv, type WidgetResult } from './widgets';
@@ -96,13 +108,22 @@ class FlowRunner {
     this.flowSid = options.flowSid ?? newSid('FW');
     const base = startingTrigger(trigger);
     this.callSid = base.kind === 'call' ? (base.callSid ?? newSid('CA')) : undefined;
-    const { data, extras } = triggerData(trigger, { accountSid: this.accountSid, flowSid: this.flowSid, callSid: this.callSid });
-    this.context = new StudioContext({ accountSid: this.accountSid, flowSid: this.flowSid, executionSid: this.executionSid }, data, extras);
+    const { data, extras } = triggerData(trigger, {
+      accountSid: this.accountSid,
+      flowSid: this.flowSid,
+      callSid: this.callSid,
+    });
+    this.context = new StudioContext(
+      { accountSid: this.accountSid, flowSid: this.flowSid, executionSid: this.executionSid },
+      data,
+      extras,
+    );
     this.execution = this.newExecution();
     this.behaviour = options.behaviour ?? DEFAULT_PROFILE;
     this.execution.log('(run)', 'note', `Twilio behaviour: ${describeProfile(this.behaviour)}`);
     this.control = options.emulatorUrl ? new EmulatorControl(options.emulatorUrl) : undefined;
-    this.call = data.kind === 'call' ? this.newCall(this.callSid!, { ...data.call, CallStatus: 'in-progress' }) : undefined;
+    this.call =
+      data.kind === 'call' ? this.newCall(this.callSid!, { ...data.call, CallStatus: 'in-progress' }) : undefined;
     this.current = definition.initial_state;
     this.maxRunMs = options.maxRunMs ?? DEFAULT_MAX_RUN_MS;
     this.subflows = subflowsFor(definition, options.subflows);
@@ -165,7 +186,8 @@ class FlowRunner {
       behaviour: this.behaviour,
       fallbackUrl: options.fallbackUrl,
       onJoinedRoom: () => {
-        if (options.hangUpInRoomAfterMs !== undefined && !this.hangUpScheduled) this.scheduleHangUp(options.hangUpInRoomAfterMs);
+        if (options.hangUpInRoomAfterMs !== undefined && !this.hangUpScheduled)
+          this.scheduleHangUp(options.hangUpInRoomAfterMs);
       },
     });
   }
@@ -209,7 +231,8 @@ class FlowRunner {
     this.options.signal?.removeEventListener('abort', this.onOutsideAbort);
   }
 
-  private readonly onOutsideAbort = () => this.execution.interrupt({ kind: 'aborted', reason: String(this.options.signal?.reason ?? 'stopped') });
+  private readonly onOutsideAbort = () =>
+    this.execution.interrupt({ kind: 'aborted', reason: String(this.options.signal?.reason ?? 'stopped') });
 
   private scheduleHangUp(afterMs: number): void {
     if (!this.call || this.finished) return;
@@ -308,8 +331,14 @@ class FlowRunner {
   private takeTransition(name: string, prefix: string, state: FlowState, result: WidgetResult): string | undefined {
     const transition = transitionFor(state, result);
     const next = transition?.next;
-    this.taken.push({ widget: name, event: result.event, index: transition ? state.transitions.indexOf(transition) : -1, ...(next ? { next: prefix + next } : {}) });
-    if (result.summary !== undefined) this.execution.log(name, 'widget', `${result.summary} ⇒ ${result.event} → ${next ?? '(end)'}`);
+    this.taken.push({
+      widget: name,
+      event: result.event,
+      index: transition ? state.transitions.indexOf(transition) : -1,
+      ...(next ? { next: prefix + next } : {}),
+    });
+    if (result.summary !== undefined)
+      this.execution.log(name, 'widget', `${result.summary} ⇒ ${result.event} → ${next ?? '(end)'}`);
     return next;
   }
 
@@ -317,15 +346,29 @@ class FlowRunner {
   private async runSubflow(state: FlowState): Promise<WidgetResult> {
     const name = this.env.widgetName;
     const sid = String(state.properties.flow_sid ?? '');
-    if (this.subflowDepth > 0) return { event: 'failed', summary: 'a subflow cannot run another subflow (Studio allows one level)' };
+    if (this.subflowDepth > 0)
+      return { event: 'failed', summary: 'a subflow cannot run another subflow (Studio allows one level)' };
     const parameters = Object.fromEntries(await this.context.renderKeyValues(state.properties.parameters));
     const subflow = this.subflows[sid] ?? this.subflows['*'];
     if (!subflow) return this.missingSubflow(name, sid);
-    const entry = findState(subflow, subflow.initial_state)?.transitions.find((t) => t.event === 'incomingParent')?.next;
-    if (!entry) return { event: 'failed', summary: `subflow ${sid} has nothing connected to its Subflow trigger (incomingParent)` };
+    const entry = findState(subflow, subflow.initial_state)?.transitions.find(
+      (t) => t.event === 'incomingParent',
+    )?.next;
+    if (!entry)
+      return {
+        event: 'failed',
+        summary: `subflow ${sid} has nothing connected to its Subflow trigger (incomingParent)`,
+      };
     const parentContext = this.execution.context;
-    const subContext = new StudioContext(parentContext.ids, parentContext.trigger, { parentParameters: parameters, data: parentContext.extras.data });
-    this.execution.log(name, 'widget', `runs subflow ${sid} with trigger.parent.parameters ${JSON.stringify(parameters)}`);
+    const subContext = new StudioContext(parentContext.ids, parentContext.trigger, {
+      parentParameters: parameters,
+      data: parentContext.extras.data,
+    });
+    this.execution.log(
+      name,
+      'widget',
+      `runs subflow ${sid} with trigger.parent.parameters ${JSON.stringify(parameters)}`,
+    );
     const subEnd = await this.walkSubflow(subflow, sid, name, subContext);
     return subflowResult(subEnd, subContext);
   }
@@ -333,14 +376,25 @@ class FlowRunner {
   /** A subflow whose definition was not given: completes (--auto) or stops the run saying so. */
   private missingSubflow(name: string, sid: string): WidgetResult {
     if (this.options.missingSubflow === 'complete') {
-      this.execution.log(name, 'note', `the definition of subflow ${sid} was not given (--subflow ${sid}=FILE): taken as a subflow that completes and sets no variables`);
+      this.execution.log(
+        name,
+        'note',
+        `the definition of subflow ${sid} was not given (--subflow ${sid}=FILE): taken as a subflow that completes and sets no variables`,
+      );
       return { event: 'completed', outputs: {}, summary: `subflow ${sid} (not given) completes` };
     }
-    throw new MissingSubflowError(`Run Subflow "${name}" runs flow ${sid || '(no flow_sid)'}, whose definition was not given: name it with --subflow ${sid || 'FW…'}=FILE (or "subflows" in the scenario file)`);
+    throw new MissingSubflowError(
+      `Run Subflow "${name}" runs flow ${sid || '(no flow_sid)'}, whose definition was not given: name it with --subflow ${sid || 'FW…'}=FILE (or "subflows" in the scenario file)`,
+    );
   }
 
   /** Walks the subflow's widgets with its own context and trigger event, then gives the parent its own back. */
-  private async walkSubflow(subflow: FlowDefinition, sid: string, name: string, subContext: StudioContext): Promise<FlowEnd> {
+  private async walkSubflow(
+    subflow: FlowDefinition,
+    sid: string,
+    name: string,
+    subContext: StudioContext,
+  ): Promise<FlowEnd> {
     const { execution, env } = this;
     const parentContext = execution.context;
     const parentTrigger = env.triggerEvent;
@@ -359,7 +413,8 @@ class FlowRunner {
       return { kind: 'error', widget: this.current, message: error instanceof Error ? error.message : String(error) };
     } finally {
       if (subflowCall) subflowCall.subflowSid = undefined;
-      for (const [inner, outputs] of Object.entries(subContext.widgets)) this.subflowWidgets[`${name}/${inner}`] = outputs;
+      for (const [inner, outputs] of Object.entries(subContext.widgets))
+        this.subflowWidgets[`${name}/${inner}`] = outputs;
       execution.context = parentContext;
       env.triggerEvent = parentTrigger;
       env.widgetName = name;
@@ -388,12 +443,20 @@ class FlowRunner {
       definition,
     });
     if (registered.kind === 'unsupported') {
-      execution.log('(run)', 'note', 'the emulator does not keep Studio executions (404): the one-active-execution rule is not played');
+      execution.log(
+        '(run)',
+        'note',
+        'the emulator does not keep Studio executions (404): the one-active-execution rule is not played',
+      );
       return undefined;
     }
     if (registered.kind === 'refused') {
       this.executions.length = 0; // Studio started none
-      return { kind: 'error', widget: definition.initial_state, message: `Studio starts no execution: ${contact} already has execution ${registered.activeExecutionSid} active in this flow (one active execution per contact)` };
+      return {
+        kind: 'error',
+        widget: definition.initial_state,
+        message: `Studio starts no execution: ${contact} already has execution ${registered.activeExecutionSid} active in this flow (one active execution per contact)`,
+      };
     }
     this.watched = this.executionSid;
     return undefined;
@@ -415,7 +478,12 @@ class FlowRunner {
       const ended = await control.endExecution(sid);
       record.status = ended.status;
       record.endedBy = ended.endedBy ?? 'flow-ended';
-      if (ended.alreadyEnded) execution.log(how.widget, 'note', `Studio had already ended execution ${sid} (${ended.endedBy ?? 'from outside'})`);
+      if (ended.alreadyEnded)
+        execution.log(
+          how.widget,
+          'note',
+          `Studio had already ended execution ${sid} (${ended.endedBy ?? 'from outside'})`,
+        );
     } catch (error) {
       execution.log(how.widget, 'note', `could not end execution ${sid} in the emulator: ${(error as Error).message}`);
     }
@@ -426,7 +494,9 @@ class FlowRunner {
    * (StartReply.delivery = execution): wait for it (bounded, in the run's time), claim it and run
    * it as Studio would, trigger `incomingRequest`, in the same report.
    */
-  private async runPromisedExecution(seen: Record<string, WidgetOutputs>): Promise<{ end: FlowEnd; context: StudioContext } | undefined> {
+  private async runPromisedExecution(
+    seen: Record<string, WidgetOutputs>,
+  ): Promise<{ end: FlowEnd; context: StudioContext } | undefined> {
     const claimed = await this.claimPromisedExecution(seen);
     return claimed ? this.runRestExecution(claimed) : undefined;
   }
@@ -434,20 +504,34 @@ class FlowRunner {
   /** The REST-created execution the service promised, claimed once it came (undefined when none did in time). */
   private async claimPromisedExecution(seen: Record<string, WidgetOutputs>): Promise<ControlExecution | undefined> {
     const { control, execution, trigger } = this;
-    if (!control || trigger.kind === 'request' || trigger.kind === 'parent' || execution.signal.aborted) return undefined;
+    if (!control || trigger.kind === 'request' || trigger.kind === 'parent' || execution.signal.aborted)
+      return undefined;
     if (!handlesRestExecutions(this.definition) || !promisedExecution(seen)) return undefined;
     const { contact } = this.context.addresses();
-    const waitMs = Math.min(this.options.restExecutionWaitMs ?? DEFAULT_REST_EXECUTION_WAIT_MS, Math.max(0, this.maxRunMs - execution.clock.now()));
-    execution.log('(run)', 'note', `the service said it will start an execution with the outcome: waiting up to ${Math.round(waitMs / 1000)} s for it`);
+    const waitMs = Math.min(
+      this.options.restExecutionWaitMs ?? DEFAULT_REST_EXECUTION_WAIT_MS,
+      Math.max(0, this.maxRunMs - execution.clock.now()),
+    );
+    execution.log(
+      '(run)',
+      'note',
+      `the service said it will start an execution with the outcome: waiting up to ${Math.round(waitMs / 1000)} s for it`,
+    );
     let claimed;
     try {
-      claimed = await claimRestExecution(control, { flowSid: this.flowSid, contact }, Date.now() + waitMs, execution.signal);
+      claimed = await claimRestExecution(
+        control,
+        { flowSid: this.flowSid, contact },
+        Date.now() + waitMs,
+        execution.signal,
+      );
     } catch (error) {
       if (error instanceof RunInterrupted || execution.signal.aborted) return undefined;
       execution.log('(run)', 'note', `could not read the emulator's executions: ${(error as Error).message}`);
       return undefined;
     }
-    if (!claimed) execution.log('(run)', 'note', `no execution for ${contact} came within ${Math.round(waitMs / 1000)} s`);
+    if (!claimed)
+      execution.log('(run)', 'note', `no execution for ${contact} came within ${Math.round(waitMs / 1000)} s`);
     return claimed;
   }
 
@@ -456,12 +540,27 @@ class FlowRunner {
     const { execution, env, accountSid, flowSid } = this;
     const restContext = new StudioContext(
       { accountSid, flowSid, executionSid: claimed.executionSid },
-      { kind: 'request', request: { To: claimed.contact, From: claimed.flowAddress, AccountSid: accountSid, FlowSid: flowSid } },
+      {
+        kind: 'request',
+        request: { To: claimed.contact, From: claimed.flowAddress, AccountSid: accountSid, FlowSid: flowSid },
+      },
       { data: claimed.data },
     );
-    const record: RunExecution = { sid: claimed.executionSid, trigger: 'incomingRequest', startedBy: 'rest', status: 'active', startedAtMs: execution.clock.now(), data: claimed.data, end: this.firstExecution.end };
+    const record: RunExecution = {
+      sid: claimed.executionSid,
+      trigger: 'incomingRequest',
+      startedBy: 'rest',
+      status: 'active',
+      startedAtMs: execution.clock.now(),
+      data: claimed.data,
+      end: this.firstExecution.end,
+    };
     this.executions.push(record);
-    execution.log('(run)', 'note', `Studio runs execution ${claimed.executionSid}, started through the REST API (incomingRequest, flow.data ${JSON.stringify(claimed.data).slice(0, 200)})`);
+    execution.log(
+      '(run)',
+      'note',
+      `Studio runs execution ${claimed.executionSid}, started through the REST API (incomingRequest, flow.data ${JSON.stringify(claimed.data).slice(0, 200)})`,
+    );
     execution.context = restContext;
     env.call = undefined;
     env.triggerEvent = 'incomingRequest';
@@ -510,10 +609,17 @@ class FlowRunner {
 function subflowResult(subEnd: FlowEnd, subContext: StudioContext): WidgetResult {
   if (subEnd.kind === 'completed') {
     const back = { ...subContext.variables };
-    const listed = Object.entries(back).map(([k, v]) => `${k}="${v}"`).join(', ');
-    return { event: 'completed', outputs: back, summary: `the subflow ends after ${subEnd.widget}${listed ? `; back to the parent: ${listed}` : ''}` };
+    const listed = Object.entries(back)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(', ');
+    return {
+      event: 'completed',
+      outputs: back,
+      summary: `the subflow ends after ${subEnd.widget}${listed ? `; back to the parent: ${listed}` : ''}`,
+    };
   }
-  if (subEnd.kind === 'error') return { event: 'failed', outputs: {}, summary: `the subflow failed in ${subEnd.widget}: ${subEnd.message}` };
+  if (subEnd.kind === 'error')
+    return { event: 'failed', outputs: {}, summary: `the subflow failed in ${subEnd.widget}: ${subEnd.message}` };
   throw new ExecutionEnded(subEnd);
 }
 

@@ -8,7 +8,12 @@ import type { FlowEnd, FlowRun } from './types';
 
 /** Ends that mean the call ran its course (the flow, the caller or the TwiML ended it): exit 0. */
 export function ranToAnEnd(end: FlowEnd): boolean {
-  return end.kind === 'completed' || end.kind === 'caller-hung-up' || end.kind === 'call-ended' || end.kind === 'execution-ended';
+  return (
+    end.kind === 'completed' ||
+    end.kind === 'caller-hung-up' ||
+    end.kind === 'call-ended' ||
+    end.kind === 'execution-ended'
+  );
 }
 
 export interface RunJob {
@@ -31,16 +36,46 @@ export interface RunJson {
   ranToAnEnd: boolean;
   end: { kind: FlowEnd['kind']; widget?: string; event?: string; reason?: string; message?: string };
   path: string[];
-  heard: Array<{ kind: string; content: string; atMs: number; seconds: number; fullSeconds: number; cutShortBy?: string; widget: string }>;
-  rooms: Array<{ friendlyName: string; joinedAtMs: number; leftAtMs?: number; leftBecause?: string; timeLimitReached?: boolean }>;
+  heard: Array<{
+    kind: string;
+    content: string;
+    atMs: number;
+    seconds: number;
+    fullSeconds: number;
+    cutShortBy?: string;
+    widget: string;
+  }>;
+  rooms: Array<{
+    friendlyName: string;
+    joinedAtMs: number;
+    leftAtMs?: number;
+    leftBecause?: string;
+    timeLimitReached?: boolean;
+  }>;
   jobs: RunJob[];
   messages: Array<{ atMs: number; to: string; body: string }>;
   /** Every Studio execution the run played, the inbound one first, then any the service started through the REST API. */
-  executions: Array<{ sid: string; trigger: string; startedBy: 'inbound' | 'rest'; status: 'active' | 'ended'; endedBy?: string; startedAtMs: number; endedAtMs?: number }>;
+  executions: Array<{
+    sid: string;
+    trigger: string;
+    startedBy: 'inbound' | 'rest';
+    status: 'active' | 'ended';
+    endedBy?: string;
+    startedAtMs: number;
+    endedAtMs?: number;
+  }>;
   /** What the flow did that nobody hears: recordings, streams, queues, payments, calls placed. */
   actions: Array<{ atMs: number; widget: string; type: string; text: string }>;
   /** Every HTTP request: `mocked` says a fixture (or --auto) answered it instead of a server. */
-  http: Array<{ atMs: number; widget: string; method: string; url: string; status?: number; error?: string; mocked?: string }>;
+  http: Array<{
+    atMs: number;
+    widget: string;
+    method: string;
+    url: string;
+    status?: number;
+    error?: string;
+    mocked?: string;
+  }>;
   variables: Record<string, string>;
   steps: number;
   durationMs: number;
@@ -79,7 +114,9 @@ export function jobIdsOf(run: FlowRun): string[] {
 export async function readJobDocuments(emulatorUrl: string | undefined): Promise<JobDocument[]> {
   if (!emulatorUrl) return [];
   try {
-    const response = await fetch(`${emulatorUrl.replace(/\/+$/, '')}/_emulator/state`, { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${emulatorUrl.replace(/\/+$/, '')}/_emulator/state`, {
+      signal: AbortSignal.timeout(5000),
+    });
     if (!response.ok) return [];
     const state = (await response.json()) as { documents?: JobDocument[] };
     return Array.isArray(state.documents) ? state.documents : [];
@@ -93,7 +130,9 @@ export function runJobs(run: FlowRun, documents: JobDocument[]): RunJob[] {
     const data = documents.find((document) => document.uniqueName === `job_${jobId}`)?.data;
     const job: RunJob = { jobId, status: typeof data?.status === 'string' ? data.status : 'unknown' };
     if (typeof data?.finishedAt === 'number') job.completedAtMs = data.finishedAt - run.startedAt;
-    const left = run.rooms.filter((stay) => stay.friendlyName === `hold_${jobId}` && stay.leftAtMs !== undefined).at(-1);
+    const left = run.rooms
+      .filter((stay) => stay.friendlyName === `hold_${jobId}` && stay.leftAtMs !== undefined)
+      .at(-1);
     if (left) job.releasedAtMs = left.leftAtMs;
     return job;
   });

@@ -78,9 +78,41 @@ export interface ScenarioFile {
   scenarios: ScenarioSpec[];
 }
 
-const STEP_KEYS = new Set(['widget', 'press', 'say', 'reply', 'silent', 'event', 'dial', 'seconds', 'outputs', 'hangUp']);
-const EXPECT_KEYS = new Set(['end', 'path', 'visits', 'notVisited', 'heard', 'variables', 'widgets', 'messages', 'flexTasks']);
-const SCENARIO_KEYS = new Set(['name', 'trigger', 'steps', 'auto', 'http', 'startParameters', 'hangUpAfterSeconds', 'timeScale', 'expect', 'description']);
+const STEP_KEYS = new Set([
+  'widget',
+  'press',
+  'say',
+  'reply',
+  'silent',
+  'event',
+  'dial',
+  'seconds',
+  'outputs',
+  'hangUp',
+]);
+const EXPECT_KEYS = new Set([
+  'end',
+  'path',
+  'visits',
+  'notVisited',
+  'heard',
+  'variables',
+  'widgets',
+  'messages',
+  'flexTasks',
+]);
+const SCENARIO_KEYS = new Set([
+  'name',
+  'trigger',
+  'steps',
+  'auto',
+  'http',
+  'startParameters',
+  'hangUpAfterSeconds',
+  'timeScale',
+  'expect',
+  'description',
+]);
 
 /** Reads and checks a scenario file; paths in it are relative to the file. Throws ScenarioFileError. */
 export function readScenarioFile(file: string): ScenarioFile {
@@ -105,7 +137,8 @@ export function readScenarioFile(file: string): ScenarioFile {
   }
   const subflows: Record<string, FlowDefinition> = {};
   if (raw.subflows !== undefined) {
-    if (typeof raw.subflows !== 'object' || raw.subflows === null) fail('"subflows" must map Flow SIDs (or "*") to files');
+    if (typeof raw.subflows !== 'object' || raw.subflows === null)
+      fail('"subflows" must map Flow SIDs (or "*") to files');
     for (const [sid, name] of Object.entries(raw.subflows as Record<string, unknown>)) {
       if (typeof name !== 'string') fail(`"subflows"."${sid}" must be a file name`);
       try {
@@ -146,22 +179,33 @@ function checkScenario(item: unknown, where: string, fail: (message: string) => 
   const scenario = item as ScenarioSpec & Record<string, unknown>;
   if (typeof scenario.name !== 'string' || scenario.name === '') fail(`${where}: needs a "name"`);
   const at = `scenario "${scenario.name}"`;
-  for (const key of Object.keys(scenario)) if (!SCENARIO_KEYS.has(key)) fail(`${at}: unknown key "${key}" (known: ${[...SCENARIO_KEYS].join(', ')})`);
+  for (const key of Object.keys(scenario))
+    if (!SCENARIO_KEYS.has(key)) fail(`${at}: unknown key "${key}" (known: ${[...SCENARIO_KEYS].join(', ')})`);
   if (scenario.steps !== undefined) {
     if (!Array.isArray(scenario.steps)) fail(`${at}: "steps" must be a list`);
     scenario.steps.forEach((step, index) => {
       if (typeof step !== 'object' || step === null) fail(`${at}: steps[${index}] must be an object`);
-      for (const key of Object.keys(step)) if (!STEP_KEYS.has(key)) fail(`${at}: steps[${index}] has unknown key "${key}" (known: ${[...STEP_KEYS].join(', ')})`);
-      if (step.dial !== undefined && !['answered', 'busy', 'no-answer', 'failed'].includes(step.dial)) fail(`${at}: steps[${index}].dial must be answered, busy, no-answer or failed`);
+      for (const key of Object.keys(step))
+        if (!STEP_KEYS.has(key))
+          fail(`${at}: steps[${index}] has unknown key "${key}" (known: ${[...STEP_KEYS].join(', ')})`);
+      if (step.dial !== undefined && !['answered', 'busy', 'no-answer', 'failed'].includes(step.dial))
+        fail(`${at}: steps[${index}].dial must be answered, busy, no-answer or failed`);
     });
   }
-  if (scenario.trigger !== undefined && !['call', 'message', 'conversation', 'request', 'parent'].includes((scenario.trigger as { kind?: string }).kind ?? '')) {
+  if (
+    scenario.trigger !== undefined &&
+    !['call', 'message', 'conversation', 'request', 'parent'].includes(
+      (scenario.trigger as { kind?: string }).kind ?? '',
+    )
+  ) {
     fail(`${at}: "trigger.kind" must be call, message, conversation, request or parent`);
   }
   if (scenario.http !== undefined) scenario.http = parseHttpFixtures(scenario.http, `${at} "http"`);
   if (scenario.expect !== undefined) {
     if (typeof scenario.expect !== 'object' || scenario.expect === null) fail(`${at}: "expect" must be an object`);
-    for (const key of Object.keys(scenario.expect)) if (!EXPECT_KEYS.has(key)) fail(`${at}: "expect" has unknown key "${key}" (known: ${[...EXPECT_KEYS].join(', ')})`);
+    for (const key of Object.keys(scenario.expect))
+      if (!EXPECT_KEYS.has(key))
+        fail(`${at}: "expect" has unknown key "${key}" (known: ${[...EXPECT_KEYS].join(', ')})`);
   }
   return scenario;
 }
@@ -180,10 +224,19 @@ export interface ScenarioService {
 }
 
 /** Runs one scenario of a file and checks what it expects. */
-export async function runScenarioSpec(file: ScenarioFile, scenario: ScenarioSpec, service: ScenarioService, behaviour?: TwilioBehaviour): Promise<ScenarioOutcome> {
+export async function runScenarioSpec(
+  file: ScenarioFile,
+  scenario: ScenarioSpec,
+  service: ScenarioService,
+  behaviour?: TwilioBehaviour,
+): Promise<ScenarioOutcome> {
   const began = Date.now();
-  const definition = scenario.startParameters ? withStartParameters(file.definition, scenario.startParameters) : file.definition;
-  const contact: Contact = scenario.auto ? new AutoContact(inputHints([definition, ...Object.values(file.subflows)])) : new ScriptedContact(scenario.steps ?? []);
+  const definition = scenario.startParameters
+    ? withStartParameters(file.definition, scenario.startParameters)
+    : file.definition;
+  const contact: Contact = scenario.auto
+    ? new AutoContact(inputHints([definition, ...Object.values(file.subflows)]))
+    : new ScriptedContact(scenario.steps ?? []);
   const run = await runFlow({
     definition,
     baseUrl: service.baseUrl,
@@ -200,7 +253,8 @@ export async function runScenarioSpec(file: ScenarioFile, scenario: ScenarioSpec
     behaviour,
   });
   const failures = checkExpectations(run, scenario.expect ?? {});
-  for (const step of contact.unused?.() ?? []) failures.push(`a step was never used: ${JSON.stringify(step)}${step.widget ? ` (did ${step.widget} run?)` : ''}`);
+  for (const step of contact.unused?.() ?? [])
+    failures.push(`a step was never used: ${JSON.stringify(step)}${step.widget ? ` (did ${step.widget} run?)` : ''}`);
   return { name: scenario.name, passed: failures.length === 0, failures, run, durationMs: Date.now() - began };
 }
 
@@ -216,54 +270,79 @@ function valueAt(value: unknown, dotted: string): unknown {
 /** What the run did not do that `expect` asks for, one line each (empty: all met). */
 export function checkExpectations(run: FlowRun, expect: ScenarioExpect): string[] {
   const failures: string[] = [];
-  const wanted = expect.end === undefined ? { kind: undefined } : typeof expect.end === 'string' ? { kind: expect.end } : expect.end;
+  const wanted =
+    expect.end === undefined ? { kind: undefined } : typeof expect.end === 'string' ? { kind: expect.end } : expect.end;
   const end = run.end as FlowEnd & { event?: string };
-  const endFits = (wanted.kind === undefined ? ['completed', 'caller-hung-up', 'call-ended'].includes(end.kind) : end.kind === wanted.kind) && (!('widget' in wanted) || wanted.widget === undefined || wanted.widget === end.widget) && (!('event' in wanted) || wanted.event === undefined || wanted.event === end.event);
-  if (!endFits) failures.push(`end: expected ${JSON.stringify(expect.end ?? 'a natural end')}, got: ${describeEnd(run.end)}`);
-  if (expect.path && JSON.stringify(expect.path) !== JSON.stringify(run.path)) failures.push(`path: expected ${expect.path.join(' → ')}, got ${run.path.join(' → ')}`);
+  const endFits =
+    (wanted.kind === undefined
+      ? ['completed', 'caller-hung-up', 'call-ended'].includes(end.kind)
+      : end.kind === wanted.kind) &&
+    (!('widget' in wanted) || wanted.widget === undefined || wanted.widget === end.widget) &&
+    (!('event' in wanted) || wanted.event === undefined || wanted.event === end.event);
+  if (!endFits)
+    failures.push(`end: expected ${JSON.stringify(expect.end ?? 'a natural end')}, got: ${describeEnd(run.end)}`);
+  if (expect.path && JSON.stringify(expect.path) !== JSON.stringify(run.path))
+    failures.push(`path: expected ${expect.path.join(' → ')}, got ${run.path.join(' → ')}`);
   if (expect.visits) {
     let from = 0;
     for (const widget of expect.visits) {
       const at = run.path.indexOf(widget, from);
       if (at === -1) {
-        failures.push(`visits: ${widget} did not run${from > 0 ? ` after ${run.path[from - 1]}` : ''} (path ${run.path.join(' → ')})`);
+        failures.push(
+          `visits: ${widget} did not run${from > 0 ? ` after ${run.path[from - 1]}` : ''} (path ${run.path.join(' → ')})`,
+        );
         break;
       }
       from = at + 1;
     }
   }
-  for (const widget of expect.notVisited ?? []) if (run.path.includes(widget)) failures.push(`notVisited: ${widget} ran`);
+  for (const widget of expect.notVisited ?? [])
+    if (run.path.includes(widget)) failures.push(`notVisited: ${widget} ran`);
   if (expect.heard) {
     let from = 0;
     const heard = run.heard.filter((a) => a.kind !== 'pause');
     for (const part of expect.heard) {
-      const at = heard.findIndex((audio, index) => index >= from && audio.content.toLowerCase().includes(part.toLowerCase()));
+      const at = heard.findIndex(
+        (audio, index) => index >= from && audio.content.toLowerCase().includes(part.toLowerCase()),
+      );
       if (at === -1) {
-        failures.push(`heard: "${part}" was not heard${from > 0 ? ` after "${heard[from - 1]!.content}"` : ''} (heard: ${heard.map((a) => JSON.stringify(a.content)).join(', ') || 'nothing'})`);
+        failures.push(
+          `heard: "${part}" was not heard${from > 0 ? ` after "${heard[from - 1]!.content}"` : ''} (heard: ${heard.map((a) => JSON.stringify(a.content)).join(', ') || 'nothing'})`,
+        );
         break;
       }
       from = at + 1;
     }
   }
   for (const [key, value] of Object.entries(expect.variables ?? {})) {
-    if (run.variables[key] !== value) failures.push(`variables.${key}: expected "${value}", got ${run.variables[key] === undefined ? 'unset' : `"${run.variables[key]}"`}`);
+    if (run.variables[key] !== value)
+      failures.push(
+        `variables.${key}: expected "${value}", got ${run.variables[key] === undefined ? 'unset' : `"${run.variables[key]}"`}`,
+      );
   }
   for (const [key, value] of Object.entries(expect.widgets ?? {})) {
     const got = valueAt(run.widgets, key);
-    if (String(got ?? '') !== value) failures.push(`widgets.${key}: expected "${value}", got ${got === undefined ? 'unset' : JSON.stringify(got)}`);
+    if (String(got ?? '') !== value)
+      failures.push(`widgets.${key}: expected "${value}", got ${got === undefined ? 'unset' : JSON.stringify(got)}`);
   }
   if (expect.messages) {
     let from = 0;
     for (const wantedMessage of expect.messages) {
       const want = typeof wantedMessage === 'string' ? { body: wantedMessage } : wantedMessage;
-      const at = run.messages.findIndex((m, index) => index >= from && (!want.body || m.body.includes(want.body)) && (!want.to || m.to.includes(want.to)));
+      const at = run.messages.findIndex(
+        (m, index) =>
+          index >= from && (!want.body || m.body.includes(want.body)) && (!want.to || m.to.includes(want.to)),
+      );
       if (at === -1) {
-        failures.push(`messages: no text ${JSON.stringify(want)}${from > 0 ? ' after the one before' : ''} (sent: ${run.messages.map((m) => JSON.stringify(`${m.to}: ${m.body}`)).join(', ') || 'none'})`);
+        failures.push(
+          `messages: no text ${JSON.stringify(want)}${from > 0 ? ' after the one before' : ''} (sent: ${run.messages.map((m) => JSON.stringify(`${m.to}: ${m.body}`)).join(', ') || 'none'})`,
+        );
         break;
       }
       from = at + 1;
     }
   }
-  if (expect.flexTasks !== undefined && run.flexTasks.length !== expect.flexTasks) failures.push(`flexTasks: expected ${expect.flexTasks}, got ${run.flexTasks.length}`);
+  if (expect.flexTasks !== undefined && run.flexTasks.length !== expect.flexTasks)
+    failures.push(`flexTasks: expected ${expect.flexTasks}, got ${run.flexTasks.length}`);
   return failures;
 }

@@ -125,18 +125,26 @@ export const SCENARIOS: readonly Scenario[] = [
     flowFile: VOICE_FLOW_FILE,
     trigger: call,
     // A heartbeat every 2.5 s (example backend), said on every turn of the hold loop.
-    startParameters: { simulateSeconds: '20', behaviour: 'progress', delayMs: '20000', progressEveryMs: '2500', progressEveryTurns: '1' },
+    startParameters: {
+      simulateSeconds: '20',
+      behaviour: 'progress',
+      delayMs: '20000',
+      progressEveryMs: '2500',
+      progressEveryTurns: '1',
+    },
     needsExampleBackend: true,
     expected: "hold music with the backend's latest progress message said before each play, then the result is said",
   },
   {
     name: 'messaging',
-    summary: 'a text message; the job takes 8 s. Push: the flow ends at once and a new execution texts the outcome; poll or simulated: the flow polls /jobs/status',
+    summary:
+      'a text message; the job takes 8 s. Push: the flow ends at once and a new execution texts the outcome; poll or simulated: the flow polls /jobs/status',
     flowFile: MESSAGING_FLOW_FILE,
     trigger: { kind: 'message', body: 'When does my order arrive?' },
     startParameters: { simulateSeconds: '8', behaviour: 'push', delayMs: '8000' },
     needsExampleBackend: true,
-    expected: '"working on it" at once, then the result as a second message (from the execution the service starts, in push mode)',
+    expected:
+      '"working on it" at once, then the result as a second message (from the execution the service starts, in push mode)',
   },
   {
     name: 'messaging-poll',
@@ -154,7 +162,8 @@ export const SCENARIOS: readonly Scenario[] = [
     trigger: { kind: 'message', body: 'When does my order arrive?' },
     startParameters: { simulateSeconds: '5', simulateFailure: 'true', behaviour: 'fail', delayMs: '5000' },
     needsExampleBackend: true,
-    expected: '"working on it", then the apology (with the backend\'s reason, from the execution the service starts, in push mode)',
+    expected:
+      '"working on it", then the apology (with the backend\'s reason, from the execution the service starts, in push mode)',
   },
   {
     name: 'messaging-timeout',
@@ -163,7 +172,8 @@ export const SCENARIOS: readonly Scenario[] = [
     trigger: { kind: 'message', body: 'When does my order arrive?' },
     startParameters: { maxHoldSeconds: '10', simulateSeconds: '600', behaviour: 'push', delayMs: '12000' },
     needsExampleBackend: true,
-    expected: '"working on it", then the apology: the late completion (push) or a poll (simulated) finds the deadline passed',
+    expected:
+      '"working on it", then the apology: the late completion (push) or a poll (simulated) finds the deadline passed',
   },
   {
     name: 'relay-slow-api',
@@ -173,7 +183,7 @@ export const SCENARIOS: readonly Scenario[] = [
     startParameters: { task: 'slow-api' },
     needsExampleBackend: false,
     relaySlowApi: { delayMs: 25_000, answer: 'The slow API says: your order ships tomorrow.' },
-    expected: 'about 25 s of hold music, then the API\'s answer is said',
+    expected: "about 25 s of hold music, then the API's answer is said",
   },
 ];
 
@@ -196,7 +206,12 @@ export function withStartParameters(definition: FlowDefinition, parameters: Reco
   const copy = addStartParameters(definition, parameters);
   const subflows = subflowsFor(definition);
   if (Object.keys(subflows).length > 0) {
-    attachSubflows(copy, Object.fromEntries(Object.entries(subflows).map(([sid, subflow]) => [sid, addStartParameters(subflow, parameters)])));
+    attachSubflows(
+      copy,
+      Object.fromEntries(
+        Object.entries(subflows).map(([sid, subflow]) => [sid, addStartParameters(subflow, parameters)]),
+      ),
+    );
   }
   return copy;
 }

@@ -56,7 +56,10 @@ export class ServiceUrls {
   isLocal(url: string): boolean {
     try {
       const parsed = new URL(url);
-      return parsed.host === this.baseHost || (/^(localhost|127\.0\.0\.1|\[::1\])$/.test(parsed.hostname) && parsed.port === new URL(this.base).port);
+      return (
+        parsed.host === this.baseHost ||
+        (/^(localhost|127\.0\.0\.1|\[::1\])$/.test(parsed.hostname) && parsed.port === new URL(this.base).port)
+      );
     } catch {
       return false;
     }

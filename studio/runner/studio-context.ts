@@ -67,7 +67,8 @@ export class StudioContext {
   addresses(): { contact: string; flow: string } {
     const fields = this.triggerFields();
     if (this.trigger.kind === 'request') return { contact: fields.To ?? '', flow: fields.From ?? '' };
-    if (this.trigger.kind === 'conversation') return { contact: fields.Author ?? '', flow: fields.ConversationSid ?? '' };
+    if (this.trigger.kind === 'conversation')
+      return { contact: fields.Author ?? '', flow: fields.ConversationSid ?? '' };
     return { contact: fields.From ?? '', flow: fields.To ?? '' };
   }
 
@@ -101,7 +102,9 @@ export class StudioContext {
       }
       return await this.liquid.render(templates, this.scope());
     } catch (error) {
-      throw new LiquidRenderError(`Liquid error in ${JSON.stringify(template)}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new LiquidRenderError(
+        `Liquid error in ${JSON.stringify(template)}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -113,7 +116,10 @@ export class StudioContext {
       if (typeof item !== 'object' || item === null) continue;
       const { key, value } = item as { key?: unknown; value?: unknown };
       if (typeof key !== 'string' || key === '') continue;
-      pairs.push([await this.render(key), await this.render(value === undefined || value === null ? '' : String(value))]);
+      pairs.push([
+        await this.render(key),
+        await this.render(value === undefined || value === null ? '' : String(value)),
+      ]);
     }
     return pairs;
   }

@@ -30,7 +30,9 @@ export function parseStudioJson(contentType: string, body: string): Record<strin
   if (contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') return undefined;
   try {
     const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

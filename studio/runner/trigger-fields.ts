@@ -33,7 +33,12 @@ export function callFields(trigger: CallTrigger, accountSid: string, callSid: st
 }
 
 /** What Twilio sends with each voice request of a call the flow placed (Make Outgoing Call). */
-export function placedCallFields(accountSid: string, callSid: string, to: string, from: string): Record<string, string> {
+export function placedCallFields(
+  accountSid: string,
+  callSid: string,
+  to: string,
+  from: string,
+): Record<string, string> {
   return {
     CallSid: callSid,
     AccountSid: accountSid,
@@ -105,7 +110,15 @@ export function triggerData(
       data = { kind: 'conversation', conversation: conversationFields(base, accountSid) };
       break;
     case 'request':
-      data = { kind: 'request', request: { To: base.to ?? '+15005550006', From: base.from ?? '+15005550001', AccountSid: accountSid, FlowSid: flowSid } };
+      data = {
+        kind: 'request',
+        request: {
+          To: base.to ?? '+15005550006',
+          From: base.from ?? '+15005550001',
+          AccountSid: accountSid,
+          FlowSid: flowSid,
+        },
+      };
       extras.data = base.parameters ?? {};
       break;
   }

@@ -22,7 +22,13 @@ import { RunInterrupted, sleepUnless, throwIfInterrupted, unlessInterrupted, wai
 import { digitsDurationSeconds, sayDurationSeconds } from './audio';
 import { ControlError, type EmulatorControl, type Release } from './emulator-control';
 import { HttpFailure, type Execution } from './execution';
-import { describeOverrides, failureKind, RETRY_DELAY_MS, splitConnectionOverrides, type RetryOn } from './connection-overrides';
+import {
+  describeOverrides,
+  failureKind,
+  RETRY_DELAY_MS,
+  splitConnectionOverrides,
+  type RetryOn,
+} from './connection-overrides';
 import { describeVerb, parseTwiml, TwimlParseError, type TwimlElement } from './twiml';
 import type { RoomStay } from './types';
 
@@ -45,8 +51,7 @@ export const APPLICATION_ERROR = 'An application error has occurred.';
 
 export type TwimlOutcome =
   /** a `<Redirect>` to the flow's webhook: the widget's `return`, with the query's extra keys */
-  | { kind: 'returned'; params: Record<string, string> }
-  | { kind: 'call-ended'; reason: string };
+  { kind: 'returned'; params: Record<string, string> } | { kind: 'call-ended'; reason: string };
 
 /** A release as a room (or the pre-emption of a document) sees it. */
 interface ReleaseWatch {
@@ -72,10 +77,16 @@ function inbox(): ReleaseWatch & { deliver(release: Release): void } {
   };
 }
 
-type Background = { widget: string; outcome: Promise<TwimlOutcome | { kind: 'interrupted'; error: unknown }>; settled: boolean; stop(reason: string): void };
+type Background = {
+  widget: string;
+  outcome: Promise<TwimlOutcome | { kind: 'interrupted'; error: unknown }>;
+  settled: boolean;
+  stop(reason: string): void;
+};
 
 /** The next TwiML: fetched from a URL (`label` says why, for the timeline) or given inline (REST update). */
-type Document = { url: string; method: string; params?: Record<string, string>; label?: string } | { twiml: string; from: string };
+type Document =
+  { url: string; method: string; params?: Record<string, string>; label?: string } | { twiml: string; from: string };
 type VerbsResult = TwimlOutcome | { kind: 'document'; document: Document };
 type Unusable = { kind: 'unusable'; reason: string };
 
@@ -167,10 +178,18 @@ export class VoiceCall {
     const control = this.options.control;
     if (!control) return;
     try {
-      const answer = await control.createCall({ callSid: this.options.callSid, from: this.options.callParams.From, to: this.options.callParams.To });
+      const answer = await control.createCall({
+        callSid: this.options.callSid,
+        from: this.options.callParams.From,
+        to: this.options.callParams.To,
+      });
       this.registered = answer === 'registered';
       if (!this.registered) {
-        this.execution.log('(call)', 'note', 'the emulator has no POST /_emulator/calls: it knows the call only once it joins a room, and REST redirects outside a room are not seen');
+        this.execution.log(
+          '(call)',
+          'note',
+          'the emulator has no POST /_emulator/calls: it knows the call only once it joins a room, and REST redirects outside a room are not seen',
+        );
       }
     } catch (error) {
       this.execution.log('(call)', 'note', `the emulator did not register the call: ${(error as Error).message}`);
@@ -204,7 +223,13 @@ export class VoiceCall {
             this.options.callSid,
             this.lastSeq,
             (release) => this.onRelease(widget, release),
-            () => this.execution.log(widget, 'note', "the emulator's releases carry no number: REST redirects outside a room are not followed", 1),
+            () =>
+              this.execution.log(
+                widget,
+                'note',
+                "the emulator's releases carry no number: REST redirects outside a room are not followed",
+                1,
+              ),
           )
         : undefined;
     try {
@@ -226,7 +251,12 @@ export class VoiceCall {
     if (release.reason === 'call-redirected' || release.reason === 'call-completed') {
       if (this.preemptDocument) return this.preemptDocument(release);
     }
-    this.execution.log(widget, 'note', `release #${release.seq} (${release.reason}) arrived with nothing to act on it; ignored`, 1);
+    this.execution.log(
+      widget,
+      'note',
+      `release #${release.seq} (${release.reason}) arrived with nothing to act on it; ignored`,
+      1,
+    );
   }
 
   private async followDocuments(widget: string, start: Document, signal: AbortSignal): Promise<TwimlOutcome> {
@@ -237,7 +267,8 @@ export class VoiceCall {
     let firstFailure = '';
     for (let fetched = 0; fetched < MAX_DOCUMENTS_PER_REDIRECT; fetched++) {
       const studio = 'url' in document ? studioWebhook(document.url) : undefined;
-      if (studio) return this.backToStudio(widget, (document as { url: string }).url, studio.accountSid, studio.flowSid);
+      if (studio)
+        return this.backToStudio(widget, (document as { url: string }).url, studio.accountSid, studio.flowSid);
 
       // A REST update of the call abandons this document, wherever Voice is in it.
       const scope = new AbortController();
@@ -252,25 +283,45 @@ export class VoiceCall {
         const root = await this.load(widget, document, documentSignal);
         result = 'kind' in root ? root : await this.runVerbs(widget, root.children, documentSignal);
       } catch (error) {
-        if (!(redirect && error instanceof RunInterrupted && error.interruption.kind === 'redirected' && !signal.aborted)) throw error;
+        if (!(
+          redirect &&
+          error instanceof RunInterrupted &&
+          error.interruption.kind === 'redirected' &&
+          !signal.aborted
+        ))
+          throw error;
         result = { kind: 'document', document: { url: '', method: 'POST' } }; // replaced below
       } finally {
         this.preemptDocument = undefined;
       }
-      if (redirect && (result.kind === 'document' || result.kind === 'unusable')) result = this.preemptedBy(widget, redirect);
+      if (redirect && (result.kind === 'document' || result.kind === 'unusable'))
+        result = this.preemptedBy(widget, redirect);
 
       if (result.kind === 'unusable') {
         const what = this.describeDocument(document);
         if (first && this.options.fallbackUrl && !usedFallback) {
           usedFallback = true;
           firstFailure = `${what} (${result.reason})`;
-          execution.log(widget, 'voice', `Twilio Voice cannot use the TwiML of ${firstFailure}: it requests the number's Fallback URL`, 1);
+          execution.log(
+            widget,
+            'voice',
+            `Twilio Voice cannot use the TwiML of ${firstFailure}: it requests the number's Fallback URL`,
+            1,
+          );
           const errorCode = /^HTTP|no reply|request failed/.test(result.reason) ? '11200' : '12100';
           const errorUrl = 'url' in document ? execution.urls.resolve(splitConnectionOverrides(document.url).url) : '';
-          document = { url: this.options.fallbackUrl, method: 'POST', params: { ErrorCode: errorCode, ErrorUrl: errorUrl }, label: 'Fallback URL' };
+          document = {
+            url: this.options.fallbackUrl,
+            method: 'POST',
+            params: { ErrorCode: errorCode, ErrorUrl: errorUrl },
+            label: 'Fallback URL',
+          };
           continue;
         }
-        const failure = usedFallback && first ? `${firstFailure}, then the Fallback URL ${what} (${result.reason})` : `${what} (${result.reason})`;
+        const failure =
+          usedFallback && first
+            ? `${firstFailure}, then the Fallback URL ${what} (${result.reason})`
+            : `${what} (${result.reason})`;
         return this.applicationError(widget, failure, documentSignal);
       }
       if (result.kind !== 'document') return result;
@@ -281,7 +332,9 @@ export class VoiceCall {
   }
 
   private describeDocument(document: Document): string {
-    return 'twiml' in document ? `the TwiML given by ${document.from}` : `${document.method.toUpperCase()} ${this.execution.urls.display(this.execution.urls.resolve(document.url))}`;
+    return 'twiml' in document
+      ? `the TwiML given by ${document.from}`
+      : `${document.method.toUpperCase()} ${this.execution.urls.display(this.execution.urls.resolve(document.url))}`;
   }
 
   /** A REST update of the call while Voice was busy with a document: on with its URL or TwiML. */
@@ -290,19 +343,39 @@ export class VoiceCall {
       this.execution.log(widget, 'voice', 'the call is ended through the REST API', 1);
       return { kind: 'call-ended', reason: 'the call was ended through the REST API' };
     }
-    const target = release.twiml !== undefined ? 'inline TwiML' : `${release.method ?? 'POST'} ${this.execution.urls.display(this.execution.urls.resolve(release.url ?? ''))}`;
-    this.execution.log(widget, 'voice', `the call is redirected through the REST API (release #${release.seq ?? '?'}): Voice abandons its TwiML and follows ${target}`, 1);
+    const target =
+      release.twiml !== undefined
+        ? 'inline TwiML'
+        : `${release.method ?? 'POST'} ${this.execution.urls.display(this.execution.urls.resolve(release.url ?? ''))}`;
+    this.execution.log(
+      widget,
+      'voice',
+      `the call is redirected through the REST API (release #${release.seq ?? '?'}): Voice abandons its TwiML and follows ${target}`,
+      1,
+    );
     return {
       kind: 'document',
-      document: release.twiml !== undefined ? { twiml: release.twiml, from: 'REST update' } : { url: release.url ?? '', method: release.method ?? 'POST', label: 'REST redirect' },
+      document:
+        release.twiml !== undefined
+          ? { twiml: release.twiml, from: 'REST update' }
+          : { url: release.url ?? '', method: release.method ?? 'POST', label: 'REST redirect' },
     };
   }
 
   /** No usable TwiML and no (working) Fallback URL: Twilio's message, then the call ends. */
   private async applicationError(widget: string, failure: string, signal: AbortSignal): Promise<TwimlOutcome> {
-    this.execution.log(widget, 'voice', `Twilio Voice cannot use the TwiML of ${failure}: the caller hears its application error and the call ends`, 1);
+    this.execution.log(
+      widget,
+      'voice',
+      `Twilio Voice cannot use the TwiML of ${failure}: the caller hears its application error and the call ends`,
+      1,
+    );
     const seconds = sayDurationSeconds(APPLICATION_ERROR);
-    await this.execution.listen(widget, { kind: 'say', content: APPLICATION_ERROR, seconds }, { signal, depth: 1, label: `hears "${APPLICATION_ERROR}" (Twilio)` });
+    await this.execution.listen(
+      widget,
+      { kind: 'say', content: APPLICATION_ERROR, seconds },
+      { signal, depth: 1, label: `hears "${APPLICATION_ERROR}" (Twilio)` },
+    );
     return { kind: 'call-ended', reason: `application error: ${failure}` };
   }
 
@@ -329,18 +402,31 @@ export class VoiceCall {
    * call fetches TwiML from Studio: while Voice is still in another widget's TwiML, Studio waits
    * for the call to come back to the flow's webhook (then answers with this widget) or to end.
    */
-  async untilBackInStudio(widget: string, signal: AbortSignal): Promise<{ kind: 'in-studio' } | { kind: 'call-ended'; reason: string }> {
+  async untilBackInStudio(
+    widget: string,
+    signal: AbortSignal,
+  ): Promise<{ kind: 'in-studio' } | { kind: 'call-ended'; reason: string }> {
     const background = this.background;
     if (!background) return { kind: 'in-studio' };
     if (!background.settled) {
-      this.execution.log(widget, 'voice', `needs the caller, but the call is still in the TwiML ${background.widget} handed out: it waits until the call comes back to the flow's webhook or ends`);
+      this.execution.log(
+        widget,
+        'voice',
+        `needs the caller, but the call is still in the TwiML ${background.widget} handed out: it waits until the call comes back to the flow's webhook or ends`,
+      );
     }
     const outcome = await unlessInterrupted(background.outcome, signal);
     this.background = undefined;
     if (outcome.kind === 'interrupted') throw outcome.error;
     if (outcome.kind === 'call-ended') return outcome;
-    const extra = Object.entries(outcome.params).map(([k, v]) => `${k}=${v}`).join(' ');
-    this.execution.log(widget, 'voice', `the call comes back to Studio's webhook${extra ? ` (${extra}, unused: ${background.widget} already fired timeout)` : ''}: Studio answers with ${widget}`);
+    const extra = Object.entries(outcome.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    this.execution.log(
+      widget,
+      'voice',
+      `the call comes back to Studio's webhook${extra ? ` (${extra}, unused: ${background.widget} already fired timeout)` : ''}: Studio answers with ${widget}`,
+    );
     return { kind: 'in-studio' };
   }
 
@@ -368,13 +454,21 @@ export class VoiceCall {
     if ('twiml' in document) {
       xml = document.twiml;
     } else {
-      const reply = await this.fetchTwiml(widget, document.url, document.method, document.params ?? {}, signal, document.label);
+      const reply = await this.fetchTwiml(
+        widget,
+        document.url,
+        document.method,
+        document.params ?? {},
+        signal,
+        document.label,
+      );
       if ('reason' in reply) return { kind: 'unusable', reason: reply.reason };
       xml = reply.xml;
     }
     try {
       const root = parseTwiml(xml);
-      if (root.name !== 'Response') return { kind: 'unusable', reason: `root element is <${root.name}>, not <Response>` };
+      if (root.name !== 'Response')
+        return { kind: 'unusable', reason: `root element is <${root.name}>, not <Response>` };
       return root;
     } catch (error) {
       if (error instanceof TwimlParseError) return { kind: 'unusable', reason: `not valid TwiML: ${error.message}` };
@@ -402,7 +496,13 @@ export class VoiceCall {
     const split = splitConnectionOverrides(url);
     const target = execution.urls.resolve(split.url);
     const verb = method.toUpperCase() === 'GET' ? 'GET' : 'POST';
-    if (split.problems.length > 0) execution.log(widget, 'note', `connection overrides of ${execution.urls.display(target)} ignored: ${split.problems.join('; ')}`, 1);
+    if (split.problems.length > 0)
+      execution.log(
+        widget,
+        'note',
+        `connection overrides of ${execution.urls.display(target)} ignored: ${split.problems.join('; ')}`,
+        1,
+      );
     let overrides = split.overrides;
     if (overrides && waitLoop && !this.options.behaviour.switches.waitUrlHonoursConnectionOverrides) {
       this.noteOnce(
@@ -417,25 +517,57 @@ export class VoiceCall {
     const attempts = 1 + (overrides?.retries ?? 0);
     for (let attempt = 1; ; attempt++) {
       const params = { ...this.options.callParams, CallStatus: this.hungUp ? 'completed' : 'in-progress', ...extra };
-      const timeoutMs = Math.max(1, Math.min(overrides?.readTimeoutMs ?? TWIML_FETCH_TIMEOUT_MS, totalMs - (Date.now() - began)));
+      const timeoutMs = Math.max(
+        1,
+        Math.min(overrides?.readTimeoutMs ?? TWIML_FETCH_TIMEOUT_MS, totalMs - (Date.now() - began)),
+      );
       const tries = attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : '';
       let failure: { reason: string; kind: RetryOn | undefined };
       try {
-        const reply = await execution.http({ widget, method: verb, url: target, form: Object.entries(params), timeoutMs, purpose: 'twiml' }, signal);
+        const reply = await execution.http(
+          { widget, method: verb, url: target, form: Object.entries(params), timeoutMs, purpose: 'twiml' },
+          signal,
+        );
         const verbs = reply.status < 300 ? summarizeTwiml(reply.body) : '';
-        execution.log(widget, 'http', `${label}: ${verb} ${execution.urls.display(target)} ← ${reply.status}${verbs ? ` ${verbs}` : ''}${tries}`, 1);
+        execution.log(
+          widget,
+          'http',
+          `${label}: ${verb} ${execution.urls.display(target)} ← ${reply.status}${verbs ? ` ${verbs}` : ''}${tries}`,
+          1,
+        );
         if (reply.status < 400) return { xml: reply.body };
         failure = { reason: `HTTP ${reply.status}`, kind: failureKind({ status: reply.status }) };
       } catch (error) {
         if (!(error instanceof HttpFailure)) throw error;
-        execution.log(widget, 'http', `${label}: ${verb} ${execution.urls.display(target)} failed: ${error.message}${tries}`, 1);
-        failure = { reason: error.message, kind: error.reason === 'too-large' ? undefined : failureKind({ connection: error.reason === 'timeout' ? 'timed-out' : 'failed' }) };
+        execution.log(
+          widget,
+          'http',
+          `${label}: ${verb} ${execution.urls.display(target)} failed: ${error.message}${tries}`,
+          1,
+        );
+        failure = {
+          reason: error.message,
+          kind:
+            error.reason === 'too-large'
+              ? undefined
+              : failureKind({ connection: error.reason === 'timeout' ? 'timed-out' : 'failed' }),
+        };
       }
       const retry =
-        overrides !== undefined && attempt < attempts && failure.kind !== undefined && overrides.retryOn.has(failure.kind) && Date.now() - began + RETRY_DELAY_MS < totalMs;
+        overrides !== undefined &&
+        attempt < attempts &&
+        failure.kind !== undefined &&
+        overrides.retryOn.has(failure.kind) &&
+        Date.now() - began + RETRY_DELAY_MS < totalMs;
       if (!retry) return { reason: attempt > 1 ? `${failure.reason}, ${attempt} attempts` : failure.reason };
-      execution.log(widget, 'voice', `Twilio Voice retries in ${RETRY_DELAY_MS / 1000} s (connection overrides ${describeOverrides(overrides!)})`, 1);
-      if (await sleepUnless(RETRY_DELAY_MS, waitLoop?.released ?? new Promise(() => undefined), signal)) return { reason: `${failure.reason}; the caller left the room` };
+      execution.log(
+        widget,
+        'voice',
+        `Twilio Voice retries in ${RETRY_DELAY_MS / 1000} s (connection overrides ${describeOverrides(overrides!)})`,
+        1,
+      );
+      if (await sleepUnless(RETRY_DELAY_MS, waitLoop?.released ?? new Promise(() => undefined), signal))
+        return { reason: `${failure.reason}; the caller left the room` };
     }
   }
 
@@ -460,7 +592,10 @@ export class VoiceCall {
           const target = verb.text;
           const studio = studioWebhook(target);
           if (studio) return this.backToStudio(widget, target, studio.accountSid, studio.flowSid);
-          return { kind: 'document', document: { url: target, method: verb.attributes.method ?? 'POST', label: 'Redirect' } };
+          return {
+            kind: 'document',
+            document: { url: target, method: verb.attributes.method ?? 'POST', label: 'Redirect' },
+          };
         }
         case 'Dial': {
           const dialed = await this.dial(widget, verb, signal);
@@ -469,7 +604,10 @@ export class VoiceCall {
           const action = verb.attributes.action;
           if (action) {
             const params = { DialCallStatus: dialed.status, DialCallDuration: String(dialed.seconds) };
-            return { kind: 'document', document: { url: action, method: verb.attributes.method ?? 'POST', params, label: 'Dial action' } };
+            return {
+              kind: 'document',
+              document: { url: action, method: verb.attributes.method ?? 'POST', params, label: 'Dial action' },
+            };
           }
           break; // no action: on with the next verb
         }
@@ -488,32 +626,65 @@ export class VoiceCall {
   private backToStudio(widget: string, target: string, accountSid: string, flowSid: string): TwimlOutcome {
     const toSubflow = this.subflowSid !== undefined && flowSid === this.subflowSid;
     if ((flowSid !== this.options.flowSid && !toSubflow) || accountSid !== this.options.accountSid) {
-      this.execution.log(widget, 'voice', `redirect to another Studio flow (${flowSid}): the call leaves this execution`, 1);
+      this.execution.log(
+        widget,
+        'voice',
+        `redirect to another Studio flow (${flowSid}): the call leaves this execution`,
+        1,
+      );
       return { kind: 'call-ended', reason: `redirected to Studio flow ${flowSid} of ${accountSid}` };
     }
-    if (toSubflow) this.execution.log(widget, 'note', `the return names the subflow's webhook (${flowSid}), not the parent's: taken as the return to this execution (Studio's docs do not say)`, 1);
+    if (toSubflow)
+      this.execution.log(
+        widget,
+        'note',
+        `the return names the subflow's webhook (${flowSid}), not the parent's: taken as the return to this execution (Studio's docs do not say)`,
+        1,
+      );
     const query = new URL(target).searchParams;
     const params: Record<string, string> = {};
     for (const [key, value] of query) if (key !== 'FlowEvent') params[key] = value;
     if (query.get('FlowEvent') !== 'return') {
-      this.execution.log(widget, 'note', 'the redirect to Studio has no FlowEvent=return; Studio treats any fetch for the execution as the return', 1);
+      this.execution.log(
+        widget,
+        'note',
+        'the redirect to Studio has no FlowEvent=return; Studio treats any fetch for the execution as the return',
+        1,
+      );
     }
     return { kind: 'returned', params };
   }
 
   /** Say, Play or Pause: the caller listens; `early` (a release) cuts it short. */
-  private async playVerb(widget: string, verb: TwimlElement, signal: AbortSignal, early?: Promise<unknown>): Promise<void> {
+  private async playVerb(
+    widget: string,
+    verb: TwimlElement,
+    signal: AbortSignal,
+    early?: Promise<unknown>,
+  ): Promise<void> {
     const { execution } = this;
     const loops = Math.max(1, Number(verb.attributes.loop ?? '1') || 1);
     if (verb.name === 'Pause') {
       const seconds = Math.max(0, Number(verb.attributes.length ?? '1') || 0);
-      await execution.listen(widget, { kind: 'pause', content: 'silence', seconds }, { early, signal, depth: 1, label: `silence ${seconds} s` });
+      await execution.listen(
+        widget,
+        { kind: 'pause', content: 'silence', seconds },
+        { early, signal, depth: 1, label: `silence ${seconds} s` },
+      );
     } else if (verb.name === 'Say') {
       const seconds = sayDurationSeconds(verb.text) * loops;
-      await execution.listen(widget, { kind: 'say', content: verb.text, seconds }, { early, signal, depth: 1, label: `hears "${verb.text}" (${seconds.toFixed(1)} s)` });
+      await execution.listen(
+        widget,
+        { kind: 'say', content: verb.text, seconds },
+        { early, signal, depth: 1, label: `hears "${verb.text}" (${seconds.toFixed(1)} s)` },
+      );
     } else if (verb.attributes.digits) {
       const seconds = digitsDurationSeconds(verb.attributes.digits);
-      await execution.listen(widget, { kind: 'play', content: `digits ${verb.attributes.digits}`, seconds }, { early, signal, depth: 1, label: `hears digits ${verb.attributes.digits}` });
+      await execution.listen(
+        widget,
+        { kind: 'play', content: `digits ${verb.attributes.digits}`, seconds },
+        { early, signal, depth: 1, label: `hears digits ${verb.attributes.digits}` },
+      );
     } else {
       const url = execution.urls.resolve(verb.text);
       const length = await execution.audio.of(url);
@@ -524,7 +695,8 @@ export class VoiceCall {
         { kind: 'play', content: url, seconds },
         { early, signal, depth: 1, label: `hears ${execution.urls.display(url)} (${seconds.toFixed(1)} s)` },
       );
-      if (heard.cutShortBy === 'released') execution.log(widget, 'audio', `music stops after ${heard.heardSeconds.toFixed(1)} s`, 1);
+      if (heard.cutShortBy === 'released')
+        execution.log(widget, 'audio', `music stops after ${heard.heardSeconds.toFixed(1)} s`, 1);
     }
   }
 
@@ -591,13 +763,23 @@ export class VoiceCall {
     throwIfInterrupted(signal);
     const joinedAt = Date.now();
     const alone = joined.conferenceStatus === 'init';
-    execution.log(widget, 'voice', `joins room ${conference.text} (${alone ? 'waiting alone' : 'conference in progress'}; Dial timeLimit ${timeLimit} s)`, 1);
+    execution.log(
+      widget,
+      'voice',
+      `joins room ${conference.text} (${alone ? 'waiting alone' : 'conference in progress'}; Dial timeLimit ${timeLimit} s)`,
+      1,
+    );
     options.onJoinedRoom?.();
     return this.untilReleased({ widget, verb, conference, timeLimit, watch, stay, leave, joinedAt, alone }, signal);
   }
 
   /** Records the caller's stay in the room; `leave` ends the stay once, at the release if there was one. */
-  private enterRoom(widget: string, conference: TwimlElement, conferenceSid: string, watch: ReleaseWatch): Pick<RoomVisit, 'stay' | 'leave'> {
+  private enterRoom(
+    widget: string,
+    conference: TwimlElement,
+    conferenceSid: string,
+    watch: ReleaseWatch,
+  ): Pick<RoomVisit, 'stay' | 'leave'> {
     const { execution } = this;
     this.room = { conferenceSid, friendlyName: conference.text };
     this.joinedOnce = true;
@@ -629,7 +811,8 @@ export class VoiceCall {
     });
     try {
       const waitUrl = attributes.waitUrl;
-      if (visit.alone && waitUrl) await this.waitLoop(widget, waitUrl, attributes.waitMethod ?? 'POST', watch, dialSignal);
+      if (visit.alone && waitUrl)
+        await this.waitLoop(widget, waitUrl, attributes.waitMethod ?? 'POST', watch, dialSignal);
       // Waited out (or no wait music): silence until released.
       const release = await unlessInterrupted(watch.released, dialSignal);
       this.room = null;
@@ -639,7 +822,10 @@ export class VoiceCall {
       if (error instanceof RunInterrupted) {
         const released = watch.current();
         const kind = error.interruption.kind;
-        leave(released?.reason ?? (kind === 'hangup' ? 'caller-hangup' : kind === 'widget-timeout' ? 'widget-timeout' : 'run-stopped'));
+        leave(
+          released?.reason ??
+            (kind === 'hangup' ? 'caller-hangup' : kind === 'widget-timeout' ? 'widget-timeout' : 'run-stopped'),
+        );
         await this.leaveOnInterruption(widget, verb, joinedAt, error, released !== null);
       }
       throw error;
@@ -657,7 +843,13 @@ export class VoiceCall {
    * - the widget's timeout: Studio takes the call back (REST redirect to its webhook);
    * - the run stopped: the call is hung up so no room is left behind.
    */
-  private async leaveOnInterruption(widget: string, verb: TwimlElement, joinedAt: number, error: RunInterrupted, released: boolean): Promise<void> {
+  private async leaveOnInterruption(
+    widget: string,
+    verb: TwimlElement,
+    joinedAt: number,
+    error: RunInterrupted,
+    released: boolean,
+  ): Promise<void> {
     const { execution, options } = this;
     const control = options.control!;
     try {
@@ -669,7 +861,12 @@ export class VoiceCall {
         case 'widget-timeout':
           if (released) break;
           {
-            execution.log(widget, 'voice', `the widget's timeout passed: Studio takes the call back from the room (profile ${options.behaviour.name}: studioTakesCallBackOnTimeout=true)`, 1);
+            execution.log(
+              widget,
+              'voice',
+              `the widget's timeout passed: Studio takes the call back from the room (profile ${options.behaviour.name}: studioTakesCallBackOnTimeout=true)`,
+              1,
+            );
             const webhook = `https://webhooks.twilio.com/v1/Accounts/${options.accountSid}/Flows/${options.flowSid}`;
             this.ownTakeback = webhook;
             await control.redirectCall(options.accountSid, options.callSid, webhook);
@@ -686,7 +883,12 @@ export class VoiceCall {
   }
 
   /** Resolves true when the timeLimit ran out first (and the caller was taken out of the room). */
-  private async enforceTimeLimit(widget: string, timeLimit: number, released: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  private async enforceTimeLimit(
+    widget: string,
+    timeLimit: number,
+    released: Promise<unknown>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     try {
       const releasedFirst = await sleepUnless(timeLimit * 1000, released, signal);
       if (releasedFirst || !this.room) return false;
@@ -703,11 +905,21 @@ export class VoiceCall {
         }
         return false;
       }
-      this.execution.log(widget, 'voice', `Dial timeLimit of ${timeLimit} s reached: Twilio takes the caller out of the room`, 1);
-      await this.options.control!.removeFromRoom(this.options.accountSid, this.room.conferenceSid, this.options.callSid);
+      this.execution.log(
+        widget,
+        'voice',
+        `Dial timeLimit of ${timeLimit} s reached: Twilio takes the caller out of the room`,
+        1,
+      );
+      await this.options.control!.removeFromRoom(
+        this.options.accountSid,
+        this.room.conferenceSid,
+        this.options.callSid,
+      );
       return true;
     } catch (error) {
-      if (!(error instanceof RunInterrupted)) this.execution.log(widget, 'note', `could not end the Dial at its timeLimit: ${(error as Error).message}`, 1);
+      if (!(error instanceof RunInterrupted))
+        this.execution.log(widget, 'note', `could not end the Dial at its timeLimit: ${(error as Error).message}`, 1);
       return false;
     }
   }
@@ -727,14 +939,24 @@ export class VoiceCall {
       const reply = await this.fetchTwiml(widget, url, method, {}, signal, 'waitUrl', { released: watch.released });
       if (watch.current()) return;
       if ('reason' in reply) {
-        this.execution.log(widget, 'note', `the waitUrl failed (${reply.reason}): the caller hears silence until released (what Twilio does then is not documented)`, 1);
+        this.execution.log(
+          widget,
+          'note',
+          `the waitUrl failed (${reply.reason}): the caller hears silence until released (what Twilio does then is not documented)`,
+          1,
+        );
         return;
       }
       let root: TwimlElement;
       try {
         root = parseTwiml(reply.xml);
       } catch (error) {
-        this.execution.log(widget, 'note', `the waitUrl TwiML is not valid (${(error as Error).message}): silence until released`, 1);
+        this.execution.log(
+          widget,
+          'note',
+          `the waitUrl TwiML is not valid (${(error as Error).message}): silence until released`,
+          1,
+        );
         return;
       }
       for (const verb of root.children) {
@@ -743,8 +965,15 @@ export class VoiceCall {
           next = { url: verb.text, method: verb.attributes.method ?? 'POST' };
           break;
         }
-        if (verb.name === 'Say' || verb.name === 'Play' || verb.name === 'Pause') await this.playVerb(widget, verb, signal, watch.released);
-        else this.execution.log(widget, 'note', `<${verb.name}> is not allowed in a waitUrl (only Say, Play, Pause, Redirect); skipped`, 1);
+        if (verb.name === 'Say' || verb.name === 'Play' || verb.name === 'Pause')
+          await this.playVerb(widget, verb, signal, watch.released);
+        else
+          this.execution.log(
+            widget,
+            'note',
+            `<${verb.name}> is not allowed in a waitUrl (only Say, Play, Pause, Redirect); skipped`,
+            1,
+          );
       }
     }
   }
@@ -757,7 +986,10 @@ export class VoiceCall {
       case 'call-redirected':
         return {
           kind: 'redirected',
-          document: release?.twiml !== undefined ? { twiml: release.twiml, from: 'REST update' } : { url: release?.url ?? '', method: release?.method ?? 'POST' },
+          document:
+            release?.twiml !== undefined
+              ? { twiml: release.twiml, from: 'REST update' }
+              : { url: release?.url ?? '', method: release?.method ?? 'POST' },
         };
       case 'call-completed':
         return { kind: 'call-ended', reason: 'the call was ended through the REST API' };
@@ -775,7 +1007,14 @@ export class VoiceCall {
     const seconds = String(Math.round((Date.now() - joinedAt) / 1000));
     const quiet = withDeadline(new AbortController().signal, TWIML_FETCH_TIMEOUT_MS, 'timeout');
     try {
-      await this.fetchTwiml(widget, action, verb.attributes.method ?? 'POST', { DialCallStatus: 'completed', DialCallDuration: seconds }, quiet.signal, 'Dial action after the hang-up (its TwiML is not used)');
+      await this.fetchTwiml(
+        widget,
+        action,
+        verb.attributes.method ?? 'POST',
+        { DialCallStatus: 'completed', DialCallDuration: seconds },
+        quiet.signal,
+        'Dial action after the hang-up (its TwiML is not used)',
+      );
     } catch {
       // best effort: the call is over either way
     } finally {

@@ -59,7 +59,10 @@ const trigger: Handler = async (_state, env) => {
     request: `a REST API request: the flow contacts ${contact} from ${flow}${context.extras.data && Object.keys(context.extras.data).length ? ` (flow.data ${JSON.stringify(context.extras.data)})` : ''}`,
   };
   const parent = context.extras.parentParameters;
-  const summary = env.triggerEvent === 'incomingParent' ? `run as a subflow (trigger.parent.parameters ${JSON.stringify(parent ?? {})}) of ${what[context.trigger.kind]}` : what[context.trigger.kind]!;
+  const summary =
+    env.triggerEvent === 'incomingParent'
+      ? `run as a subflow (trigger.parent.parameters ${JSON.stringify(parent ?? {})}) of ${what[context.trigger.kind]}`
+      : what[context.trigger.kind]!;
   return { event: env.triggerEvent, summary };
 };
 
@@ -72,17 +75,28 @@ const sayPlay: Handler = async (state, env) => {
   if (props.say !== undefined) {
     const text = await execution.context.render(str(props.say));
     const seconds = sayDurationSeconds(text) * loops;
-    const label = text.trim() === '' ? `says nothing: the text is empty ${then}` : `says "${text}"${repeat} (${seconds.toFixed(1)} s) ${then}`;
+    const label =
+      text.trim() === ''
+        ? `says nothing: the text is empty ${then}`
+        : `says "${text}"${repeat} (${seconds.toFixed(1)} s) ${then}`;
     await execution.listen(env.widgetName, { kind: 'say', content: text, seconds }, { label });
   } else if (props.play !== undefined) {
     const url = execution.urls.resolve(await execution.context.render(str(props.play)));
     const length = await execution.audio.of(url);
     if (length.note) execution.log(env.widgetName, 'note', length.note, 1);
     const seconds = length.seconds * loops;
-    await execution.listen(env.widgetName, { kind: 'play', content: url, seconds }, { label: `plays ${execution.urls.display(url)}${repeat} (${seconds.toFixed(1)} s) ${then}` });
+    await execution.listen(
+      env.widgetName,
+      { kind: 'play', content: url, seconds },
+      { label: `plays ${execution.urls.display(url)}${repeat} (${seconds.toFixed(1)} s) ${then}` },
+    );
   } else {
     const digits = await execution.context.render(str(props.digits));
-    await execution.listen(env.widgetName, { kind: 'play', content: `digits ${digits}`, seconds: digitsDurationSeconds(digits) }, { label: `plays digits ${digits} ${then}` });
+    await execution.listen(
+      env.widgetName,
+      { kind: 'play', content: `digits ${digits}`, seconds: digitsDurationSeconds(digits) },
+      { label: `plays digits ${digits} ${then}` },
+    );
   }
   return { event: 'audioComplete' };
 };
@@ -130,7 +144,13 @@ const runFunction: Handler = async (state, env) => {
   const target = execution.urls.resolve(await execution.context.render(url));
   const form = await execution.context.renderKeyValues(state.properties.parameters);
   execution.log(env.widgetName, 'http', `POST ${execution.urls.display(target)}  ${describeParams(form)}`);
-  const result = await studioHttp(execution, { widget: env.widgetName, method: 'POST', url: target, form, failEvent: 'fail' });
+  const result = await studioHttp(execution, {
+    widget: env.widgetName,
+    method: 'POST',
+    url: target,
+    form,
+    failEvent: 'fail',
+  });
   return { event: result.event, outputs: result.outputs, summary: `← ${result.summary}` };
 };
 
@@ -142,8 +162,19 @@ const makeHttpRequest: Handler = async (state, env) => {
   const isJson = /json/i.test(str(props.content_type));
   const form = isJson ? undefined : await execution.context.renderKeyValues(props.parameters);
   const json = isJson ? await execution.context.render(str(props.body)) : undefined;
-  execution.log(env.widgetName, 'http', `${method} ${execution.urls.display(target)}  ${form ? describeParams(form) : (json ?? '')}`);
-  const result = await studioHttp(execution, { widget: env.widgetName, method, url: target, form, json, failEvent: 'failed' });
+  execution.log(
+    env.widgetName,
+    'http',
+    `${method} ${execution.urls.display(target)}  ${form ? describeParams(form) : (json ?? '')}`,
+  );
+  const result = await studioHttp(execution, {
+    widget: env.widgetName,
+    method,
+    url: target,
+    form,
+    json,
+    failEvent: 'failed',
+  });
   return { event: result.event, outputs: result.outputs, summary: `← ${result.summary}` };
 };
 
@@ -151,12 +182,20 @@ const DEFAULT_REDIRECT_TIMEOUT_SECONDS = 14_400;
 
 const twimlRedirect: Handler = async (state, env) => {
   const { execution, call } = env;
-  if (!call) return { event: 'fail', summary: `a TwiML Redirect needs a phone call; this execution has none (started by ${env.triggerEvent})` };
+  if (!call)
+    return {
+      event: 'fail',
+      summary: `a TwiML Redirect needs a phone call; this execution has none (started by ${env.triggerEvent})`,
+    };
   const url = await execution.context.render(str(state.properties.url));
   const method = str(state.properties.method || 'POST').toUpperCase();
   const timeoutRaw = str(state.properties.timeout).trim();
   const timeoutSeconds = timeoutRaw === '' ? DEFAULT_REDIRECT_TIMEOUT_SECONDS : Number(timeoutRaw);
-  execution.log(env.widgetName, 'voice', `hands the call to ${method} ${execution.urls.display(execution.urls.resolve(url))} (Studio waits ${timeoutSeconds} s for it to return)`);
+  execution.log(
+    env.widgetName,
+    'voice',
+    `hands the call to ${method} ${execution.urls.display(execution.urls.resolve(url))} (Studio waits ${timeoutSeconds} s for it to return)`,
+  );
 
   // Studio's own timer: when it passes before the call comes back, the widget fires `timeout`.
   // Voice follows the TwiML under its own scope: Studio taking the call back (S4) ends it; when
@@ -167,14 +206,22 @@ const twimlRedirect: Handler = async (state, env) => {
   const timedOut = new Promise<'timeout'>((resolve) => {
     if (timeoutSeconds > 0) timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000);
   });
-  const timeoutResult = (extra = ''): WidgetResult => ({ event: 'timeout', summary: `the call did not return within ${timeoutSeconds} s${extra}` });
+  const timeoutResult = (extra = ''): WidgetResult => ({
+    event: 'timeout',
+    summary: `the call did not return within ${timeoutSeconds} s${extra}`,
+  });
   try {
     const first = await Promise.race([following, timedOut]);
     if (first !== 'timeout') return redirectOutcome(first);
     if (call.behaviour.switches.studioTakesCallBackOnTimeout) {
       voiceScope.abort(new RunInterrupted({ kind: 'widget-timeout' }));
       const late = await following.catch((error: unknown) => {
-        if (error instanceof RunInterrupted && error.interruption.kind === 'widget-timeout' && !execution.signal.aborted) return undefined;
+        if (
+          error instanceof RunInterrupted &&
+          error.interruption.kind === 'widget-timeout' &&
+          !execution.signal.aborted
+        )
+          return undefined;
         throw error;
       });
       return late ? redirectOutcome(late) : timeoutResult();
@@ -194,8 +241,14 @@ const twimlRedirect: Handler = async (state, env) => {
 function redirectOutcome(outcome: TwimlOutcome): WidgetResult {
   switch (outcome.kind) {
     case 'returned': {
-      const extra = Object.entries(outcome.params).map(([k, v]) => `${k}=${v}`).join(' ');
-      return { event: 'return', outputs: outcome.params, summary: `the call returns to Studio${extra ? ` (${extra})` : ''}` };
+      const extra = Object.entries(outcome.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      return {
+        event: 'return',
+        outputs: outcome.params,
+        summary: `the call returns to Studio${extra ? ` (${extra})` : ''}`,
+      };
     }
     case 'call-ended':
       // Also when Voice could not use the first TwiML: Studio never fetched it, so no `fail`.
@@ -233,7 +286,8 @@ export const VOICE_ONLY = new Set([
 const sendMessage: Handler = async (state, env) => {
   const { execution } = env;
   const { from, to, body } = await composeMessage(state, env);
-  if (deliveryOutcome(state, env)?.event === 'failed') return { event: 'failed', summary: `texts ${to || '(no one)'}: "${body}"; the message fails` };
+  if (deliveryOutcome(state, env)?.event === 'failed')
+    return { event: 'failed', summary: `texts ${to || '(no one)'}: "${body}"; the message fails` };
   execution.messages.push({ atMs: execution.clock.now(), widget: env.widgetName, from, to, body });
   return { event: 'sent', summary: `texts ${to || '(no one)'}: "${body}"` };
 };
@@ -242,16 +296,22 @@ const sendToFlex: Handler = async (state, env) => {
   const { execution } = env;
   const { context } = execution;
   const workflow = await context.render(str(state.properties.workflow));
-  if (!isSid(workflow, 'WW')) return { event: 'failedToEnqueue', summary: `cannot enqueue: workflow "${workflow}" is not a Workflow SID` };
+  if (!isSid(workflow, 'WW'))
+    return { event: 'failedToEnqueue', summary: `cannot enqueue: workflow "${workflow}" is not a Workflow SID` };
   const channel = await context.render(str(state.properties.channel));
   const attributes = await context.render(str(state.properties.attributes));
   const step = flexOutcome(state, env);
-  if (step?.event === 'failedToEnqueue') return { event: 'failedToEnqueue', summary: `the task cannot be created on ${workflow}` };
+  if (step?.event === 'failedToEnqueue')
+    return { event: 'failedToEnqueue', summary: `the task cannot be created on ${workflow}` };
   execution.flexTasks.push({ atMs: execution.clock.now(), widget: env.widgetName, workflow, channel, attributes });
-  if (step?.event === 'callFailure') return { event: 'callFailure', summary: `enqueues a task on ${workflow}; the call fails` };
+  if (step?.event === 'callFailure')
+    return { event: 'callFailure', summary: `enqueues a task on ${workflow}; the call fails` };
   if (step?.hangUp) void env.call?.hangUp();
   const who = env.call ? 'the call' : 'the conversation';
-  return { event: 'callComplete', summary: `enqueues a ${channel || 'voice'} task on ${workflow}; ${step?.hangUp ? 'the caller hangs up while waiting' : `an agent takes ${who}`}` };
+  return {
+    event: 'callComplete',
+    summary: `enqueues a ${channel || 'voice'} task on ${workflow}; ${step?.hangUp ? 'the caller hangs up while waiting' : `an agent takes ${who}`}`,
+  };
 };
 
 const HANDLERS: Record<string, Handler> = {

@@ -7,7 +7,15 @@ import type { BenchResults } from '../../bench/report';
 
 const ROOT = path.join(__dirname, '..', '..');
 const summary = (n: number) => ({ n, min: 50, p50: 80, p95: 120, p99: 200, max: 300, mean: 90 });
-const hold = (callers: number, refused = 0): HoldLevel => ({ callers, turns: callers * 2, refused, errors: 0, turn: summary(callers), peakInFlight: 9, ok: refused === 0 });
+const hold = (callers: number, refused = 0): HoldLevel => ({
+  callers,
+  turns: callers * 2,
+  refused,
+  errors: 0,
+  turn: summary(callers),
+  peakInFlight: 9,
+  ok: refused === 0,
+});
 const talk = (design: ConversationLevel['design'], conversations: number, refused = 0): ConversationLevel => ({
   design,
   conversations,
@@ -22,7 +30,12 @@ const talk = (design: ConversationLevel['design'], conversations: number, refuse
 
 describe('capacity summary', () => {
   it('reports the largest level that passed, and only its refusals', () => {
-    const c = capacitySummary(30, [hold(500), hold(1000), hold(2000, 4)], [talk('long-poll', 15), talk('long-poll', 30, 7), talk('execution', 300), talk('execution', 600)], []);
+    const c = capacitySummary(
+      30,
+      [hold(500), hold(1000), hold(2000, 4)],
+      [talk('long-poll', 15), talk('long-poll', 30, 7), talk('execution', 300), talk('execution', 600)],
+      [],
+    );
     expect(c.heldCallers).toBe(1000);
     expect(c.heldCallersAtLeast).toBe(false);
     expect(c.messagingConversations).toBe(600);
@@ -57,9 +70,19 @@ describe('cost of a job', () => {
       callUpdates: 1,
     };
     const usage = usageOf(footprint, 2);
-    expect(usage).toEqual({ functionInvocation: 18, syncAction: 19, studioExecution: 1, callUpdate: 1, conferenceParticipantMinute: 2, inboundVoiceMinute: 2 });
+    expect(usage).toEqual({
+      functionInvocation: 18,
+      syncAction: 19,
+      studioExecution: 1,
+      callUpdate: 1,
+      conferenceParticipantMinute: 2,
+      inboundVoiceMinute: 2,
+    });
     const cost = costOf('voice, push', usage, prices);
-    const expected = 18 * prices.items.functionInvocation.usd! + 2 * prices.items.conferenceParticipantMinute.usd! + 2 * prices.items.inboundVoiceMinute.usd!;
+    const expected =
+      18 * prices.items.functionInvocation.usd! +
+      2 * prices.items.conferenceParticipantMinute.usd! +
+      2 * prices.items.inboundVoiceMinute.usd!;
     expect(cost.knownUsd).toBeCloseTo(expected, 6);
     expect(cost.unpriced.sort()).toEqual(['studioExecution', 'syncAction']);
   });
@@ -74,7 +97,9 @@ describe('cost of a job', () => {
 
 describe('README capacity section', () => {
   it('is the one the committed benchmark results render', () => {
-    const results = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'results', 'summary.json'), 'utf8')) as BenchResults;
+    const results = JSON.parse(
+      fs.readFileSync(path.join(ROOT, 'bench', 'results', 'summary.json'), 'utf8'),
+    ) as BenchResults;
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     expect(readme).toContain(README_BEGIN);
     expect(readme).toContain(README_END);

@@ -47,7 +47,9 @@ describe('dist/', () => {
 
   test('contains no source maps (anything under assets is published)', () => {
     expect(listFiles(DIST_DIR).filter((f) => f.endsWith('.map'))).toEqual([]);
-    expect(listBuiltFunctions().filter((fn) => fs.readFileSync(fn.absolutePath, 'utf8').includes('sourceMappingURL'))).toEqual([]);
+    expect(
+      listBuiltFunctions().filter((fn) => fs.readFileSync(fn.absolutePath, 'utf8').includes('sourceMappingURL')),
+    ).toEqual([]);
   });
 
   test('has the assets of src/assets, byte for byte', () => {

@@ -20,7 +20,8 @@ describe('startFunctionGate', () => {
       let body = '';
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        const answer = () => res.writeHead(201, { 'content-type': 'text/plain', 'x-echo': req.url ?? '' }).end(`${req.method} ${body}`);
+        const answer = () =>
+          res.writeHead(201, { 'content-type': 'text/plain', 'x-echo': req.url ?? '' }).end(`${req.method} ${body}`);
         if (req.url?.startsWith('/slow')) release = answer;
         else answer();
       });
@@ -53,11 +54,22 @@ describe('startFunctionGate', () => {
     expect(asset.status).toBe(201);
     release();
     const answered = await slow;
-    expect({ status: answered.status, echo: answered.headers.get('x-echo'), body: await answered.text() }).toEqual({ status: 201, echo: '/slow?jobId=JB7', body: 'POST a=1' });
+    expect({ status: answered.status, echo: answered.headers.get('x-echo'), body: await answered.text() }).toEqual({
+      status: 201,
+      echo: '/slow?jobId=JB7',
+      body: 'POST a=1',
+    });
     const fast = await fetch(`${gate.url}/fast`, { method: 'POST', body: 'c=3' });
     expect(await fast.text()).toBe('POST c=3');
     const stats = gate.stats();
-    expect(stats).toMatchObject({ cap: 1, inFlight: 0, peakInFlight: 1, total: 3, refused: 1, refusedByPath: { '/fast': 1 } });
+    expect(stats).toMatchObject({
+      cap: 1,
+      inFlight: 0,
+      peakInFlight: 1,
+      total: 3,
+      refused: 1,
+      refusedByPath: { '/fast': 1 },
+    });
     expect(stats.invocations[0]).toMatchObject({ path: '/slow', jobId: 'JB7', status: 201, refused: false });
     expect(stats.invocations.some((i) => i.path === '/hold-music.wav')).toBe(false);
   });
@@ -74,10 +86,17 @@ describe('startLocalStack with a concurrency cap', () => {
 
   it('serves through the gate, and the URLs the functions hand out name the gate', async () => {
     expect(stack.baseUrl).toBe(stack.gate!.url);
-    const started = await fetch(`${stack.baseUrl}/jobs/start`, { method: 'POST', body: new URLSearchParams({ task: 'x', wait: '0' }) });
+    const started = await fetch(`${stack.baseUrl}/jobs/start`, {
+      method: 'POST',
+      body: new URLSearchParams({ task: 'x', wait: '0' }),
+    });
     const body = (await started.json()) as { statusUrl: string };
     expect(new URL(body.statusUrl).origin).toBe(stack.baseUrl);
     expect((await fetch(`${stack.baseUrl}/hold-music.wav`)).status).toBe(200);
-    expect(stack.gate!.stats()).toMatchObject({ cap: 30, refused: 0, invocations: [expect.objectContaining({ path: '/jobs/start', status: 200 })] });
+    expect(stack.gate!.stats()).toMatchObject({
+      cap: 30,
+      refused: 0,
+      invocations: [expect.objectContaining({ path: '/jobs/start', status: 200 })],
+    });
   });
 });

@@ -92,7 +92,12 @@ describe('the committed hold music (src/assets/hold-music.wav)', () => {
   const { samples } = decodeWavPcm16Mono(bytes);
 
   test('is 8 kHz mono 16-bit PCM, about 10 s, under 200 KB', () => {
-    expect(readWavInfo(HOLD_MUSIC_FILE)).toMatchObject({ formatName: 'pcm', sampleRate: 8000, channels: 1, bitsPerSample: 16 });
+    expect(readWavInfo(HOLD_MUSIC_FILE)).toMatchObject({
+      formatName: 'pcm',
+      sampleRate: 8000,
+      channels: 1,
+      bitsPerSample: 16,
+    });
     expect(readWavDurationSeconds(HOLD_MUSIC_FILE)).toBeCloseTo(HOLD_MUSIC_SECONDS, 2);
     expect(HOLD_MUSIC_SECONDS).toBeGreaterThanOrEqual(9);
     expect(HOLD_MUSIC_SECONDS).toBeLessThanOrEqual(11);
@@ -117,7 +122,8 @@ describe('the committed hold music (src/assets/hold-music.wav)', () => {
   test('loops without a click: the jump from last to first sample is no bigger than its neighbours', () => {
     const around = Math.round(0.025 * HOLD_MUSIC_SAMPLE_RATE);
     const steps: number[] = [];
-    for (let i = samples.length - around; i < samples.length - 1; i++) steps.push(Math.abs(samples[i + 1] - samples[i]));
+    for (let i = samples.length - around; i < samples.length - 1; i++)
+      steps.push(Math.abs(samples[i + 1] - samples[i]));
     for (let i = 0; i < around; i++) steps.push(Math.abs(samples[i + 1] - samples[i]));
     const seam = Math.abs(samples[0] - samples[samples.length - 1]);
     expect(seam).toBeLessThanOrEqual(Math.max(...steps));

@@ -98,16 +98,19 @@ test('the build produced functions to check', () => {
 
 // (jest refuses an empty table; the test above already fails in that case)
 const table = builtFunctions.map((fn) => [fn.urlPath, fn] as const);
-(table.length > 0 ? describe.each(table) : describe.skip.each([['(none)', builtFunctions[0]] as const]))('%s loaded alone', (_urlPath, fn) => {
-  test('exports handler and answers bad input with a 4xx JSON error', async () => {
-    const outcome = await callAlone(fn, BAD_EVENTS[fn.urlPath] ?? {});
+(table.length > 0 ? describe.each(table) : describe.skip.each([['(none)', builtFunctions[0]] as const]))(
+  '%s loaded alone',
+  (_urlPath, fn) => {
+    test('exports handler and answers bad input with a 4xx JSON error', async () => {
+      const outcome = await callAlone(fn, BAD_EVENTS[fn.urlPath] ?? {});
 
-    expect(outcome).toMatchObject({ kind: 'response' });
-    const status = outcome.statusCode ?? 0;
-    expect(status).toBeGreaterThanOrEqual(400);
-    expect(status).toBeLessThan(500);
-    expect(headerValue(outcome.headers, 'Content-Type')).toMatch(/^application\/json/);
-    const body = typeof outcome.body === 'string' ? (JSON.parse(outcome.body) as unknown) : outcome.body;
-    expect(body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
-  });
-});
+      expect(outcome).toMatchObject({ kind: 'response' });
+      const status = outcome.statusCode ?? 0;
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(500);
+      expect(headerValue(outcome.headers, 'Content-Type')).toMatch(/^application\/json/);
+      const body = typeof outcome.body === 'string' ? (JSON.parse(outcome.body) as unknown) : outcome.body;
+      expect(body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+    });
+  },
+);

@@ -12,7 +12,11 @@ import twilio from 'twilio';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { runFlow } from '../../studio/runner/run-flow';
 import { findScenario, withStartParameters } from '../../studio/runner/scenarios';
-import { RUNNER_SIGNING_TOKEN_ENV, startDeployedService, type DeployedService } from '../../tools/deploy/deployed-service';
+import {
+  RUNNER_SIGNING_TOKEN_ENV,
+  startDeployedService,
+  type DeployedService,
+} from '../../tools/deploy/deployed-service';
 import { PROJECT_ROOT } from '../../tools/paths';
 
 /** The project folder lives inside the repository, so dist/'s view of node_modules is the real one. */
@@ -53,8 +57,12 @@ describe('the rehearsed domain', () => {
     const linked = fs.readdirSync(path.join(service.served.serviceDir, 'node_modules'));
     expect(linked).toEqual(expect.arrayContaining(['@twilio', 'twilio', 'express', 'axios']));
     for (const dev of ['ajv', 'jest', 'typescript', 'twilio-run', 'esbuild', 'tsx']) expect(linked).not.toContain(dev);
-    expect(fs.readdirSync(path.join(service.served.serviceDir, 'node_modules', '@twilio'))).toEqual(['runtime-handler']);
-    expect(service.served.runtimeEntry).toMatch(/@twilio[/\\]runtime-handler[/\\]dist[/\\]dev-runtime[/\\]dev-runtime\.js$/);
+    expect(fs.readdirSync(path.join(service.served.serviceDir, 'node_modules', '@twilio'))).toEqual([
+      'runtime-handler',
+    ]);
+    expect(service.served.runtimeEntry).toMatch(
+      /@twilio[/\\]runtime-handler[/\\]dist[/\\]dev-runtime[/\\]dev-runtime\.js$/,
+    );
     expect(service.served.closure.packages.find((p) => p.name === '@twilio/runtime-handler')?.version).toBe('2.0.1');
     expect(service.served.closure.packages.find((p) => p.name === 'twilio')?.version).toBe('5.8.2');
     expect(fs.readFileSync(path.join(service.served.serviceDir, 'functions', 'jobs', 'start.js'))).toEqual(
@@ -72,36 +80,67 @@ describe('the rehearsed domain', () => {
     expect(await unsigned.text()).toMatch(/needs a valid X-Twilio-Signature \(none was sent\)/);
 
     const wrongToken = twilio.getExpectedTwilioSignature('0'.repeat(32), url, body);
-    const bad = await fetch(url, { method: 'POST', body: new URLSearchParams(body), headers: { 'X-Twilio-Signature': wrongToken } });
+    const bad = await fetch(url, {
+      method: 'POST',
+      body: new URLSearchParams(body),
+      headers: { 'X-Twilio-Signature': wrongToken },
+    });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/the one sent does not match/);
 
     // signed for other parameters than the ones sent
-    const tampered = await fetch(url, { method: 'POST', body: new URLSearchParams({ jobId: `JB${'b'.repeat(32)}` }), headers: { 'X-Twilio-Signature': sign(service, url, body) } });
+    const tampered = await fetch(url, {
+      method: 'POST',
+      body: new URLSearchParams({ jobId: `JB${'b'.repeat(32)}` }),
+      headers: { 'X-Twilio-Signature': sign(service, url, body) },
+    });
     expect(tampered.status).toBe(400);
 
-    const good = await fetch(url, { method: 'POST', body: new URLSearchParams(body), headers: { 'X-Twilio-Signature': sign(service, url, body) } });
+    const good = await fetch(url, {
+      method: 'POST',
+      body: new URLSearchParams(body),
+      headers: { 'X-Twilio-Signature': sign(service, url, body) },
+    });
     expect(good.headers.get('content-type')).toMatch(/application\/json/);
     expect(await good.json()).toHaveProperty('error.code'); // the function answered (an unknown job)
-    expect(service.served.requests.filter((r) => r.path === '/jobs/status').map((r) => r.signature)).toEqual(['missing', 'invalid', 'invalid', 'valid']);
+    expect(service.served.requests.filter((r) => r.path === '/jobs/status').map((r) => r.signature)).toEqual([
+      'missing',
+      'invalid',
+      'invalid',
+      'valid',
+    ]);
   });
 
   it('lets the public completion and the public asset through unsigned', async () => {
-    const complete = await fetch(`${service.baseUrl}/jobs/complete`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const complete = await fetch(`${service.baseUrl}/jobs/complete`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(complete.status).not.toBe(500);
     expect(await complete.text()).not.toMatch(/X-Twilio-Signature/);
     const music = await fetch(`${service.baseUrl}/hold-music.wav`);
     expect(music.status).toBe(200);
-    expect(Buffer.from(await music.arrayBuffer())).toEqual(fs.readFileSync(path.join(PROJECT_ROOT, 'src', 'assets', 'hold-music.wav')));
+    expect(Buffer.from(await music.arrayBuffer())).toEqual(
+      fs.readFileSync(path.join(PROJECT_ROOT, 'src', 'assets', 'hold-music.wav')),
+    );
   });
 
   it('fails a function that needs an undeclared package, which works from dist/', async () => {
     const file = path.join(dir, 'dist', 'functions', 'undeclared.protected.js');
-    const local = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(file)}).handler({}, {}, (e, r) => process.stdout.write(JSON.stringify(r)))`], { encoding: 'utf8' });
+    const local = execFileSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(file)}).handler({}, {}, (e, r) => process.stdout.write(JSON.stringify(r)))`],
+      { encoding: 'utf8' },
+    );
     expect(JSON.parse(local)).toEqual({ ajv: 'function' });
 
     const url = `${service.baseUrl}/undeclared`;
-    const reply = await fetch(url, { method: 'POST', body: new URLSearchParams({}), headers: { 'X-Twilio-Signature': sign(service, url, {}) } });
+    const reply = await fetch(url, {
+      method: 'POST',
+      body: new URLSearchParams({}),
+      headers: { 'X-Twilio-Signature': sign(service, url, {}) },
+    });
     expect(reply.status).toBe(500);
     expect(await reply.text()).toMatch(/Cannot find module 'ajv'/);
   });
@@ -112,7 +151,10 @@ describe('the rehearsed domain', () => {
     process.env[RUNNER_SIGNING_TOKEN_ENV] = service.authToken;
     try {
       const run = await runFlow({
-        definition: withStartParameters(JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition, scenario.startParameters),
+        definition: withStartParameters(
+          JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition,
+          scenario.startParameters,
+        ),
         baseUrl: service.baseUrl,
         emulatorUrl: service.emulatorUrl,
         serviceDomain: service.domain,
@@ -124,7 +166,9 @@ describe('the rehearsed domain', () => {
     }
     const seen = service.served.requests.slice(before);
     const protectedOnes = seen.filter((r) => r.signature !== undefined);
-    expect(protectedOnes.map((r) => r.path)).toEqual(expect.arrayContaining(['/jobs/start', '/hold', '/hold/wait', '/jobs/result', '/hold/events']));
+    expect(protectedOnes.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/jobs/start', '/hold', '/hold/wait', '/jobs/result', '/hold/events']),
+    );
     expect(protectedOnes.filter((r) => r.signature !== 'valid')).toEqual([]);
   }, 90_000);
 
@@ -132,7 +176,10 @@ describe('the rehearsed domain', () => {
     const scenario = findScenario('fast')!;
     const before = service.served.requests.length;
     const run = await runFlow({
-      definition: withStartParameters(JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition, scenario.startParameters),
+      definition: withStartParameters(
+        JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition,
+        scenario.startParameters,
+      ),
       baseUrl: service.baseUrl,
       emulatorUrl: service.emulatorUrl,
       serviceDomain: service.domain,
@@ -150,8 +197,14 @@ describe('npm run call -- --scenario normal --deployed', () => {
       execFile(
         process.execPath,
         [require.resolve('tsx/cli'), 'studio/runner/cli.ts', '--scenario', 'normal', '--deployed', '--json'],
-        { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, [RUNNER_SIGNING_TOKEN_ENV]: '' } },
-        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+        {
+          cwd: PROJECT_ROOT,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: { ...process.env, [RUNNER_SIGNING_TOKEN_ENV]: '' },
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
     });
     expect(result.stderr).toMatch(/Rehearsal deployed to https:\/\/studio-async-\d{4}-dev\.twil\.io/);

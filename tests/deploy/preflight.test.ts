@@ -56,14 +56,19 @@ describe('the shipped project', () => {
 
   it('passes the file checks on the real build (seven functions, /jobs/complete the only public one)', async () => {
     const files = await listDeployFiles(PROJECT_ROOT, projectConfig);
-    expect(files.filter((f) => f.access === 'public' && f.kind === 'function').map((f) => f.path)).toEqual(['/jobs/complete']);
+    expect(files.filter((f) => f.access === 'public' && f.kind === 'function').map((f) => f.path)).toEqual([
+      '/jobs/complete',
+    ]);
     expect(checkFiles(files, PROJECT_ROOT)).toEqual({ refusals: [], warnings: [] });
   });
 });
 
 describe('runtime and @twilio/runtime-handler', () => {
   it.each([
-    ['2.1.0', /package\.json: "@twilio\/runtime-handler": "2\.1\.0" is refused because npm's 2\.1\.0 is refused by the platform at deploy \(Error 20001\): use "runtime": "node22" with "@twilio\/runtime-handler": "2\.0\.1"\./],
+    [
+      '2.1.0',
+      /package\.json: "@twilio\/runtime-handler": "2\.1\.0" is refused because npm's 2\.1\.0 is refused by the platform at deploy \(Error 20001\): use "runtime": "node22" with "@twilio\/runtime-handler": "2\.0\.1"\./,
+    ],
     ['2.0.3', /"2\.0\.3" is refused because npm's 2\.0\.3 was refused/],
     ['^2.0.1', /"\^2\.0\.1" is not an exact version .* set it to exactly "2\.0\.1"/],
     ['2.0.2', /"2\.0\.2" is not known to be accepted with runtime "node22": use .*platform-facts\.ts/],
@@ -75,7 +80,10 @@ describe('runtime and @twilio/runtime-handler', () => {
   });
 
   it.each([
-    ['node24', /\.twilioserverlessrc: runtime "node24" is refused because node24 needs @twilio\/runtime-handler 2\.1\.2, which npm does not carry/],
+    [
+      'node24',
+      /\.twilioserverlessrc: runtime "node24" is refused because node24 needs @twilio\/runtime-handler 2\.1\.2, which npm does not carry/,
+    ],
     ['node20', /runtime "node20" is refused because node20 can no longer be used for new builds: use "node22"\./],
     ['node18', /runtime "node18" is refused because node18 is refused for new deploys since 2025-11-10/],
     ['node99', /runtime "node99" is not one Twilio is known to accept: use "node22"\./],
@@ -97,8 +105,12 @@ describe('runtime and @twilio/runtime-handler', () => {
 
   it('refuses the handler in devDependencies or missing', () => {
     const inDev = { dependencies: { twilio: '5.8.2' }, devDependencies: { '@twilio/runtime-handler': '2.0.1' } };
-    expect(checkRuntime({ config: projectConfig, pkg: inDev })[0]).toMatch(/in "devDependencies", which are not uploaded: move it to "dependencies"/);
-    expect(checkRuntime({ config: projectConfig, pkg: { dependencies: {} } })[0]).toMatch(/has no "@twilio\/runtime-handler" in "dependencies"/);
+    expect(checkRuntime({ config: projectConfig, pkg: inDev })[0]).toMatch(
+      /in "devDependencies", which are not uploaded: move it to "dependencies"/,
+    );
+    expect(checkRuntime({ config: projectConfig, pkg: { dependencies: {} } })[0]).toMatch(
+      /has no "@twilio\/runtime-handler" in "dependencies"/,
+    );
   });
 
   it('every fact in the table names a source', () => {
@@ -108,11 +120,17 @@ describe('runtime and @twilio/runtime-handler', () => {
 
 describe('local Node', () => {
   it('refuses Node below 20 and warns outside twilio-run engines or away from the runtime', () => {
-    expect(checkNode('18.19.0', 'node22', '^20.x || ^22.x').refusals[0]).toMatch(/Node\.js 18\.19\.0, below the project's "engines"/);
-    expect(checkNode('24.1.0', 'node22', '^20.x || ^22.x').warnings[0]).toMatch(/outside twilio-run's supported engines/);
+    expect(checkNode('18.19.0', 'node22', '^20.x || ^22.x').refusals[0]).toMatch(
+      /Node\.js 18\.19\.0, below the project's "engines"/,
+    );
+    expect(checkNode('24.1.0', 'node22', '^20.x || ^22.x').warnings[0]).toMatch(
+      /outside twilio-run's supported engines/,
+    );
     expect(checkNode('20.11.0', 'node22', '^20.x || ^22.x')).toEqual({
       refusals: [],
-      warnings: ['This machine runs Node.js 20 and the functions will run on node22: test with Node.js 22 locally to see what they will see.'],
+      warnings: [
+        'This machine runs Node.js 20 and the functions will run on node22: test with Node.js 22 locally to see what they will see.',
+      ],
     });
     expect(checkNode('22.11.0', 'node22', '^20.x || ^22.x')).toEqual({ refusals: [], warnings: [] });
   });
@@ -121,7 +139,13 @@ describe('local Node', () => {
 describe('credentials', () => {
   it('accepts an Account SID with a 32-hex token, and an API key with its secret', () => {
     expect(checkCredentials({ username: AC, password: TOKEN, from: '.env' })).toEqual([]);
-    expect(checkCredentials({ username: 'SK' + 'c3'.repeat(16), password: 'AbCdEfGhIjKlMnOpQrStUvWxYz012345', from: '.env' })).toEqual([]);
+    expect(
+      checkCredentials({
+        username: 'SK' + 'c3'.repeat(16),
+        password: 'AbCdEfGhIjKlMnOpQrStUvWxYz012345',
+        from: '.env',
+      }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -140,7 +164,14 @@ describe('credentials', () => {
 describe('.env keys that would be uploaded', () => {
   it('uploads secrets and service settings, refuses local-only keys', () => {
     const result = checkVariables(
-      { ACCOUNT_SID: AC, AUTH_TOKEN: TOKEN, WEBHOOK_SECRET: 'whsec_abc', TWILIO_API_BASE_URL: 'http://127.0.0.1:3010', PORT: '3000', BACKEND_URL: '' },
+      {
+        ACCOUNT_SID: AC,
+        AUTH_TOKEN: TOKEN,
+        WEBHOOK_SECRET: 'whsec_abc',
+        TWILIO_API_BASE_URL: 'http://127.0.0.1:3010',
+        PORT: '3000',
+        BACKEND_URL: '',
+      },
       '.env',
     );
     expect(result.refusals).toEqual([
@@ -151,7 +182,12 @@ describe('.env keys that would be uploaded', () => {
 
   it('refuses a URL to this machine, an oversized value or key, and a malformed Sync service', () => {
     const result = checkVariables(
-      { BACKEND_URL: 'http://localhost:8080/work', WEBHOOK_SECRET: 'x'.repeat(451), ['K'.repeat(129)]: 'v', SYNC_SERVICE_SID: 'my-sync' },
+      {
+        BACKEND_URL: 'http://localhost:8080/work',
+        WEBHOOK_SECRET: 'x'.repeat(451),
+        ['K'.repeat(129)]: 'v',
+        SYNC_SERVICE_SID: 'my-sync',
+      },
       '.env',
     );
     expect(result.refusals).toEqual([
@@ -170,7 +206,9 @@ describe('.env keys that would be uploaded', () => {
     for (const key of keys) expect({ key, known: key in ENV_KEYS }).toEqual({ key, known: true });
     expect(EMULATOR_OWNED_KEYS).toEqual(['ACCOUNT_SID', 'AUTH_TOKEN', 'TWILIO_API_BASE_URL', 'SYNC_SERVICE_SID']);
     expect(LOCAL_ONLY_KEYS).toContain('TWILIO_API_BASE_URL');
-    expect(fs.readFileSync(path.join(PROJECT_ROOT, 'tools', 'start.ts'), 'utf8')).toContain("import { EMULATOR_OWNED_KEYS } from './env-keys'");
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, 'tools', 'start.ts'), 'utf8')).toContain(
+      "import { EMULATOR_OWNED_KEYS } from './env-keys'",
+    );
   });
 });
 

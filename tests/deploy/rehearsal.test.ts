@@ -12,7 +12,9 @@ import type { RehearsalResult } from '../../tools/deploy/rehearse';
 import { runDeploy } from '../../tools/deploy/run';
 import { PROJECT_ROOT } from '../../tools/paths';
 
-const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 
 /** A copy of what a deploy reads: package.json, .twilioserverlessrc, dist/, and a .env. */
 function copyProject(env: string, edit?: (pkg: Record<string, unknown>) => void): string {
@@ -66,11 +68,13 @@ describe('a rehearsed deploy of the build', () => {
     expect(result?.output).toMatch(/Serverless project successfully deployed/);
   });
 
-  it('spoke Twilio\'s Serverless API as its spec describes, and nothing else', () => {
+  it("spoke Twilio's Serverless API as its spec describes, and nothing else", () => {
     expect(result?.standIn.problems).toEqual([]);
     expect(result?.refused).toEqual([]);
     // the one departure twilio-run always makes, tolerated and listed
-    expect(result?.standIn.tolerated).toEqual([expect.stringMatching(/CreateEnvironment: unknown form parameter "FriendlyName"$/)]);
+    expect(result?.standIn.tolerated).toEqual([
+      expect.stringMatching(/CreateEnvironment: unknown form parameter "FriendlyName"$/),
+    ]);
   });
 
   it('uploaded each function with its path and visibility, and the hold music', () => {
@@ -86,16 +90,22 @@ describe('a rehearsed deploy of the build', () => {
       { kind: 'function', path: '/jobs/status', visibility: 'protected' },
     ]);
     const start = uploads.find((u) => u.path === '/jobs/start');
-    expect(start?.content.equals(fs.readFileSync(path.join(dir, 'dist', 'functions', 'jobs', 'start.protected.js')))).toBe(true);
+    expect(
+      start?.content.equals(fs.readFileSync(path.join(dir, 'dist', 'functions', 'jobs', 'start.protected.js'))),
+    ).toBe(true);
     const music = uploads.find((u) => u.path === '/hold-music.wav');
-    expect(music?.content.equals(fs.readFileSync(path.join(PROJECT_ROOT, 'src', 'assets', 'hold-music.wav')))).toBe(true);
+    expect(music?.content.equals(fs.readFileSync(path.join(PROJECT_ROOT, 'src', 'assets', 'hold-music.wav')))).toBe(
+      true,
+    );
   });
 
   it('built on node22 with the dependencies at their exact package.json versions', () => {
     const builds = [...(result?.standIn.builds.values() ?? [])];
     expect(builds).toHaveLength(1);
     expect(builds[0].runtime).toBe('node22');
-    expect(builds[0].dependencies).toEqual(Object.entries(pkg.dependencies).map(([name, version]) => ({ name, version })));
+    expect(builds[0].dependencies).toEqual(
+      Object.entries(pkg.dependencies).map(([name, version]) => ({ name, version })),
+    );
     expect(builds[0].dependencies).toContainEqual({ name: '@twilio/runtime-handler', version: '2.0.1' });
     expect(builds[0].functionVersions).toHaveLength(7);
     expect(builds[0].assetVersions).toHaveLength(1);
@@ -123,11 +133,21 @@ describe('a refused runtime-handler', () => {
       (copy.dependencies as Record<string, string>)['@twilio/runtime-handler'] = '2.1.0';
     });
     try {
-      const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(PROJECT_ROOT, 'tools', 'deploy.ts'), '--rehearse', '--project-dir', dir], {
-        cwd: PROJECT_ROOT,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const run = spawnSync(
+        process.execPath,
+        [
+          path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+          path.join(PROJECT_ROOT, 'tools', 'deploy.ts'),
+          '--rehearse',
+          '--project-dir',
+          dir,
+        ],
+        {
+          cwd: PROJECT_ROOT,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       expect(run.status).toBe(1);
       expect(run.stderr).toContain(
         'preflight: package.json: "@twilio/runtime-handler": "2.1.0" is refused because npm\'s 2.1.0 is refused by the platform at deploy (Error 20001): use "runtime": "node22" with "@twilio/runtime-handler": "2.0.1".',

@@ -16,7 +16,15 @@ import {
   loadBehaviourProfile,
   type TwilioBehaviour,
 } from '../../emulator/twilio-behaviour';
-import { control, ManualClock, responseViolations, restError, startCallbackReceiver, startTestEmulator, waitFor } from './helpers';
+import {
+  control,
+  ManualClock,
+  responseViolations,
+  restError,
+  startCallbackReceiver,
+  startTestEmulator,
+  waitFor,
+} from './helpers';
 
 type Client = ReturnType<typeof createEmulatorTwilioClient>;
 type Receiver = Awaited<ReturnType<typeof startCallbackReceiver>>;
@@ -30,12 +38,19 @@ describe('emulator: behaviour profiles and calls', () => {
   let receiver: Receiver;
 
   const join = (body: Record<string, unknown>) => control(emulator.url, 'POST', '/conferences/join', body);
-  const released = (callSid: string, query = 'timeoutMs=0') => control(emulator.url, 'GET', `/calls/${callSid}/released?${query}`);
+  const released = (callSid: string, query = 'timeoutMs=0') =>
+    control(emulator.url, 'GET', `/calls/${callSid}/released?${query}`);
   const use = (profile: TwilioBehaviour) => emulator.setBehaviour(profile);
   /** The participant-leave callbacks received so far. */
-  const leaves = () => receiver.received.filter((r) => r.params.StatusCallbackEvent === 'participant-leave').map((r) => r.params);
+  const leaves = () =>
+    receiver.received.filter((r) => r.params.StatusCallbackEvent === 'participant-leave').map((r) => r.params);
   const watched = (friendlyName: string, body: Record<string, unknown> = {}) =>
-    join({ friendlyName, statusCallback: `${receiver.url}/events`, statusCallbackEvent: ['start', 'end', 'join', 'leave'], ...body });
+    join({
+      friendlyName,
+      statusCallback: `${receiver.url}/events`,
+      statusCallbackEvent: ['start', 'end', 'join', 'leave'],
+      ...body,
+    });
 
   beforeAll(async () => {
     ({ emulator, client } = await startTestEmulator({ clock: clock.now }));
@@ -63,20 +78,28 @@ describe('emulator: behaviour profiles and calls', () => {
       expect(posted).toEqual({ status: 200, body: { name: 'hopeful', switches: hopeful.switches } });
       expect(emulator.behaviour.switches).toEqual(hopeful.switches);
 
-      const one = await control(emulator.url, 'POST', '/behaviour', { switches: { listInitConferencesByStatus: true } });
+      const one = await control(emulator.url, 'POST', '/behaviour', {
+        switches: { listInitConferencesByStatus: true },
+      });
       expect(one.body).toEqual({
         name: 'documented + listInitConferencesByStatus=true',
         switches: { ...documented.switches, listInitConferencesByStatus: true },
       });
       // The flow runner's switches travel the same way (the runner reads them from the profile).
-      const waitUrl = await control(emulator.url, 'POST', '/behaviour', { switches: { waitUrlHonoursConnectionOverrides: true } });
+      const waitUrl = await control(emulator.url, 'POST', '/behaviour', {
+        switches: { waitUrlHonoursConnectionOverrides: true },
+      });
       expect(waitUrl.body).toEqual({
         name: 'documented + waitUrlHonoursConnectionOverrides=true',
         switches: { ...documented.switches, waitUrlHonoursConnectionOverrides: true },
       });
       expect(documented.switches.waitUrlHonoursConnectionOverrides).toBe(false);
       expect(hopeful.switches.waitUrlHonoursConnectionOverrides).toBe(true);
-      const named = await control(emulator.url, 'POST', '/behaviour', { name: 'mine', extends: 'hopeful', switches: { endInitConferenceByRest: false } });
+      const named = await control(emulator.url, 'POST', '/behaviour', {
+        name: 'mine',
+        extends: 'hopeful',
+        switches: { endInitConferenceByRest: false },
+      });
       expect(named.body).toEqual({ name: 'mine', switches: { ...hopeful.switches, endInitConferenceByRest: false } });
 
       emulator.reset();
@@ -88,14 +111,18 @@ describe('emulator: behaviour profiles and calls', () => {
       const unknown = await control(emulator.url, 'POST', '/behaviour', { switches: { hangsUpPolitely: true } });
       expect(unknown.status).toBe(400);
       expect(unknown.body.error).toMatch(/unknown switch "hangsUpPolitely"/);
-      const notBoolean = await control(emulator.url, 'POST', '/behaviour', { switches: { endInitConferenceByRest: 'yes' } });
+      const notBoolean = await control(emulator.url, 'POST', '/behaviour', {
+        switches: { endInitConferenceByRest: 'yes' },
+      });
       expect(notBoolean.body.error).toMatch(/must be true or false/);
       expect((await control(emulator.url, 'POST', '/behaviour', { extends: 'optimistic' })).status).toBe(400);
       expect((await control(emulator.url, 'POST', '/behaviour', [])).status).toBe(400);
       const badJson = await fetch(`${emulator.url}/_emulator/behaviour`, { method: 'POST', body: '{nope' });
       expect(badJson.status).toBe(400);
       expect(emulator.behaviour).toEqual(hopeful);
-      expect(() => emulator.setBehaviour({ name: 'x', switches: { nope: true } } as unknown as TwilioBehaviour)).toThrow(BehaviourProfileError);
+      expect(() =>
+        emulator.setBehaviour({ name: 'x', switches: { nope: true } } as unknown as TwilioBehaviour),
+      ).toThrow(BehaviourProfileError);
     });
 
     it('comes back to the start profile on reset', async () => {
@@ -161,25 +188,38 @@ describe('emulator: behaviour profiles and calls', () => {
 
     it('false still lets REST end a room once it has started', async () => {
       const caller = newSid('CA');
-      const sid = String((await join({ friendlyName: 'v2_started', callSid: caller, startConferenceOnEnter: false })).body.conferenceSid);
+      const sid = String(
+        (await join({ friendlyName: 'v2_started', callSid: caller, startConferenceOnEnter: false })).body.conferenceSid,
+      );
       await join({ friendlyName: 'v2_started' });
-      expect((await client.conferences(sid).update({ status: 'completed' })).reasonConferenceEnded).toBe('conference-ended-via-api');
+      expect((await client.conferences(sid).update({ status: 'completed' })).reasonConferenceEnded).toBe(
+        'conference-ended-via-api',
+      );
       expect((await released(caller)).body).toMatchObject({ released: true, seq: 1, reason: 'conference-ended' });
     });
 
     it('true (hopeful): ends the room the caller waits in alone and releases the caller', async () => {
       use(hopeful);
       const caller = newSid('CA');
-      const sid = String((await join({ friendlyName: 'v2_room', callSid: caller, startConferenceOnEnter: false })).body.conferenceSid);
+      const sid = String(
+        (await join({ friendlyName: 'v2_room', callSid: caller, startConferenceOnEnter: false })).body.conferenceSid,
+      );
       const ended = await client.conferences(sid).update({ status: 'completed' });
       expect([ended.status, ended.reasonConferenceEnded]).toEqual(['completed', 'conference-ended-via-api']);
-      expect((await released(caller)).body).toEqual({ released: true, seq: 1, reason: 'conference-ended', conferenceSid: sid });
+      expect((await released(caller)).body).toEqual({
+        released: true,
+        seq: 1,
+        reason: 'conference-ended',
+        conferenceSid: sid,
+      });
     });
   });
 
   describe('V12 listInitConferencesByStatus', () => {
     const rooms = async () => {
-      const waiting = String((await join({ friendlyName: 'v12_wait', startConferenceOnEnter: false })).body.conferenceSid);
+      const waiting = String(
+        (await join({ friendlyName: 'v12_wait', startConferenceOnEnter: false })).body.conferenceSid,
+      );
       await join({ friendlyName: 'v12_live' });
       const live = String((await join({ friendlyName: 'v12_live' })).body.conferenceSid);
       return { waiting, live };
@@ -228,17 +268,29 @@ describe('emulator: behaviour profiles and calls', () => {
     it('true (hopeful): completed on a hang-up, in-progress on a move, with a reason', async () => {
       use(hopeful);
       const { hangup, move } = await hangupAndMove();
-      expect(hangup).toMatchObject({ ParticipantCallStatus: 'completed', ReasonParticipantLeft: 'participant_hung_up' });
-      expect(move).toMatchObject({ ParticipantCallStatus: 'in-progress', ReasonParticipantLeft: 'participant_updated_via_api' });
+      expect(hangup).toMatchObject({
+        ParticipantCallStatus: 'completed',
+        ReasonParticipantLeft: 'participant_hung_up',
+      });
+      expect(move).toMatchObject({
+        ParticipantCallStatus: 'in-progress',
+        ReasonParticipantLeft: 'participant_updated_via_api',
+      });
     });
 
     it('true: everyone still in a room that ends moves on (in-progress)', async () => {
       use(hopeful);
       const caller = newSid('CA');
-      const sid = String((await watched('v9_end', { callSid: caller, startConferenceOnEnter: false })).body.conferenceSid);
+      const sid = String(
+        (await watched('v9_end', { callSid: caller, startConferenceOnEnter: false })).body.conferenceSid,
+      );
       await client.conferences(sid).update({ status: 'completed' });
       await waitFor(() => leaves().length >= 1);
-      expect(leaves()[0]).toMatchObject({ CallSid: caller, ParticipantCallStatus: 'in-progress', ReasonParticipantLeft: 'conference_ended' });
+      expect(leaves()[0]).toMatchObject({
+        CallSid: caller,
+        ParticipantCallStatus: 'in-progress',
+        ReasonParticipantLeft: 'conference_ended',
+      });
     });
   });
 
@@ -265,21 +317,41 @@ describe('emulator: behaviour profiles and calls', () => {
 
       const waiting = released(caller, 'timeoutMs=5000');
       await client.calls(caller).update({ url: 'https://example.com/flow', method: 'GET' });
-      expect((await waiting).body).toEqual({ released: true, seq: 1, reason: 'call-redirected', conferenceSid: null, url: 'https://example.com/flow', method: 'GET' });
+      expect((await waiting).body).toEqual({
+        released: true,
+        seq: 1,
+        reason: 'call-redirected',
+        conferenceSid: null,
+        url: 'https://example.com/flow',
+        method: 'GET',
+      });
 
       const twiml = '<Response><Say>hello</Say></Response>';
       const next = released(caller, 'timeoutMs=5000&after=1');
       await client.calls(caller).update({ twiml });
-      expect((await next).body).toEqual({ released: true, seq: 2, reason: 'call-redirected', conferenceSid: null, twiml });
+      expect((await next).body).toEqual({
+        released: true,
+        seq: 2,
+        reason: 'call-redirected',
+        conferenceSid: null,
+        twiml,
+      });
       expect((await released(caller, 'timeoutMs=0&after=0')).body).toMatchObject({ seq: 1 });
       expect((await released(caller, 'timeoutMs=0&after=2')).body).toEqual({ released: false });
       expect((await client.calls(caller).fetch()).status).toBe('in-progress');
 
       // Joining a room later: by default the long-poll answers releases since that join.
-      const sid = String((await join({ friendlyName: 'later', callSid: caller, startConferenceOnEnter: false })).body.conferenceSid);
+      const sid = String(
+        (await join({ friendlyName: 'later', callSid: caller, startConferenceOnEnter: false })).body.conferenceSid,
+      );
       expect((await released(caller)).body).toEqual({ released: false });
       await client.calls(caller).update({ url: 'https://example.com/after-room' });
-      expect((await released(caller)).body).toMatchObject({ released: true, seq: 3, reason: 'call-redirected', conferenceSid: sid });
+      expect((await released(caller)).body).toMatchObject({
+        released: true,
+        seq: 3,
+        reason: 'call-redirected',
+        conferenceSid: sid,
+      });
     });
 
     it('a long-poll with after waits for a release numbered above it', async () => {
@@ -298,14 +370,26 @@ describe('emulator: behaviour profiles and calls', () => {
       const caller = newSid('CA');
       await control(emulator.url, 'POST', '/calls', { callSid: caller });
       clock.advance(3000);
-      expect((await control(emulator.url, 'POST', `/calls/${caller}/hangup`)).body).toEqual({ callSid: caller, status: 'completed' });
-      expect((await released(caller)).body).toEqual({ released: true, seq: 1, reason: 'caller-hangup', conferenceSid: null });
+      expect((await control(emulator.url, 'POST', `/calls/${caller}/hangup`)).body).toEqual({
+        callSid: caller,
+        status: 'completed',
+      });
+      expect((await released(caller)).body).toEqual({
+        released: true,
+        seq: 1,
+        reason: 'caller-hangup',
+        conferenceSid: null,
+      });
       const call = await client.calls(caller).fetch();
       expect([call.status, call.duration]).toEqual(['completed', '3']);
       expect(call.endTime).not.toBeNull();
 
       const redirect = await restError(client.calls(caller).update({ url: 'https://example.com/next' }));
-      expect([redirect.status, redirect.code, redirect.message]).toEqual([400, 21220, 'Call is not in-progress. Cannot redirect.']);
+      expect([redirect.status, redirect.code, redirect.message]).toEqual([
+        400,
+        21220,
+        'Call is not in-progress. Cannot redirect.',
+      ]);
       expect((await control(emulator.url, 'POST', `/calls/${caller}/hangup`)).status).toBe(409);
       expect((await join({ friendlyName: 'too_late', callSid: caller })).status).toBe(409);
     });
@@ -339,19 +423,33 @@ describe('behaviour profile files', () => {
   });
 
   it('loads a good file: named switches over documented', () => {
-    const profile = loadBehaviourProfile(file('good.json', JSON.stringify({ name: 'measured', switches: { endInitConferenceByRest: true } })));
+    const profile = loadBehaviourProfile(
+      file('good.json', JSON.stringify({ name: 'measured', switches: { endInitConferenceByRest: true } })),
+    );
     expect(profile).toEqual({ name: 'measured', switches: { ...documented.switches, endInitConferenceByRest: true } });
   });
 
   it('fills the rest from extends, and names an unnamed profile after its file', () => {
-    const target = file('ext.json', JSON.stringify({ extends: 'hopeful', switches: { listInitConferencesByStatus: false } }));
-    expect(loadBehaviourProfile(target)).toEqual({ name: target, switches: { ...hopeful.switches, listInitConferencesByStatus: false } });
-    expect(() => loadBehaviourProfile(file('ext-bad.json', '{"extends":"rosy"}'))).toThrow(/"extends" must be one of documented, hopeful/);
+    const target = file(
+      'ext.json',
+      JSON.stringify({ extends: 'hopeful', switches: { listInitConferencesByStatus: false } }),
+    );
+    expect(loadBehaviourProfile(target)).toEqual({
+      name: target,
+      switches: { ...hopeful.switches, listInitConferencesByStatus: false },
+    });
+    expect(() => loadBehaviourProfile(file('ext-bad.json', '{"extends":"rosy"}'))).toThrow(
+      /"extends" must be one of documented, hopeful/,
+    );
   });
 
   it('refuses an unknown switch, a non-boolean value, bad JSON, a missing file and an unknown name', () => {
-    expect(() => loadBehaviourProfile(file('unknown.json', '{"switches":{"fastHangup":true}}'))).toThrow(/unknown switch "fastHangup"/);
-    expect(() => loadBehaviourProfile(file('value.json', '{"switches":{"endInitConferenceByRest":1}}'))).toThrow(/must be true or false/);
+    expect(() => loadBehaviourProfile(file('unknown.json', '{"switches":{"fastHangup":true}}'))).toThrow(
+      /unknown switch "fastHangup"/,
+    );
+    expect(() => loadBehaviourProfile(file('value.json', '{"switches":{"endInitConferenceByRest":1}}'))).toThrow(
+      /must be true or false/,
+    );
     expect(() => loadBehaviourProfile(file('bad.json', '{"switches":'))).toThrow(/is not JSON/);
     expect(() => loadBehaviourProfile(file('array.json', '[]'))).toThrow(/is a JSON object/);
     expect(() => loadBehaviourProfile(path.join(dir, 'missing.json'))).toThrow(/cannot read/);
@@ -366,11 +464,14 @@ describe('behaviour profile files', () => {
         process.execPath,
         ['--import', 'tsx', path.join(__dirname, '../../emulator/cli.ts'), '--port', '0', '--twilio-behaviour', bad],
         { timeout: 20_000, env: { ...process.env, TWILIO_BEHAVIOUR: '' } },
-        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
       );
     });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr.trim().split('\n')).toEqual([`${bad}: unknown switch "fastHangup" (known: ${Object.keys(documented.switches).join(', ')})`]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `${bad}: unknown switch "fastHangup" (known: ${Object.keys(documented.switches).join(', ')})`,
+    ]);
   }, 30_000);
 });

@@ -61,9 +61,9 @@ describe('emulator: conferences, calls and the control API', () => {
     });
     const sid = String(joined.body.conferenceSid);
     expect((await client.conferences(sid).fetch()).status).toBe('init');
-    expect((await client.conferences(sid).participants.list()).map((p) => [p.callSid, p.startConferenceOnEnter])).toEqual([
-      [caller, false],
-    ]);
+    expect(
+      (await client.conferences(sid).participants.list()).map((p) => [p.callSid, p.startConferenceOnEnter]),
+    ).toEqual([[caller, false]]);
 
     const agent = await join({ friendlyName: 'hold_job1' });
     expect(agent.body).toMatchObject({ conferenceSid: sid, conferenceStatus: 'in-progress' });
@@ -106,15 +106,22 @@ describe('emulator: conferences, calls and the control API', () => {
       SequenceNumber: '2',
     });
     expect(leave.params.Timestamp).toMatch(/^\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000$/);
-    expect(end.params).toMatchObject({ StatusCallbackEvent: 'conference-end', ReasonConferenceEnded: 'conference-ended-via-api' });
+    expect(end.params).toMatchObject({
+      StatusCallbackEvent: 'conference-end',
+      ReasonConferenceEnded: 'conference-ended-via-api',
+    });
     expect(joinEvent.headers['content-type']).toBe('application/x-www-form-urlencoded');
     // Signed like Twilio signs webhooks, with the auth token given to the emulator.
-    expect(twilio.validateRequest(TEST_AUTH_TOKEN, String(end.headers['x-twilio-signature']), callback, end.params)).toBe(true);
+    expect(
+      twilio.validateRequest(TEST_AUTH_TOKEN, String(end.headers['x-twilio-signature']), callback, end.params),
+    ).toBe(true);
 
     // Ending it again is refused; the conference stays listable as completed.
     const again = await restError(client.conferences(sid).update({ status: 'completed' }));
     expect([again.status, again.code]).toEqual([400, 16099]);
-    expect((await client.conferences.list({ friendlyName: 'hold_job2', status: 'completed' })).map((c) => c.sid)).toEqual([sid]);
+    expect(
+      (await client.conferences.list({ friendlyName: 'hold_job2', status: 'completed' })).map((c) => c.sid),
+    ).toEqual([sid]);
     expect(await client.conferences(sid).participants.list()).toEqual([]);
   });
 
@@ -130,7 +137,10 @@ describe('emulator: conferences, calls and the control API', () => {
     expect(hangup.body).toEqual({ callSid: caller, status: 'completed' });
     await waitFor(() => receiver.received.length >= 2);
     expect(receiver.events()).toEqual(['participant-leave', 'conference-end']);
-    expect(receiver.received[1].params).toMatchObject({ ReasonConferenceEnded: 'last-participant-left', CallSidEndingConference: caller });
+    expect(receiver.received[1].params).toMatchObject({
+      ReasonConferenceEnded: 'last-participant-left',
+      CallSidEndingConference: caller,
+    });
 
     const conference = await client.conferences(String(joined.body.conferenceSid)).fetch();
     expect([conference.status, conference.callSidEndingConference]).toEqual(['completed', caller]);
@@ -149,16 +159,17 @@ describe('emulator: conferences, calls and the control API', () => {
   it('redirecting a call by REST releases it from its conference with the new TwiML', async () => {
     const caller = newSid('CA');
     await join({ friendlyName: 'hold_job4', callSid: caller, startConferenceOnEnter: false });
-    const twiml = '<Response><Redirect>https://webhooks.twilio.com/v1/Accounts/AC/Flows/FW?FlowEvent=return</Redirect></Response>';
+    const twiml =
+      '<Response><Redirect>https://webhooks.twilio.com/v1/Accounts/AC/Flows/FW?FlowEvent=return</Redirect></Response>';
     const waiting = control(emulator.url, 'GET', `/calls/${caller}/released?timeoutMs=5000`);
     const call = await client.calls(caller).update({ twiml });
     expect(call.status).toBe('in-progress');
     expect((await waiting).body).toMatchObject({ released: true, reason: 'call-redirected', twiml });
     // The caller was the only participant, so the conference is over.
     expect(await client.conferences.list({ friendlyName: 'hold_job4', status: 'in-progress' })).toEqual([]);
-    expect((await client.conferences.list({ friendlyName: 'hold_job4', status: 'completed' }))[0].reasonConferenceEnded).toBe(
-      'last-participant-left',
-    );
+    expect(
+      (await client.conferences.list({ friendlyName: 'hold_job4', status: 'completed' }))[0].reasonConferenceEnded,
+    ).toBe('last-participant-left');
     // The same call may join a room again afterwards.
     expect((await join({ friendlyName: 'hold_job4', callSid: caller })).status).toBe(200);
   });
@@ -167,7 +178,9 @@ describe('emulator: conferences, calls and the control API', () => {
     const caller = newSid('CA');
     await join({ friendlyName: 'hold_job5', callSid: caller });
     const started = Date.now();
-    expect((await control(emulator.url, 'GET', `/calls/${caller}/released?timeoutMs=50`)).body).toEqual({ released: false });
+    expect((await control(emulator.url, 'GET', `/calls/${caller}/released?timeoutMs=50`)).body).toEqual({
+      released: false,
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
   });
 
@@ -189,7 +202,9 @@ describe('emulator: conferences, calls and the control API', () => {
     expect(await sids({ status: 'in-progress' })).toEqual([other.body.conferenceSid]);
     const today = new Date(clock.ms);
     expect(await sids({ friendlyName: 'room_a', dateCreated: today, status: 'completed' })).toEqual([]);
-    expect(await sids({ friendlyName: 'room_a', dateCreatedBefore: today, status: 'completed' })).toEqual([first.body.conferenceSid]);
+    expect(await sids({ friendlyName: 'room_a', dateCreatedBefore: today, status: 'completed' })).toEqual([
+      first.body.conferenceSid,
+    ]);
     // Newest first, and paged like the 2010 API (next_page_uri followed by the helper library).
     for (let i = 0; i < 3; i++) {
       clock.advance(1000);
@@ -221,20 +236,36 @@ describe('emulator: conferences, calls and the control API', () => {
     const sid = String(joined.body.conferenceSid);
     expect((await client.conferences(sid).participants(b).fetch()).callSid).toBe(b);
     await client.conferences(sid).participants(b).remove();
-    expect((await control(emulator.url, 'GET', `/calls/${b}/released?timeoutMs=0`)).body).toMatchObject({ reason: 'participant-removed' });
+    expect((await control(emulator.url, 'GET', `/calls/${b}/released?timeoutMs=0`)).body).toMatchObject({
+      reason: 'participant-removed',
+    });
     await join({ friendlyName: 'room_e', callSid: b });
     await client.calls(a).update({ status: 'completed' });
     const conference = await client.conferences(sid).fetch();
-    expect([conference.status, conference.reasonConferenceEnded]).toEqual(['completed', 'participant-with-end-conference-on-exit-left']);
-    expect((await control(emulator.url, 'GET', `/calls/${b}/released?timeoutMs=0`)).body).toMatchObject({ reason: 'conference-ended' });
+    expect([conference.status, conference.reasonConferenceEnded]).toEqual([
+      'completed',
+      'participant-with-end-conference-on-exit-left',
+    ]);
+    expect((await control(emulator.url, 'GET', `/calls/${b}/released?timeoutMs=0`)).body).toMatchObject({
+      reason: 'conference-ended',
+    });
     expect((await client.calls(a).fetch()).status).toBe('completed');
   });
 
   it('survives status callbacks that fail or cannot be delivered', async () => {
     const failing = await startCallbackReceiver(500);
     const caller = newSid('CA');
-    await join({ friendlyName: 'room_f', callSid: caller, statusCallback: `${failing.url}/x`, statusCallbackEvent: ['leave', 'end'] });
-    await join({ friendlyName: 'room_g', statusCallback: 'http://127.0.0.1:9/unreachable', statusCallbackEvent: ['join'] });
+    await join({
+      friendlyName: 'room_f',
+      callSid: caller,
+      statusCallback: `${failing.url}/x`,
+      statusCallbackEvent: ['leave', 'end'],
+    });
+    await join({
+      friendlyName: 'room_g',
+      statusCallback: 'http://127.0.0.1:9/unreachable',
+      statusCallbackEvent: ['join'],
+    });
     await control(emulator.url, 'POST', `/calls/${caller}/hangup`);
     await waitFor(() => failing.received.length >= 2);
     await failing.close();
@@ -258,16 +289,25 @@ describe('emulator: conferences, calls and the control API', () => {
     expect([bogus.status, bogus.code]).toEqual([400, 20001]);
     expect(bogus.message).toBe('SPEC_VIOLATION: UpdateConference: form Status must be one of [completed]; got "bogus"');
 
-    const unknown = await rawTwilio(emulator.url, 'POST', `/api/2010-04-01/Accounts/${ACCOUNT_SID}/Conferences/${sid}.json`, {
-      Status: 'completed',
-      EndReason: 'done',
-    });
+    const unknown = await rawTwilio(
+      emulator.url,
+      'POST',
+      `/api/2010-04-01/Accounts/${ACCOUNT_SID}/Conferences/${sid}.json`,
+      {
+        Status: 'completed',
+        EndReason: 'done',
+      },
+    );
     expect(unknown.status).toBe(400);
     expect(unknown.body?.message).toBe('SPEC_VIOLATION: UpdateConference: unknown form parameter "EndReason"');
 
     const badSid = await restError(client.conferences('CF123').fetch());
     expect(badSid.message).toMatch(/^SPEC_VIOLATION: FetchConference: path Sid must NOT have fewer than 34 characters/);
-    const badFilter = await rawTwilio(emulator.url, 'GET', `/api/2010-04-01/Accounts/${ACCOUNT_SID}/Conferences.json?Status=active`);
+    const badFilter = await rawTwilio(
+      emulator.url,
+      'GET',
+      `/api/2010-04-01/Accounts/${ACCOUNT_SID}/Conferences.json?Status=active`,
+    );
     expect(badFilter.body?.message).toMatch(/query Status must be one of \[init, in-progress, completed\]/);
 
     // The conference was left alone, and each refusal was recorded.
@@ -288,7 +328,10 @@ describe('emulator: conferences, calls and the control API', () => {
     await client.conferences(sid).participants.list();
     await client.calls(caller).fetch();
     await client.calls(caller).update({ url: 'https://example.com/next' });
-    await client.conferences(sid).update({ status: 'completed' }).catch(() => undefined);
+    await client
+      .conferences(sid)
+      .update({ status: 'completed' })
+      .catch(() => undefined);
     expect((await control(emulator.url, 'GET', '/stats')).body).toEqual({
       'api.calls.fetch': 1,
       'api.calls.update': 1,

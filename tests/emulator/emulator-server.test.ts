@@ -23,9 +23,9 @@ describe('emulator server', () => {
   });
 
   it('rewrites Twilio URLs the way the service client does', () => {
-    expect(rewriteTwilioUrl('https://sync.twilio.com/v1/Services/default/Documents?PageSize=2', 'http://127.0.0.1:3010/')).toBe(
-      'http://127.0.0.1:3010/sync/v1/Services/default/Documents?PageSize=2',
-    );
+    expect(
+      rewriteTwilioUrl('https://sync.twilio.com/v1/Services/default/Documents?PageSize=2', 'http://127.0.0.1:3010/'),
+    ).toBe('http://127.0.0.1:3010/sync/v1/Services/default/Documents?PageSize=2');
     expect(rewriteTwilioUrl('https://api.twilio.com/2010-04-01/Accounts/AC1/Calls/CA1.json', 'http://h')).toBe(
       'http://h/api/2010-04-01/Accounts/AC1/Calls/CA1.json',
     );
@@ -46,15 +46,23 @@ describe('emulator server', () => {
   it('refuses paths that are no operation of the specs, and bodies that are not form-encoded', async () => {
     const unknown = await rawTwilio(emulator.url, 'GET', '/sync/v1/Services/default/Docs');
     expect(unknown.status).toBe(400);
-    expect(unknown.body).toMatchObject({ code: 20001, message: 'SPEC_VIOLATION: no operation in the sync spec matches /v1/Services/default/Docs' });
+    expect(unknown.body).toMatchObject({
+      code: 20001,
+      message: 'SPEC_VIOLATION: no operation in the sync spec matches /v1/Services/default/Docs',
+    });
 
     const response = await fetch(`${emulator.url}/sync/v1/Services/default/Documents`, {
       method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from('AC1:x').toString('base64')}`, 'Content-Type': 'application/json' },
+      headers: {
+        Authorization: `Basic ${Buffer.from('AC1:x').toString('base64')}`,
+        'Content-Type': 'application/json',
+      },
       body: JSON.stringify({ UniqueName: 'x' }),
     });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { message: string }).message).toMatch(/body must be application\/x-www-form-urlencoded/);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /body must be application\/x-www-form-urlencoded/,
+    );
 
     const listed = await control(emulator.url, 'GET', '/violations');
     expect((listed.body as unknown as Array<{ kind: string }>).map((v) => v.kind)).toEqual(['request', 'request']);
@@ -83,10 +91,14 @@ describe('emulator server', () => {
 describe('emulator CLI', () => {
   it('prints its URL, serves, and exits cleanly on SIGTERM', async () => {
     const root = path.resolve(__dirname, '../..');
-    const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'emulator/cli.ts', '--port', '0', '--quiet'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'emulator/cli.ts', '--port', '0', '--quiet'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {

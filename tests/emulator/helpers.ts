@@ -77,7 +77,10 @@ export async function rawTwilio(
     body: form ? new URLSearchParams(form).toString() : undefined,
   });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> | undefined };
+  return {
+    status: response.status,
+    body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> | undefined,
+  };
 }
 
 export interface ReceivedCallback {
@@ -107,7 +110,8 @@ export async function startCallbackReceiver(answerStatus = 200) {
   return {
     url,
     received,
-    events: (path?: string) => received.filter((r) => !path || r.path === path).map((r) => r.params.StatusCallbackEvent),
+    events: (path?: string) =>
+      received.filter((r) => !path || r.path === path).map((r) => r.params.StatusCallbackEvent),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -59,13 +59,17 @@ describe('OpenAPI checker: requests', () => {
     expect(checkRequest({ method: 'POST', path: documents, form: { Ttl: '1.5' } })).toEqual([
       'CreateDocument: form Ttl must be an integer; got "1.5"',
     ]);
-    expect(checkRequest({ method: 'POST', path: documents, form: { Data: 'not json' } })[0]).toMatch(/form Data must be JSON text/);
+    expect(checkRequest({ method: 'POST', path: documents, form: { Data: 'not json' } })[0]).toMatch(
+      /form Data must be JSON text/,
+    );
     expect(checkRequest({ method: 'POST', path: documents, form: { Data: '"text"' } })).toEqual([
       'CreateDocument: form Data must be object; got "\\"text\\""',
     ]);
     const participants = `/api/2010-04-01/Accounts/${AC}/Conferences/${CF}/Participants.json`;
     const base = { From: '+15005550006', To: '+15005550001' };
-    expect(checkRequest({ method: 'POST', path: participants, form: { ...base, StatusCallbackEvent: ['join', 'leave'] } })).toEqual([]);
+    expect(
+      checkRequest({ method: 'POST', path: participants, form: { ...base, StatusCallbackEvent: ['join', 'leave'] } }),
+    ).toEqual([]);
     expect(checkRequest({ method: 'POST', path: participants, form: { ...base, Muted: 'yes' } })).toEqual([
       'CreateParticipant: form Muted must be true or false; got "yes"',
     ]);
@@ -77,26 +81,43 @@ describe('OpenAPI checker: requests', () => {
     );
     const call = `/api/2010-04-01/Accounts/${AC}/Calls/${CA}.json`;
     expect(checkRequest({ method: 'POST', path: call, form: { Twiml: '<Response><Hangup/></Response>' } })).toEqual([]);
-    expect(checkRequest({ method: 'POST', path: call, form: { Twiml: 'hang up' } })[0]).toMatch(/form Twiml must match format "twiml"/);
+    expect(checkRequest({ method: 'POST', path: call, form: { Twiml: 'hang up' } })[0]).toMatch(
+      /form Twiml must match format "twiml"/,
+    );
   });
 
   it('checks path and query parameters and the headers Twilio gives meaning to', () => {
     expect(checkRequest({ method: 'GET', path: `/api/2010-04-01/Accounts/AC1/Conferences/${CF}.json` })[0]).toMatch(
       /FetchConference: path AccountSid must NOT have fewer than 34 characters/,
     );
-    expect(checkRequest({ method: 'GET', path: `/api/2010-04-01/Accounts/${AC}/Conferences.json`, query: { Status: 'done', Limit: '5' } })).toEqual([
+    expect(
+      checkRequest({
+        method: 'GET',
+        path: `/api/2010-04-01/Accounts/${AC}/Conferences.json`,
+        query: { Status: 'done', Limit: '5' },
+      }),
+    ).toEqual([
       'ListConference: query Status must be one of [init, in-progress, completed]; got "done"',
       'ListConference: unknown query parameter "Limit"',
     ]);
-    expect(checkRequest({ method: 'GET', path: `/api/2010-04-01/Accounts/${AC}/Conferences.json`, query: { PageSize: '5000' } })).toEqual([
-      'ListConference: query PageSize must be <= 1000; got "5000"',
-    ]);
     expect(
-      checkRequest({ method: 'POST', path: '/sync/v1/Services/default/Documents', form: { UniqueName: 'x' }, headers: { 'if-match': '1' } }),
+      checkRequest({
+        method: 'GET',
+        path: `/api/2010-04-01/Accounts/${AC}/Conferences.json`,
+        query: { PageSize: '5000' },
+      }),
+    ).toEqual(['ListConference: query PageSize must be <= 1000; got "5000"']);
+    expect(
+      checkRequest({
+        method: 'POST',
+        path: '/sync/v1/Services/default/Documents',
+        form: { UniqueName: 'x' },
+        headers: { 'if-match': '1' },
+      }),
     ).toEqual(['CreateDocument: header "if-match" is not accepted by this operation']);
-    expect(checkRequest({ method: 'GET', path: '/sync/v1/Services/default/Documents/x', form: { Data: '{}' } })).toEqual([
-      'FetchDocument: takes no body parameters, got "Data"',
-    ]);
+    expect(
+      checkRequest({ method: 'GET', path: '/sync/v1/Services/default/Documents/x', form: { Data: '{}' } }),
+    ).toEqual(['FetchDocument: takes no body parameters, got "Data"']);
   });
 
   it('refuses paths and methods that are not operations', () => {
@@ -104,7 +125,9 @@ describe('OpenAPI checker: requests', () => {
       'no operation in the sync spec matches /v1/Services/default/Docs',
     ]);
     expect(checkRequest({ method: 'PUT', path: conferencePath })[0]).toMatch(/^PUT is not an operation of/);
-    expect(checkRequest({ method: 'GET', path: '/video/v1/Rooms' })).toEqual(['not a Twilio API path: /video/v1/Rooms']);
+    expect(checkRequest({ method: 'GET', path: '/video/v1/Rooms' })).toEqual([
+      'not a Twilio API path: /video/v1/Rooms',
+    ]);
   });
 });
 
@@ -134,7 +157,13 @@ describe('OpenAPI checker: replies', () => {
         method: 'GET',
         path: conferencePath,
         status: 200,
-        body: { ...conference, participants_count: 1, status: 'active', date_created: '2026-11-21T12:00:00Z', region: 7 },
+        body: {
+          ...conference,
+          participants_count: 1,
+          status: 'active',
+          date_created: '2026-11-21T12:00:00Z',
+          region: 7,
+        },
       }),
     ).toEqual([
       'FetchConference reply 200: body has unknown property "participants_count"',
@@ -143,20 +172,36 @@ describe('OpenAPI checker: replies', () => {
       'FetchConference reply 200: body/status must be one of [init, in-progress, completed, null]',
     ]);
     expect(
-      checkResponse({ method: 'GET', path: conferencePath, status: 200, body: { ...conference, subresource_uris: { participants: 'no uri' } } }),
+      checkResponse({
+        method: 'GET',
+        path: conferencePath,
+        status: 200,
+        body: { ...conference, subresource_uris: { participants: 'no uri' } },
+      }),
     ).toEqual(['FetchConference reply 200: body/subresource_uris/participants must match format "uri"']);
   });
 
   it('checks status codes, empty bodies and the Twilio error shape', () => {
     const document = '/sync/v1/Services/default/Documents/x';
     expect(checkResponse({ method: 'DELETE', path: document, status: 204 })).toEqual([]);
-    expect(checkResponse({ method: 'DELETE', path: document, status: 204, body: {} })).toEqual(['DeleteDocument reply 204: must have an empty body']);
-    expect(checkResponse({ method: 'GET', path: document, status: 201, body: {} })[0]).toMatch(/status 201 is not documented/);
-    const error = { code: 54100, message: 'Document not found', more_info: 'https://www.twilio.com/docs/errors/54100', status: 404 };
+    expect(checkResponse({ method: 'DELETE', path: document, status: 204, body: {} })).toEqual([
+      'DeleteDocument reply 204: must have an empty body',
+    ]);
+    expect(checkResponse({ method: 'GET', path: document, status: 201, body: {} })[0]).toMatch(
+      /status 201 is not documented/,
+    );
+    const error = {
+      code: 54100,
+      message: 'Document not found',
+      more_info: 'https://www.twilio.com/docs/errors/54100',
+      status: 404,
+    };
     expect(checkResponse({ method: 'GET', path: document, status: 404, body: error })).toEqual([]);
-    expect(checkResponse({ method: 'GET', path: document, status: 404, body: { code: '54100', message: 'x' } })).toEqual([
-      'FetchDocument reply 404: body must have required property \'more_info\'',
-      'FetchDocument reply 404: body must have required property \'status\'',
+    expect(
+      checkResponse({ method: 'GET', path: document, status: 404, body: { code: '54100', message: 'x' } }),
+    ).toEqual([
+      "FetchDocument reply 404: body must have required property 'more_info'",
+      "FetchDocument reply 404: body must have required property 'status'",
       'FetchDocument reply 404: body/code must be integer',
     ]);
   });
@@ -174,7 +219,19 @@ describe('OpenAPI checker: replies', () => {
     let checked = 0;
     for (const [domain, file] of Object.entries(SPEC_FILES)) {
       const spec = JSON.parse(fs.readFileSync(path.join(defaultSpecDir(), file), 'utf8')) as {
-        paths: Record<string, Record<string, { operationId?: string; responses?: Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }> }>>;
+        paths: Record<
+          string,
+          Record<
+            string,
+            {
+              operationId?: string;
+              responses?: Record<
+                string,
+                { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }
+              >;
+            }
+          >
+        >;
       };
       for (const [template, item] of Object.entries(spec.paths)) {
         for (const method of ['get', 'post', 'delete']) {

@@ -51,9 +51,15 @@ describe('emulator: Studio flows', () => {
     const created = await flows().create({ friendlyName: 'Async job', status: 'draft', definition: definition('one') });
     expect(created.sid).toMatch(/^FW[0-9a-f]{32}$/);
     expect([created.revision, created.status, created.valid]).toEqual([1, 'draft', true]);
-    expect(created.webhookUrl).toBe(`https://webhooks.twilio.com/v1/Accounts/${created.accountSid}/Flows/${created.sid}`);
+    expect(created.webhookUrl).toBe(
+      `https://webhooks.twilio.com/v1/Accounts/${created.accountSid}/Flows/${created.sid}`,
+    );
 
-    const updated = await flows()(created.sid).update({ status: 'published', definition: definition('two'), commitMessage: 'v2' });
+    const updated = await flows()(created.sid).update({
+      status: 'published',
+      definition: definition('two'),
+      commitMessage: 'v2',
+    });
     expect([updated.revision, updated.status, updated.commitMessage]).toEqual([2, 'published', 'v2']);
     expect(updated.friendlyName).toBe('Async job');
     await flows()(created.sid).update({ status: 'draft', friendlyName: 'Renamed' });
@@ -65,9 +71,10 @@ describe('emulator: Studio flows', () => {
     const revisions = await flows()(created.sid).revisions.list();
     expect(revisions.map((r) => r.revision)).toEqual([3, 2, 1]);
     expect((await flows()(created.sid).revisions('LatestPublished').fetch()).revision).toBe(2);
-    expect(((await flows()(created.sid).revisions('1').fetch()).definition as ReturnType<typeof definition>).states[1].properties.say).toBe(
-      'one',
-    );
+    expect(
+      ((await flows()(created.sid).revisions('1').fetch()).definition as ReturnType<typeof definition>).states[1]
+        .properties.say,
+    ).toBe('one');
     expect((await flows().list()).map((f) => f.sid)).toEqual([created.sid]);
 
     expect(await flows()(created.sid).remove()).toBe(true);
@@ -85,13 +92,19 @@ describe('emulator: Studio flows', () => {
   });
 
   it('validates a definition: valid, or a 400 that names each problem', async () => {
-    const ok = await client.studio.v2.flowValidate.update({ friendlyName: 'x', status: 'draft', definition: definition('hi') });
+    const ok = await client.studio.v2.flowValidate.update({
+      friendlyName: 'x',
+      status: 'draft',
+      definition: definition('hi'),
+    });
     expect(ok.valid).toBe(true);
 
     const broken = definition('hi');
     broken.states[0].transitions[0].next = 'missing';
     broken.initial_state = 'say';
-    const error = await restError(client.studio.v2.flowValidate.update({ friendlyName: 'x', status: 'draft', definition: broken }));
+    const error = await restError(
+      client.studio.v2.flowValidate.update({ friendlyName: 'x', status: 'draft', definition: broken }),
+    );
     expect([error.status, error.code]).toEqual([400, 20001]);
     expect(error.details).toEqual({
       errors: [
@@ -114,7 +127,9 @@ describe('emulator: Studio flows', () => {
       Status: 'live',
       Definition: JSON.stringify(definition('x')),
     });
-    expect(badStatus.body?.message).toBe('SPEC_VIOLATION: UpdateFlowValidate: form Status must be one of [draft, published]; got "live"');
+    expect(badStatus.body?.message).toBe(
+      'SPEC_VIOLATION: UpdateFlowValidate: form Status must be one of [draft, published]; got "live"',
+    );
 
     const unknown = await rawTwilio(emulator.url, 'POST', '/studio/v2/Flows', {
       FriendlyName: 'x',

@@ -32,7 +32,9 @@ describe('emulator: Sync documents', () => {
     expect((await sync().documents(created.sid).fetch()).uniqueName).toBe('job_1');
     expect((await sync().documents('job_1').fetch()).sid).toBe(created.sid);
 
-    const updated = await sync().documents('job_1').update({ data: { status: 'COMPLETED' }, ifMatch: '0' });
+    const updated = await sync()
+      .documents('job_1')
+      .update({ data: { status: 'COMPLETED' }, ifMatch: '0' });
     expect(updated.revision).toBe('1');
     expect(updated.data).toEqual({ status: 'COMPLETED' });
     expect(updated.dateExpires?.getTime()).toBe(created.dateExpires?.getTime());
@@ -68,12 +70,24 @@ describe('emulator: Sync documents', () => {
 
   it('refuses an update whose If-Match is not the current revision with 54103 / 412', async () => {
     await sync().documents.create({ uniqueName: 'rev', data: { n: 0 } });
-    await sync().documents('rev').update({ data: { n: 1 }, ifMatch: '0' });
-    const error = await restError(sync().documents('rev').update({ data: { n: 2 }, ifMatch: '0' }));
+    await sync()
+      .documents('rev')
+      .update({ data: { n: 1 }, ifMatch: '0' });
+    const error = await restError(
+      sync()
+        .documents('rev')
+        .update({ data: { n: 2 }, ifMatch: '0' }),
+    );
     expect([error.status, error.code]).toEqual([412, 54103]);
     expect((await sync().documents('rev').fetch()).data).toEqual({ n: 1 });
     // Without If-Match the write is unconditional, and the revision still moves on.
-    expect((await sync().documents('rev').update({ data: { n: 3 } })).revision).toBe('2');
+    expect(
+      (
+        await sync()
+          .documents('rev')
+          .update({ data: { n: 3 } })
+      ).revision,
+    ).toBe('2');
   });
 
   it('refuses data over 16 KiB with 54006 / 413 and accepts exactly 16 KiB', async () => {
@@ -82,7 +96,11 @@ describe('emulator: Sync documents', () => {
     expect(exact.sid).toBeDefined();
     const error = await restError(sync().documents.create({ uniqueName: 'bigger', data: filler(16385) }));
     expect([error.status, error.code]).toEqual([413, 54006]);
-    const updateError = await restError(sync().documents('big').update({ data: filler(16385) }));
+    const updateError = await restError(
+      sync()
+        .documents('big')
+        .update({ data: filler(16385) }),
+    );
     expect([updateError.status, updateError.code]).toEqual([413, 54006]);
   });
 
@@ -112,7 +130,9 @@ describe('emulator: Sync documents', () => {
     expect(all.map((d) => d.uniqueName)).toEqual(['doc0', 'doc1', 'doc2', 'doc3', 'doc4']);
     const page = await sync().documents.page({ pageSize: 2 });
     expect(page.instances).toHaveLength(2);
-    expect(page.nextPageUrl).toMatch(/^https:\/\/sync\.twilio\.com\/v1\/Services\/IS0+\/Documents\?PageSize=2&Page=1&PageToken=PA/);
+    expect(page.nextPageUrl).toMatch(
+      /^https:\/\/sync\.twilio\.com\/v1\/Services\/IS0+\/Documents\?PageSize=2&Page=1&PageToken=PA/,
+    );
     expect(emulator.stats()['sync.documents.list']).toBe(4);
   });
 

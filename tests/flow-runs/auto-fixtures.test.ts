@@ -16,7 +16,12 @@ const offset = { x: 0, y: 0 };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auto-fixtures-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const flow = (event: string, type: string, properties: Record<string, unknown>, transitions: Array<{ event: string; next?: string }>): FlowDefinition => ({
+const flow = (
+  event: string,
+  type: string,
+  properties: Record<string, unknown>,
+  transitions: Array<{ event: string; next?: string }>,
+): FlowDefinition => ({
   description: 'auto fixtures',
   initial_state: 'Trigger',
   flags: { allow_concurrent_calls: true },
@@ -28,17 +33,40 @@ const flow = (event: string, type: string, properties: Record<string, unknown>, 
 
 function command(args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, [path.join(PROJECT_ROOT, 'studio/runner/auto-fixtures.ts'), ...args], { cwd: dir, timeout: 60_000 }, (error, stdout) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout });
-    });
+    execFile(
+      TSX,
+      [path.join(PROJECT_ROOT, 'studio/runner/auto-fixtures.ts'), ...args],
+      { cwd: dir, timeout: 60_000 },
+      (error, stdout) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout });
+      },
+    );
   });
 }
 
 it('prints one line per flow and exits 0 only at 90% natural ends with nothing "not simulated"', async () => {
   const good = path.join(dir, 'good');
   fs.mkdirSync(good);
-  fs.writeFileSync(path.join(good, 'sms.json'), JSON.stringify(flow('incomingMessage', 'send-and-wait-for-reply', { body: 'yes?', timeout: '60' }, [{ event: 'incomingMessage' }, { event: 'timeout' }])));
-  fs.writeFileSync(path.join(good, 'rest.json'), JSON.stringify(flow('incomingRequest', 'make-http-request', { method: 'GET', content_type: 'application/json', url: 'https://api.example.com/x' }, [{ event: 'success' }, { event: 'failed' }])));
+  fs.writeFileSync(
+    path.join(good, 'sms.json'),
+    JSON.stringify(
+      flow('incomingMessage', 'send-and-wait-for-reply', { body: 'yes?', timeout: '60' }, [
+        { event: 'incomingMessage' },
+        { event: 'timeout' },
+      ]),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(good, 'rest.json'),
+    JSON.stringify(
+      flow(
+        'incomingRequest',
+        'make-http-request',
+        { method: 'GET', content_type: 'application/json', url: 'https://api.example.com/x' },
+        [{ event: 'success' }, { event: 'failed' }],
+      ),
+    ),
+  );
   const passing = await command(['--dir', 'good']);
   expect(passing.stdout).toMatch(/ok +good\/rest\.json +request +the flow ends after w \(success\)/);
   expect(passing.stdout).toMatch(/ok +good\/sms\.json +message /);
@@ -47,7 +75,10 @@ it('prints one line per flow and exits 0 only at 90% natural ends with nothing "
 
   const bad = path.join(dir, 'bad');
   fs.mkdirSync(bad);
-  fs.writeFileSync(path.join(bad, 'unknown.json'), JSON.stringify(flow('incomingCall', 'holographic-agent', {}, [{ event: 'next' }])));
+  fs.writeFileSync(
+    path.join(bad, 'unknown.json'),
+    JSON.stringify(flow('incomingCall', 'holographic-agent', {}, [{ event: 'next' }])),
+  );
   const failing = await command(['--dir', 'good', '--dir', 'bad', '--dir', 'missing']);
   expect(failing.stdout).toMatch(/missing does not exist: skipped/);
   expect(failing.stdout).toMatch(/FAIL +bad\/unknown\.json .*not simulated/);

@@ -20,7 +20,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-json-'));
 const flowFile = path.join(dir, 'flow.json');
 
 beforeAll(async () => {
-  const studio = (flowSid: string, query: string) => `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;${query}`;
+  const studio = (flowSid: string, query: string) =>
+    `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;${query}`;
   service = await startFakeService({
     '/hold-music.wav': () => ({ type: 'audio/wav', body: '' }),
     '/jobs/start': () => json({ jobId: 'JB1', status: 'PENDING' }),
@@ -39,7 +40,12 @@ beforeAll(async () => {
     },
     '/_emulator/conferences/join': () => json({ conferenceSid: `CF${'1'.repeat(32)}`, conferenceStatus: 'init' }),
     '/_emulator/state': () =>
-      json({ documents: [{ uniqueName: 'job_JB1', data: { jobId: 'JB1', status: 'COMPLETED', finishedAt: registeredAt + 1400 } }], conferences: [] }),
+      json({
+        documents: [
+          { uniqueName: 'job_JB1', data: { jobId: 'JB1', status: 'COMPLETED', finishedAt: registeredAt + 1400 } },
+        ],
+        conferences: [],
+      }),
     '*': (r) => {
       if (r.path.endsWith('/hangup')) return json({ status: 'completed' });
       if (!r.path.endsWith('/released')) return json({ error: 'no route' }, 404);
@@ -54,15 +60,35 @@ beforeAll(async () => {
     initial_state: 'Trigger',
     flags: { allow_concurrent_calls: true },
     states: [
-      { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingCall', next: 'start_job' }], properties: { offset } },
-      { name: 'start_job', type: 'run-function', transitions: [{ event: 'success', next: 'hold' }, { event: 'fail' }], properties: { offset, url: `${service.url}/jobs/start`, parameters: [] } },
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [{ event: 'incomingCall', next: 'start_job' }],
+        properties: { offset },
+      },
+      {
+        name: 'start_job',
+        type: 'run-function',
+        transitions: [{ event: 'success', next: 'hold' }, { event: 'fail' }],
+        properties: { offset, url: `${service.url}/jobs/start`, parameters: [] },
+      },
       {
         name: 'hold',
         type: 'add-twiml-redirect',
         transitions: [{ event: 'return', next: 'result' }, { event: 'timeout' }, { event: 'fail' }],
-        properties: { offset, url: `${service.url}/hold?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{flow.flow_sid}}`, method: 'POST', timeout: '30' },
+        properties: {
+          offset,
+          url: `${service.url}/hold?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{flow.flow_sid}}`,
+          method: 'POST',
+          timeout: '30',
+        },
       },
-      { name: 'result', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { offset, say: 'Done' } },
+      {
+        name: 'result',
+        type: 'say-play',
+        transitions: [{ event: 'audioComplete' }],
+        properties: { offset, say: 'Done' },
+      },
     ],
   };
   fs.writeFileSync(flowFile, JSON.stringify(definition));
@@ -76,14 +102,28 @@ afterAll(async () => {
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, [path.join(PROJECT_ROOT, 'studio/runner/cli.ts'), ...args], { cwd: PROJECT_ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      TSX,
+      [path.join(PROJECT_ROOT, 'studio/runner/cli.ts'), ...args],
+      { cwd: PROJECT_ROOT, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 it('--json prints the whole run as one JSON object on stdout', async () => {
-  const { code, stdout, stderr } = await cli([flowFile, '--base-url', service.url, '--emulator-url', emulator.url, '--json', '--twilio-behaviour', 'hopeful']);
+  const { code, stdout, stderr } = await cli([
+    flowFile,
+    '--base-url',
+    service.url,
+    '--emulator-url',
+    emulator.url,
+    '--json',
+    '--twilio-behaviour',
+    'hopeful',
+  ]);
   expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
   expect(stdout.trim().split('\n')).toHaveLength(1);
   const run = JSON.parse(stdout) as Record<string, unknown>;
@@ -93,11 +133,27 @@ it('--json prints the whole run as one JSON object on stdout', async () => {
     ranToAnEnd: true,
     end: { kind: 'completed', widget: 'result', event: 'audioComplete' },
     path: ['Trigger', 'start_job', 'hold', 'result'],
-    rooms: [{ friendlyName: 'hold_JB1', joinedAtMs: expect.any(Number), leftAtMs: expect.any(Number), leftBecause: 'conference-ended' }],
+    rooms: [
+      {
+        friendlyName: 'hold_JB1',
+        joinedAtMs: expect.any(Number),
+        leftAtMs: expect.any(Number),
+        leftBecause: 'conference-ended',
+      },
+    ],
     jobs: [{ jobId: 'JB1', status: 'COMPLETED', completedAtMs: expect.any(Number), releasedAtMs: expect.any(Number) }],
   });
-  const { heard, jobs, rooms } = run as { heard: Array<Record<string, unknown>>; jobs: Array<Record<string, number>>; rooms: Array<Record<string, number>> };
-  expect(heard.at(-1)).toMatchObject({ kind: 'say', content: 'Done', atMs: expect.any(Number), seconds: expect.any(Number) });
+  const { heard, jobs, rooms } = run as {
+    heard: Array<Record<string, unknown>>;
+    jobs: Array<Record<string, number>>;
+    rooms: Array<Record<string, number>>;
+  };
+  expect(heard.at(-1)).toMatchObject({
+    kind: 'say',
+    content: 'Done',
+    atMs: expect.any(Number),
+    seconds: expect.any(Number),
+  });
   expect(heard.some((a) => a.kind === 'pause')).toBe(true);
   expect(jobs[0]!.releasedAtMs).toBe(rooms[0]!.leftAtMs);
   expect(jobs[0]!.completedAtMs).toBeGreaterThan(1000);
@@ -109,5 +165,9 @@ it('a bad --twilio-behaviour is one clear line and exit 2', async () => {
   const { code, stdout, stderr } = await cli([flowFile, '--twilio-behaviour', 'optimistic', '--json']);
   expect(code).toBe(2);
   expect(stdout).toBe('');
-  expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^--twilio-behaviour: "optimistic" is neither a profile \(documented, hopeful\) nor a JSON file$/)]);
+  expect(stderr.trim().split('\n')).toEqual([
+    expect.stringMatching(
+      /^--twilio-behaviour: "optimistic" is neither a profile \(documented, hopeful\) nor a JSON file$/,
+    ),
+  ]);
 }, 40_000);

@@ -19,14 +19,25 @@ import { openRooms } from './support';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;
 const { documented, hopeful } = BUILT_IN_PROFILES;
-const refused = { status: 429, type: 'application/json', body: '{"error":{"code":"CONCURRENCY_LIMIT","message":"busy"}}' };
+const refused = {
+  status: 429,
+  type: 'application/json',
+  body: '{"error":{"code":"CONCURRENCY_LIMIT","message":"busy"}}',
+};
 
 describe('splitConnectionOverrides', () => {
   it('reads rc, rp and the timeouts from the fragment and requests the URL without it', () => {
-    const split = splitConnectionOverrides('https://x.twil.io/hold/wait?jobId=JB1&turn=2#rc=3&rp=4xx,5xx,ct,rt&rt=2000&tt=9000');
+    const split = splitConnectionOverrides(
+      'https://x.twil.io/hold/wait?jobId=JB1&turn=2#rc=3&rp=4xx,5xx,ct,rt&rt=2000&tt=9000',
+    );
     expect(split.url).toBe('https://x.twil.io/hold/wait?jobId=JB1&turn=2');
     expect(split.problems).toEqual([]);
-    expect(split.overrides).toEqual({ retries: 3, retryOn: new Set(['4xx', '5xx', 'ct', 'rt']), readTimeoutMs: 2000, totalTimeMs: 9000 });
+    expect(split.overrides).toEqual({
+      retries: 3,
+      retryOn: new Set(['4xx', '5xx', 'ct', 'rt']),
+      readTimeoutMs: 2000,
+      totalTimeMs: 9000,
+    });
   });
 
   it('takes `all` as every kind, and the page defaults when rc or rp is left out', () => {
@@ -37,14 +48,24 @@ describe('splitConnectionOverrides', () => {
 
   it('ignores values Twilio would refuse, and fragments that set no override', () => {
     const split = splitConnectionOverrides('/a#rc=9&rp=4xx,teapot&ct=5');
-    expect(split.problems).toEqual(['rc=9 is not 0-5', 'rp value "teapot" is not one of 4xx, 5xx, ct, rt, all (Twilio error 11243)', 'ct=5 is not 100-10000 ms']);
+    expect(split.problems).toEqual([
+      'rc=9 is not 0-5',
+      'rp value "teapot" is not one of 4xx, 5xx, ct, rt, all (Twilio error 11243)',
+      'ct=5 is not 100-10000 ms',
+    ]);
     expect(split.overrides).toMatchObject({ retries: 1, retryOn: new Set(['4xx']) });
     expect(splitConnectionOverrides('/a#section')).toEqual({ url: '/a', problems: [] });
     expect(splitConnectionOverrides('/a?b=1')).toEqual({ url: '/a?b=1', problems: [] });
   });
 
   it('names the kind of a failure', () => {
-    expect([429, 404, 500, 503, 302].map((status) => failureKind({ status }))).toEqual(['4xx', '4xx', '5xx', '5xx', undefined]);
+    expect([429, 404, 500, 503, 302].map((status) => failureKind({ status }))).toEqual([
+      '4xx',
+      '4xx',
+      '5xx',
+      '5xx',
+      undefined,
+    ]);
     expect(failureKind({ connection: 'failed' })).toBe('ct');
     expect(failureKind({ connection: 'timed-out' })).toBe('rt');
   });
@@ -93,27 +114,54 @@ describe('Voice requests with connection overrides', () => {
     initial_state: 'Trigger',
     flags: { allow_concurrent_calls: true },
     states: [
-      { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingCall', next: 'hold' }], properties: { offset: { x: 0, y: 0 } } },
-      { name: 'hold', type: 'add-twiml-redirect', transitions: [{ event: 'return' }, { event: 'timeout' }, { event: 'fail' }], properties: { offset: { x: 0, y: 0 }, url, timeout: '60' } },
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [{ event: 'incomingCall', next: 'hold' }],
+        properties: { offset: { x: 0, y: 0 } },
+      },
+      {
+        name: 'hold',
+        type: 'add-twiml-redirect',
+        transitions: [{ event: 'return' }, { event: 'timeout' }, { event: 'fail' }],
+        properties: { offset: { x: 0, y: 0 }, url, timeout: '60' },
+      },
     ],
   });
   const run = (url: string, behaviour: TwilioBehaviour, extra: { hangUpAfterMs?: number } = {}) =>
-    runFlow({ definition: redirectFlow(url), baseUrl: service.url, emulatorUrl: emulator.url, trigger: { kind: 'call' }, flowSid, timeScale: 1, assetDirs: [path.dirname(music)], behaviour, maxRunMs: 20_000, ...extra });
+    runFlow({
+      definition: redirectFlow(url),
+      baseUrl: service.url,
+      emulatorUrl: emulator.url,
+      trigger: { kind: 'call' },
+      flowSid,
+      timeScale: 1,
+      assetDirs: [path.dirname(music)],
+      behaviour,
+      maxRunMs: 20_000,
+      ...extra,
+    });
   const requestsTo = (p: string) => service.requests.filter((request) => request.path === p);
 
-  it.each([documented, hopeful])('retries the call\'s own TwiML as the fragment says, whatever the profile ($name)', async (behaviour) => {
-    const before = requestsTo('/twice-refused').length;
-    const result = await run(`${service.url}/twice-refused?k=${behaviour.name}#rc=2&rp=4xx`, behaviour);
-    expect(result.end).toEqual({ kind: 'completed', widget: 'hold', event: 'return' });
-    expect(requestsTo('/twice-refused').length - before).toBe(3);
-    expect(result.timeline.filter((entry) => /Twilio Voice retries in 1 s/.test(entry.text))).toHaveLength(2);
-    // The fragment is Twilio's: it is never part of the request.
-    expect(result.requests.every((request) => !request.url.includes('#'))).toBe(true);
-  });
+  it.each([documented, hopeful])(
+    "retries the call's own TwiML as the fragment says, whatever the profile ($name)",
+    async (behaviour) => {
+      const before = requestsTo('/twice-refused').length;
+      const result = await run(`${service.url}/twice-refused?k=${behaviour.name}#rc=2&rp=4xx`, behaviour);
+      expect(result.end).toEqual({ kind: 'completed', widget: 'hold', event: 'return' });
+      expect(requestsTo('/twice-refused').length - before).toBe(3);
+      expect(result.timeline.filter((entry) => /Twilio Voice retries in 1 s/.test(entry.text))).toHaveLength(2);
+      // The fragment is Twilio's: it is never part of the request.
+      expect(result.requests.every((request) => !request.url.includes('#'))).toBe(true);
+    },
+  );
 
   it('does not retry a failure the policy does not name, nor past rc', async () => {
     const notNamed = await run(`${service.url}/refused-5xx-only#rc=3&rp=5xx`, documented);
-    expect(notNamed.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/application error: .*HTTP 429\)$/) });
+    expect(notNamed.end).toMatchObject({
+      kind: 'call-ended',
+      reason: expect.stringMatching(/application error: .*HTTP 429\)$/),
+    });
     expect(requestsTo('/refused-5xx-only')).toHaveLength(1);
     const exhausted = await run(`${service.url}/always-refused#rc=1&rp=4xx`, documented);
     expect(exhausted.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/HTTP 429, 2 attempts/) });
@@ -136,9 +184,17 @@ describe('Voice requests with connection overrides', () => {
     const result = await run(`${service.url}/room?k=documented`, documented, { hangUpAfterMs: 4_000 });
     expect(requestsTo('/wait').length - waits).toBe(1);
     expect(result.heard.some((audio) => audio.kind === 'play')).toBe(false);
-    expect(result.timeline.some((entry) => /connection overrides \(rc=2, rp=4xx\) are not honoured under profile documented/.test(entry.text))).toBe(true);
-    expect(result.timeline.some((entry) => /the waitUrl failed \(HTTP 429\): the caller hears silence/.test(entry.text))).toBe(true);
-    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_documented', leftBecause: 'caller-hangup' })]);
+    expect(
+      result.timeline.some((entry) =>
+        /connection overrides \(rc=2, rp=4xx\) are not honoured under profile documented/.test(entry.text),
+      ),
+    ).toBe(true);
+    expect(
+      result.timeline.some((entry) => /the waitUrl failed \(HTTP 429\): the caller hears silence/.test(entry.text)),
+    ).toBe(true);
+    expect(result.rooms).toEqual([
+      expect.objectContaining({ friendlyName: 'room_documented', leftBecause: 'caller-hangup' }),
+    ]);
     expect(await openRooms(emulator.url, 'room_documented')).toEqual([]);
   });
 });

@@ -7,7 +7,17 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deployFlows, flowsClient, placeholdersIn, prepareFlows, collectValues, DeployFlowsError, voiceFlowOf, wireNumber, withSubflowFiles } from '../../tools/deploy-flows';
+import {
+  deployFlows,
+  flowsClient,
+  placeholdersIn,
+  prepareFlows,
+  collectValues,
+  DeployFlowsError,
+  voiceFlowOf,
+  wireNumber,
+  withSubflowFiles,
+} from '../../tools/deploy-flows';
 import { pullFlows } from '../../tools/flows-pull';
 import { loadStartEmulator, type EmulatorHandle } from '../../tools/emulator-loader';
 import { PROJECT_ROOT } from '../../tools/paths';
@@ -21,7 +31,9 @@ const VALUES = {
   FUNCTION_SID_JOBS_STATUS: `ZH${hex('4')}`,
   FUNCTION_SID_JOBS_RESULT: `ZH${hex('5')}`,
 };
-const FLOW_FILES = ['voice-hold.json', 'messaging.json', 'hold-subflow.json'].map((name) => path.join(PROJECT_ROOT, 'flows', name));
+const FLOW_FILES = ['voice-hold.json', 'messaging.json', 'hold-subflow.json'].map((name) =>
+  path.join(PROJECT_ROOT, 'flows', name),
+);
 
 let emulator: EmulatorHandle;
 let tempDir: string;
@@ -41,7 +53,11 @@ afterEach(() => expect(emulator.violations()).toEqual([]));
 describe('deploy:flows', () => {
   it("fills every placeholder the flows use, leaving the optional Flex workflow and the subflow's SID (filled at deploy time)", () => {
     const flows = prepareFlows(FLOW_FILES, VALUES, 'studio-async');
-    expect(flows.map((f) => f.friendlyName)).toEqual(['studio-async voice-hold', 'studio-async messaging', 'studio-async hold-subflow']);
+    expect(flows.map((f) => f.friendlyName)).toEqual([
+      'studio-async voice-hold',
+      'studio-async messaging',
+      'studio-async hold-subflow',
+    ]);
     expect([...placeholdersIn(flows[0]!.definition)]).toEqual(['FLOW_SID_HOLD_SUBFLOW']);
     expect([...placeholdersIn(flows[1]!.definition)]).toEqual([]);
     expect([...placeholdersIn(flows[2]!.definition)]).toEqual(['FLEX_WORKFLOW_SID']);
@@ -50,11 +66,18 @@ describe('deploy:flows', () => {
   });
 
   it("a parent deployed without its subflow file needs the subflow's SID; beside it, the file is added", () => {
-    expect(() => prepareFlows([FLOW_FILES[0]!], VALUES, 'x')).toThrow(/voice-hold\.json needs __FLOW_SID_HOLD_SUBFLOW__: set --set FLOW_SID_HOLD_SUBFLOW=FW\.\.\. or FLOW_SID_HOLD_SUBFLOW/);
-    expect(() => prepareFlows([FLOW_FILES[0]!], { ...VALUES, FLOW_SID_HOLD_SUBFLOW: 'FW1' }, 'x')).toThrow('FLOW_SID_HOLD_SUBFLOW must be FW + 32 hex digits, got "FW1"');
+    expect(() => prepareFlows([FLOW_FILES[0]!], VALUES, 'x')).toThrow(
+      /voice-hold\.json needs __FLOW_SID_HOLD_SUBFLOW__: set --set FLOW_SID_HOLD_SUBFLOW=FW\.\.\. or FLOW_SID_HOLD_SUBFLOW/,
+    );
+    expect(() => prepareFlows([FLOW_FILES[0]!], { ...VALUES, FLOW_SID_HOLD_SUBFLOW: 'FW1' }, 'x')).toThrow(
+      'FLOW_SID_HOLD_SUBFLOW must be FW + 32 hex digits, got "FW1"',
+    );
     const given = prepareFlows([FLOW_FILES[0]!], { ...VALUES, FLOW_SID_HOLD_SUBFLOW: `FW${hex('7')}` }, 'x');
     expect(JSON.stringify(given[0]!.definition)).toContain(`"flow_sid":"FW${hex('7')}"`);
-    expect(withSubflowFiles([FLOW_FILES[0]!], VALUES)).toEqual({ files: [FLOW_FILES[0], FLOW_FILES[2]], added: [FLOW_FILES[2]] });
+    expect(withSubflowFiles([FLOW_FILES[0]!], VALUES)).toEqual({
+      files: [FLOW_FILES[0], FLOW_FILES[2]],
+      added: [FLOW_FILES[2]],
+    });
     expect(withSubflowFiles([FLOW_FILES[0]!], { FLOW_SID_HOLD_SUBFLOW: `FW${hex('7')}` }).added).toEqual([]);
   });
 
@@ -62,7 +85,11 @@ describe('deploy:flows', () => {
     const before = emulator.stats().total ?? 0;
     expect(() => prepareFlows(FLOW_FILES, { ...VALUES, SERVICE_SID: 'nope', ENVIRONMENT_SID: '' }, 'x')).toThrow(
       new DeployFlowsError(
-        ['SERVICE_SID must be ZS + 32 hex digits, got "nope"', 'messaging.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID', 'hold-subflow.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID'].join('\n'),
+        [
+          'SERVICE_SID must be ZS + 32 hex digits, got "nope"',
+          'messaging.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID',
+          'hold-subflow.json needs __ENVIRONMENT_SID__: set --environment-sid or ENVIRONMENT_SID',
+        ].join('\n'),
       ),
     );
     expect(emulator.stats().total ?? 0).toBe(before);
@@ -70,10 +97,19 @@ describe('deploy:flows', () => {
 
   it('takes values from flags over the environment', () => {
     const values = collectValues(
-      { 'service-domain': 'https://flag.twil.io/', 'function-sid': [`/jobs/start=ZH${hex('9')}`], set: ['__CUSTOM__=x'] },
+      {
+        'service-domain': 'https://flag.twil.io/',
+        'function-sid': [`/jobs/start=ZH${hex('9')}`],
+        set: ['__CUSTOM__=x'],
+      },
       { SERVICE_DOMAIN: 'env.twil.io', SERVICE_SID: VALUES.SERVICE_SID, UNRELATED: 'y' },
     );
-    expect(values).toEqual({ SERVICE_DOMAIN: 'flag.twil.io', SERVICE_SID: VALUES.SERVICE_SID, FUNCTION_SID_JOBS_START: `ZH${hex('9')}`, CUSTOM: 'x' });
+    expect(values).toEqual({
+      SERVICE_DOMAIN: 'flag.twil.io',
+      SERVICE_SID: VALUES.SERVICE_SID,
+      FUNCTION_SID_JOBS_START: `ZH${hex('9')}`,
+      CUSTOM: 'x',
+    });
   });
 
   it('validates, then creates on the first run (the subflow first, its SID in the parent) and updates on the second, published', async () => {
@@ -85,11 +121,15 @@ describe('deploy:flows', () => {
       ['first-then-update voice-hold', 'created', 1],
       ['first-then-update messaging', 'created', 1],
     ]);
-    expect(first[0]!.webhookUrl).toBe(`https://webhooks.twilio.com/v1/Accounts/AC${'0'.repeat(32)}/Flows/${first[0]!.sid}`);
+    expect(first[0]!.webhookUrl).toBe(
+      `https://webhooks.twilio.com/v1/Accounts/AC${'0'.repeat(32)}/Flows/${first[0]!.sid}`,
+    );
     // Three validations, and the parent once more with the subflow's real SID before it is created.
     expect(stat('studio.flows.validate') - validations).toBe(4);
     const parent = await client().studio.v2.flows(first[1]!.sid).fetch();
-    const runSubflow = (parent.definition as { states: Array<{ type: string; properties: { flow_sid?: string } }> }).states.find((s) => s.type === 'run-subflow');
+    const runSubflow = (
+      parent.definition as { states: Array<{ type: string; properties: { flow_sid?: string } }> }
+    ).states.find((s) => s.type === 'run-subflow');
     expect(runSubflow!.properties.flow_sid).toBe(first[0]!.sid);
 
     const second = await deployFlows({ client: client(), flows });
@@ -108,7 +148,9 @@ describe('deploy:flows', () => {
     const created = stat('studio.flows.create');
     const updated = stat('studio.flows.update');
     const flows = prepareFlows([FLOW_FILES[0]!, FLOW_FILES[2]!, brokenFile], VALUES, 'invalid-run');
-    await expect(deployFlows({ client: client(), flows })).rejects.toThrow(/broken\.json is not valid; nothing was created or changed\.\n.*Invalid Flow definition[\s\S]*no_such_state/);
+    await expect(deployFlows({ client: client(), flows })).rejects.toThrow(
+      /broken\.json is not valid; nothing was created or changed\.\n.*Invalid Flow definition[\s\S]*no_such_state/,
+    );
     expect(stat('studio.flows.create')).toBe(created);
     expect(stat('studio.flows.update')).toBe(updated);
   });
@@ -121,28 +163,41 @@ describe('deploy:flows', () => {
         process.execPath,
         [require.resolve('tsx/cli'), 'tools/deploy-flows.ts', '--api-base-url', emulator.url, '--name-prefix', 'cli'],
         { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 30_000 },
-        (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+        (error, stdout, stderr) =>
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
     });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     // The subflow first; the parent is validated again with the subflow's SID, then created.
-    expect(result.stdout).toMatch(/created  cli hold-subflow: FW[0-9a-f]{32} \(revision 1, published\)\n[\s\S]*valid    cli voice-hold .*\ncreated  cli voice-hold: FW[0-9a-f]{32}/);
-    expect(result.stdout).toMatch(/cli messaging\s+https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/);
+    expect(result.stdout).toMatch(
+      /created  cli hold-subflow: FW[0-9a-f]{32} \(revision 1, published\)\n[\s\S]*valid    cli voice-hold .*\ncreated  cli voice-hold: FW[0-9a-f]{32}/,
+    );
+    expect(result.stdout).toMatch(
+      /cli messaging\s+https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/,
+    );
     expect(result.stdout).toContain('the Flex fallback stays off');
   }, 30_000);
 
   it('wires a number: voice URL and call-status callback to the voice flow, through IncomingPhoneNumbers', async () => {
     const flows = prepareFlows(FLOW_FILES, VALUES, 'wired');
     const deployed = await deployFlows({ client: client(), flows });
-    await expect(wireNumber(client(), '+14155550123', deployed[0]!)).rejects.toThrow(/\+14155550123 is not a number of this account/);
+    await expect(wireNumber(client(), '+14155550123', deployed[0]!)).rejects.toThrow(
+      /\+14155550123 is not a number of this account/,
+    );
     await client().incomingPhoneNumbers.create({ phoneNumber: '+14155550123' });
     await client().incomingPhoneNumbers.create({ phoneNumber: '+14155550999' });
     const voice = deployed.find((flow) => flow.file === voiceFlowOf(flows).file)!; // not the subflow: it answers no calls
     expect(voice.friendlyName).toBe('wired voice-hold');
     const wired = await wireNumber(client(), '+14155550123', voice);
     const [number] = await client().incomingPhoneNumbers.list({ phoneNumber: '+14155550123' });
-    expect(number).toMatchObject({ sid: wired.sid, voiceUrl: voice.webhookUrl, voiceMethod: 'POST', statusCallback: voice.webhookUrl, statusCallbackMethod: 'POST' });
+    expect(number).toMatchObject({
+      sid: wired.sid,
+      voiceUrl: voice.webhookUrl,
+      voiceMethod: 'POST',
+      statusCallback: voice.webhookUrl,
+      statusCallbackMethod: 'POST',
+    });
     const [other] = await client().incomingPhoneNumbers.list({ phoneNumber: '+14155550999' });
     expect(other).toMatchObject({ voiceUrl: null, statusCallback: null });
     expect(stat('api.incomingPhoneNumbers.update')).toBe(1);
@@ -163,12 +218,22 @@ describe('deploy:flows', () => {
     const flows = prepareFlows(FLOW_FILES, VALUES, 'edited');
     const voice = (await deployFlows({ client: client(), flows })).find((flow) => flow.file === FLOW_FILES[0]);
     // An edit in the Console: one widget's words change, the filled SIDs stay as deployed.
-    const definition = (await client().studio.v2.flows(voice!.sid).fetch()).definition as { states: Array<{ type: string; name: string; properties: Record<string, unknown> }> };
+    const definition = (await client().studio.v2.flows(voice!.sid).fetch()).definition as {
+      states: Array<{ type: string; name: string; properties: Record<string, unknown> }>;
+    };
     const say = definition.states.find((s: { type: string }) => s.type === 'say-play')!;
     say.properties.say = 'Edited in the Console.';
-    await client().studio.v2.flows(voice!.sid).update({ status: 'published', definition, commitMessage: 'Console edit' });
+    await client()
+      .studio.v2.flows(voice!.sid)
+      .update({ status: 'published', definition, commitMessage: 'Console edit' });
     const outDir = path.join(tempDir, 'edited');
-    const [pulled] = await pullFlows({ client: client(), files: [FLOW_FILES[0]!], values: VALUES, namePrefix: 'edited', outDir });
+    const [pulled] = await pullFlows({
+      client: client(),
+      files: [FLOW_FILES[0]!],
+      values: VALUES,
+      namePrefix: 'edited',
+      outDir,
+    });
     const original = JSON.parse(fs.readFileSync(FLOW_FILES[0]!, 'utf8'));
     original.states.find((s: { name: string }) => s.name === say.name).properties.say = 'Edited in the Console.';
     expect(pulled!.after).toBe(`${JSON.stringify(original, null, 2)}\n`);
@@ -179,18 +244,33 @@ describe('deploy:flows', () => {
   it('names a deployment value it cannot turn back into a placeholder', async () => {
     await deployFlows({ client: client(), flows: prepareFlows([FLOW_FILES[1]!], VALUES, 'partial') });
     const { SERVICE_DOMAIN: _domain, ...withoutDomain } = VALUES;
-    const [pulled] = await pullFlows({ client: client(), files: [FLOW_FILES[1]!], values: withoutDomain, namePrefix: 'partial', outDir: path.join(tempDir, 'partial') });
+    const [pulled] = await pullFlows({
+      client: client(),
+      files: [FLOW_FILES[1]!],
+      values: withoutDomain,
+      namePrefix: 'partial',
+      outDir: path.join(tempDir, 'partial'),
+    });
     expect(pulled!.leftOver).toEqual(['studio-async-1234-dev.twil.io']);
   });
 
   it('rehearses from the command line: validate, create, publish, wire the number, all within the specs', async () => {
-    const env = { ...process.env, ACCOUNT_SID: '', AUTH_TOKEN: '', TWILIO_API_BASE_URL: '', SERVICE_DOMAIN: '', SERVICE_SID: '', ENVIRONMENT_SID: '' };
+    const env = {
+      ...process.env,
+      ACCOUNT_SID: '',
+      AUTH_TOKEN: '',
+      TWILIO_API_BASE_URL: '',
+      SERVICE_DOMAIN: '',
+      SERVICE_SID: '',
+      ENVIRONMENT_SID: '',
+    };
     const result = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
         [require.resolve('tsx/cli'), 'tools/deploy-flows.ts', '--rehearse', '--number', '+1 (415) 555-0100'],
         { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 30_000 },
-        (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+        (error, stdout, stderr) =>
+          resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
     });
     expect(result.stderr).toBe('');
@@ -199,7 +279,9 @@ describe('deploy:flows', () => {
     expect(result.stdout).toMatch(/valid    studio-async voice-hold/);
     expect(result.stdout).toMatch(/created  studio-async voice-hold: FW[0-9a-f]{32} \(revision 1, published\)/);
     expect(result.stdout).toMatch(/wired    \+14155550100 \(PN[0-9a-f]{32}\) to studio-async voice-hold:/);
-    expect(result.stdout).toMatch(/Call status changes  POST https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/);
+    expect(result.stdout).toMatch(
+      /Call status changes  POST https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC0{32}\/Flows\/FW[0-9a-f]{32}/,
+    );
     expect(result.stdout).toMatch(/rehearsal: \d+ requests, all as Twilio's specs describe/);
   }, 30_000);
 });

@@ -22,10 +22,14 @@ it('the runner README shows the example scenario file exactly', () => {
 });
 
 it('every scenario of the example passes: hold music then the result, a failed job, a busy agent, silence', async () => {
-  const reports = await runScenarioFiles([EXAMPLE], async () => (service ??= await startLocalService({ build: false, forkProcess: false })));
+  const reports = await runScenarioFiles(
+    [EXAMPLE],
+    async () => (service ??= await startLocalService({ build: false, forkProcess: false })),
+  );
   const outcomes = reports[0]!.outcomes;
   expect(reports[0]!.error).toBeUndefined();
-  for (const outcome of outcomes) expect({ name: outcome.name, failures: outcome.failures }).toEqual({ name: outcome.name, failures: [] });
+  for (const outcome of outcomes)
+    expect({ name: outcome.name, failures: outcome.failures }).toEqual({ name: outcome.name, failures: [] });
   expect(outcomes).toHaveLength(4);
   const hold = outcomes[0]!.run!;
   expect(hold.rooms).toHaveLength(1);

@@ -36,7 +36,13 @@ export async function startFakeService(routes: Record<string, FakeRoute>): Promi
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', async () => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      const request: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, form: new URLSearchParams(body), body };
+      const request: FakeRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        form: new URLSearchParams(body),
+        body,
+      };
       requests.push(request);
       const route = routes[url.pathname] ?? routes['*'];
       const reply: FakeReply = route ? await route(request) : { status: 404, body: 'no route' };
@@ -66,5 +72,12 @@ export async function startFakeService(routes: Record<string, FakeRoute>): Promi
   };
 }
 
-export const json = (value: unknown, status = 200): FakeReply => ({ status, type: 'application/json', body: JSON.stringify(value) });
-export const twiml = (xml: string): FakeReply => ({ type: 'text/xml', body: `<?xml version="1.0" encoding="UTF-8"?><Response>${xml}</Response>` });
+export const json = (value: unknown, status = 200): FakeReply => ({
+  status,
+  type: 'application/json',
+  body: JSON.stringify(value),
+});
+export const twiml = (xml: string): FakeReply => ({
+  type: 'text/xml',
+  body: `<?xml version="1.0" encoding="UTF-8"?><Response>${xml}</Response>`,
+});

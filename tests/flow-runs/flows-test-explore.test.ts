@@ -22,12 +22,22 @@ function flow(first: string, states: S[]): FlowDefinition {
     initial_state: 'Trigger',
     flags: { allow_concurrent_calls: true },
     states: [
-      { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingCall', next: first }], properties: { offset } },
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [{ event: 'incomingCall', next: first }],
+        properties: { offset },
+      },
       ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
     ],
   };
 }
-const say = (name: string, text: string, next?: string): S => ({ name, type: 'say-play', properties: { say: text }, transitions: [{ event: 'audioComplete', next }] });
+const say = (name: string, text: string, next?: string): S => ({
+  name,
+  type: 'say-play',
+  properties: { say: text },
+  transitions: [{ event: 'audioComplete', next }],
+});
 const menu = (next: Record<string, string>): S => ({
   name: 'menu',
   type: 'gather-input-on-call',
@@ -40,8 +50,16 @@ const route = (one: string, two: string): S => ({
   properties: { input: '{{widgets.menu.Digits}}' },
   transitions: [
     { event: 'noMatch', next: 'menu' },
-    { event: 'match', next: one, conditions: [{ friendly_name: '1', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '1' }] },
-    { event: 'match', next: two, conditions: [{ friendly_name: '2', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '2' }] },
+    {
+      event: 'match',
+      next: one,
+      conditions: [{ friendly_name: '1', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '1' }],
+    },
+    {
+      event: 'match',
+      next: two,
+      conditions: [{ friendly_name: '2', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '2' }],
+    },
   ],
 });
 
@@ -49,9 +67,14 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function tsx(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, [path.join(PROJECT_ROOT, script), ...args], { cwd: dir, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      TSX,
+      [path.join(PROJECT_ROOT, script), ...args],
+      { cwd: dir, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -59,13 +82,22 @@ describe('npm run flows:test', () => {
   it('runs the scenario files under a folder, prints a report and writes JUnit XML', async () => {
     const flows = path.join(dir, 'flows');
     fs.mkdirSync(path.join(flows, 'ivr'), { recursive: true });
-    fs.writeFileSync(path.join(flows, 'ivr', 'menu.json'), JSON.stringify(flow('menu', [menu({}), route('one', 'two'), say('one', 'You chose one'), say('two', 'You chose two')])));
+    fs.writeFileSync(
+      path.join(flows, 'ivr', 'menu.json'),
+      JSON.stringify(
+        flow('menu', [menu({}), route('one', 'two'), say('one', 'You chose one'), say('two', 'You chose two')]),
+      ),
+    );
     fs.writeFileSync(
       path.join(flows, 'ivr', 'menu.scenarios.json'),
       JSON.stringify({
         // no "flow": menu.scenarios.json tests menu.json
         scenarios: [
-          { name: 'one', steps: [{ press: '1' }], expect: { heard: ['Press 1', 'You chose one'], end: { kind: 'completed', widget: 'one' } } },
+          {
+            name: 'one',
+            steps: [{ press: '1' }],
+            expect: { heard: ['Press 1', 'You chose one'], end: { kind: 'completed', widget: 'one' } },
+          },
           { name: 'two & <more>', steps: [{ press: '2' }], expect: { heard: ['You chose one'] } },
         ],
       }),
@@ -82,9 +114,15 @@ describe('npm run flows:test', () => {
     expect(xml).toMatch(/<testsuites name="flows:test" tests="3" failures="2"/);
     expect(xml).toMatch(/<testsuite name="flows\/ivr\/menu\.scenarios\.json" tests="2" failures="1"/);
     expect(xml).toMatch(/<testcase classname="flows\/ivr\/menu\.scenarios\.json" name="one" time="[\d.]+"\/>/);
-    expect(xml).toMatch(/name="two &amp; &lt;more&gt;"[^>]*>\s*<failure message="heard: &quot;You chose one&quot; was not heard/);
+    expect(xml).toMatch(
+      /name="two &amp; &lt;more&gt;"[^>]*>\s*<failure message="heard: &quot;You chose one&quot; was not heard/,
+    );
 
-    const only = await tsx('studio/runner/flows-test.ts', [path.join(flows, 'ivr', 'menu.scenarios.json'), '--filter', 'one']);
+    const only = await tsx('studio/runner/flows-test.ts', [
+      path.join(flows, 'ivr', 'menu.scenarios.json'),
+      '--filter',
+      'one',
+    ]);
     expect(only.code).toBe(0);
     expect(only.stdout).toMatch(/1 passed, 0 failed/);
   }, 120_000);
@@ -102,8 +140,12 @@ describe('npm run flows:explore', () => {
     const report = await explore(definition);
     expect(report.widgets.unreachable).toEqual(['orphan']);
     expect(report.widgets.notCovered).toEqual([]);
-    expect(report.liquidErrors).toEqual([expect.objectContaining({ widget: 'broken', message: expect.stringMatching(/Liquid error/) })]);
-    expect(report.cutOffs).toEqual([expect.objectContaining({ widget: 'menu', end: expect.stringMatching(/10th time/) })]);
+    expect(report.liquidErrors).toEqual([
+      expect.objectContaining({ widget: 'broken', message: expect.stringMatching(/Liquid error/) }),
+    ]);
+    expect(report.cutOffs).toEqual([
+      expect.objectContaining({ widget: 'menu', end: expect.stringMatching(/10th time/) }),
+    ]);
     // The menu's speech has no widget after it and is driven too; only the broken widget's own transition is never taken.
     expect(report.transitions.notCovered.map((t) => `${t.widget}:${t.event}`)).toEqual(['broken:audioComplete']);
     expect(formatExplore('menu.json', report)).toMatch(/Dead branches[\s\S]*broken —audioComplete→ \(end\)/);
@@ -114,17 +156,31 @@ describe('npm run flows:explore', () => {
     expect(JSON.parse(cli.stdout)).toMatchObject({ widgets: { unreachable: ['orphan'] } });
   }, 120_000);
 
-  it('fills a REST execution\'s flow.data and a message\'s Body from the splits that read them', async () => {
+  it("fills a REST execution's flow.data and a message's Body from the splits that read them", async () => {
     const split = (name: string, input: string, values: string[]): S => ({
       name,
       type: 'split-based-on',
       properties: { input },
-      transitions: [{ event: 'noMatch' }, ...values.map((value) => ({ event: 'match', next: `say_${value}`, conditions: [{ friendly_name: value, arguments: [input], type: 'equal_to', value }] }))],
+      transitions: [
+        { event: 'noMatch' },
+        ...values.map((value) => ({
+          event: 'match',
+          next: `say_${value}`,
+          conditions: [{ friendly_name: value, arguments: [input], type: 'equal_to', value }],
+        })),
+      ],
     });
     const rest: FlowDefinition = {
-      ...flow('kind', [split('kind', '{{flow.data.reminder.kind}}', ['visit', 'bill']), say('say_visit', 'Visit'), say('say_bill', 'Bill')]),
+      ...flow('kind', [
+        split('kind', '{{flow.data.reminder.kind}}', ['visit', 'bill']),
+        say('say_visit', 'Visit'),
+        say('say_bill', 'Bill'),
+      ]),
     };
-    rest.states[0]!.transitions = [{ event: 'incomingRequest', next: 'kind' }, { event: 'incomingMessage', next: 'word' }];
+    rest.states[0]!.transitions = [
+      { event: 'incomingRequest', next: 'kind' },
+      { event: 'incomingMessage', next: 'word' },
+    ];
     rest.states.push(split('word', '{{trigger.message.Body}}', ['stop']) as never, say('say_stop', 'Stopped') as never);
     const report = await explore(rest);
     expect(report.transitions.notCovered).toEqual([]);

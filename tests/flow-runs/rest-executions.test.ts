@@ -31,7 +31,10 @@ beforeAll(async () => {
     },
     '/end-me': async (request) => {
       // Studio ends this execution from outside while a widget runs.
-      await client.studio.v2.flows(request.form.get('flowSid')!).executions(request.form.get('sid')!).update({ status: 'ended' });
+      await client.studio.v2
+        .flows(request.form.get('flowSid')!)
+        .executions(request.form.get('sid')!)
+        .update({ status: 'ended' });
       return json({ ok: true });
     },
   });
@@ -40,7 +43,11 @@ beforeAll(async () => {
     await client.studio.v2.flows(form.get('flowSid')!).executions.create({
       to: form.get('to')!,
       from: form.get('from')!,
-      parameters: { jobId: `JB${'1'.repeat(32)}`, status: 'COMPLETED', result: { message: 'Your order ships tomorrow.' } },
+      parameters: {
+        jobId: `JB${'1'.repeat(32)}`,
+        status: 'COMPLETED',
+        result: { message: 'Your order ships tomorrow.' },
+      },
     });
   };
 });
@@ -66,7 +73,10 @@ function flow(startParams: Record<string, string>, handlesRequest = true): FlowD
       {
         name: 'Trigger',
         type: 'trigger',
-        transitions: [{ event: 'incomingMessage', next: 'start' }, { event: 'incomingRequest', ...(handlesRequest ? { next: 'tell' } : {}) }],
+        transitions: [
+          { event: 'incomingMessage', next: 'start' },
+          { event: 'incomingRequest', ...(handlesRequest ? { next: 'tell' } : {}) },
+        ],
         properties: { offset: { x: 0, y: 0 } },
       },
       {
@@ -85,13 +95,23 @@ function flow(startParams: Record<string, string>, handlesRequest = true): FlowD
         },
       },
       send('working', 'Working on that; the answer follows.'),
-      send('tell', '{{flow.data.result.message}} (job {{flow.data.jobId}}, for {{contact.channel.address}} from {{flow.channel.address}}; trigger.message is "{{trigger.message.Body}}")'),
+      send(
+        'tell',
+        '{{flow.data.result.message}} (job {{flow.data.jobId}}, for {{contact.channel.address}} from {{flow.channel.address}}; trigger.message is "{{trigger.message.Body}}")',
+      ),
     ],
   };
 }
 
 const run = (definition: FlowDefinition, options: Partial<RunFlowOptions> = {}) =>
-  runFlow({ definition, baseUrl: fake.url, emulatorUrl: emulator.url, trigger: { kind: 'message', body: 'Where is my order?', from: CONTACT, to: NUMBER }, maxRunMs: 20_000, ...options });
+  runFlow({
+    definition,
+    baseUrl: fake.url,
+    emulatorUrl: emulator.url,
+    trigger: { kind: 'message', body: 'Where is my order?', from: CONTACT, to: NUMBER },
+    maxRunMs: 20_000,
+    ...options,
+  });
 
 describe('an execution the service starts through the REST API', () => {
   it('is waited for, claimed and run after the inbound one: the messages in order, both executions listed', async () => {
@@ -100,7 +120,12 @@ describe('an execution the service starts through the REST API', () => {
     const text = formatRun(result, definition);
     expect(result.messages.map((m) => [m.widget, m.to, m.from, m.body])).toEqual([
       ['working', CONTACT, NUMBER, 'Working on that; the answer follows.'],
-      ['tell', CONTACT, NUMBER, `Your order ships tomorrow. (job JB${'1'.repeat(32)}, for ${CONTACT} from ${NUMBER}; trigger.message is "")`],
+      [
+        'tell',
+        CONTACT,
+        NUMBER,
+        `Your order ships tomorrow. (job JB${'1'.repeat(32)}, for ${CONTACT} from ${NUMBER}; trigger.message is "")`,
+      ],
     ]);
     expect(result.path).toEqual(['Trigger', 'start', 'working', 'Trigger', 'tell']);
     expect(result.end).toEqual({ kind: 'completed', widget: 'tell', event: 'sent' });
@@ -109,16 +134,29 @@ describe('an execution the service starts through the REST API', () => {
       ['rest', 'incomingRequest', 'ended', 'flow-ended'],
     ]);
     expect(result.executions![0]!.sid).toBe(result.executionSid);
-    expect(result.executions![1]!.data).toEqual({ jobId: `JB${'1'.repeat(32)}`, status: 'COMPLETED', result: { message: 'Your order ships tomorrow.' } });
+    expect(result.executions![1]!.data).toEqual({
+      jobId: `JB${'1'.repeat(32)}`,
+      status: 'COMPLETED',
+      result: { message: 'Your order ships tomorrow.' },
+    });
     // The --json report lists them; the text says which was started through the REST API.
     const report = runToJson(result, []);
-    expect(report.executions.map((e) => ({ sid: e.sid, trigger: e.trigger, startedBy: e.startedBy, status: e.status }))).toEqual([
+    expect(
+      report.executions.map((e) => ({ sid: e.sid, trigger: e.trigger, startedBy: e.startedBy, status: e.status })),
+    ).toEqual([
       { sid: result.executionSid, trigger: 'incomingMessage', startedBy: 'inbound', status: 'ended' },
       { sid: result.executions![1]!.sid, trigger: 'incomingRequest', startedBy: 'rest', status: 'ended' },
     ]);
     expect(report.messages).toHaveLength(2);
-    expect(text).toMatch(/Executions:\n.*incomingMessage \(inbound\)[^\n]*\n.*incomingRequest \(started through the REST API\)/);
-    expect(emulator.state().executions.filter((e) => e.flowSid === result.flowSid).map((e) => e.status)).toEqual(['ended', 'ended']);
+    expect(text).toMatch(
+      /Executions:\n.*incomingMessage \(inbound\)[^\n]*\n.*incomingRequest \(started through the REST API\)/,
+    );
+    expect(
+      emulator
+        .state()
+        .executions.filter((e) => e.flowSid === result.flowSid)
+        .map((e) => e.status),
+    ).toEqual(['ended', 'ended']);
   });
 
   it('is not waited for when no reply promised one', async () => {
@@ -151,7 +189,11 @@ describe("Studio's one active execution per contact", () => {
     });
     const { executionSid } = (await busy.json()) as { executionSid: string };
     const result = await run(flow({ promise: 'no' }), { flowSid });
-    expect(result.end).toEqual({ kind: 'error', widget: 'Trigger', message: expect.stringContaining(`already has execution ${executionSid} active in this flow`) });
+    expect(result.end).toEqual({
+      kind: 'error',
+      widget: 'Trigger',
+      message: expect.stringContaining(`already has execution ${executionSid} active in this flow`),
+    });
     expect(result.path).toEqual([]);
     expect(result.messages).toEqual([]);
     expect(result.executions).toEqual([]);

@@ -11,7 +11,8 @@ import { json, startFakeService, twiml, type FakeRequest, type FakeReply, type F
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;
 const flowSid = newSid('FW');
-const studio = (query: string) => `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;${query}`;
+const studio = (query: string) =>
+  `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;${query}`;
 
 /** A release the fake emulator hands out `at` ms after the call was registered. */
 interface ScriptedRelease {
@@ -34,7 +35,8 @@ function releasedRoute(callSid: string) {
     if (after === 1 && repeatOnce.delete(callSid)) return json({ released: true, ...script[0]!.body });
     const next = script.find((release) => (release.body.seq as number) > after);
     const elapsed = Date.now() - (registeredAt.get(callSid) ?? Date.now());
-    if (!next || next.at - elapsed > timeoutMs) return { ...json({ released: false }), delayMs: Math.min(timeoutMs, 400) };
+    if (!next || next.at - elapsed > timeoutMs)
+      return { ...json({ released: false }), delayMs: Math.min(timeoutMs, 400) };
     return { ...json({ released: true, ...next.body }), delayMs: Math.max(0, next.at - elapsed) };
   };
 }
@@ -47,7 +49,9 @@ beforeAll(async () => {
     '/say-hold': () => twiml(`<Say>${'please hold '.repeat(20)}</Say><Redirect>${voice.url}/slow-hold</Redirect>`),
     '/moved': () => twiml(`<Say>Moved</Say><Redirect>${studio('status=MOVED')}</Redirect>`),
     '/room-hold': () =>
-      twiml(`<Dial action="${voice.url}/after"><Conference startConferenceOnEnter="false" waitUrl="${voice.url}/wait">hold_JB1</Conference></Dial>`),
+      twiml(
+        `<Dial action="${voice.url}/after"><Conference startConferenceOnEnter="false" waitUrl="${voice.url}/wait">hold_JB1</Conference></Dial>`,
+      ),
     '/wait': () => twiml(`<Pause length="1"/><Redirect>${voice.url}/wait</Redirect>`),
     '/after': (r) => twiml(`<Redirect>${studio(`status=${r.form.get('DialCallStatus')}`)}</Redirect>`),
   });
@@ -58,7 +62,8 @@ beforeAll(async () => {
       registeredAt.set(body.callSid, Date.now());
       return json({ callSid: body.callSid, status: 'in-progress' }, 201);
     },
-    '/_emulator/conferences/join': (r) => json({ conferenceSid: `CF${'1'.repeat(32)}`, callSid: JSON.parse(r.body).callSid, conferenceStatus: 'init' }),
+    '/_emulator/conferences/join': (r) =>
+      json({ conferenceSid: `CF${'1'.repeat(32)}`, callSid: JSON.parse(r.body).callSid, conferenceStatus: 'init' }),
   };
   for (const sid of Object.values(calls)) {
     routes[`/_emulator/calls/${sid}/released`] = releasedRoute(sid);
@@ -66,14 +71,30 @@ beforeAll(async () => {
   }
   emulator = await startFakeService(routes);
 
-  scripts.set(calls.fetching, [{ at: 500, body: { seq: 1, reason: 'call-redirected', conferenceSid: null, url: `${voice.url}/moved`, method: 'POST' } }]);
+  scripts.set(calls.fetching, [
+    {
+      at: 500,
+      body: { seq: 1, reason: 'call-redirected', conferenceSid: null, url: `${voice.url}/moved`, method: 'POST' },
+    },
+  ]);
   repeatOnce.add(calls.fetching);
   scripts.set(calls.saying, [
-    { at: 700, body: { seq: 1, reason: 'call-redirected', conferenceSid: null, twiml: `<Response><Redirect>${studio('status=INLINE')}</Redirect></Response>` } },
+    {
+      at: 700,
+      body: {
+        seq: 1,
+        reason: 'call-redirected',
+        conferenceSid: null,
+        twiml: `<Response><Redirect>${studio('status=INLINE')}</Redirect></Response>`,
+      },
+    },
   ]);
   scripts.set(calls.inRoom, [
     { at: 1500, body: { seq: 1, reason: 'conference-ended', conferenceSid: `CF${'1'.repeat(32)}` } },
-    { at: 2500, body: { seq: 2, reason: 'call-redirected', conferenceSid: null, url: `${voice.url}/moved`, method: 'POST' } },
+    {
+      at: 2500,
+      body: { seq: 2, reason: 'call-redirected', conferenceSid: null, url: `${voice.url}/moved`, method: 'POST' },
+    },
   ]);
 });
 
@@ -89,18 +110,37 @@ const holdFlow = (url: string): FlowDefinition => {
     initial_state: 'Trigger',
     flags: { allow_concurrent_calls: true },
     states: [
-      { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingCall', next: 'hold' }], properties: { offset } },
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [{ event: 'incomingCall', next: 'hold' }],
+        properties: { offset },
+      },
       {
         name: 'hold',
         type: 'add-twiml-redirect',
         transitions: [{ event: 'return', next: 'said' }, { event: 'timeout' }, { event: 'fail' }],
         properties: { offset, url, method: 'POST', timeout: '30' },
       },
-      { name: 'said', type: 'say-play', transitions: [{ event: 'audioComplete', next: 'again' }], properties: { offset, say: 'Back with {{widgets.hold.status}}' } },
+      {
+        name: 'said',
+        type: 'say-play',
+        transitions: [{ event: 'audioComplete', next: 'again' }],
+        properties: { offset, say: 'Back with {{widgets.hold.status}}' },
+      },
       {
         name: 'again',
         type: 'split-based-on',
-        transitions: [{ event: 'noMatch' }, { event: 'match', next: 'hold2', conditions: [{ friendly_name: 'room', arguments: ['{{widgets.hold.status}}'], type: 'equal_to', value: 'completed' }] }],
+        transitions: [
+          { event: 'noMatch' },
+          {
+            event: 'match',
+            next: 'hold2',
+            conditions: [
+              { friendly_name: 'room', arguments: ['{{widgets.hold.status}}'], type: 'equal_to', value: 'completed' },
+            ],
+          },
+        ],
         properties: { offset, input: '{{widgets.hold.status}}' },
       },
       {
@@ -109,7 +149,12 @@ const holdFlow = (url: string): FlowDefinition => {
         transitions: [{ event: 'return', next: 'said2' }, { event: 'timeout' }, { event: 'fail' }],
         properties: { offset, url: `${url.replace(/\/[^/]*$/, '')}/wait`, method: 'POST', timeout: '30' },
       },
-      { name: 'said2', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { offset, say: 'Then {{widgets.hold2.status}}' } },
+      {
+        name: 'said2',
+        type: 'say-play',
+        transitions: [{ event: 'audioComplete' }],
+        properties: { offset, say: 'Then {{widgets.hold2.status}}' },
+      },
     ],
   };
 };
@@ -148,12 +193,16 @@ it('a REST redirect with inline TwiML cuts short what the caller hears before th
 
 it("in a room the numbered feed hands the room its release; a later redirect pre-empts the next widget's TwiML", async () => {
   const result = await run(calls.inRoom, '/room-hold');
-  expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'hold_JB1', leftBecause: 'conference-ended' })]);
+  expect(result.rooms).toEqual([
+    expect.objectContaining({ friendlyName: 'hold_JB1', leftBecause: 'conference-ended' }),
+  ]);
   expect(result.widgets.hold).toEqual({ status: 'completed' });
   // hold2 loops /wait until release #2 (a REST redirect) takes the call to /moved.
   expect(result.widgets.hold2).toEqual({ status: 'MOVED' });
   expect(result.path).toEqual(['Trigger', 'hold', 'said', 'again', 'hold2', 'said2']);
-  const polls = emulator.requests.filter((r) => r.path === `/_emulator/calls/${calls.inRoom}/released`).map((r) => Number(r.query.get('after')));
+  const polls = emulator.requests
+    .filter((r) => r.path === `/_emulator/calls/${calls.inRoom}/released`)
+    .map((r) => Number(r.query.get('after')));
   expect(polls[0]).toBe(0);
   expect(polls).toContain(1);
   expect(voice.requests.filter((r) => r.path === '/moved' && r.form.get('CallSid') === calls.inRoom)).toHaveLength(1);

@@ -34,13 +34,25 @@ function flowOf(first: string, states: StateSpec[]): FlowDefinition {
     initial_state: 'Trigger',
     flags: { allow_concurrent_calls: true },
     states: [
-      { name: 'Trigger', type: 'trigger', transitions: [{ event: 'incomingCall', next: first }, { event: 'incomingMessage', next: first }], properties: { offset } },
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: [
+          { event: 'incomingCall', next: first },
+          { event: 'incomingMessage', next: first },
+        ],
+        properties: { offset },
+      },
       ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
     ],
   };
 }
 
-const fn = (url: string, parameters: Array<{ key: string; value: string }> = [], next: Partial<Record<'success' | 'fail', string>> = {}): StateSpec => ({
+const fn = (
+  url: string,
+  parameters: Array<{ key: string; value: string }> = [],
+  next: Partial<Record<'success' | 'fail', string>> = {},
+): StateSpec => ({
   name: 'fn',
   type: 'run-function',
   transitions: [
@@ -95,23 +107,37 @@ describe('Liquid context and widget outputs', () => {
           variables: [
             { key: 'who', value: '{{widgets.fn.parsed.greeting}}' },
             { key: 'n', value: '{{widgets.fn.parsed.n | plus: 1}}' },
-            { key: 'count', value: '{% if flow.variables.count %}{{flow.variables.count | plus: 1}}{% else %}1{% endif %}' },
+            {
+              key: 'count',
+              value: '{% if flow.variables.count %}{{flow.variables.count | plus: 1}}{% else %}1{% endif %}',
+            },
           ],
         },
       },
     ]);
     const result = await run(definition);
     const echo = (result.widgets.fn!.parsed as { echo: Record<string, string> }).echo;
-    expect(echo).toEqual({ sid: result.executionSid, flowSid: result.flowSid, callSid: result.callSid, from: '+15005550006' });
+    expect(echo).toEqual({
+      sid: result.executionSid,
+      flowSid: result.flowSid,
+      callSid: result.callSid,
+      from: '+15005550006',
+    });
     expect(result.executionSid).toMatch(/^FN[0-9a-f]{32}$/);
     expect(result.flowSid).toMatch(/^FW[0-9a-f]{32}$/);
     expect(result.variables).toEqual({ who: 'hi', n: '42', count: '1' });
-    expect(result.widgets.fn).toMatchObject({ status_code: 200, content_type: 'application/json', body: expect.stringContaining('"greeting":"hi"') });
+    expect(result.widgets.fn).toMatchObject({
+      status_code: 200,
+      content_type: 'application/json',
+      body: expect.stringContaining('"greeting":"hi"'),
+    });
     expect(result.end).toEqual({ kind: 'completed', widget: 'remember', event: 'next' });
   });
 
   it('finds a Run Function by its function SID placeholder when its URL is not filled in', async () => {
-    const definition = flowOf('fn', [{ ...fn('__URL__'), properties: { url: '__URL__', function_sid: '__FUNCTION_SID_ECHO__' } }]);
+    const definition = flowOf('fn', [
+      { ...fn('__URL__'), properties: { url: '__URL__', function_sid: '__FUNCTION_SID_ECHO__' } },
+    ]);
     const result = await run(definition, { functionPaths: ['/array', '/echo'] });
     expect(result.end).toMatchObject({ event: 'success' });
     expect(result.widgets.fn).toMatchObject({ parsed: { greeting: 'hi' } });
@@ -123,7 +149,12 @@ describe("Studio's HTTP rules", () => {
     const state: StateSpec =
       type === 'run-function'
         ? fn(url)
-        : { name: 'fn', type, transitions: [{ event: 'success' }, { event: 'failed' }], properties: { url, method: 'POST', content_type: 'application/x-www-form-urlencoded;charset=utf-8' } };
+        : {
+            name: 'fn',
+            type,
+            transitions: [{ event: 'success' }, { event: 'failed' }],
+            properties: { url, method: 'POST', content_type: 'application/x-www-form-urlencoded;charset=utf-8' },
+          };
     const result = await run(flowOf('fn', [state]));
     return { event: (result.end as { event?: string }).event, outputs: result.widgets.fn };
   };
@@ -138,10 +169,22 @@ describe("Studio's HTTP rules", () => {
       outcome('/slow'),
       outcome('/broken', 'make-http-request'),
     ]);
-    expect(array).toEqual({ event: 'success', outputs: { status_code: 200, content_type: 'application/json', body: '[{"status":"COMPLETED"}]' } });
-    expect(text).toEqual({ event: 'success', outputs: { status_code: 200, content_type: 'text/plain', body: '{"status":"COMPLETED"}' } });
-    expect(notFound).toEqual({ event: 'fail', outputs: expect.objectContaining({ status_code: 404, parsed: { error: { code: 'JOB_NOT_FOUND' } } }) });
-    expect(broken).toEqual({ event: 'fail', outputs: { status_code: 500, content_type: 'application/json', body: 'oops' } });
+    expect(array).toEqual({
+      event: 'success',
+      outputs: { status_code: 200, content_type: 'application/json', body: '[{"status":"COMPLETED"}]' },
+    });
+    expect(text).toEqual({
+      event: 'success',
+      outputs: { status_code: 200, content_type: 'text/plain', body: '{"status":"COMPLETED"}' },
+    });
+    expect(notFound).toEqual({
+      event: 'fail',
+      outputs: expect.objectContaining({ status_code: 404, parsed: { error: { code: 'JOB_NOT_FOUND' } } }),
+    });
+    expect(broken).toEqual({
+      event: 'fail',
+      outputs: { status_code: 500, content_type: 'application/json', body: 'oops' },
+    });
     expect(huge.event).toBe('fail');
     expect(slow.event).toBe('fail');
     expect(request.event).toBe('failed');
@@ -187,20 +230,37 @@ describe('TwiML parsing', () => {
     );
     expect(root.children.map((c) => c.name)).toEqual(['Dial', 'Pause', 'Say']);
     expect(root.children[0]!.attributes).toEqual({ action: '/hold?a=1&b=2', timeLimit: '150' });
-    expect(root.children[0]!.children[0]).toMatchObject({ name: 'Conference', attributes: { waitUrl: '/w' }, text: 'hold_JB1' });
+    expect(root.children[0]!.children[0]).toMatchObject({
+      name: 'Conference',
+      attributes: { waitUrl: '/w' },
+      text: 'hold_JB1',
+    });
     expect(root.children[2]!.text).toBe('Fish & chips');
   });
 
-  it.each(['<Response><Say>x</Response>', '<Response>', 'hello', '<Response></Response><Response></Response>'])('rejects %j', (xml) => {
-    expect(() => parseTwiml(xml)).toThrow();
-  });
+  it.each(['<Response><Say>x</Response>', '<Response>', 'hello', '<Response></Response><Response></Response>'])(
+    'rejects %j',
+    (xml) => {
+      expect(() => parseTwiml(xml)).toThrow();
+    },
+  );
 });
 
 describe("Studio's limits", () => {
   it('ends the execution when a widget is about to run for the 10th time', async () => {
     const definition = flowOf('count', [
-      { name: 'count', type: 'set-variables', transitions: [{ event: 'next', next: 'again' }], properties: { variables: [{ key: 'n', value: '{{flow.variables.n | plus: 1}}' }] } },
-      { name: 'again', type: 'split-based-on', transitions: [{ event: 'noMatch', next: 'count' }], properties: { input: '{{flow.variables.n}}' } },
+      {
+        name: 'count',
+        type: 'set-variables',
+        transitions: [{ event: 'next', next: 'again' }],
+        properties: { variables: [{ key: 'n', value: '{{flow.variables.n | plus: 1}}' }] },
+      },
+      {
+        name: 'again',
+        type: 'split-based-on',
+        transitions: [{ event: 'noMatch', next: 'count' }],
+        properties: { input: '{{flow.variables.n}}' },
+      },
     ]);
     const result = await run(definition);
     expect(result.end).toEqual({ kind: 'widget-limit', widget: 'count', runs: 10 });
@@ -211,7 +271,12 @@ describe("Studio's limits", () => {
     const names = Array.from({ length: 120 }, (_, i) => `s${i}`);
     const definition = flowOf(
       's0',
-      names.map((name, i) => ({ name, type: 'set-variables', transitions: [{ event: 'next', next: names[(i + 1) % names.length] }], properties: { variables: [] } })),
+      names.map((name, i) => ({
+        name,
+        type: 'set-variables',
+        transitions: [{ event: 'next', next: names[(i + 1) % names.length] }],
+        properties: { variables: [] },
+      })),
     );
     const result = await run(definition);
     expect(result.end).toMatchObject({ kind: 'step-limit', steps: 1000 });
@@ -220,16 +285,21 @@ describe("Studio's limits", () => {
 
 describe('TwiML Redirect widget', () => {
   const flowSid = newSid('FW');
-  const studio = (query: string) => `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;${query}`;
+  const studio = (query: string) =>
+    `https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;${query}`;
   let voice: FakeService;
 
   beforeAll(async () => {
     voice = await startFakeService({
-      '/say-then-return': () => twiml(`<Say>One moment</Say><Redirect method="POST">${studio('status=DONE&amp;n=3')}</Redirect>`),
+      '/say-then-return': () =>
+        twiml(`<Say>One moment</Say><Redirect method="POST">${studio('status=DONE&amp;n=3')}</Redirect>`),
       '/chain': () => twiml(`<Redirect>${voice.url}/say-then-return</Redirect>`),
       '/long-pause': () => twiml('<Pause length="30"/>'),
       '/hangup': () => twiml('<Say>Bye</Say><Hangup/>'),
-      '/other-flow': () => twiml(`<Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/FW${'1'.repeat(32)}?FlowEvent=return</Redirect>`),
+      '/other-flow': () =>
+        twiml(
+          `<Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/FW${'1'.repeat(32)}?FlowEvent=return</Redirect>`,
+        ),
       '/broken': () => ({ status: 500, body: 'oops' }),
       '/not-twiml': () => ({ type: 'text/plain', body: 'hello' }),
       '/fallback': () => twiml(`<Say>Sorry for the wait</Say><Redirect>${studio('status=FALLBACK')}</Redirect>`),
@@ -238,18 +308,41 @@ describe('TwiML Redirect widget', () => {
   });
   afterAll(() => voice?.close());
 
-  const redirect = (url: string, timeout = '60', next: Partial<Record<'timeout' | 'fail', string>> = {}): FlowDefinition =>
+  const redirect = (
+    url: string,
+    timeout = '60',
+    next: Partial<Record<'timeout' | 'fail', string>> = {},
+  ): FlowDefinition =>
     flowOf('hold', [
       {
         name: 'hold',
         type: 'add-twiml-redirect',
-        transitions: [{ event: 'return', next: 'after' }, { event: 'timeout', next: next.timeout }, { event: 'fail', next: next.fail }],
+        transitions: [
+          { event: 'return', next: 'after' },
+          { event: 'timeout', next: next.timeout },
+          { event: 'fail', next: next.fail },
+        ],
         properties: { url, method: 'POST', timeout },
       },
-      { name: 'after', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Back with {{widgets.hold.status}} and {{widgets.hold.n}}' } },
-      { name: 'retry', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Trying again' } },
+      {
+        name: 'after',
+        type: 'say-play',
+        transitions: [{ event: 'audioComplete' }],
+        properties: { say: 'Back with {{widgets.hold.status}} and {{widgets.hold.n}}' },
+      },
+      {
+        name: 'retry',
+        type: 'say-play',
+        transitions: [{ event: 'audioComplete' }],
+        properties: { say: 'Trying again' },
+      },
       { name: 'sorry', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Sorry' } },
-      { name: 'count', type: 'set-variables', transitions: [{ event: 'next', next: 'sorry' }], properties: { variables: [{ key: 'late', value: 'yes' }] } },
+      {
+        name: 'count',
+        type: 'set-variables',
+        transitions: [{ event: 'next', next: 'sorry' }],
+        properties: { variables: [{ key: 'late', value: 'yes' }] },
+      },
     ]);
 
   it('follows the TwiML as Twilio Voice would and returns with the extra query keys', async () => {
@@ -262,23 +355,43 @@ describe('TwiML Redirect widget', () => {
     expect(voiceRequest.form.get('CallStatus')).toBe('in-progress');
   });
 
-  it('S5: a failed first fetch is Voice\'s: the application error and the call ends, never `fail` (every profile)', async () => {
-    const failing = (url: string, behaviour: TwilioBehaviour = documented) => run(redirect(url, '60', { fail: 'retry' }), { baseUrl: voice.url, flowSid, behaviour });
-    const [broken, hopefulBroken, notTwiml] = await Promise.all([failing(`${voice.url}/broken`), failing(`${voice.url}/broken`, hopeful), failing(`${voice.url}/not-twiml`)]);
+  it("S5: a failed first fetch is Voice's: the application error and the call ends, never `fail` (every profile)", async () => {
+    const failing = (url: string, behaviour: TwilioBehaviour = documented) =>
+      run(redirect(url, '60', { fail: 'retry' }), { baseUrl: voice.url, flowSid, behaviour });
+    const [broken, hopefulBroken, notTwiml] = await Promise.all([
+      failing(`${voice.url}/broken`),
+      failing(`${voice.url}/broken`, hopeful),
+      failing(`${voice.url}/not-twiml`),
+    ]);
     for (const result of [broken, hopefulBroken]) {
-      expect(result.end).toEqual({ kind: 'call-ended', widget: 'hold', reason: expect.stringMatching(/^application error: POST \S*\/broken \(HTTP 500\)/) });
+      expect(result.end).toEqual({
+        kind: 'call-ended',
+        widget: 'hold',
+        reason: expect.stringMatching(/^application error: POST \S*\/broken \(HTTP 500\)/),
+      });
       expect(result.heard.map((a) => a.content)).toEqual([APPLICATION_ERROR]);
       expect(result.path).toEqual(['Trigger', 'hold']);
     }
-    expect(notTwiml.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/not-twiml \(not valid TwiML/) });
+    expect(notTwiml.end).toMatchObject({
+      kind: 'call-ended',
+      reason: expect.stringMatching(/not-twiml \(not valid TwiML/),
+    });
     expect(notTwiml.path).not.toContain('retry');
   });
 
   it("S5: with the number's Fallback URL, Voice requests it (ErrorCode, ErrorUrl) and follows its TwiML", async () => {
     const before = voice.requests.length;
     const [fallback, fallbackBroken] = await Promise.all([
-      run(redirect(`${voice.url}/broken`, '60', { fail: 'retry' }), { baseUrl: voice.url, flowSid, fallbackUrl: `${voice.url}/fallback` }),
-      run(redirect(`${voice.url}/broken`, '60', { fail: 'retry' }), { baseUrl: voice.url, flowSid, fallbackUrl: '/not-twiml' }),
+      run(redirect(`${voice.url}/broken`, '60', { fail: 'retry' }), {
+        baseUrl: voice.url,
+        flowSid,
+        fallbackUrl: `${voice.url}/fallback`,
+      }),
+      run(redirect(`${voice.url}/broken`, '60', { fail: 'retry' }), {
+        baseUrl: voice.url,
+        flowSid,
+        fallbackUrl: '/not-twiml',
+      }),
     ]);
     expect(fallback.end).toEqual({ kind: 'completed', widget: 'after', event: 'audioComplete' });
     expect(fallback.widgets.hold).toEqual({ status: 'FALLBACK' });
@@ -288,14 +401,22 @@ describe('TwiML Redirect widget', () => {
     expect(asked.form.get('CallSid')).toBe(fallback.callSid);
     expect(asked.form.get('ErrorCode')).toBe('11200');
     expect(asked.form.get('ErrorUrl')).toBe(`${voice.url}/broken`);
-    expect(fallbackBroken.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/broken \(HTTP 500\), then the Fallback URL POST \S*\/not-twiml/) });
+    expect(fallbackBroken.end).toMatchObject({
+      kind: 'call-ended',
+      reason: expect.stringMatching(/broken \(HTTP 500\), then the Fallback URL POST \S*\/not-twiml/),
+    });
     expect(fallbackBroken.heard.map((a) => a.content)).toEqual([APPLICATION_ERROR]);
   });
 
   it('S4: `timeout` when the call does not come back; hopeful: Studio takes the call back at once', async () => {
     const [slow, late] = await Promise.all([
       run(redirect(`${voice.url}/long-pause`, '1'), { baseUrl: voice.url, flowSid, timeScale: 1, behaviour: hopeful }),
-      run(redirect(`${voice.url}/pause-then-return`, '1', { timeout: 'count' }), { baseUrl: voice.url, flowSid, timeScale: 1, behaviour: hopeful }),
+      run(redirect(`${voice.url}/pause-then-return`, '1', { timeout: 'count' }), {
+        baseUrl: voice.url,
+        flowSid,
+        timeScale: 1,
+        behaviour: hopeful,
+      }),
     ]);
     expect(slow.end).toEqual({ kind: 'completed', widget: 'hold', event: 'timeout' });
     expect(slow.heard[0]).toMatchObject({ kind: 'pause', cutShortBy: 'timeout' });
@@ -307,7 +428,11 @@ describe('TwiML Redirect widget', () => {
 
   it('S4 documented: Studio moves on along `timeout` but the caller only hears the next Say once the call comes back', async () => {
     const [late, slow] = await Promise.all([
-      run(redirect(`${voice.url}/pause-then-return`, '1', { timeout: 'count' }), { baseUrl: voice.url, flowSid, timeScale: 1 }),
+      run(redirect(`${voice.url}/pause-then-return`, '1', { timeout: 'count' }), {
+        baseUrl: voice.url,
+        flowSid,
+        timeScale: 1,
+      }),
       run(redirect(`${voice.url}/long-pause`, '1'), { baseUrl: voice.url, flowSid, timeScale: 1 }),
     ]);
     expect(late.behaviour.name).toBe('documented');
@@ -336,12 +461,23 @@ describe('TwiML Redirect widget', () => {
       run(redirect(`${voice.url}/other-flow`), { baseUrl: voice.url, flowSid }),
     ]);
     expect(hangup.end).toEqual({ kind: 'call-ended', widget: 'hold', reason: '<Hangup>' });
-    expect(other.end).toMatchObject({ kind: 'call-ended', widget: 'hold', reason: expect.stringContaining(`FW${'1'.repeat(32)}`) });
+    expect(other.end).toMatchObject({
+      kind: 'call-ended',
+      widget: 'hold',
+      reason: expect.stringContaining(`FW${'1'.repeat(32)}`),
+    });
   });
 });
 
 describe('the caller and the clock', () => {
-  const talk = flowOf('talk', [{ name: 'talk', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'word '.repeat(50) } }]);
+  const talk = flowOf('talk', [
+    {
+      name: 'talk',
+      type: 'say-play',
+      transitions: [{ event: 'audioComplete' }],
+      properties: { say: 'word '.repeat(50) },
+    },
+  ]);
 
   it('a hang-up stops the call where it is; maxRunMs and an outside abort stop the run', async () => {
     const stop = new AbortController();
@@ -362,18 +498,36 @@ describe('the caller and the clock', () => {
   it('runs many executions at once without mixing them up, and leaves no timers behind', async () => {
     const definition = flowOf('fn', [
       fn('/echo', [{ key: 'mine', value: '{{trigger.message.Body}}' }], { success: 'keep' }),
-      { name: 'keep', type: 'set-variables', transitions: [{ event: 'next', next: 'reply' }], properties: { variables: [{ key: 'mine', value: '{{widgets.fn.parsed.echo.mine}}' }] } },
-      { name: 'reply', type: 'send-message', transitions: [{ event: 'sent' }, { event: 'failed' }], properties: { body: 'you said {{flow.variables.mine}}', from: '{{flow.channel.address}}', to: '{{contact.channel.address}}' } },
+      {
+        name: 'keep',
+        type: 'set-variables',
+        transitions: [{ event: 'next', next: 'reply' }],
+        properties: { variables: [{ key: 'mine', value: '{{widgets.fn.parsed.echo.mine}}' }] },
+      },
+      {
+        name: 'reply',
+        type: 'send-message',
+        transitions: [{ event: 'sent' }, { event: 'failed' }],
+        properties: {
+          body: 'you said {{flow.variables.mine}}',
+          from: '{{flow.channel.address}}',
+          to: '{{contact.channel.address}}',
+        },
+      },
     ]);
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const timersBefore = timers();
     const bodies = Array.from({ length: 25 }, (_, i) => `message ${i}`);
     // Each run arms a 60 s run timer: a run that did not clear it would leave 25 behind.
     const results = await Promise.all(
-      bodies.map((body, i) => run(definition, { trigger: { kind: 'message', body, from: `+1500555${1000 + i}` }, maxRunMs: 60_000 })),
+      bodies.map((body, i) =>
+        run(definition, { trigger: { kind: 'message', body, from: `+1500555${1000 + i}` }, maxRunMs: 60_000 }),
+      ),
     );
     results.forEach((result, i) => {
-      expect(result.messages).toEqual([expect.objectContaining({ body: `you said message ${i}`, to: `+1500555${1000 + i}`, from: '+15005550001' })]);
+      expect(result.messages).toEqual([
+        expect.objectContaining({ body: `you said message ${i}`, to: `+1500555${1000 + i}`, from: '+15005550001' }),
+      ]);
       expect(result.variables).toEqual({ mine: `message ${i}` });
     });
     expect(new Set(results.map((r) => r.executionSid)).size).toBe(25);
@@ -385,7 +539,8 @@ describe('a caller in a conference (with the emulator)', () => {
   let emulator: EmulatorHandle;
   let room: FakeService;
   const flowSid = newSid('FW');
-  const back = (status: string) => `<Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;status=${status}</Redirect>`;
+  const back = (status: string) =>
+    `<Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${flowSid}?FlowEvent=return&amp;status=${status}</Redirect>`;
   const dial = (name: string, timeLimit: number) =>
     twiml(
       `<Dial action="${room.url}/after" timeLimit="${timeLimit}"><Conference startConferenceOnEnter="false" endConferenceOnExit="true" waitUrl="${room.url}/wait" statusCallback="${room.url}/events" statusCallbackEvent="leave">${name}</Conference></Dial>`,
@@ -410,10 +565,27 @@ describe('a caller in a conference (with the emulator)', () => {
 
   const holdFlow = (url: string, timeout: string, onTimeout?: string) =>
     flowOf('hold', [
-      { name: 'hold', type: 'add-twiml-redirect', transitions: [{ event: 'return' }, { event: 'timeout', next: onTimeout }, { event: 'fail' }], properties: { url, timeout } },
-      { name: 'sorry', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Sorry, that took too long' } },
+      {
+        name: 'hold',
+        type: 'add-twiml-redirect',
+        transitions: [{ event: 'return' }, { event: 'timeout', next: onTimeout }, { event: 'fail' }],
+        properties: { url, timeout },
+      },
+      {
+        name: 'sorry',
+        type: 'say-play',
+        transitions: [{ event: 'audioComplete' }],
+        properties: { say: 'Sorry, that took too long' },
+      },
     ]);
-  const options = (behaviour: TwilioBehaviour = documented) => ({ baseUrl: room.url, emulatorUrl: emulator.url, flowSid, timeScale: 1, assetDirs: [path.dirname(music)], behaviour });
+  const options = (behaviour: TwilioBehaviour = documented) => ({
+    baseUrl: room.url,
+    emulatorUrl: emulator.url,
+    flowSid,
+    timeScale: 1,
+    assetDirs: [path.dirname(music)],
+    behaviour,
+  });
 
   it("V10 hopeful: loops the waitUrl with the music's real length, enforces the Dial timeLimit, then follows the Dial action", async () => {
     const result = await run(holdFlow(`${room.url}/hold-short`, '60'), options(hopeful));
@@ -423,9 +595,17 @@ describe('a caller in a conference (with the emulator)', () => {
     expect(music.length).toBeGreaterThanOrEqual(1);
     expect(music[0]!.fullSeconds).toBeCloseTo(1.5, 1);
     expect(result.timeline.some((e) => /timeLimit of 2 s reached/.test(e.text))).toBe(true);
-    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_limit', leftBecause: 'participant-removed', timeLimitReached: true })]);
+    expect(result.rooms).toEqual([
+      expect.objectContaining({
+        friendlyName: 'room_limit',
+        leftBecause: 'participant-removed',
+        timeLimitReached: true,
+      }),
+    ]);
     expect(result.rooms[0]!.leftAtMs! - result.rooms[0]!.joinedAtMs).toBeGreaterThanOrEqual(1900);
-    expect(room.requests.filter((r) => r.path === '/events').map((r) => r.form.get('StatusCallbackEvent'))).toContain('participant-leave');
+    expect(room.requests.filter((r) => r.path === '/events').map((r) => r.form.get('StatusCallbackEvent'))).toContain(
+      'participant-leave',
+    );
     expect(await openRooms(emulator.url, 'room_limit')).toEqual([]);
     expect(emulator.violations()).toEqual([]);
   }, 15_000);
@@ -445,11 +625,20 @@ describe('a caller in a conference (with the emulator)', () => {
   }, 15_000);
 
   it('S4 documented (timeLimit on): after the timeout the caller stays in the room; the apology waits until the Dial action returns the call', async () => {
-    const behaviour = profileFromJson({ name: 'timelimit-only', switches: { dialTimeLimitBoundsConference: true } }, 'test');
+    const behaviour = profileFromJson(
+      { name: 'timelimit-only', switches: { dialTimeLimitBoundsConference: true } },
+      'test',
+    );
     const result = await run(holdFlow(`${room.url}/hold-kept`, '1', 'sorry'), options(behaviour));
     expect(result.path).toEqual(['Trigger', 'hold', 'sorry']);
     expect(result.end).toEqual({ kind: 'completed', widget: 'sorry', event: 'audioComplete' });
-    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_kept', leftBecause: 'participant-removed', timeLimitReached: true })]);
+    expect(result.rooms).toEqual([
+      expect.objectContaining({
+        friendlyName: 'room_kept',
+        leftBecause: 'participant-removed',
+        timeLimitReached: true,
+      }),
+    ]);
     const sorry = result.heard.find((a) => a.kind === 'say')!;
     expect(sorry.content).toBe('Sorry, that took too long');
     expect(sorry.atMs).toBeGreaterThanOrEqual(result.rooms[0]!.leftAtMs!);
@@ -462,14 +651,18 @@ describe('a caller in a conference (with the emulator)', () => {
     const result = await run(holdFlow(`${room.url}/hold-long`, '1', 'sorry'), { ...options(), hangUpAfterMs: 3000 });
     expect(result.end).toEqual({ kind: 'caller-hung-up', widget: 'sorry' });
     expect(result.heard.filter((a) => a.kind === 'say')).toEqual([]);
-    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_timeout', leftBecause: 'caller-hangup' })]);
+    expect(result.rooms).toEqual([
+      expect.objectContaining({ friendlyName: 'room_timeout', leftBecause: 'caller-hangup' }),
+    ]);
     expect(await openRooms(emulator.url, 'room_timeout')).toEqual([]);
   }, 15_000);
 
   it("S4 hopeful: takes the call back from the room when the widget's timeout passes", async () => {
     const result = await run(holdFlow(`${room.url}/hold-long`, '2'), options(hopeful));
     expect(result.end).toEqual({ kind: 'completed', widget: 'hold', event: 'timeout' });
-    expect(result.rooms).toEqual([expect.objectContaining({ friendlyName: 'room_timeout', leftBecause: 'widget-timeout' })]);
+    expect(result.rooms).toEqual([
+      expect.objectContaining({ friendlyName: 'room_timeout', leftBecause: 'widget-timeout' }),
+    ]);
     expect(await openRooms(emulator.url, 'room_timeout')).toEqual([]);
     const waitTurns = room.requests.filter((r) => r.path === '/wait').length;
     await new Promise((resolve) => setTimeout(resolve, 1600));

@@ -22,27 +22,48 @@ function flow(events: string[], first: string, states: S[]): FlowDefinition {
     initial_state: 'Trigger',
     flags: { allow_concurrent_calls: true },
     states: [
-      { name: 'Trigger', type: 'trigger', transitions: events.map((event) => ({ event, next: first })), properties: { offset } },
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: events.map((event) => ({ event, next: first })),
+        properties: { offset },
+      },
       ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
     ],
   };
 }
-const say = (name: string, text: string, next?: string): S => ({ name, type: 'say-play', properties: { say: text }, transitions: [{ event: 'audioComplete', next }] });
+const say = (name: string, text: string, next?: string): S => ({
+  name,
+  type: 'say-play',
+  properties: { say: text },
+  transitions: [{ event: 'audioComplete', next }],
+});
 
 /** An IVR: look the caller up (external HTTP), a menu, sales by a subflow, support by an SMS. */
 const ivr = flow(['incomingCall'], 'lookup', [
   {
     name: 'lookup',
     type: 'make-http-request',
-    properties: { method: 'GET', content_type: 'application/json', url: 'https://crm.example.com/customers?phone={{trigger.call.From}}' },
-    transitions: [{ event: 'success', next: 'welcome' }, { event: 'failed', next: 'welcome' }],
+    properties: {
+      method: 'GET',
+      content_type: 'application/json',
+      url: 'https://crm.example.com/customers?phone={{trigger.call.From}}',
+    },
+    transitions: [
+      { event: 'success', next: 'welcome' },
+      { event: 'failed', next: 'welcome' },
+    ],
   },
   say('welcome', 'Welcome {{widgets.lookup.parsed.name}}', 'menu'),
   {
     name: 'menu',
     type: 'gather-input-on-call',
     properties: { say: 'Press 1 for sales, 2 for support', number_of_digits: 1 },
-    transitions: [{ event: 'keypress', next: 'route' }, { event: 'speech', next: 'route' }, { event: 'timeout', next: 'menu' }],
+    transitions: [
+      { event: 'keypress', next: 'route' },
+      { event: 'speech', next: 'route' },
+      { event: 'timeout', next: 'menu' },
+    ],
   },
   {
     name: 'route',
@@ -50,16 +71,48 @@ const ivr = flow(['incomingCall'], 'lookup', [
     properties: { input: '{{widgets.menu.Digits}}' },
     transitions: [
       { event: 'noMatch', next: 'menu' },
-      { event: 'match', next: 'sales', conditions: [{ friendly_name: '1', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '1' }] },
-      { event: 'match', next: 'support', conditions: [{ friendly_name: '2', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '2' }] },
+      {
+        event: 'match',
+        next: 'sales',
+        conditions: [{ friendly_name: '1', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '1' }],
+      },
+      {
+        event: 'match',
+        next: 'support',
+        conditions: [{ friendly_name: '2', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '2' }],
+      },
     ],
   },
-  { name: 'sales', type: 'run-subflow', properties: { flow_sid: `FW${'5'.repeat(32)}`, flow_revision: 'LatestPublished', parameters: [{ key: 'team', value: 'sales' }] }, transitions: [{ event: 'completed', next: 'bye' }, { event: 'failed' }] },
-  { name: 'support', type: 'send-message', properties: { body: 'Support will call you back', to: '{{contact.channel.address}}' }, transitions: [{ event: 'sent', next: 'bye' }] },
-  { name: 'bye', type: 'say-play', properties: { say: 'Goodbye from {{widgets.sales.agent}}' }, transitions: [{ event: 'audioComplete' }] },
+  {
+    name: 'sales',
+    type: 'run-subflow',
+    properties: {
+      flow_sid: `FW${'5'.repeat(32)}`,
+      flow_revision: 'LatestPublished',
+      parameters: [{ key: 'team', value: 'sales' }],
+    },
+    transitions: [{ event: 'completed', next: 'bye' }, { event: 'failed' }],
+  },
+  {
+    name: 'support',
+    type: 'send-message',
+    properties: { body: 'Support will call you back', to: '{{contact.channel.address}}' },
+    transitions: [{ event: 'sent', next: 'bye' }],
+  },
+  {
+    name: 'bye',
+    type: 'say-play',
+    properties: { say: 'Goodbye from {{widgets.sales.agent}}' },
+    transitions: [{ event: 'audioComplete' }],
+  },
 ]);
 const subflow = flow(['incomingParent'], 'pick', [
-  { name: 'pick', type: 'set-variables', properties: { variables: [{ key: 'agent', value: '{{trigger.parent.parameters.team}} desk' }] }, transitions: [{ event: 'next' }] },
+  {
+    name: 'pick',
+    type: 'set-variables',
+    properties: { variables: [{ key: 'agent', value: '{{trigger.parent.parameters.team}} desk' }] },
+    transitions: [{ event: 'next' }],
+  },
 ]);
 
 const scenarios = {
@@ -71,10 +124,27 @@ const scenarios = {
       name: 'sales',
       trigger: { kind: 'call', from: '+15550001111' },
       steps: [{ widget: 'menu', press: '1' }],
-      expect: { end: { kind: 'completed', widget: 'bye' }, visits: ['menu', 'sales', 'bye'], notVisited: ['support'], heard: ['Welcome Ada', 'Press 1', 'Goodbye from sales desk'], widgets: { 'sales.agent': 'sales desk', 'menu.Digits': '1' } },
+      expect: {
+        end: { kind: 'completed', widget: 'bye' },
+        visits: ['menu', 'sales', 'bye'],
+        notVisited: ['support'],
+        heard: ['Welcome Ada', 'Press 1', 'Goodbye from sales desk'],
+        widgets: { 'sales.agent': 'sales desk', 'menu.Digits': '1' },
+      },
     },
-    { name: 'support after a wrong key', steps: [{ press: '7' }, { press: '2' }], expect: { path: ['Trigger', 'lookup', 'welcome', 'menu', 'route', 'menu', 'route', 'support', 'bye'], messages: ['Support will call you back'] } },
-    { name: 'expects what does not happen', steps: [{ press: '2' }, { widget: 'nowhere', press: '1' }], expect: { heard: ['Goodbye from sales'], variables: { x: '1' } } },
+    {
+      name: 'support after a wrong key',
+      steps: [{ press: '7' }, { press: '2' }],
+      expect: {
+        path: ['Trigger', 'lookup', 'welcome', 'menu', 'route', 'menu', 'route', 'support', 'bye'],
+        messages: ['Support will call you back'],
+      },
+    },
+    {
+      name: 'expects what does not happen',
+      steps: [{ press: '2' }, { widget: 'nowhere', press: '1' }],
+      expect: { heard: ['Goodbye from sales'], variables: { x: '1' } },
+    },
     { name: 'automatic caller', auto: true },
   ],
 };
@@ -89,7 +159,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('scenario files', () => {
   it('scripted steps drive the flow; expectations are checked', async () => {
     const file = readScenarioFile(path.join(dir, 'ivr.scenarios.json'));
-    const [sales, support, wrong, auto] = await Promise.all(file.scenarios.map((s) => runScenarioSpec(file, s, NO_SERVICE)));
+    const [sales, support, wrong, auto] = await Promise.all(
+      file.scenarios.map((s) => runScenarioSpec(file, s, NO_SERVICE)),
+    );
     expect(sales!.failures).toEqual([]);
     expect(support!.failures).toEqual([]);
     expect(auto!.passed).toBe(true);
@@ -111,32 +183,73 @@ describe('scenario files', () => {
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, [path.join(PROJECT_ROOT, 'studio/runner/cli.ts'), ...args], { cwd: PROJECT_ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      TSX,
+      [path.join(PROJECT_ROOT, 'studio/runner/cli.ts'), ...args],
+      { cwd: PROJECT_ROOT, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 describe('npm run call -- FLOW --auto --json', () => {
   it('runs a flow nobody scripted to a natural end: its trigger, generated input, 200 {} for external HTTP', async () => {
     const messaging = flow(['incomingMessage'], 'ask', [
-      { name: 'ask', type: 'send-and-wait-for-reply', properties: { body: 'Yes or no?', timeout: '3600' }, transitions: [{ event: 'incomingMessage', next: 'check' }, { event: 'timeout' }, { event: 'deliveryFailure' }] },
+      {
+        name: 'ask',
+        type: 'send-and-wait-for-reply',
+        properties: { body: 'Yes or no?', timeout: '3600' },
+        transitions: [{ event: 'incomingMessage', next: 'check' }, { event: 'timeout' }, { event: 'deliveryFailure' }],
+      },
       {
         name: 'check',
         type: 'split-based-on',
         properties: { input: '{{widgets.ask.inbound.Body}}' },
-        transitions: [{ event: 'noMatch', next: 'ask' }, { event: 'match', next: 'post', conditions: [{ friendly_name: 'no', arguments: ['{{widgets.ask.inbound.Body}}'], type: 'matches_any_of', value: 'no,nope' }] }],
+        transitions: [
+          { event: 'noMatch', next: 'ask' },
+          {
+            event: 'match',
+            next: 'post',
+            conditions: [
+              {
+                friendly_name: 'no',
+                arguments: ['{{widgets.ask.inbound.Body}}'],
+                type: 'matches_any_of',
+                value: 'no,nope',
+              },
+            ],
+          },
+        ],
       },
-      { name: 'post', type: 'make-http-request', properties: { method: 'POST', content_type: 'application/json', url: 'https://hooks.example.com/answer', body: '{}' }, transitions: [{ event: 'success' }, { event: 'failed' }] },
+      {
+        name: 'post',
+        type: 'make-http-request',
+        properties: {
+          method: 'POST',
+          content_type: 'application/json',
+          url: 'https://hooks.example.com/answer',
+          body: '{}',
+        },
+        transitions: [{ event: 'success' }, { event: 'failed' }],
+      },
     ]);
     const file = path.join(dir, 'messaging.json');
     fs.writeFileSync(file, JSON.stringify(messaging));
     const auto = await cli([file, '--auto', '--json']);
     expect(auto.code).toBe(0);
-    const run = JSON.parse(auto.stdout) as { end: { kind: string; widget: string }; path: string[]; http: Array<{ url: string; mocked?: string }>; messages: unknown[] };
+    const run = JSON.parse(auto.stdout) as {
+      end: { kind: string; widget: string };
+      path: string[];
+      http: Array<{ url: string; mocked?: string }>;
+      messages: unknown[];
+    };
     expect(run.end).toMatchObject({ kind: 'completed', widget: 'post' });
     expect(run.path).toEqual(['Trigger', 'ask', 'check', 'post']);
-    expect(run.http).toEqual([expect.objectContaining({ url: 'https://hooks.example.com/answer', mocked: 'generated' })]);
+    expect(run.http).toEqual([
+      expect.objectContaining({ url: 'https://hooks.example.com/answer', mocked: 'generated' }),
+    ]);
 
     // Without --auto nobody answers the external request: exit 1, the URL named.
     const direct = flow(['incomingRequest'], 'post', [messaging.states.find((state) => state.name === 'post')!]);

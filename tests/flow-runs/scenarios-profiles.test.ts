@@ -34,9 +34,12 @@ beforeAll(async () => {
       const service = await startLocalService({ exampleBackend: true, build: false, behaviour, forkProcess: false });
       const runs: ProfileRuns['runs'] = new Map();
       byProfile.set(behaviour.name, { service, runs });
-      const finished = await Promise.all(SCENARIOS.map((scenario) => runScenario(service, scenario.name, 80_000, behaviour)));
+      const finished = await Promise.all(
+        SCENARIOS.map((scenario) => runScenario(service, scenario.name, 80_000, behaviour)),
+      );
       const documents = await readJobDocuments(service.emulatorUrl);
-      for (const scenario of finished) runs.set(scenario.name, { scenario, jobs: runJobs(scenario.run, documents), documents });
+      for (const scenario of finished)
+        runs.set(scenario.name, { scenario, jobs: runJobs(scenario.run, documents), documents });
     }),
   );
 }, 120_000);
@@ -58,8 +61,14 @@ const EXPECTED: Record<string, { status: string; said: RegExp }> = {
   progress: { status: 'COMPLETED', said: /(looking up your order|being checked now|Nearly there).*ships tomorrow/ },
   messaging: { status: 'COMPLETED', said: /answer follows\. \| .*ships tomorrow/ },
   'messaging-poll': { status: 'COMPLETED', said: /Working on that now.* \| .*ships tomorrow/ },
-  'messaging-failure': { status: 'FAILED', said: /answer follows\. \| Sorry, we could not finish that \(The CRM did not answer\)/ },
-  'messaging-timeout': { status: 'TIMED_OUT', said: /answer follows\. \| Sorry, we could not finish that \(The work did not finish before the deadline\)/ },
+  'messaging-failure': {
+    status: 'FAILED',
+    said: /answer follows\. \| Sorry, we could not finish that \(The CRM did not answer\)/,
+  },
+  'messaging-timeout': {
+    status: 'TIMED_OUT',
+    said: /answer follows\. \| Sorry, we could not finish that \(The work did not finish before the deadline\)/,
+  },
 };
 
 /** How many executions each messaging scenario plays: push mode delivers by a second, REST-started one. */
@@ -90,20 +99,29 @@ describe.each(PROFILES.map((profile) => profile.name))('under %s', (profileName)
       }
       for (const stay of run.rooms.filter((room) => room.friendlyName.startsWith('hold_'))) {
         const jobId = stay.friendlyName.slice('hold_'.length);
-        const data = documents.find((doc) => doc.uniqueName === `job_${jobId}`)?.data as { deadline?: number; finishedAt?: number; finishedBy?: string } | undefined;
+        const data = documents.find((doc) => doc.uniqueName === `job_${jobId}`)?.data as
+          { deadline?: number; finishedAt?: number; finishedBy?: string } | undefined;
         expect(stay.leftAtMs).toBeDefined();
         const leftAt = run.startedAt + stay.leftAtMs!;
         // Never on hold past the deadline plus one turn of the loop.
         expect(leftAt - (data?.deadline ?? Number.POSITIVE_INFINITY)).toBeLessThanOrEqual(HOLD_LOOP_MS);
         // Out within 2 s of a push completion recorded while they were in the room.
-        if (data?.finishedBy === 'callback' && data.finishedAt !== undefined && data.finishedAt >= run.startedAt + stay.joinedAtMs) {
+        if (
+          data?.finishedBy === 'callback' &&
+          data.finishedAt !== undefined &&
+          data.finishedAt >= run.startedAt + stay.joinedAtMs
+        ) {
           expect(leftAt - data.finishedAt).toBeLessThanOrEqual(PROMPT_RELEASE_MS);
         }
       }
     });
     // No room of this run left open (read from the emulator's state: a waiting room may not be listable).
-    const state = (await (await fetch(`${service.emulatorUrl}/_emulator/state`)).json()) as { conferences: Array<{ friendlyName: string; status: string }> };
+    const state = (await (await fetch(`${service.emulatorUrl}/_emulator/state`)).json()) as {
+      conferences: Array<{ friendlyName: string; status: string }>;
+    };
     const rooms = new Set(scenario.run.rooms.map((room) => room.friendlyName));
-    expect(state.conferences.filter((conference) => rooms.has(conference.friendlyName) && conference.status !== 'completed')).toEqual([]);
+    expect(
+      state.conferences.filter((conference) => rooms.has(conference.friendlyName) && conference.status !== 'completed'),
+    ).toEqual([]);
   });
 });

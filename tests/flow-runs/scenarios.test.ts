@@ -12,9 +12,32 @@ import { startLocalService, type LocalService } from '../../studio/runner/local-
 import { PROJECT_ROOT } from '../../tools/paths';
 import { minimalHoldParent } from '../flows/flow-fixtures';
 import { withStartParameters } from '../../studio/runner/scenarios';
-import { explain, jobStatus, loadFlowFile, openRooms, played, runDefinition, runFlowFile, runScenario, runsOf, said, sleep, timelineText, type ScenarioRun } from './support';
+import {
+  explain,
+  jobStatus,
+  loadFlowFile,
+  openRooms,
+  played,
+  runDefinition,
+  runFlowFile,
+  runScenario,
+  runsOf,
+  said,
+  sleep,
+  timelineText,
+  type ScenarioRun,
+} from './support';
 
-const NAMES = ['fast', 'normal', 'done-before-join', 'backend-failure', 'max-hold', 'hangup', 'duplicate', 'messaging'] as const;
+const NAMES = [
+  'fast',
+  'normal',
+  'done-before-join',
+  'backend-failure',
+  'max-hold',
+  'hangup',
+  'duplicate',
+  'messaging',
+] as const;
 const SIMULATED_RESULT = 'Thanks for waiting. Your request has been processed.';
 const FLEX_WORKFLOW = `WW${'a'.repeat(32)}`;
 
@@ -55,12 +78,25 @@ beforeAll(async () => {
     runScenario(simulated, 'hangup'),
   ]);
   // The Flex fallback in the subflow, with a workflow filled in (as deploy:flows --flex-workflow-sid does).
-  const withFlex = JSON.parse(JSON.stringify(loadFlowFile('flows/hold-subflow.json')).replaceAll('__FLEX_WORKFLOW_SID__', FLEX_WORKFLOW));
-  const flexRun = runDefinition(service, 'flex', loadFlowFile('flows/voice-hold.json'), { kind: 'call' }, {
-    __FLOW_SID_HOLD_SUBFLOW__: withStartParameters(withFlex, { behaviour: 'fail', delayMs: '500' }),
-  });
+  const withFlex = JSON.parse(
+    JSON.stringify(loadFlowFile('flows/hold-subflow.json')).replaceAll('__FLEX_WORKFLOW_SID__', FLEX_WORKFLOW),
+  );
+  const flexRun = runDefinition(
+    service,
+    'flex',
+    loadFlowFile('flows/voice-hold.json'),
+    { kind: 'call' },
+    {
+      __FLOW_SID_HOLD_SUBFLOW__: withStartParameters(withFlex, { behaviour: 'fail', delayMs: '500' }),
+    },
+  );
   // The smallest parent: one Run Subflow widget and one Say (tests/flows/flow-fixtures.ts).
-  const minimalRun = runDefinition(service, 'minimal parent', withStartParameters(minimalHoldParent(), { behaviour: 'push', delayMs: '4000', simulateSeconds: '4' }), { kind: 'call' });
+  const minimalRun = runDefinition(
+    service,
+    'minimal parent',
+    withStartParameters(minimalHoldParent(), { behaviour: 'push', delayMs: '4000', simulateSeconds: '4' }),
+    { kind: 'call' },
+  );
   for (const scenario of await withBackend) runs.set(scenario.name, scenario);
   flex = await flexRun;
   minimal = await minimalRun;
@@ -78,9 +114,21 @@ describe('voice-hold.json with the example backend', () => {
       const { run } = scenario;
       expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
       // The subflow's widgets run in the same execution, reported as hold_call/NAME.
-      expect(run.path).toEqual(['Trigger', 'greeting', 'hold_call', ...sub('Trigger', 'start_job', 'route_start', 'set_completed_fast'), 'route_outcome', 'say_result', 'goodbye']);
+      expect(run.path).toEqual([
+        'Trigger',
+        'greeting',
+        'hold_call',
+        ...sub('Trigger', 'start_job', 'route_start', 'set_completed_fast'),
+        'route_outcome',
+        'say_result',
+        'goodbye',
+      ]);
       expect(played(run)).toEqual([]);
-      expect(said(run)).toEqual([expect.stringMatching(/^Thanks for calling/), resultMessage(scenario.jobId), 'Thank you for calling. Goodbye.']);
+      expect(said(run)).toEqual([
+        expect.stringMatching(/^Thanks for calling/),
+        resultMessage(scenario.jobId),
+        'Thank you for calling. Goodbye.',
+      ]);
     });
   });
 
@@ -89,11 +137,25 @@ describe('voice-hold.json with the example backend', () => {
     explain(scenario, () => {
       const { run } = scenario;
       expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
-      expect(run.path).toEqual(['Trigger', 'greeting', 'hold_call', ...sub('Trigger', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'set_completed'), 'route_outcome', 'say_result', 'goodbye']);
+      expect(run.path).toEqual([
+        'Trigger',
+        'greeting',
+        'hold_call',
+        ...sub('Trigger', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'set_completed'),
+        'route_outcome',
+        'say_result',
+        'goodbye',
+      ]);
       expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
-      expect(run.widgets.hold_call).toMatchObject({ status: 'COMPLETED', jobId: scenario.jobId, message: resultMessage(scenario.jobId) });
+      expect(run.widgets.hold_call).toMatchObject({
+        status: 'COMPLETED',
+        jobId: scenario.jobId,
+        message: resultMessage(scenario.jobId),
+      });
       // Released by redirecting the caller's call (no conference lookup, whatever the room's state).
-      expect(run.rooms).toEqual([expect.objectContaining({ friendlyName: `hold_${scenario.jobId}`, leftBecause: 'call-redirected' })]);
+      expect(run.rooms).toEqual([
+        expect.objectContaining({ friendlyName: `hold_${scenario.jobId}`, leftBecause: 'call-redirected' }),
+      ]);
       const music = played(run);
       expect(music.length).toBeGreaterThanOrEqual(1);
       expect(music[music.length - 1]).toMatchObject({ cutShortBy: 'released' });
@@ -120,10 +182,19 @@ describe('voice-hold.json with the example backend', () => {
     explain(scenario, () => {
       const { run } = scenario;
       expect(run.widgets['hold_call/hold']).toEqual({ status: 'FAILED' });
-      expect(run.widgets['hold_call/get_result']).toMatchObject({ parsed: { status: 'FAILED', error: { code: 'CRM_DOWN' } } });
-      expect(run.path.slice(-6)).toEqual([...sub('route_result', 'offer_agent', 'set_not_completed'), 'route_outcome', 'check_agent', 'say_sorry']);
+      expect(run.widgets['hold_call/get_result']).toMatchObject({
+        parsed: { status: 'FAILED', error: { code: 'CRM_DOWN' } },
+      });
+      expect(run.path.slice(-6)).toEqual([
+        ...sub('route_result', 'offer_agent', 'set_not_completed'),
+        'route_outcome',
+        'check_agent',
+        'say_sorry',
+      ]);
       expect(run.widgets.hold_call).toEqual({ status: 'FAILED', errorCode: 'CRM_DOWN', jobId: scenario.jobId });
-      expect(said(run).slice(-1)).toEqual(['Sorry, we could not finish that right now. Please try again later. Goodbye.']);
+      expect(said(run).slice(-1)).toEqual([
+        'Sorry, we could not finish that right now. Please try again later. Goodbye.',
+      ]);
       expect(run.flexTasks).toEqual([]); // __FLEX_WORKFLOW_SID__ left unset: no Flex
       expect(run.end).toMatchObject({ kind: 'completed', widget: 'say_sorry' });
     });
@@ -156,7 +227,10 @@ describe('voice-hold.json with the example backend', () => {
       const music = played(run);
       if (music.length > 0) expect(music[music.length - 1]).toMatchObject({ cutShortBy: 'hangup' });
     });
-    expect(await settledStatus(service, scenario.jobId!)).toMatchObject({ status: 'CANCELLED', error: { code: 'CALLER_HUNG_UP' } });
+    expect(await settledStatus(service, scenario.jobId!)).toMatchObject({
+      status: 'CANCELLED',
+      error: { code: 'CALLER_HUNG_UP' },
+    });
     expect(await openRooms(service.emulatorUrl, `hold_${scenario.jobId}`)).toEqual([]);
     const waitTurns = run.requests.filter((r) => r.url.includes('/hold/wait')).length;
     await sleep(1500);
@@ -186,12 +260,23 @@ describe('voice-hold.json with the example backend', () => {
   it('backend failure with a Flex workflow configured: the caller is handed to an agent', () => {
     explain(flex, () => {
       const { run } = flex;
-      expect(run.path.slice(-6)).toEqual([...sub('offer_agent', 'say_connecting', 'send_to_agent', 'set_agent'), 'route_outcome', 'check_agent']);
+      expect(run.path.slice(-6)).toEqual([
+        ...sub('offer_agent', 'say_connecting', 'send_to_agent', 'set_agent'),
+        'route_outcome',
+        'check_agent',
+      ]);
       expect(run.flexTasks).toEqual([expect.objectContaining({ workflow: FLEX_WORKFLOW, channel: 'voice' })]);
-      expect(JSON.parse(run.flexTasks[0]!.attributes)).toEqual({ type: 'inbound', name: '+15005550006', task: 'demo', jobId: flex.jobId });
+      expect(JSON.parse(run.flexTasks[0]!.attributes)).toEqual({
+        type: 'inbound',
+        name: '+15005550006',
+        task: 'demo',
+        jobId: flex.jobId,
+      });
       expect(run.widgets.hold_call).toMatchObject({ status: 'FAILED', agent: 'connected' });
       // After the agent, the parent says nothing more.
-      expect(said(run).slice(-1)).toEqual(['Sorry, we could not finish that right now. Let me connect you with someone who can help.']);
+      expect(said(run).slice(-1)).toEqual([
+        'Sorry, we could not finish that right now. Let me connect you with someone who can help.',
+      ]);
       expect(run.end).toEqual({ kind: 'completed', widget: 'check_agent', event: 'match' });
     });
   });
@@ -199,7 +284,14 @@ describe('voice-hold.json with the example backend', () => {
   it('a parent with only a Run Subflow widget and a Say: hold music, then the result the subflow hands back', () => {
     explain(minimal, () => {
       const { run } = minimal;
-      expect(run.path).toEqual(['Trigger', 'look_up', ...['Trigger', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'set_completed'].map((name) => `look_up/${name}`), 'tell']);
+      expect(run.path).toEqual([
+        'Trigger',
+        'look_up',
+        ...['Trigger', 'start_job', 'route_start', 'hold', 'get_result', 'route_result', 'set_completed'].map(
+          (name) => `look_up/${name}`,
+        ),
+        'tell',
+      ]);
       expect(run.requests.find((r) => r.url.includes('/jobs/start'))).toBeDefined();
       expect(played(run).length).toBeGreaterThanOrEqual(1);
       expect(said(run)).toEqual([resultMessage(minimal.jobId)]);
@@ -218,16 +310,31 @@ describe('messaging.json with the example backend (push mode)', () => {
     const scenario = get('messaging');
     explain(scenario, () => {
       const { run } = scenario;
-      expect(run.messages.map((m) => m.body)).toEqual(['Got it. Working on that; the answer follows.', resultMessage(scenario.jobId)]);
+      expect(run.messages.map((m) => m.body)).toEqual([
+        'Got it. Working on that; the answer follows.',
+        resultMessage(scenario.jobId),
+      ]);
       expect(run.messages.every((m) => m.to === '+15005550006' && m.from === '+15005550001')).toBe(true);
       // No execution waited: no /jobs/status poll at all.
       expect(run.requests.filter((r) => r.url.includes('/jobs/status'))).toEqual([]);
-      expect(run.path).toEqual(['Trigger', 'start_job', 'route_delivery', 'send_working_async', 'Trigger', 'route_outcome', 'send_outcome']);
+      expect(run.path).toEqual([
+        'Trigger',
+        'start_job',
+        'route_delivery',
+        'send_working_async',
+        'Trigger',
+        'route_outcome',
+        'send_outcome',
+      ]);
       expect(run.executions?.map((e) => [e.startedBy, e.trigger, e.status])).toEqual([
         ['inbound', 'incomingMessage', 'ended'],
         ['rest', 'incomingRequest', 'ended'],
       ]);
-      expect(run.executions?.[1]?.data).toEqual({ jobId: scenario.jobId, status: 'COMPLETED', result: service.backend!.results.get(scenario.jobId!) });
+      expect(run.executions?.[1]?.data).toEqual({
+        jobId: scenario.jobId,
+        status: 'COMPLETED',
+        result: service.backend!.results.get(scenario.jobId!),
+      });
       expect(run.end).toEqual({ kind: 'completed', widget: 'send_outcome', event: 'sent' });
     });
   });
@@ -240,7 +347,11 @@ describe('the shipped flows with the simulated backend', () => {
       expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
       expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
       expect(played(run).length).toBeGreaterThanOrEqual(1);
-      expect(said(run)).toEqual([expect.stringMatching(/^Thanks for calling/), SIMULATED_RESULT, 'Thank you for calling. Goodbye.']);
+      expect(said(run)).toEqual([
+        expect.stringMatching(/^Thanks for calling/),
+        SIMULATED_RESULT,
+        'Thank you for calling. Goodbye.',
+      ]);
       expect(run.variables).toEqual({});
     });
   });
@@ -248,7 +359,10 @@ describe('the shipped flows with the simulated backend', () => {
   it('messaging.json: "working on it", the flow polls /jobs/status (nothing else would deliver), then the result by text', () => {
     explain(messaging, () => {
       const { run } = messaging;
-      expect(run.messages.map((m) => m.body)).toEqual([expect.stringMatching(/^Got it. Working on that now/), SIMULATED_RESULT]);
+      expect(run.messages.map((m) => m.body)).toEqual([
+        expect.stringMatching(/^Got it. Working on that now/),
+        SIMULATED_RESULT,
+      ]);
       expect(run.widgets.start_job).toMatchObject({ parsed: { status: 'PENDING', delivery: 'wait' } });
       expect(runsOf(run, 'wait_for_job')).toBeGreaterThanOrEqual(1);
       expect(run.executions?.map((e) => e.startedBy)).toEqual(['inbound']);
@@ -279,15 +393,27 @@ describe('the shipped flows with the simulated backend', () => {
 /** `npm run call` as a child process (async: the emulator runs in this process). */
 function callCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [require.resolve('tsx/cli'), 'studio/runner/cli.ts', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [require.resolve('tsx/cli'), 'studio/runner/cli.ts', ...args],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
 
 describe('npm run call', () => {
   it('uses the server it is pointed at, prints the timeline and exits 0 when the call ran to an end', async () => {
-    const result = await callCli(['flows/messaging.json', '--scenario', 'fast', '--base-url', simulated.baseUrl, '--emulator-url', simulated.emulatorUrl]);
+    const result = await callCli([
+      'flows/messaging.json',
+      '--scenario',
+      'fast',
+      '--base-url',
+      simulated.baseUrl,
+      '--emulator-url',
+      simulated.emulatorUrl,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`using the running server: functions ${simulated.baseUrl}`);
     expect(result.stdout).toMatch(/send_result_fast\s+texts \+15005550006: "Thanks for waiting/);

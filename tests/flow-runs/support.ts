@@ -29,7 +29,12 @@ export function startedJob(run: FlowRun): string | undefined {
 }
 
 /** Runs a named scenario (its flow, parameters and caller behaviour) against `service`; Twilio plays `behaviour` (default documented). */
-export async function runScenario(service: LocalService, name: string, maxRunMs = 80_000, behaviour?: TwilioBehaviour): Promise<ScenarioRun> {
+export async function runScenario(
+  service: LocalService,
+  name: string,
+  maxRunMs = 80_000,
+  behaviour?: TwilioBehaviour,
+): Promise<ScenarioRun> {
   const scenario = findScenario(name);
   if (!scenario) throw new Error(`no scenario ${name}`);
   const definition = withStartParameters(loadFlowFile(scenario.flowFile), scenario.startParameters);
@@ -49,8 +54,21 @@ export async function runScenario(service: LocalService, name: string, maxRunMs 
 }
 
 /** Runs a definition as it is against `service` (its project subflows found by placeholder, unless `subflows` names others). */
-export async function runDefinition(service: LocalService, name: string, definition: FlowDefinition, trigger: FlowTrigger, subflows?: Record<string, FlowDefinition>): Promise<ScenarioRun> {
-  const run = await runFlow({ definition, baseUrl: service.baseUrl, emulatorUrl: service.emulatorUrl, trigger, maxRunMs: 80_000, subflows });
+export async function runDefinition(
+  service: LocalService,
+  name: string,
+  definition: FlowDefinition,
+  trigger: FlowTrigger,
+  subflows?: Record<string, FlowDefinition>,
+): Promise<ScenarioRun> {
+  const run = await runFlow({
+    definition,
+    baseUrl: service.baseUrl,
+    emulatorUrl: service.emulatorUrl,
+    trigger,
+    maxRunMs: 80_000,
+    subflows,
+  });
   return { name, definition, run, jobId: startedJob(run), text: formatRun(run, definition, name) };
 }
 
@@ -75,16 +93,21 @@ export function explain<T>(scenario: ScenarioRun, check: () => T): T {
   }
 }
 
-const auth = 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:x`).toString('base64');
-
 /** Conferences of a room that are not completed, as the emulator's REST API lists them. */
 export async function openRooms(emulatorUrl: string, friendlyName: string): Promise<string[]> {
   // From the emulator's own state: a room waiting to start may not be listable (Status=init, V12).
-  const state = (await (await fetch(`${emulatorUrl}/_emulator/state`)).json()) as { conferences: Array<{ sid: string; friendlyName: string; status: string }> };
-  return state.conferences.filter((conference) => conference.friendlyName === friendlyName && conference.status !== 'completed').map((conference) => conference.sid);
+  const state = (await (await fetch(`${emulatorUrl}/_emulator/state`)).json()) as {
+    conferences: Array<{ sid: string; friendlyName: string; status: string }>;
+  };
+  return state.conferences
+    .filter((conference) => conference.friendlyName === friendlyName && conference.status !== 'completed')
+    .map((conference) => conference.sid);
 }
 
-export async function jobStatus(service: LocalService, jobId: string): Promise<{ status: string; error?: { code: string } }> {
+export async function jobStatus(
+  service: LocalService,
+  jobId: string,
+): Promise<{ status: string; error?: { code: string } }> {
   const response = await fetch(`${service.baseUrl}/jobs/status?jobId=${jobId}`);
   return (await response.json()) as { status: string; error?: { code: string } };
 }

@@ -31,31 +31,68 @@ function flowOf(first: string, states: StateSpec[], events: string[] = ['incomin
     initial_state: 'Trigger',
     flags: { allow_concurrent_calls: true },
     states: [
-      { name: 'Trigger', type: 'trigger', transitions: events.map((event) => ({ event, next: first })), properties: { offset } },
+      {
+        name: 'Trigger',
+        type: 'trigger',
+        transitions: events.map((event) => ({ event, next: first })),
+        properties: { offset },
+      },
       ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
     ],
   };
 }
 
 /** Each event of the widget goes to a Set Variables named after it, so the path shows the event. */
-function widget(name: string, type: string, properties: Record<string, unknown>, then: Record<string, string> = {}): StateSpec {
+function widget(
+  name: string,
+  type: string,
+  properties: Record<string, unknown>,
+  then: Record<string, string> = {},
+): StateSpec {
   return { name, type, properties, transitions: WIDGETS[type]!.events.map((event) => ({ event, next: then[event] })) };
 }
 
-const run = (definition: FlowDefinition, steps: ContactStep[] = [], options: Partial<RunFlowOptions> = {}, trigger: FlowTrigger = { kind: 'call' }): Promise<FlowRun> =>
-  runFlow({ definition, baseUrl: 'http://127.0.0.1:9', trigger, contact: new ScriptedContact(steps), timeScale: 0.001, maxRunMs: 20_000, ...options });
+const run = (
+  definition: FlowDefinition,
+  steps: ContactStep[] = [],
+  options: Partial<RunFlowOptions> = {},
+  trigger: FlowTrigger = { kind: 'call' },
+): Promise<FlowRun> =>
+  runFlow({
+    definition,
+    baseUrl: 'http://127.0.0.1:9',
+    trigger,
+    contact: new ScriptedContact(steps),
+    timeScale: 0.001,
+    maxRunMs: 20_000,
+    ...options,
+  });
 
 const said = (r: FlowRun) => r.heard.filter((a) => a.kind === 'say').map((a) => a.content);
-const say = (name: string, text: string): StateSpec => ({ name, type: 'say-play', properties: { say: text }, transitions: [{ event: 'audioComplete' }] });
+const say = (name: string, text: string): StateSpec => ({
+  name,
+  type: 'say-play',
+  properties: { say: text },
+  transitions: [{ event: 'audioComplete' }],
+});
 
 describe('Gather Input On Call', () => {
   const menu = (props: Record<string, unknown> = {}) =>
-    flowOf('menu', [
-      widget('menu', 'gather-input-on-call', { say: 'Press 1 for sales', timeout: 5, ...props }, { keypress: 'pressed', speech: 'spoke', timeout: 'nothing' }),
-      say('pressed', 'You pressed {{widgets.menu.Digits}}'),
-      say('spoke', 'You said {{widgets.menu.SpeechResult}}'),
-      say('nothing', 'No input'),
-    ], ['incomingCall', 'incomingMessage']);
+    flowOf(
+      'menu',
+      [
+        widget(
+          'menu',
+          'gather-input-on-call',
+          { say: 'Press 1 for sales', timeout: 5, ...props },
+          { keypress: 'pressed', speech: 'spoke', timeout: 'nothing' },
+        ),
+        say('pressed', 'You pressed {{widgets.menu.Digits}}'),
+        say('spoke', 'You said {{widgets.menu.SpeechResult}}'),
+        say('nothing', 'No input'),
+      ],
+      ['incomingCall', 'incomingMessage'],
+    );
 
   it('plays its prompt, then takes the keys up to finishOnKey', async () => {
     const r = await run(menu(), [{ press: '42#9' }]);
@@ -91,9 +128,28 @@ describe('Send & Wait for Reply', () => {
   const ask = flowOf(
     'ask',
     [
-      widget('ask', 'send-and-wait-for-reply', { body: 'Reply YES to confirm', from: '{{flow.channel.address}}', timeout: '3600' }, { incomingMessage: 'thanks', timeout: 'late' }),
-      { name: 'thanks', type: 'send-message', properties: { body: 'Got {{widgets.ask.inbound.Body}}', to: '{{contact.channel.address}}', from: '{{flow.channel.address}}' }, transitions: [{ event: 'sent' }] },
-      { name: 'late', type: 'send-message', properties: { body: 'No reply', to: '{{contact.channel.address}}', from: '{{flow.channel.address}}' }, transitions: [{ event: 'sent' }] },
+      widget(
+        'ask',
+        'send-and-wait-for-reply',
+        { body: 'Reply YES to confirm', from: '{{flow.channel.address}}', timeout: '3600' },
+        { incomingMessage: 'thanks', timeout: 'late' },
+      ),
+      {
+        name: 'thanks',
+        type: 'send-message',
+        properties: {
+          body: 'Got {{widgets.ask.inbound.Body}}',
+          to: '{{contact.channel.address}}',
+          from: '{{flow.channel.address}}',
+        },
+        transitions: [{ event: 'sent' }],
+      },
+      {
+        name: 'late',
+        type: 'send-message',
+        properties: { body: 'No reply', to: '{{contact.channel.address}}', from: '{{flow.channel.address}}' },
+        transitions: [{ event: 'sent' }],
+      },
     ],
     ['incomingMessage'],
   );
@@ -116,7 +172,12 @@ describe('voice widgets that wait on someone else', () => {
   ]);
 
   it('Connect Call To: answered, busy, no answer, failed, and the caller hanging up', async () => {
-    for (const [dial, status] of [['answered', 'completed'], ['busy', 'busy'], ['no-answer', 'no-answer'], ['failed', 'failed']] as const) {
+    for (const [dial, status] of [
+      ['answered', 'completed'],
+      ['busy', 'busy'],
+      ['no-answer', 'no-answer'],
+      ['failed', 'failed'],
+    ] as const) {
       const r = await run(connect, [{ dial }]);
       expect(said(r)).toEqual([`Dial status ${status}`]);
     }
@@ -127,18 +188,34 @@ describe('voice widgets that wait on someone else', () => {
   it('Enqueue Call, Record Voicemail, Record Call, Capture Payments, Fork Stream, virtual agents', async () => {
     const definition = flowOf('record', [
       widget('record', 'record-call', { record_call: true }, { success: 'stream' }),
-      widget('stream', 'fork-stream', { stream_action: 'start', stream_url: 'wss://example.com/s', stream_name: 's1' }, { next: 'pay' }),
+      widget(
+        'stream',
+        'fork-stream',
+        { stream_action: 'start', stream_url: 'wss://example.com/s', stream_name: 's1' },
+        { next: 'pay' },
+      ),
       widget('pay', 'capture-payments', { payment_amount: '10.00', currency: 'usd' }, { success: 'agent' }),
       widget('agent', 'connect-virtual-agent', { connector: 'dialogflow' }, { return: 'agent2' }),
       widget('agent2', 'connect-virtual-agent-v2', { connector_name: 'cx' }, { completed: 'voicemail' }),
       widget('voicemail', 'record-voicemail', { max_length: 60, timeout: 5 }, { recordingComplete: 'queue' }),
       widget('queue', 'enqueue-call', { queue_name: 'support' }, { callComplete: 'bye' }),
-      say('bye', 'Paid {{widgets.pay.PaymentAmount}}, recorded {{widgets.voicemail.RecordingDuration}} s, queue {{widgets.queue.QueueResult}}'),
+      say(
+        'bye',
+        'Paid {{widgets.pay.PaymentAmount}}, recorded {{widgets.voicemail.RecordingDuration}} s, queue {{widgets.queue.QueueResult}}',
+      ),
     ]);
     const r = await run(definition, [{ widget: 'voicemail', seconds: 12 }]);
     expect(r.path).toEqual(['Trigger', 'record', 'stream', 'pay', 'agent', 'agent2', 'voicemail', 'queue', 'bye']);
     expect(said(r)).toEqual(['Paid 10.00, recorded 12 s, queue bridged']);
-    expect(r.actions!.map((a) => a.type)).toEqual(['record-call', 'fork-stream', 'capture-payments', 'connect-virtual-agent', 'connect-virtual-agent-v2', 'record-voicemail', 'enqueue-call']);
+    expect(r.actions!.map((a) => a.type)).toEqual([
+      'record-call',
+      'fork-stream',
+      'capture-payments',
+      'connect-virtual-agent',
+      'connect-virtual-agent-v2',
+      'record-voicemail',
+      'enqueue-call',
+    ]);
     const failing = await run(definition, [{ widget: 'pay', event: 'maxFailedAttempts' }]);
     expect(failing.end).toMatchObject({ kind: 'completed', widget: 'pay', event: 'maxFailedAttempts' });
     const noAudio = await run(definition, [{ widget: 'voicemail', silent: true }]);
@@ -151,7 +228,17 @@ describe('voice widgets that wait on someone else', () => {
   });
 
   it('Send to Flex: an agent takes it, or the task cannot be created', async () => {
-    const definition = flowOf('flex', [widget('flex', 'send-to-flex', { workflow: `WW${'1'.repeat(32)}`, channel: `TC${'2'.repeat(32)}`, attributes: '{}' })], ['incomingCall', 'incomingMessage']);
+    const definition = flowOf(
+      'flex',
+      [
+        widget('flex', 'send-to-flex', {
+          workflow: `WW${'1'.repeat(32)}`,
+          channel: `TC${'2'.repeat(32)}`,
+          attributes: '{}',
+        }),
+      ],
+      ['incomingCall', 'incomingMessage'],
+    );
     expect((await run(definition)).end).toMatchObject({ event: 'callComplete' });
     expect((await run(definition, [{ event: 'failedToEnqueue' }])).end).toMatchObject({ event: 'failedToEnqueue' });
     expect((await run(definition, [], {}, { kind: 'message', body: 'agent' })).flexTasks).toHaveLength(1);
@@ -162,9 +249,19 @@ describe('the REST API trigger and Make Outgoing Call', () => {
   const outbound = flowOf(
     'call_out',
     [
-      widget('call_out', 'make-outgoing-call-v2', { to: '{{contact.channel.address}}', from: '{{flow.channel.address}}' }, { answered: 'remind', busy: 'text' }),
+      widget(
+        'call_out',
+        'make-outgoing-call-v2',
+        { to: '{{contact.channel.address}}', from: '{{flow.channel.address}}' },
+        { answered: 'remind', busy: 'text' },
+      ),
       say('remind', 'Hello {{flow.data.name}}, your appointment is at {{flow.data.time}}'),
-      { name: 'text', type: 'send-message', properties: { body: 'We tried to call, {{flow.data.name}}' }, transitions: [{ event: 'sent' }] },
+      {
+        name: 'text',
+        type: 'send-message',
+        properties: { body: 'We tried to call, {{flow.data.name}}' },
+        transitions: [{ event: 'sent' }],
+      },
     ],
     ['incomingRequest'],
   );
@@ -172,18 +269,42 @@ describe('the REST API trigger and Make Outgoing Call', () => {
   it('flow.data holds the parameters; an answered outgoing call gives the execution a call', async () => {
     const trigger = chooseTrigger(outbound);
     expect(trigger.kind).toBe('request');
-    const r = await run(outbound, [], {}, { kind: 'request', to: '+15551112222', from: '+15553334444', parameters: { name: 'Ada', time: '3 pm' } });
+    const r = await run(
+      outbound,
+      [],
+      {},
+      { kind: 'request', to: '+15551112222', from: '+15553334444', parameters: { name: 'Ada', time: '3 pm' } },
+    );
     expect(said(r)).toEqual(['Hello Ada, your appointment is at 3 pm']);
     expect(r.actions![0]!.text).toMatch(/calls \+15551112222 from \+15553334444: answered/);
-    const busy = await run(outbound, [{ dial: 'busy' }], {}, { kind: 'request', to: '+15551112222', parameters: { name: 'Ada' } });
+    const busy = await run(
+      outbound,
+      [{ dial: 'busy' }],
+      {},
+      { kind: 'request', to: '+15551112222', parameters: { name: 'Ada' } },
+    );
     expect(busy.messages).toEqual([expect.objectContaining({ to: '+15551112222', body: 'We tried to call, Ada' })]);
   });
 });
 
 describe('Send to Autopilot and Start Conversation', () => {
   it('Autopilot (retired) ends its session; a REST execution opens a Conversation', async () => {
-    const bot = flowOf('bot', [widget('bot', 'send-to-auto-pilot', { autopilot_assistant_sid: `UA${'1'.repeat(32)}`, body: '{{trigger.message.Body}}', from: 'x', timeout: 14400 })], ['incomingMessage']);
-    expect((await run(bot, [], {}, { kind: 'message', body: 'quiz' })).end).toMatchObject({ kind: 'completed', event: 'sessionEnded' });
+    const bot = flowOf(
+      'bot',
+      [
+        widget('bot', 'send-to-auto-pilot', {
+          autopilot_assistant_sid: `UA${'1'.repeat(32)}`,
+          body: '{{trigger.message.Body}}',
+          from: 'x',
+          timeout: 14400,
+        }),
+      ],
+      ['incomingMessage'],
+    );
+    expect((await run(bot, [], {}, { kind: 'message', body: 'quiz' })).end).toMatchObject({
+      kind: 'completed',
+      event: 'sessionEnded',
+    });
     const open = flowOf('open', [widget('open', 'start-conversation', {})], ['incomingRequest']);
     expect((await run(open, [], {}, { kind: 'request' })).end).toMatchObject({ event: 'created' });
   });
@@ -194,18 +315,42 @@ describe('Run Subflow', () => {
     'greet',
     [
       say('greet', 'Hello {{trigger.parent.parameters.name}} from {{trigger.call.From}}'),
-      { name: 'result', type: 'set-variables', properties: { variables: [{ key: 'tier', value: 'gold' }, { key: 'echo', value: '{{trigger.parent.parameters.name}}' }] }, transitions: [{ event: 'next' }] },
+      {
+        name: 'result',
+        type: 'set-variables',
+        properties: {
+          variables: [
+            { key: 'tier', value: 'gold' },
+            { key: 'echo', value: '{{trigger.parent.parameters.name}}' },
+          ],
+        },
+        transitions: [{ event: 'next' }],
+      },
     ].map((s, i, all) => (i === 0 ? { ...s, transitions: [{ event: 'audioComplete', next: all[1]!.name }] } : s)),
     ['incomingParent'],
   );
   const parent = flowOf('sub', [
-    widget('sub', 'run-subflow', { flow_sid: `FW${'c'.repeat(32)}`, flow_revision: 'LatestPublished', parameters: [{ key: 'name', value: 'Ada' }] }, { completed: 'after', failed: 'broken' }),
+    widget(
+      'sub',
+      'run-subflow',
+      {
+        flow_sid: `FW${'c'.repeat(32)}`,
+        flow_revision: 'LatestPublished',
+        parameters: [{ key: 'name', value: 'Ada' }],
+      },
+      { completed: 'after', failed: 'broken' },
+    ),
     say('after', 'Tier {{widgets.sub.tier}} for {{widgets.sub.echo}}'),
     say('broken', 'The subflow failed'),
   ]);
 
   it('passes parameters in and hands Set Variables back as widgets.SUBFLOW.var', async () => {
-    const r = await run(parent, [], { subflows: { [`FW${'c'.repeat(32)}`]: child } }, { kind: 'call', from: '+15550009999' });
+    const r = await run(
+      parent,
+      [],
+      { subflows: { [`FW${'c'.repeat(32)}`]: child } },
+      { kind: 'call', from: '+15550009999' },
+    );
     expect(r.path).toEqual(['Trigger', 'sub', 'sub/Trigger', 'sub/greet', 'sub/result', 'after']);
     expect(said(r)).toEqual(['Hello Ada from +15550009999', 'Tier gold for Ada']);
     expect(r.variables).toEqual({}); // the subflow's variables are its own
@@ -228,40 +373,83 @@ describe('Run Subflow', () => {
   const holding = flowOf(
     'hold',
     [
-      { name: 'hold', type: 'add-twiml-redirect', properties: { url: 'https://twiml.example.com/hold?flowSid={{trigger.parent.parameters.flowSid | default: flow.flow_sid}}', timeout: '60' }, transitions: [{ event: 'return', next: 'done' }, { event: 'timeout' }, { event: 'fail' }] },
-      { name: 'done', type: 'set-variables', properties: { variables: [{ key: 'status', value: '{{widgets.hold.status}}' }] }, transitions: [{ event: 'next' }] },
+      {
+        name: 'hold',
+        type: 'add-twiml-redirect',
+        properties: {
+          url: 'https://twiml.example.com/hold?flowSid={{trigger.parent.parameters.flowSid | default: flow.flow_sid}}',
+          timeout: '60',
+        },
+        transitions: [{ event: 'return', next: 'done' }, { event: 'timeout' }, { event: 'fail' }],
+      },
+      {
+        name: 'done',
+        type: 'set-variables',
+        properties: { variables: [{ key: 'status', value: '{{widgets.hold.status}}' }] },
+        transitions: [{ event: 'next' }],
+      },
     ],
     ['incomingParent'],
   );
   const holdParent = (flowSid: string) =>
     flowOf('sub', [
-      widget('sub', 'run-subflow', { flow_sid: SUB_SID, flow_revision: 'LatestPublished', parameters: [{ key: 'flowSid', value: flowSid }] }, { completed: 'after', failed: 'broken' }),
+      widget(
+        'sub',
+        'run-subflow',
+        { flow_sid: SUB_SID, flow_revision: 'LatestPublished', parameters: [{ key: 'flowSid', value: flowSid }] },
+        { completed: 'after', failed: 'broken' },
+      ),
       say('after', 'Status {{widgets.sub.status}}'),
       say('broken', 'The subflow failed'),
     ]);
   /** TwiML on another host that sends the call back to the webhook of `target`. */
   const returning = (target: string) =>
-    new HttpFixtures([{ url: 'https://twiml.example.com/hold*', contentType: 'text/xml', body: `<Response><Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${target}?FlowEvent=return&amp;status=COMPLETED</Redirect></Response>` }]);
+    new HttpFixtures([
+      {
+        url: 'https://twiml.example.com/hold*',
+        contentType: 'text/xml',
+        body: `<Response><Redirect>https://webhooks.twilio.com/v1/Accounts/${ACCOUNT}/Flows/${target}?FlowEvent=return&amp;status=COMPLETED</Redirect></Response>`,
+      },
+    ]);
 
   it("a TwiML Redirect inside the subflow returns through the parent's webhook or the subflow's", async () => {
-    const viaParent = await run(holdParent('{{flow.flow_sid}}'), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(PARENT_SID) });
+    const viaParent = await run(holdParent('{{flow.flow_sid}}'), [], {
+      flowSid: PARENT_SID,
+      subflows: { [SUB_SID]: holding },
+      http: returning(PARENT_SID),
+    });
     expect(viaParent.path).toEqual(['Trigger', 'sub', 'sub/Trigger', 'sub/hold', 'sub/done', 'after']);
     expect(said(viaParent)).toEqual(['Status COMPLETED']);
     expect(viaParent.widgets['sub/hold']).toEqual({ status: 'COMPLETED' });
 
-    const viaSubflow = await run(holdParent(SUB_SID), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(SUB_SID) });
+    const viaSubflow = await run(holdParent(SUB_SID), [], {
+      flowSid: PARENT_SID,
+      subflows: { [SUB_SID]: holding },
+      http: returning(SUB_SID),
+    });
     expect(said(viaSubflow)).toEqual(['Status COMPLETED']);
     expect(viaSubflow.timeline.some((e) => /the return names the subflow's webhook/.test(e.text))).toBe(true);
 
     // Inside the subflow flow.flow_sid is the parent's (the runner's reading; Studio's docs do not say).
-    const byDefault = await run(holdParent(''), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(PARENT_SID) });
+    const byDefault = await run(holdParent(''), [], {
+      flowSid: PARENT_SID,
+      subflows: { [SUB_SID]: holding },
+      http: returning(PARENT_SID),
+    });
     expect(said(byDefault)).toEqual(['Status COMPLETED']);
 
-    const elsewhere = await run(holdParent('{{flow.flow_sid}}'), [], { flowSid: PARENT_SID, subflows: { [SUB_SID]: holding }, http: returning(`FW${'9'.repeat(32)}`) });
-    expect(elsewhere.end).toMatchObject({ kind: 'call-ended', reason: expect.stringMatching(/redirected to Studio flow FW9{32}/) });
+    const elsewhere = await run(holdParent('{{flow.flow_sid}}'), [], {
+      flowSid: PARENT_SID,
+      subflows: { [SUB_SID]: holding },
+      http: returning(`FW${'9'.repeat(32)}`),
+    });
+    expect(elsewhere.end).toMatchObject({
+      kind: 'call-ended',
+      reason: expect.stringMatching(/redirected to Studio flow FW9{32}/),
+    });
   });
 
-  it("finds a project subflow by its placeholder: __FLOW_SID_HOLD_SUBFLOW__ is flows/hold-subflow.json, unless another is given", () => {
+  it('finds a project subflow by its placeholder: __FLOW_SID_HOLD_SUBFLOW__ is flows/hold-subflow.json, unless another is given', () => {
     const parent = minimalHoldParent();
     const found = subflowsFor(parent);
     expect(Object.keys(found)).toEqual(['__FLOW_SID_HOLD_SUBFLOW__']);
@@ -279,7 +467,16 @@ describe('external HTTP', () => {
   const lookup = flowOf(
     'lookup',
     [
-      widget('lookup', 'make-http-request', { method: 'GET', content_type: 'application/json', url: 'https://crm.example.com/customers?phone={{contact.channel.address}}' }, { success: 'hello', failed: 'sorry' }),
+      widget(
+        'lookup',
+        'make-http-request',
+        {
+          method: 'GET',
+          content_type: 'application/json',
+          url: 'https://crm.example.com/customers?phone={{contact.channel.address}}',
+        },
+        { success: 'hello', failed: 'sorry' },
+      ),
       say('hello', 'Hello {{widgets.lookup.parsed.name}}'),
       say('sorry', 'Lookup failed with {{widgets.lookup.status_code}}'),
     ],
@@ -287,7 +484,13 @@ describe('external HTTP', () => {
   );
 
   it('is answered from the fixtures (first match, replies in turn)', async () => {
-    const http = new HttpFixtures([{ url: 'https://crm.example.com/customers', method: 'GET', replies: [{ body: { name: 'Ada' } }, { status: 503, body: 'down' }] }]);
+    const http = new HttpFixtures([
+      {
+        url: 'https://crm.example.com/customers',
+        method: 'GET',
+        replies: [{ body: { name: 'Ada' } }, { status: 503, body: 'down' }],
+      },
+    ]);
     const r = await run(lookup, [], { http });
     expect(said(r)).toEqual(['Hello Ada']);
     expect(r.requests[0]).toMatchObject({ mocked: 'fixture', status: 200 });
@@ -297,7 +500,9 @@ describe('external HTTP', () => {
   it('an unmocked request ends the run with an error naming the URL; --auto answers 200 {}', async () => {
     const r = await run(lookup);
     expect(r.end.kind).toBe('error');
-    expect(r.end.kind === 'error' && r.end.message).toMatch(/unmocked HTTP request: GET https:\/\/crm\.example\.com\/customers\?phone=/);
+    expect(r.end.kind === 'error' && r.end.message).toMatch(
+      /unmocked HTTP request: GET https:\/\/crm\.example\.com\/customers\?phone=/,
+    );
     const auto = await run(lookup, [], { http: new HttpFixtures([], true) });
     expect(said(auto)).toEqual(['Hello ']);
     expect(auto.requests[0]).toMatchObject({ mocked: 'generated', status: 200 });
@@ -312,12 +517,19 @@ describe('the trigger choice and the whole library', () => {
     expect(only(['incomingConversationMessage'])).toBe('conversation');
     expect(only(['incomingRequest'])).toBe('request');
     expect(only(['incomingParent'])).toBe('parent');
-    expect(chooseTrigger(flowOf('x', [say('x', 'hi')], ['incomingCall', 'incomingMessage']), { kind: 'message', body: 'b' }).kind).toBe('message');
+    expect(
+      chooseTrigger(flowOf('x', [say('x', 'hi')], ['incomingCall', 'incomingMessage']), { kind: 'message', body: 'b' })
+        .kind,
+    ).toBe('message');
   });
 
   it('every widget type of the catalog has a handler (nothing is "not simulated")', async () => {
     for (const type of Object.keys(WIDGETS).filter((t) => t !== 'trigger')) {
-      const definition = flowOf('w', [{ name: 'w', type, properties: { say: 'x', url: 'https://__SERVICE_DOMAIN__/x' }, transitions: [] }], ['incomingCall']);
+      const definition = flowOf(
+        'w',
+        [{ name: 'w', type, properties: { say: 'x', url: 'https://__SERVICE_DOMAIN__/x' }, transitions: [] }],
+        ['incomingCall'],
+      );
       const r = await run(definition, [], { missingSubflow: 'complete', http: new HttpFixtures([], true) });
       expect(`${type}: ${r.end.kind === 'error' ? r.end.message : 'ok'}`).not.toMatch(/not simulated/);
     }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fakeFunctionsDir, HOLD_SUBFLOW, MESSAGING_FLOW, mutate, PROJECT_ROOT, SERVICE_FUNCTIONS, state, VOICE_FLOW } from './flow-fixtures';
+import { fakeFunctionsDir, HOLD_SUBFLOW, MESSAGING_FLOW, mutate, PROJECT_ROOT, SERVICE_FUNCTIONS, state } from './flow-fixtures';
 
 const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = path.join(PROJECT_ROOT, 'studio', 'checker', 'cli.ts');

@@ -14,7 +14,10 @@ function good(): Record<string, any> {
   return {
     tasks: {
       lookup: {
-        request: { url: 'https://crm.example.com/customers/{{ input.customerId }}', headers: { Authorization: { env: 'CRM_TOKEN', prefix: 'Bearer ' } } },
+        request: {
+          url: 'https://crm.example.com/customers/{{ input.customerId }}',
+          headers: { Authorization: { env: 'CRM_TOKEN', prefix: 'Bearer ' } },
+        },
         result: '{"name": customer.name}',
       },
     },
@@ -51,19 +54,71 @@ describe('each problem names the file and the field', () => {
     ['no tasks', (c) => delete c.tasks, 'relay.config.json: tasks: must be an object'],
     ['an unknown top-level field', (c) => (c.task = {}), 'relay.config.json: task: is not a known field'],
     ['no url', (c) => delete c.tasks.lookup.request.url, 'relay.config.json: tasks.lookup.request.url: is required'],
-    ['a url that is not http', (c) => (c.tasks.lookup.request.url = 'ftp://x/{{ input.a }}'), 'tasks.lookup.request.url: must start with http:// or https://'],
-    ['a broken Liquid template', (c) => (c.tasks.lookup.request.url = 'https://x/{{ input.a '), 'tasks.lookup.request.url: is not a valid Liquid template'],
-    ['an unknown Liquid filter', (c) => (c.tasks.lookup.request.url = 'https://x/{{ input.a | nofilter }}'), 'tasks.lookup.request.url: is not a valid Liquid template'],
-    ['a bad method', (c) => (c.tasks.lookup.request.method = 'FETCH'), 'tasks.lookup.request.method: must be one of GET, POST, PUT, PATCH, DELETE'],
-    ['a header holding a value instead of a variable name', (c) => (c.tasks.lookup.request.headers = { Authorization: 'Bearer abc123' }), 'tasks.lookup.request.headers.Authorization: must name an environment variable'],
-    ['a header whose variable is not set', (c) => (c.tasks.lookup.request.headers = { 'X-Key': 'MISSING_KEY' }), 'tasks.lookup.request.headers.X-Key: reads the environment variable MISSING_KEY, which is not set'],
-    ['a header field that is not known', (c) => (c.tasks.lookup.request.headers = { 'X-Key': { env: 'CRM_TOKEN', value: 'x' } }), 'tasks.lookup.request.headers.X-Key.value: is not a known field'],
-    ['a Content-Length header', (c) => (c.tasks.lookup.request.headers = { 'Content-Length': 'CRM_TOKEN' }), 'tasks.lookup.request.headers.Content-Length: is set by the relay itself'],
-    ['a misspelt request field', (c) => (c.tasks.lookup.request.header = {}), 'tasks.lookup.request.header: is not a known field'],
-    ['a timeout that is not a number', (c) => (c.tasks.lookup.timeoutMs = '10s'), 'tasks.lookup.timeoutMs: must be a whole number of milliseconds'],
-    ['zero attempts', (c) => (c.tasks.lookup.retry = { attempts: 0 }), 'tasks.lookup.retry.attempts: must be a whole number from 1'],
-    ['no result mapping', (c) => delete c.tasks.lookup.result, 'tasks.lookup.result: is required: a JSONata expression'],
-    ['a broken JSONata mapping', (c) => (c.tasks.lookup.result = '{"name": customer.name'), 'tasks.lookup.result: is not a valid JSONata expression'],
+    [
+      'a url that is not http',
+      (c) => (c.tasks.lookup.request.url = 'ftp://x/{{ input.a }}'),
+      'tasks.lookup.request.url: must start with http:// or https://',
+    ],
+    [
+      'a broken Liquid template',
+      (c) => (c.tasks.lookup.request.url = 'https://x/{{ input.a '),
+      'tasks.lookup.request.url: is not a valid Liquid template',
+    ],
+    [
+      'an unknown Liquid filter',
+      (c) => (c.tasks.lookup.request.url = 'https://x/{{ input.a | nofilter }}'),
+      'tasks.lookup.request.url: is not a valid Liquid template',
+    ],
+    [
+      'a bad method',
+      (c) => (c.tasks.lookup.request.method = 'FETCH'),
+      'tasks.lookup.request.method: must be one of GET, POST, PUT, PATCH, DELETE',
+    ],
+    [
+      'a header holding a value instead of a variable name',
+      (c) => (c.tasks.lookup.request.headers = { Authorization: 'Bearer abc123' }),
+      'tasks.lookup.request.headers.Authorization: must name an environment variable',
+    ],
+    [
+      'a header whose variable is not set',
+      (c) => (c.tasks.lookup.request.headers = { 'X-Key': 'MISSING_KEY' }),
+      'tasks.lookup.request.headers.X-Key: reads the environment variable MISSING_KEY, which is not set',
+    ],
+    [
+      'a header field that is not known',
+      (c) => (c.tasks.lookup.request.headers = { 'X-Key': { env: 'CRM_TOKEN', value: 'x' } }),
+      'tasks.lookup.request.headers.X-Key.value: is not a known field',
+    ],
+    [
+      'a Content-Length header',
+      (c) => (c.tasks.lookup.request.headers = { 'Content-Length': 'CRM_TOKEN' }),
+      'tasks.lookup.request.headers.Content-Length: is set by the relay itself',
+    ],
+    [
+      'a misspelt request field',
+      (c) => (c.tasks.lookup.request.header = {}),
+      'tasks.lookup.request.header: is not a known field',
+    ],
+    [
+      'a timeout that is not a number',
+      (c) => (c.tasks.lookup.timeoutMs = '10s'),
+      'tasks.lookup.timeoutMs: must be a whole number of milliseconds',
+    ],
+    [
+      'zero attempts',
+      (c) => (c.tasks.lookup.retry = { attempts: 0 }),
+      'tasks.lookup.retry.attempts: must be a whole number from 1',
+    ],
+    [
+      'no result mapping',
+      (c) => delete c.tasks.lookup.result,
+      'tasks.lookup.result: is required: a JSONata expression',
+    ],
+    [
+      'a broken JSONata mapping',
+      (c) => (c.tasks.lookup.result = '{"name": customer.name'),
+      'tasks.lookup.result: is not a valid JSONata expression',
+    ],
   ];
   test.each(cases)('%s', (_name, edit, expected) => {
     const config = good();
@@ -87,9 +142,17 @@ test('a file that is missing or not JSON is named', () => {
   }
 });
 
-test('arguments: --config is resolved from the caller\'s folder; port and host from flags, then PORT and HOST', () => {
-  expect(parseArgs(['--config', 'r.json'], { INIT_CWD: '/srv/app' })).toEqual({ config: '/srv/app/r.json', port: 8080, host: '127.0.0.1' });
-  expect(parseArgs(['--config=/c.json', '--port', '9000'], { PORT: '7000', HOST: '0.0.0.0' })).toEqual({ config: '/c.json', port: 9000, host: '0.0.0.0' });
+test("arguments: --config is resolved from the caller's folder; port and host from flags, then PORT and HOST", () => {
+  expect(parseArgs(['--config', 'r.json'], { INIT_CWD: '/srv/app' })).toEqual({
+    config: '/srv/app/r.json',
+    port: 8080,
+    host: '127.0.0.1',
+  });
+  expect(parseArgs(['--config=/c.json', '--port', '9000'], { PORT: '7000', HOST: '0.0.0.0' })).toEqual({
+    config: '/c.json',
+    port: 9000,
+    host: '0.0.0.0',
+  });
   expect(parseArgs([], { RELAY_CONFIG: '/c.json', PORT: '7000' })).toMatchObject({ port: 7000 });
   expect(() => parseArgs([], {})).toThrow('no config file');
   expect(() => parseArgs(['--config', 'a', '--port', 'x'], {})).toThrow('port "x" is not a port number');
@@ -105,14 +168,27 @@ test('npm run relay with a bad config exits at once with one line naming the fil
     fs.writeFileSync(file, JSON.stringify(config));
     const env: NodeJS.ProcessEnv = { ...process.env, WEBHOOK_SECRET: SECRET };
     delete env.NOT_SET_ANYWHERE;
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'relay/src/cli.ts'), '--config', file, '--port', '0'], {
-      env,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        path.join(ROOT, 'relay/src/cli.ts'),
+        '--config',
+        file,
+        '--port',
+        '0',
+      ],
+      {
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toBe(`relay: bad config: ${file}: tasks.lookup.request.headers.Authorization: reads the environment variable NOT_SET_ANYWHERE, which is not set\n`);
+    expect(run.stderr).toBe(
+      `relay: bad config: ${file}: tasks.lookup.request.headers.Authorization: reads the environment variable NOT_SET_ANYWHERE, which is not set\n`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -17,13 +17,19 @@ beforeAll(async () => {
   api = await startServer((request) => {
     const id = decodeURIComponent(request.url.split('/').pop() ?? '');
     const balance = id === 'C-BAD' ? 'n/a' : 120.75;
-    return { delayMs: API_DELAY_MS, body: { customer: { id, name: 'Grace Hopper' }, account: { balance, currency: 'USD' } } };
+    return {
+      delayMs: API_DELAY_MS,
+      body: { customer: { id, name: 'Grace Hopper' }, account: { balance, currency: 'USD' } },
+    };
   });
   relay = await startTestRelay(
     {
       tasks: {
         lookup: {
-          request: { url: `${api.url}/customers/{{ input.customerId }}`, headers: { Authorization: { env: 'CRM_TOKEN', prefix: 'Bearer ' } } },
+          request: {
+            url: `${api.url}/customers/{{ input.customerId }}`,
+            headers: { Authorization: { env: 'CRM_TOKEN', prefix: 'Bearer ' } },
+          },
           timeoutMs: 20000,
           result: '{"name": customer.name, "balance": $number(account.balance)}',
         },
@@ -50,7 +56,7 @@ async function get(path: string) {
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
-test('a job started on the service completes with the slow API\'s answer, mapped by the relay', async () => {
+test("a job started on the service completes with the slow API's answer, mapped by the relay", async () => {
   const startedAt = Date.now();
   const start = await post('/jobs/start', { task: 'lookup', customerId: 'C-42', maxHoldSeconds: '60' });
   expect(start.status).toBe(200);
@@ -77,7 +83,7 @@ test('a job started on the service completes with the slow API\'s answer, mapped
   expect(report.callbackAttempts).toBe(1);
 });
 
-test('an API answer the mapping cannot use ends the job FAILED with the mapping\'s reason', async () => {
+test("an API answer the mapping cannot use ends the job FAILED with the mapping's reason", async () => {
   const start = await post('/jobs/start', { task: 'lookup', customerId: 'C-BAD', maxHoldSeconds: '60' });
   expect(start.status).toBe(200);
   const jobId = start.body.jobId as string;

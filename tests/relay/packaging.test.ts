@@ -19,10 +19,11 @@ test('relay/package-lock.json (what the image installs) matches relay/package.js
   const lock = json('relay/package-lock.json');
   expect(lock.packages[''].dependencies).toEqual(relay.dependencies);
   expect(lock.packages[''].devDependencies).toEqual(relay.devDependencies);
-  for (const [name, version] of Object.entries<string>(relay.dependencies)) expect(lock.packages[`node_modules/${name}`].version).toBe(version);
+  for (const [name, version] of Object.entries<string>(relay.dependencies))
+    expect(lock.packages[`node_modules/${name}`].version).toBe(version);
 });
 
-test('the Dockerfile builds from the relay\'s own manifest, runs as a non-root user, listens on 0.0.0.0 and checks /health', () => {
+test("the Dockerfile builds from the relay's own manifest, runs as a non-root user, listens on 0.0.0.0 and checks /health", () => {
   const dockerfile = read('relay/Dockerfile');
   expect(dockerfile).toMatch(/^COPY package\.json package-lock\.json \.\/$/m);
   expect(dockerfile).toMatch(/^RUN npm ci\b/m);

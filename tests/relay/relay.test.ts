@@ -3,7 +3,17 @@
  * completion out to the callback URL.
  */
 import { randomBytes } from 'node:crypto';
-import { dispatch, inSeconds, newJobId, SECRET, startServer, startTestRelay, type Script, type TestRelay, type TestServer } from './support';
+import {
+  dispatch,
+  inSeconds,
+  newJobId,
+  SECRET,
+  startServer,
+  startTestRelay,
+  type Script,
+  type TestRelay,
+  type TestServer,
+} from './support';
 
 const TOKEN = 'tok_' + randomBytes(12).toString('hex');
 const CALLBACK_TOKEN = randomBytes(16).toString('hex');
@@ -54,12 +64,19 @@ function callbackUrl(jobId: string): string {
 }
 
 function completions(jobId: string): Array<Record<string, unknown>> {
-  return callback.requests.filter((r) => r.url.includes(`jobId=${jobId}`)).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+  return callback.requests
+    .filter((r) => r.url.includes(`jobId=${jobId}`))
+    .map((r) => JSON.parse(r.body) as Record<string, unknown>);
 }
 
 async function start(input: Record<string, unknown>, deadlineSeconds = 20) {
   const jobId = newJobId();
-  const answer = await dispatch(relay.url, { jobId, input, callbackUrl: callbackUrl(jobId), deadline: inSeconds(deadlineSeconds) });
+  const answer = await dispatch(relay.url, {
+    jobId,
+    input,
+    callbackUrl: callbackUrl(jobId),
+    deadline: inSeconds(deadlineSeconds),
+  });
   return { jobId, answer };
 }
 
@@ -86,7 +103,11 @@ describe('the dispatch', () => {
   test('a dispatch signed with another secret is refused with 401 and nothing is called', async () => {
     const jobId = newJobId();
     const other = `whsec_${randomBytes(32).toString('base64')}`;
-    const answer = await dispatch(relay.url, { jobId, input: { task: 'lookup', customerId: 'C1' }, callbackUrl: callbackUrl(jobId), deadline: inSeconds(10) }, other);
+    const answer = await dispatch(
+      relay.url,
+      { jobId, input: { task: 'lookup', customerId: 'C1' }, callbackUrl: callbackUrl(jobId), deadline: inSeconds(10) },
+      other,
+    );
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ error: { code: 'INVALID_SIGNATURE', message: expect.any(String) } });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -97,8 +118,17 @@ describe('the dispatch', () => {
 
   test('an unsigned or altered dispatch is refused with 401', async () => {
     const jobId = newJobId();
-    const body = JSON.stringify({ jobId, input: { task: 'lookup', customerId: 'C1' }, callbackUrl: callbackUrl(jobId), deadline: inSeconds(10) });
-    const unsigned = await fetch(`${relay.url}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const body = JSON.stringify({
+      jobId,
+      input: { task: 'lookup', customerId: 'C1' },
+      callbackUrl: callbackUrl(jobId),
+      deadline: inSeconds(10),
+    });
+    const unsigned = await fetch(`${relay.url}/dispatch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(unsigned.status).toBe(401);
 
     // Signed, then one byte changed.
@@ -107,7 +137,12 @@ describe('the dispatch', () => {
     const signature = new Webhook(SECRET).sign('msg_1', now, body);
     const altered = await fetch(`${relay.url}/dispatch`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': 'msg_1', 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': signature },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': String(now.getTime() / 1000),
+        'webhook-signature': signature,
+      },
       body: body.replace('C1', 'C2'),
     });
     expect(altered.status).toBe(401);
@@ -136,8 +171,18 @@ describe('the dispatch', () => {
     apiScript = () => ({ delayMs: 3000, body: { customer: { name: 'Late' }, account: { balance: 0 } } });
     const { jobId } = await start({ task: 'lookup', customerId: 'C8' });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const event = JSON.stringify({ type: 'job.cancelled', jobId, status: 'CANCELLED', reason: 'CALLER_HUNG_UP', at: new Date().toISOString() });
-    const unsigned = await fetch(`${relay.url}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: event });
+    const event = JSON.stringify({
+      type: 'job.cancelled',
+      jobId,
+      status: 'CANCELLED',
+      reason: 'CALLER_HUNG_UP',
+      at: new Date().toISOString(),
+    });
+    const unsigned = await fetch(`${relay.url}/dispatch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: event,
+    });
     expect(unsigned.status).toBe(401);
     expect(relay.relay.running()).toBe(1);
     const { Webhook } = await import('standardwebhooks');
@@ -145,7 +190,12 @@ describe('the dispatch', () => {
     const id = `msg_cancel_${jobId}`;
     const signed = await fetch(`${relay.url}/dispatch`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': new Webhook(SECRET).sign(id, now, event) },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(now.getTime() / 1000),
+        'webhook-signature': new Webhook(SECRET).sign(id, now, event),
+      },
       body: event,
     });
     expect(signed.status).toBe(202);
@@ -171,7 +221,9 @@ describe('the API call', () => {
     expect(api.requests[0]!.method).toBe('GET');
     expect(api.requests[0]!.url).toBe(`/customers/${encodeURIComponent('C 1/ü?x=1')}`);
     expect(api.requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(completions(jobId)).toEqual([{ jobId, status: 'COMPLETED', result: { name: 'Ada Lovelace', balance: 42.5 } }]);
+    expect(completions(jobId)).toEqual([
+      { jobId, status: 'COMPLETED', result: { name: 'Ada Lovelace', balance: 42.5 } },
+    ]);
   });
 
   test('the body is rendered as JSON from the input (each value a JSON value), POSTed with its header', async () => {
@@ -183,19 +235,30 @@ describe('the API call', () => {
     expect(request.method).toBe('POST');
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['x-api-key']).toBe('orders-key-value');
-    expect(JSON.parse(request.body)).toEqual({ customer: 'C"1', items: [{ sku: 'a', n: 2 }], reference: jobId, note: 'hi' });
+    expect(JSON.parse(request.body)).toEqual({
+      customer: 'C"1',
+      items: [{ sku: 'a', n: 2 }],
+      reference: jobId,
+      note: 'hi',
+    });
   });
 
   test('a missing input field fails the job with TEMPLATE_FAILED, without calling the API', async () => {
     const { jobId } = await start({ task: 'lookup' });
     const report = await relay.ended(jobId);
-    expect(report.outcome).toMatchObject({ status: 'FAILED', error: { code: 'TEMPLATE_FAILED', message: expect.stringContaining('customerId') } });
+    expect(report.outcome).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'TEMPLATE_FAILED', message: expect.stringContaining('customerId') },
+    });
     expect(api.requests).toHaveLength(0);
     expect(completions(jobId)).toHaveLength(1);
   });
 
   test('5xx answers are retried with backoff until one succeeds', async () => {
-    apiScript = (_r, index) => (index < 2 ? { status: index === 0 ? 503 : 500, body: { error: 'busy' } } : { body: { customer: { name: 'Third' }, account: { balance: 3 } } });
+    apiScript = (_r, index) =>
+      index < 2
+        ? { status: index === 0 ? 503 : 500, body: { error: 'busy' } }
+        : { body: { customer: { name: 'Third' }, account: { balance: 3 } } };
     const { jobId } = await start({ task: 'lookup', customerId: 'C3' });
     const report = await relay.ended(jobId);
     expect(report.outcome).toEqual({ status: 'COMPLETED', result: { name: 'Third', balance: 3 } });
@@ -210,19 +273,33 @@ describe('the API call', () => {
     apiScript = () => ({ status: 404, body: { error: 'no such customer' } });
     const { jobId } = await start({ task: 'lookup', customerId: 'C404' });
     const report = await relay.ended(jobId);
-    expect(report.outcome).toMatchObject({ status: 'FAILED', error: { code: 'API_ERROR', message: expect.stringContaining('HTTP 404') } });
+    expect(report.outcome).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'API_ERROR', message: expect.stringContaining('HTTP 404') },
+    });
     expect(api.requests).toHaveLength(1);
   });
 
   test('an attempt that outlasts timeoutMs is abandoned and retried; after the last one the job fails with API_TIMEOUT', async () => {
     apiScript = () => ({ delayMs: 5000, body: {} });
-    const local = await startTestRelay(lookupConfig(api.url, { timeoutMs: 300, retry: { attempts: 2, delayMs: 50, maxDelayMs: 50 } }), { env: { CRM_TOKEN: TOKEN, ORDERS_KEY: 'k' } });
+    const local = await startTestRelay(
+      lookupConfig(api.url, { timeoutMs: 300, retry: { attempts: 2, delayMs: 50, maxDelayMs: 50 } }),
+      { env: { CRM_TOKEN: TOKEN, ORDERS_KEY: 'k' } },
+    );
     try {
       const jobId = newJobId();
       const startedAt = Date.now();
-      await dispatch(local.url, { jobId, input: { task: 'lookup', customerId: 'C5' }, callbackUrl: callbackUrl(jobId), deadline: inSeconds(30) });
+      await dispatch(local.url, {
+        jobId,
+        input: { task: 'lookup', customerId: 'C5' },
+        callbackUrl: callbackUrl(jobId),
+        deadline: inSeconds(30),
+      });
       const report = await local.ended(jobId);
-      expect(report.outcome).toMatchObject({ status: 'FAILED', error: { code: 'API_TIMEOUT', message: expect.stringContaining('no answer within 300 ms') } });
+      expect(report.outcome).toMatchObject({
+        status: 'FAILED',
+        error: { code: 'API_TIMEOUT', message: expect.stringContaining('no answer within 300 ms') },
+      });
       expect(api.requests).toHaveLength(2);
       expect(Date.now() - startedAt).toBeLessThan(2000);
       expect(completions(jobId)).toHaveLength(1);
@@ -231,12 +308,15 @@ describe('the API call', () => {
     }
   });
 
-  test('the timeout is cut to the job\'s deadline, so the completion still arrives before it', async () => {
+  test("the timeout is cut to the job's deadline, so the completion still arrives before it", async () => {
     apiScript = () => ({ delayMs: 10_000, body: {} });
     const { jobId } = await start({ task: 'lookup', customerId: 'C6' }, 1.5);
     const deadline = Date.now() + 1500;
     const report = await relay.ended(jobId);
-    expect(report.outcome).toMatchObject({ status: 'FAILED', error: { code: expect.stringMatching(/^(API_TIMEOUT|DEADLINE)$/) } });
+    expect(report.outcome).toMatchObject({
+      status: 'FAILED',
+      error: { code: expect.stringMatching(/^(API_TIMEOUT|DEADLINE)$/) },
+    });
     const [completion] = callback.requests.filter((r) => r.url.includes(jobId));
     expect(completion!.at).toBeLessThan(deadline);
   });
@@ -247,26 +327,52 @@ describe('the mapping', () => {
     apiScript = () => ({ body: { value: 'not a number' } });
     const { jobId } = await start({ task: 'strict' });
     const report = await relay.ended(jobId);
-    expect(report.outcome).toMatchObject({ status: 'FAILED', error: { code: 'MAPPING_FAILED', message: expect.stringMatching(/task "strict": the result mapping failed: .*JSONata D3030/) } });
-    expect(completions(jobId)).toEqual([{ jobId, status: 'FAILED', error: (report.outcome as { error: unknown }).error }]);
+    expect(report.outcome).toMatchObject({
+      status: 'FAILED',
+      error: {
+        code: 'MAPPING_FAILED',
+        message: expect.stringMatching(/task "strict": the result mapping failed: .*JSONata D3030/),
+      },
+    });
+    expect(completions(jobId)).toEqual([
+      { jobId, status: 'FAILED', error: (report.outcome as { error: unknown }).error },
+    ]);
   });
 
   test('a mapping that matches nothing gives MAPPING_FAILED', async () => {
     apiScript = () => ({ body: { somethingElse: true } });
     const { jobId } = await start({ task: 'pick' });
     const report = await relay.ended(jobId);
-    expect(report.outcome).toMatchObject({ status: 'FAILED', error: { code: 'MAPPING_FAILED', message: expect.stringContaining('produced nothing') } });
+    expect(report.outcome).toMatchObject({
+      status: 'FAILED',
+      error: { code: 'MAPPING_FAILED', message: expect.stringContaining('produced nothing') },
+    });
   });
 
   test('a mapping sees $input and $status besides the answer', async () => {
     const local = await startTestRelay(
-      { tasks: { echo: { request: { url: `${api.url}/echo` }, result: '{"who": $input.who, "status": $status, "name": customer.name}' } } },
+      {
+        tasks: {
+          echo: {
+            request: { url: `${api.url}/echo` },
+            result: '{"who": $input.who, "status": $status, "name": customer.name}',
+          },
+        },
+      },
       { env: {} },
     );
     try {
       const jobId = newJobId();
-      await dispatch(local.url, { jobId, input: { task: 'echo', who: 'caller' }, callbackUrl: callbackUrl(jobId), deadline: inSeconds(10) });
-      expect((await local.ended(jobId)).outcome).toEqual({ status: 'COMPLETED', result: { who: 'caller', status: 200, name: 'Ada Lovelace' } });
+      await dispatch(local.url, {
+        jobId,
+        input: { task: 'echo', who: 'caller' },
+        callbackUrl: callbackUrl(jobId),
+        deadline: inSeconds(10),
+      });
+      expect((await local.ended(jobId)).outcome).toEqual({
+        status: 'COMPLETED',
+        result: { who: 'caller', status: 200, name: 'Ada Lovelace' },
+      });
     } finally {
       await local.close();
     }
@@ -275,7 +381,8 @@ describe('the mapping', () => {
 
 describe('the completion', () => {
   test('is retried on 5xx and no answer until the callback acknowledges it', async () => {
-    callbackScript = (_r, index) => (index === 0 ? { status: 503 } : index === 1 ? { status: 500 } : { status: 200, body: { ok: true } });
+    callbackScript = (_r, index) =>
+      index === 0 ? { status: 503 } : index === 1 ? { status: 500 } : { status: 200, body: { ok: true } };
     const { jobId } = await start({ task: 'lookup', customerId: 'C8' });
     const report = await relay.ended(jobId);
     expect(report.callbackStatus).toBe(200);
@@ -300,7 +407,11 @@ describe('the completion', () => {
     // The job took the outcome; the Studio execution that texts it starts only after the deadline.
     callbackScript = (request) =>
       request.at < deadline + 300
-        ? { status: 503, headers: { 'retry-after': '1' }, body: { error: { code: 'DELIVERY_PENDING', message: 'not in Studio yet' }, retryAfter: 1 } }
+        ? {
+            status: 503,
+            headers: { 'retry-after': '1' },
+            body: { error: { code: 'DELIVERY_PENDING', message: 'not in Studio yet' }, retryAfter: 1 },
+          }
         : { status: 200, body: { duplicate: true } };
     const { jobId } = await start({ task: 'lookup', customerId: 'C11' }, 2);
     const report = await relay.ended(jobId);

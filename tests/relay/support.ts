@@ -23,7 +23,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type Script = (request: Recorded, index: number) => { status?: number; body?: unknown; delayMs?: number; headers?: Record<string, string> };
+export type Script = (
+  request: Recorded,
+  index: number,
+) => { status?: number; body?: unknown; delayMs?: number; headers?: Record<string, string> };
 
 /** An HTTP server on 127.0.0.1 that answers each request as the script says and records it. */
 export async function startServer(script: Script): Promise<TestServer> {
@@ -33,13 +36,23 @@ export async function startServer(script: Script): Promise<TestServer> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const recorded = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       requests.push(recorded);
       const answer = script(recorded, requests.length - 1);
       const send = () => {
         if (res.destroyed) return;
-        const body = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-        res.writeHead(answer.status ?? 200, { 'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json', ...answer.headers });
+        const body =
+          answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+        res.writeHead(answer.status ?? 200, {
+          'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json',
+          ...answer.headers,
+        });
         res.end(body);
       };
       if (answer.delayMs) setTimeout(send, answer.delayMs).unref();
@@ -72,7 +85,10 @@ export interface TestRelay {
   close(): Promise<void>;
 }
 
-export async function startTestRelay(config: unknown, options: { env?: Record<string, string> } & Partial<RelayOptions> = {}): Promise<TestRelay> {
+export async function startTestRelay(
+  config: unknown,
+  options: { env?: Record<string, string> } & Partial<RelayOptions> = {},
+): Promise<TestRelay> {
   const logs: string[] = [];
   const reports = new Map<string, JobReport>();
   const waiters = new Map<string, (report: JobReport) => void>();
@@ -120,7 +136,12 @@ export async function dispatch(
   const signature = new Webhook(secret).sign(id, now, payload);
   const response = await fetch(`${relayUrl}/dispatch`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(now.getTime() / 1000), 'webhook-signature': signature },
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(now.getTime() / 1000),
+      'webhook-signature': signature,
+    },
     body: payload,
   });
   return { status: response.status, body: await response.json().catch(() => undefined) };

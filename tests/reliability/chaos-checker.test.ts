@@ -56,14 +56,18 @@ it('reports every kind of violation', async () => {
   const results = new Map<string, Record<string, unknown>>([[a.jobId, { something: 'else' }]]);
   const backend = {
     dispatches: [],
-    completions: [{ jobId: a.jobId, status: 200, body: { duplicate: false, status: 'COMPLETED' }, attempts: 1, webhookId: 'msg_1' }],
+    completions: [
+      { jobId: a.jobId, status: 200, body: { duplicate: false, status: 'COMPLETED' }, attempts: 1, webhookId: 'msg_1' },
+    ],
     results,
     rejectedSignatures: 0,
     faultsInjected: {},
   } as unknown as ExampleBackend;
 
   // A's final status rewritten behind everyone's back.
-  const rewrite = await rawTwilio(stack.emulator.url, 'POST', `/sync/v1/Services/default/Documents/job_${a.jobId}`, { Data: JSON.stringify({ ...jobA, status: 'FAILED' }) });
+  const rewrite = await rawTwilio(stack.emulator.url, 'POST', `/sync/v1/Services/default/Documents/job_${a.jobId}`, {
+    Data: JSON.stringify({ ...jobA, status: 'FAILED' }),
+  });
   expect(rewrite.status).toBe(200);
   // A room left open, and a room named after a phone number.
   for (const friendlyName of [`hold_${a.jobId}`, 'hold_+14155550123']) {
@@ -85,16 +89,35 @@ it('reports every kind of violation', async () => {
         widgets: { get_result: { parsed: { status: 'COMPLETED' }, body: resultReply.text } },
         // Held until 20 s past the deadline.
         rooms: [
-          { widget: 'hold', friendlyName: `hold_${a.jobId}`, conferenceSid: 'CF' + '2'.repeat(32), joinedAtMs: 1000, leftAtMs: jobA.deadline - startedAt + 20_000, leftBecause: 'conference-ended' },
+          {
+            widget: 'hold',
+            friendlyName: `hold_${a.jobId}`,
+            conferenceSid: 'CF' + '2'.repeat(32),
+            joinedAtMs: 1000,
+            leftAtMs: jobA.deadline - startedAt + 20_000,
+            leftBecause: 'conference-ended',
+          },
         ],
-        requests: [{ atMs: 5, widget: 'get_result', method: 'POST', url: 'http://x/jobs/result', status: 500, durationMs: 12 }],
+        requests: [
+          { atMs: 5, widget: 'get_result', method: 'POST', url: 'http://x/jobs/result', status: 500, durationMs: 12 },
+        ],
       }),
     },
-    { plan: planCall(1, 1), startedAt, jobId: b.jobId, completions: [], run: fakeRun({ end: { kind: 'run-timeout', widget: 'hold', afterMs: 120_000 } }) },
+    {
+      plan: planCall(1, 1),
+      startedAt,
+      jobId: b.jobId,
+      completions: [],
+      run: fakeRun({ end: { kind: 'run-timeout', widget: 'hold', afterMs: 120_000 } }),
+    },
   ];
 
   // The checker reads every job through the functions (here the in-process host's HTTP server).
-  const fakeStack = { baseUrl: stack.baseUrl, emulator: stack.emulator, recentOutput: () => 'POST /jobs/start from +14155550123' } as unknown as LocalStack;
+  const fakeStack = {
+    baseUrl: stack.baseUrl,
+    emulator: stack.emulator,
+    recentOutput: () => 'POST /jobs/start from +14155550123',
+  } as unknown as LocalStack;
 
   const { violations } = await checkRun({ stack: fakeStack, backend }, records, 0.1, { waitForDeadlines: false });
   const rules = new Set(violations.map((v) => v.rule));

@@ -19,20 +19,35 @@ const RUNS = [
   { behaviour: BUILT_IN_PROFILES.hopeful, concurrencyCap: 8 },
 ];
 
-it.each(RUNS)('30 chaotic calls lose nothing under $behaviour.name (seed 7, concurrency cap $concurrencyCap)', async ({ behaviour, concurrencyCap }) => {
-  const report = await runChaos({ calls: 30, concurrency: 30, seed: 7, timeScale: 0.1, faultScale: 2, behaviour, concurrencyCap });
-  const shown = report.violations.map((v) => `[${v.rule}] call ${v.call ?? '-'} job ${v.jobId ?? '-'}: ${v.detail}`);
-  expect({ summary: summaryLine(report), violations: shown }).toEqual({ summary: expect.any(String), violations: [] });
-  expect(report.profile).toBe(behaviour.name);
-  expect(report.calls).toBe(30);
-  expect(report.faults.total).toBeGreaterThan(50);
-  if (concurrencyCap > 0) {
-    expect(report.capacity).toMatchObject({ cap: concurrencyCap, peakInFlight: concurrencyCap });
-    expect(report.capacity.refused).toBeGreaterThan(0);
-    // A start refused three times ends that call at the apology, without a job.
-    expect(report.jobs).toBeGreaterThanOrEqual(26);
-  } else {
-    expect(report.capacity).toMatchObject({ cap: null, refused: 0 });
-    expect(report.jobs).toBeGreaterThanOrEqual(29);
-  }
-}, 120_000);
+it.each(RUNS)(
+  '30 chaotic calls lose nothing under $behaviour.name (seed 7, concurrency cap $concurrencyCap)',
+  async ({ behaviour, concurrencyCap }) => {
+    const report = await runChaos({
+      calls: 30,
+      concurrency: 30,
+      seed: 7,
+      timeScale: 0.1,
+      faultScale: 2,
+      behaviour,
+      concurrencyCap,
+    });
+    const shown = report.violations.map((v) => `[${v.rule}] call ${v.call ?? '-'} job ${v.jobId ?? '-'}: ${v.detail}`);
+    expect({ summary: summaryLine(report), violations: shown }).toEqual({
+      summary: expect.any(String),
+      violations: [],
+    });
+    expect(report.profile).toBe(behaviour.name);
+    expect(report.calls).toBe(30);
+    expect(report.faults.total).toBeGreaterThan(50);
+    if (concurrencyCap > 0) {
+      expect(report.capacity).toMatchObject({ cap: concurrencyCap, peakInFlight: concurrencyCap });
+      expect(report.capacity.refused).toBeGreaterThan(0);
+      // A start refused three times ends that call at the apology, without a job.
+      expect(report.jobs).toBeGreaterThanOrEqual(26);
+    } else {
+      expect(report.capacity).toMatchObject({ cap: null, refused: 0 });
+      expect(report.jobs).toBeGreaterThanOrEqual(29);
+    }
+  },
+  120_000,
+);

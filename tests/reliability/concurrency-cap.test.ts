@@ -56,7 +56,10 @@ const COMMON_PARAMETERS = { maxHoldSeconds: String(MAX_HOLD_SECONDS), wait: '0' 
 const PROFILES: TwilioBehaviour[] = [
   BUILT_IN_PROFILES.hopeful,
   BUILT_IN_PROFILES.documented,
-  { name: 'documented+timeLimit', switches: { ...BUILT_IN_PROFILES.documented.switches, dialTimeLimitBoundsConference: true } },
+  {
+    name: 'documented+timeLimit',
+    switches: { ...BUILT_IN_PROFILES.documented.switches, dialTimeLimitBoundsConference: true },
+  },
 ];
 
 interface CallerRun {
@@ -75,10 +78,14 @@ interface ProfileResult {
 const results = new Map<string, ProfileResult>();
 const cleanups: Array<() => Promise<void>> = [];
 
-const definition = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'voice-hold.json'), 'utf8')) as FlowDefinition;
+const definition = JSON.parse(
+  fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'voice-hold.json'), 'utf8'),
+) as FlowDefinition;
 
 /** Rooms with a caller in them right now. */
-const occupiedRooms = (stack: LocalStack) => stack.emulator.state().conferences.filter((room) => room.status !== 'completed' && room.participants.length > 0).length;
+const occupiedRooms = (stack: LocalStack) =>
+  stack.emulator.state().conferences.filter((room) => room.status !== 'completed' && room.participants.length > 0)
+    .length;
 
 /**
  * Keeps one execution slot busy for `ms`: /jobs/status long-polls a job that stays pending (it
@@ -88,7 +95,10 @@ async function occupySlot(baseUrl: string, jobId: string, ms: number): Promise<v
   const until = Date.now() + ms;
   while (until - Date.now() > 200) {
     const wait = ((until - Date.now()) / 1000).toFixed(1);
-    const response = await fetch(`${baseUrl}/jobs/status`, { method: 'POST', body: new URLSearchParams({ jobId, wait }) });
+    const response = await fetch(`${baseUrl}/jobs/status`, {
+      method: 'POST',
+      body: new URLSearchParams({ jobId, wait }),
+    });
     await response.arrayBuffer();
     if (response.status === 429) await sleep(10);
   }
@@ -96,7 +106,10 @@ async function occupySlot(baseUrl: string, jobId: string, ms: number): Promise<v
 
 async function startJob(baseUrl: string, input: Record<string, string>): Promise<string> {
   for (;;) {
-    const response = await fetch(`${baseUrl}/jobs/start`, { method: 'POST', body: new URLSearchParams({ task: 'blocker', wait: '0', ...input }) });
+    const response = await fetch(`${baseUrl}/jobs/start`, {
+      method: 'POST',
+      body: new URLSearchParams({ task: 'blocker', wait: '0', ...input }),
+    });
     const body = (await response.json()) as { jobId?: string };
     if (response.status === 200 && body.jobId) return body.jobId;
     await sleep(50);
@@ -106,12 +119,18 @@ async function startJob(baseUrl: string, input: Record<string, string>): Promise
 /** One stack (a cap of 3) for `modes`, its callers on hold, the slots blocked once they are all in their rooms. */
 /** The push backend's completions, as a backend sends them: retried while refused. */
 async function completePushJobs(backend: ExampleBackend): Promise<void> {
-  const pushed = backend.dispatches.filter((dispatch) => dispatch.input.behaviour === 'manual' && dispatch.input.task !== 'blocker');
+  const pushed = backend.dispatches.filter(
+    (dispatch) => dispatch.input.behaviour === 'manual' && dispatch.input.task !== 'blocker',
+  );
   await Promise.all(
     pushed.map(async (dispatch) => {
       const body = JSON.stringify({ status: 'COMPLETED', result: exampleResult(dispatch) });
       for (let attempt = 0; attempt < 50; attempt++) {
-        const response = await fetch(dispatch.callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const response = await fetch(dispatch.callbackUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         await response.arrayBuffer();
         if (response.status !== 429) return;
         await sleep(200);
@@ -120,8 +139,14 @@ async function completePushJobs(backend: ExampleBackend): Promise<void> {
   );
 }
 
-async function runStack(behaviour: TwilioBehaviour, modes: ModeName[], backend?: { handle: ExampleBackend; secret: string }): Promise<ProfileResult> {
-  const env: Record<string, string> = backend ? { BACKEND_URL: backend.handle.url, WEBHOOK_SECRET: backend.secret } : {};
+async function runStack(
+  behaviour: TwilioBehaviour,
+  modes: ModeName[],
+  backend?: { handle: ExampleBackend; secret: string },
+): Promise<ProfileResult> {
+  const env: Record<string, string> = backend
+    ? { BACKEND_URL: backend.handle.url, WEBHOOK_SECRET: backend.secret }
+    : {};
   const stack = await startLocalStack({ env, forkProcess: false, live: false, behaviour, concurrencyCap: CAP });
   cleanups.push(() => stack.stop());
   const blockerJob = await startJob(stack.baseUrl, backend ? { behaviour: 'manual' } : { simulateSeconds: '600' });
@@ -134,7 +159,8 @@ async function runStack(behaviour: TwilioBehaviour, modes: ModeName[], backend?:
       emulatorUrl: stack.emulator.url,
       trigger: { kind: 'call' },
       timeScale: TIME_SCALE,
-      hangUpAfterMs: HANG_UP_AFTER_MS + (behaviour.switches.dialTimeLimitBoundsConference ? DIAL_LIMIT_MARGIN_MS + 20_000 : 0),
+      hangUpAfterMs:
+        HANG_UP_AFTER_MS + (behaviour.switches.dialTimeLimitBoundsConference ? DIAL_LIMIT_MARGIN_MS + 20_000 : 0),
       maxRunMs: 150_000,
       behaviour,
     });
@@ -148,7 +174,8 @@ async function runStack(behaviour: TwilioBehaviour, modes: ModeName[], backend?:
   const documents = stack.emulator.state().documents;
   for (const caller of callers) {
     caller.jobId = caller.run.rooms[0]?.friendlyName.slice('hold_'.length);
-    const job = documents.find((doc) => doc.uniqueName === `job_${caller.jobId}`)?.data as { deadline?: number; status?: string } | undefined;
+    const job = documents.find((doc) => doc.uniqueName === `job_${caller.jobId}`)?.data as
+      { deadline?: number; status?: string } | undefined;
     caller.deadline = job?.deadline;
     caller.status = job?.status;
   }
@@ -161,8 +188,14 @@ beforeAll(async () => {
       const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
       const backend = await startExampleBackend({ secret, resultFor: exampleResult });
       cleanups.push(() => backend.close());
-      const [withBackend, simulated] = await Promise.all([runStack(behaviour, ['push', 'poll'], { handle: backend, secret }), runStack(behaviour, ['simulated'])]);
-      results.set(behaviour.name, { callers: [...withBackend.callers, ...simulated.callers], refusedTurns: withBackend.refusedTurns + simulated.refusedTurns });
+      const [withBackend, simulated] = await Promise.all([
+        runStack(behaviour, ['push', 'poll'], { handle: backend, secret }),
+        runStack(behaviour, ['simulated']),
+      ]);
+      results.set(behaviour.name, {
+        callers: [...withBackend.callers, ...simulated.callers],
+        refusedTurns: withBackend.refusedTurns + simulated.refusedTurns,
+      });
     }),
   );
 }, 220_000);
@@ -171,10 +204,13 @@ afterAll(async () => {
   await Promise.all(cleanups.map((stop) => stop()));
 });
 
-const refusedWaitUrls = (run: FlowRun) => run.requests.filter((request) => request.url.includes('/hold/wait') && request.status === 429).length;
+const refusedWaitUrls = (run: FlowRun) =>
+  run.requests.filter((request) => request.url.includes('/hold/wait') && request.status === 429).length;
 /** The result's message was said: the example backend's, or the simulated backend's. */
-const saidResult = (run: FlowRun) => run.heard.some((audio) => audio.kind === 'say' && /ships tomorrow|request has been processed/.test(audio.content));
-const leftAt = (caller: CallerRun) => (caller.run.rooms[0]?.leftAtMs === undefined ? undefined : caller.run.startedAt + caller.run.rooms[0].leftAtMs);
+const saidResult = (run: FlowRun) =>
+  run.heard.some((audio) => audio.kind === 'say' && /ships tomorrow|request has been processed/.test(audio.content));
+const leftAt = (caller: CallerRun) =>
+  caller.run.rooms[0]?.leftAtMs === undefined ? undefined : caller.run.startedAt + caller.run.rooms[0].leftAtMs;
 
 function explain(caller: CallerRun, check: () => void): void {
   try {
@@ -190,7 +226,9 @@ describe.each(PROFILES.map((profile) => profile.name))('under %s, with a cap of 
     const { callers, refusedTurns } = results.get(name)!;
     expect(refusedTurns).toBeGreaterThan(0);
     // Every caller met the cap on hold: at least one of its waitUrl requests was refused.
-    expect(callers.map((caller) => ({ mode: caller.mode, refused: refusedWaitUrls(caller.run) > 0 }))).toEqual(callers.map((caller) => ({ mode: caller.mode, refused: true })));
+    expect(callers.map((caller) => ({ mode: caller.mode, refused: refusedWaitUrls(caller.run) > 0 }))).toEqual(
+      callers.map((caller) => ({ mode: caller.mode, refused: true })),
+    );
   });
 
   it('releases every push caller with the result (the completion redirects the call, turns or not)', () => {
@@ -220,20 +258,23 @@ describe.each(PROFILES.map((profile) => profile.name))('under %s, with a cap of 
       }
     });
   } else if (name === 'documented') {
-    it.each(pulled)('leaves a %s caller whose turn was refused in silence until they hang up (the documented gap)', (mode) => {
-      for (const caller of results.get(name)!.callers.filter((c) => c.mode === mode)) {
-        explain(caller, () => {
-          const stay = caller.run.rooms[0]!;
-          expect(stay.leftBecause).toBe('caller-hangup');
-          // No turn after the refused one: the loop ended there.
-          const waits = caller.run.requests.filter((request) => request.url.includes('/hold/wait'));
-          expect(waits[waits.length - 1]?.status).toBe(429);
-          // Held past the bound every released caller keeps (the deadline plus one turn).
-          expect(leftAt(caller)! - caller.deadline!).toBeGreaterThan(HOLD_LOOP_MS);
-          expect(caller.run.end.kind).toBe('caller-hung-up');
-        });
-      }
-    });
+    it.each(pulled)(
+      'leaves a %s caller whose turn was refused in silence until they hang up (the documented gap)',
+      (mode) => {
+        for (const caller of results.get(name)!.callers.filter((c) => c.mode === mode)) {
+          explain(caller, () => {
+            const stay = caller.run.rooms[0]!;
+            expect(stay.leftBecause).toBe('caller-hangup');
+            // No turn after the refused one: the loop ended there.
+            const waits = caller.run.requests.filter((request) => request.url.includes('/hold/wait'));
+            expect(waits[waits.length - 1]?.status).toBe(429);
+            // Held past the bound every released caller keeps (the deadline plus one turn).
+            expect(leftAt(caller)! - caller.deadline!).toBeGreaterThan(HOLD_LOOP_MS);
+            expect(caller.run.end.kind).toBe('caller-hung-up');
+          });
+        }
+      },
+    );
   } else {
     it.each(pulled)('releases a %s caller whose turn was refused by the last resort, <Dial timeLimit>', (mode) => {
       for (const caller of results.get(name)!.callers.filter((c) => c.mode === mode)) {

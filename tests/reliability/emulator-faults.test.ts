@@ -17,11 +17,13 @@ afterEach(() => {
 });
 
 const createDoc = (name: string, data: object = { n: 1 }) =>
-  rawTwilio(emulator.url, 'POST', '/sync/v1/Services/default/Documents', { UniqueName: name, Data: JSON.stringify(data) });
+  rawTwilio(emulator.url, 'POST', '/sync/v1/Services/default/Documents', {
+    UniqueName: name,
+    Data: JSON.stringify(data),
+  });
 const fetchDoc = (name: string) => rawTwilio(emulator.url, 'GET', `/sync/v1/Services/default/Documents/${name}`);
-const updateDoc = (name: string, data: object) =>
-  rawTwilio(emulator.url, 'POST', `/sync/v1/Services/default/Documents/${name}`, { Data: JSON.stringify(data) });
-const listConferences = () => rawTwilio(emulator.url, 'GET', `/api/2010-04-01/Accounts/AC${'0'.repeat(32)}/Conferences.json?Status=init`);
+const listConferences = () =>
+  rawTwilio(emulator.url, 'GET', `/api/2010-04-01/Accounts/AC${'0'.repeat(32)}/Conferences.json?Status=init`);
 
 async function control(method: string, path: string, body?: unknown) {
   const response = await fetch(`${emulator.url}/_emulator${path}`, {
@@ -44,9 +46,19 @@ async function transportFailure(run: () => Promise<unknown>): Promise<string> {
 
 describe('fault kinds', () => {
   it('rate-limit: 429 with Sync code 54009 on Sync, 20429 elsewhere; nothing is done', async () => {
-    emulator.faults.configure({ rules: [{ kind: 'rate-limit', operation: ['sync.documents.create', 'api.conferences.list'] }] });
+    emulator.faults.configure({
+      rules: [{ kind: 'rate-limit', operation: ['sync.documents.create', 'api.conferences.list'] }],
+    });
     const sync = await createDoc('limited');
-    expect(sync).toEqual({ status: 429, body: { code: 54009, message: expect.stringContaining('rate limit'), more_info: 'https://www.twilio.com/docs/errors/54009', status: 429 } });
+    expect(sync).toEqual({
+      status: 429,
+      body: {
+        code: 54009,
+        message: expect.stringContaining('rate limit'),
+        more_info: 'https://www.twilio.com/docs/errors/54009',
+        status: 429,
+      },
+    });
     expect((await listConferences()).body).toMatchObject({ status: 429, code: 20429 });
     emulator.faults.clear();
     expect((await fetchDoc('limited')).status).toBe(404);
@@ -82,7 +94,9 @@ describe('fault kinds', () => {
   it("when: 'after' performs the operation and then loses its answer; 'before' does not perform it", async () => {
     emulator.faults.configure({ rules: [{ kind: 'drop', operation: 'sync.documents.create', when: 'after' }] });
     await transportFailure(() => createDoc('written-anyway'));
-    emulator.faults.configure({ rules: [{ kind: 'server-error', operation: 'sync.documents.create', when: 'before' }] });
+    emulator.faults.configure({
+      rules: [{ kind: 'server-error', operation: 'sync.documents.create', when: 'before' }],
+    });
     expect((await createDoc('never-written')).status).toBe(500);
     emulator.faults.clear();
     expect((await fetchDoc('written-anyway')).status).toBe(200);
@@ -109,7 +123,10 @@ describe('choosing victims', () => {
 
   it('rate is drawn from a seeded generator: the same seed picks the same calls', async () => {
     const pattern = async (seed: number) => {
-      emulator.faults.configure({ seed, rules: [{ kind: 'server-error', operation: 'sync.documents.fetch', rate: 0.3 }] });
+      emulator.faults.configure({
+        seed,
+        rules: [{ kind: 'server-error', operation: 'sync.documents.fetch', rate: 0.3 }],
+      });
       const statuses = [];
       for (let i = 0; i < 40; i++) statuses.push((await fetchDoc('seeded')).status);
       return statuses.map((s) => (s === 500 ? 'x' : '.')).join('');
@@ -126,17 +143,34 @@ describe('choosing victims', () => {
 
 describe('control API', () => {
   it('POST /_emulator/faults configures a running emulator; GET reports; /faults/reset clears', async () => {
-    const set = await control('POST', '/faults', { seed: 5, rules: [{ kind: 'rate-limit', operation: 'sync.documents.create', nth: 1 }] });
-    expect(set).toEqual({ status: 200, body: { config: { seed: 5, rules: [{ kind: 'rate-limit', operation: 'sync.documents.create', nth: 1 }] } } });
+    const set = await control('POST', '/faults', {
+      seed: 5,
+      rules: [{ kind: 'rate-limit', operation: 'sync.documents.create', nth: 1 }],
+    });
+    expect(set).toEqual({
+      status: 200,
+      body: { config: { seed: 5, rules: [{ kind: 'rate-limit', operation: 'sync.documents.create', nth: 1 }] } },
+    });
     expect((await createDoc('ctl')).status).toBe(429);
     expect((await createDoc('ctl')).status).toBe(201);
     const report = await control('GET', '/faults');
-    expect(report.body.injected).toEqual({ total: 1, byKind: { 'rate-limit': 1 }, byOperation: { 'sync.documents.create': 1 } });
-    expect(report.body.recent).toEqual([expect.objectContaining({ operation: 'sync.documents.create', kind: 'rate-limit', when: 'before', rule: 0 })]);
+    expect(report.body.injected).toEqual({
+      total: 1,
+      byKind: { 'rate-limit': 1 },
+      byOperation: { 'sync.documents.create': 1 },
+    });
+    expect(report.body.recent).toEqual([
+      expect.objectContaining({ operation: 'sync.documents.create', kind: 'rate-limit', when: 'before', rule: 0 }),
+    ]);
     // By the resource struck: the path's last segment (here the Documents collection a create posts to).
     expect(report.body.byResource).toEqual({ Documents: 1 });
     expect(await control('POST', '/faults/reset')).toEqual({ status: 200, body: { reset: true } });
-    expect((await control('GET', '/faults')).body).toEqual({ config: {}, injected: { total: 0, byKind: {}, byOperation: {} }, recent: [], byResource: {} });
+    expect((await control('GET', '/faults')).body).toEqual({
+      config: {},
+      injected: { total: 0, byKind: {}, byOperation: {} },
+      recent: [],
+      byResource: {},
+    });
   });
 
   it.each([
@@ -156,14 +190,22 @@ describe('control API', () => {
 
   it('never faults the control API itself; GET /_emulator/state shows documents and conferences', async () => {
     emulator.faults.configure({ rules: [{ kind: 'drop' }] });
-    await control('POST', '/conferences/join', { friendlyName: 'hold_x', callSid: 'CA' + '1'.repeat(32), startConferenceOnEnter: false });
+    await control('POST', '/conferences/join', {
+      friendlyName: 'hold_x',
+      callSid: 'CA' + '1'.repeat(32),
+      startConferenceOnEnter: false,
+    });
     const state = await control('GET', '/state');
     expect(state.status).toBe(200);
-    expect(state.body.conferences).toEqual([expect.objectContaining({ friendlyName: 'hold_x', status: 'init', participants: ['CA' + '1'.repeat(32)] })]);
+    expect(state.body.conferences).toEqual([
+      expect.objectContaining({ friendlyName: 'hold_x', status: 'init', participants: ['CA' + '1'.repeat(32)] }),
+    ]);
   });
 
   it('reset() goes back to the faults the emulator was started with', async () => {
-    const seeded = await startEmulator({ faults: { rules: [{ kind: 'server-error', operation: 'sync.documents.create', nth: 1 }] } });
+    const seeded = await startEmulator({
+      faults: { rules: [{ kind: 'server-error', operation: 'sync.documents.create', nth: 1 }] },
+    });
     try {
       const create = () => rawTwilio(seeded.url, 'POST', '/sync/v1/Services/default/Documents', { UniqueName: 'r' });
       expect((await create()).status).toBe(500);
@@ -183,13 +225,23 @@ describe("Sync's per-document write limit", () => {
     const limited = await startEmulator({ clock: clock.now });
     try {
       const create = (name: string, data: object) =>
-        rawTwilio(limited.url, 'POST', '/sync/v1/Services/default/Documents', { UniqueName: name, Data: JSON.stringify(data) });
+        rawTwilio(limited.url, 'POST', '/sync/v1/Services/default/Documents', {
+          UniqueName: name,
+          Data: JSON.stringify(data),
+        });
       const update = (name: string, data: object) =>
         rawTwilio(limited.url, 'POST', `/sync/v1/Services/default/Documents/${name}`, { Data: JSON.stringify(data) });
       expect((await create('hot', { n: 0 })).status).toBe(201); // the first write
       for (let n = 1; n < 20; n++) expect((await update('hot', { n })).status).toBe(200);
       const refused = await update('hot', { n: 20 });
-      expect(refused).toEqual({ status: 429, body: expect.objectContaining({ code: 54009, status: 429, message: expect.stringMatching(/at most 20 per second/) }) });
+      expect(refused).toEqual({
+        status: 429,
+        body: expect.objectContaining({
+          code: 54009,
+          status: 429,
+          message: expect.stringMatching(/at most 20 per second/),
+        }),
+      });
       expect((await create('cold', { n: 0 })).status).toBe(201);
       clock.advance(1001);
       expect((await update('hot', { n: 21 })).status).toBe(200);
@@ -197,7 +249,10 @@ describe("Sync's per-document write limit", () => {
       const big = { blob: 'x'.repeat(10 * 1024) };
       expect((await create('big', big)).status).toBe(201);
       expect((await update('big', big)).status).toBe(200);
-      expect((await update('big', big)).body).toMatchObject({ code: 54009, message: expect.stringMatching(/at most 2 per second for documents of 10 KiB or more/) });
+      expect((await update('big', big)).body).toMatchObject({
+        code: 54009,
+        message: expect.stringMatching(/at most 2 per second for documents of 10 KiB or more/),
+      });
       clock.advance(1001);
       expect((await update('big', big)).status).toBe(200);
       expect(responseViolations(limited)).toEqual([]);
@@ -212,7 +267,13 @@ describe("Sync's per-document write limit", () => {
     try {
       await rawTwilio(unlimited.url, 'POST', '/sync/v1/Services/default/Documents', { UniqueName: 'free', Data: '{}' });
       for (let n = 0; n < 25; n++) {
-        expect((await rawTwilio(unlimited.url, 'POST', '/sync/v1/Services/default/Documents/free', { Data: JSON.stringify({ n }) })).status).toBe(200);
+        expect(
+          (
+            await rawTwilio(unlimited.url, 'POST', '/sync/v1/Services/default/Documents/free', {
+              Data: JSON.stringify({ n }),
+            })
+          ).status,
+        ).toBe(200);
       }
     } finally {
       await unlimited.close();

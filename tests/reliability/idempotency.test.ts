@@ -24,7 +24,9 @@ afterEach(() => {
 });
 
 const jobDocuments = (jobId?: string) =>
-  stack.emulator.state().documents.filter((doc) => (jobId ? doc.uniqueName === `job_${jobId}` : /^job_JB/.test(doc.uniqueName ?? '')));
+  stack.emulator
+    .state()
+    .documents.filter((doc) => (jobId ? doc.uniqueName === `job_${jobId}` : /^job_JB/.test(doc.uniqueName ?? '')));
 const dispatchesOf = (jobId: string) => backend.dispatches.filter((d) => d.jobId === jobId).length;
 
 const PRESSURE: Array<[string, FaultConfig]> = [
@@ -49,12 +51,18 @@ describe.each(PRESSURE)('concurrent starts with one key (%s)', (name, faults) =>
     const key = `FN-concurrent-${name}`;
     stack.emulator.faults.configure(faults);
     const replies = await Promise.all(
-      Array.from({ length: 12 }, () => stack.post('/jobs/start', { idempotencyKey: key, task: 'same', behaviour: 'manual' })),
+      Array.from({ length: 12 }, () =>
+        stack.post('/jobs/start', { idempotencyKey: key, task: 'same', behaviour: 'manual' }),
+      ),
     );
     stack.emulator.faults.clear();
     const ok = replies.filter((reply) => reply.status === 200);
     // Under faults a start may answer 503 (Studio retries it); none may answer anything else.
-    expect(replies.every((reply) => reply.status === 200 || (reply.status === 503 && bodyOf(reply).error.code === 'TWILIO_UNAVAILABLE'))).toBe(true);
+    expect(
+      replies.every(
+        (reply) => reply.status === 200 || (reply.status === 503 && bodyOf(reply).error.code === 'TWILIO_UNAVAILABLE'),
+      ),
+    ).toBe(true);
     expect(ok.length).toBeGreaterThan(0);
     const ids = new Set(ok.map((reply) => bodyOf(reply).jobId));
     expect(ids.size).toBe(1);
@@ -91,11 +99,16 @@ describe("a start retried after Studio's timeout", () => {
   });
 
   it('with other input: refused with 422, nothing changes', async () => {
-    const first = bodyOf(await stack.post('/jobs/start', { idempotencyKey: 'FN-other', task: 'a', behaviour: 'manual' }));
+    const first = bodyOf(
+      await stack.post('/jobs/start', { idempotencyKey: 'FN-other', task: 'a', behaviour: 'manual' }),
+    );
     const before = JSON.stringify(jobDocuments());
     const other = await stack.post('/jobs/start', { idempotencyKey: 'FN-other', task: 'b', behaviour: 'manual' });
     expect(other.status).toBe(422);
-    expect(bodyOf(other).error).toEqual({ code: 'IDEMPOTENCY_CONFLICT', message: expect.stringContaining(first.jobId) });
+    expect(bodyOf(other).error).toEqual({
+      code: 'IDEMPOTENCY_CONFLICT',
+      message: expect.stringContaining(first.jobId),
+    });
     expect(JSON.stringify(jobDocuments())).toBe(before);
   });
 });
@@ -103,7 +116,9 @@ describe("a start retried after Studio's timeout", () => {
 describe('the deadline against a completion', () => {
   /** A completion after the deadline is refused (409) and the final status stays TIMED_OUT, untouched. */
   async function lateCompletion(): Promise<void> {
-    const { jobId } = bodyOf(await stack.post('/jobs/start', { task: 'late', behaviour: 'manual', maxHoldSeconds: 10 }));
+    const { jobId } = bodyOf(
+      await stack.post('/jobs/start', { task: 'late', behaviour: 'manual', maxHoldSeconds: 10 }),
+    );
     await sleep(10_100);
     const status = bodyOf(await stack.post('/jobs/status', { jobId }));
     expect(status.status).toBe('TIMED_OUT');
@@ -112,13 +127,19 @@ describe('the deadline against a completion', () => {
     expect(late.status).toBe(409);
     expect(bodyOf(late).error).toEqual({ code: 'JOB_ALREADY_FINAL', message: expect.stringContaining('TIMED_OUT') });
     expect(jobDocuments(jobId)[0]).toEqual(doc);
-    expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toEqual({ jobId, status: 'TIMED_OUT', error: { code: 'TIMED_OUT', message: expect.any(String) } });
+    expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toEqual({
+      jobId,
+      status: 'TIMED_OUT',
+      error: { code: 'TIMED_OUT', message: expect.any(String) },
+    });
   }
 
   /** Completions racing the deadline while the hold loop reads the job: one outcome, and everyone is told that one. */
   async function racingCompletions(): Promise<void> {
     const jobs = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => stack.post('/jobs/start', { task: `race-${i}`, behaviour: 'manual', maxHoldSeconds: 10 })),
+      Array.from({ length: 16 }, (_, i) =>
+        stack.post('/jobs/start', { task: `race-${i}`, behaviour: 'manual', maxHoldSeconds: 10 }),
+      ),
     );
     const races = jobs.map(async (reply, i) => {
       const { jobId } = bodyOf(reply);
@@ -151,7 +172,10 @@ describe('the deadline against a completion', () => {
   }
 
   it('late completions are refused without a change; racing ones agree with the one outcome (Sync latency on)', async () => {
-    stack.emulator.faults.configure({ seed: 5, rules: [{ kind: 'latency', operation: 'sync.*', rate: 0.5, ms: [10, 200] }] });
+    stack.emulator.faults.configure({
+      seed: 5,
+      rules: [{ kind: 'latency', operation: 'sync.*', rate: 0.5, ms: [10, 200] }],
+    });
     await Promise.all([lateCompletion(), racingCompletions()]);
   }, 40_000);
 });

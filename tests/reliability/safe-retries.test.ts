@@ -32,7 +32,11 @@ const newCallSid = () => `CA${(0xabc000 + callCounter++).toString(16).padStart(3
 /** The caller's call reaches /hold (which records it) and joins the job's room, as Twilio does after /hold's <Dial>. */
 async function joinRoom(jobId: string): Promise<string> {
   const callSid = newCallSid();
-  const created = await fetch(`${stack.emulator.url}/_emulator/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ callSid }) });
+  const created = await fetch(`${stack.emulator.url}/_emulator/calls`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ callSid }),
+  });
   expect(created.status).toBe(200);
   expect((await stack.post('/hold', { jobId, flowSid: FLOW_SID, CallSid: callSid })).text).toContain('<Dial');
   const response = await fetch(`${stack.emulator.url}/_emulator/conferences/join`, {
@@ -117,18 +121,21 @@ describe('rate limits and 5xx are retried with backoff', () => {
     ['sync.documents.fetch', { kind: 'rate-limit' }],
     ['sync.documents.update', { kind: 'server-error', status: 503 }],
     ['api.calls.update', { kind: 'rate-limit' }],
-  ] as Array<[string, Omit<FaultRule, 'operation'>]>)('%s failing twice (%o) still succeeds', async (operation, rule) => {
-    const { jobId } = bodyOf(await stack.post('/jobs/start', { task: `retry-${operation}`, behaviour: 'manual' }));
-    const callSid = await joinRoom(jobId);
-    const before = stack.emulator.stats()[operation] ?? 0;
-    withFault({ ...rule, operation, nth: [1, 2] } as FaultRule);
-    const reply = await stack.complete({ jobId, status: 'COMPLETED', result: { op: operation } });
-    expect(reply.status).toBe(200);
-    expect(injected()).toBe(2);
-    expect((stack.emulator.stats()[operation] ?? 0) - before).toBeGreaterThanOrEqual(3);
-    expect(await released(callSid)).toBe(true);
-    expect(bodyOf(await stack.post('/jobs/result', { jobId })).result).toEqual({ op: operation });
-  });
+  ] as Array<[string, Omit<FaultRule, 'operation'>]>)(
+    '%s failing twice (%o) still succeeds',
+    async (operation, rule) => {
+      const { jobId } = bodyOf(await stack.post('/jobs/start', { task: `retry-${operation}`, behaviour: 'manual' }));
+      const callSid = await joinRoom(jobId);
+      const before = stack.emulator.stats()[operation] ?? 0;
+      withFault({ ...rule, operation, nth: [1, 2] } as FaultRule);
+      const reply = await stack.complete({ jobId, status: 'COMPLETED', result: { op: operation } });
+      expect(reply.status).toBe(200);
+      expect(injected()).toBe(2);
+      expect((stack.emulator.stats()[operation] ?? 0) - before).toBeGreaterThanOrEqual(3);
+      expect(await released(callSid)).toBe(true);
+      expect(bodyOf(await stack.post('/jobs/result', { jobId })).result).toEqual({ op: operation });
+    },
+  );
 });
 
 it('sync.documents.create failing twice (429 / 54009) still makes the job, once', async () => {
@@ -147,35 +154,67 @@ describe('the backend: dispatch and status URL faults', () => {
     ['error', 2],
     ['503', 2],
     ['drop-after', 2],
-  ])('a dispatch answered with %s once is sent again; the backend sees one job', async (fault, expectedDispatches) => {
-    const start = bodyOf(await stack.post('/jobs/start', { task: `dispatch-${fault}`, behaviour: 'push', delayMs: 100, dispatchFault: fault }));
-    expect(backend.dispatches.filter((d) => d.jobId === start.jobId)).toHaveLength(expectedDispatches);
-    expect(await untilFinal(start.jobId)).toMatchObject({ status: 'COMPLETED' });
-    while (!backend.completions.some((c) => c.jobId === start.jobId)) await sleep(20);
-    await sleep(300);
-    expect(backend.completions.filter((c) => c.jobId === start.jobId)).toHaveLength(1);
-    expect(bodyOf(await stack.post('/jobs/result', { jobId: start.jobId })).result).toEqual(backend.results.get(start.jobId));
-  }, 15_000);
+  ])(
+    'a dispatch answered with %s once is sent again; the backend sees one job',
+    async (fault, expectedDispatches) => {
+      const start = bodyOf(
+        await stack.post('/jobs/start', {
+          task: `dispatch-${fault}`,
+          behaviour: 'push',
+          delayMs: 100,
+          dispatchFault: fault,
+        }),
+      );
+      expect(backend.dispatches.filter((d) => d.jobId === start.jobId)).toHaveLength(expectedDispatches);
+      expect(await untilFinal(start.jobId)).toMatchObject({ status: 'COMPLETED' });
+      while (!backend.completions.some((c) => c.jobId === start.jobId)) await sleep(20);
+      await sleep(300);
+      expect(backend.completions.filter((c) => c.jobId === start.jobId)).toHaveLength(1);
+      expect(bodyOf(await stack.post('/jobs/result', { jobId: start.jobId })).result).toEqual(
+        backend.results.get(start.jobId),
+      );
+    },
+    15_000,
+  );
 
   it('a slow dispatch (latency within the dispatch timeout) is confirmed', async () => {
-    const start = bodyOf(await stack.post('/jobs/start', { task: 'dispatch-slow', behaviour: 'poll', delayMs: 100, dispatchFault: 'latency:300' }));
+    const start = bodyOf(
+      await stack.post('/jobs/start', {
+        task: 'dispatch-slow',
+        behaviour: 'poll',
+        delayMs: 100,
+        dispatchFault: 'latency:300',
+      }),
+    );
     expect(await untilFinal(start.jobId)).toMatchObject({ status: 'COMPLETED' });
   }, 15_000);
 
-  it.each(['error', 'drop', 'hang', '503'])('a status URL that fails (%s) twice is asked again until the job finishes', async (fault) => {
-    const start = bodyOf(await stack.post('/jobs/start', { task: `status-${fault}`, behaviour: 'poll', delayMs: 200, statusFault: fault, statusFaultTimes: 2 }));
-    expect(start.status).toBe('PENDING');
-    // /hold/wait polls when the poll is due (pollAt in its URL); call it like the hold loop does.
-    let final: any;
-    for (let turn = 0; turn < 30; turn++) {
-      await stack.post('/hold/wait', {}, `jobId=${start.jobId}&turn=${turn}&pollAt=0`);
-      final = bodyOf(await stack.post('/jobs/status', { jobId: start.jobId }));
-      if (final.status !== 'PENDING') break;
-      await sleep(100);
-    }
-    expect(final).toMatchObject({ status: 'COMPLETED' });
-    expect(backend.faultsInjected[`status:${fault}`]).toBeGreaterThanOrEqual(1);
-  }, 30_000);
+  it.each(['error', 'drop', 'hang', '503'])(
+    'a status URL that fails (%s) twice is asked again until the job finishes',
+    async (fault) => {
+      const start = bodyOf(
+        await stack.post('/jobs/start', {
+          task: `status-${fault}`,
+          behaviour: 'poll',
+          delayMs: 200,
+          statusFault: fault,
+          statusFaultTimes: 2,
+        }),
+      );
+      expect(start.status).toBe('PENDING');
+      // /hold/wait polls when the poll is due (pollAt in its URL); call it like the hold loop does.
+      let final: any;
+      for (let turn = 0; turn < 30; turn++) {
+        await stack.post('/hold/wait', {}, `jobId=${start.jobId}&turn=${turn}&pollAt=0`);
+        final = bodyOf(await stack.post('/jobs/status', { jobId: start.jobId }));
+        if (final.status !== 'PENDING') break;
+        await sleep(100);
+      }
+      expect(final).toMatchObject({ status: 'COMPLETED' });
+      expect(backend.faultsInjected[`status:${fault}`]).toBeGreaterThanOrEqual(1);
+    },
+    30_000,
+  );
 });
 
 describe('many deliveries of one completion at once', () => {
@@ -199,29 +238,43 @@ describe('many deliveries of one completion at once', () => {
 });
 
 it.each([
-  ['a redirect answered 500 (not repeated: it may have landed)', { kind: 'server-error', status: 500, operation: 'api.calls.update' }],
+  [
+    'a redirect answered 500 (not repeated: it may have landed)',
+    { kind: 'server-error', status: 500, operation: 'api.calls.update' },
+  ],
   ['every Voice call refused with 503', { kind: 'server-error', status: 503, operation: 'api.*' }],
-] as Array<[string, FaultRule]>)('the hold loop releases a caller whose completion could not: %s', async (_name, rule) => {
-  const { jobId } = bodyOf(await stack.post('/jobs/start', { task: `late-release-${rule.operation}`, behaviour: 'manual' }));
-  const callSid = await joinRoom(jobId);
-  withFault(rule);
-  const reply = await stack.complete({ jobId, status: 'COMPLETED', result: { ok: 1 } });
-  expect(reply.status).toBe(200);
-  expect(bodyOf(reply)).toMatchObject({ status: 'COMPLETED', released: false });
-  expect(await released(callSid, 200)).toBe(false);
-  stack.emulator.faults.clear();
-  // A turn right after the completion leaves the release to it (no double redirect)...
-  await stack.post('/hold/wait', {}, `jobId=${jobId}&flowSid=${FLOW_SID}&turn=1`);
-  expect(await released(callSid, 200)).toBe(false);
-  // ...the next turn of the music loop finds the caller still there and moves them out.
-  await sleep(3_100);
-  await stack.post('/hold/wait', { CallSid: callSid }, `jobId=${jobId}&flowSid=${FLOW_SID}&turn=2`);
-  expect(await released(callSid)).toBe(true);
-  expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toMatchObject({ status: 'COMPLETED', result: { ok: 1 } });
-});
+] as Array<[string, FaultRule]>)(
+  'the hold loop releases a caller whose completion could not: %s',
+  async (_name, rule) => {
+    const { jobId } = bodyOf(
+      await stack.post('/jobs/start', { task: `late-release-${rule.operation}`, behaviour: 'manual' }),
+    );
+    const callSid = await joinRoom(jobId);
+    withFault(rule);
+    const reply = await stack.complete({ jobId, status: 'COMPLETED', result: { ok: 1 } });
+    expect(reply.status).toBe(200);
+    expect(bodyOf(reply)).toMatchObject({ status: 'COMPLETED', released: false });
+    expect(await released(callSid, 200)).toBe(false);
+    stack.emulator.faults.clear();
+    // A turn right after the completion leaves the release to it (no double redirect)...
+    await stack.post('/hold/wait', {}, `jobId=${jobId}&flowSid=${FLOW_SID}&turn=1`);
+    expect(await released(callSid, 200)).toBe(false);
+    // ...the next turn of the music loop finds the caller still there and moves them out.
+    await sleep(3_100);
+    await stack.post('/hold/wait', { CallSid: callSid }, `jobId=${jobId}&flowSid=${FLOW_SID}&turn=2`);
+    expect(await released(callSid)).toBe(true);
+    expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toMatchObject({
+      status: 'COMPLETED',
+      result: { ok: 1 },
+    });
+  },
+);
 
 it('backend faults at a seeded rate (option): a dispatch that fails twice leaves the job pending until its deadline, unconfirmed', async () => {
-  const flaky = await startExampleBackend({ secret: SECRET, faults: { seed: 1, dispatch: { rate: 1, kinds: ['error'] } } });
+  const flaky = await startExampleBackend({
+    secret: SECRET,
+    faults: { seed: 1, dispatch: { rate: 1, kinds: ['error'] } },
+  });
   const own = await startInProcessStack({ BACKEND_URL: flaky.url });
   try {
     const start = await own.post('/jobs/start', { task: 'always-500', behaviour: 'push' });

@@ -21,7 +21,10 @@ export interface InProcessStack {
   stop(): Promise<void>;
 }
 
-export async function startInProcessStack(env: Record<string, string> = {}, emulatorOptions: EmulatorOptions = {}): Promise<InProcessStack> {
+export async function startInProcessStack(
+  env: Record<string, string> = {},
+  emulatorOptions: EmulatorOptions = {},
+): Promise<InProcessStack> {
   const emulator = await startEmulator(emulatorOptions);
   const fullEnv = {
     ACCOUNT_SID: LOCAL_ACCOUNT_SID,
@@ -42,7 +45,11 @@ export async function startInProcessStack(env: Record<string, string> = {}, emul
       host.call(path, { form: Object.fromEntries(Object.entries(form).map(([k, v]) => [k, String(v)])), query }),
     complete: (body) => {
       const { jobId } = body as { jobId: string };
-      return host.call('/jobs/complete', { query: { jobId, token: completionToken(SECRET, jobId) }, json: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      return host.call('/jobs/complete', {
+        query: { jobId, token: completionToken(SECRET, jobId) },
+        json: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
     },
     stop: async () => {
       await host.close();
@@ -56,5 +63,7 @@ export { setTimeout as sleep } from 'node:timers/promises';
 /** The body as an object (fails the test with the text when it is not one). */
 export function bodyOf(reply: HostReply): any {
   if (reply.body && typeof reply.body === 'object') return reply.body;
-  throw new Error(`expected a JSON object body, got ${reply.status} ${reply.kind} ${reply.text.slice(0, 300)} ${reply.error ?? ''}`);
+  throw new Error(
+    `expected a JSON object body, got ${reply.status} ${reply.kind} ${reply.text.slice(0, 300)} ${reply.error ?? ''}`,
+  );
 }

@@ -56,21 +56,33 @@ async function duringOutage(name: string, rule: FaultRule): Promise<void> {
     stack.post('/hold', { jobId, flowSid: FLOW_SID, attempt: 2 }),
   ]);
   for (const reply of [start, status, result, hold, complete, wait, events, lastTurn]) {
-    expect({ outage: name, kind: reply.kind, fast: reply.ms < STUDIO_LIMIT_MS - 1000 }).toEqual({ outage: name, kind: 'response', fast: true });
+    expect({ outage: name, kind: reply.kind, fast: reply.ms < STUDIO_LIMIT_MS - 1000 }).toEqual({
+      outage: name,
+      kind: 'response',
+      fast: true,
+    });
   }
   // JSON endpoints: 503 TWILIO_UNAVAILABLE (Studio takes `fail`; the flow retries; a backend retries a completion).
   for (const reply of [start, status, result, complete, events]) {
     expect(reply.status).toBe(503);
-    expect(reply.body).toEqual({ error: { code: 'TWILIO_UNAVAILABLE', message: expect.stringMatching(/^Twilio API unavailable, try again: .+/) } });
+    expect(reply.body).toEqual({
+      error: { code: 'TWILIO_UNAVAILABLE', message: expect.stringMatching(/^Twilio API unavailable, try again: .+/) },
+    });
   }
   // /hold (also the <Dial> action, where an error would end the call) plays the music and asks again...
   expect(hold.status).toBe(200);
-  expect(hold.text).toMatch(/<Play>[^<]+hold-music\.wav<\/Play><Redirect method="POST">[^<]*\/hold\?jobId=JB[0-9a-f]{32}&amp;flowSid=FW[0-9a-f]{32}&amp;attempt=1#rc=5&amp;rp=4xx,5xx,ct,rt</);
+  expect(hold.text).toMatch(
+    /<Play>[^<]+hold-music\.wav<\/Play><Redirect method="POST">[^<]*\/hold\?jobId=JB[0-9a-f]{32}&amp;flowSid=FW[0-9a-f]{32}&amp;attempt=1#rc=5&amp;rp=4xx,5xx,ct,rt</,
+  );
   // ...and after a few turns hands the call back to Studio (the flow's retries take over).
-  expect(lastTurn.text).toMatch(/<Redirect method="POST">https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC[0-9a-f]{32}\/Flows\/FW[0-9a-f]{32}\?FlowEvent=return&amp;status=PENDING<\/Redirect>/);
+  expect(lastTurn.text).toMatch(
+    /<Redirect method="POST">https:\/\/webhooks\.twilio\.com\/v1\/Accounts\/AC[0-9a-f]{32}\/Flows\/FW[0-9a-f]{32}\?FlowEvent=return&amp;status=PENDING<\/Redirect>/,
+  );
   // The waitUrl keeps the caller in the music loop, and the loop goes on.
   expect(wait.status).toBe(200);
-  expect(wait.text).toMatch(/<Play>[^<]+hold-music\.wav<\/Play><Redirect method="POST">[^<]*\/hold\/wait\?jobId=JB[0-9a-f]{32}&amp;turn=4/);
+  expect(wait.text).toMatch(
+    /<Play>[^<]+hold-music\.wav<\/Play><Redirect method="POST">[^<]*\/hold\/wait\?jobId=JB[0-9a-f]{32}&amp;turn=4/,
+  );
 
   stack.emulator.faults.clear();
   expect(bodyOf(await stack.post('/jobs/status', { jobId })).status).toBe('PENDING');
@@ -83,7 +95,9 @@ async function duringOutage(name: string, rule: FaultRule): Promise<void> {
 /** Silent backends and a slow Sync: the long waits still end inside the budget. */
 async function slowPartners(): Promise<void> {
   const stack = await newStack();
-  const polled = bodyOf(await stack.post('/jobs/start', { task: 'b', behaviour: 'poll', delayMs: 60_000, statusFault: 'hang' }));
+  const polled = bodyOf(
+    await stack.post('/jobs/start', { task: 'b', behaviour: 'poll', delayMs: 60_000, statusFault: 'hang' }),
+  );
   const manual = bodyOf(await stack.post('/jobs/start', { task: 'slow', behaviour: 'manual' }));
   expect([polled.status, manual.status]).toEqual(['PENDING', 'PENDING']);
   const [hungDispatch, hungStatus] = await Promise.all([

@@ -7,14 +7,24 @@
 import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from '../../chaos/battery';
 
 const shown = (report: BatteryReport) =>
-  report.problems.map((p) => `${p.endpoint} -> ${p.status}: ${p.problem}\n  ${JSON.stringify(p.request).slice(0, 300)}\n  ${p.reply}`);
+  report.problems.map(
+    (p) => `${p.endpoint} -> ${p.status}: ${p.problem}\n  ${JSON.stringify(p.request).slice(0, 300)}\n  ${p.reply}`,
+  );
 
 it('2,000 generated inputs against the built functions (in-process)', async () => {
   const report = await runBatteryInProcess({ inputs: 2000, seed: 2026 });
   expect(shown(report)).toEqual([]);
   expect(report.serverErrors).toBe(0);
   expect(report.tried).toBe(2000);
-  expect(Object.keys(report.byEndpoint).sort()).toEqual(['/hold', '/hold/events', '/hold/wait', '/jobs/complete', '/jobs/result', '/jobs/start', '/jobs/status']);
+  expect(Object.keys(report.byEndpoint).sort()).toEqual([
+    '/hold',
+    '/hold/events',
+    '/hold/wait',
+    '/jobs/complete',
+    '/jobs/result',
+    '/jobs/start',
+    '/jobs/status',
+  ]);
   // The sample reaches past validation too: accepted requests and each kind of refusal.
   for (const status of ['200', '400', '401', '404', '413', '422']) expect(report.byStatus[status]).toBeGreaterThan(0);
 }, 60_000);

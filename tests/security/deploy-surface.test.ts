@@ -15,7 +15,13 @@ import { copyDeployLayout, findPublishProblems, listPublishedFiles, secretValues
 
 /** Secrets the tests use, the local stack's token, and whatever .env holds. */
 function knownSecrets(): string[] {
-  return [CHAOS_SECRET, BATTERY_SECRET, RELIABILITY_SECRET, ...secretValuesOf(USER_ENV_FILE), ...secretValuesOf(path.join(PROJECT_ROOT, '.env.example'))];
+  return [
+    CHAOS_SECRET,
+    BATTERY_SECRET,
+    RELIABILITY_SECRET,
+    ...secretValuesOf(USER_ENV_FILE),
+    ...secretValuesOf(path.join(PROJECT_ROOT, '.env.example')),
+  ];
 }
 
 describe('the real build', () => {
@@ -63,8 +69,14 @@ describe('the scanner catches mistakes (planted in a copy of the deploy layout)'
     fs.writeFileSync(path.join(assets, 'app.js.map'), '{"version":3,"sources":["../src/lib/config.ts"]}');
     fs.writeFileSync(path.join(assets, 'config.json'), JSON.stringify({ secret: CHAOS_SECRET }));
     fs.writeFileSync(path.join(assets, 'notes.ts'), 'export const x = 1;');
-    fs.writeFileSync(path.join(functions, 'debug.js'), 'exports.handler = () => {};\n//# sourceMappingURL=debug.js.map\n');
-    fs.writeFileSync(path.join(functions, 'leak.protected.js'), `exports.handler = () => {}; const token = "0123456789abcdef0123456789abcdef";`);
+    fs.writeFileSync(
+      path.join(functions, 'debug.js'),
+      'exports.handler = () => {};\n//# sourceMappingURL=debug.js.map\n',
+    );
+    fs.writeFileSync(
+      path.join(functions, 'leak.protected.js'),
+      `exports.handler = () => {}; const token = "0123456789abcdef0123456789abcdef";`,
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -80,6 +92,8 @@ describe('the scanner catches mistakes (planted in a copy of the deploy layout)'
     expect(byPath('/debug')).toContain('points at a source map');
     expect(byPath('/leak')).toContain('holds a configured secret value');
     // And nothing else: the real files stay clean in the copy too.
-    expect(new Set(problems.map((p) => p.path))).toEqual(new Set(['/.env', '/server.key', '/app.js.map', '/config.json', '/notes.ts', '/debug', '/leak']));
+    expect(new Set(problems.map((p) => p.path))).toEqual(
+      new Set(['/.env', '/server.key', '/app.js.map', '/config.json', '/notes.ts', '/debug', '/leak']),
+    );
   });
 });

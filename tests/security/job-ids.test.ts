@@ -13,7 +13,10 @@ const SECRET_B = 'whsec_' + Buffer.from('job-id-secret-b-00000001').toString('ba
 const ACCOUNT = 'AC' + '1'.repeat(32);
 
 /** Bits of a job id: JB + 32 hex digits. */
-const bitsOf = (id: string) => BigInt(`0x${id.slice(2)}`).toString(2).padStart(128, '0');
+const bitsOf = (id: string) =>
+  BigInt(`0x${id.slice(2)}`)
+    .toString(2)
+    .padStart(128, '0');
 
 describe('ids made from an idempotency key', () => {
   const key = 'FN0123456789abcdef0123456789abcdef';
@@ -43,7 +46,10 @@ describe('ids made from an idempotency key', () => {
     const ids = Array.from({ length: 2000 }, (_, i) => jobIdForKey(SECRET_A, `FN${String(i).padStart(32, '0')}`));
     expect(new Set(ids).size).toBe(ids.length);
     const ones = Array<number>(128).fill(0);
-    for (const id of ids) bitsOf(id).split('').forEach((bit, i) => (ones[i]! += bit === '1' ? 1 : 0));
+    for (const id of ids)
+      bitsOf(id)
+        .split('')
+        .forEach((bit, i) => (ones[i]! += bit === '1' ? 1 : 0));
     for (const count of ones) expect(Math.abs(count / ids.length - 0.5)).toBeLessThan(0.06);
   });
 
@@ -63,7 +69,10 @@ describe('ids made without a key', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every(isJobId)).toBe(true);
     const ones = Array<number>(128).fill(0);
-    for (const id of ids) bitsOf(id).split('').forEach((bit, i) => (ones[i]! += bit === '1' ? 1 : 0));
+    for (const id of ids)
+      bitsOf(id)
+        .split('')
+        .forEach((bit, i) => (ones[i]! += bit === '1' ? 1 : 0));
     for (const count of ones) expect(Math.abs(count / ids.length - 0.5)).toBeLessThan(0.03);
   });
 });
@@ -84,9 +93,13 @@ describe('the service', () => {
       expect(bodyOf(unkeyed[0]!).jobId).not.toBe(bodyOf(unkeyed[1]!).jobId);
       // A near miss of a real id gets the same answer as any unknown id.
       const nearMiss = `${idA.slice(0, -1)}${idA.endsWith('0') ? '1' : '0'}`;
-      const replies = await Promise.all([nearMiss, 'JB' + '0'.repeat(32)].map((jobId) => a.post('/jobs/status', { jobId })));
+      const replies = await Promise.all(
+        [nearMiss, 'JB' + '0'.repeat(32)].map((jobId) => a.post('/jobs/status', { jobId })),
+      );
       expect(replies.map((r) => r.status)).toEqual([404, 404]);
-      const [nearMissMessage, unknownMessage] = replies.map((r) => bodyOf(r).error.message.replace(/JB[0-9a-f]{32}/, 'JB…'));
+      const [nearMissMessage, unknownMessage] = replies.map((r) =>
+        bodyOf(r).error.message.replace(/JB[0-9a-f]{32}/, 'JB…'),
+      );
       expect(nearMissMessage).toBe(unknownMessage);
     } finally {
       await a.stop();

@@ -25,9 +25,17 @@ let stack: LocalStack;
 let backend: ExampleBackend;
 let dist: ReturnType<typeof privateDistCopy>;
 beforeAll(async () => {
-  backend = await startExampleBackend({ secret: SECRET, resultFor: (dispatch) => ({ message: `done ${dispatch.jobId.slice(-4)}` }) });
+  backend = await startExampleBackend({
+    secret: SECRET,
+    resultFor: (dispatch) => ({ message: `done ${dispatch.jobId.slice(-4)}` }),
+  });
   dist = privateDistCopy();
-  stack = await startLocalStack({ env: { BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET }, forkProcess: false, live: false, distDir: dist.relative });
+  stack = await startLocalStack({
+    env: { BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET },
+    forkProcess: false,
+    live: false,
+    distDir: dist.relative,
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -39,21 +47,32 @@ afterEach(() => expect(stack.emulator.violations()).toEqual([]));
 /** Sync documents and conferences, reduced to what a change would show. */
 const fingerprint = () => {
   const state = stack.emulator.state();
-  return JSON.stringify([state.documents.map((d) => `${d.uniqueName}@${d.revision}`).sort(), state.conferences.map((c) => `${c.sid}:${c.status}`).sort()]);
+  return JSON.stringify([
+    state.documents.map((d) => `${d.uniqueName}@${d.revision}`).sort(),
+    state.conferences.map((c) => `${c.sid}:${c.status}`).sort(),
+  ]);
 };
 
 async function post(urlPath: string, body: string, headers: Record<string, string>) {
   const began = Date.now();
   const response = await fetch(`${stack.baseUrl}${urlPath}`, { method: 'POST', headers, body });
   const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type') ?? '', text, json: JSON.parse(text) as any, ms: Date.now() - began };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    text,
+    json: JSON.parse(text) as any,
+    ms: Date.now() - began,
+  };
 }
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe('personal data', () => {
   it('no phone number in the function logs, room names, job documents or service URLs', async () => {
-    const definition = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'voice-hold.json'), 'utf8')) as FlowDefinition;
+    const definition = JSON.parse(
+      fs.readFileSync(path.join(PROJECT_ROOT, 'flows', 'voice-hold.json'), 'utf8'),
+    ) as FlowDefinition;
     const calls: Array<{ parameters: Record<string, string>; hangUpAfterMs?: number }> = [
       { parameters: { behaviour: 'push', delayMs: '1500' } },
       { parameters: { behaviour: 'fail', delayMs: '1000' } },
@@ -63,7 +82,11 @@ describe('personal data', () => {
     const runs = await Promise.all(
       calls.map(({ parameters, hangUpAfterMs }) =>
         runFlow({
-          definition: withStartParameters(definition, { callerNumber: '{{trigger.call.From}}', wait: '0', ...parameters }),
+          definition: withStartParameters(definition, {
+            callerNumber: '{{trigger.call.From}}',
+            wait: '0',
+            ...parameters,
+          }),
           baseUrl: stack.baseUrl,
           emulatorUrl: stack.emulator.url,
           trigger: { kind: 'call', from: CALLER, to: CALLED },
@@ -83,11 +106,17 @@ describe('personal data', () => {
     expect(logs.split('\n').filter((line) => E164.test(line))).toEqual([]); // ...without a number in it
     const state = stack.emulator.state();
     expect(state.conferences.length).toBeGreaterThan(0);
-    expect(state.conferences.map((c) => c.friendlyName).filter((name) => E164.test(name) || !/^hold_JB[0-9a-f]{32}$/.test(name))).toEqual([]);
+    expect(
+      state.conferences
+        .map((c) => c.friendlyName)
+        .filter((name) => E164.test(name) || !/^hold_JB[0-9a-f]{32}$/.test(name)),
+    ).toEqual([]);
     const jobDocs = state.documents.filter((d) => d.uniqueName?.startsWith('job_'));
     expect(jobDocs.map((d) => JSON.stringify(d.data)).filter((data) => E164.test(data))).toEqual([]);
     // What the service handed to Twilio (TwiML fetched from it, its waitUrl, statusCallback and action URLs).
-    const serviceUrls = runs.flatMap((run) => run.timeline.filter((e) => e.depth === 1 && e.kind === 'http').map((e) => e.text));
+    const serviceUrls = runs.flatMap((run) =>
+      run.timeline.filter((e) => e.depth === 1 && e.kind === 'http').map((e) => e.text),
+    );
     expect(serviceUrls.length).toBeGreaterThan(0);
     expect(serviceUrls.filter((text) => E164.test(text))).toEqual([]);
   }, 60_000);
@@ -104,7 +133,12 @@ describe('request size limits', () => {
     const reply = await post('/jobs/start', body, FORM);
     expect(reply.status).toBe(413);
     expect(reply.type).toMatch(/application\/json/);
-    expect(reply.json).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/job input is \d+ bytes of JSON; at most 8192/) } });
+    expect(reply.json).toEqual({
+      error: {
+        code: 'PAYLOAD_TOO_LARGE',
+        message: expect.stringMatching(/job input is \d+ bytes of JSON; at most 8192/),
+      },
+    });
     expect(reply.ms).toBeLessThan(5000);
     expect(fingerprint()).toBe(before);
   });
@@ -114,15 +148,26 @@ describe('request size limits', () => {
     const { jobId } = start.json as { jobId: string };
     const before = fingerprint();
     const raw = JSON.stringify({ status: 'COMPLETED', result: { blob: 'é'.repeat(40_000) } });
-    const reply = await post(`/jobs/complete?jobId=${jobId}&token=${completionToken(SECRET, jobId)}`, raw, { 'content-type': 'application/json' });
+    const reply = await post(`/jobs/complete?jobId=${jobId}&token=${completionToken(SECRET, jobId)}`, raw, {
+      'content-type': 'application/json',
+    });
     expect(reply.status).toBe(413);
-    expect(reply.json).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/result is \d+ bytes of JSON; at most 61440/) } });
+    expect(reply.json).toEqual({
+      error: {
+        code: 'PAYLOAD_TOO_LARGE',
+        message: expect.stringMatching(/result is \d+ bytes of JSON; at most 61440/),
+      },
+    });
     expect(fingerprint()).toBe(before);
   });
 
   it('a 2 MB completion without a token is refused (401) before anything is read from Sync', async () => {
     const before = { ...stack.emulator.stats() };
-    const raw = JSON.stringify({ jobId: 'JB' + '0'.repeat(32), status: 'COMPLETED', result: { blob: 'x'.repeat(2 * 1024 * 1024) } });
+    const raw = JSON.stringify({
+      jobId: 'JB' + '0'.repeat(32),
+      status: 'COMPLETED',
+      result: { blob: 'x'.repeat(2 * 1024 * 1024) },
+    });
     const reply = await post('/jobs/complete', raw, { 'content-type': 'application/json' });
     expect(reply.status).toBe(401);
     expect(reply.json.error.code).toBe('INVALID_TOKEN');

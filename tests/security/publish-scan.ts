@@ -24,11 +24,14 @@ interface ServerlessResource {
 
 /** The files a deploy from `projectDir` would upload, exactly as twilio-run finds them. */
 export async function listPublishedFiles(projectDir: string): Promise<PublishedFile[]> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { readSpecializedConfig } = require('twilio-run/dist/config/global') as {
-    readSpecializedConfig: (dir: string, file: string, command: string, opts?: object) => { functionsFolder?: string; assetsFolder?: string };
+    readSpecializedConfig: (
+      dir: string,
+      file: string,
+      command: string,
+      opts?: object,
+    ) => { functionsFolder?: string; assetsFolder?: string };
   };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getListOfFunctionsAndAssets } = require('@twilio-labs/serverless-api/dist/utils/fs') as {
     getListOfFunctionsAndAssets: (
       cwd: string,
@@ -40,13 +43,17 @@ export async function listPublishedFiles(projectDir: string): Promise<PublishedF
   if (config.functionsFolder) search.functionsFolderNames = [config.functionsFolder];
   if (config.assetsFolder) search.assetsFolderNames = [config.assetsFolder];
   const { functions, assets } = await getListOfFunctionsAndAssets(projectDir, search);
-  const toFile = (kind: PublishedFile['kind']) => (resource: ServerlessResource): PublishedFile => ({
-    path: resource.path,
-    access: resource.access,
-    kind,
-    filePath: resource.filePath,
-  });
-  return [...functions.map(toFile('function')), ...assets.map(toFile('asset'))].sort((a, b) => a.path.localeCompare(b.path));
+  const toFile =
+    (kind: PublishedFile['kind']) =>
+    (resource: ServerlessResource): PublishedFile => ({
+      path: resource.path,
+      access: resource.access,
+      kind,
+      filePath: resource.filePath,
+    });
+  return [...functions.map(toFile('function')), ...assets.map(toFile('asset'))].sort((a, b) =>
+    a.path.localeCompare(b.path),
+  );
 }
 
 export interface PublishProblem {
@@ -55,9 +62,22 @@ export interface PublishProblem {
 }
 
 /** File names that hold secrets or private material. */
-const SECRET_NAMES = [/(^|\/)\.env(\..*)?$/i, /\.(pem|key|p12|pfx|crt|der)$/i, /(^|\/)id_(rsa|ed25519|ecdsa)/i, /(^|\/)\.npmrc$/i, /(^|\/)\.twiliodeployinfo$/i, /credentials/i];
+const SECRET_NAMES = [
+  /(^|\/)\.env(\..*)?$/i,
+  /\.(pem|key|p12|pfx|crt|der)$/i,
+  /(^|\/)id_(rsa|ed25519|ecdsa)/i,
+  /(^|\/)\.npmrc$/i,
+  /(^|\/)\.twiliodeployinfo$/i,
+  /credentials/i,
+];
 /** Things that are not meant for the public: sources, maps, tests, tooling, dotfiles. */
-const PRIVATE_NAMES = [/\.map$/i, /\.(ts|tsx)$/i, /(^|\/)\./, /\.(test|spec)\./i, /(^|\/)(package(-lock)?\.json|tsconfig\.json|jest\.config\.js)$/i];
+const PRIVATE_NAMES = [
+  /\.map$/i,
+  /\.(ts|tsx)$/i,
+  /(^|\/)\./,
+  /\.(test|spec)\./i,
+  /(^|\/)(package(-lock)?\.json|tsconfig\.json|jest\.config\.js)$/i,
+];
 
 /**
  * Problems in what would be published: secret files, secrets inside files (webhook secrets, the
@@ -70,14 +90,18 @@ export function findPublishProblems(files: PublishedFile[], secretValues: string
   for (const file of files) {
     const name = file.path;
     if (SECRET_NAMES.some((pattern) => pattern.test(name))) problems.push({ path: name, problem: 'a secret file' });
-    if (PRIVATE_NAMES.some((pattern) => pattern.test(name))) problems.push({ path: name, problem: 'a private file (source, map, test, tooling or dotfile)' });
-    if (file.kind === 'function' && file.access === 'private') problems.push({ path: name, problem: 'a private function is uploaded with the service' });
+    if (PRIVATE_NAMES.some((pattern) => pattern.test(name)))
+      problems.push({ path: name, problem: 'a private file (source, map, test, tooling or dotfile)' });
+    if (file.kind === 'function' && file.access === 'private')
+      problems.push({ path: name, problem: 'a private function is uploaded with the service' });
     const content = fs.readFileSync(file.filePath);
     const text = content.toString('latin1');
-    if (/whsec_[A-Za-z0-9+/=]{8,}/.test(text)) problems.push({ path: name, problem: 'holds a webhook secret (whsec_...)' });
+    if (/whsec_[A-Za-z0-9+/=]{8,}/.test(text))
+      problems.push({ path: name, problem: 'holds a webhook secret (whsec_...)' });
     if (/sourceMappingURL=/.test(text)) problems.push({ path: name, problem: 'points at a source map' });
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) problems.push({ path: name, problem: 'holds a private key' });
-    if (/\bSK[0-9a-f]{32}\b/.test(text) && /secret/i.test(text)) problems.push({ path: name, problem: 'holds an API key' });
+    if (/\bSK[0-9a-f]{32}\b/.test(text) && /secret/i.test(text))
+      problems.push({ path: name, problem: 'holds an API key' });
     for (const value of values) {
       if (text.includes(value)) problems.push({ path: name, problem: 'holds a configured secret value' });
     }
@@ -92,13 +116,19 @@ export function secretValuesOf(envFile: string): string[] {
     .readFileSync(envFile, 'utf8')
     .split('\n')
     .map((line) => /^\s*([A-Z0-9_]+)\s*=\s*['"]?(.*?)['"]?\s*$/.exec(line))
-    .filter((match): match is RegExpExecArray => match !== null && /TOKEN|SECRET|KEY|PASSWORD/.test(match[1]!) && match[2]!.trim() !== '')
+    .filter(
+      (match): match is RegExpExecArray =>
+        match !== null && /TOKEN|SECRET|KEY|PASSWORD/.test(match[1]!) && match[2]!.trim() !== '',
+    )
     .map((match) => match[2]!);
 }
 
 /** A copy of the deploy layout (rc file + built folders) to plant things in. */
 export function copyDeployLayout(projectDir: string, target: string): void {
-  const config = JSON.parse(fs.readFileSync(path.join(projectDir, '.twilioserverlessrc'), 'utf8')) as { functionsFolder: string; assetsFolder: string };
+  const config = JSON.parse(fs.readFileSync(path.join(projectDir, '.twilioserverlessrc'), 'utf8')) as {
+    functionsFolder: string;
+    assetsFolder: string;
+  };
   fs.copyFileSync(path.join(projectDir, '.twilioserverlessrc'), path.join(target, '.twilioserverlessrc'));
   for (const folder of [config.functionsFolder, config.assetsFolder]) {
     fs.cpSync(path.join(projectDir, folder), path.join(target, folder), { recursive: true });

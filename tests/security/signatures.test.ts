@@ -20,7 +20,11 @@ let stack: InProcessStack;
 let backend: ExampleBackend;
 beforeAll(async () => {
   backend = await startExampleBackend({ secret: NEW_SECRET });
-  stack = await startInProcessStack({ BACKEND_URL: backend.url, WEBHOOK_SECRET: NEW_SECRET, WEBHOOK_SECRET_PREVIOUS: OLD_SECRET });
+  stack = await startInProcessStack({
+    BACKEND_URL: backend.url,
+    WEBHOOK_SECRET: NEW_SECRET,
+    WEBHOOK_SECRET_PREVIOUS: OLD_SECRET,
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -28,8 +32,10 @@ afterAll(async () => {
 });
 afterEach(() => expect(stack.emulator.violations()).toEqual([]));
 
-const pendingJob = async () => bodyOf(await stack.post('/jobs/start', { task: 'sig', behaviour: 'manual' })).jobId as string;
-const documentOf = (jobId: string) => stack.emulator.state().documents.find((doc) => doc.uniqueName === `job_${jobId}`)!;
+const pendingJob = async () =>
+  bodyOf(await stack.post('/jobs/start', { task: 'sig', behaviour: 'manual' })).jobId as string;
+const documentOf = (jobId: string) =>
+  stack.emulator.state().documents.find((doc) => doc.uniqueName === `job_${jobId}`)!;
 const documents = () => JSON.stringify(stack.emulator.state().documents.map((doc) => [doc.uniqueName, doc.revision]));
 
 /** POSTs these bytes to /jobs/complete with this query (the capability URL's, or a forged one). */
@@ -52,22 +58,52 @@ describe('who may complete a job', () => {
     ['the previous secret (rotation under way)', OLD_SECRET],
   ])('a completion with a token of %s is applied', async (_name, secret) => {
     const jobId = await pendingJob();
-    const reply = await send(capability(jobId, secret), JSON.stringify({ status: 'COMPLETED', result: { tokenOf: _name } }));
+    const reply = await send(
+      capability(jobId, secret),
+      JSON.stringify({ status: 'COMPLETED', result: { tokenOf: _name } }),
+    );
     expect(reply.status).toBe(200);
-    expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toMatchObject({ status: 'COMPLETED', result: { tokenOf: _name } });
+    expect(bodyOf(await stack.post('/jobs/result', { jobId }))).toMatchObject({
+      status: 'COMPLETED',
+      result: { tokenOf: _name },
+    });
   });
 
   it.each([
-    ['with a token of a secret that is not configured', (jobId: string) => capability(jobId, STRANGER), /not valid for this job/],
-    ["with another job's token", (jobId: string, other: string) => ({ jobId, token: completionToken(NEW_SECRET, other) }), /not valid for this job/],
-    ['with a truncated token', (jobId: string) => ({ jobId, token: completionToken(NEW_SECRET, jobId).slice(0, 20) }), /not valid for this job/],
-    ['with a forged token of the right length', (jobId: string) => ({ jobId, token: 'A'.repeat(43) }), /not valid for this job/],
-    ['with the token one character off', (jobId: string) => {
-      const token = completionToken(NEW_SECRET, jobId);
-      return { jobId, token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` };
-    }, /not valid for this job/],
+    [
+      'with a token of a secret that is not configured',
+      (jobId: string) => capability(jobId, STRANGER),
+      /not valid for this job/,
+    ],
+    [
+      "with another job's token",
+      (jobId: string, other: string) => ({ jobId, token: completionToken(NEW_SECRET, other) }),
+      /not valid for this job/,
+    ],
+    [
+      'with a truncated token',
+      (jobId: string) => ({ jobId, token: completionToken(NEW_SECRET, jobId).slice(0, 20) }),
+      /not valid for this job/,
+    ],
+    [
+      'with a forged token of the right length',
+      (jobId: string) => ({ jobId, token: 'A'.repeat(43) }),
+      /not valid for this job/,
+    ],
+    [
+      'with the token one character off',
+      (jobId: string) => {
+        const token = completionToken(NEW_SECRET, jobId);
+        return { jobId, token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` };
+      },
+      /not valid for this job/,
+    ],
     ['without a token', (jobId: string) => ({ jobId }), /callbackUrl/],
-    ['with the token as a list', (jobId: string) => `jobId=${jobId}&token[]=${completionToken(NEW_SECRET, jobId)}`, /callbackUrl/],
+    [
+      'with the token as a list',
+      (jobId: string) => `jobId=${jobId}&token[]=${completionToken(NEW_SECRET, jobId)}`,
+      /callbackUrl/,
+    ],
   ])('a completion %s is refused with 401 naming why, and changes nothing', async (_name, query, reason) => {
     const jobId = await pendingJob();
     const other = await pendingJob();
@@ -78,11 +114,14 @@ describe('who may complete a job', () => {
     expect(documents()).toBe(before);
   });
 
-  it("a token bound to one job cannot complete another job named in the body", async () => {
+  it('a token bound to one job cannot complete another job named in the body', async () => {
     const victim = await pendingJob();
     const jobId = await pendingJob();
     const before = documentOf(victim);
-    const reply = await send(capability(jobId), JSON.stringify({ jobId: victim, status: 'COMPLETED', result: { mine: true } }));
+    const reply = await send(
+      capability(jobId),
+      JSON.stringify({ jobId: victim, status: 'COMPLETED', result: { mine: true } }),
+    );
     expect(reply.status).toBe(401);
     expect(documentOf(victim)).toEqual(before);
   });
@@ -90,7 +129,9 @@ describe('who may complete a job', () => {
   it('callers without a token learn nothing: the same 401 for a job that exists, one that does not, and nonsense', async () => {
     const jobId = await pendingJob();
     const replies = await Promise.all(
-      [{ jobId }, { jobId: 'JB' + '0'.repeat(32) }, { jobId: 'nope' }].map((query) => send(query, JSON.stringify({ status: 'MAYBE' }))),
+      [{ jobId }, { jobId: 'JB' + '0'.repeat(32) }, { jobId: 'nope' }].map((query) =>
+        send(query, JSON.stringify({ status: 'MAYBE' })),
+      ),
     );
     expect(new Set(replies.map((reply) => `${reply.status} ${reply.text}`)).size).toBe(1);
     expect(replies[0]!.status).toBe(401);
@@ -114,7 +155,9 @@ describe('repeats', () => {
 
   it('a different outcome for a final job is refused with 409 and changes nothing', async () => {
     const jobId = await pendingJob();
-    expect((await send(capability(jobId), JSON.stringify({ status: 'COMPLETED', result: { first: true } }))).status).toBe(200);
+    expect(
+      (await send(capability(jobId), JSON.stringify({ status: 'COMPLETED', result: { first: true } }))).status,
+    ).toBe(200);
     const after = documentOf(jobId);
     const reply = await send(capability(jobId), JSON.stringify({ status: 'FAILED', error: 'second thoughts' }));
     expect(reply.status).toBe(409);

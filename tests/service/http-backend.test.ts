@@ -1,6 +1,15 @@
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
-import { attribute, FLOW_SID, newCallSid, pathOf, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
+import {
+  attribute,
+  FLOW_SID,
+  newCallSid,
+  pathOf,
+  sleep,
+  startService,
+  waitForFinal,
+  type ServiceUnderTest,
+} from '../support/service-client';
 
 const SECRET = 'whsec_' + Buffer.from('service-test-secret-0123').toString('base64');
 const OLD_SECRET = 'whsec_' + Buffer.from('previous-test-secret-987').toString('base64');
@@ -9,7 +18,11 @@ let service: ServiceUnderTest;
 let backend: ExampleBackend;
 beforeAll(async () => {
   backend = await startExampleBackend({ secret: SECRET });
-  service = await startService({ BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET, WEBHOOK_SECRET_PREVIOUS: OLD_SECRET });
+  service = await startService({
+    BACKEND_URL: backend.url,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_SECRET_PREVIOUS: OLD_SECRET,
+  });
 });
 afterAll(async () => {
   await service?.stop();
@@ -23,7 +36,11 @@ const callbackUrl = (jobId: string, token = completionToken(SECRET, jobId)) =>
 
 /** POSTs a completion (plain JSON) to a URL, returning the reply. */
 async function sendCompletion(url: string, body: object) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -52,9 +69,15 @@ describe('push mode', () => {
     expect(released.released).toBe(true);
     expect(Date.now() - began).toBeGreaterThan(1000); // released by the completion, not the first wait turn
     while (!backend.completions.some((c) => c.jobId === jobId)) await sleep(20);
-    expect(backend.completions.find((c) => c.jobId === jobId)).toMatchObject({ status: 200, body: { released: true, duplicate: false } });
+    expect(backend.completions.find((c) => c.jobId === jobId)).toMatchObject({
+      status: 200,
+      body: { released: true, duplicate: false },
+    });
     // Released by redirecting the call to the after-hold URL (no conference lookup), which hands it back to Studio.
-    expect(released).toMatchObject({ reason: 'call-redirected', url: expect.stringContaining(`releasedWith=COMPLETED`) });
+    expect(released).toMatchObject({
+      reason: 'call-redirected',
+      url: expect.stringContaining(`releasedWith=COMPLETED`),
+    });
     const after = await service.post(pathOf(released.url!));
     expect(after.text).toContain(`FlowEvent=return&amp;status=COMPLETED`);
   });
@@ -91,17 +114,33 @@ describe('push mode', () => {
   it('acknowledges a duplicate completion, refuses a conflicting one, and keeps the first', async () => {
     const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang' });
     const jobId = start.body.jobId;
-    expect(await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { a: 1, b: 2 } })).toMatchObject({ status: 200, body: { duplicate: false } });
-    expect(await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { b: 2, a: 1 } })).toMatchObject({ status: 200, body: { duplicate: true } });
-    expect(await sendCompletion(callbackUrl(jobId), { status: 'FAILED', error: 'late failure' })).toMatchObject({ status: 409, body: { error: { code: 'JOB_ALREADY_FINAL' } } });
-    expect((await service.post('/jobs/result', { jobId })).body).toEqual({ jobId, status: 'COMPLETED', result: { a: 1, b: 2 } });
+    expect(await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { a: 1, b: 2 } })).toMatchObject({
+      status: 200,
+      body: { duplicate: false },
+    });
+    expect(await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { b: 2, a: 1 } })).toMatchObject({
+      status: 200,
+      body: { duplicate: true },
+    });
+    expect(await sendCompletion(callbackUrl(jobId), { status: 'FAILED', error: 'late failure' })).toMatchObject({
+      status: 409,
+      body: { error: { code: 'JOB_ALREADY_FINAL' } },
+    });
+    expect((await service.post('/jobs/result', { jobId })).body).toEqual({
+      jobId,
+      status: 'COMPLETED',
+      result: { a: 1, b: 2 },
+    });
   });
 
   it('refuses a completion after the deadline and keeps TIMED_OUT', async () => {
     const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang', maxHoldSeconds: 10 });
     await sleep(10_100);
     const late = await sendCompletion(callbackUrl(start.body.jobId), { status: 'COMPLETED', result: { late: true } });
-    expect(late).toMatchObject({ status: 409, body: { error: { code: 'JOB_ALREADY_FINAL', message: expect.stringContaining('TIMED_OUT') } } });
+    expect(late).toMatchObject({
+      status: 409,
+      body: { error: { code: 'JOB_ALREADY_FINAL', message: expect.stringContaining('TIMED_OUT') } },
+    });
     expect((await service.post('/jobs/status', { jobId: start.body.jobId })).body.status).toBe('TIMED_OUT');
   }, 20_000);
 
@@ -130,7 +169,11 @@ describe('other backend answers', () => {
 
   it('inline: a backend that answers 200 with the result finishes the job at once', async () => {
     const start = await service.post('/jobs/start', { task: 'quick', behaviour: 'inline' });
-    expect(start.body).toMatchObject({ status: 'COMPLETED', retryAfter: 0, result: { answer: `done ${start.body.jobId}` } });
+    expect(start.body).toMatchObject({
+      status: 'COMPLETED',
+      retryAfter: 0,
+      result: { answer: `done ${start.body.jobId}` },
+    });
   });
 
   it('push with wait: a completion within the wait is returned inline', async () => {
@@ -148,9 +191,14 @@ describe('other backend answers', () => {
   });
 });
 
-describe('results up to Studio\'s 64 KB', () => {
+describe("results up to Studio's 64 KB", () => {
   it('stores a 50 KB result across documents and returns it exactly', async () => {
-    const start = await service.post('/jobs/start', { task: 'big', behaviour: 'push', delayMs: 100, resultBytes: 50_000 });
+    const start = await service.post('/jobs/start', {
+      task: 'big',
+      behaviour: 'push',
+      delayMs: 100,
+      resultBytes: 50_000,
+    });
     await waitForFinal(service, start.body.jobId);
     const result = await fetch(`${service.stack.baseUrl}/jobs/result?jobId=${start.body.jobId}`);
     const text = await result.text();
@@ -160,7 +208,10 @@ describe('results up to Studio\'s 64 KB', () => {
 
   it('refuses a result over the limit with 413 and leaves the job pending', async () => {
     const start = await service.post('/jobs/start', { task: 'huge', behaviour: 'hang' });
-    const reply = await sendCompletion(callbackUrl(start.body.jobId), { status: 'COMPLETED', result: { blob: 'x'.repeat(70_000) } });
+    const reply = await sendCompletion(callbackUrl(start.body.jobId), {
+      status: 'COMPLETED',
+      result: { blob: 'x'.repeat(70_000) },
+    });
     expect(reply).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
     expect((await service.post('/jobs/status', { jobId: start.body.jobId })).body.status).toBe('PENDING');
   });
@@ -182,23 +233,37 @@ describe('completions at the capability URL', () => {
     ['with a forged token', () => callbackUrl(jobId, 'A'.repeat(43))],
     ['with a truncated token', () => callbackUrl(jobId, completionToken(SECRET, jobId).slice(0, 42))],
     ["with another job's token", () => callbackUrl(jobId, completionToken(SECRET, otherJobId))],
-    ['with a token minted under a secret that is not configured', () => callbackUrl(jobId, completionToken(stranger, jobId))],
+    [
+      'with a token minted under a secret that is not configured',
+      () => callbackUrl(jobId, completionToken(stranger, jobId)),
+    ],
   ])('refuses a completion %s with 401 and changes nothing', async (_name, url) => {
     const before = JSON.stringify(service.stack.emulator.state().documents.map((d) => d.revision));
     const reply = await sendCompletion(url(), body);
-    expect(reply).toMatchObject({ status: 401, body: { error: { code: 'INVALID_TOKEN', message: expect.any(String) } } });
+    expect(reply).toMatchObject({
+      status: 401,
+      body: { error: { code: 'INVALID_TOKEN', message: expect.any(String) } },
+    });
     expect(JSON.stringify(service.stack.emulator.state().documents.map((d) => d.revision))).toBe(before);
     expect((await service.post('/jobs/status', { jobId })).body.status).toBe('PENDING');
   });
 
   it('accepts a token minted under the previous secret during a rotation', async () => {
-    const reply = await sendCompletion(callbackUrl(otherJobId, completionToken(OLD_SECRET, otherJobId)), { status: 'COMPLETED', result: { rotated: true } });
+    const reply = await sendCompletion(callbackUrl(otherJobId, completionToken(OLD_SECRET, otherJobId)), {
+      status: 'COMPLETED',
+      result: { rotated: true },
+    });
     expect(reply).toMatchObject({ status: 200, body: { status: 'COMPLETED', duplicate: false } });
   });
 
   it('gives a 400 naming the problem for a malformed completion', async () => {
     const reply = await sendCompletion(callbackUrl(jobId), { status: 'DONE' });
-    expect(reply).toEqual({ status: 400, body: { error: { code: 'INVALID_PARAMETER', message: 'status must be COMPLETED, FAILED or PENDING (a heartbeat)' } } });
+    expect(reply).toEqual({
+      status: 400,
+      body: {
+        error: { code: 'INVALID_PARAMETER', message: 'status must be COMPLETED, FAILED or PENDING (a heartbeat)' },
+      },
+    });
   });
 
   it('acknowledges a repeat of the same outcome and refuses a different one with 409', async () => {
@@ -208,7 +273,10 @@ describe('completions at the capability URL', () => {
     expect(again).toMatchObject({ status: 200, body: { status: 'COMPLETED', duplicate: true, released: false } });
     const other = await sendCompletion(callbackUrl(jobId), { status: 'FAILED', error: 'changed its mind' });
     expect(other).toMatchObject({ status: 409, body: { error: { code: 'JOB_ALREADY_FINAL' } } });
-    expect((await service.post('/jobs/result', { jobId })).body).toMatchObject({ status: 'COMPLETED', result: { answer: 42 } });
+    expect((await service.post('/jobs/result', { jobId })).body).toMatchObject({
+      status: 'COMPLETED',
+      result: { answer: 42 },
+    });
   });
 });
 
@@ -218,12 +286,22 @@ describe('results round-trip exactly as JSON.parse of what the backend sent', ()
     ['a number written 1.0', '{"amount":1.0,"rate":2.50,"big":1e21}'],
     ['non-ASCII text', '{"message":"Grüße, こんにちは, 🎉","name":"Zoë"}'],
     ['nested arrays', '{"matrix":[[1,[2,[3,[]]]],[{"k":[null,true,false]}]]}'],
-    ['50 KB', JSON.stringify({ blob: 'é'.repeat(12_000) + 'x'.repeat(26_000), list: Array.from({ length: 200 }, (_, i) => ({ [String(i)]: i })) })],
+    [
+      '50 KB',
+      JSON.stringify({
+        blob: 'é'.repeat(12_000) + 'x'.repeat(26_000),
+        list: Array.from({ length: 200 }, (_, i) => ({ [String(i)]: i })),
+      }),
+    ],
   ];
   it.each(cases)('%s', async (_name, resultText) => {
     const jobId = (await service.post('/jobs/start', { task: `exact-${_name}`, behaviour: 'hang' })).body.jobId;
     const raw = `{"status":"COMPLETED","result":${resultText}}`;
-    const response = await fetch(callbackUrl(jobId), { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+    const response = await fetch(callbackUrl(jobId), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: raw,
+    });
     expect(response.status).toBe(200);
     const reply = await fetch(`${service.stack.baseUrl}/jobs/result?jobId=${jobId}`);
     const text = await reply.text();

@@ -39,13 +39,24 @@ const emulatorControl = async (method: string, path: string, body?: unknown) => 
 
 /** The contact texts the flow: Studio's inbound execution, active until its flow ends. */
 async function contactTexts(flowSid: string): Promise<string> {
-  const registered = await emulatorControl('POST', '/executions', { flowSid, contact: CONTACT, flowAddress: NUMBER, trigger: 'incomingMessage' });
+  const registered = await emulatorControl('POST', '/executions', {
+    flowSid,
+    contact: CONTACT,
+    flowAddress: NUMBER,
+    trigger: 'incomingMessage',
+  });
   expect(registered.status).toBe(200);
   return String(registered.body.executionSid);
 }
 
 async function startMessagingJob(flowSid: string) {
-  const start = await service.post('/jobs/start', { task: 'messaging-delivery', behaviour: 'manual', notifyFlowSid: flowSid, notifyTo: CONTACT, notifyFrom: NUMBER });
+  const start = await service.post('/jobs/start', {
+    task: 'messaging-delivery',
+    behaviour: 'manual',
+    notifyFlowSid: flowSid,
+    notifyTo: CONTACT,
+    notifyFrom: NUMBER,
+  });
   expect(start.status).toBe(200);
   expect(start.body).toMatchObject({ status: 'PENDING', delivery: 'execution' });
   const jobId = start.body.jobId as string;
@@ -56,11 +67,20 @@ async function startMessagingJob(flowSid: string) {
 }
 
 async function postCompletion(callbackUrl: string, body: object) {
-  const response = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as any };
+  const response = await fetch(callbackUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as any,
+  };
 }
 
-const restExecutions = (jobId: string) => service.stack.emulator.state().executions.filter((e) => e.startedBy === 'rest' && e.data.jobId === jobId);
+const restExecutions = (jobId: string) =>
+  service.stack.emulator.state().executions.filter((e) => e.startedBy === 'rest' && e.data.jobId === jobId);
 
 describe('/jobs/start notify parameters', () => {
   it.each([
@@ -68,7 +88,10 @@ describe('/jobs/start notify parameters', () => {
     ['two of the three', { notifyFlowSid: newFlowSid(), notifyTo: CONTACT }],
     ['a flow SID of the wrong shape', { notifyFlowSid: 'FW123', notifyTo: CONTACT, notifyFrom: NUMBER }],
     ['a call SID for the flow', { notifyFlowSid: `CA${'a'.repeat(32)}`, notifyTo: CONTACT, notifyFrom: NUMBER }],
-    ['an address over 64 characters', { notifyFlowSid: newFlowSid(), notifyTo: `+1${'5'.repeat(63)}`, notifyFrom: NUMBER }],
+    [
+      'an address over 64 characters',
+      { notifyFlowSid: newFlowSid(), notifyTo: `+1${'5'.repeat(63)}`, notifyFrom: NUMBER },
+    ],
     ['an address with a line break', { notifyFlowSid: newFlowSid(), notifyTo: CONTACT, notifyFrom: `${NUMBER}\n` }],
   ])('%s: 400 INVALID_PARAMETER, and no job is made', async (_name, params) => {
     const documents = service.stack.emulator.state().documents.length;
@@ -88,31 +111,62 @@ describe('a completion while the contact is mid-conversation in the flow', () =>
 
     const refused = await postCompletion(callbackUrl, completion);
     expect(refused.status).toBe(503);
-    expect(refused.body).toEqual({ error: { code: 'DELIVERY_PENDING', message: expect.stringContaining('CONTACT_ACTIVE') }, retryAfter: 5 });
+    expect(refused.body).toEqual({
+      error: { code: 'DELIVERY_PENDING', message: expect.stringContaining('CONTACT_ACTIVE') },
+      retryAfter: 5,
+    });
     expect(refused.retryAfter).toBe('5');
     // The job took the outcome: Studio can read it, and nothing was started.
-    expect((await service.post('/jobs/result', { jobId })).body).toEqual({ jobId, status: 'COMPLETED', result: completion.result });
+    expect((await service.post('/jobs/result', { jobId })).body).toEqual({
+      jobId,
+      status: 'COMPLETED',
+      result: completion.result,
+    });
     expect(restExecutions(jobId)).toEqual([]);
 
     // Sent again while the conversation goes on: still pending, still nothing started.
     expect((await postCompletion(callbackUrl, completion)).status).toBe(503);
     await emulatorControl('POST', `/executions/${conversation}/end`);
     const delivered = await postCompletion(callbackUrl, completion);
-    expect(delivered).toMatchObject({ status: 200, body: { jobId, status: 'COMPLETED', accepted: true, duplicate: true } });
-    expect(restExecutions(jobId)).toEqual([expect.objectContaining({ flowSid, contact: CONTACT, status: 'active', data: { jobId, status: 'COMPLETED', result: completion.result } })]);
+    expect(delivered).toMatchObject({
+      status: 200,
+      body: { jobId, status: 'COMPLETED', accepted: true, duplicate: true },
+    });
+    expect(restExecutions(jobId)).toEqual([
+      expect.objectContaining({
+        flowSid,
+        contact: CONTACT,
+        status: 'active',
+        data: { jobId, status: 'COMPLETED', result: completion.result },
+      }),
+    ]);
     // Delivered: a further repeat starts nothing.
     expect((await postCompletion(callbackUrl, completion)).status).toBe(200);
     expect(restExecutions(jobId)).toHaveLength(1);
   });
 
   it('end-active (Studio ends the conversation and starts the new execution): delivered at once', async () => {
-    service.stack.emulator.setBehaviour({ name: 'end-active', switches: { ...BUILT_IN_PROFILES.documented.switches, executionCreateEndsActiveExecution: true } });
+    service.stack.emulator.setBehaviour({
+      name: 'end-active',
+      switches: { ...BUILT_IN_PROFILES.documented.switches, executionCreateEndsActiveExecution: true },
+    });
     const flowSid = newFlowSid();
     const { jobId, callbackUrl } = await startMessagingJob(flowSid);
     const conversation = await contactTexts(flowSid);
-    const answer = await postCompletion(callbackUrl, { status: 'FAILED', error: { code: 'CRM_DOWN', message: 'The CRM did not answer' } });
+    const answer = await postCompletion(callbackUrl, {
+      status: 'FAILED',
+      error: { code: 'CRM_DOWN', message: 'The CRM did not answer' },
+    });
     expect(answer).toMatchObject({ status: 200, body: { status: 'FAILED', duplicate: false } });
-    expect((await emulatorControl('GET', `/executions/${conversation}`)).body).toMatchObject({ status: 'ended', endedBy: 'replaced' });
-    expect(restExecutions(jobId)).toEqual([expect.objectContaining({ status: 'active', data: { jobId, status: 'FAILED', error: { code: 'CRM_DOWN', message: 'The CRM did not answer' } } })]);
+    expect((await emulatorControl('GET', `/executions/${conversation}`)).body).toMatchObject({
+      status: 'ended',
+      endedBy: 'replaced',
+    });
+    expect(restExecutions(jobId)).toEqual([
+      expect.objectContaining({
+        status: 'active',
+        data: { jobId, status: 'FAILED', error: { code: 'CRM_DOWN', message: 'The CRM did not answer' } },
+      }),
+    ]);
   });
 });

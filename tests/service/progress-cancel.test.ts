@@ -9,7 +9,16 @@ import type { JobRecord } from '../../src/lib/jobs/job';
 import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../tools/credentials';
-import { attribute, FLOW_SID, newCallSid, pathOf, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
+import {
+  attribute,
+  FLOW_SID,
+  newCallSid,
+  pathOf,
+  sleep,
+  startService,
+  waitForFinal,
+  type ServiceUnderTest,
+} from '../support/service-client';
 
 const SECRET = 'whsec_' + Buffer.from('progress-test-secret-456').toString('base64');
 
@@ -29,13 +38,20 @@ const callbackUrl = (jobId: string) =>
   `${service.stack.baseUrl}/jobs/complete?${new URLSearchParams({ jobId, token: completionToken(SECRET, jobId) }).toString()}`;
 
 async function post(jobId: string, body: object) {
-  const response = await fetch(callbackUrl(jobId), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(callbackUrl(jobId), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as any };
 }
 
 /** The job document as stored (what /jobs/status does not show). */
 async function document(jobId: string): Promise<{ data: JobRecord; revision: string }> {
-  const client = createEmulatorTwilioClient(service.stack.emulator.url, { accountSid: LOCAL_ACCOUNT_SID, authToken: LOCAL_AUTH_TOKEN });
+  const client = createEmulatorTwilioClient(service.stack.emulator.url, {
+    accountSid: LOCAL_ACCOUNT_SID,
+    authToken: LOCAL_AUTH_TOKEN,
+  });
   const doc = await client.sync.v1.services('default').documents(`job_${jobId}`).fetch();
   return { data: doc.data as JobRecord, revision: doc.revision };
 }
@@ -49,11 +65,19 @@ async function startJob(params: Record<string, string | number> = {}): Promise<s
 
 /** One hold-loop turn as Twilio asks for it. */
 async function turn(jobId: string, query: Record<string, string | number> = {}) {
-  const search = new URLSearchParams({ jobId, flowSid: FLOW_SID, ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) });
+  const search = new URLSearchParams({
+    jobId,
+    flowSid: FLOW_SID,
+    ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])),
+  });
   const reply = await service.post(`/hold/wait?${search.toString()}`);
   expect(reply.status).toBe(200);
   const next = new URL(/<Redirect[^>]*>([^<]+)<\/Redirect>/.exec(reply.text)![1]!.replace(/&amp;/g, '&'));
-  return { text: reply.text, says: [...reply.text.matchAll(/<Say[^>]*>([^<]*)<\/Say>/g)].map((m) => m[1]), next: Object.fromEntries(next.searchParams) };
+  return {
+    text: reply.text,
+    says: [...reply.text.matchAll(/<Say[^>]*>([^<]*)<\/Say>/g)].map((m) => m[1]),
+    next: Object.fromEntries(next.searchParams),
+  };
 }
 
 async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -78,7 +102,10 @@ describe('heartbeats at the capability URL', () => {
     await sleep(LIMITS.heartbeatMinIntervalMs + 100);
     expect(await post(jobId, { status: 'PENDING', progress: 70 })).toMatchObject({ body: { stored: true } });
     // Fields a heartbeat leaves out keep their value.
-    expect((await service.get(`/jobs/status?jobId=${jobId}`)).body).toMatchObject({ progress: 70, message: 'Checking your order' });
+    expect((await service.get(`/jobs/status?jobId=${jobId}`)).body).toMatchObject({
+      progress: 70,
+      message: 'Checking your order',
+    });
     // Once final, progress and message are no longer shown.
     await post(jobId, { status: 'COMPLETED', result: { ok: true } });
     const final = (await service.get(`/jobs/status?jobId=${jobId}`)).body;
@@ -126,7 +153,10 @@ describe('heartbeats at the capability URL', () => {
     expect(record.heartbeatAt).toBeUndefined();
     expect(record.message).toBeUndefined();
     // Nothing was written, so the next good heartbeat is stored at once.
-    expect(await post(jobId, { status: 'PENDING', message: 'fine' })).toMatchObject({ status: 200, body: { stored: true } });
+    expect(await post(jobId, { status: 'PENDING', message: 'fine' })).toMatchObject({
+      status: 200,
+      body: { stored: true },
+    });
   });
 
   it('refuses a heartbeat for a final job with 409, like a late completion', async () => {
@@ -138,8 +168,12 @@ describe('heartbeats at the capability URL', () => {
 });
 
 describe('the hold loop speaks the progress', () => {
-  it('says the latest message every N turns in the job\'s voice and language, never twice in a row', async () => {
-    const jobId = await startJob({ progressEveryTurns: 2, progressVoice: 'Polly.Joanna-Neural', progressLanguage: 'en-GB' });
+  it("says the latest message every N turns in the job's voice and language, never twice in a row", async () => {
+    const jobId = await startJob({
+      progressEveryTurns: 2,
+      progressVoice: 'Polly.Joanna-Neural',
+      progressLanguage: 'en-GB',
+    });
     expect(backend.dispatches.find((d) => d.jobId === jobId)!.input).not.toHaveProperty('progressVoice');
     // Nothing to say yet.
     let t = await turn(jobId);
@@ -171,7 +205,9 @@ describe('the hold loop speaks the progress', () => {
     await post(spanish, { status: 'PENDING', progress: 62 });
     expect((await turn(spanish)).says).toEqual([]);
     await sleep(LIMITS.heartbeatMinIntervalMs + 50);
-    expect(await post(spanish, { status: 'PENDING', message: 'Seguimos revisando' })).toMatchObject({ body: { stored: true } });
+    expect(await post(spanish, { status: 'PENDING', message: 'Seguimos revisando' })).toMatchObject({
+      body: { stored: true },
+    });
     expect((await turn(spanish)).text).toMatch(/<Say language="es-MX">Seguimos revisando<\/Say>/);
   });
 
@@ -185,7 +221,8 @@ describe('the hold loop speaks the progress', () => {
 });
 
 describe('cancellation reaches the backend', () => {
-  const verify = (cancel: ExampleBackend['cancels'][number]) => new Webhook(SECRET).verify(cancel.rawBody, cancel.headers);
+  const verify = (cancel: ExampleBackend['cancels'][number]) =>
+    new Webhook(SECRET).verify(cancel.rawBody, cancel.headers);
 
   it('a caller who hangs up: one signed job.cancelled to the cancelUrl, recorded on the job', async () => {
     const jobId = await startJob({ cancelUrl: 'true' });
@@ -198,7 +235,13 @@ describe('cancellation reaches the backend', () => {
     await service.hangup(callSid);
     expect(await waitForFinal(service, jobId)).toMatchObject({ status: 'CANCELLED' });
     const cancel = await until(() => backend.cancels.find((c) => c.jobId === jobId), 5000);
-    expect(cancel).toMatchObject({ type: 'job.cancelled', jobId, status: 'CANCELLED', reason: 'CALLER_HUNG_UP', via: 'cancelUrl' });
+    expect(cancel).toMatchObject({
+      type: 'job.cancelled',
+      jobId,
+      status: 'CANCELLED',
+      reason: 'CALLER_HUNG_UP',
+      via: 'cancelUrl',
+    });
     expect(verify(cancel)).toMatchObject({ type: 'job.cancelled', jobId });
     // The intent rode with the final write, and nothing is written after it.
     const final = await document(jobId);
@@ -226,7 +269,13 @@ describe('cancellation reaches the backend', () => {
     ]);
     expect(seen[0].body.status).toBe('TIMED_OUT');
     const cancel = await until(() => backend.cancels.find((c) => c.jobId === timedOut), 5000);
-    expect(cancel).toMatchObject({ type: 'job.cancelled', jobId: timedOut, status: 'TIMED_OUT', reason: 'TIMED_OUT', via: 'dispatchUrl' });
+    expect(cancel).toMatchObject({
+      type: 'job.cancelled',
+      jobId: timedOut,
+      status: 'TIMED_OUT',
+      reason: 'TIMED_OUT',
+      via: 'dispatchUrl',
+    });
     expect(verify(cancel)).toMatchObject({ jobId: timedOut, status: 'TIMED_OUT' });
     expect(Date.parse(cancel.at)).toBeGreaterThan(0);
     await sleep(300);

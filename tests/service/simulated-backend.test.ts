@@ -1,4 +1,14 @@
-import { attribute, FLOW_SID, redirectTarget, pathOf, newCallSid, sleep, startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
+import {
+  attribute,
+  FLOW_SID,
+  redirectTarget,
+  pathOf,
+  newCallSid,
+  sleep,
+  startService,
+  waitForFinal,
+  type ServiceUnderTest,
+} from '../support/service-client';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -11,7 +21,11 @@ describe('the simulated backend, end to end over HTTP', () => {
   it('goes PENDING -> COMPLETED and serves the result as an object', async () => {
     const start = await service.post('/jobs/start', { task: 'demo' });
     expect(start.status).toBe(200);
-    expect(start.body).toMatchObject({ jobId: expect.stringMatching(/^JB[0-9a-f]{32}$/), status: 'PENDING', retryAfter: expect.any(Number) });
+    expect(start.body).toMatchObject({
+      jobId: expect.stringMatching(/^JB[0-9a-f]{32}$/),
+      status: 'PENDING',
+      retryAfter: expect.any(Number),
+    });
     expect(start.body.statusUrl).toContain(`/jobs/status?jobId=${start.body.jobId}`);
     const final = await waitForFinal(service, start.body.jobId);
     expect(final).toEqual({ jobId: start.body.jobId, status: 'COMPLETED', retryAfter: 0 });
@@ -20,7 +34,12 @@ describe('the simulated backend, end to end over HTTP', () => {
     expect(result.body).toEqual({
       jobId: start.body.jobId,
       status: 'COMPLETED',
-      result: { message: expect.any(String), reference: expect.stringMatching(/^DEMO-/), source: 'simulated-backend', tookSeconds: expect.any(Number) },
+      result: {
+        message: expect.any(String),
+        reference: expect.stringMatching(/^DEMO-/),
+        source: 'simulated-backend',
+        tookSeconds: expect.any(Number),
+      },
     });
   });
 
@@ -37,11 +56,20 @@ describe('the simulated backend, end to end over HTTP', () => {
   });
 
   it('reports a failed job as 200 with its error, not as an HTTP failure', async () => {
-    const start = await service.post('/jobs/start', { task: 'x', simulateSeconds: 0, simulateFailure: 'true', wait: 1 });
+    const start = await service.post('/jobs/start', {
+      task: 'x',
+      simulateSeconds: 0,
+      simulateFailure: 'true',
+      wait: 1,
+    });
     expect(start.status).toBe(200);
     expect(start.body).toMatchObject({ status: 'FAILED', error: { code: 'SIMULATED_FAILURE' } });
     const result = await service.post('/jobs/result', { jobId: start.body.jobId });
-    expect(result.body).toEqual({ jobId: start.body.jobId, status: 'FAILED', error: { code: 'SIMULATED_FAILURE', message: expect.any(String) } });
+    expect(result.body).toEqual({
+      jobId: start.body.jobId,
+      status: 'FAILED',
+      error: { code: 'SIMULATED_FAILURE', message: expect.any(String) },
+    });
   });
 
   it('is idempotent: same key and input -> same job; other input -> 422 and nothing changes', async () => {
@@ -50,12 +78,16 @@ describe('the simulated backend, end to end over HTTP', () => {
     expect(again.body.jobId).toBe(first.body.jobId);
     const other = await service.post('/jobs/start', { idempotencyKey: 'FN-exec-1', task: 'b' });
     expect(other.status).toBe(422);
-    expect(other.body).toEqual({ error: { code: 'IDEMPOTENCY_CONFLICT', message: expect.stringContaining(first.body.jobId) } });
+    expect(other.body).toEqual({
+      error: { code: 'IDEMPOTENCY_CONFLICT', message: expect.stringContaining(first.body.jobId) },
+    });
   });
 
   it('makes exactly one job from concurrent starts with one key', async () => {
     const before = service.stack.emulator.stats()['sync.documents.create'] ?? 0;
-    const replies = await Promise.all(Array.from({ length: 6 }, () => service.post('/jobs/start', { idempotencyKey: 'FN-concurrent', task: 'same' })));
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () => service.post('/jobs/start', { idempotencyKey: 'FN-concurrent', task: 'same' })),
+    );
     expect(new Set(replies.map((r) => r.body.jobId)).size).toBe(1);
     expect(replies.every((r) => r.status === 200)).toBe(true);
     const documents = await fetch(`${service.stack.emulator.url}/sync/v1/Services/default/Documents?PageSize=100`, {
@@ -76,10 +108,15 @@ describe('the simulated backend, end to end over HTTP', () => {
 describe('the hold', () => {
   it('returns to Studio at once when the job is already done', async () => {
     const start = await service.post('/jobs/start', { task: 'x', simulateSeconds: 0, wait: 1 });
-    const hold = await service.post(`/hold?jobId=${start.body.jobId}&flowSid=${FLOW_SID}`, { AccountSid: 'AC' + '1'.repeat(32), CallSid: newCallSid() });
+    const hold = await service.post(`/hold?jobId=${start.body.jobId}&flowSid=${FLOW_SID}`, {
+      AccountSid: 'AC' + '1'.repeat(32),
+      CallSid: newCallSid(),
+    });
     expect(hold.status).toBe(200);
     expect(attribute(hold.text, 'method')).toBe('POST');
-    expect(hold.text).toContain(`https://webhooks.twilio.com/v1/Accounts/AC${'1'.repeat(32)}/Flows/${FLOW_SID}?FlowEvent=return&amp;status=COMPLETED`);
+    expect(hold.text).toContain(
+      `https://webhooks.twilio.com/v1/Accounts/AC${'1'.repeat(32)}/Flows/${FLOW_SID}?FlowEvent=return&amp;status=COMPLETED`,
+    );
     expect(hold.text).not.toContain('<Dial');
   });
 
@@ -101,13 +138,19 @@ describe('the hold', () => {
 
     await service.join(`hold_${jobId}`, callSid, attribute(hold.text, 'statusCallback'));
     const firstTurn = await service.post(new URL(waitUrl).pathname + new URL(waitUrl).search, { CallSid: callSid });
-    expect(firstTurn.text).toMatch(/<Play>http:\/\/localhost:\d+\/hold-music.wav<\/Play><Redirect method="POST">[^<]*turn=1#rc=5&amp;rp=4xx,5xx,ct,rt<\/Redirect>/);
+    expect(firstTurn.text).toMatch(
+      /<Play>http:\/\/localhost:\d+\/hold-music.wav<\/Play><Redirect method="POST">[^<]*turn=1#rc=5&amp;rp=4xx,5xx,ct,rt<\/Redirect>/,
+    );
     expect((await service.released(callSid, 200)).released).toBe(false);
     await sleep(3_100);
     await service.post(redirectTarget(firstTurn.text), { CallSid: callSid });
     // Released by redirecting the call (no conference lookup) to the after-hold URL, which returns to Studio.
     const released = await service.released(callSid, 2000);
-    expect(released).toMatchObject({ released: true, reason: 'call-redirected', url: expect.stringMatching(/releasedWith=COMPLETED#rc=5&rp=4xx,5xx,ct,rt$/) });
+    expect(released).toMatchObject({
+      released: true,
+      reason: 'call-redirected',
+      url: expect.stringMatching(/releasedWith=COMPLETED#rc=5&rp=4xx,5xx,ct,rt$/),
+    });
     const after = await service.post(pathOf(released.url!), { CallSid: callSid });
     expect(after.text).toContain('FlowEvent=return&amp;status=COMPLETED');
   });
@@ -137,21 +180,33 @@ describe('room events', () => {
     await service.createCall(callSid);
     const event = { StatusCallbackEvent: 'participant-leave', CallSid: callSid, FriendlyName: `hold_${jobId}` };
     // The call is still up (moved on, or taken back by Studio): whatever the event says, the job goes on.
-    for (const extra of [{}, { ParticipantCallStatus: 'completed' }, { ParticipantCallStatus: 'in-progress' }] as Array<Record<string, string>>) {
+    for (const extra of [{}, { ParticipantCallStatus: 'completed' }, { ParticipantCallStatus: 'in-progress' }] as Array<
+      Record<string, string>
+    >) {
       expect((await service.post(`/hold/events?jobId=${jobId}`, { ...event, ...extra })).status).toBe(204);
       expect((await service.post('/jobs/status', { jobId })).body.status).toBe('PENDING');
     }
     await service.hangup(callSid);
     expect((await service.post(`/hold/events?jobId=${jobId}`, event)).status).toBe(204);
-    expect((await service.post('/jobs/status', { jobId })).body).toMatchObject({ status: 'CANCELLED', error: { code: 'CALLER_HUNG_UP' } });
+    expect((await service.post('/jobs/status', { jobId })).body).toMatchObject({
+      status: 'CANCELLED',
+      error: { code: 'CALLER_HUNG_UP' },
+    });
   });
 
   it('a Dial action whose CallStatus says the call is over abandons the job', async () => {
     const start = await service.post('/jobs/start', { task: 'x', simulateSeconds: 600 });
     const jobId = start.body.jobId;
-    const after = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: newCallSid(), CallStatus: 'completed', DialCallStatus: 'completed' });
+    const after = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, {
+      CallSid: newCallSid(),
+      CallStatus: 'completed',
+      DialCallStatus: 'completed',
+    });
     expect(after.text).toContain('<Hangup/>');
-    expect((await service.post('/jobs/status', { jobId })).body).toMatchObject({ status: 'CANCELLED', error: { code: 'CALLER_HUNG_UP' } });
+    expect((await service.post('/jobs/status', { jobId })).body).toMatchObject({
+      status: 'CANCELLED',
+      error: { code: 'CALLER_HUNG_UP' },
+    });
   });
 });
 

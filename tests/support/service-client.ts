@@ -36,20 +36,40 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
   return {
     stack,
     post: async (path, params = {}) =>
-      read(await fetch(stack.baseUrl + path, { method: 'POST', body: new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])) })),
+      read(
+        await fetch(stack.baseUrl + path, {
+          method: 'POST',
+          body: new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])),
+        }),
+      ),
     get: async (path) => read(await fetch(stack.baseUrl + path)),
     join: async (friendlyName, callSid, statusCallback) => {
       const response = await control('/conferences/join', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ friendlyName, callSid, startConferenceOnEnter: false, statusCallback, statusCallbackEvent: ['leave'] }),
+        body: JSON.stringify({
+          friendlyName,
+          callSid,
+          startConferenceOnEnter: false,
+          statusCallback,
+          statusCallbackEvent: ['leave'],
+        }),
       });
       if (!response.ok) throw new Error(`join failed: ${response.status} ${await response.text()}`);
       return (await response.json()) as { conferenceSid: string };
     },
-    released: async (callSid, timeoutMs) => (await (await control(`/calls/${callSid}/released?timeoutMs=${timeoutMs}`)).json()) as { released: boolean; reason?: string; url?: string },
+    released: async (callSid, timeoutMs) =>
+      (await (await control(`/calls/${callSid}/released?timeoutMs=${timeoutMs}`)).json()) as {
+        released: boolean;
+        reason?: string;
+        url?: string;
+      },
     createCall: async (callSid) => {
-      const response = await control('/calls', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ callSid }) });
+      const response = await control('/calls', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ callSid }),
+      });
       if (!response.ok) throw new Error(`creating the call failed: ${response.status} ${await response.text()}`);
     },
     hangup: async (callSid) => {
@@ -61,7 +81,8 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
 
 export const FLOW_SID = 'FW' + 'f'.repeat(32);
 let callCounter = 0;
-export const newCallSid = () => `CA${(Date.now().toString(16) + (callCounter++).toString(16)).padStart(32, '0').slice(-32)}`;
+export const newCallSid = () =>
+  `CA${(Date.now().toString(16) + (callCounter++).toString(16)).padStart(32, '0').slice(-32)}`;
 
 /** Polls /jobs/status until the job leaves PENDING (bounded). */
 export async function waitForFinal(service: ServiceUnderTest, jobId: string, timeoutMs = 20_000): Promise<any> {

@@ -55,14 +55,24 @@ describe('MP3 length from frame headers', () => {
     const frames = encodeSilentMp3(3, { bitrateKbps: 64, sampleRate: 48000, mono: true });
     const tag1 = Buffer.concat([Buffer.from('TAG', 'latin1'), Buffer.alloc(125)]);
     const middle = Math.floor(frames.length / 2 / 192) * 192; // 64 kbit/s at 48 kHz: 192-byte frames
-    const file = Buffer.concat([id3v2(2048), frames.subarray(0, middle), Buffer.from('junk!'), frames.subarray(middle), tag1]);
+    const file = Buffer.concat([
+      id3v2(2048),
+      frames.subarray(0, middle),
+      Buffer.from('junk!'),
+      frames.subarray(middle),
+      tag1,
+    ]);
     const info = parseMp3(file);
     expect(info).toMatchObject({ sampleRate: 48000, channels: 1, firstFrameOffset: 2058 });
     expect(Math.abs(info.durationSeconds - 3)).toBeLessThan(0.05);
   });
 
   it('adds up frames of different bit rates (VBR) exactly', () => {
-    const file = Buffer.concat([encodeSilentMp3(2, { bitrateKbps: 128 }), encodeSilentMp3(2, { bitrateKbps: 320 }), encodeSilentMp3(2, { bitrateKbps: 64 })]);
+    const file = Buffer.concat([
+      encodeSilentMp3(2, { bitrateKbps: 128 }),
+      encodeSilentMp3(2, { bitrateKbps: 320 }),
+      encodeSilentMp3(2, { bitrateKbps: 64 }),
+    ]);
     const frames = 3 * Math.round((2 * 44100) / 1152);
     expect(parseMp3(file).durationSeconds).toBeCloseTo((frames * 1152) / 44100, 6);
   });
@@ -71,27 +81,55 @@ describe('MP3 length from frame headers', () => {
     // MPEG-2, layer 3, 32 kbit/s, 16 kHz: 72 * 32000 / 16000 = 144 bytes per frame.
     const frame = Buffer.alloc(144);
     frame.set([0xff, 0xf3, 0x48, 0xc0]);
-    expect(readFrameHeader(frame, 0)).toMatchObject({ version: 2, layer: 3, sampleRate: 16000, samples: 576, bytes: 144 });
-    expect(parseMp3(Buffer.concat(Array.from({ length: 100 }, () => frame))).durationSeconds).toBeCloseTo((100 * 576) / 16000, 6);
+    expect(readFrameHeader(frame, 0)).toMatchObject({
+      version: 2,
+      layer: 3,
+      sampleRate: 16000,
+      samples: 576,
+      bytes: 144,
+    });
+    expect(parseMp3(Buffer.concat(Array.from({ length: 100 }, () => frame))).durationSeconds).toBeCloseTo(
+      (100 * 576) / 16000,
+      6,
+    );
     expect(() => parseMp3(Buffer.from('this is not audio at all'.repeat(100)))).toThrow('no MPEG audio frames found');
   });
 });
 
 describe('what Twilio plays', () => {
   it('accepts 8- and 16-bit PCM WAV and MP3 with their lengths', () => {
-    expect(inspectAudio(encodeWavPcm16Mono(new Int16Array(8000 * 4), 8000), '.wav')).toMatchObject({ ok: true, format: 'wav', durationSeconds: 4 });
+    expect(inspectAudio(encodeWavPcm16Mono(new Int16Array(8000 * 4), 8000), '.wav')).toMatchObject({
+      ok: true,
+      format: 'wav',
+      durationSeconds: 4,
+    });
     expect(inspectAudio(wav({ bits: 8, seconds: 2.5 }), '.wav')).toMatchObject({ ok: true, durationSeconds: 2.5 });
     expect(inspectAudio(encodeSilentMp3(20), '.mp3')).toMatchObject({ ok: true, format: 'mp3' });
   });
 
   it('refuses WAV that is not 8/16-bit PCM, MP3 that is not layer 3, and other formats', () => {
-    expect(inspectAudio(wav({ format: 3, bits: 32, seconds: 1 }), '.wav')).toEqual({ ok: false, problem: expect.stringContaining('float audio, not PCM') });
-    expect(inspectAudio(wav({ format: 7, bits: 8, seconds: 1 }), '.wav')).toEqual({ ok: false, problem: expect.stringContaining('mulaw audio, not PCM') });
-    expect(inspectAudio(wav({ bits: 24, seconds: 1 }), '.wav')).toEqual({ ok: false, problem: expect.stringContaining('24-bit PCM') });
+    expect(inspectAudio(wav({ format: 3, bits: 32, seconds: 1 }), '.wav')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('float audio, not PCM'),
+    });
+    expect(inspectAudio(wav({ format: 7, bits: 8, seconds: 1 }), '.wav')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('mulaw audio, not PCM'),
+    });
+    expect(inspectAudio(wav({ bits: 24, seconds: 1 }), '.wav')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('24-bit PCM'),
+    });
     const layer2 = Buffer.alloc(417 * 50);
     for (let i = 0; i < 50; i++) layer2.set([0xff, 0xfd, 0x80, 0x00], i * 417); // MPEG-1 layer 2, 128 kbit/s, 44.1 kHz: 417-byte frames
-    expect(inspectAudio(layer2, '.mp3')).toEqual({ ok: false, problem: expect.stringContaining('is MPEG layer 2 audio, and Twilio plays MP3 (MPEG layer 3)') });
-    expect(inspectAudio(Buffer.from('OggS'), '.ogg')).toEqual({ ok: false, problem: expect.stringContaining('a .ogg file') });
+    expect(inspectAudio(layer2, '.mp3')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('is MPEG layer 2 audio, and Twilio plays MP3 (MPEG layer 3)'),
+    });
+    expect(inspectAudio(Buffer.from('OggS'), '.ogg')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('a .ogg file'),
+    });
   });
 });
 
@@ -124,7 +162,7 @@ describe('custom hold audio in the build and the preflight', () => {
     expect(bundle).toContain(`"/hold-music.wav": ${Math.round(seconds * 1000) / 1000}`);
   });
 
-  it('reads HOLD_MUSIC_PATH\'s length from what the build measured', () => {
+  it("reads HOLD_MUSIC_PATH's length from what the build measured", () => {
     (globalThis as Record<string, unknown>).__STUDIO_ASYNC_AUDIO_SECONDS__ = { '/music/loop.mp3': 31.3 };
     try {
       jest.isolateModules(() => {
@@ -157,7 +195,9 @@ describe('custom hold audio in the build and the preflight', () => {
     expect(checkAudio([good, ogg], dir, '/hold.ogg').refusals).toEqual([
       'assets/hold.ogg (HOLD_MUSIC_PATH) is a .ogg file, and the hold loop needs a WAV (8- or 16-bit PCM) or MP3 file whose length it can read: convert it to 16-bit PCM WAV or to MP3.',
     ]);
-    expect(checkAudio([good, long], dir, '/long.wav').refusals).toEqual([expect.stringMatching(/^assets\/long\.wav \(HOLD_MUSIC_PATH\) plays 241\.0 s.*at most 240 s/)]);
+    expect(checkAudio([good, long], dir, '/long.wav').refusals).toEqual([
+      expect.stringMatching(/^assets\/long\.wav \(HOLD_MUSIC_PATH\) plays 241\.0 s.*at most 240 s/),
+    ]);
     expect(checkAudio([good], dir, '/missing.wav').refusals).toEqual([
       'HOLD_MUSIC_PATH=/missing.wav names no asset of this build: put the file in src/assets (it is served at /<its name>) or fix HOLD_MUSIC_PATH.',
     ]);

@@ -4,7 +4,9 @@ describe('splitForDocuments', () => {
   const escapedBytes = (part: string) => Buffer.byteLength(JSON.stringify({ part }));
 
   it('joins back to exactly the original text with every piece under the Sync limit', () => {
-    const text = JSON.stringify({ rows: Array.from({ length: 900 }, (_, i) => ({ i, name: `名前 "quoted" \\ ${i} 🎵`, nl: 'a\nb' })) });
+    const text = JSON.stringify({
+      rows: Array.from({ length: 900 }, (_, i) => ({ i, name: `名前 "quoted" \\ ${i} 🎵`, nl: 'a\nb' })),
+    });
     const parts = splitForDocuments(text, CHUNK_BYTES);
     expect(parts.length).toBeGreaterThan(2);
     expect(parts.join('')).toBe(text);

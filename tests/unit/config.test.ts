@@ -15,7 +15,9 @@ describe('loadConfig', () => {
     });
   });
   it('keeps both secrets during a rotation, newest first', () => {
-    expect(loadConfig({ ...base, WEBHOOK_SECRET: 'whsec_new', WEBHOOK_SECRET_PREVIOUS: 'whsec_old' }).webhookSecrets).toEqual(['whsec_new', 'whsec_old']);
+    expect(
+      loadConfig({ ...base, WEBHOOK_SECRET: 'whsec_new', WEBHOOK_SECRET_PREVIOUS: 'whsec_old' }).webhookSecrets,
+    ).toEqual(['whsec_new', 'whsec_old']);
   });
   it.each([
     [{ ACCOUNT_SID: 'nope' }, /ACCOUNT_SID/],

@@ -61,9 +61,20 @@ beforeAll(async () => {
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   emulator = await startEmulator();
   backend = await startExampleBackend({ secret: SECRET });
-  config = loadConfig({ ACCOUNT_SID, AUTH_TOKEN: 'token', TWILIO_API_BASE_URL: emulator.url, BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET });
+  config = loadConfig({
+    ACCOUNT_SID,
+    AUTH_TOKEN: 'token',
+    TWILIO_API_BASE_URL: emulator.url,
+    BACKEND_URL: backend.url,
+    WEBHOOK_SECRET: SECRET,
+  });
   const client = createEmulatorTwilioClient(emulator.url);
-  const definition = { description: 'test', initial_state: 'Trigger', flags: { allow_concurrent_calls: true }, states: [{ name: 'Trigger', type: 'trigger', transitions: [], properties: { offset: { x: 0, y: 0 } } }] };
+  const definition = {
+    description: 'test',
+    initial_state: 'Trigger',
+    flags: { allow_concurrent_calls: true },
+    states: [{ name: 'Trigger', type: 'trigger', transitions: [], properties: { offset: { x: 0, y: 0 } } }],
+  };
   flowSid = (await client.studio.v2.flows.create({ friendlyName: 'messaging', status: 'published', definition })).sid;
 });
 afterAll(async () => {
@@ -73,12 +84,23 @@ afterAll(async () => {
 afterEach(() => expect(emulator.violations()).toEqual([]));
 
 const notify = (): NotifyTarget => ({ flowSid, to: '+15005550006', from: '+15005550001' });
-const store = () => new SyncJobStore(new SyncDocuments(createTwilioClient(config), config.syncServiceSid), config.jobTtlSeconds);
+const store = () =>
+  new SyncJobStore(new SyncDocuments(createTwilioClient(config), config.syncServiceSid), config.jobTtlSeconds);
 /** One request's job service (each request builds its own, as servicesFor does). */
 const service = (studio: FlowDelivery, now: () => number = Date.now) =>
-  new JobService(config, { store: store(), voice: NO_CALLER, backend: httpBackend(config), delivery: studio, clock: { ...systemClock, now } });
+  new JobService(config, {
+    store: store(),
+    voice: NO_CALLER,
+    backend: httpBackend(config),
+    delivery: studio,
+    clock: { ...systemClock, now },
+  });
 
-async function start(studio: FlowDelivery, input: Record<string, unknown>, options: { waitSeconds?: number; maxHoldSeconds?: number; withNotify?: boolean } = {}) {
+async function start(
+  studio: FlowDelivery,
+  input: Record<string, unknown>,
+  options: { waitSeconds?: number; maxHoldSeconds?: number; withNotify?: boolean } = {},
+) {
   return service(studio).start({
     idempotencyKey: crypto.randomUUID(),
     input: { task: 'delivery-test', ...input },
@@ -90,11 +112,15 @@ async function start(studio: FlowDelivery, input: Record<string, unknown>, optio
 }
 
 const job = async (jobId: string): Promise<VersionedJob> => (await store().get(jobId))!;
-const complete = (studio: FlowDelivery, jobId: string, result: Record<string, unknown>) => service(studio).complete({ jobId, status: 'COMPLETED', result });
+const complete = (studio: FlowDelivery, jobId: string, result: Record<string, unknown>) =>
+  service(studio).complete({ jobId, status: 'COMPLETED', result });
 
 /** The refusal as the HTTP edge answers it (the domain's refusals become HttpErrors there). */
 async function refusal(promise: Promise<unknown>): Promise<HttpError> {
-  const thrown = await promise.then(() => undefined, (e: unknown) => e);
+  const thrown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   const error = httpErrorOf(thrown);
   if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(thrown)}`);
   return error;
@@ -122,7 +148,14 @@ describe('who delivers: /jobs/start decides, once', () => {
     const studio = new FakeStudio();
     const key = crypto.randomUUID();
     const jobId = jobIdForKey(config.jobIdSecret, key);
-    const starting = service(studio).start({ idempotencyKey: key, input: { task: 'early', behaviour: 'manual' }, maxHoldSeconds: 60, waitSeconds: 3, callbackUrl: () => 'http://127.0.0.1:9/', notify: notify() });
+    const starting = service(studio).start({
+      idempotencyKey: key,
+      input: { task: 'early', behaviour: 'manual' },
+      maxHoldSeconds: 60,
+      waitSeconds: 3,
+      callbackUrl: () => 'http://127.0.0.1:9/',
+      notify: notify(),
+    });
     // Complete it as soon as it exists, while the start still waits for a fast finish.
     while (!(await store().get(jobId))) await sleep(20);
     expect(await complete(studio, jobId, { message: 'early' })).toMatchObject({ duplicate: false });
@@ -151,9 +184,23 @@ describe('who delivers: /jobs/start decides, once', () => {
   it('a repeated start of a job an execution delivered says execution again (the flow sends nothing more)', async () => {
     const studio = new FakeStudio();
     const key = crypto.randomUUID();
-    const first = await service(studio).start({ idempotencyKey: key, input: { task: 'again', behaviour: 'manual' }, maxHoldSeconds: 60, waitSeconds: 0, callbackUrl: () => 'http://127.0.0.1:9/', notify: notify() });
+    const first = await service(studio).start({
+      idempotencyKey: key,
+      input: { task: 'again', behaviour: 'manual' },
+      maxHoldSeconds: 60,
+      waitSeconds: 0,
+      callbackUrl: () => 'http://127.0.0.1:9/',
+      notify: notify(),
+    });
     await complete(studio, first.current.job.jobId, { message: 'done' });
-    const again = await service(studio).start({ idempotencyKey: key, input: { task: 'again', behaviour: 'manual' }, maxHoldSeconds: 60, waitSeconds: 0, callbackUrl: () => 'http://127.0.0.1:9/', notify: notify() });
+    const again = await service(studio).start({
+      idempotencyKey: key,
+      input: { task: 'again', behaviour: 'manual' },
+      maxHoldSeconds: 60,
+      waitSeconds: 0,
+      callbackUrl: () => 'http://127.0.0.1:9/',
+      notify: notify(),
+    });
     expect(again).toMatchObject({ created: false, delivery: 'execution', current: { job: { status: 'COMPLETED' } } });
     expect(studio.started).toHaveLength(1);
   });
@@ -168,7 +215,11 @@ describe('the execution: started once, by the request that made the job final', 
     expect(await complete(studio, jobId, result)).toMatchObject({ duplicate: false });
     expect(studio.started).toEqual([{ target: notify(), data: { jobId, status: 'COMPLETED', result } }]);
     const stored = (await job(jobId)).job;
-    expect(stored.delivery).toEqual({ state: 'delivered', attempts: 1, executionSid: expect.stringMatching(/^FN[0-9a-f]{32}$/) });
+    expect(stored.delivery).toEqual({
+      state: 'delivered',
+      attempts: 1,
+      executionSid: expect.stringMatching(/^FN[0-9a-f]{32}$/),
+    });
     expect(stored.result).toEqual(result);
     // The same completion again: acknowledged, nothing started.
     expect(await complete(studio, jobId, result)).toMatchObject({ duplicate: true });
@@ -178,8 +229,14 @@ describe('the execution: started once, by the request that made the job final', 
   it('a FAILED completion is delivered with its error', async () => {
     const studio = new FakeStudio();
     const { current } = await start(studio, { behaviour: 'manual' });
-    await service(studio).complete({ jobId: current.job.jobId, status: 'FAILED', error: { code: 'CRM_DOWN', message: 'The CRM did not answer' } });
-    expect(studio.started.map((s) => s.data)).toEqual([{ jobId: current.job.jobId, status: 'FAILED', error: { code: 'CRM_DOWN', message: 'The CRM did not answer' } }]);
+    await service(studio).complete({
+      jobId: current.job.jobId,
+      status: 'FAILED',
+      error: { code: 'CRM_DOWN', message: 'The CRM did not answer' },
+    });
+    expect(studio.started.map((s) => s.data)).toEqual([
+      { jobId: current.job.jobId, status: 'FAILED', error: { code: 'CRM_DOWN', message: 'The CRM did not answer' } },
+    ]);
   });
 
   it('concurrent completions of one job start exactly one execution', async () => {
@@ -187,12 +244,18 @@ describe('the execution: started once, by the request that made the job final', 
     const { current } = await start(studio, { behaviour: 'manual' });
     const { jobId } = current.job;
     const outcomes = await Promise.all(
-      Array.from({ length: 6 }, () => complete(studio, jobId, { message: 'same' }).then((r) => (r.duplicate ? 'duplicate' : 'applied'), (e: unknown) => httpErrorOf(e)?.code ?? String(e))),
+      Array.from({ length: 6 }, () =>
+        complete(studio, jobId, { message: 'same' }).then(
+          (r) => (r.duplicate ? 'duplicate' : 'applied'),
+          (e: unknown) => httpErrorOf(e)?.code ?? String(e),
+        ),
+      ),
     );
     expect(studio.started).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
     // The rest saw the outcome already there: acknowledged, or told to come back while the claim holds.
-    for (const outcome of outcomes.filter((o) => o !== 'applied')) expect(['duplicate', 'DELIVERY_PENDING']).toContain(outcome);
+    for (const outcome of outcomes.filter((o) => o !== 'applied'))
+      expect(['duplicate', 'DELIVERY_PENDING']).toContain(outcome);
     // Once the winner has recorded it, a repeat is a plain duplicate.
     expect(await complete(studio, jobId, { message: 'same' })).toMatchObject({ duplicate: true });
     expect(studio.started).toHaveLength(1);
@@ -201,14 +264,22 @@ describe('the execution: started once, by the request that made the job final', 
 
   it('a contact mid-conversation: 503 DELIVERY_PENDING, the outcome kept; the repeat delivers it, once', async () => {
     const studio = new FakeStudio();
-    studio.plan.push({ ok: false, error: { code: 'CONTACT_ACTIVE', message: 'Execution FN… is already active for this contact' }, retryAfterSeconds: 5 });
+    studio.plan.push({
+      ok: false,
+      error: { code: 'CONTACT_ACTIVE', message: 'Execution FN… is already active for this contact' },
+      retryAfterSeconds: 5,
+    });
     const { current } = await start(studio, { behaviour: 'manual' });
     const { jobId } = current.job;
     const refused = await refusal(complete(studio, jobId, { message: 'kept' }));
     expect(refused).toMatchObject({ code: 'DELIVERY_PENDING', status: 503, retryAfterSeconds: 5 });
     expect(refused.message).toMatch(/COMPLETED, but its outcome has not reached Studio yet \(CONTACT_ACTIVE/);
     const pending = (await job(jobId)).job;
-    expect(pending).toMatchObject({ status: 'COMPLETED', result: { message: 'kept' }, delivery: { state: 'pending', attempts: 1, lastError: { code: 'CONTACT_ACTIVE' } } });
+    expect(pending).toMatchObject({
+      status: 'COMPLETED',
+      result: { message: 'kept' },
+      delivery: { state: 'pending', attempts: 1, lastError: { code: 'CONTACT_ACTIVE' } },
+    });
     expect(pending.delivery).not.toHaveProperty('claimedUntil');
     expect(studio.started).toEqual([]);
     // The backend sends the same body again: now Studio takes it.
@@ -222,7 +293,11 @@ describe('the execution: started once, by the request that made the job final', 
 
   it('an attempt whose answer was lost is looked for before another is started', async () => {
     const studio = new FakeStudio();
-    studio.plan.push({ ok: false, error: { code: 'STUDIO_UNAVAILABLE', message: 'socket hang up', unsure: true }, retryAfterSeconds: 2 });
+    studio.plan.push({
+      ok: false,
+      error: { code: 'STUDIO_UNAVAILABLE', message: 'socket hang up', unsure: true },
+      retryAfterSeconds: 2,
+    });
     const { current } = await start(studio, { behaviour: 'manual' });
     const { jobId } = current.job;
     expect(await refusal(complete(studio, jobId, { message: 'once' }))).toMatchObject({ code: 'DELIVERY_PENDING' });
@@ -232,7 +307,11 @@ describe('the execution: started once, by the request that made the job final', 
     expect(await complete(studio, jobId, { message: 'once' })).toMatchObject({ duplicate: true });
     expect(studio.lookups).toBe(1);
     expect(studio.started).toEqual([]);
-    expect((await job(jobId)).job.delivery).toEqual({ state: 'delivered', attempts: 2, executionSid: `FN${'a'.repeat(32)}` });
+    expect((await job(jobId)).job.delivery).toEqual({
+      state: 'delivered',
+      attempts: 2,
+      executionSid: `FN${'a'.repeat(32)}`,
+    });
   });
 
   it('a claim whose request vanished is taken over after it lapses, looking first', async () => {
@@ -242,10 +321,20 @@ describe('the execution: started once, by the request that made the job final', 
     // A request wrote the final status with its claim and died before Studio answered.
     const pending = await job(jobId);
     const now = Date.now();
-    const final = { ...pending.job, status: 'COMPLETED' as const, result: { message: 'orphan' }, finishedAt: now, finishedBy: 'callback' as const, delivery: { state: 'pending' as const, attempts: 1, claimedUntil: now + DELIVERY_CLAIM_MS, attemptedAt: now } };
+    const final = {
+      ...pending.job,
+      status: 'COMPLETED' as const,
+      result: { message: 'orphan' },
+      finishedAt: now,
+      finishedBy: 'callback' as const,
+      delivery: { state: 'pending' as const, attempts: 1, claimedUntil: now + DELIVERY_CLAIM_MS, attemptedAt: now },
+    };
     await store().replace(pending, final);
     // While the claim holds, nobody else starts one.
-    expect(await service(studio).settleDelivery(await job(jobId))).toMatchObject({ kind: 'pending', retryAfterSeconds: 1 });
+    expect(await service(studio).settleDelivery(await job(jobId))).toMatchObject({
+      kind: 'pending',
+      retryAfterSeconds: 1,
+    });
     expect(studio.started).toEqual([]);
     const later = () => Date.now() + DELIVERY_CLAIM_MS + 1000;
     expect(await service(studio, later).settleDelivery(await job(jobId))).toMatchObject({ kind: 'delivered' });
@@ -260,7 +349,13 @@ describe('the execution: started once, by the request that made the job final', 
     const afterDeadline = () => Date.now() + 11_000;
     const late = await refusal(service(studio, afterDeadline).heartbeat({ jobId, status: 'PENDING', progress: 50 }));
     expect(late.code).toBe('JOB_ALREADY_FINAL');
-    expect(studio.started.map((s) => s.data)).toEqual([{ jobId, status: 'TIMED_OUT', error: { code: 'TIMED_OUT', message: 'The work did not finish before the deadline' } }]);
+    expect(studio.started.map((s) => s.data)).toEqual([
+      {
+        jobId,
+        status: 'TIMED_OUT',
+        error: { code: 'TIMED_OUT', message: 'The work did not finish before the deadline' },
+      },
+    ]);
   });
 });
 
@@ -269,17 +364,34 @@ describe('the real port against the emulator', () => {
     const studio = twilioFlowDelivery(createTwilioClient(config));
     const { current } = await start(studio, { behaviour: 'manual' });
     const { jobId } = current.job;
-    emulator.faults.configure({ rules: [{ kind: 'server-error', operation: 'studio.executions.create', nth: 1, when: 'after' }] });
+    emulator.faults.configure({
+      rules: [{ kind: 'server-error', operation: 'studio.executions.create', nth: 1, when: 'after' }],
+    });
     try {
       const refused = await refusal(complete(studio, jobId, { message: 'exactly once' }));
       expect(refused).toMatchObject({ code: 'DELIVERY_PENDING' });
-      expect((await job(jobId)).job.delivery).toMatchObject({ state: 'pending', lastError: { code: 'STUDIO_UNAVAILABLE', unsure: true } });
+      expect((await job(jobId)).job.delivery).toMatchObject({
+        state: 'pending',
+        lastError: { code: 'STUDIO_UNAVAILABLE', unsure: true },
+      });
       expect(await complete(studio, jobId, { message: 'exactly once' })).toMatchObject({ duplicate: true });
     } finally {
       emulator.faults.clear();
     }
     const mine = emulator.state().executions.filter((e) => e.data.jobId === jobId);
-    expect(mine).toEqual([expect.objectContaining({ flowSid, contact: '+15005550006', startedBy: 'rest', status: 'active', data: { jobId, status: 'COMPLETED', result: { message: 'exactly once' } } })]);
-    expect((await job(jobId)).job.delivery).toMatchObject({ state: 'delivered', attempts: 2, executionSid: mine[0]!.sid });
+    expect(mine).toEqual([
+      expect.objectContaining({
+        flowSid,
+        contact: '+15005550006',
+        startedBy: 'rest',
+        status: 'active',
+        data: { jobId, status: 'COMPLETED', result: { message: 'exactly once' } },
+      }),
+    ]);
+    expect((await job(jobId)).job.delivery).toMatchObject({
+      state: 'delivered',
+      attempts: 2,
+      executionSid: mine[0]!.sid,
+    });
   });
 });

@@ -25,7 +25,14 @@ describe('ConcurrencyCounter', () => {
     b!(200);
     c!(404);
     const stats = counter.stats();
-    expect(stats).toMatchObject({ cap: 2, inFlight: 0, peakInFlight: 2, total: 4, refused: 1, refusedByPath: { '/hold/wait': 1 } });
+    expect(stats).toMatchObject({
+      cap: 2,
+      inFlight: 0,
+      peakInFlight: 2,
+      total: 4,
+      refused: 1,
+      refusedByPath: { '/hold/wait': 1 },
+    });
     expect(stats.invocations.map(({ path: p, jobId, status, refused }) => ({ p, jobId, status, refused }))).toEqual([
       { p: '/hold/wait', jobId: 'JB1', status: 200, refused: false },
       { p: '/jobs/start', jobId: undefined, status: 200, refused: false },
@@ -61,21 +68,32 @@ describe('ConcurrencyCounter', () => {
 });
 
 describe('the pieces around it', () => {
-  it("answers a refusal as 429 CONCURRENCY_LIMIT with Retry-After: 1", () => {
+  it('answers a refusal as 429 CONCURRENCY_LIMIT with Retry-After: 1', () => {
     expect(REFUSAL_HEADERS).toEqual({ 'content-type': 'application/json', 'retry-after': '1' });
-    expect(refusalBody(30)).toEqual({ error: { code: 'CONCURRENCY_LIMIT', message: expect.stringContaining('30 function executions at once') } });
+    expect(refusalBody(30)).toEqual({
+      error: { code: 'CONCURRENCY_LIMIT', message: expect.stringContaining('30 function executions at once') },
+    });
   });
 
-  it('parses --concurrency-cap (Twilio\'s 30 is the default the commands use)', () => {
+  it("parses --concurrency-cap (Twilio's 30 is the default the commands use)", () => {
     expect(TWILIO_CONCURRENCY_CAP).toBe(30);
     expect(parseConcurrencyCap('0')).toBe(0);
     expect(parseConcurrencyCap('12')).toBe(12);
-    for (const bad of ['', '-1', '2.5', 'many', undefined]) expect(() => parseConcurrencyCap(bad)).toThrow(/--concurrency-cap takes a non-negative integer/);
+    for (const bad of ['', '-1', '2.5', 'many', undefined])
+      expect(() => parseConcurrencyCap(bad)).toThrow(/--concurrency-cap takes a non-negative integer/);
   });
 
   it('reads the job of a URL query and the function paths of a build', () => {
     expect(jobIdOfQuery('?jobId=JB12&turn=3')).toBe('JB12');
     expect(jobIdOfQuery('turn=3')).toBeUndefined();
-    expect(functionPathsIn(path.join(DIST_DIR, 'functions')).sort()).toEqual(['/hold', '/hold/events', '/hold/wait', '/jobs/complete', '/jobs/result', '/jobs/start', '/jobs/status']);
+    expect(functionPathsIn(path.join(DIST_DIR, 'functions')).sort()).toEqual([
+      '/hold',
+      '/hold/events',
+      '/hold/wait',
+      '/jobs/complete',
+      '/jobs/result',
+      '/jobs/start',
+      '/jobs/status',
+    ]);
   });
 });

@@ -7,12 +7,30 @@
  * the caller is released once, the backend hears one cancel event when it is owed one, and a
  * messaging flow gets its outcome once.
  */
-import { isFinalStatus, type CancelEvent, type FinalJobStatus, type FlowDeliveryData, type JobStatus } from '../../src/lib/contracts';
+import {
+  isFinalStatus,
+  type CancelEvent,
+  type FinalJobStatus,
+  type FlowDeliveryData,
+  type JobStatus,
+} from '../../src/lib/contracts';
 import { httpErrorOf } from '../../src/lib/http/errors';
 import { DeliveryPending, IdempotencyConflict, JobAlreadyFinal, JobNotFound } from '../../src/lib/jobs/errors';
 import type { HeldCall, JobRecord, NotifyTarget, ResultChunks, VersionedJob } from '../../src/lib/jobs/job';
 import { JobService, type StartRequest } from '../../src/lib/jobs/job-service';
-import type { Backend, CancelDelivery, Clock, CreateOutcome, DispatchResult, ExecutionAttempt, FlowDelivery, HoldVoice, JobStore, PollResult, ReleaseOutcome } from '../../src/lib/jobs/ports';
+import type {
+  Backend,
+  CancelDelivery,
+  Clock,
+  CreateOutcome,
+  DispatchResult,
+  ExecutionAttempt,
+  FlowDelivery,
+  HoldVoice,
+  JobStore,
+  PollResult,
+  ReleaseOutcome,
+} from '../../src/lib/jobs/ports';
 import { withRequestBudget } from '../../src/lib/runtime/budget';
 import { WAIT_RESERVE_MS } from '../../src/lib/timing';
 
@@ -76,7 +94,8 @@ class MemoryStore implements JobStore {
   async create(job: JobRecord): Promise<CreateOutcome> {
     await this.scheduler.gate();
     const existing = this.documents.get(job.jobId);
-    if (existing) return { created: job.createId !== undefined && existing.job.createId === job.createId, current: copy(existing) };
+    if (existing)
+      return { created: job.createId !== undefined && existing.job.createId === job.createId, current: copy(existing) };
     const stored = { job: copy(job), revision: String(++this.revisions) };
     this.documents.set(job.jobId, stored);
     this.writes.push({ to: job.status });
@@ -125,7 +144,9 @@ class MemoryStore implements JobStore {
   /** Status changes from PENDING to a final status, and changes of a final status: the first must happen once, the second never. */
   finalWrites(): { finalized: number; changedAfterFinal: number } {
     const finalized = this.writes.filter((w) => w.from === 'PENDING' && isFinalStatus(w.to)).length;
-    const changedAfterFinal = this.writes.filter((w) => w.from !== undefined && isFinalStatus(w.from) && w.to !== w.from).length;
+    const changedAfterFinal = this.writes.filter(
+      (w) => w.from !== undefined && isFinalStatus(w.from) && w.to !== w.from,
+    ).length;
     return { finalized, changedAfterFinal };
   }
 }
@@ -136,7 +157,11 @@ class FakeVoice implements HoldVoice {
   hungUp = false;
   constructor(private readonly scheduler: Scheduler) {}
 
-  async release(_jobId: string, call: Partial<HeldCall> & { callSid: string }, status: FinalJobStatus): Promise<ReleaseOutcome> {
+  async release(
+    _jobId: string,
+    call: Partial<HeldCall> & { callSid: string },
+    status: FinalJobStatus,
+  ): Promise<ReleaseOutcome> {
     await this.scheduler.gate();
     const outcome: ReleaseOutcome = this.hungUp ? 'gone' : 'moved';
     this.releases.push({ callSid: call.callSid, status, outcome });
@@ -212,9 +237,16 @@ function world(seed = 0, options: { backend?: boolean } = {}) {
   const backend = new FakeBackend(scheduler);
   const studio = new FakeStudio(scheduler);
   const service = (clock: Clock) =>
-    new JobService(SETTINGS, { store, voice, backend: options.backend === false ? undefined : backend, delivery: studio, clock });
+    new JobService(SETTINGS, {
+      store,
+      voice,
+      backend: options.backend === false ? undefined : backend,
+      delivery: studio,
+      clock,
+    });
   /** One request arriving at `time` (Studio's or Voice's, a few ms apart), finishing what it started before it answers. */
-  const request = <T>(time: number, run: (jobs: JobService) => Promise<T>) => withRequestBudget(() => run(service(new ManualClock(time))));
+  const request = <T>(time: number, run: (jobs: JobService) => Promise<T>) =>
+    withRequestBudget(() => run(service(new ManualClock(time))));
   return { scheduler, store, voice, backend, studio, service, request };
 }
 
@@ -236,10 +268,11 @@ async function heldJob(w: World): Promise<string> {
 }
 
 /** What a racing request ended with: its result, or the code the HTTP edge would answer. */
-const settled = (promise: Promise<unknown>) => promise.then(
-  () => 'ok',
-  (error: unknown) => httpErrorOf(error)?.code ?? `unexpected: ${String(error)}`,
-);
+const settled = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'ok',
+    (error: unknown) => httpErrorOf(error)?.code ?? `unexpected: ${String(error)}`,
+  );
 
 /** One expectation, with what happened in the race in its message when it fails. */
 function check(context: string, actual: Record<string, unknown>, expected: Record<string, unknown>): void {
@@ -269,10 +302,18 @@ describe('the lifecycle on in-memory ports', () => {
     const w = world();
     const jobId = await heldJob(w);
     expect(w.backend.dispatched).toEqual([jobId]);
-    const result = await w.request(T0 + 2_000, (jobs) => jobs.complete({ jobId, status: 'COMPLETED', result: { answer: 42 } }));
-    expect(result).toMatchObject({ duplicate: false, released: true, current: { job: { status: 'COMPLETED', result: { answer: 42 } } } });
+    const result = await w.request(T0 + 2_000, (jobs) =>
+      jobs.complete({ jobId, status: 'COMPLETED', result: { answer: 42 } }),
+    );
+    expect(result).toMatchObject({
+      duplicate: false,
+      released: true,
+      current: { job: { status: 'COMPLETED', result: { answer: 42 } } },
+    });
     expect(w.voice.releases).toEqual([{ callSid: CALLER.callSid, status: 'COMPLETED', outcome: 'moved' }]);
-    expect(await w.request(T0 + 3_000, (jobs) => jobs.complete({ jobId, status: 'COMPLETED', result: { answer: 42 } }))).toMatchObject({ duplicate: true, released: false });
+    expect(
+      await w.request(T0 + 3_000, (jobs) => jobs.complete({ jobId, status: 'COMPLETED', result: { answer: 42 } })),
+    ).toMatchObject({ duplicate: true, released: false });
     expect(w.voice.releases).toHaveLength(1);
     expect(w.backend.cancelled).toEqual([]);
   });
@@ -289,10 +330,14 @@ describe('the lifecycle on in-memory ports', () => {
     expect(await settled(other)).toBe('JOB_ALREADY_FINAL');
     const key = 'same-key';
     await w.request(T0, (jobs) => jobs.start(startRequest({ idempotencyKey: key })));
-    const conflict = w.request(T0, (jobs) => jobs.start(startRequest({ idempotencyKey: key, input: { task: 'other' } })));
+    const conflict = w.request(T0, (jobs) =>
+      jobs.start(startRequest({ idempotencyKey: key, input: { task: 'other' } })),
+    );
     await expect(conflict).rejects.toBeInstanceOf(IdempotencyConflict);
     expect(await settled(conflict)).toBe('IDEMPOTENCY_CONFLICT');
-    const large = w.request(T0, (jobs) => jobs.complete({ jobId, status: 'COMPLETED', result: { text: 'x'.repeat(70 * 1024) } }));
+    const large = w.request(T0, (jobs) =>
+      jobs.complete({ jobId, status: 'COMPLETED', result: { text: 'x'.repeat(70 * 1024) } }),
+    );
     expect(await settled(large)).toBe('PAYLOAD_TOO_LARGE');
   });
 
@@ -315,7 +360,7 @@ describe('waiting for a job, on a manual clock', () => {
     expect(clock.slept).toEqual([2_000]);
   });
 
-  it('the /jobs/status long-poll looks again at the job\'s retryAfter until it is final', async () => {
+  it("the /jobs/status long-poll looks again at the job's retryAfter until it is final", async () => {
     const w = world(0, { backend: false });
     const { current } = await w.request(T0, (jobs) => jobs.start(startRequest({ input: { simulateSeconds: '3' } })));
     const clock = new ManualClock(T0);
@@ -329,7 +374,10 @@ describe('waiting for a job, on a manual clock', () => {
     const { current } = await w.request(T0, (jobs) => jobs.start(startRequest({ input: { simulateSeconds: '30' } })));
     const clock = new ManualClock(T0);
     expect((await w.service(clock).observeUntilFinal(current.job.jobId, 0)).current.job.status).toBe('PENDING');
-    const tight = await withRequestBudget(() => w.service(clock).observeUntilFinal(current.job.jobId, 8), WAIT_RESERVE_MS + 1_000);
+    const tight = await withRequestBudget(
+      () => w.service(clock).observeUntilFinal(current.job.jobId, 8),
+      WAIT_RESERVE_MS + 1_000,
+    );
     expect(tight.current.job.status).toBe('PENDING');
     expect(clock.slept).toEqual([]);
   });
@@ -405,36 +453,70 @@ describe('a caller on hold: completion, deadline, hang-up and hold turns racing 
       const context = `seed ${seed}: ${JSON.stringify({ outcomes, finishedBy: job.finishedBy, releases: w.voice.releases })}`;
 
       // Exactly one final status, written once and never changed.
-      check(context, { final: isFinalStatus(job.status), ...w.store.finalWrites() }, { final: true, finalized: 1, changedAfterFinal: 0 });
+      check(
+        context,
+        { final: isFinalStatus(job.status), ...w.store.finalWrites() },
+        { final: true, finalized: 1, changedAfterFinal: 0 },
+      );
       check(context, { status: job.status }, { status: expectedStatus(race, job.finishedBy) });
       // The refusal a racing request may meet: a completion after the job ended is told it is final.
       check(context, { outcomes: outcomes.filter((o) => o !== 'ok' && o !== 'JOB_ALREADY_FINAL') }, { outcomes: [] });
       // A caller still on the line is moved out exactly once, with the status that landed; one who hung up needs no release.
       const moved = w.voice.releases.filter((r) => r.outcome === 'moved');
-      check(context, { moved: moved.length, statuses: moved.filter((r) => r.status !== job.status) }, { moved: w.voice.hungUp ? 0 : 1, statuses: [] });
+      check(
+        context,
+        { moved: moved.length, statuses: moved.filter((r) => r.status !== job.status) },
+        { moved: w.voice.hungUp ? 0 : 1, statuses: [] },
+      );
       // The backend hears once that a job it may be working on ended without its work.
       const owed = job.status === 'TIMED_OUT' || job.status === 'CANCELLED' ? 1 : 0;
-      check(context, { cancelEvents: w.backend.cancelled.map((e) => `${e.jobId}:${e.status}`) }, { cancelEvents: Array(owed).fill(`${jobId}:${job.status}`) });
+      check(
+        context,
+        { cancelEvents: w.backend.cancelled.map((e) => `${e.jobId}:${e.status}`) },
+        { cancelEvents: Array(owed).fill(`${jobId}:${job.status}`) },
+      );
     }
     return winners;
   }
 
   /** Who may win a race: a completion, a hang-up, or whoever applies the deadline. */
   const contenders = (race: readonly Event[]) =>
-    new Set(race.map((event) => ({ complete: 'callback', turn: undefined, 'deadline-turn': 'deadline', hangup: 'hangup', 'late-hangup': 'hangup', status: 'deadline' })[event]).filter(Boolean));
+    new Set(
+      race
+        .map(
+          (event) =>
+            ({
+              complete: 'callback',
+              turn: undefined,
+              'deadline-turn': 'deadline',
+              hangup: 'hangup',
+              'late-hangup': 'hangup',
+              status: 'deadline',
+            })[event],
+        )
+        .filter(Boolean),
+    );
 
-  it.each(RACES.map((race) => [race.join(' + '), race] as const))('%s, under every interleaving', async (_name, race) => {
-    const winners = await raceUnderEverySeed(race);
-    // Only a contender wins, and the seeds do shuffle the requests: where several could win, more than one does.
-    const possible = contenders(race);
-    expect([...winners].filter((winner) => !possible.has(winner))).toEqual([]);
-    expect(winners.size).toBeGreaterThanOrEqual(Math.min(2, possible.size));
-  });
+  it.each(RACES.map((race) => [race.join(' + '), race] as const))(
+    '%s, under every interleaving',
+    async (_name, race) => {
+      const winners = await raceUnderEverySeed(race);
+      // Only a contender wins, and the seeds do shuffle the requests: where several could win, more than one does.
+      const possible = contenders(race);
+      expect([...winners].filter((winner) => !possible.has(winner))).toEqual([]);
+      expect(winners.size).toBeGreaterThanOrEqual(Math.min(2, possible.size));
+    },
+  );
 });
 
 describe('a messaging job: completions, heartbeats and the deadline racing; one execution', () => {
   type MessagingEvent = 'complete' | 'complete-again' | 'heartbeat' | 'status';
-  const arrival: Record<MessagingEvent, number> = { complete: DEADLINE - 1, 'complete-again': DEADLINE - 1, heartbeat: DEADLINE, status: DEADLINE + 1 };
+  const arrival: Record<MessagingEvent, number> = {
+    complete: DEADLINE - 1,
+    'complete-again': DEADLINE - 1,
+    heartbeat: DEADLINE,
+    status: DEADLINE + 1,
+  };
   const races: MessagingEvent[][] = [
     ['complete', 'complete-again'],
     ['complete', 'status'],
@@ -444,30 +526,50 @@ describe('a messaging job: completions, heartbeats and the deadline racing; one 
 
   function messagingRequest(w: World, jobId: string, event: MessagingEvent): Promise<unknown> {
     const time = arrival[event];
-    if (event === 'heartbeat') return w.request(time, (jobs) => jobs.heartbeat({ jobId, status: 'PENDING', progress: 50 }));
+    if (event === 'heartbeat')
+      return w.request(time, (jobs) => jobs.heartbeat({ jobId, status: 'PENDING', progress: 50 }));
     if (event === 'status') return w.request(time, (jobs) => jobs.observe(jobId));
     return w.request(time, (jobs) => jobs.complete({ jobId, status: 'COMPLETED', result: { answer: 42 } }));
   }
 
-  it.each(races.map((race) => [race.join(' + '), race] as const))('%s, under every interleaving', async (_name, race) => {
-    for (const seed of SEEDS) {
-      const w = world(seed);
-      const started = await w.request(T0, (jobs) => jobs.start(startRequest({ notify: NOTIFY })));
-      expect(started.delivery).toBe('execution');
-      const jobId = started.current.job.jobId;
-      const outcomes = await Promise.all(race.map((event) => settled(messagingRequest(w, jobId, event))));
-      const job = w.store.peek(jobId);
-      const context = `seed ${seed}: ${JSON.stringify({ outcomes, finishedBy: job.finishedBy })}`;
+  it.each(races.map((race) => [race.join(' + '), race] as const))(
+    '%s, under every interleaving',
+    async (_name, race) => {
+      for (const seed of SEEDS) {
+        const w = world(seed);
+        const started = await w.request(T0, (jobs) => jobs.start(startRequest({ notify: NOTIFY })));
+        expect(started.delivery).toBe('execution');
+        const jobId = started.current.job.jobId;
+        const outcomes = await Promise.all(race.map((event) => settled(messagingRequest(w, jobId, event))));
+        const job = w.store.peek(jobId);
+        const context = `seed ${seed}: ${JSON.stringify({ outcomes, finishedBy: job.finishedBy })}`;
 
-      check(context, w.store.finalWrites(), { finalized: 1, changedAfterFinal: 0 });
-      // One execution, with the outcome that landed, recorded as delivered by its first attempt.
-      check(context, { executions: w.studio.started.map((d) => `${d.jobId}:${d.status}`) }, { executions: [`${jobId}:${job.status}`] });
-      check(context, { delivery: job.delivery?.state, attempts: job.delivery?.attempts }, { delivery: 'delivered', attempts: 1 });
-      // Racing requests may be told the job is final, or to come back while another holds the delivery's claim.
-      check(context, { outcomes: outcomes.filter((o) => !['ok', 'JOB_ALREADY_FINAL', 'DELIVERY_PENDING'].includes(o)) }, { outcomes: [] });
-      check(context, { cancelEvents: w.backend.cancelled.length }, { cancelEvents: job.status === 'TIMED_OUT' ? 1 : 0 });
-    }
-  });
+        check(context, w.store.finalWrites(), { finalized: 1, changedAfterFinal: 0 });
+        // One execution, with the outcome that landed, recorded as delivered by its first attempt.
+        check(
+          context,
+          { executions: w.studio.started.map((d) => `${d.jobId}:${d.status}`) },
+          { executions: [`${jobId}:${job.status}`] },
+        );
+        check(
+          context,
+          { delivery: job.delivery?.state, attempts: job.delivery?.attempts },
+          { delivery: 'delivered', attempts: 1 },
+        );
+        // Racing requests may be told the job is final, or to come back while another holds the delivery's claim.
+        check(
+          context,
+          { outcomes: outcomes.filter((o) => !['ok', 'JOB_ALREADY_FINAL', 'DELIVERY_PENDING'].includes(o)) },
+          { outcomes: [] },
+        );
+        check(
+          context,
+          { cancelEvents: w.backend.cancelled.length },
+          { cancelEvents: job.status === 'TIMED_OUT' ? 1 : 0 },
+        );
+      }
+    },
+  );
 
   it('a completion that meets a delivery still being started is asked to come back (DeliveryPending)', async () => {
     const w = world();
@@ -475,7 +577,14 @@ describe('a messaging job: completions, heartbeats and the deadline racing; one 
     const jobId = current.job.jobId;
     // A request made the job final and claimed the delivery; its execution is not started yet.
     const stored = await w.store.get(jobId);
-    await w.store.replace(stored!, { ...stored!.job, status: 'COMPLETED', result: {}, finishedAt: T0, finishedBy: 'callback', delivery: { state: 'pending', attempts: 1, claimedUntil: T0 + 15_000, attemptedAt: T0 } });
+    await w.store.replace(stored!, {
+      ...stored!.job,
+      status: 'COMPLETED',
+      result: {},
+      finishedAt: T0,
+      finishedBy: 'callback',
+      delivery: { state: 'pending', attempts: 1, claimedUntil: T0 + 15_000, attemptedAt: T0 },
+    });
     const repeat = w.request(T0 + 100, (jobs) => jobs.complete({ jobId, status: 'COMPLETED', result: {} }));
     await expect(repeat).rejects.toBeInstanceOf(DeliveryPending);
     await expect(repeat).rejects.toMatchObject({ retryAfterSeconds: 1 });

@@ -20,21 +20,28 @@ describe('what a hold-loop turn says', () => {
     const said = progressSpeech(j, { turn: 3, defaultEveryTurns: 0 });
     expect(said).toEqual({ text: 'Checking', key: speechKey('Checking') });
     expect(progressSpeech(j, { turn: 6, defaultEveryTurns: 0, lastKey: said!.key })).toBeUndefined();
-    expect(progressSpeech(job({ progressEveryTurns: 1, progress: 50 }), { turn: 7, defaultEveryTurns: 0 })?.text).toBe('About 50 percent done.');
+    expect(progressSpeech(job({ progressEveryTurns: 1, progress: 50 }), { turn: 7, defaultEveryTurns: 0 })?.text).toBe(
+      'About 50 percent done.',
+    );
   });
 
   it('uses the service default when the job does not say, and 0 means never', () => {
     expect(progressSpeech(job({ message: 'Hi' }), { turn: 2, defaultEveryTurns: 2 })?.text).toBe('Hi');
     expect(progressSpeech(job({ message: 'Hi' }), { turn: 2, defaultEveryTurns: 0 })).toBeUndefined();
-    expect(progressSpeech(job({ message: 'Hi', progressEveryTurns: 0 }), { turn: 2, defaultEveryTurns: 2 })).toBeUndefined();
+    expect(
+      progressSpeech(job({ message: 'Hi', progressEveryTurns: 0 }), { turn: 2, defaultEveryTurns: 2 }),
+    ).toBeUndefined();
   });
 
   it('prefers what a poll just reported, and carries the voice and language', () => {
-    const said = progressSpeech(job({ progressEveryTurns: 1, message: 'old', progressVoice: 'Polly.Lupe-Neural', progressLanguage: 'es-US' }), {
-      turn: 0,
-      defaultEveryTurns: 0,
-      polled: { message: 'nuevo' },
-    });
+    const said = progressSpeech(
+      job({ progressEveryTurns: 1, message: 'old', progressVoice: 'Polly.Lupe-Neural', progressLanguage: 'es-US' }),
+      {
+        turn: 0,
+        defaultEveryTurns: 0,
+        polled: { message: 'nuevo' },
+      },
+    );
     expect(said).toMatchObject({ text: 'nuevo', voice: 'Polly.Lupe-Neural', language: 'es-US' });
   });
 

@@ -7,19 +7,29 @@ import { signBody, verifyBody } from '../../src/lib/backend/signing';
 
 const secret = 'whsec_' + Buffer.from('interop-secret-of-32-bytes-long!').toString('base64');
 const other = 'whsec_' + Buffer.from('another-secret-of-32-bytes-long!').toString('base64');
-const bodies = ['', '{}', JSON.stringify({ jobId: 'JB' + 'c'.repeat(32), status: 'COMPLETED', result: { text: 'ü😀 "quoted" \\ back' } })];
+const bodies = [
+  '',
+  '{}',
+  JSON.stringify({ jobId: 'JB' + 'c'.repeat(32), status: 'COMPLETED', result: { text: 'ü😀 "quoted" \\ back' } }),
+];
 
 describe('Standard Webhooks interoperability with the standardwebhooks package', () => {
   it.each(bodies)('the package verifies what we sign (%j)', (body) => {
     const headers = signBody(secret, body);
     expect(() => new Webhook(secret).verify(body, { ...headers }, { jsonParse: false })).not.toThrow();
-    expect(() => new Webhook(other).verify(body, { ...headers }, { jsonParse: false })).toThrow('No matching signature found');
+    expect(() => new Webhook(other).verify(body, { ...headers }, { jsonParse: false })).toThrow(
+      'No matching signature found',
+    );
   });
 
   it.each(bodies)('we verify what the package signs (%j)', (body) => {
     const now = new Date();
     const id = 'msg_interop';
-    const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, now, body) };
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, now, body),
+    };
     expect(verifyBody([secret], body, headers)).toEqual({ ok: true, webhookId: id });
     expect(verifyBody([other], body, headers)).toEqual({ ok: false, reason: 'No matching signature found' });
   });

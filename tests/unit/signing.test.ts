@@ -38,8 +38,14 @@ describe('Standard Webhooks signatures', () => {
 
   it('names what is missing or malformed', () => {
     const headers = signBody(secretA, body);
-    expect(verifyBody([secretA], body, { ...headers, 'webhook-signature': undefined })).toMatchObject({ ok: false, reason: expect.stringMatching(/missing/) });
-    expect(verifyBody([secretA], body, { ...headers, 'webhook-timestamp': '12abc' })).toMatchObject({ ok: false, reason: expect.stringMatching(/unix seconds/) });
+    expect(verifyBody([secretA], body, { ...headers, 'webhook-signature': undefined })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/missing/),
+    });
+    expect(verifyBody([secretA], body, { ...headers, 'webhook-timestamp': '12abc' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/unix seconds/),
+    });
     expect(verifyBody([], body, headers)).toMatchObject({ ok: false, reason: expect.stringMatching(/WEBHOOK_SECRET/) });
   });
 });

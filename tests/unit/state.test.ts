@@ -1,4 +1,11 @@
-import { applyOutcome, dueTransition, retryAfterSeconds, sameOutcome, stableJson, timedOutOutcome } from '../../src/lib/jobs/state';
+import {
+  applyOutcome,
+  dueTransition,
+  retryAfterSeconds,
+  sameOutcome,
+  stableJson,
+  timedOutOutcome,
+} from '../../src/lib/jobs/state';
 import type { JobRecord } from '../../src/lib/jobs/job';
 
 const T0 = 1_700_000_000_000;
@@ -40,7 +47,7 @@ describe('dueTransition', () => {
 
 describe('applyOutcome', () => {
   it('records the result, its hash and who finished the job', () => {
-    const next = applyOutcome(pending(), { status: 'COMPLETED', result: { a: 1 }, by: 'callback', }, T0 + 10);
+    const next = applyOutcome(pending(), { status: 'COMPLETED', result: { a: 1 }, by: 'callback' }, T0 + 10);
     expect(next).toMatchObject({ status: 'COMPLETED', result: { a: 1 }, finishedAt: T0 + 10, finishedBy: 'callback' });
     expect(next.resultHash).toEqual(expect.any(String));
   });

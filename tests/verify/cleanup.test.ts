@@ -42,12 +42,23 @@ describe('verify:live cleanup against the emulator', () => {
     await probeStack?.stop();
   });
 
-  const stackArgs = () => ['--against-emulator', '--base-url', probeStack.stack.baseUrl, '--emulator-url', probeStack.stack.emulator.url];
+  const stackArgs = () => [
+    '--against-emulator',
+    '--base-url',
+    probeStack.stack.baseUrl,
+    '--emulator-url',
+    probeStack.stack.emulator.url,
+  ];
 
   test('a probe that fails once its call is in a room: the room, the call, the flow and the documents go', async () => {
-    const run = await runCli([...stackArgs(), '--only', 'rooms,sync', '--fail-probe', 'rooms', '--json'], { env: { VERIFY_KEY: probeStack.key } });
+    const run = await runCli([...stackArgs(), '--only', 'rooms,sync', '--fail-probe', 'rooms', '--json'], {
+      env: { VERIFY_KEY: probeStack.key },
+    });
     expect(run.code).toBe(1);
-    const record = JSON.parse(run.stdout) as { probes: Array<{ probe: string; error?: string }>; cleanup: Array<{ ok: boolean }> };
+    const record = JSON.parse(run.stdout) as {
+      probes: Array<{ probe: string; error?: string }>;
+      cleanup: Array<{ ok: boolean }>;
+    };
     expect(record.probes.find((p) => p.probe === 'rooms')?.error).toMatch(/failed on purpose/);
     // The other probe still ran, and everything was removed.
     expect(record.probes.find((p) => p.probe === 'sync')?.error).toBeUndefined();
@@ -56,11 +67,21 @@ describe('verify:live cleanup against the emulator', () => {
   });
 
   test('SIGINT in the middle of a probe: everything created is removed, exit 130', async () => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'verify/cli.ts', ...stackArgs(), '--only', 'sync,leave'], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, VERIFY_KEY: probeStack.key },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        'verify/cli.ts',
+        ...stackArgs(),
+        '--only',
+        'sync,leave',
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, VERIFY_KEY: probeStack.key },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

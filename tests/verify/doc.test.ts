@@ -18,16 +18,41 @@ test('with a record, the section gives its answers per behaviour and ignores reh
       {
         probe: 'rooms',
         answers: [
-          { id: 'V2', switch: 'endInitConferenceByRest' as const, question: 'q', answer: false as const, sentence: 'Refused: HTTP 400, code 16099; the room stayed init.' },
-          { id: 'V12', switch: 'listInitConferencesByStatus' as const, question: 'q', answer: 'unknown' as const, sentence: 'The call never | reached the room.' },
+          {
+            id: 'V2',
+            switch: 'endInitConferenceByRest' as const,
+            question: 'q',
+            answer: false as const,
+            sentence: 'Refused: HTTP 400, code 16099; the room stayed init.',
+          },
+          {
+            id: 'V12',
+            switch: 'listInitConferencesByStatus' as const,
+            question: 'q',
+            answer: 'unknown' as const,
+            sentence: 'The call never | reached the room.',
+          },
         ],
         evidence: {},
         durationMs: 1,
       },
       { probe: 'time-limit', answers: [], skipped: 'needs --from', evidence: {}, durationMs: 0 },
     ];
-    const real = buildRecord({ target: 'twilio', startedAt: Date.UTC(2027, 0, 5), finishedAt: Date.UTC(2027, 0, 5), probes, cleanup: [] });
-    const rehearsal = buildRecord({ target: 'emulator', emulatorProfile: 'hopeful', startedAt: Date.UTC(2027, 0, 9), finishedAt: Date.UTC(2027, 0, 9), probes, cleanup: [] });
+    const real = buildRecord({
+      target: 'twilio',
+      startedAt: Date.UTC(2027, 0, 5),
+      finishedAt: Date.UTC(2027, 0, 5),
+      probes,
+      cleanup: [],
+    });
+    const rehearsal = buildRecord({
+      target: 'emulator',
+      emulatorProfile: 'hopeful',
+      startedAt: Date.UTC(2027, 0, 9),
+      finishedAt: Date.UTC(2027, 0, 9),
+      probes,
+      cleanup: [],
+    });
     fs.writeFileSync(path.join(dir, '2027-01-05.json'), recordText(real, { secrets: [] }));
     fs.writeFileSync(path.join(dir, '2027-01-09.json'), recordText(rehearsal, { secrets: [] }));
     fs.writeFileSync(path.join(dir, 'notes.json'), '{}');
@@ -36,7 +61,9 @@ test('with a record, the section gives its answers per behaviour and ignores reh
     const section = renderSection(latest);
     expect(section.startsWith(START_MARKER)).toBe(true);
     expect(section.endsWith(END_MARKER)).toBe(true);
-    expect(section).toContain('From `verify/records/2027-01-05.json` (2027-01-05). As a profile it sets `endInitConferenceByRest=false`');
+    expect(section).toContain(
+      'From `verify/records/2027-01-05.json` (2027-01-05). As a profile it sets `endInitConferenceByRest=false`',
+    );
     expect(section).toMatch(/\| V2 \| .* \| no \| Refused: HTTP 400, code 16099; the room stayed init\. \|/);
     expect(section).toMatch(/\| V12 \| .* \| unknown \| The call never \\\| reached the room\. \|/);
     expect(section).toMatch(/\| V10 \| .* \| not run \| skipped: needs --from \|/);

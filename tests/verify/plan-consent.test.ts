@@ -30,7 +30,10 @@ describe('verify:live plan and consent', () => {
 
   test('--yes starts without asking', async () => {
     let started = false;
-    const run = await runCli([...NUMBERS, '--yes'], { env: REAL_LOOKING, liveTarget: async () => ((started = true), stopHere()) });
+    const run = await runCli([...NUMBERS, '--yes'], {
+      env: REAL_LOOKING,
+      liveTarget: async () => ((started = true), stopHere()),
+    });
     expect(started).toBe(true);
     expect(run.asked).toEqual([]);
     expect(run.code).toBe(1);
@@ -39,11 +42,21 @@ describe('verify:live plan and consent', () => {
 
   test('in a terminal it asks; anything but yes does nothing', async () => {
     let started = false;
-    const no = await runCli(NUMBERS, { env: REAL_LOOKING, isTTY: true, ask: async () => 'n', liveTarget: async () => ((started = true), stopHere()) });
+    const no = await runCli(NUMBERS, {
+      env: REAL_LOOKING,
+      isTTY: true,
+      ask: async () => 'n',
+      liveTarget: async () => ((started = true), stopHere()),
+    });
     expect(no.asked).toEqual(['Start? [y/N] ']);
     expect(no.code).toBe(2);
     expect(started).toBe(false);
-    const yes = await runCli(NUMBERS, { env: REAL_LOOKING, isTTY: true, ask: async () => 'y', liveTarget: async () => ((started = true), stopHere()) });
+    const yes = await runCli(NUMBERS, {
+      env: REAL_LOOKING,
+      isTTY: true,
+      ask: async () => 'y',
+      liveTarget: async () => ((started = true), stopHere()),
+    });
     expect(yes.asked).toEqual(['Start? [y/N] ']);
     expect(started).toBe(true);
   });
@@ -60,6 +73,8 @@ describe('verify:live plan and consent', () => {
   test('no credentials, bad numbers and a profile for a real account are usage errors', async () => {
     expect((await runCli(NUMBERS, { env: {} })).stderr).toMatch(/needs a real account/);
     expect((await runCli(['--from', '5551234'], { env: REAL_LOOKING })).code).toBe(2);
-    expect((await runCli(['--twilio-behaviour', 'hopeful'], { env: REAL_LOOKING })).stderr).toMatch(/is for --against-emulator/);
+    expect((await runCli(['--twilio-behaviour', 'hopeful'], { env: REAL_LOOKING })).stderr).toMatch(
+      /is for --against-emulator/,
+    );
   });
 });

@@ -36,7 +36,10 @@ const records: Partial<Record<BuiltInProfileName, VerifyRecord>> = {};
 async function rehearse(profile: BuiltInProfileName): Promise<VerifyRecord> {
   const out = path.join(dir, `${profile}.json`);
   const run = await runCli(['--against-emulator', '--twilio-behaviour', profile, '--no-build', '--json', '--out', out]);
-  expect({ code: run.code, failures: run.stderr.split('\n').filter((line) => /FAILED|NOT removed|stopped/.test(line)) }).toEqual({ code: 0, failures: [] });
+  expect({
+    code: run.code,
+    failures: run.stderr.split('\n').filter((line) => /FAILED|NOT removed|stopped/.test(line)),
+  }).toEqual({ code: 0, failures: [] });
   const text = fs.readFileSync(out, 'utf8');
   expect(run.stdout).toBe(text);
   expect(findLeaks(text)).toEqual([]);
@@ -73,8 +76,16 @@ test('the two records differ exactly where the profiles differ', () => {
   const b = answers(hopeful!);
   expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
   const differing = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
-  const switchIds = documented!.answers.filter((x) => x.switch).map((x) => x.id).sort();
+  const switchIds = documented!.answers
+    .filter((x) => x.switch)
+    .map((x) => x.id)
+    .sort();
   expect(differing).toEqual(switchIds);
   // One answer per switch: no switch is left without a probe.
-  expect(documented!.answers.filter((x) => x.switch).map((x) => x.switch).sort()).toEqual([...SWITCH_NAMES].sort());
+  expect(
+    documented!.answers
+      .filter((x) => x.switch)
+      .map((x) => x.switch)
+      .sort(),
+  ).toEqual([...SWITCH_NAMES].sort());
 });

@@ -37,7 +37,9 @@ export async function runCli(argv: string[], io: Partial<CliIo> = {}): Promise<C
 }
 
 /** A local stack serving the build plus the probe endpoint, for runs given --base-url/--emulator-url. */
-export async function startProbeStack(behaviour?: TwilioBehaviour): Promise<{ stack: LocalStack; stage: Stage; key: string; stop(): Promise<void> }> {
+export async function startProbeStack(
+  behaviour?: TwilioBehaviour,
+): Promise<{ stack: LocalStack; stage: Stage; key: string; stop(): Promise<void> }> {
   const key = crypto.randomBytes(12).toString('hex');
   const stage = prepareStage(`t${crypto.randomBytes(3).toString('hex')}`);
   const stack = await startLocalStack({ distDir: stage.distDirRelative, behaviour, env: { VERIFY_KEY: key } });
@@ -53,13 +55,17 @@ export async function startProbeStack(behaviour?: TwilioBehaviour): Promise<{ st
 }
 
 /** What the run may have left in the emulator: unfinished rooms, its Sync documents, Studio Flows. */
-export async function leftovers(emulatorUrl: string): Promise<{ openRooms: string[]; documents: string[]; flows: number }> {
+export async function leftovers(
+  emulatorUrl: string,
+): Promise<{ openRooms: string[]; documents: string[]; flows: number }> {
   const state = (await (await fetch(`${emulatorUrl}/_emulator/state`)).json()) as {
     documents: Array<{ uniqueName: string | null }>;
     conferences: Array<{ friendlyName: string; status: string }>;
   };
   const auth = `Basic ${Buffer.from(`AC${'0'.repeat(32)}:local`).toString('base64')}`;
-  const flows = (await (await fetch(`${emulatorUrl}/studio/v2/Flows`, { headers: { Authorization: auth } })).json()) as { flows: unknown[] };
+  const flows = (await (
+    await fetch(`${emulatorUrl}/studio/v2/Flows`, { headers: { Authorization: auth } })
+  ).json()) as { flows: unknown[] };
   return {
     openRooms: state.conferences.filter((c) => c.status !== 'completed').map((c) => c.friendlyName),
     documents: state.documents.map((d) => d.uniqueName ?? '(unnamed)').filter((name) => name.startsWith('vfy_')),

@@ -84,10 +84,18 @@ export async function startDeployedService(options: DeployedServiceOptions = {})
   });
   const deployed = rehearsal?.standIn.deployedEnvironment(rehearsal.domain);
   if (code !== 0 || !rehearsal || !deployed) {
-    throw new DeployedServiceError(`the rehearsed deploy failed (exit ${code}):\n${errors.filter((line) => !line.startsWith('preflight warning')).join('\n') || rehearsal?.output || ''}`);
+    throw new DeployedServiceError(
+      `the rehearsed deploy failed (exit ${code}):\n${errors.filter((line) => !line.startsWith('preflight warning')).join('\n') || rehearsal?.output || ''}`,
+    );
   }
 
-  const emulator = await loadStartEmulator()({ port: 0, host: '127.0.0.1', authToken: credentials.AUTH_TOKEN, behaviour: options.behaviour, log: options.emulatorLog });
+  const emulator = await loadStartEmulator()({
+    port: 0,
+    host: '127.0.0.1',
+    authToken: credentials.AUTH_TOKEN,
+    behaviour: options.behaviour,
+    log: options.emulatorLog,
+  });
   let backend: ExampleBackend | undefined;
   try {
     const localEnv: Record<string, string> = { TWILIO_API_BASE_URL: emulator.url };

@@ -92,9 +92,13 @@ export function checkRuntime(input: Pick<ConfigInput, 'config' | 'pkg'>): string
   } else {
     const fact = RUNTIMES.find((r) => r.runtime === runtime);
     if (!fact) {
-      refusals.push(`${runtimeFrom}: runtime "${runtime}" is not one Twilio is known to accept: use "${SHIPPED_PAIR.runtime}".`);
+      refusals.push(
+        `${runtimeFrom}: runtime "${runtime}" is not one Twilio is known to accept: use "${SHIPPED_PAIR.runtime}".`,
+      );
     } else if (fact.verdict === 'refused') {
-      refusals.push(`${runtimeFrom}: runtime "${runtime}" is refused because ${fact.reason}: use "${SHIPPED_PAIR.runtime}".`);
+      refusals.push(
+        `${runtimeFrom}: runtime "${runtime}" is refused because ${fact.reason}: use "${SHIPPED_PAIR.runtime}".`,
+      );
     }
   }
 
@@ -114,9 +118,13 @@ export function checkRuntime(input: Pick<ConfigInput, 'config' | 'pkg'>): string
     );
     return refusals;
   }
-  const refusedEverywhere = HANDLERS.find((h) => h.version === declared && h.verdict === 'refused' && (h.runtime === '*' || h.runtime === runtime));
+  const refusedEverywhere = HANDLERS.find(
+    (h) => h.version === declared && h.verdict === 'refused' && (h.runtime === '*' || h.runtime === runtime),
+  );
   if (refusedEverywhere) {
-    refusals.push(`package.json: "@twilio/runtime-handler": "${declared}" is refused because ${refusedEverywhere.reason}: use ${shipped}.`);
+    refusals.push(
+      `package.json: "@twilio/runtime-handler": "${declared}" is refused because ${refusedEverywhere.reason}: use ${shipped}.`,
+    );
     return refusals;
   }
   if (runtime !== undefined && RUNTIMES.find((r) => r.runtime === runtime)?.verdict === 'accepted') {
@@ -130,19 +138,29 @@ export function checkRuntime(input: Pick<ConfigInput, 'config' | 'pkg'>): string
   return refusals;
 }
 
-export function checkNode(nodeVersion: string, runtime: string | undefined, twilioRunEngines: string | undefined): PreflightResult {
+export function checkNode(
+  nodeVersion: string,
+  runtime: string | undefined,
+  twilioRunEngines: string | undefined,
+): PreflightResult {
   const refusals: string[] = [];
   const warnings: string[] = [];
   const major = majorOf(nodeVersion);
   if (!(major >= 20)) {
-    refusals.push(`This machine runs Node.js ${nodeVersion}, below the project's "engines" (>=20 in package.json): install Node.js 22, the version the deployed functions run on.`);
+    refusals.push(
+      `This machine runs Node.js ${nodeVersion}, below the project's "engines" (>=20 in package.json): install Node.js 22, the version the deployed functions run on.`,
+    );
   } else {
     if (twilioRunEngines && !enginesAllow(twilioRunEngines, major)) {
-      warnings.push(`Node.js ${nodeVersion} is outside twilio-run's supported engines (${twilioRunEngines}); Node.js 22 is the safe choice.`);
+      warnings.push(
+        `Node.js ${nodeVersion} is outside twilio-run's supported engines (${twilioRunEngines}); Node.js 22 is the safe choice.`,
+      );
     }
     const target = runtime ? runtimeMajor(runtime) : NaN;
     if (Number.isFinite(target) && target !== major) {
-      warnings.push(`This machine runs Node.js ${major} and the functions will run on ${runtime}: test with Node.js ${target} locally to see what they will see.`);
+      warnings.push(
+        `This machine runs Node.js ${major} and the functions will run on ${runtime}: test with Node.js ${target} locally to see what they will see.`,
+      );
     }
   }
   return { refusals, warnings };
@@ -151,24 +169,40 @@ export function checkNode(nodeVersion: string, runtime: string | undefined, twil
 export function checkCredentials(credentials: { username: string; password: string; from: string }): string[] {
   const { username, password, from } = credentials;
   if (username === '' && password === '') {
-    return [`No Twilio credentials were found in ${from}: set ACCOUNT_SID and AUTH_TOKEN there (see .env.example), or run \`npm run deploy -- --rehearse\` to deploy to the local stand-in instead.`];
+    return [
+      `No Twilio credentials were found in ${from}: set ACCOUNT_SID and AUTH_TOKEN there (see .env.example), or run \`npm run deploy -- --rehearse\` to deploy to the local stand-in instead.`,
+    ];
   }
   if (LOCAL_FAKES.includes(username) || LOCAL_FAKES.includes(password)) {
-    return [`${from}: ACCOUNT_SID "${username}" is the offline stack's fake account: put your real Account SID and Auth Token there.`];
+    return [
+      `${from}: ACCOUNT_SID "${username}" is the offline stack's fake account: put your real Account SID and Auth Token there.`,
+    ];
   }
   if (ACCOUNT_SID.test(username)) {
-    return HEX_32.test(password) ? [] : [`${from}: AUTH_TOKEN is not 32 hexadecimal characters as Twilio auth tokens are: copy it again from the Twilio Console.`];
+    return HEX_32.test(password)
+      ? []
+      : [
+          `${from}: AUTH_TOKEN is not 32 hexadecimal characters as Twilio auth tokens are: copy it again from the Twilio Console.`,
+        ];
   }
   if (API_KEY_SID.test(username)) {
-    return API_KEY_SECRET.test(password) ? [] : [`${from}: the secret for API key ${username} is not 32 letters and digits as Twilio API key secrets are: copy the secret you saved when the key was made.`];
+    return API_KEY_SECRET.test(password)
+      ? []
+      : [
+          `${from}: the secret for API key ${username} is not 32 letters and digits as Twilio API key secrets are: copy the secret you saved when the key was made.`,
+        ];
   }
   const shown = username.length > 6 ? `${username.slice(0, 6)}...` : username;
-  return [`${from}: ACCOUNT_SID "${shown}" is neither an Account SID (AC + 32 hex) nor an API key SID (SK + 32 hex): copy it again from the Twilio Console.`];
+  return [
+    `${from}: ACCOUNT_SID "${shown}" is neither an Account SID (AC + 32 hex) nor an API key SID (SK + 32 hex): copy it again from the Twilio Console.`,
+  ];
 }
 
 /** What twilio-run uploads as Variables: non-empty .env values except ACCOUNT_SID and AUTH_TOKEN. */
 export function variablesToUpload(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== '' && key !== 'ACCOUNT_SID' && key !== 'AUTH_TOKEN'));
+  return Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => value !== '' && key !== 'ACCOUNT_SID' && key !== 'AUTH_TOKEN'),
+  );
 }
 
 export function checkVariables(env: Record<string, string>, envFile: string): PreflightResult {
@@ -178,24 +212,35 @@ export function checkVariables(env: Record<string, string>, envFile: string): Pr
   for (const [key, value] of Object.entries(variables)) {
     const known = ENV_KEYS[key];
     if (known?.scope === 'local') {
-      refusals.push(`${envFile}: ${key} (${known.what}) would be uploaded as a Variable and means nothing deployed: remove it from ${envFile} before deploying.`);
+      refusals.push(
+        `${envFile}: ${key} (${known.what}) would be uploaded as a Variable and means nothing deployed: remove it from ${envFile} before deploying.`,
+      );
       continue;
     }
-    if (!known) warnings.push(`${envFile}: ${key} is not a setting the service reads; it will be uploaded as a Variable anyway.`);
+    if (!known)
+      warnings.push(`${envFile}: ${key} is not a setting the service reads; it will be uploaded as a Variable anyway.`);
     if (key.length > LIMITS.variableKeyChars.value) {
-      refusals.push(`${envFile}: the key ${key.slice(0, 20)}... is ${key.length} characters, over Twilio's ${LIMITS.variableKeyChars.value} for a Variable key: shorten it.`);
+      refusals.push(
+        `${envFile}: the key ${key.slice(0, 20)}... is ${key.length} characters, over Twilio's ${LIMITS.variableKeyChars.value} for a Variable key: shorten it.`,
+      );
     }
     const bytes = Buffer.byteLength(value, 'utf8');
     if (bytes > LIMITS.variableValueBytes.value) {
-      refusals.push(`${envFile}: the value of ${key} is ${bytes} bytes, over Twilio's ${LIMITS.variableValueBytes.value} for a Variable value: shorten it or keep it in a private asset.`);
+      refusals.push(
+        `${envFile}: the value of ${key} is ${bytes} bytes, over Twilio's ${LIMITS.variableValueBytes.value} for a Variable value: shorten it or keep it in a private asset.`,
+      );
     }
     if (LOCAL_URL.test(value)) {
-      refusals.push(`${envFile}: ${key}=${value} points at this machine, which the deployed functions cannot reach: set a public URL or leave it empty.`);
+      refusals.push(
+        `${envFile}: ${key}=${value} points at this machine, which the deployed functions cannot reach: set a public URL or leave it empty.`,
+      );
     }
   }
   const sync = variables.SYNC_SERVICE_SID;
   if (sync !== undefined && sync !== 'default' && !/^IS[0-9a-f]{32}$/.test(sync)) {
-    refusals.push(`${envFile}: SYNC_SERVICE_SID=${sync} is neither "default" nor a Sync service SID (IS + 32 hex): fix it or leave it empty for "default".`);
+    refusals.push(
+      `${envFile}: SYNC_SERVICE_SID=${sync} is neither "default" nor a Sync service SID (IS + 32 hex): fix it or leave it empty for "default".`,
+    );
   }
   return { refusals, warnings };
 }
@@ -203,16 +248,25 @@ export function checkVariables(env: Record<string, string>, envFile: string): Pr
 export function checkConfig(input: ConfigInput): PreflightResult {
   const node = checkNode(input.nodeVersion, input.config.runtime, input.twilioRunEngines);
   const variables = checkVariables(input.env, input.envFile);
-  const refusals = [...checkRuntime(input), ...node.refusals, ...(input.credentials ? checkCredentials(input.credentials) : []), ...variables.refusals];
+  const refusals = [
+    ...checkRuntime(input),
+    ...node.refusals,
+    ...(input.credentials ? checkCredentials(input.credentials) : []),
+    ...variables.refusals,
+  ];
   const warnings = [...node.warnings, ...variables.warnings];
 
   const serviceName = input.config.serviceName ?? input.pkg.name;
   if (serviceName && serviceName.length > LIMITS.serviceNameChars.value) {
-    refusals.push(`.twilioserverlessrc: serviceName "${serviceName}" is ${serviceName.length} characters, over Twilio's ${LIMITS.serviceNameChars.value}: shorten it.`);
+    refusals.push(
+      `.twilioserverlessrc: serviceName "${serviceName}" is ${serviceName.length} characters, over Twilio's ${LIMITS.serviceNameChars.value}: shorten it.`,
+    );
   }
   for (const [name, version] of Object.entries(input.pkg.dependencies ?? {})) {
     if (name !== '@twilio/runtime-handler' && !EXACT_VERSION.test(version)) {
-      warnings.push(`package.json: "${name}": "${version}" is a range, so the build installs whatever matches on the day: pin it to an exact version.`);
+      warnings.push(
+        `package.json: "${name}": "${version}" is a range, so the build installs whatever matches on the day: pin it to an exact version.`,
+      );
     }
   }
   return { refusals, warnings };
@@ -236,7 +290,6 @@ interface ServerlessResource {
 
 /** The files a deploy from `projectDir` uploads, listed by @twilio-labs/serverless-api itself. */
 export async function listDeployFiles(projectDir: string, config: DeployConfig): Promise<DeployFile[]> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getListOfFunctionsAndAssets } = require('@twilio-labs/serverless-api/dist/utils/fs') as {
     getListOfFunctionsAndAssets: (
       cwd: string,
@@ -247,8 +300,12 @@ export async function listDeployFiles(projectDir: string, config: DeployConfig):
   if (config.functionsFolder) search.functionsFolderNames = [config.functionsFolder];
   if (config.assetsFolder) search.assetsFolderNames = [config.assetsFolder];
   const { functions, assets } = await getListOfFunctionsAndAssets(projectDir, search);
-  const toFile = (kind: DeployFile['kind']) => (r: ServerlessResource): DeployFile => ({ kind, path: r.path, access: r.access, filePath: r.filePath });
-  return [...functions.map(toFile('function')), ...assets.map(toFile('asset'))].sort((a, b) => a.path.localeCompare(b.path));
+  const toFile =
+    (kind: DeployFile['kind']) =>
+    (r: ServerlessResource): DeployFile => ({ kind, path: r.path, access: r.access, filePath: r.filePath });
+  return [...functions.map(toFile('function')), ...assets.map(toFile('asset'))].sort((a, b) =>
+    a.path.localeCompare(b.path),
+  );
 }
 
 /** The only function Twilio calls without a signature: the backend's completion callback. */
@@ -278,7 +335,11 @@ export const MIN_HOLD_MUSIC_SECONDS = 3;
  * or 16-bit PCM, MP3), and the hold music (HOLD_MUSIC_PATH) must be one of them, in the upload,
  * and of a length the hold loop can use.
  */
-export function checkAudio(files: DeployFile[], projectDir: string, holdMusicPath = '/hold-music.wav'): PreflightResult {
+export function checkAudio(
+  files: DeployFile[],
+  projectDir: string,
+  holdMusicPath = '/hold-music.wav',
+): PreflightResult {
   const refusals: string[] = [];
   const warnings: string[] = [];
   const rel = (file: string) => path.relative(projectDir, file) || file;
@@ -291,25 +352,35 @@ export function checkAudio(files: DeployFile[], projectDir: string, holdMusicPat
   const music = assets.find((a) => a.path === served);
   if (!music) {
     if (assets.length > 0) {
-      refusals.push(`HOLD_MUSIC_PATH=${holdMusicPath} names no asset of this build: put the file in src/assets (it is served at /<its name>) or fix HOLD_MUSIC_PATH.`);
+      refusals.push(
+        `HOLD_MUSIC_PATH=${holdMusicPath} names no asset of this build: put the file in src/assets (it is served at /<its name>) or fix HOLD_MUSIC_PATH.`,
+      );
     }
     return { refusals, warnings };
   }
   if (music.access === 'private') {
-    refusals.push(`${rel(music.filePath)} is the hold music but deploys as a private asset, which Twilio cannot fetch to play: name it without ".private".`);
+    refusals.push(
+      `${rel(music.filePath)} is the hold music but deploys as a private asset, which Twilio cannot fetch to play: name it without ".private".`,
+    );
   }
   if (!isPlayableAudioName(music.filePath)) {
     const kind = isOtherAudioName(music.filePath) ? `a ${path.extname(music.filePath)} file` : 'not an audio file';
-    refusals.push(`${rel(music.filePath)} (HOLD_MUSIC_PATH) is ${kind}, and the hold loop needs a WAV (8- or 16-bit PCM) or MP3 file whose length it can read: convert it to 16-bit PCM WAV or to MP3.`);
+    refusals.push(
+      `${rel(music.filePath)} (HOLD_MUSIC_PATH) is ${kind}, and the hold loop needs a WAV (8- or 16-bit PCM) or MP3 file whose length it can read: convert it to 16-bit PCM WAV or to MP3.`,
+    );
     return { refusals, warnings };
   }
   const inspected = inspectAudioFile(music.filePath);
   if (!inspected.ok) return { refusals, warnings };
   const seconds = inspected.durationSeconds;
   if (seconds > MAX_HOLD_MUSIC_SECONDS) {
-    refusals.push(`${rel(music.filePath)} (HOLD_MUSIC_PATH) plays ${seconds.toFixed(1)} s, and the hold loop checks the job once per play: cut it to at most ${MAX_HOLD_MUSIC_SECONDS} s (10-60 s works well).`);
+    refusals.push(
+      `${rel(music.filePath)} (HOLD_MUSIC_PATH) plays ${seconds.toFixed(1)} s, and the hold loop checks the job once per play: cut it to at most ${MAX_HOLD_MUSIC_SECONDS} s (10-60 s works well).`,
+    );
   } else if (seconds < MIN_HOLD_MUSIC_SECONDS) {
-    warnings.push(`${rel(music.filePath)} (HOLD_MUSIC_PATH) plays only ${seconds.toFixed(1)} s, so each caller on hold costs a function run and a Sync read every ${seconds.toFixed(1)} s: 10 s or more is cheaper.`);
+    warnings.push(
+      `${rel(music.filePath)} (HOLD_MUSIC_PATH) plays only ${seconds.toFixed(1)} s, so each caller on hold costs a function run and a Sync read every ${seconds.toFixed(1)} s: 10 s or more is cheaper.`,
+    );
   }
   return { refusals, warnings };
 }
@@ -327,48 +398,70 @@ export function checkFiles(files: DeployFile[], projectDir: string, options: Fil
   const functions = files.filter((f) => f.kind === 'function');
   const assets = files.filter((f) => f.kind === 'asset');
 
-  if (functions.length === 0) refusals.push(`There is no function to deploy in the functions folder: run \`npm run build\` first.`);
+  if (functions.length === 0)
+    refusals.push(`There is no function to deploy in the functions folder: run \`npm run build\` first.`);
   if (functions.length > LIMITS.functionVersionsPerBuild.value) {
-    refusals.push(`The build would hold ${functions.length} functions, over Twilio's ${LIMITS.functionVersionsPerBuild.value} per build: merge some.`);
+    refusals.push(
+      `The build would hold ${functions.length} functions, over Twilio's ${LIMITS.functionVersionsPerBuild.value} per build: merge some.`,
+    );
   }
   const privateAssets = assets.filter((a) => a.access === 'private').length;
   if (privateAssets > LIMITS.privateAssetVersionsPerBuild.value) {
-    refusals.push(`The build would hold ${privateAssets} private assets, over Twilio's ${LIMITS.privateAssetVersionsPerBuild.value} per build: merge some.`);
+    refusals.push(
+      `The build would hold ${privateAssets} private assets, over Twilio's ${LIMITS.privateAssetVersionsPerBuild.value} per build: merge some.`,
+    );
   }
   if (assets.length - privateAssets > LIMITS.publicAssetVersionsPerBuild.value) {
-    refusals.push(`The build would hold ${assets.length - privateAssets} public or protected assets, over Twilio's ${LIMITS.publicAssetVersionsPerBuild.value} per build: remove some.`);
+    refusals.push(
+      `The build would hold ${assets.length - privateAssets} public or protected assets, over Twilio's ${LIMITS.publicAssetVersionsPerBuild.value} per build: remove some.`,
+    );
   }
 
   for (const file of files) {
     const size = fs.statSync(file.filePath).size;
     if (size > LIMITS.fileBytes.value) {
-      refusals.push(`${rel(file.filePath)} is ${(size / 1024 / 1024).toFixed(1)} MB, over the ${LIMITS.fileBytes.value / 1024 / 1024} MB Twilio allows per file: make it smaller.`);
+      refusals.push(
+        `${rel(file.filePath)} is ${(size / 1024 / 1024).toFixed(1)} MB, over the ${LIMITS.fileBytes.value / 1024 / 1024} MB Twilio allows per file: make it smaller.`,
+      );
     }
     if (file.path.length > LIMITS.pathChars.value) {
-      refusals.push(`${rel(file.filePath)} would be served at a path of ${file.path.length} characters, over Twilio's ${LIMITS.pathChars.value}: shorten its name or folder.`);
+      refusals.push(
+        `${rel(file.filePath)} would be served at a path of ${file.path.length} characters, over Twilio's ${LIMITS.pathChars.value}: shorten its name or folder.`,
+      );
     }
   }
 
   for (const name of PUBLIC_FUNCTIONS) {
     const fn = functions.find((f) => f.path === name);
-    if (functions.length > 0 && !fn) refusals.push(`The build has no ${name} function, which backends call to finish a job: run \`npm run build\` again.`);
+    if (functions.length > 0 && !fn)
+      refusals.push(
+        `The build has no ${name} function, which backends call to finish a job: run \`npm run build\` again.`,
+      );
     else if (fn && fn.access !== 'public') {
-      refusals.push(`${rel(fn.filePath)} deploys ${name} as ${fn.access}, but backends call it without a Twilio signature: name it without ".${fn.access}".`);
+      refusals.push(
+        `${rel(fn.filePath)} deploys ${name} as ${fn.access}, but backends call it without a Twilio signature: name it without ".${fn.access}".`,
+      );
     }
   }
   for (const fn of functions) {
     if (fn.access === 'public' && !PUBLIC_FUNCTIONS.includes(fn.path)) {
-      refusals.push(`${rel(fn.filePath)} deploys ${fn.path} as public, so anyone can call it: name it "${path.basename(fn.filePath, '.js')}.protected.js".`);
+      refusals.push(
+        `${rel(fn.filePath)} deploys ${fn.path} as public, so anyone can call it: name it "${path.basename(fn.filePath, '.js')}.protected.js".`,
+      );
     }
     const text = fs.readFileSync(fn.filePath, 'utf8');
     if (/[#@]\s*sourceMappingURL=/.test(text)) {
-      refusals.push(`${rel(fn.filePath)} points at a source map (sourceMappingURL), which would publish the sources: build without source maps.`);
+      refusals.push(
+        `${rel(fn.filePath)} points at a source map (sourceMappingURL), which would publish the sources: build without source maps.`,
+      );
     }
   }
   for (const asset of assets) {
     const hit = PRIVATE_ASSET_NAMES.find(({ pattern }) => pattern.test(asset.path));
     if (hit) {
-      refusals.push(`${rel(asset.filePath)} is ${hit.what} and would be published as ${asset.path}: remove it from the assets folder.`);
+      refusals.push(
+        `${rel(asset.filePath)} is ${hit.what} and would be published as ${asset.path}: remove it from the assets folder.`,
+      );
     }
   }
   return { refusals, warnings };

@@ -72,9 +72,23 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
     copyDeployLayout(options.projectDir, options.config, workDir);
     writeEnvFile(path.join(workDir, '.env'), { ...options.env, ...credentials });
 
-    const env: NodeJS.ProcessEnv = { ...process.env, HTTP_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: proxy.caFile, FORCE_COLOR: '0' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HTTP_PROXY: proxy.url,
+      NODE_EXTRA_CA_CERTS: proxy.caFile,
+      FORCE_COLOR: '0',
+    };
     // Anything that would send twilio-run elsewhere (another edge or region host, another proxy).
-    for (const key of ['TWILIO_EDGE', 'TWILIO_REGION', 'HTTPS_PROXY', 'https_proxy', 'http_proxy', 'NO_PROXY', 'no_proxy']) delete env[key];
+    for (const key of [
+      'TWILIO_EDGE',
+      'TWILIO_REGION',
+      'HTTPS_PROXY',
+      'https_proxy',
+      'http_proxy',
+      'NO_PROXY',
+      'no_proxy',
+    ])
+      delete env[key];
     const child = spawn(process.execPath, [TWILIO_RUN_BIN, 'deploy', ...(options.args ?? [])], {
       cwd: workDir,
       env,
@@ -92,7 +106,13 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalResu
       child.once('exit', (exitCode) => resolve(exitCode ?? 1));
       child.once('error', () => resolve(1));
     });
-    return { code, standIn: proxy.standIn, domain: proxy.standIn.lastDeployedDomain(), output, refused: [...proxy.refused] };
+    return {
+      code,
+      standIn: proxy.standIn,
+      domain: proxy.standIn.lastDeployedDomain(),
+      output,
+      refused: [...proxy.refused],
+    };
   } finally {
     await proxy.close();
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -105,10 +125,16 @@ export function describeUploads(standIn: ServerlessStandIn): string {
   const build = [...standIn.builds.values()].pop();
   const rows: Array<[string, string]> = [];
   for (const u of [...standIn.uploads].sort((a, b) => a.path.localeCompare(b.path))) {
-    rows.push([`${u.kind === 'function' ? 'Function Version' : 'Asset Version'}`, `${u.path}  ${u.visibility}  ${u.content.length} bytes  (${u.contentType})`]);
+    rows.push([
+      `${u.kind === 'function' ? 'Function Version' : 'Asset Version'}`,
+      `${u.path}  ${u.visibility}  ${u.content.length} bytes  (${u.contentType})`,
+    ]);
   }
   if (build) {
-    rows.push(['Build', `runtime ${build.runtime ?? '(none: platform default)'}, ${build.functionVersions.length} functions, ${build.assetVersions.length} assets`]);
+    rows.push([
+      'Build',
+      `runtime ${build.runtime ?? '(none: platform default)'}, ${build.functionVersions.length} functions, ${build.assetVersions.length} assets`,
+    ]);
     rows.push(['Build dependencies', build.dependencies.map((d) => `${d.name}@${d.version}`).join(', ') || '(none)']);
   }
   const variables = [...standIn.variables.values()].map((v) => v.key).sort();

@@ -10,7 +10,15 @@ import { build } from '../build';
 import { readEnvFile, writeEnvFile } from '../env-file';
 import { PROJECT_ROOT } from '../paths';
 import { spawnTwilioRun } from '../twilio-run-process';
-import { checkConfig, checkFiles, listDeployFiles, variablesToUpload, type DeployConfig, type PackageJson, type PreflightResult } from './preflight';
+import {
+  checkConfig,
+  checkFiles,
+  listDeployFiles,
+  variablesToUpload,
+  type DeployConfig,
+  type PackageJson,
+  type PreflightResult,
+} from './preflight';
 import { describeUploads, rehearse, type RehearsalResult } from './rehearse';
 
 export interface DeployOptions {
@@ -31,7 +39,9 @@ export interface DeployOptions {
 
 const USAGE = `Usage: npm run deploy [-- --rehearse] [-- --project-dir DIR] [-- twilio-run deploy flags]`;
 
-export function parseDeployArgs(argv: string[]): { rehearse: boolean; projectDir: string; twilioRunArgs: string[] } | { error: string } {
+export function parseDeployArgs(
+  argv: string[],
+): { rehearse: boolean; projectDir: string; twilioRunArgs: string[] } | { error: string } {
   let rehearseFlag = false;
   let projectDir = PROJECT_ROOT;
   const rest: string[] = [];
@@ -60,7 +70,6 @@ function flagValue(args: string[], names: string[]): string | undefined {
 
 /** .twilioserverlessrc as twilio-run reads it (its own reader), with a --runtime flag on top. */
 export function readDeployConfig(projectDir: string, args: string[]): DeployConfig {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { readSpecializedConfig } = require('twilio-run/dist/config/global') as {
     readSpecializedConfig: (dir: string, file: string, command: string, opts?: object) => Record<string, unknown>;
   };
@@ -77,7 +86,6 @@ export function readDeployConfig(projectDir: string, args: string[]): DeployConf
 }
 
 function twilioRunEngines(): string | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('twilio-run/package.json') as { engines?: { node?: string } }).engines?.node;
 }
 
@@ -85,7 +93,9 @@ function report(result: PreflightResult, options: DeployOptions): boolean {
   for (const warning of result.warnings) options.err(`preflight warning: ${warning}`);
   for (const refusal of result.refusals) options.err(`preflight: ${refusal}`);
   if (result.refusals.length > 0) {
-    options.err(`Deploy stopped by preflight (${result.refusals.length} problem${result.refusals.length === 1 ? '' : 's'}); nothing was uploaded.`);
+    options.err(
+      `Deploy stopped by preflight (${result.refusals.length} problem${result.refusals.length === 1 ? '' : 's'}); nothing was uploaded.`,
+    );
     return false;
   }
   return true;
@@ -110,12 +120,28 @@ export async function runDeploy(options: DeployOptions): Promise<number> {
   const credentials = options.rehearse
     ? undefined
     : {
-        username: flagValue(args, ['--username', '-u']) ?? (shellCredentials ? (process.env.ACCOUNT_SID ?? '') : (env.ACCOUNT_SID ?? '')),
-        password: flagValue(args, ['--password', '-p']) ?? (shellCredentials ? (process.env.AUTH_TOKEN ?? '') : (env.AUTH_TOKEN ?? '')),
-        from: flagValue(args, ['--username', '-u']) ? 'the --username/--password flags' : shellCredentials ? `${envName} or the shell` : envName,
+        username:
+          flagValue(args, ['--username', '-u']) ??
+          (shellCredentials ? (process.env.ACCOUNT_SID ?? '') : (env.ACCOUNT_SID ?? '')),
+        password:
+          flagValue(args, ['--password', '-p']) ??
+          (shellCredentials ? (process.env.AUTH_TOKEN ?? '') : (env.AUTH_TOKEN ?? '')),
+        from: flagValue(args, ['--username', '-u'])
+          ? 'the --username/--password flags'
+          : shellCredentials
+            ? `${envName} or the shell`
+            : envName,
       };
 
-  const configCheck = checkConfig({ config, pkg, env, envFile: envName, credentials, nodeVersion: process.versions.node, twilioRunEngines: twilioRunEngines() });
+  const configCheck = checkConfig({
+    config,
+    pkg,
+    env,
+    envFile: envName,
+    credentials,
+    nodeVersion: process.versions.node,
+    twilioRunEngines: twilioRunEngines(),
+  });
   if (!report(configCheck, options)) return 1;
 
   if (projectDir === PROJECT_ROOT) await build({ log: true });
@@ -126,10 +152,22 @@ export async function runDeploy(options: DeployOptions): Promise<number> {
   );
 
   if (options.rehearse) {
-    options.out('Rehearsing `twilio-run deploy` against the local Serverless API stand-in (nothing leaves this machine).');
-    const result = await rehearse({ projectDir, config, env, args, write: options.write, credentials: options.rehearsalCredentials });
+    options.out(
+      'Rehearsing `twilio-run deploy` against the local Serverless API stand-in (nothing leaves this machine).',
+    );
+    const result = await rehearse({
+      projectDir,
+      config,
+      env,
+      args,
+      write: options.write,
+      credentials: options.rehearsalCredentials,
+    });
     options.onRehearsed?.(result);
-    const problems = [...result.standIn.problems, ...result.refused.map((host) => `twilio-run tried to reach ${host}, which the rehearsal does not serve`)];
+    const problems = [
+      ...result.standIn.problems,
+      ...result.refused.map((host) => `twilio-run tried to reach ${host}, which the rehearsal does not serve`),
+    ];
     for (const problem of problems) options.err(`rehearsal: ${problem}`);
     if (result.code !== 0 || problems.length > 0 || !result.domain) {
       options.err(`Rehearsal failed (twilio-run exit ${result.code}).`);

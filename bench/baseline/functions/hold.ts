@@ -4,6 +4,9 @@ import { voiceResponse, type Callback, type Context } from '../client';
 export const handler = (context: Context, event: Record<string, unknown>, callback: Callback) => {
   const response = voiceResponse();
   const dial = response.dial();
-  dial.conference({ waitUrl: `http://${context.DOMAIN_NAME}/hold-music.wav`, waitMethod: 'GET' }, String(event.room ?? ''));
+  dial.conference(
+    { waitUrl: `http://${context.DOMAIN_NAME}/hold-music.wav`, waitMethod: 'GET' },
+    String(event.room ?? ''),
+  );
   callback(null, response);
 };

@@ -48,6 +48,13 @@ export const handler = defineHandler(async (context, event) => {
   }
   const { job } = observed.current;
   const { progress, message } = observed;
-  const speech = isFinalStatus(job.status) ? undefined : progressSpeech(job, { turn, defaultEveryTurns: config.progressEveryTurns, lastKey: said, polled: { progress, message } });
+  const speech = isFinalStatus(job.status)
+    ? undefined
+    : progressSpeech(job, {
+        turn,
+        defaultEveryTurns: config.progressEveryTurns,
+        lastKey: said,
+        polled: { progress, message },
+      });
   return nextTurn(nextPollDueAt(job, pollAt, Date.now()), speech);
 });

@@ -14,7 +14,13 @@ export const handler = defineHandler(async (context, event) => {
   const callback = parseCallback(event, jobId);
   if (callback.kind === 'heartbeat') {
     const { current, stored } = await jobs.heartbeat(callback.request);
-    const reply: HeartbeatReply = { jobId, status: 'PENDING', accepted: true, stored, deadline: new Date(current.job.deadline).toISOString() };
+    const reply: HeartbeatReply = {
+      jobId,
+      status: 'PENDING',
+      accepted: true,
+      stored,
+      deadline: new Date(current.job.deadline).toISOString(),
+    };
     return json(200, reply);
   }
   const { current, duplicate, released } = await jobs.complete(callback.request);

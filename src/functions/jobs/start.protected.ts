@@ -1,4 +1,11 @@
-import { LIMITS, PATHS, START_CONTROL_PARAMS, START_HOLD_PARAMS, START_NOTIFY_PARAMS, type StartReply } from '../../lib/contracts';
+import {
+  LIMITS,
+  PATHS,
+  START_CONTROL_PARAMS,
+  START_HOLD_PARAMS,
+  START_NOTIFY_PARAMS,
+  type StartReply,
+} from '../../lib/contracts';
 import { VOICE_PARAMS } from '../../lib/contracts-voice';
 import { HttpError, invalidParameter } from '../../lib/http/errors';
 import { callerParams, defineHandler, json } from '../../lib/http/handler';
@@ -17,7 +24,10 @@ function jobInput(params: Record<string, unknown>): Record<string, unknown> {
   const input = Object.fromEntries(Object.entries(params).filter(([key]) => !NOT_INPUT.includes(key)));
   const bytes = Buffer.byteLength(JSON.stringify(input));
   if (bytes > LIMITS.inputBytes) {
-    throw new HttpError('PAYLOAD_TOO_LARGE', `job input is ${bytes} bytes of JSON; at most ${LIMITS.inputBytes} are accepted`);
+    throw new HttpError(
+      'PAYLOAD_TOO_LARGE',
+      `job input is ${bytes} bytes of JSON; at most ${LIMITS.inputBytes} are accepted`,
+    );
   }
   return input;
 }
@@ -28,11 +38,19 @@ const VOICE = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
 const LANGUAGE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/;
 
 /** What the hold loop says while the caller waits (START_HOLD_PARAMS). */
-function holdSettings(params: Record<string, unknown>): Pick<JobRecord, 'progressEveryTurns' | 'progressVoice' | 'progressLanguage'> {
-  const progressEveryTurns = optionalNumber(params, 'progressEveryTurns', { min: 0, max: LIMITS.progressEveryTurns, integer: true });
+function holdSettings(
+  params: Record<string, unknown>,
+): Pick<JobRecord, 'progressEveryTurns' | 'progressVoice' | 'progressLanguage'> {
+  const progressEveryTurns = optionalNumber(params, 'progressEveryTurns', {
+    min: 0,
+    max: LIMITS.progressEveryTurns,
+    integer: true,
+  });
   const progressVoice = optionalString(params, 'progressVoice', 64);
   if (progressVoice !== undefined && !VOICE.test(progressVoice)) {
-    throw invalidParameter('progressVoice must be a Say voice name such as Polly.Joanna-Neural (letters, digits, ".", "-", "_")');
+    throw invalidParameter(
+      'progressVoice must be a Say voice name such as Polly.Joanna-Neural (letters, digits, ".", "-", "_")',
+    );
   }
   const progressLanguage = optionalString(params, 'progressLanguage', 20);
   if (progressLanguage !== undefined && !LANGUAGE.test(progressLanguage)) {
@@ -55,10 +73,22 @@ function notifyTarget(params: Record<string, unknown>): NotifyTarget | undefined
   const from = optionalString(params, 'notifyFrom', LIMITS.notifyAddressChars);
   const given = [flowSid, to, from].filter((value) => value !== undefined).length;
   if (given === 0) return undefined;
-  if (given !== 3) throw invalidParameter('the notify parameters notifyFlowSid, notifyTo and notifyFrom go together: give all three or none');
-  if (!FLOW_SID.test(flowSid!)) throw invalidParameter('the parameter notifyFlowSid must be a Flow SID: "FW" followed by 32 hex digits ({{flow.flow_sid}})');
-  for (const [name, value] of [['notifyTo', to!], ['notifyFrom', from!]] as const) {
-    if (value.trim() !== value || CONTROL.test(value)) throw invalidParameter(`the parameter ${name} must be an address such as +15551230000, without spaces or control characters`);
+  if (given !== 3)
+    throw invalidParameter(
+      'the notify parameters notifyFlowSid, notifyTo and notifyFrom go together: give all three or none',
+    );
+  if (!FLOW_SID.test(flowSid!))
+    throw invalidParameter(
+      'the parameter notifyFlowSid must be a Flow SID: "FW" followed by 32 hex digits ({{flow.flow_sid}})',
+    );
+  for (const [name, value] of [
+    ['notifyTo', to!],
+    ['notifyFrom', from!],
+  ] as const) {
+    if (value.trim() !== value || CONTROL.test(value))
+      throw invalidParameter(
+        `the parameter ${name} must be an address such as +15551230000, without spaces or control characters`,
+      );
   }
   return { flowSid: flowSid!, to: to!, from: from! };
 }
@@ -68,7 +98,8 @@ export const handler = defineHandler(async (context, event) => {
   const params = callerParams(event);
   const waitSeconds = optionalNumber(params, 'wait', { min: 0, max: LIMITS.startWaitSeconds }) ?? 0;
   const idempotencyKey =
-    optionalString(params, 'idempotencyKey', LIMITS.idempotencyKeyLength) ?? optionalString(params, VOICE_PARAMS.callSid, LIMITS.callSidChars);
+    optionalString(params, 'idempotencyKey', LIMITS.idempotencyKeyLength) ??
+    optionalString(params, VOICE_PARAMS.callSid, LIMITS.callSidChars);
   const input = jobInput(params);
   const hold = holdSettings(params);
   const notify = notifyTarget(params);

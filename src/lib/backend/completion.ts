@@ -13,7 +13,10 @@ export function verifyCompletionToken(event: RuntimeEvent, secrets: readonly str
   const token = params[CALLBACK_PARAMS.token];
   const jobId = params[CALLBACK_PARAMS.jobId];
   if (typeof token !== 'string' || token === '' || typeof jobId !== 'string' || jobId === '') {
-    throw new HttpError('INVALID_TOKEN', 'completion rejected: POST it to the callbackUrl of the dispatch exactly as given (it carries jobId and token)');
+    throw new HttpError(
+      'INVALID_TOKEN',
+      'completion rejected: POST it to the callbackUrl of the dispatch exactly as given (it carries jobId and token)',
+    );
   }
   if (secrets.length === 0 || !isCompletionToken(secrets, jobId, token)) {
     throw new HttpError('INVALID_TOKEN', 'completion rejected: the token is not valid for this job');
@@ -22,7 +25,9 @@ export function verifyCompletionToken(event: RuntimeEvent, secrets: readonly str
 }
 
 /** What a POST to the callbackUrl carries: the outcome, or a heartbeat while the work goes on. */
-export type CallbackRequest = { kind: 'completion'; request: CompletionRequest } | { kind: 'heartbeat'; request: HeartbeatRequest & { jobId: string } };
+export type CallbackRequest =
+  | { kind: 'completion'; request: CompletionRequest }
+  | { kind: 'heartbeat'; request: HeartbeatRequest & { jobId: string } };
 
 /** Control characters (C0, DEL, C1) and line/paragraph separators: never in a spoken message. */
 const UNSPEAKABLE = /[\p{Cc}\u2028\u2029]/u;
@@ -38,12 +43,16 @@ export function checkProgressMessage(raw: unknown): string | undefined {
   const message = raw.trim();
   if (message === '') return undefined;
   if (message.length > LIMITS.progressMessageChars) {
-    throw invalidParameter(`message is ${message.length} characters; at most ${LIMITS.progressMessageChars} are spoken to the caller`);
+    throw invalidParameter(
+      `message is ${message.length} characters; at most ${LIMITS.progressMessageChars} are spoken to the caller`,
+    );
   }
   const bad = UNSPEAKABLE.exec(message);
   if (bad) {
     const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-    throw invalidParameter(`message contains the control character U+${code} at position ${bad.index}; send plain text on one line`);
+    throw invalidParameter(
+      `message contains the control character U+${code} at position ${bad.index}; send plain text on one line`,
+    );
   }
   return message;
 }
@@ -75,9 +84,15 @@ export function parseCallback(event: RuntimeEvent, jobId: string): CallbackReque
 export function parseCompletion(event: RuntimeEvent, jobId: string): CompletionRequest {
   const params = callerParams(event);
   const { status } = params;
-  if (status !== 'COMPLETED' && status !== 'FAILED') throw invalidParameter('status must be COMPLETED, FAILED or PENDING (a heartbeat)');
-  if (status === 'FAILED' && params.result !== undefined) throw invalidParameter('a FAILED completion carries error, not result');
-  if (params.error !== undefined && typeof params.error !== 'string' && (typeof params.error !== 'object' || params.error === null || Array.isArray(params.error))) {
+  if (status !== 'COMPLETED' && status !== 'FAILED')
+    throw invalidParameter('status must be COMPLETED, FAILED or PENDING (a heartbeat)');
+  if (status === 'FAILED' && params.result !== undefined)
+    throw invalidParameter('a FAILED completion carries error, not result');
+  if (
+    params.error !== undefined &&
+    typeof params.error !== 'string' &&
+    (typeof params.error !== 'object' || params.error === null || Array.isArray(params.error))
+  ) {
     throw invalidParameter('error must be a string or an object {code, message}');
   }
   return { jobId, status, result: params.result, error: params.error as CompletionRequest['error'] };

@@ -39,7 +39,9 @@ export function httpBackend(settings: HttpBackendSettings): Backend | undefined 
 
 function retryAfterHeader(value: string | null): number {
   const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds >= 1 ? Math.min(Math.ceil(seconds), BACKEND_RETRY_AFTER.maxSeconds) : BACKEND_RETRY_AFTER.defaultSeconds;
+  return Number.isFinite(seconds) && seconds >= 1
+    ? Math.min(Math.ceil(seconds), BACKEND_RETRY_AFTER.maxSeconds)
+    : BACKEND_RETRY_AFTER.defaultSeconds;
 }
 
 async function readJson(response: Response): Promise<Record<string, unknown> | undefined> {
@@ -105,7 +107,10 @@ export async function dispatchToBackend(
           outcome: {
             status: 'FAILED',
             by: 'dispatch',
-            error: normalizeError(answer?.error ?? `backend refused the job with HTTP ${response.status}`, JOB_ERROR_CODES.backendRejected),
+            error: normalizeError(
+              answer?.error ?? `backend refused the job with HTTP ${response.status}`,
+              JOB_ERROR_CODES.backendRejected,
+            ),
           },
         };
       }
@@ -113,12 +118,20 @@ export async function dispatchToBackend(
       const cancelUrl = httpUrl(answer?.cancelUrl, backendUrl);
       const cancel = cancelUrl ? { cancelUrl } : {};
       if (response.status === 202 && statusUrl) {
-        return { kind: 'poll', statusUrl: new URL(statusUrl, backendUrl).toString(), retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')), ...cancel };
+        return {
+          kind: 'poll',
+          statusUrl: new URL(statusUrl, backendUrl).toString(),
+          retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')),
+          ...cancel,
+        };
       }
-      return finishedOutcome(answer, 'dispatch') ? { kind: 'finished', outcome: finishedOutcome(answer, 'dispatch')! } : { kind: 'accepted', ...cancel };
+      return finishedOutcome(answer, 'dispatch')
+        ? { kind: 'finished', outcome: finishedOutcome(answer, 'dispatch')! }
+        : { kind: 'accepted', ...cancel };
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') return { kind: 'unconfirmed', reason: `no answer within ${timeoutMs} ms` };
+      if (name === 'TimeoutError' || name === 'AbortError')
+        return { kind: 'unconfirmed', reason: `no answer within ${timeoutMs} ms` };
       lastProblem = (error as Error).message;
     }
   }
@@ -128,16 +141,28 @@ export async function dispatchToBackend(
 /** GETs a poll-mode backend's statusUrl (signed, empty body) and reads PENDING/COMPLETED/FAILED. */
 export async function pollBackend(statusUrl: string, secret: string, timeoutMs: number): Promise<PollResult> {
   const allowedMs = Math.floor(Math.min(timeoutMs, budgetLeft() - AFTER_POLL_RESERVE_MS));
-  if (allowedMs < MIN_BACKEND_CALL_MS.other) return { kind: 'unreachable', reason: 'no time left in this request to ask the backend' };
+  if (allowedMs < MIN_BACKEND_CALL_MS.other)
+    return { kind: 'unreachable', reason: 'no time left in this request to ask the backend' };
   try {
-    const response = await fetch(statusUrl, { headers: { ...signBody(secret, '') }, signal: AbortSignal.timeout(allowedMs) });
+    const response = await fetch(statusUrl, {
+      headers: { ...signBody(secret, '') },
+      signal: AbortSignal.timeout(allowedMs),
+    });
     const answer = (await readJson(response)) as (BackendStatusReply & Record<string, unknown>) | undefined;
     if (!response.ok) return { kind: 'unreachable', reason: `status URL answered ${response.status}` };
     const outcome = finishedOutcome(answer, 'poll');
     if (outcome) return { kind: 'finished', outcome };
-    const progress = typeof answer?.progress === 'number' && answer.progress >= 0 && answer.progress <= 100 ? answer.progress : undefined;
+    const progress =
+      typeof answer?.progress === 'number' && answer.progress >= 0 && answer.progress <= 100
+        ? answer.progress
+        : undefined;
     const message = spokenMessage(answer?.message);
-    return { kind: 'pending', retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')), progress, ...(message ? { message } : {}) };
+    return {
+      kind: 'pending',
+      retryAfterSeconds: retryAfterHeader(response.headers.get('retry-after')),
+      progress,
+      ...(message ? { message } : {}),
+    };
   } catch (error) {
     return { kind: 'unreachable', reason: (error as Error).message };
   }
@@ -157,7 +182,12 @@ function spokenMessage(value: unknown): string | undefined {
  * `timeoutMs` per attempt and within the request's budget; repeated once, only after a 5xx or a
  * refused connection (a repeat carries the same webhook-id, so a backend can drop it).
  */
-export async function sendCancelEvent(url: string, secret: string, event: CancelEvent, timeoutMs: number): Promise<CancelDelivery> {
+export async function sendCancelEvent(
+  url: string,
+  secret: string,
+  event: CancelEvent,
+  timeoutMs: number,
+): Promise<CancelDelivery> {
   const body = JSON.stringify(event);
   const id = `msg_cancel_${event.jobId}`;
   let status = 0;

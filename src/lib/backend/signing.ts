@@ -42,7 +42,11 @@ function signature(key: Buffer, id: string, timestampSeconds: number, body: stri
 /** Signs a body with the newest secret. */
 export function signBody(secret: string, body: string, now = Date.now(), id = `msg_${randomUUID()}`): SignatureHeaders {
   const timestamp = Math.floor(now / 1000);
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature(keyOf(secret), id, timestamp, body)}` };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': `v1,${signature(keyOf(secret), id, timestamp, body)}`,
+  };
 }
 
 /** True when one of the space-separated `v1,<base64>` signatures is the expected one (constant time). */
@@ -70,15 +74,18 @@ export function verifyBody(
   const id = headers['webhook-id'];
   const timestamp = headers['webhook-timestamp'];
   const signatures = headers['webhook-signature'];
-  if (!id || !timestamp || !signatures) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature header' };
+  if (!id || !timestamp || !signatures)
+    return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature header' };
   if (id.length > 256) return { ok: false, reason: 'webhook-id is too long' };
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'webhook-timestamp must be unix seconds' };
   if (secrets.length === 0) return { ok: false, reason: 'no WEBHOOK_SECRET is configured' };
   const seconds = Number(timestamp);
   const nowSeconds = Math.floor(Date.now() / 1000);
   // A stale or future timestamp fails the same way for every secret: say so.
-  if (nowSeconds - seconds > LIMITS.signatureToleranceSeconds) return { ok: false, reason: 'Message timestamp too old' };
-  if (seconds > nowSeconds + LIMITS.signatureToleranceSeconds) return { ok: false, reason: 'Message timestamp too new' };
+  if (nowSeconds - seconds > LIMITS.signatureToleranceSeconds)
+    return { ok: false, reason: 'Message timestamp too old' };
+  if (seconds > nowSeconds + LIMITS.signatureToleranceSeconds)
+    return { ok: false, reason: 'Message timestamp too new' };
   let reason = '';
   for (const secret of secrets) {
     try {

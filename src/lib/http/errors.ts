@@ -1,5 +1,12 @@
 import { ERROR_CODES, type ErrorCode } from '../contracts';
-import { DeliveryPending, IdempotencyConflict, JobAlreadyFinal, JobNotFound, JobRefusal, ResultTooLarge } from '../jobs/errors';
+import {
+  DeliveryPending,
+  IdempotencyConflict,
+  JobAlreadyFinal,
+  JobNotFound,
+  JobRefusal,
+  ResultTooLarge,
+} from '../jobs/errors';
 import { describeTwilioFailure } from '../twilio/errors';
 
 /** A failure the caller should see as `{error: {code, message}}` with the code's HTTP status. */
@@ -32,7 +39,11 @@ function codeOf(refusal: JobRefusal): ErrorCode {
 export function httpErrorOf(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (!(error instanceof JobRefusal)) return undefined;
-  return new HttpError(codeOf(error), error.message, error instanceof DeliveryPending ? error.retryAfterSeconds : undefined);
+  return new HttpError(
+    codeOf(error),
+    error.message,
+    error instanceof DeliveryPending ? error.retryAfterSeconds : undefined,
+  );
 }
 
 /** A one-line description when `error` is trouble talking to Twilio (and not an answer of ours), else undefined. */

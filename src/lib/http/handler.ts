@@ -22,7 +22,12 @@ export type RuntimeEvent = Record<string, unknown> & {
 
 export type HandlerContext = Context<Record<string, string | undefined>>;
 
-export const json = (status: number, body: object, headers?: Record<string, string>): Reply => ({ kind: 'json', status, body, ...(headers ? { headers } : {}) });
+export const json = (status: number, body: object, headers?: Record<string, string>): Reply => ({
+  kind: 'json',
+  status,
+  body,
+  ...(headers ? { headers } : {}),
+});
 export const twiml = (xml: string): Reply => ({ kind: 'twiml', twiml: xml });
 export const empty = (status = 204): Reply => ({ kind: 'empty', status });
 

@@ -31,7 +31,9 @@ export function optionalFlowSid(params: Record<string, unknown>): string | undef
   const flowSid = params[HOLD_PARAMS.flowSid];
   if (flowSid === undefined || flowSid === '') return undefined;
   if (typeof flowSid !== 'string' || !FLOW_SID.test(flowSid)) {
-    throw invalidParameter('flowSid must be the Studio Flow SID (FW + 32 hex); put flowSid={{flow.flow_sid}} in the widget URL');
+    throw invalidParameter(
+      'flowSid must be the Studio Flow SID (FW + 32 hex); put flowSid={{flow.flow_sid}} in the widget URL',
+    );
   }
   return flowSid;
 }
@@ -39,7 +41,11 @@ export function optionalFlowSid(params: Record<string, unknown>): string | undef
 function releasedWithOf(params: Record<string, unknown>): FinalJobStatus | undefined {
   const released = params[HOLD_PARAMS.releasedWith];
   if (released === undefined || released === '') return undefined;
-  if (typeof released !== 'string' || released === 'PENDING' || !(JOB_STATUSES as readonly string[]).includes(released)) {
+  if (
+    typeof released !== 'string' ||
+    released === 'PENDING' ||
+    !(JOB_STATUSES as readonly string[]).includes(released)
+  ) {
     throw invalidParameter(`${HOLD_PARAMS.releasedWith} must be a final job status`);
   }
   return released as FinalJobStatus;

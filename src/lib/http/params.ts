@@ -24,8 +24,15 @@ export function optionalNumber(
   const raw = params[name];
   if (raw === undefined || raw === '') return undefined;
   const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
-    throw invalidParameter(`${name} must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${quoted(raw)}`);
+  if (
+    !Number.isFinite(value) ||
+    value < range.min ||
+    value > range.max ||
+    (range.integer && !Number.isInteger(value))
+  ) {
+    throw invalidParameter(
+      `${name} must be ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}, got ${quoted(raw)}`,
+    );
   }
   return value;
 }

@@ -1,7 +1,11 @@
 import type { HandlerContext } from './handler';
 
 /** Absolute URL of one of this service's paths (http only for the local server). */
-export function serviceUrl(context: HandlerContext, path: string, query: Record<string, string | number | undefined> = {}): string {
+export function serviceUrl(
+  context: HandlerContext,
+  path: string,
+  query: Record<string, string | number | undefined> = {},
+): string {
   const domain = context.DOMAIN_NAME;
   const scheme = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(domain) ? 'http' : 'https';
   const search = new URLSearchParams();

@@ -60,6 +60,8 @@ export class DeliveryPending extends JobRefusal {
     /** Seconds to wait before sending the same request again. */
     readonly retryAfterSeconds: number,
   ) {
-    super(`job ${jobId} is ${status}, but its outcome has not reached Studio yet (${reason}); send the same request again`);
+    super(
+      `job ${jobId} is ${status}, but its outcome has not reached Studio yet (${reason}); send the same request again`,
+    );
   }
 }

@@ -25,7 +25,15 @@ import { firstClaim, OutcomeDelivery, type DeliveryStatus } from './outcome-deli
 import { normalizeError, normalizeResult, resultJsonWithinLimit } from './payload';
 import type { Backend, Clock, FlowDelivery, HoldVoice, JobStore, ReleaseOutcome } from './ports';
 import { planSimulatedWork, simulatedOutcome } from './simulated-work';
-import { applyOutcome, dueTransition, longestHoldSeconds, retryAfterSeconds, sameOutcome, stableJson, timedOutOutcome } from './state';
+import {
+  applyOutcome,
+  dueTransition,
+  longestHoldSeconds,
+  retryAfterSeconds,
+  sameOutcome,
+  stableJson,
+  timedOutOutcome,
+} from './state';
 
 export interface StartRequest {
   idempotencyKey?: string;
@@ -158,7 +166,10 @@ export class JobService {
     }
     const dispatched = await this.dispatch(current, request);
     const waitUntil = now + Math.min(request.waitSeconds, LIMITS.startWaitSeconds) * 1000;
-    return { ...(await this.promiseDelivery(await this.waitForFinish(dispatched, waitUntil), request.notify)), created: true };
+    return {
+      ...(await this.promiseDelivery(await this.waitForFinish(dispatched, waitUntil), request.notify)),
+      created: true,
+    };
   }
 
   private newJob(request: StartRequest, now: number): JobRecord {
@@ -184,7 +195,10 @@ export class JobService {
    * flow's to wait for: nothing on Twilio would run the service for them later. So each job is
    * delivered once, by the execution or by the flow.
    */
-  private async promiseDelivery(current: VersionedJob, notify: NotifyTarget | undefined): Promise<{ current: VersionedJob; delivery?: Delivery }> {
+  private async promiseDelivery(
+    current: VersionedJob,
+    notify: NotifyTarget | undefined,
+  ): Promise<{ current: VersionedJob; delivery?: Delivery }> {
     // A job an execution delivers says so to every start, so no flow sends it a second time.
     if (current.job.notify) return { current, delivery: 'execution' };
     if (!notify) return { current };
@@ -228,7 +242,9 @@ export class JobService {
         return written === 'conflict' ? await this.load(job.jobId) : written;
       }
       case 'unconfirmed':
-        console.warn(`job ${job.jobId}: dispatch unconfirmed (${answer.reason}); waiting for a completion until the deadline`);
+        console.warn(
+          `job ${job.jobId}: dispatch unconfirmed (${answer.reason}); waiting for a completion until the deadline`,
+        );
         return current;
       case 'accepted':
         return answer.cancelUrl ? await this.recordCancelUrl(current, answer.cancelUrl) : current;
@@ -243,7 +259,9 @@ export class JobService {
       if (written !== 'conflict') return written;
       current = await this.load(current.job.jobId);
     }
-    console.warn(`job ${current.job.jobId}: could not record the backend's cancelUrl; a cancel event would go to BACKEND_URL`);
+    console.warn(
+      `job ${current.job.jobId}: could not record the backend's cancelUrl; a cancel event would go to BACKEND_URL`,
+    );
     return current;
   }
 
@@ -381,7 +399,11 @@ export class JobService {
 
   /** A backend may be working on this job, which ends without its work: tell it (once). */
   private owesCancelEvent(job: JobRecord, outcome: JobOutcome): boolean {
-    return (outcome.status === 'CANCELLED' || outcome.status === 'TIMED_OUT') && job.mode !== 'simulated' && this.backend !== undefined;
+    return (
+      (outcome.status === 'CANCELLED' || outcome.status === 'TIMED_OUT') &&
+      job.mode !== 'simulated' &&
+      this.backend !== undefined
+    );
   }
 
   /**
@@ -394,7 +416,10 @@ export class JobService {
     if (!this.backend) return;
     const delivery = await this.backend.cancel(cancelEvent(job, this.now()), job.cancelUrl);
     if (delivery.ok) console.log(`job ${job.jobId}: cancel event taken by the backend (HTTP ${delivery.status})`);
-    else console.warn(`job ${job.jobId}: the backend did not take the cancel event (${delivery.status ? `HTTP ${delivery.status}` : 'no answer'})`);
+    else
+      console.warn(
+        `job ${job.jobId}: the backend did not take the cancel event (${delivery.status ? `HTTP ${delivery.status}` : 'no answer'})`,
+      );
   }
 
   /**
@@ -411,7 +436,11 @@ export class JobService {
         throw new JobAlreadyFinal(job.jobId, job.status, 'a heartbeat is only for a pending job');
       }
       const now = this.now();
-      if (job.heartbeatAt !== undefined && now - job.heartbeatAt < LIMITS.heartbeatMinIntervalMs && now >= job.heartbeatAt) {
+      if (
+        job.heartbeatAt !== undefined &&
+        now - job.heartbeatAt < LIMITS.heartbeatMinIntervalMs &&
+        now >= job.heartbeatAt
+      ) {
         return { current, stored: false };
       }
       const next: JobRecord = {
@@ -456,7 +485,11 @@ export class JobService {
     // win that write: near the deadline (a hold-loop turn times the job out) or while the hold
     // loop polls the backend. Then it follows the write, with the status that landed.
     const alongside = current.job.mode === 'push' && current.job.deadline - this.now() > RELEASE_RACE_WINDOW_MS;
-    const { current: after, changed } = await this.finalize(current, outcome, alongside ? (job) => release(job, outcome.status) : undefined);
+    const { current: after, changed } = await this.finalize(
+      current,
+      outcome,
+      alongside ? (job) => release(job, outcome.status) : undefined,
+    );
     const duplicate = !changed && sameOutcome(after.job, outcome);
     // The job's outcome must reach the flow that did not wait for it: until it has, the backend
     // is told to send again (DeliveryPending), whichever outcome it sent.
@@ -477,7 +510,8 @@ export class JobService {
   async holdCaller(current: VersionedJob, caller: HeldCall): Promise<VersionedJob> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const known = current.job.caller;
-      if (isFinalStatus(current.job.status) || (known?.callSid === caller.callSid && known.flowSid === caller.flowSid)) return current;
+      if (isFinalStatus(current.job.status) || (known?.callSid === caller.callSid && known.flowSid === caller.flowSid))
+        return current;
       const written = await this.store.replace(current, { ...current.job, caller });
       if (written !== 'conflict') return written;
       current = await this.load(current.job.jobId);
@@ -500,7 +534,11 @@ export class JobService {
     if (!isFinalStatus(job.status)) {
       if (!job.caller && caller.callSid && caller.flowSid) {
         // /hold could not record the call (Twilio trouble): record it now.
-        return { ...observed, current: await this.holdCaller(observed.current, { callSid: caller.callSid, flowSid: caller.flowSid }), released: false };
+        return {
+          ...observed,
+          current: await this.holdCaller(observed.current, { callSid: caller.callSid, flowSid: caller.flowSid }),
+          released: false,
+        };
       }
       return { ...observed, released: false };
     }
@@ -509,7 +547,11 @@ export class JobService {
       job.caller?.callSid === caller.callSid &&
       this.now() - (job.finishedAt ?? 0) < COMPLETION_RELEASE_GRACE_MS;
     if (finishedByRecentCompletion || !caller.callSid) return { ...observed, released: false };
-    const outcome = await this.voice.release(jobId, { ...caller, callSid: caller.callSid }, job.status as FinalJobStatus);
+    const outcome = await this.voice.release(
+      jobId,
+      { ...caller, callSid: caller.callSid },
+      job.status as FinalJobStatus,
+    );
     return { ...observed, released: released(outcome) };
   }
 
@@ -527,7 +569,11 @@ export class JobService {
     const outcome: JobOutcome =
       this.now() >= current.job.deadline
         ? timedOutOutcome('hangup')
-        : { status: 'CANCELLED', by: 'hangup', error: { code: JOB_ERROR_CODES.callerHungUp, message: 'The caller hung up while on hold' } };
+        : {
+            status: 'CANCELLED',
+            by: 'hangup',
+            error: { code: JOB_ERROR_CODES.callerHungUp, message: 'The caller hung up while on hold' },
+          };
     return (await this.finalize(current, outcome)).current;
   }
 

@@ -54,12 +54,19 @@ export class OutcomeDelivery {
     if (!job.notify || !delivery || !isFinalStatus(job.status)) return { kind: 'none' };
     if (delivery.state === 'delivered') return { kind: 'delivered', executionSid: delivery.executionSid ?? '' };
     if (delivery.claimedUntil !== undefined && now < delivery.claimedUntil) {
-      return { kind: 'pending', retryAfterSeconds: DELIVERY_RETRY_AFTER_SECONDS.claimed, reason: 'another request is starting the execution now' };
+      return {
+        kind: 'pending',
+        retryAfterSeconds: DELIVERY_RETRY_AFTER_SECONDS.claimed,
+        reason: 'another request is starting the execution now',
+      };
     }
     const error = delivery.lastError;
     return {
       kind: 'pending',
-      retryAfterSeconds: error?.code === 'CONTACT_ACTIVE' ? DELIVERY_RETRY_AFTER_SECONDS.contactActive : DELIVERY_RETRY_AFTER_SECONDS.transient,
+      retryAfterSeconds:
+        error?.code === 'CONTACT_ACTIVE'
+          ? DELIVERY_RETRY_AFTER_SECONDS.contactActive
+          : DELIVERY_RETRY_AFTER_SECONDS.transient,
       reason: error ? `${error.code}: ${error.message}` : 'not attempted yet',
     };
   }
@@ -72,7 +79,9 @@ export class OutcomeDelivery {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const now = this.now();
       const status = OutcomeDelivery.status(current.job, now);
-      const claimable = status.kind === 'pending' && !(current.job.delivery!.claimedUntil !== undefined && now < current.job.delivery!.claimedUntil);
+      const claimable =
+        status.kind === 'pending' &&
+        !(current.job.delivery!.claimedUntil !== undefined && now < current.job.delivery!.claimedUntil);
       if (!claimable) return status;
       const written = await this.writeDelivery(current, nextClaim(current.job.delivery!, now));
       if (written !== 'conflict') return this.deliverClaimed(written);
@@ -91,10 +100,13 @@ export class OutcomeDelivery {
     let executionSid: string | undefined;
     if (claim.lookSince !== undefined) {
       executionSid = await this.studio.findExecution(notify, job.jobId, claim.lookSince).catch((error: unknown) => {
-        console.warn(`job ${job.jobId}: could not look for an execution an earlier attempt may have started (${(error as Error).message})`);
+        console.warn(
+          `job ${job.jobId}: could not look for an execution an earlier attempt may have started (${(error as Error).message})`,
+        );
         return undefined;
       });
-      if (executionSid) console.log(`job ${job.jobId}: an earlier attempt had started execution ${executionSid}; not starting another`);
+      if (executionSid)
+        console.log(`job ${job.jobId}: an earlier attempt had started execution ${executionSid}; not starting another`);
     }
     let next: DeliveryRecord;
     if (executionSid) {
@@ -104,10 +116,21 @@ export class OutcomeDelivery {
       if (attempt.ok) {
         next = { state: 'delivered', attempts: claim.attempts, executionSid: attempt.executionSid };
       } else {
-        console.warn(`job ${job.jobId}: could not start the delivery execution (attempt ${claim.attempts}): ${attempt.error.code}: ${attempt.error.message}`);
-        next = { state: 'pending', attempts: claim.attempts, lastError: attempt.error, attemptedAt: claim.attemptedAt ?? this.now() };
+        console.warn(
+          `job ${job.jobId}: could not start the delivery execution (attempt ${claim.attempts}): ${attempt.error.code}: ${attempt.error.message}`,
+        );
+        next = {
+          state: 'pending',
+          attempts: claim.attempts,
+          lastError: attempt.error,
+          attemptedAt: claim.attemptedAt ?? this.now(),
+        };
         await this.record(current, next);
-        return { kind: 'pending', retryAfterSeconds: attempt.retryAfterSeconds, reason: `${attempt.error.code}: ${attempt.error.message}` };
+        return {
+          kind: 'pending',
+          retryAfterSeconds: attempt.retryAfterSeconds,
+          reason: `${attempt.error.code}: ${attempt.error.message}`,
+        };
       }
     }
     console.log(`job ${job.jobId}: outcome handed to Studio as execution ${next.executionSid}`);
@@ -127,7 +150,9 @@ export class OutcomeDelivery {
       const reloaded = await this.store.get(current.job.jobId);
       if (reloaded && reloaded.job.delivery?.state !== 'delivered') await this.writeDelivery(reloaded, next);
     } catch (error) {
-      console.warn(`job ${current.job.jobId}: could not record the delivery (${(error as Error).message}); the claim lapses and the next attempt looks first`);
+      console.warn(
+        `job ${current.job.jobId}: could not record the delivery (${(error as Error).message}); the claim lapses and the next attempt looks first`,
+      );
     }
   }
 
@@ -136,7 +161,8 @@ export class OutcomeDelivery {
    * write made it. If-Match like every change.
    */
   private async writeDelivery(current: VersionedJob, delivery: DeliveryRecord): Promise<VersionedJob | 'conflict'> {
-    if (!isFinalStatus(current.job.status)) throw new Error(`job ${current.job.jobId}: delivery bookkeeping is for final jobs only`);
+    if (!isFinalStatus(current.job.status))
+      throw new Error(`job ${current.job.jobId}: delivery bookkeeping is for final jobs only`);
     return this.store.replace(current, { ...current.job, delivery });
   }
 

@@ -35,7 +35,11 @@ export type ReleaseOutcome = 'moved' | 'gone' | 'room-ended' | 'failed';
 /** What the job service needs from Voice while a caller is on hold (voice/hold-voice.ts). */
 export interface HoldVoice {
   /** Moves the caller out of the hold to the after-hold URL, which returns them to Studio with `status`. */
-  release(jobId: string, call: Partial<HeldCall> & { callSid: string }, status: FinalJobStatus): Promise<ReleaseOutcome>;
+  release(
+    jobId: string,
+    call: Partial<HeldCall> & { callSid: string },
+    status: FinalJobStatus,
+  ): Promise<ReleaseOutcome>;
   /** true: the call is over (the caller hung up); false: it is still up; undefined: could not tell. */
   callEnded(callSid: string): Promise<boolean | undefined>;
 }
@@ -70,8 +74,7 @@ export interface Backend {
 }
 
 export type ExecutionAttempt =
-  | { ok: true; executionSid: string }
-  | { ok: false; error: DeliveryError; retryAfterSeconds: number };
+  { ok: true; executionSid: string } | { ok: false; error: DeliveryError; retryAfterSeconds: number };
 
 /** What the job service needs from Studio to hand an outcome to a flow that did not wait for it (messaging/flow-delivery.ts). */
 export interface FlowDelivery {

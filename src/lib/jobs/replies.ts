@@ -6,7 +6,11 @@ import { retryAfterSeconds } from './state';
  * The Studio-facing view of a job's status (no result: that is /jobs/result's job). Progress and
  * message show while the job is pending: what a poll just reported, else the last heartbeat's.
  */
-export function statusReply(job: JobRecord, now: number, polled: { progress?: number; message?: string } = {}): StatusReply {
+export function statusReply(
+  job: JobRecord,
+  now: number,
+  polled: { progress?: number; message?: string } = {},
+): StatusReply {
   const pending = job.status === 'PENDING';
   const progress = pending ? (polled.progress ?? job.progress) : undefined;
   const message = pending ? (polled.message ?? job.message) : undefined;

@@ -25,7 +25,11 @@ export function planSimulatedWork(
 
 export function simulatedOutcome(job: JobRecord): JobOutcome {
   if (job.simulateFailure) {
-    return { status: 'FAILED', by: 'simulated', error: { code: JOB_ERROR_CODES.simulatedFailure, message: 'The simulated backend was asked to fail' } };
+    return {
+      status: 'FAILED',
+      by: 'simulated',
+      error: { code: JOB_ERROR_CODES.simulatedFailure, message: 'The simulated backend was asked to fail' },
+    };
   }
   return {
     status: 'COMPLETED',

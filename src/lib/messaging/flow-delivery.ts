@@ -27,10 +27,15 @@ function attemptFailure(error: unknown): { error: DeliveryError; retryAfterSecon
     // Studio runs one execution per contact at a time: the contact is mid-conversation.
     return { error: { code: 'CONTACT_ACTIVE', message }, retryAfterSeconds: RETRY_AFTER.contactActive };
   }
-  if (failure.status === 429) return { error: { code: 'STUDIO_RATE_LIMITED', message }, retryAfterSeconds: RETRY_AFTER.transient };
-  if (isUnprocessedTwilioFailure(error)) return { error: { code: 'STUDIO_UNREACHABLE', message }, retryAfterSeconds: RETRY_AFTER.transient };
+  if (failure.status === 429)
+    return { error: { code: 'STUDIO_RATE_LIMITED', message }, retryAfterSeconds: RETRY_AFTER.transient };
+  if (isUnprocessedTwilioFailure(error))
+    return { error: { code: 'STUDIO_UNREACHABLE', message }, retryAfterSeconds: RETRY_AFTER.transient };
   if (typeof failure.status === 'number' && failure.status < 500) {
-    return { error: { code: 'STUDIO_REFUSED', message: `HTTP ${failure.status} code ${failure.code ?? '-'}: ${message}` }, retryAfterSeconds: RETRY_AFTER.refused };
+    return {
+      error: { code: 'STUDIO_REFUSED', message: `HTTP ${failure.status} code ${failure.code ?? '-'}: ${message}` },
+      retryAfterSeconds: RETRY_AFTER.refused,
+    };
   }
   // A 5xx, a timeout or a dropped connection: the execution may exist although we did not hear so.
   return { error: { code: 'STUDIO_UNAVAILABLE', message, unsure: true }, retryAfterSeconds: RETRY_AFTER.transient };
@@ -47,7 +52,10 @@ export function twilioFlowDelivery(client: TwilioClient): FlowDelivery {
     async startExecution(target, data) {
       try {
         const execution = await withTwilioRetry(
-          () => client.studio.v2.flows(target.flowSid).executions.create({ to: target.to, from: target.from, parameters: data }),
+          () =>
+            client.studio.v2
+              .flows(target.flowSid)
+              .executions.create({ to: target.to, from: target.from, parameters: data }),
           isUnprocessedTwilioFailure,
         );
         return { ok: true, executionSid: execution.sid };
@@ -57,10 +65,14 @@ export function twilioFlowDelivery(client: TwilioClient): FlowDelivery {
     },
     async findExecution(target, jobId, createdSince) {
       const executions = await withTwilioRetry(() =>
-        client.studio.v2.flows(target.flowSid).executions.list({ dateCreatedFrom: new Date(createdSince - STUDIO_CLOCK_SLACK_MS), limit: LOOKUP_LIMIT }),
+        client.studio.v2
+          .flows(target.flowSid)
+          .executions.list({ dateCreatedFrom: new Date(createdSince - STUDIO_CLOCK_SLACK_MS), limit: LOOKUP_LIMIT }),
       );
       for (const execution of executions.filter((e) => e.contactChannelAddress === target.to)) {
-        const context = await withTwilioRetry(() => client.studio.v2.flows(target.flowSid).executions(execution.sid).executionContext().fetch());
+        const context = await withTwilioRetry(() =>
+          client.studio.v2.flows(target.flowSid).executions(execution.sid).executionContext().fetch(),
+        );
         const data = (context.context as { flow?: { data?: { jobId?: unknown } } } | null)?.flow?.data;
         if (data?.jobId === jobId) return execution.sid;
       }

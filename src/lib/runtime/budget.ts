@@ -36,7 +36,9 @@ export async function withRequestBudget<T>(run: () => Promise<T>, budgetMs: numb
  * ended (Twilio stops a function at callback()). Its failure is logged, never the reply's.
  */
 export function finishBeforeReply(work: Promise<unknown>, what: string): void {
-  const guarded = work.catch((error: unknown) => console.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`));
+  const guarded = work.catch((error: unknown) =>
+    console.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
   invocations.getStore()?.unfinished.push(guarded);
 }
 

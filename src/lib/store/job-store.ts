@@ -92,7 +92,8 @@ export class SyncJobStore implements JobStore {
     } catch (error) {
       if (!(error instanceof UniqueNameTakenError)) throw error;
       const existing = await this.documents.fetch<ChunkDocument>(name);
-      if (existing?.data.part !== part) throw new Error(`result chunk ${name} exists with other content`, { cause: error });
+      if (existing?.data.part !== part)
+        throw new Error(`result chunk ${name} exists with other content`, { cause: error });
     }
   }
 
@@ -102,7 +103,9 @@ export class SyncJobStore implements JobStore {
     const chunks = job.resultChunks;
     if (!chunks) return undefined;
     const parts = await Promise.all(
-      Array.from({ length: chunks.count }, (_, index) => this.documents.fetch<ChunkDocument>(`${chunks.prefix}_${index}`)),
+      Array.from({ length: chunks.count }, (_, index) =>
+        this.documents.fetch<ChunkDocument>(`${chunks.prefix}_${index}`),
+      ),
     );
     if (parts.some((part) => part === undefined)) {
       throw new Error(`result chunks of job ${job.jobId} are missing (expired?)`);

@@ -55,7 +55,11 @@ export class SyncDocuments {
   }
 
   /** Replaces the data if the document is still at `revision`; 'conflict' when someone wrote first. */
-  async replace<T extends object>(uniqueName: string, data: T, revision: string): Promise<StoredDocument<T> | 'conflict'> {
+  async replace<T extends object>(
+    uniqueName: string,
+    data: T,
+    revision: string,
+  ): Promise<StoredDocument<T> | 'conflict'> {
     try {
       const doc = await withTwilioRetry(() => this.documents()(uniqueName).update({ data, ifMatch: revision }));
       return { data: doc.data as T, revision: doc.revision };

@@ -38,7 +38,9 @@ function budgetedRequestClientClass() {
       const left = budgetLeft();
       if (left < MIN_TWILIO_CALL_MS) {
         return Promise.reject(
-          new BudgetExhaustedError(`no time left for a Twilio API call (${Math.max(0, Math.round(left))} ms of the ${REQUEST_BUDGET_MS} ms request budget remain)`),
+          new BudgetExhaustedError(
+            `no time left for a Twilio API call (${Math.max(0, Math.round(left))} ms of the ${REQUEST_BUDGET_MS} ms request budget remain)`,
+          ),
         );
       }
       const uri = this.baseUrl ? rewriteTwilioUrl(opts.uri, this.baseUrl) : opts.uri;

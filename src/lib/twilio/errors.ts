@@ -50,7 +50,8 @@ export function describeTwilioFailure(error: unknown): string | undefined {
   // The request's time budget ran out while Twilio was slow.
   if (error instanceof BudgetExhaustedError) return error.message;
   const failure = asRestFailure(error);
-  if (failure?.status !== undefined) return `HTTP ${failure.status} code ${failure.code ?? '-'}: ${failure.message ?? ''}`.trim();
+  if (failure?.status !== undefined)
+    return `HTTP ${failure.status} code ${failure.code ?? '-'}: ${failure.message ?? ''}`.trim();
   if (isRetryableTwilioFailure(error)) return (error as Error).message;
   return undefined;
 }

@@ -11,7 +11,10 @@ import { isRetryableTwilioFailure } from './errors';
  * a narrower `retryIf` (isUnprocessedTwilioFailure). No retry starts when the request's time
  * budget could not fit it.
  */
-export async function withTwilioRetry<T>(call: () => Promise<T>, retryIf: (error: unknown) => boolean = isRetryableTwilioFailure): Promise<T> {
+export async function withTwilioRetry<T>(
+  call: () => Promise<T>,
+  retryIf: (error: unknown) => boolean = isRetryableTwilioFailure,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();

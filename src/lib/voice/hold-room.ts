@@ -7,14 +7,22 @@ export const holdRoomName = (jobId: string) => `hold_${jobId}`;
 type RoomStatus = 'init' | 'in-progress';
 
 /** SIDs of the job's rooms in that status (a caller waiting alone keeps the room `init`). */
-export async function findHoldRooms(client: TwilioClient, jobId: string, status: RoomStatus = 'init'): Promise<string[]> {
-  const rooms = await withTwilioRetry(() => client.conferences.list({ friendlyName: holdRoomName(jobId), status, limit: 20 }));
+export async function findHoldRooms(
+  client: TwilioClient,
+  jobId: string,
+  status: RoomStatus = 'init',
+): Promise<string[]> {
+  const rooms = await withTwilioRetry(() =>
+    client.conferences.list({ friendlyName: holdRoomName(jobId), status, limit: 20 }),
+  );
   return rooms.map((room) => room.sid);
 }
 
 /** Ends these rooms, which sends their callers on to the TwiML after their <Dial>. Returns rooms ended. */
 export async function endHoldRooms(client: TwilioClient, sids: readonly string[]): Promise<number> {
-  const ended = await Promise.allSettled(sids.map((sid) => withTwilioRetry(() => client.conferences(sid).update({ status: 'completed' }))));
+  const ended = await Promise.allSettled(
+    sids.map((sid) => withTwilioRetry(() => client.conferences(sid).update({ status: 'completed' }))),
+  );
   return ended.filter((outcome) => outcome.status === 'fulfilled').length;
 }
 

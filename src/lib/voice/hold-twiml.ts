@@ -52,7 +52,11 @@ export interface HoldTwimlOptions {
  */
 export function holdTwiml(options: HoldTwimlOptions): string {
   const response = voiceResponse();
-  const dial = response.dial({ action: withRetryOverrides(options.afterUrl), method: 'POST', timeLimit: options.timeLimitSeconds });
+  const dial = response.dial({
+    action: withRetryOverrides(options.afterUrl),
+    method: 'POST',
+    timeLimit: options.timeLimitSeconds,
+  });
   dial.conference(
     {
       startConferenceOnEnter: false,

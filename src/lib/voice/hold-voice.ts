@@ -27,11 +27,16 @@ export function twilioHoldVoice(client: TwilioClient, afterHoldUrl: AfterHoldUrl
       if (call.flowSid) {
         try {
           const url = afterHoldUrl(jobId, call.flowSid, status);
-          await withTwilioRetry(() => client.calls(call.callSid).update({ url, method: 'POST' }), isUnprocessedTwilioFailure);
+          await withTwilioRetry(
+            () => client.calls(call.callSid).update({ url, method: 'POST' }),
+            isUnprocessedTwilioFailure,
+          );
           return 'moved';
         } catch (error) {
           if (hasTwilioCode(error, CALL_NOT_IN_PROGRESS) || hasTwilioCode(error, NOT_FOUND)) return 'gone';
-          console.warn(`job ${jobId}: could not redirect the caller's call (${(error as Error).message}); ending the room instead`);
+          console.warn(
+            `job ${jobId}: could not redirect the caller's call (${(error as Error).message}); ending the room instead`,
+          );
         }
       }
       const ended = await releaseHoldRoom(client, jobId).catch(() => 0);

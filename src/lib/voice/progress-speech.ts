@@ -49,5 +49,10 @@ export function progressSpeech(job: JobRecord, turn: SpeechTurn): ProgressSpeech
   if (text === undefined) return undefined;
   const key = speechKey(text);
   if (key === turn.lastKey) return undefined;
-  return { text, key, ...(job.progressVoice ? { voice: job.progressVoice } : {}), ...(job.progressLanguage ? { language: job.progressLanguage } : {}) };
+  return {
+    text,
+    key,
+    ...(job.progressVoice ? { voice: job.progressVoice } : {}),
+    ...(job.progressLanguage ? { language: job.progressLanguage } : {}),
+  };
 }

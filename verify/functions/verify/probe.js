@@ -7,7 +7,16 @@
  * Every request must carry `key` = the run's VERIFY_KEY Variable (a random secret), so the
  * endpoint does nothing for anyone else while it exists. Plain JavaScript: deployed as it is.
  */
-const RECORDED_STEPS = new Set(['room', 'conf', 'dial-action', 'moved', 'fail500', 'fallback', 'transition', 'wait-refused']);
+const RECORDED_STEPS = new Set([
+  'room',
+  'conf',
+  'dial-action',
+  'moved',
+  'fail500',
+  'fallback',
+  'transition',
+  'wait-refused',
+]);
 /** The `slow` step answers this late, so the Studio execution waiting on it stays active (Studio allows 10 s). */
 const SLOW_MS = 6000;
 /** V18: the waitUrl of a room asked for with waitRefused=1 always answers 429; its fragment asks for 2 retries. */
@@ -32,12 +41,15 @@ async function record(context, run, probe, step, data) {
   const body = new URLSearchParams({ UniqueName: name, Data: JSON.stringify(data), Ttl: '3600' });
   const auth = Buffer.from(`${context.ACCOUNT_SID}:${context.AUTH_TOKEN}`).toString('base64');
   try {
-    const response = await fetch(`${syncBase(context)}/v1/Services/${context.SYNC_SERVICE_SID || 'default'}/Documents`, {
-      method: 'POST',
-      headers: { Authorization: `Basic ${auth}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body,
-      signal: AbortSignal.timeout(4000),
-    });
+    const response = await fetch(
+      `${syncBase(context)}/v1/Services/${context.SYNC_SERVICE_SID || 'default'}/Documents`,
+      {
+        method: 'POST',
+        headers: { Authorization: `Basic ${auth}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body,
+        signal: AbortSignal.timeout(4000),
+      },
+    );
     await response.arrayBuffer();
   } catch (error) {
     console.error(`verify probe: could not record ${probe}/${step}: ${error.message}`);
@@ -103,7 +115,10 @@ exports.handler = async function (context, event, callback) {
       return callback(null, refused);
     }
     case 'moved':
-      return callback(null, twiml(params.then === 'room' ? room(String(params.room)) : '<Pause length="30"/><Hangup/>'));
+      return callback(
+        null,
+        twiml(params.then === 'room' ? room(String(params.room)) : '<Pause length="30"/><Hangup/>'),
+      );
     case 'wait':
       return callback(null, twiml('<Pause length="10"/>'));
     case 'answer':
