@@ -3,7 +3,7 @@
  * them out, the test says exactly what happens (docs/TWILIO-DIFFERENCES.md, "the concurrency cap").
  *
  * Each stack plays Twilio's concurrency limit with a cap of 3 Function executions. Three callers
- * per mode (push, poll, simulated) go on hold through the real voice flow, their starts spread out
+ * per mode (push, poll, simulated) go on hold through the real voice flow, one after the other
  * (Studio's Run Functions are not what this test refuses); once all of them are in their rooms,
  * three long-polling /jobs/status requests keep every execution slot busy for 2.5 s, so every
  * hold-loop turn in that window is refused (429). Then the push backend completes its jobs (the
@@ -116,7 +116,6 @@ async function startJob(baseUrl: string, input: Record<string, string>): Promise
   }
 }
 
-/** One stack (a cap of 3) for `modes`, its callers on hold, the slots blocked once they are all in their rooms. */
 /** The push backend's completions, as a backend sends them: retried while refused. */
 async function completePushJobs(backend: ExampleBackend): Promise<void> {
   const pushed = backend.dispatches.filter(
@@ -139,6 +138,7 @@ async function completePushJobs(backend: ExampleBackend): Promise<void> {
   );
 }
 
+/** One stack (a cap of 3) for `modes`, its callers on hold, the slots blocked once they are all in their rooms. */
 async function runStack(
   behaviour: TwilioBehaviour,
   modes: ModeName[],
@@ -151,9 +151,13 @@ async function runStack(
   cleanups.push(() => stack.stop());
   const blockerJob = await startJob(stack.baseUrl, backend ? { behaviour: 'manual' } : { simulateSeconds: '600' });
   const plan = modes.flatMap((mode) => Array.from({ length: CALLERS }, () => mode));
-  const runs = plan.map(async (mode, index): Promise<CallerRun> => {
-    await sleep(index * 800); // spread the starts: Studio's Run Functions are not what this test refuses
-    const run = await runFlow({
+  // One caller at a time goes on hold (the next starts once the last is in its room), so the
+  // only executions a start meets are the held callers' short turns: Studio's Run Functions are
+  // not what this test refuses.
+  const runs: Array<Promise<CallerRun>> = [];
+  for (const [index, mode] of plan.entries()) {
+    let ended = false;
+    const run = runFlow({
       definition: withStartParameters(definition, { ...COMMON_PARAMETERS, ...MODE_PARAMETERS[mode] }),
       baseUrl: stack.baseUrl,
       emulatorUrl: stack.emulator.url,
@@ -163,11 +167,11 @@ async function runStack(
         HANG_UP_AFTER_MS + (behaviour.switches.dialTimeLimitBoundsConference ? DIAL_LIMIT_MARGIN_MS + 20_000 : 0),
       maxRunMs: 150_000,
       behaviour,
-    });
-    return { mode, run };
-  });
-  const allInRooms = Date.now() + 30_000;
-  while (occupiedRooms(stack) < plan.length && Date.now() < allInRooms) await sleep(50);
+    }).finally(() => (ended = true));
+    runs.push(run.then((finished) => ({ mode, run: finished })));
+    const inRoom = Date.now() + 15_000;
+    while (occupiedRooms(stack) < index + 1 && !ended && Date.now() < inRoom) await sleep(25);
+  }
   await Promise.all(Array.from({ length: CAP }, () => occupySlot(stack.baseUrl, blockerJob, BLOCK_MS)));
   if (backend) await completePushJobs(backend.handle);
   const callers = await Promise.all(runs);
