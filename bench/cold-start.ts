@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startEmulator } from '../emulator/server';
-import { listFiles } from '../tools/list-files';
-import { PROJECT_ROOT } from '../tools/paths';
-import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../tools/credentials';
+import { listFiles } from '../dev/list-files';
+import { PROJECT_ROOT } from '../dev/paths';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../dev/credentials';
 import * as esbuild from 'esbuild';
 import { EXTERNAL_PACKAGES } from '../tools/build';
-import { FUNCTIONS_SRC_DIR } from '../tools/paths';
+import { FUNCTIONS_SRC_DIR } from '../dev/paths';
 import { FLOW_SID } from './lib/stack';
 import { summarize, type Summary } from './lib/stats';
 

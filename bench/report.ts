@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../tools/paths';
+import { PROJECT_ROOT } from '../dev/paths';
 import { capacitySection, withReadmeSection } from './capacity-report';
 import { loadPrices } from './cost';
 import { chartSvg } from './report/chart';

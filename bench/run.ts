@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { TWILIO_CONCURRENCY_CAP } from '../tools/function-concurrency';
-import { readWavDurationSeconds } from '../tools/wav';
-import { PROJECT_ROOT } from '../tools/paths';
+import { TWILIO_CONCURRENCY_CAP } from '../dev/function-concurrency';
+import { readWavDurationSeconds } from '../dev/wav';
+import { PROJECT_ROOT } from '../dev/paths';
 import {
   capacitySummary,
   footprintsFrom,

@@ -574,7 +574,7 @@ export function batteryEnv(): Record<string, string> {
 export async function runBatteryInProcess(options: BatteryOptions): Promise<BatteryReport> {
   const { startEmulator } = await import('../emulator/server');
   const { startFunctionHost } = await import('./function-host');
-  const { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } = await import('../tools/credentials');
+  const { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } = await import('../dev/credentials');
   const emulator = await startEmulator({});
   const host = startFunctionHost({
     ACCOUNT_SID: LOCAL_ACCOUNT_SID,
@@ -593,7 +593,7 @@ export async function runBatteryInProcess(options: BatteryOptions): Promise<Batt
 
 /** The battery over HTTP through twilio-run (functions in its process) and the emulator. */
 export async function runBatteryOverHttp(options: BatteryOptions): Promise<BatteryReport> {
-  const { startLocalStack } = await import('../tools/local-stack');
+  const { startLocalStack } = await import('../dev/local-stack');
   const { privateDistCopy } = await import('./harness');
   const dist = privateDistCopy();
   const stack = await startLocalStack({

@@ -24,7 +24,7 @@ import {
   type TwilioBehaviour,
 } from '../emulator/twilio-behaviour';
 import { build } from '../tools/build';
-import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from '../tools/function-concurrency';
+import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from '../dev/function-concurrency';
 import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from './battery';
 import { runChaos, summaryLine, type ChaosReport } from './harness';
 

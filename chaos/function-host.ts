@@ -22,9 +22,9 @@ import {
   REFUSAL_HEADERS,
   refusalBody,
   type ConcurrencyStats,
-} from '../tools/function-concurrency';
-import { listFiles } from '../tools/list-files';
-import { FUNCTIONS_DIST_DIR, PROJECT_ROOT } from '../tools/paths';
+} from '../dev/function-concurrency';
+import { listFiles } from '../dev/list-files';
+import { FUNCTIONS_DIST_DIR, PROJECT_ROOT } from '../dev/paths';
 import { FUNCTION_TIME_LIMIT_MS } from '../studio/platform';
 
 /** The Response class of Twilio's own local runtime. */
@@ -67,7 +67,7 @@ export interface FunctionHost {
   logs: string[];
   /**
    * Every function invocation so far (path, job, duration, status, refused or not), the peak in
-   * flight and the refusals: tools/function-concurrency.ts ConcurrencyStats.
+   * flight and the refusals: dev/function-concurrency.ts ConcurrencyStats.
    */
   stats(): ConcurrencyStats;
   /**

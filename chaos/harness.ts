@@ -19,9 +19,9 @@ import { FUNCTION_TIME_LIMIT_MS } from '../studio/platform';
 import { runFlow, type FlowRun } from '../studio/runner';
 import { widgetOutputs } from '../studio/runner/run-json';
 import { withStartParameters } from '../studio/runner/scenarios';
-import type { ConcurrencyStats } from '../tools/function-concurrency';
-import { startLocalStack, type LocalStack } from '../tools/local-stack';
-import { DIST_DIR, PROJECT_ROOT } from '../tools/paths';
+import type { ConcurrencyStats } from '../dev/function-concurrency';
+import { startLocalStack, type LocalStack } from '../dev/local-stack';
+import { DIST_DIR, PROJECT_ROOT } from '../dev/paths';
 import { chaosFaults, planCall, type CallPlan } from './plan';
 import { chaosResult } from './results';
 

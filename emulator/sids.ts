@@ -10,9 +10,13 @@ import { randomBytes } from 'node:crypto';
 
 const HEX_DIGITS = 32;
 
-/** The SID with every hex digit 0, e.g. `AC000...0`: a fixed, obviously fake identifier. */
+/** The SID with every hex digit `digit`, e.g. `AC000...0`: a fixed, obviously fake identifier. */
+export function fixedSid(prefix: string, digit = '0'): string {
+  return prefix + digit.repeat(HEX_DIGITS);
+}
+
 function zeroSid(prefix: string): string {
-  return prefix + '0'.repeat(HEX_DIGITS);
+  return fixedSid(prefix);
 }
 
 /** Account used when a request does not name one (Sync, Studio and control-API calls). */

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadProjectFlows, renderFlowsDoc, withReadmeDiagrams } from './flows-doc';
-import { FLOWS_DOC, PROJECT_ROOT, README } from './project-paths';
+import { FLOWS_DOC, PROJECT_ROOT, README } from '../dev/paths';
 
 function main(argv: string[]): number {
   const check = argv.includes('--check');

@@ -56,6 +56,25 @@ export interface StateProperties {
   [property: string]: unknown;
 }
 
+/**
+ * A flow whose Trigger leads with `triggerTransitions` into `states`: the skeleton every flow
+ * written in code (tests, probes, benchmarks) shares, so each one states only what differs.
+ */
+export function flowWith(description: string, triggerTransitions: Transition[], states: FlowState[]): FlowDefinition {
+  const trigger: FlowState = {
+    name: 'Trigger',
+    type: 'trigger',
+    transitions: triggerTransitions,
+    properties: { offset: { x: 0, y: 0 } },
+  };
+  return {
+    description,
+    initial_state: 'Trigger',
+    flags: { allow_concurrent_calls: true },
+    states: [trigger, ...states],
+  };
+}
+
 export function findState(definition: FlowDefinition, name: string): FlowState | undefined {
   return definition.states.find((state) => state.name === name);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FlowDefinition } from './flow-model';
 import { checkingFlowsSection } from './checker/docs-section';
 import { flowToMermaid } from './mermaid';
-import { PROJECT_ROOT, projectFlowFiles } from './project-paths';
+import { PROJECT_ROOT, projectFlowFiles } from '../dev/paths';
 import { flowFileForPlaceholder } from './project-subflows';
 
 export interface NamedFlow {

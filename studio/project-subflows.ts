@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FLOWS_DIR } from './project-paths';
+import { FLOWS_DIR } from '../dev/paths';
 
 /** A whole `flow_sid` that stands for a flow file of the project. */
 export const FLOW_SID_PLACEHOLDER = /^__FLOW_SID_([A-Z0-9_]+)__$/;

@@ -13,9 +13,9 @@ import { builtinModules } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { ASSETS_SRC_DIR, DIST_DIR, FUNCTIONS_SRC_DIR, PROJECT_ROOT } from './paths';
-import { listFiles } from './list-files';
-import { audioDurations } from './audio-assets';
+import { ASSETS_SRC_DIR, DIST_DIR, FUNCTIONS_SRC_DIR, PROJECT_ROOT } from '../dev/paths';
+import { listFiles } from '../dev/list-files';
+import { audioDurations } from '../dev/audio-assets';
 
 /** Packages left out of the bundles: installed on the platform from package.json dependencies. */
 export const EXTERNAL_PACKAGES = ['twilio'];

@@ -45,11 +45,11 @@ import { loadConfig } from '../src/lib/config';
 import { createTwilioClient, type TwilioClient } from '../src/lib/twilio/client';
 import { functionSidPlaceholder, listServiceFunctions } from '../studio/checker/service-functions';
 import { flowFileForPlaceholder, flowSidPlaceholderName } from '../studio/project-subflows';
-import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
-import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
-import { readEnvFile } from './env-file';
-import { FUNCTIONS_SRC_DIR, USER_ENV_FILE } from './paths';
-import { projectFlowFiles } from '../studio/project-paths';
+import { hasRealCredentials, LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../dev/credentials';
+import { loadStartEmulator, type EmulatorHandle } from '../dev/emulator-loader';
+import { readEnvFile } from '../dev/env-file';
+import { FUNCTIONS_SRC_DIR, USER_ENV_FILE } from '../dev/paths';
+import { projectFlowFiles } from '../dev/paths';
 
 const PLACEHOLDER = /__([A-Z][A-Z0-9_]*?)__/g;
 const OPTIONAL_PLACEHOLDERS = new Set(['FLEX_WORKFLOW_SID']);

@@ -23,9 +23,9 @@ import { parseArgs } from 'node:util';
 import type { TwilioClient } from '../src/lib/twilio/client';
 import { flowSidPlaceholderName } from '../studio/project-subflows';
 import { collectValues, DeployFlowsError, FLOW_VALUE_OPTIONS, flowsClient } from './deploy-flows';
-import { readEnvFile } from './env-file';
-import { USER_ENV_FILE } from './paths';
-import { projectFlowFiles } from '../studio/project-paths';
+import { readEnvFile } from '../dev/env-file';
+import { USER_ENV_FILE } from '../dev/paths';
+import { projectFlowFiles } from '../dev/paths';
 
 /** What is left in a definition that looks like a deployment's value. */
 const DEPLOYED_LOOKING = /[a-z0-9-]+(?:\.[a-z0-9-]+)*\.twil\.io|\b(?:ZS|ZE|ZH|WW|FW)[0-9a-f]{32}\b/g;

@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { HOLD_MUSIC_FILE } from './paths';
-import { HOLD_MUSIC_SAMPLE_RATE, renderHoldMusic } from './hold-music';
-import { encodeWavPcm16Mono, readWavInfo } from './wav';
+import { HOLD_MUSIC_FILE } from '../dev/paths';
+import { HOLD_MUSIC_SAMPLE_RATE, renderHoldMusic } from '../dev/hold-music';
+import { encodeWavPcm16Mono, readWavInfo } from '../dev/wav';
 
 export function writeHoldMusic(file: string = HOLD_MUSIC_FILE): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });

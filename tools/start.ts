@@ -10,21 +10,21 @@
  * --twilio-behaviour documented|hopeful|profile.json (or TWILIO_BEHAVIOUR, default documented):
  * how the emulator plays the Twilio behaviours no source settles (emulator/twilio-behaviour.ts),
  * --concurrency-cap N (default 30, Twilio's figure for a Functions service; 0 = no cap): a gate in
- * front of twilio-run refuses Function requests past N in flight (tools/function-gate.ts).
+ * front of twilio-run refuses Function requests past N in flight (dev/function-gate.ts).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { build } from './build';
-import { hasRealCredentials } from './credentials';
-import { loadBehaviourModule } from './emulator-loader';
-import { readEnvFile, type EnvValues } from './env-file';
-import { EMULATOR_OWNED_KEYS } from './env-keys';
-import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from './function-concurrency';
-import { startLocalStack, waitUntilServing } from './local-stack';
-import { LOCAL_ENV_FILE, PROJECT_ROOT, USER_ENV_FILE } from './paths';
-import { assertPortFree } from './ports';
-import { spawnTwilioRun } from './twilio-run-process';
+import { hasRealCredentials } from '../dev/credentials';
+import { loadBehaviourModule } from '../dev/emulator-loader';
+import { readEnvFile, type EnvValues } from '../dev/env-file';
+import { EMULATOR_OWNED_KEYS } from '../dev/env-keys';
+import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from '../dev/function-concurrency';
+import { startLocalStack, waitUntilServing } from '../dev/local-stack';
+import { LOCAL_ENV_FILE, PROJECT_ROOT, USER_ENV_FILE } from '../dev/paths';
+import { assertPortFree } from '../dev/ports';
+import { spawnTwilioRun } from '../dev/twilio-run-process';
 
 function parsePort(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;

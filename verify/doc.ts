@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../tools/paths';
+import { PROJECT_ROOT } from '../dev/paths';
 import { ANSWER_INFO, PROBES } from './probes';
 import type { VerifyRecord } from './record';
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { prepareFlows, placeholdersIn } from '../tools/deploy-flows';
-import { PROJECT_ROOT } from '../tools/paths';
+import { PROJECT_ROOT } from '../dev/paths';
 import { CleanupRegistry } from './cleanup';
 import { restError } from './client';
 import { EventWatch, isConf, type ProbeEvent } from './events';
@@ -14,7 +14,7 @@ import { probeFlow } from './flows';
 import type { Answer, ProbeAnswer, ProbeResult } from './record';
 import { probeUrl, type Target } from './target';
 import type { FlowDefinition } from '../studio/flow-model';
-import { projectFlowFiles } from '../studio/project-paths';
+import { projectFlowFiles } from '../dev/paths';
 import { flowSidPlaceholderName } from '../studio/project-subflows';
 
 export interface ProbeContext {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DIST_DIR, PROJECT_ROOT } from '../tools/paths';
+import { DIST_DIR, PROJECT_ROOT } from '../dev/paths';
 
 export const PROBE_FUNCTION_SOURCE = path.join(PROJECT_ROOT, 'verify', 'functions');
 

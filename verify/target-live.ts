@@ -1,6 +1,6 @@
 /**
  * The real account: the service plus the probe endpoint deployed by the project's deploy code
- * (tools/deploy/run.ts runDeploy, preflight included) to a throwaway Serverless service of its
+ * (dev/deploy/run.ts runDeploy, preflight included) to a throwaway Serverless service of its
  * own; each voice probe creates a Studio Flow and places a call from `--from` to `--to` whose
  * TwiML URL is that flow's webhook (so the flow runs as for a call coming in).
  *
@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { functionSidPlaceholder } from '../studio/checker/service-functions';
-import { runDeploy } from '../tools/deploy/run';
-import { writeEnvFile } from '../tools/env-file';
+import { runDeploy } from '../dev/deploy/run';
+import { writeEnvFile } from '../dev/env-file';
 import type { CleanupRegistry } from './cleanup';
 import { verifyClient, type VerifyClient } from './client';
 import { prepareStage } from './stage';

@@ -5,12 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
-import { LOCAL_ACCOUNT_SID } from '../../tools/credentials';
-import { writeEnvFile } from '../../tools/env-file';
-import { waitUntilServing } from '../../tools/local-stack';
-import { PROJECT_ROOT } from '../../tools/paths';
-import { getFreePort } from '../../tools/ports';
-import { spawnTwilioRun } from '../../tools/twilio-run-process';
+import { LOCAL_ACCOUNT_SID } from '../../dev/credentials';
+import { writeEnvFile } from '../../dev/env-file';
+import { waitUntilServing } from '../../dev/local-stack';
+import { PROJECT_ROOT } from '../../dev/paths';
+import { getFreePort } from '../../dev/ports';
+import { spawnTwilioRun } from '../../dev/twilio-run-process';
 import type { ServeMode } from '../lib/stack';
 
 /** Under the project (twilio-run resolves folders relative to it) and git-ignored (.local/). */

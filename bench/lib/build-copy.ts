@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build, type BuildResult } from '../../tools/build';
-import { listFiles } from '../../tools/list-files';
-import { DIST_DIR, PROJECT_ROOT } from '../../tools/paths';
+import { listFiles } from '../../dev/list-files';
+import { DIST_DIR, PROJECT_ROOT } from '../../dev/paths';
 
 /** Relative to the project: twilio-run resolves its folders from there. Git-ignored (.local/). */
 export const BENCH_DIST_DIR = path.join('.local', 'bench', 'dist');

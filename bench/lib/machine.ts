@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 export interface MachineInfo {
   cores: number;

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 /** start_job's `wait`: the flow does not wait for the work in /jobs/start. */
 export const MESSAGING_START_WAIT = 0;

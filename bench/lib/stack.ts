@@ -4,10 +4,10 @@
  * POSTs) and the caller (join a room, wait to be released) the way tests/support does.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConcurrencyStats } from '../../tools/function-concurrency';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+import type { ConcurrencyStats } from '../../dev/function-concurrency';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
-export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
+export { attribute, pathOf, redirectTarget } from '../../dev/twiml-urls';
 
 export type ServeMode = 'fork' | 'warm';
 

@@ -18,7 +18,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../project-paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 import { checkFlowFile, formatFault, type Fault } from './index';
 
 export const DEFAULT_FIXTURES_DIR = path.resolve(PROJECT_ROOT, '../shared/fixtures');

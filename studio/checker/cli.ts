@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { checkFlowFile, formatFault, listServiceFunctions, projectServiceFunctions, type Fault } from './index';
-import { projectFlowFiles } from '../project-paths';
+import { projectFlowFiles } from '../../dev/paths';
 
 interface Options {
   strict: boolean;

@@ -3,7 +3,7 @@
  * faults found, `checkFlowFile(path)` also reports a file that is not valid JSON.
  */
 import fs from 'node:fs';
-import { FUNCTIONS_DIR } from '../project-paths';
+import { FUNCTIONS_SRC_DIR } from '../../dev/paths';
 import { checkEventKeys } from './check-event-keys';
 import { checkGraph } from './check-graph';
 import { checkLiquid } from './check-liquid';
@@ -31,7 +31,7 @@ export interface CheckOptions {
 
 /** The service's functions as found in src/functions; null while that folder holds none. */
 export function projectServiceFunctions(): string[] | null {
-  const found = listServiceFunctions(FUNCTIONS_DIR);
+  const found = listServiceFunctions(FUNCTIONS_SRC_DIR);
   return found && found.length > 0 ? found : null;
 }
 

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseWav, readWavDurationSeconds } from '../../tools/wav';
+import { parseWav, readWavDurationSeconds } from '../../dev/wav';
 import { throwIfInterrupted, withDeadline } from './clock';
 import type { ServiceUrls } from './service-urls';
 

@@ -14,11 +14,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../project-paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 import type { FlowDefinition } from '../flow-model';
 import { autoInputs, autoTrigger, readFlowFile, usesTheService } from './flow-inputs';
 import { startLocalService, type LocalService } from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
+import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
 import { describeEnd } from './flow-end';
 import { runFlow } from './run-flow';
 import { ranToAnEnd } from './run-json';

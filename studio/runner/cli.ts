@@ -22,7 +22,7 @@
  * JSON object on stdout (README.md), progress on stderr. Exit 0 when the call ran to an end, 1 when
  * it did not (limits, errors), 2 on bad usage.
  * --deployed: rehearses `npm run deploy` and runs the call against the rehearsed domain (served as
- * uploaded, protected functions checked for X-Twilio-Signature; tools/deploy/deployed-service.ts).
+ * uploaded, protected functions checked for X-Twilio-Signature; dev/deploy/deployed-service.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,7 +35,7 @@ import {
   type TwilioBehaviour,
 } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../flow-model';
-import { FLOWS_DIR, PROJECT_ROOT } from '../project-paths';
+import { FLOWS_DIR, PROJECT_ROOT } from '../../dev/paths';
 import { formatEntry, formatSummary, widgetColumnWidth } from './format-run';
 import {
   DEFAULT_BASE_URL,
@@ -45,11 +45,11 @@ import {
   startLocalService,
   type LocalService,
 } from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
+import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
 import { runFlow } from './run-flow';
 import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
 import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './scenarios';
-import { RUNNER_SIGNING_TOKEN_ENV, startDeployedService } from '../../tools/deploy/deployed-service';
+import { RUNNER_SIGNING_TOKEN_ENV, startDeployedService } from '../../dev/deploy/deployed-service';
 import type { FlowTrigger } from './types';
 import { SILENT_CONTACT } from './contact';
 import {

@@ -20,7 +20,7 @@ import { ExploringContact, hintedTrigger, inputHints, type InputHints } from './
 import { defaultTrigger, handledTriggers, readFlowFile, readSubflows, usesTheService } from './flow-inputs';
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
 import { startLocalService, type LocalService } from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
+import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
 import { describeEnd } from './flow-end';
 import { runFlow } from './run-flow';
 import type { FlowRun } from './types';

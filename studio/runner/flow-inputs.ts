@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FlowDefinition } from '../flow-model';
-import { FLOWS_DIR } from '../project-paths';
+import { FLOWS_DIR } from '../../dev/paths';
 import { flowFileForPlaceholder, runSubflowSids } from '../project-subflows';
 import { AutoContact, hintedTrigger, inputHints } from './contact';
 import { HttpFixtures, type HttpFixture } from './http-fixtures';

@@ -27,7 +27,7 @@ import {
   startLocalService,
   type LocalService,
 } from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../tools/function-concurrency';
+import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
 import { readScenarioFile, runScenarioSpec, type ScenarioFile, type ScenarioOutcome } from './scenario-file';
 
 const USAGE =

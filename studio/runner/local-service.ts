@@ -7,7 +7,7 @@ import { startExampleBackend, type ExampleBackend } from '../../backends/example
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { DispatchRequest } from '../../src/lib/contracts';
 import { build } from '../../tools/build';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
 import { startRelayFrontingSlowApi, type SlowApiBackend, type SlowApiOptions } from '../../relay/local/slow-api';
 
 export interface LocalService {
@@ -64,7 +64,7 @@ export interface StartServiceOptions {
   forkProcess?: boolean;
   /** Start the relay (relay/) in front of a slow plain API and point BACKEND_URL at the relay. */
   relaySlowApi?: SlowApiOptions;
-  /** Plays the Functions concurrency limit (tools/local-stack.ts `concurrencyCap`); omitted: no gate. */
+  /** Plays the Functions concurrency limit (dev/local-stack.ts `concurrencyCap`); omitted: no gate. */
   concurrencyCap?: number;
 }
 

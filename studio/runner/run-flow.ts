@@ -14,7 +14,7 @@ import { DEFAULT_ACCOUNT_SID, isSid, newSid } from '../../emulator/sids';
 import { DEFAULT_PROFILE, describeProfile, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import { findState, type FlowDefinition, type FlowState, type Transition } from '../flow-model';
 import { STUDIO_STEP_LIMIT, STUDIO_WIDGET_RUN_LIMIT } from '../platform';
-import { FUNCTIONS_DIR, PROJECT_ROOT } from '../project-paths';
+import { FUNCTIONS_SRC_DIR, PROJECT_ROOT } from '../../dev/paths';
 import { listServiceFunctions } from '../checker/service-functions';
 import { RunInterrupted } from './clock';
 import { SILENT_CONTACT } from './contact';
@@ -629,5 +629,5 @@ function transitionFor(state: FlowState, result: WidgetResult): Transition | und
 
 /** The service's function paths from src/functions (read only when a widget needs them). */
 function projectFunctionPaths(): string[] {
-  return listServiceFunctions(FUNCTIONS_DIR) ?? [];
+  return listServiceFunctions(FUNCTIONS_SRC_DIR) ?? [];
 }

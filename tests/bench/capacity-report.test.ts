@@ -4,8 +4,8 @@ import { capacitySummary, sustained, type ConversationLevel, type HoldLevel } fr
 import { capacitySection, README_BEGIN, README_END, withReadmeSection } from '../../bench/capacity-report';
 import { costOf, loadPrices, usageOf } from '../../bench/cost';
 import type { BenchResults } from '../../bench/report';
+import { PROJECT_ROOT as ROOT } from '../../dev/paths';
 
-const ROOT = path.join(__dirname, '..', '..');
 const summary = (n: number) => ({ n, min: 50, p50: 80, p95: 120, p99: 200, max: 300, mean: 90 });
 const hold = (callers: number, refused = 0): HoldLevel => ({
   callers,

@@ -12,8 +12,8 @@ import { getConfigFromCli } from 'twilio-run/dist/config/start';
 import { cliInfo as startCliInfo } from 'twilio-run/dist/commands/start';
 import { getConfigFromFlags } from 'twilio-run/dist/config/deploy';
 import { PATHS } from '../../src/lib/contracts';
-import { listFiles } from '../../tools/list-files';
-import { ASSETS_SRC_DIR, DIST_DIR, FUNCTIONS_SRC_DIR, HOLD_MUSIC_FILE, PROJECT_ROOT } from '../../tools/paths';
+import { listFiles } from '../../dev/list-files';
+import { ASSETS_SRC_DIR, DIST_DIR, FUNCTIONS_SRC_DIR, HOLD_MUSIC_FILE, PROJECT_ROOT } from '../../dev/paths';
 import { listBuiltFunctions } from './support/built-functions';
 
 /** Contract paths that are public; every other function is protected (signed by Twilio). */

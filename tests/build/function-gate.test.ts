@@ -1,13 +1,13 @@
 /**
- * The concurrency gate in front of twilio-run (tools/function-gate.ts): Function requests past the
+ * The concurrency gate in front of twilio-run (dev/function-gate.ts): Function requests past the
  * cap are refused; Assets and unknown paths pass uncounted; replies and bodies go through as they
  * are. Then the local stack with a gate: service URLs the functions hand out name the gate.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFunctionGate, type FunctionGate } from '../../tools/function-gate';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+import { startFunctionGate, type FunctionGate } from '../../dev/function-gate';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
 
 describe('startFunctionGate', () => {
   let upstream: http.Server;

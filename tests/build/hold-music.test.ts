@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { HOLD_MUSIC_SAMPLE_RATE, HOLD_MUSIC_SECONDS, renderHoldMusic } from '../../tools/hold-music';
-import { HOLD_MUSIC_FILE } from '../../tools/paths';
+import { HOLD_MUSIC_SAMPLE_RATE, HOLD_MUSIC_SECONDS, renderHoldMusic } from '../../dev/hold-music';
+import { HOLD_MUSIC_FILE } from '../../dev/paths';
 import {
   decodeWavPcm16Mono,
   encodeWavPcm16Mono,
@@ -8,7 +8,7 @@ import {
   readWavDurationSeconds,
   readWavInfo,
   WAVE_FORMAT_MULAW,
-} from '../../tools/wav';
+} from '../../dev/wav';
 
 /** A WAV header built by hand, with optional extra chunks before the data. */
 function wavBytes(options: {

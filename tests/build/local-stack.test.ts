@@ -3,9 +3,9 @@
  * points the functions at the emulator. Needs emulator/server.ts.
  */
 import fs from 'node:fs';
-import { isEmulatorAvailable } from '../../tools/emulator-loader';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
-import { HOLD_MUSIC_FILE } from '../../tools/paths';
+import { isEmulatorAvailable } from '../../dev/emulator-loader';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+import { HOLD_MUSIC_FILE } from '../../dev/paths';
 
 const describeWithEmulator = isEmulatorAvailable() ? describe : describe.skip;
 

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../tools/credentials';
-import { PROJECT_ROOT } from '../../tools/paths';
-import { getFreePort } from '../../tools/ports';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../dev/credentials';
+import { PROJECT_ROOT } from '../../dev/paths';
+import { getFreePort } from '../../dev/ports';
 import { listBuiltFunctions, type BuiltFunction } from './support/built-functions';
 
 const run = promisify(execFile);

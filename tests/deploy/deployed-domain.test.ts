@@ -16,8 +16,8 @@ import {
   RUNNER_SIGNING_TOKEN_ENV,
   startDeployedService,
   type DeployedService,
-} from '../../tools/deploy/deployed-service';
-import { PROJECT_ROOT } from '../../tools/paths';
+} from '../../dev/deploy/deployed-service';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 /** The project folder lives inside the repository, so dist/'s view of node_modules is the real one. */
 function copyProject(): string {

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ENV_KEYS, EMULATOR_OWNED_KEYS, LOCAL_ONLY_KEYS } from '../../tools/env-keys';
-import { HANDLERS, RUNTIMES, SHIPPED_PAIR } from '../../tools/deploy/platform-facts';
+import { ENV_KEYS, EMULATOR_OWNED_KEYS, LOCAL_ONLY_KEYS } from '../../dev/env-keys';
+import { HANDLERS, RUNTIMES, SHIPPED_PAIR } from '../../dev/deploy/platform-facts';
 import {
   checkConfig,
   checkCredentials,
@@ -17,9 +17,9 @@ import {
   listDeployFiles,
   type ConfigInput,
   type DeployConfig,
-} from '../../tools/deploy/preflight';
-import { readDeployConfig } from '../../tools/deploy/run';
-import { PROJECT_ROOT } from '../../tools/paths';
+} from '../../dev/deploy/preflight';
+import { readDeployConfig } from '../../dev/deploy/run';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 const projectPkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
 const projectConfig = readDeployConfig(PROJECT_ROOT, []);

@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RehearsalResult } from '../../tools/deploy/rehearse';
-import { runDeploy } from '../../tools/deploy/run';
-import { PROJECT_ROOT } from '../../tools/paths';
+import type { RehearsalResult } from '../../dev/deploy/rehearse';
+import { runDeploy } from '../../dev/deploy/run';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../../emulator/server';
 import { rewriteTwilioUrl } from '../../dev/emulator-client';
 import { control, rawTwilio, responseViolations, startTestEmulator } from './helpers';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 describe('emulator server', () => {
   let emulator: EmulatorHandle;
@@ -90,7 +91,7 @@ describe('emulator server', () => {
 
 describe('emulator CLI', () => {
   it('prints its URL, serves, and exits cleanly on SIGTERM', async () => {
-    const root = path.resolve(__dirname, '../..');
+    const root = PROJECT_ROOT;
     const child = spawn(
       process.execPath,
       [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'emulator/cli.ts', '--port', '0', '--quiet'],

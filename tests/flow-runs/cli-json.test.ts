@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FlowDefinition } from '../../studio/flow-model';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 import { json, startFakeService, twiml, type FakeService } from './fake-service';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;

@@ -12,8 +12,8 @@ import type { FlowDefinition } from '../../studio/flow-model';
 import { failureKind, splitConnectionOverrides } from '../../studio/runner/connection-overrides';
 import { newSid } from '../../emulator/sids';
 import { runFlow } from '../../studio/runner';
-import { loadStartEmulator, type EmulatorHandle } from '../../tools/emulator-loader';
-import { encodeWavPcm16Mono } from '../../tools/wav';
+import { loadStartEmulator, type EmulatorHandle } from '../../dev/emulator-loader';
+import { encodeWavPcm16Mono } from '../../dev/wav';
 import { startFakeService, twiml, type FakeRequest, type FakeService } from './fake-service';
 import { openRooms } from './support';
 

@@ -19,8 +19,8 @@ import {
   withSubflowFiles,
 } from '../../tools/deploy-flows';
 import { pullFlows } from '../../tools/flows-pull';
-import { loadStartEmulator, type EmulatorHandle } from '../../tools/emulator-loader';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { loadStartEmulator, type EmulatorHandle } from '../../dev/emulator-loader';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 const hex = (c: string) => c.repeat(32);
 const VALUES = {

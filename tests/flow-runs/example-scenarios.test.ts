@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runScenarioFiles, junitXml } from '../../studio/runner/flows-test';
 import { startLocalService, type LocalService } from '../../studio/runner/local-service';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 const EXAMPLE = path.join(PROJECT_ROOT, 'studio', 'runner', 'examples', 'ivr-with-hold.scenarios.json');
 let service: LocalService | undefined;

@@ -10,8 +10,8 @@ import { BUILT_IN_PROFILES, profileFromJson, type TwilioBehaviour } from '../../
 import type { FlowDefinition, Transition } from '../../studio/flow-model';
 import { newSid } from '../../emulator/sids';
 import { conditionHolds, parseTwiml, runFlow, type FlowRun, type RunFlowOptions } from '../../studio/runner';
-import { loadStartEmulator, type EmulatorHandle } from '../../tools/emulator-loader';
-import { encodeWavPcm16Mono } from '../../tools/wav';
+import { loadStartEmulator, type EmulatorHandle } from '../../dev/emulator-loader';
+import { encodeWavPcm16Mono } from '../../dev/wav';
 import { json, startFakeService, twiml, type FakeService } from './fake-service';
 import { openRooms } from './support';
 

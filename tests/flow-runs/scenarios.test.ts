@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { startLocalService, type LocalService } from '../../studio/runner/local-service';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 import { minimalHoldParent } from '../flows/flow-fixtures';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import {

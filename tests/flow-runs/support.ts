@@ -7,7 +7,7 @@ import type { FlowDefinition } from '../../studio/flow-model';
 import { formatRun, runFlow, type FlowRun, type FlowTrigger } from '../../studio/runner';
 import { findScenario, withStartParameters } from '../../studio/runner/scenarios';
 import type { LocalService } from '../../studio/runner/local-service';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 export function loadFlowFile(file: string): FlowDefinition {
   return JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8')) as FlowDefinition;

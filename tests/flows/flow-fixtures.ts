@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FlowDefinition, FlowState } from '../../studio/flow-model';
+import { PROJECT_ROOT } from '../../dev/paths';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '../..');
+export { PROJECT_ROOT };
 export const VOICE_FLOW = path.join(PROJECT_ROOT, 'flows/voice-hold.json');
 /** The hold pattern itself, which voice-hold.json runs as a subflow. */
 export const HOLD_SUBFLOW = path.join(PROJECT_ROOT, 'flows/hold-subflow.json');

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { PATHS, START_CONTROL_PARAMS, START_NOTIFY_PARAMS, type DispatchRequest } from '../../src/lib/contracts';
 import type { FlowDefinition, FlowState, KeyValue } from '../../studio/flow-model';
-import { PROJECT_ROOT, projectFlowFiles } from '../../studio/project-paths';
+import { PROJECT_ROOT, projectFlowFiles } from '../../dev/paths';
 import { flowFileForPlaceholder, runSubflowSids } from '../../studio/project-subflows';
 import { callFields } from '../../studio/runner/trigger-fields';
 import { withStartParameters } from '../../studio/runner/scenarios';

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from '../../relay/src/config';
 import { parseArgs } from '../../relay/src/cli';
 import { SECRET } from './support';
+import { PROJECT_ROOT as ROOT } from '../../dev/paths';
 
-const ROOT = path.resolve(__dirname, '../..');
 const ENV = { CRM_TOKEN: 'secret-value' };
 
 function good(): Record<string, any> {

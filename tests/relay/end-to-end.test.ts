@@ -4,7 +4,7 @@
  * result to the job's callback URL, /jobs/result hands it back.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
 import { SECRET, startServer, startTestRelay, type TestRelay, type TestServer } from './support';
 
 const API_DELAY_MS = 3000;

@@ -1,8 +1,8 @@
 /** How the relay ships: its own manifest and lockfile, a non-root image with a health check. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT as ROOT } from '../../dev/paths';
 
-const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 const json = (file: string) => JSON.parse(read(file)) as Record<string, any>;
 

@@ -10,7 +10,7 @@ import { planCall } from '../../chaos/plan';
 import type { JobRecord } from '../../src/lib/jobs/job';
 import { DEFAULT_PROFILE } from '../../emulator/twilio-behaviour';
 import type { FlowRun } from '../../studio/runner';
-import type { LocalStack } from '../../tools/local-stack';
+import type { LocalStack } from '../../dev/local-stack';
 import { rawTwilio } from '../emulator/helpers';
 import { bodyOf, startInProcessStack, type InProcessStack } from './support';
 

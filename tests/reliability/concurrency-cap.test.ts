@@ -28,8 +28,8 @@ import type { FlowDefinition } from '../../studio/flow-model';
 import { formatRun, runFlow, type FlowRun } from '../../studio/runner';
 import { exampleResult } from '../../studio/runner/local-service';
 import { withStartParameters } from '../../studio/runner/scenarios';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+import { PROJECT_ROOT } from '../../dev/paths';
 
 const CAP = 3;
 const CALLERS = 3;

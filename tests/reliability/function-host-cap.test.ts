@@ -4,7 +4,7 @@
  */
 import { startFunctionHost, type FunctionHost } from '../../chaos/function-host';
 import { startEmulator, type EmulatorHandle } from '../../emulator/server';
-import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../tools/credentials';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../dev/credentials';
 import { bodyOf } from './support';
 
 let emulator: EmulatorHandle;

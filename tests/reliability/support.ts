@@ -2,7 +2,7 @@
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../emulator/server';
 import { startFunctionHost, type FunctionHost, type HostReply } from '../../chaos/function-host';
-import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../tools/credentials';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../dev/credentials';
 
 export const SECRET = 'whsec_' + Buffer.from('reliability-secret-000001').toString('base64');
 export const FLOW_SID = 'FW' + 'a'.repeat(32);

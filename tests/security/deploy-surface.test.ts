@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DIST_DIR, PROJECT_ROOT, USER_ENV_FILE } from '../../tools/paths';
+import { DIST_DIR, PROJECT_ROOT, USER_ENV_FILE } from '../../dev/paths';
 import { CHAOS_SECRET } from '../../chaos/harness';
 import { BATTERY_SECRET } from '../../chaos/battery';
 import { SECRET as RELIABILITY_SECRET } from '../reliability/support';

@@ -13,8 +13,8 @@ import { LIMITS } from '../../src/lib/contracts';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { runFlow } from '../../studio/runner';
 import { withStartParameters } from '../../studio/runner/scenarios';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+import { PROJECT_ROOT } from '../../dev/paths';
 import { E164, privateDistCopy } from '../../chaos/harness';
 
 const SECRET = 'whsec_' + Buffer.from('over-http-secret-0000001').toString('base64');

@@ -8,7 +8,7 @@ import { LIMITS } from '../../src/lib/contracts';
 import type { JobRecord } from '../../src/lib/jobs/job';
 import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { createEmulatorTwilioClient } from '../../dev/emulator-client';
-import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../tools/credentials';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../dev/credentials';
 import {
   attribute,
   FLOW_SID,

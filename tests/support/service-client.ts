@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
-export { attribute, pathOf, redirectTarget } from '../../tools/twiml-urls';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+export { attribute, pathOf, redirectTarget } from '../../dev/twiml-urls';
 export { sleep };
 
 /** A running local stack (twilio-run + emulator) with small helpers to call it like Studio and Twilio do. */

@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { audioDurations, inspectAudio } from '../../tools/audio-assets';
-import { checkAudio, checkFiles, MAX_HOLD_MUSIC_SECONDS, type DeployFile } from '../../tools/deploy/preflight';
-import { encodeSilentMp3, parseMp3, readFrameHeader } from '../../tools/mp3';
-import { PROJECT_ROOT } from '../../tools/paths';
-import { encodeWavPcm16Mono, readWavDurationSeconds } from '../../tools/wav';
+import { audioDurations, inspectAudio } from '../../dev/audio-assets';
+import { checkAudio, checkFiles, MAX_HOLD_MUSIC_SECONDS, type DeployFile } from '../../dev/deploy/preflight';
+import { encodeSilentMp3, parseMp3, readFrameHeader } from '../../dev/mp3';
+import { PROJECT_ROOT } from '../../dev/paths';
+import { encodeWavPcm16Mono, readWavDurationSeconds } from '../../dev/wav';
 
 /** A WAV header of any format, with `seconds` of zeroed audio. */
 function wav(options: { format?: number; bits?: number; rate?: number; channels?: number; seconds: number }): Buffer {

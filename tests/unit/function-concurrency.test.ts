@@ -8,8 +8,8 @@ import {
   REFUSAL_HEADERS,
   refusalBody,
   TWILIO_CONCURRENCY_CAP,
-} from '../../tools/function-concurrency';
-import { DIST_DIR } from '../../tools/paths';
+} from '../../dev/function-concurrency';
+import { DIST_DIR } from '../../dev/paths';
 
 describe('ConcurrencyCounter', () => {
   it('admits up to the cap in flight, refuses the next, admits again once one finishes', () => {

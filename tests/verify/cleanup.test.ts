@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { CleanupRegistry } from '../../verify/cleanup';
-import { PROJECT_ROOT } from '../../tools/paths';
+import { PROJECT_ROOT } from '../../dev/paths';
 import { leftovers, runCli, startProbeStack } from './support';
 
 jest.setTimeout(180_000);

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { startLocalStack, type LocalStack } from '../../tools/local-stack';
+import { startLocalStack, type LocalStack } from '../../dev/local-stack';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import { main, type CliIo } from '../../verify/cli';
 import { prepareStage, type Stage } from '../../verify/stage';

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { listFiles } from '../../../tools/list-files';
-import { FUNCTIONS_DIST_DIR } from '../../../tools/paths';
+import { listFiles } from '../../../dev/list-files';
+import { FUNCTIONS_DIST_DIR } from '../../../dev/paths';
 
 export interface BuiltFunction {
   /** e.g. jobs/start.protected.js */

@@ -57,7 +57,7 @@ export interface LocalStackOptions {
    */
   distDir?: string;
   /**
-   * Plays the Functions concurrency limit (tools/function-gate.ts): a number puts a gate on
+   * Plays the Functions concurrency limit (dev/function-gate.ts): a number puts a gate on
    * 127.0.0.1 in front of twilio-run that refuses Function requests past that many in flight
    * (0: counts them, refuses none), and every service URL the functions hand out (waitUrl,
    * callbackUrl, statusUrl, ...) goes through it. Omitted: no gate (twilio-run serves directly).

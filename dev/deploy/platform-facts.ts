@@ -1,6 +1,6 @@
 /**
  * What the Twilio Serverless platform is known to accept and refuse at deploy, and its published
- * limits: the one place preflight (tools/deploy/preflight.ts) takes them from. Each entry names
+ * limits: the one place preflight (dev/deploy/preflight.ts) takes them from. Each entry names
  * its source. Nothing here was checked against a live account; where the sources disagree, the
  * entry says so and preflight takes the side that cannot fail at the platform.
  */

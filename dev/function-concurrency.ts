@@ -1,7 +1,7 @@
 /**
  * Twilio's guidance gives a Functions service 30 concurrent executions. twilio-run and the
  * in-process host have no such limit, so both local hosts count in-flight executions here and
- * refuse the ones past the cap (chaos/function-host.ts in-process, tools/function-gate.ts in
+ * refuse the ones past the cap (chaos/function-host.ts in-process, dev/function-gate.ts in
  * front of twilio-run).
  *
  * What the platform answers past its limit is not documented: the hosts answer 429 with

@@ -13,7 +13,7 @@ export type EnvKeyScope = 'service' | 'credential' | 'local';
 
 export interface EnvKey {
   scope: EnvKeyScope;
-  /** The local stack (tools/local-stack.ts emulatorEnv) sets it; the user's value is ignored there. */
+  /** The local stack (dev/local-stack.ts emulatorEnv) sets it; the user's value is ignored there. */
   emulatorSets?: boolean;
   what: string;
 }

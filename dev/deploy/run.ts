@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from '../build';
+import { build } from '../../tools/build';
 import { readEnvFile, writeEnvFile } from '../env-file';
 import { PROJECT_ROOT } from '../paths';
 import { spawnTwilioRun } from '../twilio-run-process';

@@ -1,7 +1,7 @@
 /**
  * A small HTTP proxy on 127.0.0.1 in front of twilio-run that plays the Functions concurrency
  * limit twilio-run does not have: it counts the Function requests in flight (from arrival to the
- * end of the reply) and refuses those past the cap (tools/function-concurrency.ts says how).
+ * end of the reply) and refuses those past the cap (dev/function-concurrency.ts says how).
  * Assets are static on Twilio, so they pass uncounted, as do paths that are no function.
  */
 import http from 'node:http';

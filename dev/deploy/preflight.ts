@@ -56,7 +56,7 @@ const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
 const API_KEY_SID = /^SK[0-9a-f]{32}$/;
 const HEX_32 = /^[0-9a-f]{32}$/;
 const API_KEY_SECRET = /^[0-9A-Za-z]{32}$/;
-/** The offline stack's fake credentials (tools/credentials.ts). */
+/** The offline stack's fake credentials (dev/credentials.ts). */
 const LOCAL_FAKES = ['AC' + '0'.repeat(32), 'local'];
 const LOCAL_URL = /\b(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\]|host\.docker\.internal)\b/i;
 
@@ -131,7 +131,7 @@ export function checkRuntime(input: Pick<ConfigInput, 'config' | 'pkg'>): string
     const accepted = HANDLERS.some((h) => h.version === declared && h.verdict === 'accepted' && h.runtime === runtime);
     if (!accepted) {
       refusals.push(
-        `package.json: "@twilio/runtime-handler": "${declared}" is not known to be accepted with runtime "${runtime}": use ${shipped}, or add the pair to tools/deploy/platform-facts.ts with its source once confirmed.`,
+        `package.json: "@twilio/runtime-handler": "${declared}" is not known to be accepted with runtime "${runtime}": use ${shipped}, or add the pair to dev/deploy/platform-facts.ts with its source once confirmed.`,
       );
     }
   }
