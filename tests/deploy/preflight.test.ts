@@ -207,7 +207,7 @@ describe('.env keys that would be uploaded', () => {
     expect(EMULATOR_OWNED_KEYS).toEqual(['ACCOUNT_SID', 'AUTH_TOKEN', 'TWILIO_API_BASE_URL', 'SYNC_SERVICE_SID']);
     expect(LOCAL_ONLY_KEYS).toContain('TWILIO_API_BASE_URL');
     expect(fs.readFileSync(path.join(PROJECT_ROOT, 'tools', 'start.ts'), 'utf8')).toContain(
-      "import { EMULATOR_OWNED_KEYS } from './env-keys'",
+      "import { EMULATOR_OWNED_KEYS } from '../dev/env-keys'",
     );
   });
 });
