@@ -2,6 +2,7 @@
  * What the probe endpoint received, read back from the Sync Documents it wrote (one per request,
  * named `<run prefix><probe>_<step>_...`). Polled, since a real account can only be watched that way.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { VerifyClient } from './client';
 
 export interface ProbeEvent {
@@ -77,7 +78,7 @@ export class EventWatch {
       const found = (await this.all()).find(match);
       if (found) return found;
       if (Date.now() >= deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(this.pollMs, Math.max(0, deadline - Date.now()))));
+      await sleep(Math.min(this.pollMs, Math.max(0, deadline - Date.now())));
     }
   }
 }

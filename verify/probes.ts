@@ -5,15 +5,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fixedSid } from '../emulator/sids';
 import { prepareFlows, placeholdersIn } from '../tools/deploy-flows';
 import { PROJECT_ROOT } from '../dev/paths';
 import { CleanupRegistry } from './cleanup';
 import { restError } from './client';
 import { EventWatch, isConf, type ProbeEvent } from './events';
-import { probeFlow } from './flows';
+import { busyFlow, probeFlow } from './flows';
 import type { Answer, ProbeAnswer, ProbeResult } from './record';
-import { probeUrl, type Target } from './target';
-import type { FlowDefinition } from '../studio/flow-model';
+import { probeUrl, type PlacedCall, type Target } from './target';
 import { projectFlowFiles } from '../dev/paths';
 import { flowSidPlaceholderName } from '../studio/project-subflows';
 
@@ -43,32 +44,34 @@ export interface Probe {
 
 const FINAL_CALL_STATUSES = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('interrupted'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new Error('interrupted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`; rejects with `interrupted` once the run is stopped. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(() => {
+    throw new Error('interrupted');
   });
 }
 
-/** Ends a call by REST if it is still up; what Twilio answered, for evidence. */
-async function endCall(target: Target, callSid: string): Promise<Record<string, unknown>> {
+/** What Twilio answered a REST action: the evidence `action` returns, or the REST error. */
+async function restOutcome(action: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
   try {
+    return await action();
+  } catch (error) {
+    return { error: restError(error) };
+  }
+}
+
+/** The `{status, code}` of a refused REST action (see restOutcome). */
+const refusal = (outcome: Record<string, unknown>) => outcome.error as { status?: number; code?: number };
+
+/** Ends a call by REST if it is still up; what Twilio answered, for evidence. */
+function endCall(target: Target, callSid: string): Promise<Record<string, unknown>> {
+  return restOutcome(async () => {
     const call = await target.client.calls(callSid).fetch();
     if (FINAL_CALL_STATUSES.has(call.status)) return { alreadyEnded: call.status };
     const status = call.status === 'queued' || call.status === 'ringing' ? 'canceled' : 'completed';
     const updated = await target.client.calls(callSid).update({ status });
     return { httpStatus: 200, status: updated.status };
-  } catch (error) {
-    return { error: restError(error) };
-  }
+  });
 }
 
 /** The parameters of a conference callback worth keeping (all of them but the timestamps' noise). */
@@ -76,6 +79,18 @@ function callbackEvidence(event: ProbeEvent | undefined, t0: number): Record<str
   if (!event) return null;
   const { key: _key, run: _run, probe: _probe, step: _step, ...params } = event.params;
   return { afterMs: event.at - t0, params };
+}
+
+/** A request the probe endpoint recorded at `step` (for `room` only, when given). */
+const isStep = (step: string, room?: string) => (event: ProbeEvent) =>
+  event.step === step && (room === undefined || event.params.room === room);
+
+/** The report of the probe flow's TwiML Redirect widget leaving along `name`. */
+const isTransition = (name: string) => (event: ProbeEvent) => event.step === 'transition' && event.params.name === name;
+
+/** The transitions the probe flow's TwiML Redirect widget reported, in order. */
+async function transitionsSeen(ctx: ProbeContext): Promise<string[]> {
+  return (await ctx.watch.all()).filter((e) => e.step === 'transition').map((e) => e.params.name);
 }
 
 const answer = (
@@ -92,6 +107,32 @@ const answer = (
   sentence,
 });
 
+/** The answer to `id`, with the question it asks and the switch it settles (ANSWER_INFO). */
+function answerFor(id: string, value: Answer, sentence: string): ProbeAnswer {
+  const info = ANSWER_INFO[id];
+  return answer(id, info?.question ?? id, value, sentence, info?.switch);
+}
+
+/** A call into `probe`'s flow, its TwiML Redirect widget pointing at `redirect`; ended at cleanup. */
+async function placeProbeCall(
+  ctx: ProbeContext,
+  probe: string,
+  redirect: { url: string; timeoutSeconds: number },
+  callOptions?: { fallbackUrl?: string },
+): Promise<PlacedCall> {
+  const { target } = ctx;
+  const placed = await target.callIntoFlow(ctx.cleanup, probe, probeFlow(target, probe, redirect), callOptions);
+  ctx.cleanup.add(`the probe's call (${probe})`, async () => {
+    await endCall(target, placed.callSid);
+  });
+  return placed;
+}
+
+/** Ends the probe's call now, keeping what Twilio answered as evidence (`endCall` unless told). */
+async function endProbeCall(ctx: ProbeContext, placed: PlacedCall, key = 'endCall'): Promise<void> {
+  ctx.evidence[key] = await endCall(ctx.target, placed.callSid);
+}
+
 /** A call into a probe flow whose TwiML Redirect puts the caller alone in `room`; waits until they are in. */
 async function callIntoRoom(
   ctx: ProbeContext,
@@ -103,27 +144,18 @@ async function callIntoRoom(
   const { target } = ctx;
   const url = probeUrl(target, { probe, step: 'room', room, ...extra });
   const startedAt = Date.now();
-  const placed = await target.callIntoFlow(
-    ctx.cleanup,
-    probe,
-    probeFlow(target, probe, { url, timeoutSeconds: redirectTimeoutSeconds }),
-  );
-  ctx.cleanup.add(`the probe's call (${probe})`, async () => {
-    await endCall(target, placed.callSid);
-  });
+  const placed = await placeProbeCall(ctx, probe, { url, timeoutSeconds: redirectTimeoutSeconds });
   const join = await ctx.watch.waitFor(isConf('participant-join', room), target.timings.answerMs);
   ctx.evidence.join = join ? { afterMs: join.at - startedAt, conferenceSid: join.params.ConferenceSid } : null;
   return { placed, join, startedAt };
 }
 
-const neverJoined = (ids: Array<[string, string, ProbeAnswer['switch']?]>) =>
-  ids.map(([id, question, sw]) =>
-    answer(
+const neverJoined = (ids: string[]) =>
+  ids.map((id) =>
+    answerFor(
       id,
-      question,
       'unknown',
       'The call never reached the probe room (not answered, or the TwiML failed), so nothing was seen.',
-      sw,
     ),
   );
 
@@ -176,41 +208,75 @@ export const ANSWER_INFO: Record<string, { question: string; switch?: ProbeAnswe
 
 /** V18: how many times the room's always-refused waitUrl was requested, once the retries had time to come. */
 async function waitUrlRequests(ctx: ProbeContext, room: string): Promise<number> {
-  const requests = async () =>
-    (await ctx.watch.all()).filter((e) => e.step === 'wait-refused' && e.params.room === room).length;
+  const requests = async () => (await ctx.watch.all()).filter(isStep('wait-refused', room)).length;
   const deadline = Date.now() + ctx.target.timings.settleMs;
   let seen = await requests();
   while (seen < 3 && Date.now() < deadline) {
-    await sleep(ctx.target.pollMs, ctx.signal);
+    await pause(ctx.target.pollMs, ctx.signal);
     seen = await requests();
   }
   return seen;
 }
 
 function waitRetryAnswer(requests: number): ProbeAnswer {
-  if (requests === 0)
-    return answer(
-      'V18',
-      Q.V18,
-      'unknown',
-      'The waitUrl was never requested, so nothing was seen.',
-      'waitUrlHonoursConnectionOverrides',
-    );
+  if (requests === 0) return answerFor('V18', 'unknown', 'The waitUrl was never requested, so nothing was seen.');
   return requests > 1
-    ? answer(
+    ? answerFor(
         'V18',
-        Q.V18,
         true,
         `Yes: the refused waitUrl was requested ${requests} times (the fragment asked for 2 retries).`,
-        'waitUrlHonoursConnectionOverrides',
       )
-    : answer(
-        'V18',
-        Q.V18,
-        false,
-        'No: the refused waitUrl was requested once and not retried.',
-        'waitUrlHonoursConnectionOverrides',
-      );
+    : answerFor('V18', false, 'No: the refused waitUrl was requested once and not retried.');
+}
+
+/** V1/V12: the waiting room as fetched, and whether listing with Status=init finds it. */
+async function lookUpRoom(ctx: ProbeContext, room: string, conferenceSid: string) {
+  const { client } = ctx.target;
+  const fetched = await client.conferences(conferenceSid).fetch();
+  ctx.evidence.fetchedStatus = fetched.status;
+  const init = await client.conferences.list({ friendlyName: room, status: 'init' });
+  const inProgress = await client.conferences.list({ friendlyName: room, status: 'in-progress' });
+  ctx.evidence.listed = { init: init.length, inProgress: inProgress.length };
+  return {
+    status: fetched.status,
+    init: init.length,
+    inProgress: inProgress.length,
+    listed: init.some((c) => c.sid === conferenceSid),
+  };
+}
+
+/** V2: ends the waiting room by REST; what Twilio answered, the Dial action if it came, the room's status after. */
+async function endRoomByRest(ctx: ProbeContext, room: string, conferenceSid: string) {
+  const { target, evidence } = ctx;
+  const t0 = Date.now();
+  const update = await restOutcome(async () => {
+    const ended = await target.client.conferences(conferenceSid).update({ status: 'completed' });
+    return { httpStatus: 200, status: ended.status };
+  });
+  evidence.endByRest = update;
+  const dialAction = await ctx.watch.waitFor(isStep('dial-action', room), target.timings.settleMs);
+  evidence.dialActionAfterMs = dialAction ? dialAction.at - t0 : null;
+  const after = await target.client.conferences(conferenceSid).fetch();
+  evidence.statusAfterEnd = after.status;
+  return { update, dialAction, status: after.status };
+}
+
+function endByRestAnswer({ update, dialAction, status }: Awaited<ReturnType<typeof endRoomByRest>>): ProbeAnswer {
+  if ('error' in update) {
+    const err = refusal(update);
+    return answerFor(
+      'V2',
+      false,
+      `Refused: HTTP ${err.status ?? '?'}, code ${err.code ?? '?'}; the room stayed ${status}.`,
+    );
+  }
+  return status === 'completed' || dialAction
+    ? answerFor(
+        'V2',
+        true,
+        `Ended: HTTP 200, the room is ${status}${dialAction ? ' and the Dial action was requested' : ''}.`,
+      )
+    : answerFor('V2', false, `Accepted (HTTP 200) but the room stayed ${status} and no Dial action came.`);
 }
 
 const rooms: Probe = {
@@ -220,83 +286,25 @@ const rooms: Probe = {
   calls: 1,
   needsVoice: true,
   async run(ctx) {
-    const { target, evidence } = ctx;
-    const room = `${target.namePrefix}rooms`;
+    const room = `${ctx.target.namePrefix}rooms`;
     const { placed, join } = await callIntoRoom(ctx, 'rooms', room, { waitRefused: 1 });
-    if (!join) {
-      return neverJoined([
-        ['V1', Q.V1],
-        ['V12', Q.V12, 'listInitConferencesByStatus'],
-        ['V2', Q.V2, 'endInitConferenceByRest'],
-        ['V18', Q.V18, 'waitUrlHonoursConnectionOverrides'],
-      ]);
-    }
+    if (!join) return neverJoined(['V1', 'V12', 'V2', 'V18']);
     ctx.failpoint();
     const waitRequests = await waitUrlRequests(ctx, room);
-    evidence.refusedWaitUrlRequests = waitRequests;
-    const conferenceSid = join.params.ConferenceSid;
-    const fetched = await target.client.conferences(conferenceSid).fetch();
-    evidence.fetchedStatus = fetched.status;
-    const init = await target.client.conferences.list({ friendlyName: room, status: 'init' });
-    const inProgress = await target.client.conferences.list({ friendlyName: room, status: 'in-progress' });
-    evidence.listed = { init: init.length, inProgress: inProgress.length };
-    const listed = init.some((c) => c.sid === conferenceSid);
-
-    const t0 = Date.now();
-    let update: Record<string, unknown>;
-    try {
-      const ended = await target.client.conferences(conferenceSid).update({ status: 'completed' });
-      update = { httpStatus: 200, status: ended.status };
-    } catch (error) {
-      update = { error: restError(error) };
-    }
-    evidence.endByRest = update;
-    const dialAction = await ctx.watch.waitFor(
-      (e) => e.step === 'dial-action' && e.params.room === room,
-      target.timings.settleMs,
-    );
-    evidence.dialActionAfterMs = dialAction ? dialAction.at - t0 : null;
-    const after = await target.client.conferences(conferenceSid).fetch();
-    evidence.statusAfterEnd = after.status;
-    evidence.endCall = await endCall(target, placed.callSid);
-
-    const refused = 'error' in update;
-    const err = update.error as { status?: number; code?: number } | undefined;
-    const v2: ProbeAnswer = refused
-      ? answer(
-          'V2',
-          Q.V2,
-          false,
-          `Refused: HTTP ${err?.status ?? '?'}, code ${err?.code ?? '?'}; the room stayed ${after.status}.`,
-          'endInitConferenceByRest',
-        )
-      : after.status === 'completed' || dialAction
-        ? answer(
-            'V2',
-            Q.V2,
-            true,
-            `Ended: HTTP 200, the room is ${after.status}${dialAction ? ' and the Dial action was requested' : ''}.`,
-            'endInitConferenceByRest',
-          )
-        : answer(
-            'V2',
-            Q.V2,
-            false,
-            `Accepted (HTTP 200) but the room stayed ${after.status} and no Dial action came.`,
-            'endInitConferenceByRest',
-          );
+    ctx.evidence.refusedWaitUrlRequests = waitRequests;
+    const seen = await lookUpRoom(ctx, room, join.params.ConferenceSid);
+    const ended = await endRoomByRest(ctx, room, join.params.ConferenceSid);
+    await endProbeCall(ctx, placed);
     return [
-      answer('V1', Q.V1, fetched.status === 'init', `The room was \`${fetched.status}\` with the caller alone in it.`),
-      answer(
+      answerFor('V1', seen.status === 'init', `The room was \`${seen.status}\` with the caller alone in it.`),
+      answerFor(
         'V12',
-        Q.V12,
-        listed,
-        listed
+        seen.listed,
+        seen.listed
           ? 'Listed: Status=init found the waiting room.'
-          : `Not listed: Status=init answered ${init.length} room(s), Status=in-progress ${inProgress.length}.`,
-        'listInitConferencesByStatus',
+          : `Not listed: Status=init answered ${seen.init} room(s), Status=in-progress ${seen.inProgress}.`,
       ),
-      v2,
+      endByRestAnswer(ended),
       waitRetryAnswer(waitRequests),
     ];
   },
@@ -314,11 +322,8 @@ const timeLimit: Probe = {
     const limit = target.timings.timeLimitSeconds;
     evidence.timeLimitSeconds = limit;
     const { placed, join } = await callIntoRoom(ctx, 'time-limit', room, { timeLimit: limit });
-    if (!join) return neverJoined([['V10', Q.V10, 'dialTimeLimitBoundsConference']]);
-    const action = await ctx.watch.waitFor(
-      (e) => e.step === 'dial-action' && e.params.room === room,
-      limit * 1000 + target.timings.settleMs,
-    );
+    if (!join) return neverJoined(['V10']);
+    const action = await ctx.watch.waitFor(isStep('dial-action', room), limit * 1000 + target.timings.settleMs);
     evidence.dialActionAfterJoinMs = action ? action.at - join.at : null;
     evidence.dialAction = action
       ? {
@@ -326,26 +331,96 @@ const timeLimit: Probe = {
           DialCallDuration: action.params.DialCallDuration ?? null,
         }
       : null;
-    evidence.endCall = await endCall(target, placed.callSid);
+    await endProbeCall(ctx, placed);
     return [
       action
-        ? answer(
+        ? answerFor(
             'V10',
-            Q.V10,
             true,
             `Yes: the Dial action came ${((action.at - join.at) / 1000).toFixed(1)} s after the caller joined (timeLimit ${limit} s).`,
-            'dialTimeLimitBoundsConference',
           )
-        : answer(
+        : answerFor(
             'V10',
-            Q.V10,
             false,
             `No: the caller was still in the room ${limit + target.timings.settleMs / 1000} s after joining (timeLimit ${limit} s).`,
-            'dialTimeLimitBoundsConference',
           ),
     ];
   },
 };
+
+/** call-update: a REST Url update that moves the call out of room `first` into room `second`; what followed. */
+async function moveByRest(ctx: ProbeContext, placed: PlacedCall, first: string, second: string) {
+  const { target, evidence } = ctx;
+  const t0 = Date.now();
+  const update = await restOutcome(async () => {
+    await target.client.calls(placed.callSid).update({
+      url: probeUrl(target, { probe: 'leave', step: 'moved', then: 'room', room: second }),
+      method: 'POST',
+    });
+    return { httpStatus: 200 };
+  });
+  evidence.moveByRest = update;
+  const moved = await ctx.watch.waitFor(isStep('moved'), target.timings.settleMs);
+  const leftFirst = await ctx.watch.waitFor(isConf('participant-leave', first), target.timings.settleMs);
+  const joinedSecond = await ctx.watch.waitFor(isConf('participant-join', second), target.timings.answerMs);
+  evidence.movedFetchAfterMs = moved ? moved.at - t0 : null;
+  evidence.leaveOnMove = callbackEvidence(leftFirst, t0);
+  return { t0, update, moved, leftFirst, joinedSecond };
+}
+
+/** V9: ends the call by REST once it is in room `second`; the participant-leave that follows, if any. */
+async function endInRoom(
+  ctx: ProbeContext,
+  placed: PlacedCall,
+  second: string,
+  joinedSecond: ProbeEvent | undefined,
+): Promise<ProbeEvent | undefined> {
+  let leftSecond: ProbeEvent | undefined;
+  const t1 = Date.now();
+  if (joinedSecond) {
+    await endProbeCall(ctx, placed, 'endByRest');
+    leftSecond = await ctx.watch.waitFor(isConf('participant-leave', second), ctx.target.timings.settleMs);
+  }
+  ctx.evidence.leaveOnEnd = callbackEvidence(leftSecond, t1);
+  return leftSecond;
+}
+
+function callUpdateAnswer(move: Awaited<ReturnType<typeof moveByRest>>, settleMs: number): ProbeAnswer {
+  const { t0, update, moved, leftFirst } = move;
+  if (moved && leftFirst)
+    return answerFor(
+      'call-update',
+      true,
+      `Yes: the new Url was fetched ${moved.at - t0} ms after the update and the caller left the room.`,
+    );
+  if ('error' in update)
+    return answerFor('call-update', false, `The update was refused (${JSON.stringify(update.error)}).`);
+  return answerFor(
+    'call-update',
+    false,
+    `No: ${moved ? 'the Url was fetched but no participant-leave came' : 'the new Url was never fetched'} within ${settleMs} ms.`,
+  );
+}
+
+function leaveStatusAnswer(leftFirst: ProbeEvent | undefined, leftSecond: ProbeEvent | undefined): ProbeAnswer {
+  if (!leftFirst || !leftSecond)
+    return answerFor(
+      'V9',
+      'unknown',
+      `Not every participant-leave arrived (on the move: ${leftFirst ? 'yes' : 'no'}, on the end: ${leftSecond ? 'yes' : 'no'}).`,
+    );
+  const onMove = leftFirst.params.ParticipantCallStatus;
+  const onEnd = leftSecond.params.ParticipantCallStatus;
+  if (onMove === undefined && onEnd === undefined)
+    return answerFor('V9', false, 'Absent: neither participant-leave carried ParticipantCallStatus.');
+  if (onMove === 'in-progress' && onEnd === 'completed')
+    return answerFor('V9', true, 'Present: `in-progress` on the move, `completed` when the call was ended.');
+  return answerFor(
+    'V9',
+    false,
+    `Present with other values: \`${onMove ?? 'absent'}\` on the move, \`${onEnd ?? 'absent'}\` when the call was ended.`,
+  );
+}
 
 const leave: Probe = {
   name: 'leave',
@@ -354,97 +429,14 @@ const leave: Probe = {
   calls: 1,
   needsVoice: true,
   async run(ctx) {
-    const { target, evidence } = ctx;
+    const { target } = ctx;
     const first = `${target.namePrefix}leave-a`;
     const second = `${target.namePrefix}leave-b`;
     const { placed, join } = await callIntoRoom(ctx, 'leave', first);
-    if (!join)
-      return neverJoined([
-        ['call-update', Q.callUpdate],
-        ['V9', Q.V9, 'participantCallStatusOnLeave'],
-      ]);
-    const t0 = Date.now();
-    let update: Record<string, unknown>;
-    try {
-      await target.client.calls(placed.callSid).update({
-        url: probeUrl(target, { probe: 'leave', step: 'moved', then: 'room', room: second }),
-        method: 'POST',
-      });
-      update = { httpStatus: 200 };
-    } catch (error) {
-      update = { error: restError(error) };
-    }
-    evidence.moveByRest = update;
-    const moved = await ctx.watch.waitFor((e) => e.step === 'moved', target.timings.settleMs);
-    const leftFirst = await ctx.watch.waitFor(isConf('participant-leave', first), target.timings.settleMs);
-    const joinedSecond = await ctx.watch.waitFor(isConf('participant-join', second), target.timings.answerMs);
-    evidence.movedFetchAfterMs = moved ? moved.at - t0 : null;
-    evidence.leaveOnMove = callbackEvidence(leftFirst, t0);
-
-    let leftSecond: ProbeEvent | undefined;
-    const t1 = Date.now();
-    if (joinedSecond) {
-      evidence.endByRest = await endCall(target, placed.callSid);
-      leftSecond = await ctx.watch.waitFor(isConf('participant-leave', second), target.timings.settleMs);
-    }
-    evidence.leaveOnEnd = callbackEvidence(leftSecond, t1);
-
-    const callUpdate =
-      moved && leftFirst
-        ? answer(
-            'call-update',
-            Q.callUpdate,
-            true,
-            `Yes: the new Url was fetched ${moved.at - t0} ms after the update and the caller left the room.`,
-          )
-        : 'error' in update
-          ? answer('call-update', Q.callUpdate, false, `The update was refused (${JSON.stringify(update.error)}).`)
-          : answer(
-              'call-update',
-              Q.callUpdate,
-              false,
-              `No: ${moved ? 'the Url was fetched but no participant-leave came' : 'the new Url was never fetched'} within ${target.timings.settleMs} ms.`,
-            );
-
-    let v9: ProbeAnswer;
-    if (!leftFirst || !leftSecond) {
-      v9 = answer(
-        'V9',
-        Q.V9,
-        'unknown',
-        `Not every participant-leave arrived (on the move: ${leftFirst ? 'yes' : 'no'}, on the end: ${leftSecond ? 'yes' : 'no'}).`,
-        'participantCallStatusOnLeave',
-      );
-    } else {
-      const onMove = leftFirst.params.ParticipantCallStatus;
-      const onEnd = leftSecond.params.ParticipantCallStatus;
-      if (onMove === undefined && onEnd === undefined) {
-        v9 = answer(
-          'V9',
-          Q.V9,
-          false,
-          'Absent: neither participant-leave carried ParticipantCallStatus.',
-          'participantCallStatusOnLeave',
-        );
-      } else if (onMove === 'in-progress' && onEnd === 'completed') {
-        v9 = answer(
-          'V9',
-          Q.V9,
-          true,
-          'Present: `in-progress` on the move, `completed` when the call was ended.',
-          'participantCallStatusOnLeave',
-        );
-      } else {
-        v9 = answer(
-          'V9',
-          Q.V9,
-          false,
-          `Present with other values: \`${onMove ?? 'absent'}\` on the move, \`${onEnd ?? 'absent'}\` when the call was ended.`,
-          'participantCallStatusOnLeave',
-        );
-      }
-    }
-    return [callUpdate, v9];
+    if (!join) return neverJoined(['call-update', 'V9']);
+    const move = await moveByRest(ctx, placed, first, second);
+    const leftSecond = await endInRoom(ctx, placed, second, move.joinedSecond);
+    return [callUpdateAnswer(move, target.timings.settleMs), leaveStatusAnswer(move.leftFirst, leftSecond)];
   },
 };
 
@@ -460,47 +452,48 @@ const redirectTimeout: Probe = {
     const seconds = target.timings.redirectTimeoutSeconds;
     evidence.widgetTimeoutSeconds = seconds;
     const { placed, join, startedAt } = await callIntoRoom(ctx, 'redirect-timeout', room, {}, seconds);
-    if (!join) return neverJoined([['S4', Q.S4, 'studioTakesCallBackOnTimeout']]);
-    const timedOut = await ctx.watch.waitFor(
-      (e) => e.step === 'transition' && e.params.name === 'timeout',
-      seconds * 1000 + target.timings.settleMs,
-    );
+    if (!join) return neverJoined(['S4']);
+    const timedOut = await ctx.watch.waitFor(isTransition('timeout'), seconds * 1000 + target.timings.settleMs);
     evidence.timeoutTransitionAfterMs = timedOut ? timedOut.at - startedAt : null;
     const left = timedOut
       ? await ctx.watch.waitFor(isConf('participant-leave', room), target.timings.settleMs)
       : undefined;
     evidence.leaveAfterTimeoutMs = left && timedOut ? left.at - timedOut.at : null;
-    evidence.transitions = (await ctx.watch.all()).filter((e) => e.step === 'transition').map((e) => e.params.name);
-    evidence.endCall = await endCall(target, placed.callSid);
+    evidence.transitions = await transitionsSeen(ctx);
+    await endProbeCall(ctx, placed);
     if (!timedOut)
       return [
-        answer(
+        answerFor(
           'S4',
-          Q.S4,
           'unknown',
           `The widget's timeout transition never fired within ${seconds} s plus ${target.timings.settleMs} ms.`,
-          'studioTakesCallBackOnTimeout',
         ),
       ];
     return [
       left
-        ? answer(
+        ? answerFor(
             'S4',
-            Q.S4,
             true,
             `Yes: the caller left the room within ${Math.abs(left.at - timedOut.at)} ms of the timeout transition.`,
-            'studioTakesCallBackOnTimeout',
           )
-        : answer(
+        : answerFor(
             'S4',
-            Q.S4,
             false,
             `No: the execution moved on along \`timeout\` but the caller was still in the room ${target.timings.settleMs} ms later.`,
-            'studioTakesCallBackOnTimeout',
           ),
     ];
   },
 };
+
+/** V14: the request for the call's Fallback URL that follows the failing fetch, if one comes. */
+async function fallbackAfter(ctx: ProbeContext, fetched: ProbeEvent): Promise<ProbeEvent | undefined> {
+  const fallback = await ctx.watch.waitFor(isStep('fallback'), ctx.target.timings.settleMs);
+  ctx.evidence.fallbackAfterMs = fallback ? fallback.at - fetched.at : null;
+  ctx.evidence.fallbackParams = fallback
+    ? { ErrorCode: fallback.params.ErrorCode ?? null, hasErrorUrl: fallback.params.ErrorUrl !== undefined }
+    : null;
+  return fallback;
+}
 
 const redirectFail: Probe = {
   name: 'redirect-fail',
@@ -512,50 +505,36 @@ const redirectFail: Probe = {
     const { target, evidence } = ctx;
     const seconds = target.timings.redirectTimeoutSeconds;
     const startedAt = Date.now();
-    const placed = await target.callIntoFlow(
-      ctx.cleanup,
+    const placed = await placeProbeCall(
+      ctx,
       'redirect-fail',
-      probeFlow(target, 'redirect-fail', {
-        url: probeUrl(target, { probe: 'redirect-fail', step: 'fail500' }),
-        timeoutSeconds: seconds,
-      }),
+      { url: probeUrl(target, { probe: 'redirect-fail', step: 'fail500' }), timeoutSeconds: seconds },
       { fallbackUrl: probeUrl(target, { probe: 'redirect-fail', step: 'fallback' }) },
     );
-    ctx.cleanup.add("the probe's call (redirect-fail)", async () => {
-      await endCall(target, placed.callSid);
-    });
-    const fetched = await ctx.watch.waitFor((e) => e.step === 'fail500', target.timings.answerMs);
+    const fetched = await ctx.watch.waitFor(isStep('fail500'), target.timings.answerMs);
     evidence.failingUrlFetchedAfterMs = fetched ? fetched.at - startedAt : null;
     if (!fetched) {
-      evidence.endCall = await endCall(target, placed.callSid);
-      return [
-        answer('S5', Q.S5, 'unknown', 'Voice never fetched the failing URL (the call was not answered?).'),
-        answer('V14', Q.V14, 'unknown', 'Voice never fetched the failing URL (the call was not answered?).'),
-      ];
+      await endProbeCall(ctx, placed);
+      const unseen = 'Voice never fetched the failing URL (the call was not answered?).';
+      return [answerFor('S5', 'unknown', unseen), answerFor('V14', 'unknown', unseen)];
     }
-    const fallback = await ctx.watch.waitFor((e) => e.step === 'fallback', target.timings.settleMs);
-    evidence.fallbackAfterMs = fallback ? fallback.at - fetched.at : null;
-    evidence.fallbackParams = fallback
-      ? { ErrorCode: fallback.params.ErrorCode ?? null, hasErrorUrl: fallback.params.ErrorUrl !== undefined }
-      : null;
+    const fallback = await fallbackAfter(ctx, fetched);
     // Whatever the widget does, it does by its timeout at the latest.
-    await sleep(Math.max(0, startedAt + seconds * 1000 + target.timings.settleMs - Date.now()), ctx.signal);
-    const transitions = (await ctx.watch.all()).filter((e) => e.step === 'transition').map((e) => e.params.name);
+    await pause(Math.max(0, startedAt + seconds * 1000 + target.timings.settleMs - Date.now()), ctx.signal);
+    const transitions = await transitionsSeen(ctx);
     evidence.transitions = transitions;
-    evidence.endCall = await endCall(target, placed.callSid);
+    await endProbeCall(ctx, placed);
     const failed = transitions.includes('fail');
     return [
-      answer(
+      answerFor(
         'S5',
-        Q.S5,
         failed,
         failed
           ? 'Yes: the widget left along `fail`.'
           : `No: the widget's transitions seen: ${transitions.length > 0 ? transitions.join(', ') : 'none'}.`,
       ),
-      answer(
+      answerFor(
         'V14',
-        Q.V14,
         Boolean(fallback),
         fallback
           ? `Yes: the Fallback URL was requested ${fallback.at - fetched.at} ms after the failing fetch.`
@@ -565,6 +544,77 @@ const redirectFail: Probe = {
   },
 };
 
+/** F4/F5: the JSON body sent (a `request` key, integer-like keys after others, `1.0`). */
+const SENT_JSON = '{"request":"mine","b":"x","10":"ten","2":"two","n":1.0}';
+
+/** What the probe endpoint's `event` step answers: the event it was given, as it saw it. */
+interface EventReply {
+  status: number;
+  text: string;
+  keys: string[];
+  requestType: string;
+  requestKeys: string[];
+}
+
+async function postForEvent(url: string, body: string, contentType: string): Promise<EventReply> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': contentType },
+    body,
+    signal: AbortSignal.timeout(15_000),
+  });
+  const raw = await response.text();
+  let reply: Omit<EventReply, 'status'>;
+  try {
+    reply = JSON.parse(raw) as typeof reply;
+  } catch {
+    throw new Error(`the probe endpoint answered HTTP ${response.status} with no JSON: ${raw.slice(0, 200)}`);
+  }
+  return { status: response.status, ...reply };
+}
+
+/** The event as the function serialised it, without the endpoint's own parameters. */
+function bodyAsSeen(reply: EventReply): string {
+  const parsed = JSON.parse(reply.text) as Record<string, unknown>;
+  for (const name of ['run', 'probe', 'step']) delete parsed[name];
+  return JSON.stringify(parsed);
+}
+
+const replacedRequest = (reply: EventReply) => reply.requestType === 'string';
+
+function requestAnswer(json: EventReply, form: EventReply): ProbeAnswer {
+  const f4: Answer =
+    replacedRequest(json) && replacedRequest(form)
+      ? true
+      : !replacedRequest(json) && !replacedRequest(form)
+        ? false
+        : 'unknown';
+  const describe = (reply: EventReply) =>
+    replacedRequest(reply)
+      ? "the caller's string"
+      : `the runtime's ${reply.requestType} {${reply.requestKeys.join(', ')}}`;
+  return answerFor(
+    'F4',
+    f4,
+    f4 === true
+      ? "Yes: in both bodies the caller's `request` replaced the runtime's object (so it must never be used as a parameter)."
+      : `event.request was ${describe(json)} for JSON and ${describe(form)} for a form.`,
+  );
+}
+
+function serialisationAnswer(json: EventReply): ProbeAnswer {
+  const seen = bodyAsSeen(json);
+  const sentWithoutRequest = SENT_JSON.replace('"request":"mine",', '');
+  const f5 = seen !== sentWithoutRequest;
+  return answerFor(
+    'F5',
+    f5,
+    f5
+      ? `Yes: sent ${sentWithoutRequest}, the function re-serialised ${seen}.`
+      : 'No: the re-serialised body is byte for byte what was sent.',
+  );
+}
+
 const runtimeEvent: Probe = {
   name: 'runtime-event',
   ids: ['F4', 'F5'],
@@ -572,80 +622,77 @@ const runtimeEvent: Probe = {
   calls: 0,
   needsVoice: false,
   async run(ctx) {
-    const { target, evidence } = ctx;
-    const url = probeUrl(target, { probe: 'runtime-event', step: 'event' });
-    const sentJson = '{"request":"mine","b":"x","10":"ten","2":"two","n":1.0}';
-    const post = async (body: string, contentType: string) => {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': contentType },
-        body,
-        signal: AbortSignal.timeout(15_000),
-      });
-      const raw = await response.text();
-      let reply: { text: string; keys: string[]; requestType: string; requestKeys: string[] };
-      try {
-        reply = JSON.parse(raw) as typeof reply;
-      } catch {
-        throw new Error(`the probe endpoint answered HTTP ${response.status} with no JSON: ${raw.slice(0, 200)}`);
-      }
-      return { status: response.status, ...reply };
-    };
-    const json = await post(sentJson, 'application/json');
-    const form = await post(
+    const url = probeUrl(ctx.target, { probe: 'runtime-event', step: 'event' });
+    const json = await postForEvent(url, SENT_JSON, 'application/json');
+    const form = await postForEvent(
+      url,
       new URLSearchParams({ request: 'mine', b: 'x', '10': 'ten', '2': 'two', n: '1.0' }).toString(),
       'application/x-www-form-urlencoded',
     );
-    const own = (text: string) => {
-      const parsed = JSON.parse(text) as Record<string, unknown>;
-      for (const name of ['run', 'probe', 'step']) delete parsed[name];
-      return parsed;
-    };
-    evidence.json = {
+    ctx.evidence.json = {
       status: json.status,
       requestType: json.requestType,
       requestKeys: json.requestKeys,
-      bodyAsSeen: JSON.stringify(own(json.text)),
-      sent: sentJson,
+      bodyAsSeen: bodyAsSeen(json),
+      sent: SENT_JSON,
     };
-    evidence.form = {
+    ctx.evidence.form = {
       status: form.status,
       requestType: form.requestType,
       requestKeys: form.requestKeys,
-      bodyAsSeen: JSON.stringify(own(form.text)),
+      bodyAsSeen: bodyAsSeen(form),
     };
-    const replaced = (reply: typeof json) => reply.requestType === 'string';
-    const f4: Answer = replaced(json) && replaced(form) ? true : !replaced(json) && !replaced(form) ? false : 'unknown';
-    const seen = JSON.stringify(own(json.text));
-    const sentWithoutRequest = sentJson.replace('"request":"mine",', '');
-    const f5 = seen !== sentWithoutRequest;
-    const describe = (reply: typeof json) =>
-      replaced(reply) ? "the caller's string" : `the runtime's ${reply.requestType} {${reply.requestKeys.join(', ')}}`;
-    return [
-      answer(
-        'F4',
-        Q.F4,
-        f4,
-        f4 === true
-          ? "Yes: in both bodies the caller's `request` replaced the runtime's object (so it must never be used as a parameter)."
-          : `event.request was ${describe(json)} for JSON and ${describe(form)} for a form.`,
-      ),
-      answer(
-        'F5',
-        Q.F5,
-        f5,
-        f5
-          ? `Yes: sent ${sentWithoutRequest}, the function re-serialised ${seen}.`
-          : 'No: the re-serialised body is byte for byte what was sent.',
-      ),
-    ];
+    return [requestAnswer(json, form), serialisationAnswer(json)];
   },
 };
 
 /** The project's flows (the hold subflow included), as paths from the project root. */
 const SHIPPED_FLOWS = projectFlowFiles().map((file) => path.relative(PROJECT_ROOT, file));
 /** Validation only: a subflow's SID is known once it is created, so a stand-in of the right shape fills it. */
-const STAND_IN_FLOW_SID = `FW${'0'.repeat(32)}`;
+const STAND_IN_FLOW_SID = fixedSid('FW');
+
+/** What Studio FlowValidate said of one definition. */
+interface Validation {
+  valid: boolean;
+  status?: number;
+  code?: number;
+  message?: string;
+  details?: unknown;
+}
+
+async function validateFlow(target: Target, friendlyName: string, definition: unknown): Promise<Validation> {
+  try {
+    await target.client.studio.v2.flowValidate.update({ friendlyName, status: 'published', definition });
+    return { valid: true };
+  } catch (error) {
+    const rest = error as { status?: number; code?: number; message?: string; details?: unknown };
+    return { valid: false, status: rest.status, code: rest.code, message: rest.message, details: rest.details };
+  }
+}
+
+type Validations = Record<string, { unfilled: Validation & { placeholders: string[] }; filled: Validation }>;
+
+function validationAnswers(results: Validations): ProbeAnswer[] {
+  const all = (kind: 'filled' | 'unfilled') => Object.values(results).every((r) => r[kind].valid);
+  const names = (kind: 'filled' | 'unfilled') =>
+    Object.entries(results)
+      .filter(([, r]) => !r[kind].valid)
+      .map(([name]) => name);
+  return [
+    answerFor(
+      'S13',
+      all('filled'),
+      all('filled') ? 'Yes: both filled flows are valid.' : `No: ${names('filled').join(', ')} refused (see evidence).`,
+    ),
+    answerFor(
+      'S13u',
+      all('unfilled'),
+      all('unfilled')
+        ? 'Yes: both are valid even with placeholders.'
+        : `No: ${names('unfilled').join(', ')} refused unfilled (see evidence).`,
+    ),
+  ];
+}
 
 const flowValidate: Probe = {
   name: 'flow-validate',
@@ -656,56 +703,129 @@ const flowValidate: Probe = {
   async run(ctx) {
     const { target, evidence } = ctx;
     const files = SHIPPED_FLOWS.map((file) => path.join(PROJECT_ROOT, file));
-    const validate = async (friendlyName: string, definition: unknown) => {
-      try {
-        await target.client.studio.v2.flowValidate.update({ friendlyName, status: 'published', definition });
-        return { valid: true };
-      } catch (error) {
-        const rest = error as { status?: number; code?: number; message?: string; details?: unknown };
-        return { valid: false, status: rest.status, code: rest.code, message: rest.message, details: rest.details };
-      }
-    };
     const values: Record<string, string> = { ...(await target.fillValues()) };
     for (const file of files) values[flowSidPlaceholderName(file)] ??= STAND_IN_FLOW_SID;
     const filled = prepareFlows(files, values, `${target.namePrefix}validate`);
-    const results: Record<string, { unfilled: unknown; filled: unknown }> = {};
+    const results: Validations = {};
     for (const [index, file] of files.entries()) {
       const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
       results[SHIPPED_FLOWS[index]] = {
         unfilled: {
           placeholders: [...placeholdersIn(raw)].sort(),
-          ...(await validate(`${target.namePrefix}unfilled`, raw)),
+          ...(await validateFlow(target, `${target.namePrefix}unfilled`, raw)),
         },
-        filled: await validate(filled[index].friendlyName, filled[index].definition),
+        filled: await validateFlow(target, filled[index].friendlyName, filled[index].definition),
       };
     }
     evidence.flows = results;
-    const all = (kind: 'filled' | 'unfilled') =>
-      Object.values(results).every((r) => (r[kind] as { valid: boolean }).valid);
-    const names = (kind: 'filled' | 'unfilled') =>
-      Object.entries(results)
-        .filter(([, r]) => !(r[kind] as { valid: boolean }).valid)
-        .map(([name]) => name);
-    return [
-      answer(
-        'S13',
-        Q.S13,
-        all('filled'),
-        all('filled')
-          ? 'Yes: both filled flows are valid.'
-          : `No: ${names('filled').join(', ')} refused (see evidence).`,
-      ),
-      answer(
-        'S13u',
-        Q.S13u,
-        all('unfilled'),
-        all('unfilled')
-          ? 'Yes: both are valid even with placeholders.'
-          : `No: ${names('unfilled').join(', ')} refused unfilled (see evidence).`,
-      ),
-    ];
+    return validationAnswers(results);
   },
 };
+
+type SyncDocuments = ReturnType<Target['client']['sync']['v1']['services']>['documents'];
+
+/** Whether a Sync action went through, or the HTTP status and Twilio code it failed with. */
+async function syncOutcome(action: () => Promise<unknown>): Promise<{ ok: boolean; status?: number; code?: number }> {
+  try {
+    await action();
+    return { ok: true };
+  } catch (error) {
+    const { status, code } = restError(error);
+    return { ok: false, status, code };
+  }
+}
+
+/** A Sync document of the probe (`{v: 1}`), removed at cleanup. */
+async function createDocument(
+  ctx: ProbeContext,
+  documents: SyncDocuments,
+  label: string,
+  uniqueName: string,
+  ttl: number,
+) {
+  const created = await documents.create({ uniqueName, data: { v: 1 }, ttl });
+  ctx.cleanup.add(label, async () => {
+    await documents(created.sid)
+      .remove()
+      .catch(() => undefined);
+  });
+  return created;
+}
+
+/** Y1-Y3: a taken UniqueName, a missing document, a stale If-Match. */
+async function syncRefusals(ctx: ProbeContext, documents: SyncDocuments) {
+  const { target, evidence } = ctx;
+  const name = `${target.syncPrefix}sync_taken`;
+  const created = await createDocument(ctx, documents, 'a Sync document (sync probe)', name, 3600);
+  const taken = await syncOutcome(() => documents.create({ uniqueName: name, data: { v: 2 }, ttl: 3600 }));
+  const missing = await syncOutcome(() => documents(`${target.syncPrefix}sync_missing`).fetch());
+  const stale = await syncOutcome(() =>
+    documents(created.sid).update({ data: { v: 3 }, ifMatch: String(Number(created.revision) + 7) }),
+  );
+  evidence.takenName = taken;
+  evidence.missing = missing;
+  evidence.staleIfMatch = stale;
+  return { taken, missing, stale };
+}
+
+/** Y5: a document with a short TTL, watched until it is gone; how long after its creation it went (null: it stayed). */
+async function ttlGoneAfterMs(ctx: ProbeContext, documents: SyncDocuments): Promise<number | null> {
+  const { target } = ctx;
+  const ttl = target.timings.ttlSeconds;
+  const label = 'a Sync document with a TTL (sync probe)';
+  const withTtl = await createDocument(ctx, documents, label, `${target.syncPrefix}sync_ttl`, ttl);
+  const expires = withTtl.dateExpires ? withTtl.dateExpires.getTime() : null;
+  const evidence: Record<string, unknown> = {
+    seconds: ttl,
+    dateExpiresSet: expires !== null,
+    dateExpiresAfterCreateMs: expires !== null ? expires - withTtl.dateCreated.getTime() : null,
+  };
+  ctx.evidence.ttl = evidence;
+  const deadline = Date.now() + ttl * 1000 + target.timings.ttlWatchMs;
+  let goneAt: number | null = null;
+  while (Date.now() < deadline) {
+    await pause(target.pollMs, ctx.signal);
+    const fetched = await syncOutcome(() => documents(withTtl.sid).fetch());
+    if (!fetched.ok && fetched.status === 404) {
+      goneAt = Date.now();
+      break;
+    }
+  }
+  const goneAfterMs = goneAt === null ? null : goneAt - withTtl.dateCreated.getTime();
+  evidence.goneAfterCreateMs = goneAfterMs;
+  return goneAfterMs;
+}
+
+function syncAnswers(
+  { taken, missing, stale }: Awaited<ReturnType<typeof syncRefusals>>,
+  goneAfterMs: number | null,
+  timings: Target['timings'],
+): ProbeAnswer[] {
+  const ttl = timings.ttlSeconds;
+  const takenRefused = !taken.ok && taken.code === 54301;
+  const missingIs404 = !missing.ok && missing.status === 404;
+  const staleRefused = !stale.ok && stale.code === 54103;
+  return [
+    answerFor('Y1', takenRefused, takenRefused ? 'Yes: HTTP 409, code 54301.' : `No: ${JSON.stringify(taken)}.`),
+    answerFor(
+      'Y2',
+      missingIs404,
+      `${missingIs404 ? 'Yes' : 'No'}: HTTP ${missing.status ?? 200}, code ${missing.code ?? 'none'}.`,
+    ),
+    answerFor(
+      'Y3',
+      staleRefused,
+      staleRefused ? `Yes: HTTP ${stale.status}, code 54103.` : `No: ${JSON.stringify(stale)}.`,
+    ),
+    answerFor(
+      'Y5',
+      goneAfterMs !== null,
+      goneAfterMs !== null
+        ? `Yes: gone ${(goneAfterMs / 1000).toFixed(1)} s after it was created with a ${ttl} s TTL.`
+        : `No: still there ${ttl + timings.ttlWatchMs / 1000} s after it was created with a ${ttl} s TTL (Twilio calls TTL approximate).`,
+    ),
+  ];
+}
 
 const sync: Probe = {
   name: 'sync',
@@ -714,127 +834,51 @@ const sync: Probe = {
   calls: 0,
   needsVoice: false,
   async run(ctx) {
-    const { target, evidence } = ctx;
-    const documents = target.client.sync.v1.services('default').documents;
-    const code = async (action: () => Promise<unknown>) => {
-      try {
-        await action();
-        return { ok: true };
-      } catch (error) {
-        const { status, code: errorCode } = restError(error);
-        return { ok: false, status, code: errorCode };
-      }
-    };
-    const name = `${target.syncPrefix}sync_taken`;
-    const created = await documents.create({ uniqueName: name, data: { v: 1 }, ttl: 3600 });
-    ctx.cleanup.add('a Sync document (sync probe)', async () => {
-      await documents(created.sid)
-        .remove()
-        .catch(() => undefined);
-    });
-    const taken = await code(() => documents.create({ uniqueName: name, data: { v: 2 }, ttl: 3600 }));
-    const missing = await code(() => documents(`${target.syncPrefix}sync_missing`).fetch());
-    const stale = await code(() =>
-      documents(created.sid).update({ data: { v: 3 }, ifMatch: String(Number(created.revision) + 7) }),
-    );
-    evidence.takenName = taken;
-    evidence.missing = missing;
-    evidence.staleIfMatch = stale;
-
-    const ttl = target.timings.ttlSeconds;
-    const withTtl = await documents.create({ uniqueName: `${target.syncPrefix}sync_ttl`, data: { v: 1 }, ttl });
-    ctx.cleanup.add('a Sync document with a TTL (sync probe)', async () => {
-      await documents(withTtl.sid)
-        .remove()
-        .catch(() => undefined);
-    });
-    const expires = withTtl.dateExpires ? withTtl.dateExpires.getTime() : null;
-    evidence.ttl = {
-      seconds: ttl,
-      dateExpiresSet: expires !== null,
-      dateExpiresAfterCreateMs: expires !== null ? expires - withTtl.dateCreated.getTime() : null,
-    };
-    const deadline = Date.now() + ttl * 1000 + target.timings.ttlWatchMs;
-    let goneAt: number | null = null;
-    while (Date.now() < deadline) {
-      await sleep(target.pollMs, ctx.signal);
-      const fetched = await code(() => documents(withTtl.sid).fetch());
-      if (!fetched.ok && fetched.status === 404) {
-        goneAt = Date.now();
-        break;
-      }
-    }
-    const createdAt = withTtl.dateCreated.getTime();
-    (evidence.ttl as Record<string, unknown>).goneAfterCreateMs = goneAt === null ? null : goneAt - createdAt;
-    const yes = (ok: boolean, text: string, no: string) => (ok ? text : no);
-    return [
-      answer(
-        'Y1',
-        Q.Y1,
-        !taken.ok && taken.code === 54301,
-        yes(!taken.ok && taken.code === 54301, 'Yes: HTTP 409, code 54301.', `No: ${JSON.stringify(taken)}.`),
-      ),
-      answer(
-        'Y2',
-        Q.Y2,
-        !missing.ok && missing.status === 404,
-        `${!missing.ok && missing.status === 404 ? 'Yes' : 'No'}: HTTP ${missing.status ?? 200}, code ${missing.code ?? 'none'}.`,
-      ),
-      answer(
-        'Y3',
-        Q.Y3,
-        !stale.ok && stale.code === 54103,
-        yes(
-          !stale.ok && stale.code === 54103,
-          `Yes: HTTP ${stale.status}, code 54103.`,
-          `No: ${JSON.stringify(stale)}.`,
-        ),
-      ),
-      answer(
-        'Y5',
-        Q.Y5,
-        goneAt !== null,
-        goneAt !== null
-          ? `Yes: gone ${((goneAt - createdAt) / 1000).toFixed(1)} s after it was created with a ${ttl} s TTL.`
-          : `No: still there ${ttl + target.timings.ttlWatchMs / 1000} s after it was created with a ${ttl} s TTL (Twilio calls TTL approximate).`,
-      ),
-    ];
+    const documents = ctx.target.client.sync.v1.services('default').documents;
+    const refusals = await syncRefusals(ctx, documents);
+    const goneAfterMs = await ttlGoneAfterMs(ctx, documents);
+    return syncAnswers(refusals, goneAfterMs, ctx.target.timings);
   },
 };
 
-/** A flow whose REST-started execution waits on the probe endpoint's slow step (it stays active meanwhile). */
-function busyFlow(target: Target): FlowDefinition {
-  const at = (x: number, y: number) => ({ offset: { x, y } });
-  return {
-    description: 'studio-async verify:live probe executions (temporary; deleted at the end of the run)',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [
-          { event: 'incomingMessage' },
-          { event: 'incomingCall' },
-          { event: 'incomingConversationMessage' },
-          { event: 'incomingRequest', next: 'busy' },
-          { event: 'incomingParent' },
-        ],
-        properties: at(0, 0),
-      },
-      {
-        name: 'busy',
-        type: 'make-http-request',
-        transitions: [{ event: 'success' }, { event: 'failed' }],
-        properties: {
-          ...at(0, 200),
-          method: 'POST',
-          content_type: 'application/x-www-form-urlencoded;charset=utf-8',
-          url: probeUrl(target, { probe: 'executions', step: 'slow' }),
-        },
-      },
-    ],
-  };
+/** S18's flow; removed at cleanup, after the executions pushed on `started` are ended. */
+async function createBusyFlow(ctx: ProbeContext): Promise<{ flowSid: string; started: string[] }> {
+  const { target } = ctx;
+  const studio = target.client.studio.v2;
+  const flow = await studio.flows.create({
+    friendlyName: `${target.namePrefix}executions`,
+    status: 'published',
+    definition: busyFlow(target),
+  });
+  const started: string[] = [];
+  ctx.cleanup.add('the probe flow (executions) and its executions', async () => {
+    for (const sid of started)
+      await studio
+        .flows(flow.sid)
+        .executions(sid)
+        .update({ status: 'ended' })
+        .catch(() => undefined);
+    await studio.flows(flow.sid).remove();
+  });
+  return { flowSid: flow.sid, started };
+}
+
+function activeExecutionAnswer(second: Record<string, unknown>, firstAfter: string): ProbeAnswer {
+  if ('error' in second) {
+    const err = refusal(second);
+    return answerFor(
+      'S18',
+      false,
+      `Refused: HTTP ${err.status ?? '?'}, code ${err.code ?? '?'}; the first execution stayed ${firstAfter}.`,
+    );
+  }
+  return firstAfter === 'ended'
+    ? answerFor('S18', true, 'Ended: the second create was accepted and the first execution is ended.')
+    : answerFor(
+        'S18',
+        'unknown',
+        `Both ran: the second create was accepted while the first stayed ${firstAfter} (neither of the behaviours the switch plays).`,
+      );
 }
 
 const executionsProbe: Probe = {
@@ -848,73 +892,21 @@ const executionsProbe: Probe = {
   async run(ctx) {
     const { target, evidence } = ctx;
     const numbers = target.numbers;
-    if (!numbers)
-      return [
-        answer('S18', Q.S18, 'unknown', 'No numbers were given (--from, --to).', 'executionCreateEndsActiveExecution'),
-      ];
-    const studio = target.client.studio.v2;
-    const flow = await studio.flows.create({
-      friendlyName: `${target.namePrefix}executions`,
-      status: 'published',
-      definition: busyFlow(target),
-    });
-    const started: string[] = [];
-    ctx.cleanup.add('the probe flow (executions) and its executions', async () => {
-      for (const sid of started)
-        await studio
-          .flows(flow.sid)
-          .executions(sid)
-          .update({ status: 'ended' })
-          .catch(() => undefined);
-      await studio.flows(flow.sid).remove();
-    });
-    const first = await studio
-      .flows(flow.sid)
-      .executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'first' } });
+    if (!numbers) return [answerFor('S18', 'unknown', 'No numbers were given (--from, --to).')];
+    const { flowSid, started } = await createBusyFlow(ctx);
+    const executions = target.client.studio.v2.flows(flowSid).executions;
+    const first = await executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'first' } });
     started.push(first.sid);
     ctx.failpoint();
-    let second: Record<string, unknown>;
-    try {
-      const created = await studio
-        .flows(flow.sid)
-        .executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'second' } });
+    const second = await restOutcome(async () => {
+      const created = await executions.create({ to: numbers.to, from: numbers.from, parameters: { probe: 'second' } });
       started.push(created.sid);
-      second = { httpStatus: 201, status: created.status };
-    } catch (error) {
-      second = { error: restError(error) };
-    }
+      return { httpStatus: 201, status: created.status };
+    });
     evidence.second = second;
-    const firstAfter = (await studio.flows(flow.sid).executions(first.sid).fetch()).status;
+    const firstAfter = (await executions(first.sid).fetch()).status;
     evidence.firstAfter = firstAfter;
-    if ('error' in second) {
-      const err = second.error as { status?: number; code?: number };
-      return [
-        answer(
-          'S18',
-          Q.S18,
-          false,
-          `Refused: HTTP ${err.status ?? '?'}, code ${err.code ?? '?'}; the first execution stayed ${firstAfter}.`,
-          'executionCreateEndsActiveExecution',
-        ),
-      ];
-    }
-    return [
-      firstAfter === 'ended'
-        ? answer(
-            'S18',
-            Q.S18,
-            true,
-            'Ended: the second create was accepted and the first execution is ended.',
-            'executionCreateEndsActiveExecution',
-          )
-        : answer(
-            'S18',
-            Q.S18,
-            'unknown',
-            `Both ran: the second create was accepted while the first stayed ${firstAfter} (neither of the behaviours the switch plays).`,
-            'executionCreateEndsActiveExecution',
-          ),
-    ];
+    return [activeExecutionAnswer(second, firstAfter)];
   },
 };
 
@@ -977,15 +969,7 @@ export async function runProbes(options: RunProbesOptions): Promise<ProbeResult[
       log(`probe ${probe.name}: FAILED: ${message}`);
       results.push({
         probe: probe.name,
-        answers: probe.ids.map((id) =>
-          answer(
-            id,
-            ANSWER_INFO[id]?.question ?? id,
-            'unknown',
-            `The probe failed: ${message}`,
-            ANSWER_INFO[id]?.switch,
-          ),
-        ),
+        answers: probe.ids.map((id) => answerFor(id, 'unknown', `The probe failed: ${message}`)),
         error: message,
         evidence,
         durationMs: Date.now() - started,

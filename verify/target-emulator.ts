@@ -5,7 +5,7 @@
  * the emulator through the Studio API like on Twilio; the runner plays the same behaviour profile
  * as the emulator (read from `GET /_emulator/behaviour`).
  */
-import crypto from 'node:crypto';
+import { newSid } from '../emulator/sids';
 import { profileFromJson, type TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { listServiceFunctions, functionSidPlaceholder } from '../studio/checker/service-functions';
 import { runFlow } from '../studio/runner';
@@ -13,9 +13,9 @@ import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../dev/credentials';
 import { startLocalStack } from '../dev/local-stack';
 import { FUNCTIONS_SRC_DIR } from '../dev/paths';
 import type { CleanupRegistry } from './cleanup';
-import { verifyClient } from './client';
+import { verifyClient, type VerifyClient } from './client';
 import { prepareStage } from './stage';
-import type { Target, Timings } from './target';
+import { createProbeFlow, runPrefixes, type Target, type Timings } from './target';
 
 export const EMULATOR_TIMINGS: Timings = {
   timeLimitSeconds: 3,
@@ -25,8 +25,6 @@ export const EMULATOR_TIMINGS: Timings = {
   ttlSeconds: 2,
   ttlWatchMs: 6_000,
 };
-
-const sid = (prefix: string) => prefix + crypto.randomBytes(16).toString('hex');
 
 export interface EmulatorTargetOptions {
   runId: string;
@@ -39,24 +37,78 @@ export interface EmulatorTargetOptions {
   existing?: { baseUrl: string; emulatorUrl: string };
 }
 
-export async function emulatorTarget(options: EmulatorTargetOptions): Promise<Target> {
-  const { cleanup, log, runId } = options;
-  let baseUrl: string;
-  let emulatorUrl: string;
-  if (options.existing) {
-    ({ baseUrl, emulatorUrl } = options.existing);
-  } else {
-    const stage = prepareStage(runId);
-    cleanup.add('the staged build (verify/.stage-*)', () => stage.remove());
-    const stack = await startLocalStack({
-      distDir: stage.distDirRelative,
-      behaviour: options.behaviour,
-      env: { VERIFY_KEY: options.probeKey },
+/** The local stack this target starts (removed at cleanup), or the one already running. */
+async function localStack(options: EmulatorTargetOptions): Promise<{ baseUrl: string; emulatorUrl: string }> {
+  if (options.existing) return options.existing;
+  const { cleanup } = options;
+  const stage = prepareStage(options.runId);
+  cleanup.add('the staged build (verify/.stage-*)', () => stage.remove());
+  const stack = await startLocalStack({
+    distDir: stage.distDirRelative,
+    behaviour: options.behaviour,
+    env: { VERIFY_KEY: options.probeKey },
+  });
+  cleanup.add('the local stack (twilio-run and the emulator)', () => stack.stop());
+  return { baseUrl: stack.baseUrl, emulatorUrl: stack.emulator.url };
+}
+
+/** The shipped flows' placeholders filled for a rehearsal: a stand-in domain, fresh SIDs of the right shapes. */
+async function rehearsalFillValues(): Promise<Record<string, string>> {
+  const values: Record<string, string> = {
+    SERVICE_DOMAIN: 'verify-rehearsal.twil.io',
+    SERVICE_SID: newSid('ZS'),
+    ENVIRONMENT_SID: newSid('ZE'),
+  };
+  for (const functionPath of listServiceFunctions(FUNCTIONS_SRC_DIR) ?? [])
+    values[functionSidPlaceholder(functionPath).slice(2, -2)] = newSid('ZH');
+  return values;
+}
+
+interface RunnerSetup {
+  client: VerifyClient;
+  runId: string;
+  baseUrl: string;
+  emulatorUrl: string;
+  behaviour: TwilioBehaviour;
+  /** The runner's calls in flight (interrupt() aborts them). */
+  runs: Set<AbortController>;
+}
+
+/** A probe's call: its flow created in the emulator, then played by the flow runner; both removed at cleanup. */
+function runnerCalls(setup: RunnerSetup): Target['callIntoFlow'] {
+  const { client, runId, runs } = setup;
+  return async (scope, probe, definition, callOptions = {}) => {
+    const flow = await createProbeFlow(client, scope, runId, probe, definition);
+    const callSid = newSid('CA');
+    const abort = new AbortController();
+    runs.add(abort);
+    const run = runFlow({
+      definition,
+      baseUrl: setup.baseUrl,
+      emulatorUrl: setup.emulatorUrl,
+      trigger: { kind: 'call', callSid },
+      flowSid: flow.sid,
+      behaviour: setup.behaviour,
+      fallbackUrl: callOptions.fallbackUrl,
+      maxRunMs: 5 * 60_000,
+      signal: abort.signal,
     });
-    cleanup.add('the local stack (twilio-run and the emulator)', () => stack.stop());
-    baseUrl = stack.baseUrl;
-    emulatorUrl = stack.emulator.url;
-  }
+    const done = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    scope.add(`the runner's call for ${probe}`, async () => {
+      abort.abort();
+      await done;
+      runs.delete(abort);
+    });
+    return { callSid, done };
+  };
+}
+
+export async function emulatorTarget(options: EmulatorTargetOptions): Promise<Target> {
+  const { log, runId } = options;
+  const { baseUrl, emulatorUrl } = await localStack(options);
   const client = verifyClient(LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, emulatorUrl);
   const played = (await (await fetch(`${emulatorUrl}/_emulator/behaviour`)).json()) as unknown;
   const behaviour = profileFromJson(played, 'the emulator');
@@ -70,58 +122,15 @@ export async function emulatorTarget(options: EmulatorTargetOptions): Promise<Ta
     probeEndpoint: `${baseUrl}/verify/probe`,
     probeKey: options.probeKey,
     runId,
-    syncPrefix: `vfy_${runId}_`,
-    namePrefix: `verify-${runId}-`,
+    ...runPrefixes(runId),
     timings: EMULATOR_TIMINGS,
     pollMs: 200,
     log,
     emulatorBehaviour: behaviour.name,
     // The runner's default numbers: the emulator takes any.
     numbers: { from: '+15005550001', to: '+15005550006' },
-    async fillValues() {
-      const values: Record<string, string> = {
-        SERVICE_DOMAIN: 'verify-rehearsal.twil.io',
-        SERVICE_SID: sid('ZS'),
-        ENVIRONMENT_SID: sid('ZE'),
-      };
-      for (const functionPath of listServiceFunctions(FUNCTIONS_SRC_DIR) ?? [])
-        values[functionSidPlaceholder(functionPath).slice(2, -2)] = sid('ZH');
-      return values;
-    },
-    async callIntoFlow(scope, probe, definition, callOptions = {}) {
-      const flow = await client.studio.v2.flows.create({
-        friendlyName: `verify-${runId} ${probe}`,
-        status: 'published',
-        definition,
-      });
-      scope.add(`Studio Flow for ${probe}`, async () => {
-        await client.studio.v2.flows(flow.sid).remove();
-      });
-      const callSid = sid('CA');
-      const abort = new AbortController();
-      runs.add(abort);
-      const run = runFlow({
-        definition,
-        baseUrl,
-        emulatorUrl,
-        trigger: { kind: 'call', callSid },
-        flowSid: flow.sid,
-        behaviour,
-        fallbackUrl: callOptions.fallbackUrl,
-        maxRunMs: 5 * 60_000,
-        signal: abort.signal,
-      });
-      const done = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      scope.add(`the runner's call for ${probe}`, async () => {
-        abort.abort();
-        await done;
-        runs.delete(abort);
-      });
-      return { callSid, done };
-    },
+    fillValues: rehearsalFillValues,
+    callIntoFlow: runnerCalls({ client, runId, baseUrl, emulatorUrl, behaviour, runs }),
     interrupt() {
       for (const run of runs) run.abort();
     },

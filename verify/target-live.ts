@@ -12,13 +12,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { functionSidPlaceholder } from '../studio/checker/service-functions';
 import { runDeploy } from '../dev/deploy/run';
 import { writeEnvFile } from '../dev/env-file';
 import type { CleanupRegistry } from './cleanup';
 import { verifyClient, type VerifyClient } from './client';
 import { prepareStage } from './stage';
-import { probeUrl, type Target, type Timings } from './target';
+import { createProbeFlow, probeUrl, runPrefixes, type Target, type Timings } from './target';
 
 export const LIVE_TIMINGS: Timings = {
   timeLimitSeconds: 20,
@@ -31,6 +32,8 @@ export const LIVE_TIMINGS: Timings = {
 
 const ENVIRONMENT = 'verify';
 const FINAL = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+/** How often a placed call is looked at to know when it is over. */
+const CALL_POLL_MS = 3000;
 
 export interface LiveTargetOptions {
   runId: string;
@@ -90,41 +93,116 @@ async function deploy(options: LiveTargetOptions, client: VerifyClient) {
   return { serviceSid: service.sid, environmentSid: environment.sid, domain: environment.domainName };
 }
 
-export async function liveTarget(options: LiveTargetOptions): Promise<Target & { domain: string }> {
-  const { cleanup, log, runId } = options;
-  const client = verifyClient(options.accountSid, options.authToken, options.apiBaseUrl);
+/** `--configure-number`: the `--to` number, checked to be on this account before anything is deployed. */
+async function numberToConfigure(options: LiveTargetOptions, client: VerifyClient): Promise<string | undefined> {
+  if (!options.configureNumber) return undefined;
+  if (!options.to) throw new Error('--configure-number needs --to (a number on this account)');
+  const [number] = await client.incomingPhoneNumbers.list({ phoneNumber: options.to, limit: 1 });
+  if (!number) throw new Error('--configure-number: the --to number is not on this account; nothing was changed');
+  return number.sid;
+}
 
-  let configureCheck: { sid: string } | undefined;
-  if (options.configureNumber) {
-    if (!options.to) throw new Error('--configure-number needs --to (a number on this account)');
-    const [number] = await client.incomingPhoneNumbers.list({ phoneNumber: options.to, limit: 1 });
-    if (!number) throw new Error('--configure-number: the --to number is not on this account; nothing was changed');
-    configureCheck = { sid: number.sid };
+/** Points the number's voice URL at the probe endpoint; its previous voice settings are put back at cleanup. */
+async function answerWithProbe(
+  options: LiveTargetOptions,
+  client: VerifyClient,
+  numberSid: string,
+  base: Pick<Target, 'probeEndpoint' | 'probeKey' | 'runId'>,
+): Promise<void> {
+  const number = await client.incomingPhoneNumbers(numberSid).fetch();
+  const previous = {
+    voiceUrl: number.voiceUrl ?? '',
+    voiceMethod: number.voiceMethod ?? 'POST',
+    voiceFallbackUrl: number.voiceFallbackUrl ?? '',
+    voiceFallbackMethod: number.voiceFallbackMethod ?? 'POST',
+    voiceApplicationSid: number.voiceApplicationSid ?? '',
+  };
+  options.cleanup.add("the --to number's voice settings (restored)", async () => {
+    await client.incomingPhoneNumbers(numberSid).update(previous);
+  });
+  await client.incomingPhoneNumbers(numberSid).update({
+    voiceUrl: probeUrl(base, { probe: 'answer', step: 'answer' }),
+    voiceMethod: 'POST',
+    voiceApplicationSid: '',
+  });
+  options.log('the --to number now answers with the probe endpoint (restored at the end)');
+}
+
+type Deployed = Awaited<ReturnType<typeof deploy>>;
+
+/** The shipped flows' placeholders filled with the deployed service: its domain, its SIDs, its functions' SIDs. */
+async function deployedFillValues(client: VerifyClient, deployed: Deployed): Promise<Record<string, string>> {
+  const values: Record<string, string> = {
+    SERVICE_DOMAIN: deployed.domain,
+    SERVICE_SID: deployed.serviceSid,
+    ENVIRONMENT_SID: deployed.environmentSid,
+  };
+  const service = client.serverless.v1.services(deployed.serviceSid);
+  for (const fn of await service.functions.list()) {
+    const [version] = await service.functions(fn.sid).functionVersions.list({ limit: 1 });
+    if (version) values[functionSidPlaceholder(version.path).slice(2, -2)] = fn.sid;
   }
+  return values;
+}
 
+/** Removes a probe's flow, ending first its executions still active (one lingers until its widget times out, S6). */
+async function removeFlow(client: VerifyClient, flowSid: string): Promise<void> {
+  const flow = client.studio.v2.flows(flowSid);
+  for (const execution of await flow.executions.list({ limit: 20 })) {
+    if (execution.status === 'active')
+      await flow
+        .executions(execution.sid)
+        .update({ status: 'ended' })
+        .catch(() => undefined);
+  }
+  await flow.remove();
+}
+
+/** Resolves once the call is over (or can no longer be fetched). */
+async function callOver(client: VerifyClient, callSid: string): Promise<void> {
+  for (;;) {
+    const now = await client
+      .calls(callSid)
+      .fetch()
+      .catch(() => undefined);
+    if (!now || FINAL.has(now.status)) return;
+    await sleep(CALL_POLL_MS);
+  }
+}
+
+/** A probe's call: a Studio Flow created for it, and a call from --from to --to whose TwiML URL is its webhook. */
+function accountCalls(options: LiveTargetOptions, client: VerifyClient): Target['callIntoFlow'] {
+  return async (scope, probe, definition, callOptions = {}) => {
+    if (!options.from || !options.to) throw new Error('no --from/--to');
+    const flow = await createProbeFlow(client, scope, options.runId, probe, definition, (flowSid) =>
+      removeFlow(client, flowSid),
+    );
+    const call = await client.calls.create({
+      from: options.from,
+      to: options.to,
+      url: flow.webhookUrl,
+      method: 'POST',
+      ...(callOptions.fallbackUrl ? { fallbackUrl: callOptions.fallbackUrl, fallbackMethod: 'POST' } : {}),
+      timeout: 30,
+      timeLimit: 180,
+    });
+    scope.add(`the call for ${probe}`, async () => {
+      const now = await client.calls(call.sid).fetch();
+      if (FINAL.has(now.status)) return;
+      await client.calls(call.sid).update({ status: now.status === 'in-progress' ? 'completed' : 'canceled' });
+    });
+    return { callSid: call.sid, done: callOver(client, call.sid) };
+  };
+}
+
+export async function liveTarget(options: LiveTargetOptions): Promise<Target & { domain: string }> {
+  const { log, runId } = options;
+  const client = verifyClient(options.accountSid, options.authToken, options.apiBaseUrl);
+  const configure = await numberToConfigure(options, client);
   const deployed = await deploy(options, client);
   const probeEndpoint = `https://${deployed.domain}/verify/probe`;
   const base = { probeEndpoint, probeKey: options.probeKey, runId };
-
-  if (configureCheck) {
-    const number = await client.incomingPhoneNumbers(configureCheck.sid).fetch();
-    const previous = {
-      voiceUrl: number.voiceUrl ?? '',
-      voiceMethod: number.voiceMethod ?? 'POST',
-      voiceFallbackUrl: number.voiceFallbackUrl ?? '',
-      voiceFallbackMethod: number.voiceFallbackMethod ?? 'POST',
-      voiceApplicationSid: number.voiceApplicationSid ?? '',
-    };
-    cleanup.add("the --to number's voice settings (restored)", async () => {
-      await client.incomingPhoneNumbers(configureCheck.sid).update(previous);
-    });
-    await client.incomingPhoneNumbers(configureCheck.sid).update({
-      voiceUrl: probeUrl(base, { probe: 'answer', step: 'answer' }),
-      voiceMethod: 'POST',
-      voiceApplicationSid: '',
-    });
-    log('the --to number now answers with the probe endpoint (restored at the end)');
-  }
+  if (configure) await answerWithProbe(options, client, configure, base);
 
   const voiceUnavailable =
     !options.from || !options.to
@@ -136,75 +214,15 @@ export async function liveTarget(options: LiveTargetOptions): Promise<Target & {
     client,
     accountSid: options.accountSid,
     ...base,
-    syncPrefix: `vfy_${runId}_`,
-    namePrefix: `verify-${runId}-`,
+    ...runPrefixes(runId),
     timings: LIVE_TIMINGS,
     pollMs: 1500,
     log,
     voiceUnavailable,
     ...(options.from && options.to ? { numbers: { from: options.from, to: options.to } } : {}),
     domain: deployed.domain,
-    async fillValues() {
-      const values: Record<string, string> = {
-        SERVICE_DOMAIN: deployed.domain,
-        SERVICE_SID: deployed.serviceSid,
-        ENVIRONMENT_SID: deployed.environmentSid,
-      };
-      const functions = await client.serverless.v1.services(deployed.serviceSid).functions.list();
-      for (const fn of functions) {
-        const [version] = await client.serverless.v1
-          .services(deployed.serviceSid)
-          .functions(fn.sid)
-          .functionVersions.list({ limit: 1 });
-        if (version) values[functionSidPlaceholder(version.path).slice(2, -2)] = fn.sid;
-      }
-      return values;
-    },
-    async callIntoFlow(scope, probe, definition, callOptions = {}) {
-      if (!options.from || !options.to) throw new Error('no --from/--to');
-      const flow = await client.studio.v2.flows.create({
-        friendlyName: `verify-${runId} ${probe}`,
-        status: 'published',
-        definition,
-      });
-      scope.add(`Studio Flow for ${probe}`, async () => {
-        // An execution lingers until its widget times out (S6): end it, then delete the flow.
-        for (const execution of await client.studio.v2.flows(flow.sid).executions.list({ limit: 20 })) {
-          if (execution.status === 'active')
-            await client.studio.v2
-              .flows(flow.sid)
-              .executions(execution.sid)
-              .update({ status: 'ended' })
-              .catch(() => undefined);
-        }
-        await client.studio.v2.flows(flow.sid).remove();
-      });
-      const call = await client.calls.create({
-        from: options.from,
-        to: options.to,
-        url: flow.webhookUrl,
-        method: 'POST',
-        ...(callOptions.fallbackUrl ? { fallbackUrl: callOptions.fallbackUrl, fallbackMethod: 'POST' } : {}),
-        timeout: 30,
-        timeLimit: 180,
-      });
-      scope.add(`the call for ${probe}`, async () => {
-        const now = await client.calls(call.sid).fetch();
-        if (FINAL.has(now.status)) return;
-        await client.calls(call.sid).update({ status: now.status === 'in-progress' ? 'completed' : 'canceled' });
-      });
-      const done = (async () => {
-        for (;;) {
-          const now = await client
-            .calls(call.sid)
-            .fetch()
-            .catch(() => undefined);
-          if (!now || FINAL.has(now.status)) return;
-          await new Promise((resolve) => setTimeout(resolve, 3000));
-        }
-      })();
-      return { callSid: call.sid, done };
-    },
+    fillValues: () => deployedFillValues(client, deployed),
+    callIntoFlow: accountCalls(options, client),
     interrupt() {
       // Nothing runs here but REST calls; the cleanup ends calls and removes flows.
     },

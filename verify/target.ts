@@ -77,3 +77,28 @@ export function probeUrl(
   for (const [name, value] of Object.entries(params)) query.set(name, String(value));
   return `${target.probeEndpoint}?${query}`;
 }
+
+/** The prefixes of everything a run creates: its Sync documents (`vfy_<run>_`) and its other resources. */
+export function runPrefixes(runId: string): Pick<Target, 'syncPrefix' | 'namePrefix'> {
+  return { syncPrefix: `vfy_${runId}_`, namePrefix: `verify-${runId}-` };
+}
+
+/** Creates `probe`'s Studio Flow, registered in `scope` to be removed (by `remove`, else a plain delete). */
+export async function createProbeFlow(
+  client: VerifyClient,
+  scope: CleanupRegistry,
+  runId: string,
+  probe: string,
+  definition: FlowDefinition,
+  remove: (flowSid: string) => Promise<unknown> = (flowSid) => client.studio.v2.flows(flowSid).remove(),
+) {
+  const flow = await client.studio.v2.flows.create({
+    friendlyName: `verify-${runId} ${probe}`,
+    status: 'published',
+    definition,
+  });
+  scope.add(`Studio Flow for ${probe}`, async () => {
+    await remove(flow.sid);
+  });
+  return flow;
+}
