@@ -4,45 +4,24 @@
  * "not simulated". Run here on flows this test writes (the reference fixtures are run by path
  * from the command itself, never copied).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FlowDefinition } from '../../studio/flow-model';
-import { PROJECT_ROOT } from '../../dev/paths';
+import type { FlowDefinition, Transition } from '../../studio/flow-model';
+import { runScript, smallFlow } from './support';
 
-const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-const offset = { x: 0, y: 0 };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'auto-fixtures-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+/** A flow of one widget `w` of `type`, started by `event`. */
 const flow = (
   event: string,
   type: string,
   properties: Record<string, unknown>,
-  transitions: Array<{ event: string; next?: string }>,
-): FlowDefinition => ({
-  description: 'auto fixtures',
-  initial_state: 'Trigger',
-  flags: { allow_concurrent_calls: true },
-  states: [
-    { name: 'Trigger', type: 'trigger', transitions: [{ event, next: 'w' }], properties: { offset } },
-    { name: 'w', type, transitions, properties: { offset, ...properties } },
-  ],
-});
+  transitions: Transition[],
+): FlowDefinition => smallFlow('auto fixtures', [event], 'w', [{ name: 'w', type, transitions, properties }]);
 
-function command(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [path.join(PROJECT_ROOT, 'studio/runner/auto-fixtures.ts'), ...args],
-      { cwd: dir, timeout: 60_000 },
-      (error, stdout) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout });
-      },
-    );
-  });
-}
+const command = (args: string[]) => runScript('studio/runner/auto-fixtures.ts', args, { cwd: dir });
 
 it('prints one line per flow and exits 0 only at 90% natural ends with nothing "not simulated"', async () => {
   const good = path.join(dir, 'good');

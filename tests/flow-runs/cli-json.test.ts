@@ -3,16 +3,13 @@
  * a fake service and a fake emulator (control API with registered calls, numbered releases and
  * the state of the job documents), so no local stack is started.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FlowDefinition } from '../../studio/flow-model';
-import { PROJECT_ROOT } from '../../dev/paths';
 import { json, startFakeService, twiml, type FakeService } from './fake-service';
+import { functionState, redirectState, runScript, sayState, smallFlow } from './support';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;
-const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 let service: FakeService;
 let emulator: FakeService;
 let registeredAt = 0;
@@ -54,43 +51,19 @@ beforeAll(async () => {
       return { ...json(release), delayMs: Math.max(0, registeredAt + 1500 - Date.now()) };
     },
   });
-  const offset = { x: 0, y: 0 };
-  const definition: FlowDefinition = {
-    description: 'cli json',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
+  const definition = smallFlow('cli json', ['incomingCall'], 'start_job', [
+    functionState('start_job', `${service.url}/jobs/start`, [], { success: 'hold' }),
+    redirectState(
+      'hold',
       {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [{ event: 'incomingCall', next: 'start_job' }],
-        properties: { offset },
+        url: `${service.url}/hold?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{flow.flow_sid}}`,
+        method: 'POST',
+        timeout: '30',
       },
-      {
-        name: 'start_job',
-        type: 'run-function',
-        transitions: [{ event: 'success', next: 'hold' }, { event: 'fail' }],
-        properties: { offset, url: `${service.url}/jobs/start`, parameters: [] },
-      },
-      {
-        name: 'hold',
-        type: 'add-twiml-redirect',
-        transitions: [{ event: 'return', next: 'result' }, { event: 'timeout' }, { event: 'fail' }],
-        properties: {
-          offset,
-          url: `${service.url}/hold?jobId={{widgets.start_job.parsed.jobId}}&flowSid={{flow.flow_sid}}`,
-          method: 'POST',
-          timeout: '30',
-        },
-      },
-      {
-        name: 'result',
-        type: 'say-play',
-        transitions: [{ event: 'audioComplete' }],
-        properties: { offset, say: 'Done' },
-      },
-    ],
-  };
+      { return: 'result' },
+    ),
+    sayState('result', 'Done'),
+  ]);
   fs.writeFileSync(flowFile, JSON.stringify(definition));
 });
 
@@ -100,18 +73,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [path.join(PROJECT_ROOT, 'studio/runner/cli.ts'), ...args],
-      { cwd: PROJECT_ROOT, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[]) => runScript('studio/runner/cli.ts', args, { timeout: 30_000 });
 
 it('--json prints the whole run as one JSON object on stdout', async () => {
   const { code, stdout, stderr } = await cli([

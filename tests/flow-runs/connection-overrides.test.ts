@@ -15,7 +15,7 @@ import { runFlow } from '../../studio/runner';
 import { loadStartEmulator, type EmulatorHandle } from '../../dev/emulator-loader';
 import { encodeWavPcm16Mono } from '../../dev/wav';
 import { startFakeService, twiml, type FakeRequest, type FakeService } from './fake-service';
-import { openRooms } from './support';
+import { openRooms, redirectState, smallFlow } from './support';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;
 const { documented, hopeful } = BUILT_IN_PROFILES;
@@ -109,25 +109,8 @@ describe('Voice requests with connection overrides', () => {
     await emulator?.close();
   });
 
-  const redirectFlow = (url: string): FlowDefinition => ({
-    description: 'overrides test',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [{ event: 'incomingCall', next: 'hold' }],
-        properties: { offset: { x: 0, y: 0 } },
-      },
-      {
-        name: 'hold',
-        type: 'add-twiml-redirect',
-        transitions: [{ event: 'return' }, { event: 'timeout' }, { event: 'fail' }],
-        properties: { offset: { x: 0, y: 0 }, url, timeout: '60' },
-      },
-    ],
-  });
+  const redirectFlow = (url: string): FlowDefinition =>
+    smallFlow('overrides test', ['incomingCall'], 'hold', [redirectState('hold', { url, timeout: '60' })]);
   const run = (url: string, behaviour: TwilioBehaviour, extra: { hangUpAfterMs?: number } = {}) =>
     runFlow({
       definition: redirectFlow(url),

@@ -3,80 +3,21 @@
  * JUnit XML) and `npm run flows:explore` (every reachable transition with generated inputs:
  * coverage, dead branches, runtime Liquid errors, executions Studio would cut off).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FlowDefinition, Transition } from '../../studio/flow-model';
+import type { FlowDefinition } from '../../studio/flow-model';
 import { explore, formatExplore } from '../../studio/runner/explore';
-import { PROJECT_ROOT } from '../../dev/paths';
+import { menuRoute, menuState, runScript, sayState as say, smallFlow, type StateSpec } from './support';
 
-const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-const offset = { x: 0, y: 0 };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flows-test-'));
 
-type S = { name: string; type: string; transitions?: Transition[]; properties?: Record<string, unknown> };
-function flow(first: string, states: S[]): FlowDefinition {
-  return {
-    description: 'flows:test',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [{ event: 'incomingCall', next: first }],
-        properties: { offset },
-      },
-      ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
-    ],
-  };
-}
-const say = (name: string, text: string, next?: string): S => ({
-  name,
-  type: 'say-play',
-  properties: { say: text },
-  transitions: [{ event: 'audioComplete', next }],
-});
-const menu = (next: Record<string, string>): S => ({
-  name: 'menu',
-  type: 'gather-input-on-call',
-  properties: { say: 'Press 1 or 2', number_of_digits: 1 },
-  transitions: [{ event: 'keypress', next: 'route' }, { event: 'speech' }, { event: 'timeout', next: next.timeout }],
-});
-const route = (one: string, two: string): S => ({
-  name: 'route',
-  type: 'split-based-on',
-  properties: { input: '{{widgets.menu.Digits}}' },
-  transitions: [
-    { event: 'noMatch', next: 'menu' },
-    {
-      event: 'match',
-      next: one,
-      conditions: [{ friendly_name: '1', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '1' }],
-    },
-    {
-      event: 'match',
-      next: two,
-      conditions: [{ friendly_name: '2', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '2' }],
-    },
-  ],
-});
+const flow = (first: string, states: StateSpec[]) => smallFlow('flows:test', ['incomingCall'], first, states);
+const menu = (next: { timeout?: string }) => menuState('Press 1 or 2', { keypress: 'route', ...next });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function tsx(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [path.join(PROJECT_ROOT, script), ...args],
-      { cwd: dir, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const tsx = (script: string, args: string[]) => runScript(script, args, { cwd: dir });
 
 describe('npm run flows:test', () => {
   it('runs the scenario files under a folder, prints a report and writes JUnit XML', async () => {
@@ -85,7 +26,7 @@ describe('npm run flows:test', () => {
     fs.writeFileSync(
       path.join(flows, 'ivr', 'menu.json'),
       JSON.stringify(
-        flow('menu', [menu({}), route('one', 'two'), say('one', 'You chose one'), say('two', 'You chose two')]),
+        flow('menu', [menu({}), menuRoute('one', 'two'), say('one', 'You chose one'), say('two', 'You chose two')]),
       ),
     );
     fs.writeFileSync(
@@ -132,7 +73,7 @@ describe('npm run flows:explore', () => {
   it('covers every transition it can drive and names dead branches, Liquid errors and cut-offs', async () => {
     const definition = flow('menu', [
       menu({ timeout: 'menu' }), // silence loops back to the menu with no counter: Studio cuts it off
-      route('one', 'broken'),
+      menuRoute('one', 'broken'),
       say('one', 'One'),
       say('broken', 'Two {% if widgets.menu.Digits %}'), // a tag that is never closed
       say('orphan', 'Nothing leads here'),
@@ -157,7 +98,7 @@ describe('npm run flows:explore', () => {
   }, 120_000);
 
   it("fills a REST execution's flow.data and a message's Body from the splits that read them", async () => {
-    const split = (name: string, input: string, values: string[]): S => ({
+    const split = (name: string, input: string, values: string[]): StateSpec => ({
       name,
       type: 'split-based-on',
       properties: { input },

@@ -7,10 +7,11 @@
  */
 import { startEmulator, type EmulatorHandle } from '../../emulator/server';
 import { createEmulatorTwilioClient } from '../../dev/emulator-client';
-import type { FlowDefinition, FlowState } from '../../studio/flow-model';
+import { flowWith, type FlowDefinition } from '../../studio/flow-model';
 import { formatRun, runFlow, type RunFlowOptions } from '../../studio/runner';
 import { runToJson } from '../../studio/runner/run-json';
 import { json, startFakeService, type FakeService } from './fake-service';
+import { functionState, sendState } from './support';
 
 const CONTACT = '+15005550006';
 const NUMBER = '+15005550001';
@@ -57,50 +58,32 @@ afterAll(async () => {
 });
 afterEach(() => expect(emulator.violations()).toEqual([]));
 
-const send = (name: string, body: string): FlowState => ({
-  name,
-  type: 'send-message',
-  transitions: [{ event: 'sent' }, { event: 'failed' }],
-  properties: { offset: { x: 0, y: 0 }, from: '{{flow.channel.address}}', to: '{{contact.channel.address}}', body },
-});
-
 function flow(startParams: Record<string, string>, handlesRequest = true): FlowDefinition {
-  return {
-    description: 'rest executions test',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [
-          { event: 'incomingMessage', next: 'start' },
-          { event: 'incomingRequest', ...(handlesRequest ? { next: 'tell' } : {}) },
+  return flowWith(
+    'rest executions test',
+    [
+      { event: 'incomingMessage', next: 'start' },
+      { event: 'incomingRequest', ...(handlesRequest ? { next: 'tell' } : {}) },
+    ],
+    [
+      functionState(
+        'start',
+        'https://__SERVICE_DOMAIN__/start',
+        [
+          { key: 'flowSid', value: '{{flow.flow_sid}}' },
+          { key: 'to', value: '{{contact.channel.address}}' },
+          { key: 'from', value: '{{flow.channel.address}}' },
+          ...Object.entries(startParams).map(([key, value]) => ({ key, value })),
         ],
-        properties: { offset: { x: 0, y: 0 } },
-      },
-      {
-        name: 'start',
-        type: 'run-function',
-        transitions: [{ event: 'success', next: 'working' }, { event: 'fail' }],
-        properties: {
-          offset: { x: 0, y: 0 },
-          url: 'https://__SERVICE_DOMAIN__/start',
-          parameters: [
-            { key: 'flowSid', value: '{{flow.flow_sid}}' },
-            { key: 'to', value: '{{contact.channel.address}}' },
-            { key: 'from', value: '{{flow.channel.address}}' },
-            ...Object.entries(startParams).map(([key, value]) => ({ key, value })),
-          ],
-        },
-      },
-      send('working', 'Working on that; the answer follows.'),
-      send(
+        { success: 'working' },
+      ),
+      sendState('working', 'Working on that; the answer follows.'),
+      sendState(
         'tell',
         '{{flow.data.result.message}} (job {{flow.data.jobId}}, for {{contact.channel.address}} from {{flow.channel.address}}; trigger.message is "{{trigger.message.Body}}")',
       ),
     ],
-  };
+  );
 }
 
 const run = (definition: FlowDefinition, options: Partial<RunFlowOptions> = {}) =>

@@ -8,6 +8,7 @@ import type { FlowDefinition } from '../../studio/flow-model';
 import { newSid } from '../../emulator/sids';
 import { runFlow } from '../../studio/runner';
 import { json, startFakeService, twiml, type FakeRequest, type FakeReply, type FakeService } from './fake-service';
+import { redirectState, sayState, smallFlow } from './support';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;
 const flowSid = newSid('FW');
@@ -103,61 +104,32 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-const holdFlow = (url: string): FlowDefinition => {
-  const offset = { x: 0, y: 0 };
-  return {
-    description: 'rest redirects',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [{ event: 'incomingCall', next: 'hold' }],
-        properties: { offset },
-      },
-      {
-        name: 'hold',
-        type: 'add-twiml-redirect',
-        transitions: [{ event: 'return', next: 'said' }, { event: 'timeout' }, { event: 'fail' }],
-        properties: { offset, url, method: 'POST', timeout: '30' },
-      },
-      {
-        name: 'said',
-        type: 'say-play',
-        transitions: [{ event: 'audioComplete', next: 'again' }],
-        properties: { offset, say: 'Back with {{widgets.hold.status}}' },
-      },
-      {
-        name: 'again',
-        type: 'split-based-on',
-        transitions: [
-          { event: 'noMatch' },
-          {
-            event: 'match',
-            next: 'hold2',
-            conditions: [
-              { friendly_name: 'room', arguments: ['{{widgets.hold.status}}'], type: 'equal_to', value: 'completed' },
-            ],
-          },
-        ],
-        properties: { offset, input: '{{widgets.hold.status}}' },
-      },
-      {
-        name: 'hold2',
-        type: 'add-twiml-redirect',
-        transitions: [{ event: 'return', next: 'said2' }, { event: 'timeout' }, { event: 'fail' }],
-        properties: { offset, url: `${url.replace(/\/[^/]*$/, '')}/wait`, method: 'POST', timeout: '30' },
-      },
-      {
-        name: 'said2',
-        type: 'say-play',
-        transitions: [{ event: 'audioComplete' }],
-        properties: { offset, say: 'Then {{widgets.hold2.status}}' },
-      },
-    ],
-  };
-};
+const holdFlow = (url: string): FlowDefinition =>
+  smallFlow('rest redirects', ['incomingCall'], 'hold', [
+    redirectState('hold', { url, method: 'POST', timeout: '30' }, { return: 'said' }),
+    sayState('said', 'Back with {{widgets.hold.status}}', 'again'),
+    {
+      name: 'again',
+      type: 'split-based-on',
+      transitions: [
+        { event: 'noMatch' },
+        {
+          event: 'match',
+          next: 'hold2',
+          conditions: [
+            { friendly_name: 'room', arguments: ['{{widgets.hold.status}}'], type: 'equal_to', value: 'completed' },
+          ],
+        },
+      ],
+      properties: { input: '{{widgets.hold.status}}' },
+    },
+    redirectState(
+      'hold2',
+      { url: `${url.replace(/\/[^/]*$/, '')}/wait`, method: 'POST', timeout: '30' },
+      { return: 'said2' },
+    ),
+    sayState('said2', 'Then {{widgets.hold2.status}}'),
+  ]);
 
 const run = (callSid: string, path: string) =>
   runFlow({

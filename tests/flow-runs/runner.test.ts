@@ -6,61 +6,29 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILT_IN_PROFILES, profileFromJson, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
-import type { FlowDefinition, Transition } from '../../studio/flow-model';
+import type { FlowDefinition } from '../../studio/flow-model';
 import { newSid } from '../../emulator/sids';
 import { conditionHolds, parseTwiml, runFlow, type FlowRun, type RunFlowOptions } from '../../studio/runner';
 import { loadStartEmulator, type EmulatorHandle } from '../../dev/emulator-loader';
 import { encodeWavPcm16Mono } from '../../dev/wav';
 import { json, startFakeService, twiml, type FakeService } from './fake-service';
-import { openRooms } from './support';
+import { functionState, openRooms, redirectState, sayState, sendState, smallFlow, type StateSpec } from './support';
 
 const ACCOUNT = `AC${'0'.repeat(32)}`;
 const { documented, hopeful } = BUILT_IN_PROFILES;
 const APPLICATION_ERROR = 'An application error has occurred.';
 
-interface StateSpec {
-  name: string;
-  type: string;
-  transitions?: Transition[];
-  properties?: Record<string, unknown>;
-}
-
 /** A definition whose Trigger goes to `first` on calls and messages. */
-function flowOf(first: string, states: StateSpec[]): FlowDefinition {
-  const offset = { x: 0, y: 0 };
-  return {
-    description: 'runner test',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [
-          { event: 'incomingCall', next: first },
-          { event: 'incomingMessage', next: first },
-        ],
-        properties: { offset },
-      },
-      ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
-    ],
-  };
-}
+const flowOf = (first: string, states: StateSpec[]): FlowDefinition =>
+  smallFlow('runner test', ['incomingCall', 'incomingMessage'], first, states);
 
 const fn = (
   url: string,
   parameters: Array<{ key: string; value: string }> = [],
   next: Partial<Record<'success' | 'fail', string>> = {},
-): StateSpec => ({
-  name: 'fn',
-  type: 'run-function',
-  transitions: [
-    { event: 'success', next: next.success },
-    { event: 'fail', next: next.fail },
-  ],
-  properties: { url, parameters },
-});
+): StateSpec => functionState('fn', url, parameters, next);
 
 let fake: FakeService;
 const music = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runner-assets-')), 'music.wav');
@@ -314,29 +282,10 @@ describe('TwiML Redirect widget', () => {
     next: Partial<Record<'timeout' | 'fail', string>> = {},
   ): FlowDefinition =>
     flowOf('hold', [
-      {
-        name: 'hold',
-        type: 'add-twiml-redirect',
-        transitions: [
-          { event: 'return', next: 'after' },
-          { event: 'timeout', next: next.timeout },
-          { event: 'fail', next: next.fail },
-        ],
-        properties: { url, method: 'POST', timeout },
-      },
-      {
-        name: 'after',
-        type: 'say-play',
-        transitions: [{ event: 'audioComplete' }],
-        properties: { say: 'Back with {{widgets.hold.status}} and {{widgets.hold.n}}' },
-      },
-      {
-        name: 'retry',
-        type: 'say-play',
-        transitions: [{ event: 'audioComplete' }],
-        properties: { say: 'Trying again' },
-      },
-      { name: 'sorry', type: 'say-play', transitions: [{ event: 'audioComplete' }], properties: { say: 'Sorry' } },
+      redirectState('hold', { url, method: 'POST', timeout }, { return: 'after', ...next }),
+      sayState('after', 'Back with {{widgets.hold.status}} and {{widgets.hold.n}}'),
+      sayState('retry', 'Trying again'),
+      sayState('sorry', 'Sorry'),
       {
         name: 'count',
         type: 'set-variables',
@@ -470,14 +419,7 @@ describe('TwiML Redirect widget', () => {
 });
 
 describe('the caller and the clock', () => {
-  const talk = flowOf('talk', [
-    {
-      name: 'talk',
-      type: 'say-play',
-      transitions: [{ event: 'audioComplete' }],
-      properties: { say: 'word '.repeat(50) },
-    },
-  ]);
+  const talk = flowOf('talk', [sayState('talk', 'word '.repeat(50))]);
 
   it('a hang-up stops the call where it is; maxRunMs and an outside abort stop the run', async () => {
     const stop = new AbortController();
@@ -504,16 +446,7 @@ describe('the caller and the clock', () => {
         transitions: [{ event: 'next', next: 'reply' }],
         properties: { variables: [{ key: 'mine', value: '{{widgets.fn.parsed.echo.mine}}' }] },
       },
-      {
-        name: 'reply',
-        type: 'send-message',
-        transitions: [{ event: 'sent' }, { event: 'failed' }],
-        properties: {
-          body: 'you said {{flow.variables.mine}}',
-          from: '{{flow.channel.address}}',
-          to: '{{contact.channel.address}}',
-        },
-      },
+      sendState('reply', 'you said {{flow.variables.mine}}'),
     ]);
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const timersBefore = timers();
@@ -565,18 +498,8 @@ describe('a caller in a conference (with the emulator)', () => {
 
   const holdFlow = (url: string, timeout: string, onTimeout?: string) =>
     flowOf('hold', [
-      {
-        name: 'hold',
-        type: 'add-twiml-redirect',
-        transitions: [{ event: 'return' }, { event: 'timeout', next: onTimeout }, { event: 'fail' }],
-        properties: { url, timeout },
-      },
-      {
-        name: 'sorry',
-        type: 'say-play',
-        transitions: [{ event: 'audioComplete' }],
-        properties: { say: 'Sorry, that took too long' },
-      },
+      redirectState('hold', { url, timeout }, { timeout: onTimeout }),
+      sayState('sorry', 'Sorry, that took too long'),
     ]);
   const options = (behaviour: TwilioBehaviour = documented) => ({
     baseUrl: room.url,
@@ -665,7 +588,7 @@ describe('a caller in a conference (with the emulator)', () => {
     ]);
     expect(await openRooms(emulator.url, 'room_timeout')).toEqual([]);
     const waitTurns = room.requests.filter((r) => r.path === '/wait').length;
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    await sleep(1600);
     expect(room.requests.filter((r) => r.path === '/wait').length).toBe(waitTurns);
     expect(emulator.violations()).toEqual([]);
   }, 15_000);

@@ -2,42 +2,17 @@
  * Scripted and automatic callers: the scenario file format (steps, HTTP fixtures, subflows,
  * expectations) and `npm run call -- FLOW --auto --json` on flows nobody scripted.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FlowDefinition, Transition } from '../../studio/flow-model';
 import { readScenarioFile, runScenarioSpec, ScenarioFileError } from '../../studio/runner/scenario-file';
-import { PROJECT_ROOT } from '../../dev/paths';
+import { menuRoute, menuState, runScript, sayState as say, smallFlow, type StateSpec } from './support';
 
-const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-const offset = { x: 0, y: 0 };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenario-files-'));
 const NO_SERVICE = { baseUrl: 'http://127.0.0.1:9' };
 
-type S = { name: string; type: string; transitions?: Transition[]; properties?: Record<string, unknown> };
-function flow(events: string[], first: string, states: S[]): FlowDefinition {
-  return {
-    description: 'scenario files test',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: events.map((event) => ({ event, next: first })),
-        properties: { offset },
-      },
-      ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
-    ],
-  };
-}
-const say = (name: string, text: string, next?: string): S => ({
-  name,
-  type: 'say-play',
-  properties: { say: text },
-  transitions: [{ event: 'audioComplete', next }],
-});
+const flow = (events: string[], first: string, states: StateSpec[]) =>
+  smallFlow('scenario files test', events, first, states);
 
 /** An IVR: look the caller up (external HTTP), a menu, sales by a subflow, support by an SMS. */
 const ivr = flow(['incomingCall'], 'lookup', [
@@ -55,34 +30,8 @@ const ivr = flow(['incomingCall'], 'lookup', [
     ],
   },
   say('welcome', 'Welcome {{widgets.lookup.parsed.name}}', 'menu'),
-  {
-    name: 'menu',
-    type: 'gather-input-on-call',
-    properties: { say: 'Press 1 for sales, 2 for support', number_of_digits: 1 },
-    transitions: [
-      { event: 'keypress', next: 'route' },
-      { event: 'speech', next: 'route' },
-      { event: 'timeout', next: 'menu' },
-    ],
-  },
-  {
-    name: 'route',
-    type: 'split-based-on',
-    properties: { input: '{{widgets.menu.Digits}}' },
-    transitions: [
-      { event: 'noMatch', next: 'menu' },
-      {
-        event: 'match',
-        next: 'sales',
-        conditions: [{ friendly_name: '1', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '1' }],
-      },
-      {
-        event: 'match',
-        next: 'support',
-        conditions: [{ friendly_name: '2', arguments: ['{{widgets.menu.Digits}}'], type: 'equal_to', value: '2' }],
-      },
-    ],
-  },
+  menuState('Press 1 for sales, 2 for support', { keypress: 'route', speech: 'route', timeout: 'menu' }),
+  menuRoute('sales', 'support'),
   {
     name: 'sales',
     type: 'run-subflow',
@@ -181,18 +130,7 @@ describe('scenario files', () => {
   });
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      [path.join(PROJECT_ROOT, 'studio/runner/cli.ts'), ...args],
-      { cwd: PROJECT_ROOT, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[]) => runScript('studio/runner/cli.ts', args);
 
 describe('npm run call -- FLOW --auto --json', () => {
   it('runs a flow nobody scripted to a natural end: its trigger, generated input, 200 {} for external HTTP', async () => {

@@ -83,8 +83,7 @@ describe.each(PROFILES.map((profile) => profile.name))('under %s', (profileName)
   it.each(SCENARIOS.map((scenario) => scenario.name))('%s', async (name) => {
     const { service, runs } = byProfile.get(profileName)!;
     const { scenario, jobs, documents } = runs.get(name)!;
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(scenario, (run) => {
       expect(run.behaviour.name).toBe(profileName);
       expect(ranToAnEnd(run.end)).toBe(true);
       const expected = EXPECTED[name]!;

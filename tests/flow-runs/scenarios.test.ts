@@ -7,9 +7,8 @@
  *   the shipped flows exactly as they are, plus two scenarios that must behave the same there.
  * Each test then checks one finished call.
  */
-import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalService, type LocalService } from '../../studio/runner/local-service';
-import { PROJECT_ROOT } from '../../dev/paths';
 import { minimalHoldParent } from '../flows/flow-fixtures';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import {
@@ -21,9 +20,9 @@ import {
   runDefinition,
   runFlowFile,
   runScenario,
+  runScript,
   runsOf,
   said,
-  sleep,
   timelineText,
   type ScenarioRun,
 } from './support';
@@ -109,9 +108,7 @@ afterAll(async () => {
 
 describe('voice-hold.json with the example backend', () => {
   it('fast job: no hold, the result is said once, then goodbye', () => {
-    const scenario = get('fast');
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(get('fast'), (run, scenario) => {
       expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
       // The subflow's widgets run in the same execution, reported as hold_call/NAME.
       expect(run.path).toEqual([
@@ -133,9 +130,7 @@ describe('voice-hold.json with the example backend', () => {
   });
 
   it('normal job: hold music, cut short the moment the completion arrives, then the result', () => {
-    const scenario = get('normal');
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(get('normal'), (run, scenario) => {
       expect(run.end).toMatchObject({ kind: 'completed', widget: 'goodbye' });
       expect(run.path).toEqual([
         'Trigger',
@@ -164,9 +159,7 @@ describe('voice-hold.json with the example backend', () => {
   });
 
   it('job done before the caller joins the room: released on joining, result said', () => {
-    const scenario = get('done-before-join');
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(get('done-before-join'), (run, scenario) => {
       const completion = service.backend!.completions.find((c) => c.jobId === scenario.jobId);
       // /hold had recorded the caller's call: the completion redirects it, in the room or not yet.
       expect(completion).toMatchObject({ status: 200, body: { duplicate: false, released: true } });
@@ -178,9 +171,7 @@ describe('voice-hold.json with the example backend', () => {
   });
 
   it('backend failure: hold, then the apology and the fallback path', () => {
-    const scenario = get('backend-failure');
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(get('backend-failure'), (run, scenario) => {
       expect(run.widgets['hold_call/hold']).toEqual({ status: 'FAILED' });
       expect(run.widgets['hold_call/get_result']).toMatchObject({
         parsed: { status: 'FAILED', error: { code: 'CRM_DOWN' } },
@@ -201,9 +192,7 @@ describe('voice-hold.json with the example backend', () => {
   });
 
   it('max hold: released with TIMED_OUT once maxHoldSeconds (10 s) has passed', () => {
-    const scenario = get('max-hold');
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(get('max-hold'), (run) => {
       expect(run.widgets['hold_call/hold']).toEqual({ status: 'TIMED_OUT' });
       expect(run.widgets['hold_call/get_result']).toMatchObject({ parsed: { status: 'TIMED_OUT' } });
       expect(run.widgets.hold_call).toMatchObject({ status: 'TIMED_OUT' });
@@ -238,9 +227,7 @@ describe('voice-hold.json with the example backend', () => {
   });
 
   it('duplicate completion: the caller is released once and hears the result once', () => {
-    const scenario = get('duplicate');
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(get('duplicate'), (run, scenario) => {
       const completions = service.backend!.completions.filter((c) => c.jobId === scenario.jobId);
       // Both are accepted; exactly one applies the result and releases the caller (either may answer first).
       expect(completions).toHaveLength(2);
@@ -258,8 +245,7 @@ describe('voice-hold.json with the example backend', () => {
   });
 
   it('backend failure with a Flex workflow configured: the caller is handed to an agent', () => {
-    explain(flex, () => {
-      const { run } = flex;
+    explain(flex, (run) => {
       expect(run.path.slice(-6)).toEqual([
         ...sub('offer_agent', 'say_connecting', 'send_to_agent', 'set_agent'),
         'route_outcome',
@@ -282,8 +268,7 @@ describe('voice-hold.json with the example backend', () => {
   });
 
   it('a parent with only a Run Subflow widget and a Say: hold music, then the result the subflow hands back', () => {
-    explain(minimal, () => {
-      const { run } = minimal;
+    explain(minimal, (run) => {
       expect(run.path).toEqual([
         'Trigger',
         'look_up',
@@ -307,9 +292,7 @@ describe('voice-hold.json with the example backend', () => {
 
 describe('messaging.json with the example backend (push mode)', () => {
   it('texts "the answer follows" and ends; a REST-started execution of the flow texts the result', () => {
-    const scenario = get('messaging');
-    explain(scenario, () => {
-      const { run } = scenario;
+    explain(get('messaging'), (run, scenario) => {
       expect(run.messages.map((m) => m.body)).toEqual([
         'Got it. Working on that; the answer follows.',
         resultMessage(scenario.jobId),
@@ -342,8 +325,7 @@ describe('messaging.json with the example backend (push mode)', () => {
 
 describe('the shipped flows with the simulated backend', () => {
   it('voice-hold.json: greeting, hold music until the work is done, the result, goodbye', () => {
-    explain(voice, () => {
-      const { run } = voice;
+    explain(voice, (run) => {
       expect(run.end).toEqual({ kind: 'completed', widget: 'goodbye', event: 'audioComplete' });
       expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
       expect(played(run).length).toBeGreaterThanOrEqual(1);
@@ -357,8 +339,7 @@ describe('the shipped flows with the simulated backend', () => {
   });
 
   it('messaging.json: "working on it", the flow polls /jobs/status (nothing else would deliver), then the result by text', () => {
-    explain(messaging, () => {
-      const { run } = messaging;
+    explain(messaging, (run) => {
       expect(run.messages.map((m) => m.body)).toEqual([
         expect.stringMatching(/^Got it. Working on that now/),
         SIMULATED_RESULT,
@@ -371,8 +352,7 @@ describe('the shipped flows with the simulated backend', () => {
   });
 
   it('done-before-join: the first wait turn finds the job done and releases the caller', () => {
-    explain(beforeJoin, () => {
-      const { run } = beforeJoin;
+    explain(beforeJoin, (run) => {
       expect(run.widgets['hold_call/hold']).toEqual({ status: 'COMPLETED' });
       expect(played(run).reduce((total, audio) => total + audio.heardSeconds, 0)).toBeLessThan(2);
       expect(said(run)).toContain(SIMULATED_RESULT);
@@ -390,18 +370,8 @@ describe('the shipped flows with the simulated backend', () => {
   });
 });
 
-/** `npm run call` as a child process (async: the emulator runs in this process). */
-function callCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [require.resolve('tsx/cli'), 'studio/runner/cli.ts', ...args],
-      { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** `npm run call` as a child process. */
+const callCli = (args: string[]) => runScript('studio/runner/cli.ts', args);
 
 describe('npm run call', () => {
   it('uses the server it is pointed at, prints the timeline and exits 0 when the call ran to an end', async () => {

@@ -6,7 +6,7 @@
  * Agent (v1 and v2), Send to Autopilot, the REST API trigger (flow.data), the trigger choice, and
  * external HTTP answered from fixtures (an unmocked one is an error naming the URL).
  */
-import type { FlowDefinition, Transition } from '../../studio/flow-model';
+import type { FlowDefinition } from '../../studio/flow-model';
 import { runFlow, type FlowRun, type FlowTrigger, type RunFlowOptions } from '../../studio/runner';
 import { ScriptedContact, type ContactStep } from '../../studio/runner/contact';
 import { chooseTrigger, subflowsFor } from '../../studio/runner/flow-inputs';
@@ -14,33 +14,11 @@ import { withStartParameters } from '../../studio/runner/scenarios';
 import { minimalHoldParent } from '../flows/flow-fixtures';
 import { HttpFixtures } from '../../studio/runner/http-fixtures';
 import { WIDGETS } from '../../studio/widget-catalog';
-
-interface StateSpec {
-  name: string;
-  type: string;
-  transitions?: Transition[];
-  properties?: Record<string, unknown>;
-}
-
-const offset = { x: 0, y: 0 };
+import { redirectState, sayState as say, smallFlow, type StateSpec } from './support';
 
 /** A flow whose Trigger sends `events` (default a call) to `first`. */
-function flowOf(first: string, states: StateSpec[], events: string[] = ['incomingCall']): FlowDefinition {
-  return {
-    description: 'widget library test',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: events.map((event) => ({ event, next: first })),
-        properties: { offset },
-      },
-      ...states.map((s) => ({ transitions: [], ...s, properties: { offset, ...s.properties } })),
-    ],
-  };
-}
+const flowOf = (first: string, states: StateSpec[], events: string[] = ['incomingCall']): FlowDefinition =>
+  smallFlow('widget library test', events, first, states);
 
 /** Each event of the widget goes to a Set Variables named after it, so the path shows the event. */
 function widget(
@@ -69,12 +47,6 @@ const run = (
   });
 
 const said = (r: FlowRun) => r.heard.filter((a) => a.kind === 'say').map((a) => a.content);
-const say = (name: string, text: string): StateSpec => ({
-  name,
-  type: 'say-play',
-  properties: { say: text },
-  transitions: [{ event: 'audioComplete' }],
-});
 
 describe('Gather Input On Call', () => {
   const menu = (props: Record<string, unknown> = {}) =>
@@ -373,15 +345,14 @@ describe('Run Subflow', () => {
   const holding = flowOf(
     'hold',
     [
-      {
-        name: 'hold',
-        type: 'add-twiml-redirect',
-        properties: {
+      redirectState(
+        'hold',
+        {
           url: 'https://twiml.example.com/hold?flowSid={{trigger.parent.parameters.flowSid | default: flow.flow_sid}}',
           timeout: '60',
         },
-        transitions: [{ event: 'return', next: 'done' }, { event: 'timeout' }, { event: 'fail' }],
-      },
+        { return: 'done' },
+      ),
       {
         name: 'done',
         type: 'set-variables',

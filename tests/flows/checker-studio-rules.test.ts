@@ -3,7 +3,7 @@
  * mis-runs, warnings for what Studio allows or where its rule is not known.
  */
 import { checkFlow, formatFault, type Fault } from '../../studio/checker';
-import type { FlowDefinition, FlowState, Transition } from '../../studio/flow-model';
+import { flowWith, type FlowDefinition, type FlowState, type Transition } from '../../studio/flow-model';
 
 const FILE = 'synthetic.json';
 
@@ -13,12 +13,7 @@ function widget(name: string, type: string, transitions: Transition[], propertie
 
 /** A flow whose Trigger starts `first` on `event`, followed by `states`. */
 function flow(event: string, first: string, states: FlowState[]): FlowDefinition {
-  return {
-    description: 'synthetic',
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-    states: [widget('Trigger', 'trigger', [{ event, next: first }]), ...states],
-  };
+  return flowWith('synthetic', [{ event, next: first }], states);
 }
 
 function check(definition: FlowDefinition): Fault[] {
@@ -32,25 +27,28 @@ const sendMessage = (name: string, properties: Record<string, unknown>) =>
   widget(name, 'send-message', [{ event: 'sent' }, { event: 'failed' }], { from: '{{flow.channel.address}}', to: '{{contact.channel.address}}', ...properties });
 
 describe('content templates', () => {
-  it('accepts Send Message with a content_sid and no body', () => {
-    const definition = flow('incomingMessage', 'welcome', [
-      sendMessage('welcome', {
-        message_type: 'content_template',
-        content_sid: 'HX0123456789abcdef0123456789abcdef',
-        content_variables: [{ key: '1', value: '{{trigger.message.ProfileName}}' }],
-      }),
-    ]);
-    expect(check(definition).map(formatFault)).toEqual([]);
-  });
-
-  it('accepts Send & Wait for Reply with a content_sid and no body', () => {
-    const definition = flow('incomingConversationMessage', 'ask', [
-      widget('ask', 'send-and-wait-for-reply', [{ event: 'incomingMessage' }, { event: 'timeout' }, { event: 'deliveryFailure' }], {
-        from: '{{flow.channel.address}}',
-        timeout: '3600',
-        content_sid: 'HX0123456789abcdef0123456789abcdef',
-      }),
-    ]);
+  it.each<[string, FlowDefinition]>([
+    [
+      'accepts Send Message with a content_sid and no body',
+      flow('incomingMessage', 'welcome', [
+        sendMessage('welcome', {
+          message_type: 'content_template',
+          content_sid: 'HX0123456789abcdef0123456789abcdef',
+          content_variables: [{ key: '1', value: '{{trigger.message.ProfileName}}' }],
+        }),
+      ]),
+    ],
+    [
+      'accepts Send & Wait for Reply with a content_sid and no body',
+      flow('incomingConversationMessage', 'ask', [
+        widget('ask', 'send-and-wait-for-reply', [{ event: 'incomingMessage' }, { event: 'timeout' }, { event: 'deliveryFailure' }], {
+          from: '{{flow.channel.address}}',
+          timeout: '3600',
+          content_sid: 'HX0123456789abcdef0123456789abcdef',
+        }),
+      ]),
+    ],
+  ])('%s', (_name, definition) => {
     expect(check(definition).map(formatFault)).toEqual([]);
   });
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FlowDefinition, FlowState } from '../../studio/flow-model';
+import { flowWith, type FlowDefinition, type FlowState } from '../../studio/flow-model';
 import { PROJECT_ROOT } from '../../dev/paths';
 
 export { PROJECT_ROOT };
@@ -58,15 +58,10 @@ export function fakeFunctionsDir(paths: readonly string[]): string {
  * placeholder) and one Say of what comes back.
  */
 export function minimalHoldParent(): FlowDefinition {
-  return {
-    description: 'A parent with only a Run Subflow and a Say',
-    states: [
-      {
-        name: 'Trigger',
-        type: 'trigger',
-        transitions: [{ event: 'incomingMessage' }, { event: 'incomingCall', next: 'look_up' }, { event: 'incomingRequest' }],
-        properties: { offset: { x: 0, y: 0 } },
-      },
+  return flowWith(
+    'A parent with only a Run Subflow and a Say',
+    [{ event: 'incomingMessage' }, { event: 'incomingCall', next: 'look_up' }, { event: 'incomingRequest' }],
+    [
       {
         name: 'look_up',
         type: 'run-subflow',
@@ -89,7 +84,5 @@ export function minimalHoldParent(): FlowDefinition {
         properties: { offset: { x: 0, y: 400 }, say: '{{widgets.look_up.message | default: "Sorry, we could not look that up."}}', loop: 1 },
       },
     ],
-    initial_state: 'Trigger',
-    flags: { allow_concurrent_calls: true },
-  };
+  );
 }

@@ -15,7 +15,7 @@ import { PATHS, START_CONTROL_PARAMS, START_NOTIFY_PARAMS, type DispatchRequest 
 import type { FlowDefinition, FlowState, KeyValue } from '../../studio/flow-model';
 import { PROJECT_ROOT, projectFlowFiles } from '../../dev/paths';
 import { flowFileForPlaceholder, runSubflowSids } from '../../studio/project-subflows';
-import { callFields } from '../../studio/runner/trigger-fields';
+import { callFields, triggerData } from '../../studio/runner/trigger-fields';
 import { withStartParameters } from '../../studio/runner/scenarios';
 import { StudioContext, type TriggerData } from '../../studio/runner/studio-context';
 import { RESERVED_EVENT_KEYS } from '../../studio/runtime-event';
@@ -32,24 +32,9 @@ function callTrigger(fields: Record<string, string> = {}): TriggerData {
   return { kind: 'call', call: callFields({ kind: 'call', from: '+14155550143', to: '+14155550100', fields }, ACCOUNT_SID, sid('CA')) };
 }
 
-/** What Twilio puts into `trigger.message.*` for an inbound SMS. */
+/** What Twilio puts into `trigger.message.*` for an inbound SMS (the runner's own message fields). */
 function messageTrigger(body: string): TriggerData {
-  return {
-    kind: 'message',
-    message: {
-      MessageSid: sid('SM'),
-      AccountSid: ACCOUNT_SID,
-      From: '+14155550143',
-      To: '+14155550100',
-      Body: body,
-      NumMedia: '0',
-      NumSegments: '1',
-      SmsStatus: 'received',
-      ApiVersion: '2010-04-01',
-      FromCountry: 'US',
-      ToCountry: 'US',
-    },
-  };
+  return triggerData({ kind: 'message', body, from: '+14155550143', to: '+14155550100' }, { accountSid: ACCOUNT_SID, flowSid: sid('FW') }).data;
 }
 
 /** Text that breaks any re-encoding: accents, a combining mark (NFD), CJK, an emoji, a + and a &. */

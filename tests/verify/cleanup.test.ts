@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CleanupRegistry } from '../../verify/cleanup';
 import { PROJECT_ROOT } from '../../dev/paths';
 import { leftovers, runCli, startProbeStack } from './support';
@@ -91,7 +92,7 @@ describe('verify:live cleanup against the emulator', () => {
     const deadline = Date.now() + 60_000;
     let during = await leftovers(probeStack.stack.emulator.url);
     while (Date.now() < deadline && during.openRooms.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       during = await leftovers(probeStack.stack.emulator.url);
     }
     expect(during.openRooms.length).toBe(1);

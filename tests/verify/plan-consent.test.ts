@@ -1,4 +1,5 @@
 /** verify:live's plan and consent: nothing happens on an account without a yes. */
+import type { CliIo } from '../../verify/cli';
 import { REFUSAL_NO_TTY } from '../../verify/plan';
 import { runCli } from './support';
 
@@ -9,6 +10,10 @@ const NUMBERS = ['--from', '+15005550006', '--to', '+15005550001'];
 function stopHere(): never {
   throw new Error('stopped by the test before anything reached Twilio');
 }
+
+/** Runs it in a terminal where the user answers `answer` to the question. */
+const inTerminal = (answer: string, liveTarget: CliIo['liveTarget']) =>
+  runCli(NUMBERS, { env: REAL_LOOKING, isTTY: true, ask: async () => answer, liveTarget });
 
 describe('verify:live plan and consent', () => {
   test('without a terminal and without --yes it refuses in one line, after the plan', async () => {
@@ -42,21 +47,12 @@ describe('verify:live plan and consent', () => {
 
   test('in a terminal it asks; anything but yes does nothing', async () => {
     let started = false;
-    const no = await runCli(NUMBERS, {
-      env: REAL_LOOKING,
-      isTTY: true,
-      ask: async () => 'n',
-      liveTarget: async () => ((started = true), stopHere()),
-    });
+    const liveTarget = async () => ((started = true), stopHere());
+    const no = await inTerminal('n', liveTarget);
     expect(no.asked).toEqual(['Start? [y/N] ']);
     expect(no.code).toBe(2);
     expect(started).toBe(false);
-    const yes = await runCli(NUMBERS, {
-      env: REAL_LOOKING,
-      isTTY: true,
-      ask: async () => 'y',
-      liveTarget: async () => ((started = true), stopHere()),
-    });
+    const yes = await inTerminal('y', liveTarget);
     expect(yes.asked).toEqual(['Start? [y/N] ']);
     expect(started).toBe(true);
   });

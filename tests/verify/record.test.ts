@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startEmulator } from '../../emulator/server';
 import { BUILT_IN_PROFILES, loadBehaviourProfile } from '../../emulator/twilio-behaviour';
 import { findLeaks, redactText } from '../../verify/redact';
+import type { CleanupResult } from '../../verify/cleanup';
 import { buildRecord, recordText, switchesFrom, type ProbeResult } from '../../verify/record';
 
 const TOKEN = '0123456789abcdef0123456789abcdef';
@@ -53,6 +54,17 @@ function sampleProbes(): ProbeResult[] {
   ];
 }
 
+/** The record of a twilio run that started on 1 December 2026 and took `minutes`. */
+function recordOf(probes: ProbeResult[], cleanup: CleanupResult[], minutes = 15) {
+  return buildRecord({
+    target: 'twilio',
+    startedAt: Date.UTC(2026, 11, 1),
+    finishedAt: Date.UTC(2026, 11, 1, 0, minutes),
+    probes,
+    cleanup,
+  });
+}
+
 describe('redaction', () => {
   test('SIDs keep their kind, numbers and secrets go, plain numbers and dates stay', () => {
     expect(redactText(`call ${CALL} in ${ROOM}`, redactions)).toBe('call <CA> in <CF>');
@@ -68,13 +80,7 @@ describe('redaction', () => {
   });
 
   test('a written record holds no SID, phone number or secret, keys included', () => {
-    const record = buildRecord({
-      target: 'twilio',
-      startedAt: Date.UTC(2026, 11, 1),
-      finishedAt: Date.UTC(2026, 11, 1, 0, 15),
-      probes: sampleProbes(),
-      cleanup: [{ label: `flow FW${'d4'.repeat(16)}`, ok: true }],
-    });
+    const record = recordOf(sampleProbes(), [{ label: `flow FW${'d4'.repeat(16)}`, ok: true }]);
     const text = recordText(record, redactions);
     expect(findLeaks(text, [TOKEN, KEY])).toEqual([]);
     expect(text).not.toMatch(/\b(AC|CA|CF|FW|FN|ZS|ZE|ZH|IS|ET|PN)[0-9a-f]{32}\b/i);
@@ -98,13 +104,7 @@ describe('a record is a behaviour profile', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('its switches are the settled answers; unknown ones fall back to documented', () => {
-    const record = buildRecord({
-      target: 'twilio',
-      startedAt: Date.UTC(2026, 11, 1),
-      finishedAt: Date.UTC(2026, 11, 1, 0, 15),
-      probes: sampleProbes(),
-      cleanup: [],
-    });
+    const record = recordOf(sampleProbes(), []);
     expect(record.switches).toEqual({ listInitConferencesByStatus: false, participantCallStatusOnLeave: true });
     const file = path.join(dir, '2026-12-01.json');
     fs.writeFileSync(file, recordText(record, redactions));
@@ -123,11 +123,8 @@ describe('a record is a behaviour profile', () => {
   });
 
   test('the emulator plays it (what `npm start -- --twilio-behaviour <record>` starts with)', async () => {
-    const record = buildRecord({
-      target: 'twilio',
-      startedAt: Date.UTC(2026, 11, 1),
-      finishedAt: Date.UTC(2026, 11, 1),
-      probes: [
+    const record = recordOf(
+      [
         {
           probe: 'rooms',
           answers: [{ id: 'V2', switch: 'endInitConferenceByRest', question: 'q', answer: true, sentence: '' }],
@@ -135,8 +132,9 @@ describe('a record is a behaviour profile', () => {
           durationMs: 0,
         },
       ],
-      cleanup: [],
-    });
+      [],
+      0,
+    );
     const file = path.join(dir, 'played.json');
     fs.writeFileSync(file, recordText(record, redactions));
     const emulator = await startEmulator({ behaviour: loadBehaviourProfile(file) });
