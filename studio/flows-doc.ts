@@ -318,11 +318,14 @@ function diagramsSection(flows: readonly NamedFlow[]): string[] {
       flow.definition.description,
       ...serviceCalls(flow.definition),
       '',
-      '```mermaid',
-      flowToMermaid(flow.definition).trimEnd(),
-      '```',
+      ...mermaidBlock(flow.definition),
     ]),
   ];
+}
+
+/** A flow's Mermaid chart as a fenced block. */
+function mermaidBlock(definition: FlowDefinition): string[] {
+  return ['```mermaid', flowToMermaid(definition).trimEnd(), '```'];
 }
 
 export const README_DIAGRAMS_START = '<!-- flow diagrams: generated from flows/*.json by `npm run flows:diagram` -->';
@@ -333,13 +336,6 @@ export function withReadmeDiagrams(readme: string, flows: readonly NamedFlow[]):
   const start = readme.indexOf(README_DIAGRAMS_START);
   const end = readme.indexOf(README_DIAGRAMS_END);
   if (start === -1 || end < start) throw new Error('README.md has no flow diagram markers');
-  const charts = flows.flatMap((flow) => [
-    '',
-    `\`${flow.file}\`:`,
-    '',
-    '```mermaid',
-    flowToMermaid(flow.definition).trimEnd(),
-    '```',
-  ]);
+  const charts = flows.flatMap((flow) => ['', `\`${flow.file}\`:`, '', ...mermaidBlock(flow.definition)]);
   return `${readme.slice(0, start + README_DIAGRAMS_START.length)}\n${charts.join('\n')}\n\n${readme.slice(end)}`;
 }

@@ -99,6 +99,14 @@ const messageProps = {
   save_response_as: 'string',
 } as const;
 
+/** What both Make Outgoing Call widgets (v2 and the older v1) have. */
+const outgoingCall = {
+  events: ['answered', 'busy', 'noAnswer', 'failed'],
+  required: ['from', 'to'],
+  properties: { from: 'string', to: 'string', timeout: 'integer', record: 'flag', detect_answering_machine: 'flag' },
+  waitsOnContact: true,
+} as const;
+
 const MESSAGE_TEXT = ['body', 'content_sid'] as const;
 const CONTENT_TEMPLATE = [{ property: 'content_sid', when: 'message_type', equals: 'content_template' }] as const;
 
@@ -280,14 +288,9 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
     waitsOnContact: false,
   },
   'make-outgoing-call-v2': {
-    events: ['answered', 'busy', 'noAnswer', 'failed'],
-    required: ['from', 'to'],
+    ...outgoingCall,
     properties: {
-      from: 'string',
-      to: 'string',
-      timeout: 'integer',
-      record: 'flag',
-      detect_answering_machine: 'flag',
+      ...outgoingCall.properties,
       machine_detection: 'string',
       machine_detection_timeout: 'string',
       machine_detection_speech_threshold: 'string',
@@ -300,25 +303,15 @@ export const WIDGETS: Readonly<Record<string, WidgetSpec>> = {
       sip_auth_username: 'string',
       sip_auth_password: 'string',
     },
-    waitsOnContact: true,
   },
   /**
    * The first Make Outgoing Call widget, still found in older flows. Its events beyond those of
    * v2 are not documented any more. Source: Studio's widget schemas list both -v1 and -v2.
    */
   'make-outgoing-call-v1': {
-    events: ['answered', 'busy', 'noAnswer', 'failed'],
-    required: ['from', 'to'],
-    properties: {
-      from: 'string',
-      to: 'string',
-      timeout: 'integer',
-      record: 'flag',
-      detect_answering_machine: 'flag',
-      send_digits: 'string',
-    },
+    ...outgoingCall,
+    properties: { ...outgoingCall.properties, send_digits: 'string' },
     eventsKnown: 'partial',
-    waitsOnContact: true,
   },
   'capture-payments': {
     events: ['success', 'maxFailedAttempts', 'providerError', 'payInterrupted', 'hangup', 'validationError'],

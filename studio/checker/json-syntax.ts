@@ -65,36 +65,32 @@ class Scanner {
   }
 
   object(): void {
-    this.position += 1;
-    this.skipSpace();
-    if (this.peek() === '}') {
-      this.position += 1;
-      return;
-    }
-    for (;;) {
+    this.items('}', () => {
       this.skipSpace();
       if (this.peek() !== '"') this.fail('a property name in double quotes');
       this.string();
       this.expect(':', '":" after the property name');
       this.value();
-      this.skipSpace();
-      if (this.peek() === ',') this.position += 1;
-      else return this.expect('}', '"," or "}"');
-    }
+    });
   }
 
   array(): void {
+    this.items(']', () => this.value());
+  }
+
+  /** The rest of an object or array: `item`s separated by commas, up to `close`. */
+  private items(close: '}' | ']', item: () => void): void {
     this.position += 1;
     this.skipSpace();
-    if (this.peek() === ']') {
+    if (this.peek() === close) {
       this.position += 1;
       return;
     }
     for (;;) {
-      this.value();
+      item();
       this.skipSpace();
       if (this.peek() === ',') this.position += 1;
-      else return this.expect(']', '"," or "]"');
+      else return this.expect(close, `"," or "${close}"`);
     }
   }
 }

@@ -17,8 +17,8 @@ import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../dev/paths';
 import type { FlowDefinition } from '../flow-model';
 import { autoInputs, autoTrigger, readFlowFile, usesTheService } from './flow-inputs';
-import { startLocalService, type LocalService } from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
+import type { LocalService } from './local-service';
+import { runCommand, startStack } from './cli-setup';
 import { describeEnd } from './flow-end';
 import { runFlow } from './run-flow';
 import { ranToAnEnd } from './run-json';
@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
       files.push(path.join(dir, name));
   }
   let stack: Promise<LocalService> | undefined;
-  const service = () => (stack ??= startLocalService({ forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP }));
+  const service = () => (stack ??= startStack({ forkProcess: false }));
   const results: AutoResult[] = [];
   const width = Math.max(10, ...files.map((file) => path.relative(process.cwd(), file).length));
   try {
@@ -134,12 +134,4 @@ async function main(argv: string[]): Promise<number> {
   return share >= PASS_SHARE && !anyNotSimulated ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`flows:auto-fixtures failed: ${error instanceof Error ? error.stack : String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCommand('flows:auto-fixtures', main, true);

@@ -27,25 +27,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  BEHAVIOUR_ENV,
-  BehaviourProfileError,
-  describeProfile,
-  loadBehaviourProfile,
-  type TwilioBehaviour,
-} from '../../emulator/twilio-behaviour';
+import { describeProfile, type TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { FlowDefinition } from '../flow-model';
 import { FLOWS_DIR, PROJECT_ROOT } from '../../dev/paths';
 import { formatEntry, formatSummary, widgetColumnWidth } from './format-run';
-import {
-  DEFAULT_BASE_URL,
-  DEFAULT_EMULATOR_URL,
-  isServiceRunning,
-  runningService,
-  startLocalService,
-  type LocalService,
-} from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
+import type { LocalService } from './local-service';
+import { BadCommand, findRunningService, readBehaviour, startStack } from './cli-setup';
 import { runFlow } from './run-flow';
 import { ranToAnEnd, readJobDocuments, runToJson } from './run-json';
 import { findScenario, SCENARIOS, withStartParameters, type Scenario } from './scenarios';
@@ -164,9 +151,8 @@ async function chooseService(
     say("the flow does not call this project's service: no local stack is started");
     return NO_SERVICE;
   }
-  const base = (baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const emulator = (emulatorUrl ?? DEFAULT_EMULATOR_URL).replace(/\/+$/, '');
-  if (await isServiceRunning(base, emulator)) {
+  const { base, emulator, running } = await findRunningService(baseUrl, emulatorUrl);
+  if (running) {
     say(`using the running server: functions ${base}, emulator ${emulator}`);
     say(
       `note: the running emulator plays the behaviour profile it was started with; the runner plays ${behaviour.name}`,
@@ -176,17 +162,16 @@ async function chooseService(
         `note: scenario "${scenario.name}" is meant for the example backend; the running server uses whatever BACKEND_URL it has`,
       );
     }
-    return runningService(base, emulator);
+    return running;
   }
   if (explicit) throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
   say(
     `no server on ${base}; starting a local stack${scenario.needsExampleBackend ? ' with the example backend' : ''} for this call…`,
   );
-  const service = await startLocalService({
+  const service = await startStack({
     exampleBackend: scenario.needsExampleBackend,
     relaySlowApi: scenario.relaySlowApi,
     behaviour,
-    concurrencyCap: TWILIO_CONCURRENCY_CAP,
   });
   say(`functions ${service.baseUrl}, emulator ${service.emulatorUrl}`);
   return service;
@@ -221,16 +206,6 @@ function parseCommandLine(argv: string[]) {
 type CommandLine = ReturnType<typeof parseCommandLine>;
 type Values = CommandLine['values'];
 
-/** The command line cannot be run: the message goes to stderr, the exit code is 2 (1 for a file that cannot be read). */
-class BadCommand extends Error {
-  constructor(
-    message: string,
-    readonly code: 1 | 2 = 2,
-  ) {
-    super(message);
-  }
-}
-
 /** Everything the command line asked for, checked. */
 interface CallSettings {
   values: Values;
@@ -249,14 +224,7 @@ interface CallSettings {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let settings: CallSettings | 'listed';
-  try {
-    settings = readCommandLine(argv);
-  } catch (error) {
-    if (!(error instanceof BadCommand)) throw error;
-    console.error(error.message);
-    return error.code;
-  }
+  const settings = readCommandLine(argv);
   return settings === 'listed' ? 0 : runCall(settings);
 }
 
@@ -297,16 +265,6 @@ function readCommandLine(argv: string[]): CallSettings | 'listed' {
     flowFile,
     ...readFlowInputs(flowFile, values, scenario),
   };
-}
-
-function readBehaviour(name: string | undefined): TwilioBehaviour {
-  try {
-    return loadBehaviourProfile(name ?? process.env[BEHAVIOUR_ENV]);
-  } catch (error) {
-    if (!(error instanceof BehaviourProfileError)) throw error;
-    const message = error.message.replace(/\s*\n\s*/g, ' ');
-    throw new BadCommand(message.startsWith('--twilio-behaviour') ? message : `--twilio-behaviour: ${message}`);
-  }
 }
 
 function readNamedTrigger(values: Values): FlowTrigger | undefined {
@@ -443,6 +401,10 @@ function exitAfterOutput(code: number): void {
 }
 
 main(process.argv.slice(2)).then(exitAfterOutput, (error: unknown) => {
+  if (error instanceof BadCommand) {
+    console.error(error.message);
+    return exitAfterOutput(error.code);
+  }
   const message = error instanceof Error ? error.message : String(error);
   console.error(`call failed: ${message}`);
   jsonOut?.(JSON.stringify({ error: message }));

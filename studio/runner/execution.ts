@@ -185,33 +185,8 @@ export class Execution {
     if (this.isExternal(request.url)) return this.fromFixtures(request, exchange, signal);
     const deadline = withDeadline(signal, request.timeoutMs, 'timeout');
     try {
-      const init: RequestInit = { method: request.method, signal: deadline.signal, redirect: 'follow' };
-      let url = request.url;
-      if (request.form && request.method === 'GET') {
-        const target = new URL(url);
-        for (const [key, value] of request.form) target.searchParams.append(key, value);
-        url = target.toString();
-      } else if (request.form) {
-        init.body = new URLSearchParams(request.form);
-      } else if (request.json !== undefined) {
-        init.body = request.json;
-        init.headers = { 'content-type': 'application/json' };
-      }
-      // Signed as Twilio signs (the URL requested, the POST params) when a token is configured.
-      const signingToken = process.env.STUDIO_RUNNER_AUTH_TOKEN; // set by `npm run call -- --deployed`
-      const signed =
-        request.form && request.method !== 'GET'
-          ? request.form.reduce<Record<string, string[]>>(
-              (all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }),
-              {},
-            )
-          : {};
-      if (signingToken)
-        init.headers = {
-          ...(init.headers as Record<string, string>),
-          'X-Twilio-Signature': twilio.getExpectedTwilioSignature(signingToken, url, signed),
-        };
-      const response = await fetch(url, init);
+      const url = requestUrl(request);
+      const response = await fetch(url, fetchInit(request, url, deadline.signal));
       const bytes = Buffer.from(await response.arrayBuffer());
       exchange.status = response.status;
       exchange.durationMs = Date.now() - began;
@@ -245,12 +220,7 @@ export class Execution {
   /** A request to another host, answered from the fixtures (or generated); UnmockedRequestError when none answers. */
   private async fromFixtures(request: HttpRequest, exchange: HttpExchange, signal: AbortSignal): Promise<HttpReply> {
     const { accountSid, flowSid } = this.context.ids;
-    let url = request.url;
-    if (request.form && request.method === 'GET') {
-      const target = new URL(url);
-      for (const [key, value] of request.form) target.searchParams.append(key, value);
-      url = target.toString();
-    }
+    const url = requestUrl(request);
     let answer;
     try {
       answer = this.fixtures.answer({
@@ -285,6 +255,39 @@ export class Execution {
       durationMs: exchange.durationMs,
     };
   }
+}
+
+/** The URL requested: a GET carries its form in the query string. */
+function requestUrl(request: HttpRequest): string {
+  if (!request.form || request.method !== 'GET') return request.url;
+  const target = new URL(request.url);
+  for (const [key, value] of request.form) target.searchParams.append(key, value);
+  return target.toString();
+}
+
+/** The fetch options: the body (form or JSON) and, when a token is configured, Twilio's signature. */
+function fetchInit(request: HttpRequest, url: string, signal: AbortSignal): RequestInit {
+  const init: RequestInit = { method: request.method, signal, redirect: 'follow' };
+  const posted = request.form && request.method !== 'GET' ? request.form : undefined;
+  if (posted) {
+    init.body = new URLSearchParams(posted);
+  } else if (!request.form && request.json !== undefined) {
+    init.body = request.json;
+    init.headers = { 'content-type': 'application/json' };
+  }
+  // Signed as Twilio signs (the URL requested, the POST params) when a token is configured.
+  const signingToken = process.env.STUDIO_RUNNER_AUTH_TOKEN; // set by `npm run call -- --deployed`
+  if (signingToken) {
+    const params = (posted ?? []).reduce<Record<string, string[]>>(
+      (all, [k, v]) => ({ ...all, [k]: [...(all[k] ?? []), v] }),
+      {},
+    );
+    init.headers = {
+      ...(init.headers as Record<string, string>),
+      'X-Twilio-Signature': twilio.getExpectedTwilioSignature(signingToken, url, params),
+    };
+  }
+  return init;
 }
 
 function describeFetchError(error: unknown): string {

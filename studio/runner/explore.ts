@@ -19,8 +19,8 @@ import type { FlowDefinition } from '../flow-model';
 import { ExploringContact, hintedTrigger, inputHints, type InputHints } from './contact';
 import { defaultTrigger, handledTriggers, readFlowFile, readSubflows, usesTheService } from './flow-inputs';
 import { HttpFixtures, readHttpFixtures, type HttpFixture } from './http-fixtures';
-import { startLocalService, type LocalService } from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
+import type { LocalService } from './local-service';
+import { BadCommand, runCommand, startStack } from './cli-setup';
 import { describeEnd } from './flow-end';
 import { runFlow } from './run-flow';
 import type { FlowRun } from './types';
@@ -262,7 +262,42 @@ export function formatExplore(file: string, report: ExploreReport): string {
   return lines.join('\n');
 }
 
+const USAGE = 'usage: npm run flows:explore -- FLOW.json [--subflow [FW…=]FILE]... [--http FILE] [--runs N] [--json]';
+
+/** What the command line asks for, checked and read. */
+interface ExploreCommand {
+  file: string;
+  json: boolean;
+  definition: FlowDefinition;
+  subflows: Record<string, FlowDefinition>;
+  fixtures: HttpFixture[];
+  maxRuns?: number;
+}
+
 async function main(argv: string[]): Promise<number> {
+  const command = readCommandLine(argv);
+  const { file, definition, subflows } = command;
+  let stack: LocalService | undefined;
+  if (usesTheService([definition, ...Object.values(subflows)])) {
+    if (!command.json) console.log("(the flow calls this project's service: starting a local stack…)");
+    stack = await startStack({ forkProcess: false });
+  }
+  try {
+    const report = await explore(definition, {
+      subflows,
+      fixtures: command.fixtures,
+      maxRuns: command.maxRuns,
+      baseUrl: stack?.baseUrl,
+      emulatorUrl: stack?.emulatorUrl,
+    });
+    console.log(command.json ? JSON.stringify(report) : formatExplore(file, report));
+    return report.liquidErrors.length + report.cutOffs.length + report.runErrors.length === 0 ? 0 : 1;
+  } finally {
+    await stack?.stop();
+  }
+}
+
+function readCommandLine(argv: string[]): ExploreCommand {
   let parsed;
   try {
     parsed = parseArgs({
@@ -276,61 +311,25 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    console.error(
-      `${(error as Error).message}\nusage: npm run flows:explore -- FLOW.json [--subflow [FW…=]FILE]... [--http FILE] [--runs N] [--json]`,
-    );
-    return 2;
+    throw new BadCommand(`${(error as Error).message}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) {
-    console.error(
-      'usage: npm run flows:explore -- FLOW.json [--subflow [FW…=]FILE]... [--http FILE] [--runs N] [--json]',
-    );
-    return 2;
-  }
+  if (positionals.length !== 1) throw new BadCommand(USAGE);
   const file = positionals[0]!;
-  let definition: FlowDefinition;
-  let subflows: Record<string, FlowDefinition>;
-  let fixtures: HttpFixture[] = [];
+  let inputs: Pick<ExploreCommand, 'definition' | 'subflows' | 'fixtures'>;
   try {
-    definition = readFlowFile(path.resolve(process.cwd(), file));
-    subflows = readSubflows(values.subflow ?? []);
-    if (values.http) fixtures = readHttpFixtures(path.resolve(process.cwd(), values.http));
+    inputs = {
+      definition: readFlowFile(path.resolve(process.cwd(), file)),
+      subflows: readSubflows(values.subflow ?? []),
+      fixtures: values.http ? readHttpFixtures(path.resolve(process.cwd(), values.http)) : [],
+    };
   } catch (error) {
-    console.error((error as Error).message);
-    return 1;
+    throw new BadCommand((error as Error).message, 1);
   }
   const maxRuns = values.runs !== undefined ? Number(values.runs) : undefined;
-  if (maxRuns !== undefined && !(maxRuns >= 1)) {
-    console.error(`--runs: "${values.runs}" is not a positive number`);
-    return 2;
-  }
-  let stack: LocalService | undefined;
-  if (usesTheService([definition, ...Object.values(subflows)])) {
-    if (!values.json) console.log("(the flow calls this project's service: starting a local stack…)");
-    stack = await startLocalService({ forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
-  }
-  try {
-    const report = await explore(definition, {
-      subflows,
-      fixtures,
-      maxRuns,
-      baseUrl: stack?.baseUrl,
-      emulatorUrl: stack?.emulatorUrl,
-    });
-    console.log(values.json ? JSON.stringify(report) : formatExplore(file, report));
-    return report.liquidErrors.length + report.cutOffs.length + report.runErrors.length === 0 ? 0 : 1;
-  } finally {
-    await stack?.stop();
-  }
+  if (maxRuns !== undefined && !(maxRuns >= 1))
+    throw new BadCommand(`--runs: "${values.runs}" is not a positive number`);
+  return { file, json: values.json ?? false, ...inputs, maxRuns };
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`flows:explore failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCommand('flows:explore', main);

@@ -11,23 +11,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  BEHAVIOUR_ENV,
-  BehaviourProfileError,
-  loadBehaviourProfile,
-  type TwilioBehaviour,
-} from '../../emulator/twilio-behaviour';
+import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import { usesTheService } from './flow-inputs';
 import { formatRun } from './format-run';
-import {
-  DEFAULT_BASE_URL,
-  DEFAULT_EMULATOR_URL,
-  isServiceRunning,
-  runningService,
-  startLocalService,
-  type LocalService,
-} from './local-service';
-import { TWILIO_CONCURRENCY_CAP } from '../../dev/function-concurrency';
+import type { LocalService } from './local-service';
+import { BadCommand, findRunningService, readBehaviour, runCommand, startStack } from './cli-setup';
 import { readScenarioFile, runScenarioSpec, type ScenarioFile, type ScenarioOutcome } from './scenario-file';
 
 const USAGE =
@@ -168,9 +156,6 @@ function parseCommandLine(argv: string[]) {
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
 
-/** The command line cannot be run: the message goes to stderr, the exit code is 2. */
-class BadCommand extends Error {}
-
 /** What the command line asks for, checked. */
 interface Command {
   values: Values;
@@ -181,14 +166,7 @@ interface Command {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let command: Command;
-  try {
-    command = readCommandLine(argv);
-  } catch (error) {
-    if (!(error instanceof BadCommand)) throw error;
-    console.error(error.message);
-    return 2;
-  }
+  const command = readCommandLine(argv);
   const { values, files } = command;
   if (files.length === 0) {
     console.log(`no scenario files (*.scenarios.json) under ${command.targets.join(', ') || 'flows'}`);
@@ -219,15 +197,6 @@ function readCommandLine(argv: string[]): Command {
   const behaviour = readBehaviour(values['twilio-behaviour']);
   const targets = [...positionals, ...(values.dir ?? [])];
   return { values, behaviour, targets, files: scenarioFilesOf(targets) };
-}
-
-function readBehaviour(name: string | undefined): TwilioBehaviour {
-  try {
-    return loadBehaviourProfile(name ?? process.env[BEHAVIOUR_ENV]);
-  } catch (error) {
-    if (!(error instanceof BehaviourProfileError)) throw error;
-    throw new BadCommand(`--twilio-behaviour: ${error.message}`);
-  }
 }
 
 /** The scenario files the command line names (files, or folders searched), ./flows by default. */
@@ -275,24 +244,15 @@ async function runAndPrint(
 
 /** The running server when it answers, else a local stack (not when the URLs were given). */
 async function serviceFor(values: Values, behaviour: TwilioBehaviour): Promise<LocalService> {
-  const base = (values['base-url'] ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const emulator = (values['emulator-url'] ?? DEFAULT_EMULATOR_URL).replace(/\/+$/, '');
-  if (await isServiceRunning(base, emulator)) {
+  const { base, emulator, running } = await findRunningService(values['base-url'], values['emulator-url']);
+  if (running) {
     console.log(`(using the running server: functions ${base}, emulator ${emulator})`);
-    return runningService(base, emulator);
+    return running;
   }
   if (values['base-url'] || values['emulator-url'])
     throw new Error(`nothing answers at ${base} (functions) and ${emulator} (emulator)`);
   console.log('(starting a local stack for the flows that call the service…)');
-  return startLocalService({ behaviour, forkProcess: false, concurrencyCap: TWILIO_CONCURRENCY_CAP });
+  return startStack({ behaviour, forkProcess: false });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`flows:test failed: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCommand('flows:test', main);

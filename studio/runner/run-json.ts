@@ -4,7 +4,7 @@
  * when the service recorded each job's completion and when the caller left its hold room. All
  * times are ms from the call's start. The fields are documented in README.md.
  */
-import type { FlowEnd, FlowRun } from './types';
+import type { FlowAction, FlowEnd, FlowRun, HttpExchange, RoomStay, RunExecution, SentMessage } from './types';
 
 /** Ends that mean the call ran its course (the flow, the caller or the TwiML ended it): exit 0. */
 export function ranToAnEnd(end: FlowEnd): boolean {
@@ -45,37 +45,15 @@ export interface RunJson {
     cutShortBy?: string;
     widget: string;
   }>;
-  rooms: Array<{
-    friendlyName: string;
-    joinedAtMs: number;
-    leftAtMs?: number;
-    leftBecause?: string;
-    timeLimitReached?: boolean;
-  }>;
+  rooms: Array<Pick<RoomStay, 'friendlyName' | 'joinedAtMs' | 'leftAtMs' | 'leftBecause' | 'timeLimitReached'>>;
   jobs: RunJob[];
-  messages: Array<{ atMs: number; to: string; body: string }>;
+  messages: Array<Pick<SentMessage, 'atMs' | 'to' | 'body'>>;
   /** Every Studio execution the run played, the inbound one first, then any the service started through the REST API. */
-  executions: Array<{
-    sid: string;
-    trigger: string;
-    startedBy: 'inbound' | 'rest';
-    status: 'active' | 'ended';
-    endedBy?: string;
-    startedAtMs: number;
-    endedAtMs?: number;
-  }>;
+  executions: Array<Omit<RunExecution, 'data' | 'end'>>;
   /** What the flow did that nobody hears: recordings, streams, queues, payments, calls placed. */
-  actions: Array<{ atMs: number; widget: string; type: string; text: string }>;
+  actions: FlowAction[];
   /** Every HTTP request: `mocked` says a fixture (or --auto) answered it instead of a server. */
-  http: Array<{
-    atMs: number;
-    widget: string;
-    method: string;
-    url: string;
-    status?: number;
-    error?: string;
-    mocked?: string;
-  }>;
+  http: Array<Omit<HttpExchange, 'durationMs'>>;
   variables: Record<string, string>;
   steps: number;
   durationMs: number;

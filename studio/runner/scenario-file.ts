@@ -269,7 +269,34 @@ function valueAt(value: unknown, dotted: string): unknown {
 
 /** What the run did not do that `expect` asks for, one line each (empty: all met). */
 export function checkExpectations(run: FlowRun, expect: ScenarioExpect): string[] {
-  const failures: string[] = [];
+  return [
+    ...checkEnd(run, expect),
+    ...checkPath(run, expect),
+    ...checkHeard(run, expect),
+    ...checkValues(run, expect),
+    ...checkMessages(run, expect),
+  ];
+}
+
+/**
+ * The first of `wanted` that no item after the previous one's match fits, and the item that
+ * previous one matched (undefined for the first); undefined when all are found in order.
+ */
+function firstMissing<I, W>(
+  items: readonly I[],
+  wanted: readonly W[],
+  fits: (item: I, want: W) => boolean,
+): { want: W; after: I | undefined } | undefined {
+  let from = 0;
+  for (const want of wanted) {
+    const at = items.findIndex((item, index) => index >= from && fits(item, want));
+    if (at === -1) return { want, after: from > 0 ? items[from - 1] : undefined };
+    from = at + 1;
+  }
+  return undefined;
+}
+
+function checkEnd(run: FlowRun, expect: ScenarioExpect): string[] {
   const wanted =
     expect.end === undefined ? { kind: undefined } : typeof expect.end === 'string' ? { kind: expect.end } : expect.end;
   const end = run.end as FlowEnd & { event?: string };
@@ -279,41 +306,40 @@ export function checkExpectations(run: FlowRun, expect: ScenarioExpect): string[
       : end.kind === wanted.kind) &&
     (!('widget' in wanted) || wanted.widget === undefined || wanted.widget === end.widget) &&
     (!('event' in wanted) || wanted.event === undefined || wanted.event === end.event);
-  if (!endFits)
-    failures.push(`end: expected ${JSON.stringify(expect.end ?? 'a natural end')}, got: ${describeEnd(run.end)}`);
+  return endFits
+    ? []
+    : [`end: expected ${JSON.stringify(expect.end ?? 'a natural end')}, got: ${describeEnd(run.end)}`];
+}
+
+/** `path`, `visits` and `notVisited`. */
+function checkPath(run: FlowRun, expect: ScenarioExpect): string[] {
+  const failures: string[] = [];
   if (expect.path && JSON.stringify(expect.path) !== JSON.stringify(run.path))
     failures.push(`path: expected ${expect.path.join(' → ')}, got ${run.path.join(' → ')}`);
-  if (expect.visits) {
-    let from = 0;
-    for (const widget of expect.visits) {
-      const at = run.path.indexOf(widget, from);
-      if (at === -1) {
-        failures.push(
-          `visits: ${widget} did not run${from > 0 ? ` after ${run.path[from - 1]}` : ''} (path ${run.path.join(' → ')})`,
-        );
-        break;
-      }
-      from = at + 1;
-    }
-  }
+  const missing = firstMissing(run.path, expect.visits ?? [], (name, widget) => name === widget);
+  if (missing)
+    failures.push(
+      `visits: ${missing.want} did not run${missing.after !== undefined ? ` after ${missing.after}` : ''} (path ${run.path.join(' → ')})`,
+    );
   for (const widget of expect.notVisited ?? [])
     if (run.path.includes(widget)) failures.push(`notVisited: ${widget} ran`);
-  if (expect.heard) {
-    let from = 0;
-    const heard = run.heard.filter((a) => a.kind !== 'pause');
-    for (const part of expect.heard) {
-      const at = heard.findIndex(
-        (audio, index) => index >= from && audio.content.toLowerCase().includes(part.toLowerCase()),
-      );
-      if (at === -1) {
-        failures.push(
-          `heard: "${part}" was not heard${from > 0 ? ` after "${heard[from - 1]!.content}"` : ''} (heard: ${heard.map((a) => JSON.stringify(a.content)).join(', ') || 'nothing'})`,
-        );
-        break;
-      }
-      from = at + 1;
-    }
-  }
+  return failures;
+}
+
+function checkHeard(run: FlowRun, expect: ScenarioExpect): string[] {
+  const heard = run.heard.filter((a) => a.kind !== 'pause');
+  const missing = firstMissing(heard, expect.heard ?? [], (audio, part) =>
+    audio.content.toLowerCase().includes(part.toLowerCase()),
+  );
+  if (!missing) return [];
+  return [
+    `heard: "${missing.want}" was not heard${missing.after ? ` after "${missing.after.content}"` : ''} (heard: ${heard.map((a) => JSON.stringify(a.content)).join(', ') || 'nothing'})`,
+  ];
+}
+
+/** `variables` and `widgets`: values at the end. */
+function checkValues(run: FlowRun, expect: ScenarioExpect): string[] {
+  const failures: string[] = [];
   for (const [key, value] of Object.entries(expect.variables ?? {})) {
     if (run.variables[key] !== value)
       failures.push(
@@ -325,23 +351,22 @@ export function checkExpectations(run: FlowRun, expect: ScenarioExpect): string[
     if (String(got ?? '') !== value)
       failures.push(`widgets.${key}: expected "${value}", got ${got === undefined ? 'unset' : JSON.stringify(got)}`);
   }
-  if (expect.messages) {
-    let from = 0;
-    for (const wantedMessage of expect.messages) {
-      const want = typeof wantedMessage === 'string' ? { body: wantedMessage } : wantedMessage;
-      const at = run.messages.findIndex(
-        (m, index) =>
-          index >= from && (!want.body || m.body.includes(want.body)) && (!want.to || m.to.includes(want.to)),
-      );
-      if (at === -1) {
-        failures.push(
-          `messages: no text ${JSON.stringify(want)}${from > 0 ? ' after the one before' : ''} (sent: ${run.messages.map((m) => JSON.stringify(`${m.to}: ${m.body}`)).join(', ') || 'none'})`,
-        );
-        break;
-      }
-      from = at + 1;
-    }
-  }
+  return failures;
+}
+
+/** `messages` and `flexTasks`. */
+function checkMessages(run: FlowRun, expect: ScenarioExpect): string[] {
+  const failures: string[] = [];
+  const wanted = (expect.messages ?? []).map((m) => (typeof m === 'string' ? { body: m } : m));
+  const missing = firstMissing(
+    run.messages,
+    wanted,
+    (m, want) => (!want.body || m.body.includes(want.body)) && (!want.to || m.to.includes(want.to)),
+  );
+  if (missing)
+    failures.push(
+      `messages: no text ${JSON.stringify(missing.want)}${missing.after ? ' after the one before' : ''} (sent: ${run.messages.map((m) => JSON.stringify(`${m.to}: ${m.body}`)).join(', ') || 'none'})`,
+    );
   if (expect.flexTasks !== undefined && run.flexTasks.length !== expect.flexTasks)
     failures.push(`flexTasks: expected ${expect.flexTasks}, got ${run.flexTasks.length}`);
   return failures;

@@ -41,6 +41,12 @@ export interface Scenario {
 
 const call: FlowTrigger = { kind: 'call' };
 const NEVER = { simulateSeconds: '600', behaviour: 'push', delayMs: '600000' };
+/** What the messaging scenarios share: the same text into flows/messaging.json, with the example backend. */
+const textedQuestion = {
+  flowFile: MESSAGING_FLOW_FILE,
+  trigger: { kind: 'message', body: 'When does my order arrive?' },
+  needsExampleBackend: true,
+} as const satisfies Partial<Scenario>;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -139,39 +145,31 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'messaging',
     summary:
       'a text message; the job takes 8 s. Push: the flow ends at once and a new execution texts the outcome; poll or simulated: the flow polls /jobs/status',
-    flowFile: MESSAGING_FLOW_FILE,
-    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    ...textedQuestion,
     startParameters: { simulateSeconds: '8', behaviour: 'push', delayMs: '8000' },
-    needsExampleBackend: true,
     expected:
       '"working on it" at once, then the result as a second message (from the execution the service starts, in push mode)',
   },
   {
     name: 'messaging-poll',
     summary: 'a text message; the backend answers in poll mode and is done after 8 s: the flow polls /jobs/status',
-    flowFile: MESSAGING_FLOW_FILE,
-    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    ...textedQuestion,
     startParameters: { simulateSeconds: '8', behaviour: 'poll', delayMs: '8000' },
-    needsExampleBackend: true,
     expected: '"working on it", then the result, both from the one execution (no REST execution)',
   },
   {
     name: 'messaging-failure',
     summary: 'a text message; the backend reports the job FAILED after 5 s',
-    flowFile: MESSAGING_FLOW_FILE,
-    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    ...textedQuestion,
     startParameters: { simulateSeconds: '5', simulateFailure: 'true', behaviour: 'fail', delayMs: '5000' },
-    needsExampleBackend: true,
     expected:
       '"working on it", then the apology (with the backend\'s reason, from the execution the service starts, in push mode)',
   },
   {
     name: 'messaging-timeout',
     summary: 'a text message; maxHoldSeconds is 10 and the backend answers after 12 s, too late',
-    flowFile: MESSAGING_FLOW_FILE,
-    trigger: { kind: 'message', body: 'When does my order arrive?' },
+    ...textedQuestion,
     startParameters: { maxHoldSeconds: '10', simulateSeconds: '600', behaviour: 'push', delayMs: '12000' },
-    needsExampleBackend: true,
     expected:
       '"working on it", then the apology: the late completion (push) or a poll (simulated) finds the deadline passed',
   },

@@ -8,18 +8,13 @@ import type { CallTrigger, ConversationTrigger, FlowTrigger, MessageTrigger } fr
 
 /** What Twilio puts in `trigger.call.*` for an inbound call (and sends with each voice request). */
 export function callFields(trigger: CallTrigger, accountSid: string, callSid: string): Record<string, string> {
-  const from = trigger.from ?? '+15005550006';
-  const to = trigger.to ?? '+15005550001';
   return {
-    CallSid: callSid,
-    AccountSid: accountSid,
-    From: from,
-    To: to,
-    Caller: from,
-    Called: to,
-    CallStatus: 'ringing',
-    Direction: 'inbound',
-    ApiVersion: '2010-04-01',
+    ...voiceRequestFields(accountSid, callSid, {
+      from: trigger.from ?? '+15005550006',
+      to: trigger.to ?? '+15005550001',
+      status: 'ringing',
+      direction: 'inbound',
+    }),
     FromCountry: 'US',
     FromState: 'CA',
     FromCity: 'SAN FRANCISCO',
@@ -39,6 +34,16 @@ export function placedCallFields(
   to: string,
   from: string,
 ): Record<string, string> {
+  return voiceRequestFields(accountSid, callSid, { from, to, status: 'in-progress', direction: 'outbound-api' });
+}
+
+/** The fields Twilio sends with every voice request about a call. */
+function voiceRequestFields(
+  accountSid: string,
+  callSid: string,
+  call: { from: string; to: string; status: string; direction: string },
+): Record<string, string> {
+  const { from, to } = call;
   return {
     CallSid: callSid,
     AccountSid: accountSid,
@@ -46,8 +51,8 @@ export function placedCallFields(
     To: to,
     Caller: from,
     Called: to,
-    CallStatus: 'in-progress',
-    Direction: 'outbound-api',
+    CallStatus: call.status,
+    Direction: call.direction,
     ApiVersion: '2010-04-01',
   };
 }

@@ -25,6 +25,7 @@ import { HttpFailure, type Execution } from './execution';
 import {
   describeOverrides,
   failureKind,
+  type ConnectionOverrides,
   RETRY_DELAY_MS,
   splitConnectionOverrides,
   type RetryOn,
@@ -260,75 +261,77 @@ export class VoiceCall {
   }
 
   private async followDocuments(widget: string, start: Document, signal: AbortSignal): Promise<TwimlOutcome> {
-    const { execution } = this;
     let document = start;
     let first = true;
-    let usedFallback = false;
-    let firstFailure = '';
+    /** The first document's failure, once the Fallback URL was requested for it. */
+    let firstFailure: string | undefined;
     for (let fetched = 0; fetched < MAX_DOCUMENTS_PER_REDIRECT; fetched++) {
       const studio = 'url' in document ? studioWebhook(document.url) : undefined;
       if (studio)
         return this.backToStudio(widget, (document as { url: string }).url, studio.accountSid, studio.flowSid);
-
-      // A REST update of the call abandons this document, wherever Voice is in it.
-      const scope = new AbortController();
-      const documentSignal = AbortSignal.any([signal, scope.signal]);
-      let redirect: Release | undefined;
-      this.preemptDocument = (release) => {
-        redirect ??= release;
-        scope.abort(new RunInterrupted({ kind: 'redirected' }));
-      };
-      let result: VerbsResult | Unusable;
-      try {
-        const root = await this.load(widget, document, documentSignal);
-        result = 'kind' in root ? root : await this.runVerbs(widget, root.children, documentSignal);
-      } catch (error) {
-        if (!(
-          redirect &&
-          error instanceof RunInterrupted &&
-          error.interruption.kind === 'redirected' &&
-          !signal.aborted
-        ))
-          throw error;
-        result = { kind: 'document', document: { url: '', method: 'POST' } }; // replaced below
-      } finally {
-        this.preemptDocument = undefined;
-      }
-      if (redirect && (result.kind === 'document' || result.kind === 'unusable'))
-        result = this.preemptedBy(widget, redirect);
-
+      const result = await this.runDocument(widget, document, signal);
       if (result.kind === 'unusable') {
-        const what = this.describeDocument(document);
-        if (first && this.options.fallbackUrl && !usedFallback) {
-          usedFallback = true;
-          firstFailure = `${what} (${result.reason})`;
-          execution.log(
-            widget,
-            'voice',
-            `Twilio Voice cannot use the TwiML of ${firstFailure}: it requests the number's Fallback URL`,
-            1,
-          );
-          const errorCode = /^HTTP|no reply|request failed/.test(result.reason) ? '11200' : '12100';
-          const errorUrl = 'url' in document ? execution.urls.resolve(splitConnectionOverrides(document.url).url) : '';
-          document = {
-            url: this.options.fallbackUrl,
-            method: 'POST',
-            params: { ErrorCode: errorCode, ErrorUrl: errorUrl },
-            label: 'Fallback URL',
-          };
+        const failure = `${this.describeDocument(document)} (${result.reason})`;
+        if (first && this.options.fallbackUrl && firstFailure === undefined) {
+          firstFailure = failure;
+          document = this.fallbackFor(widget, document, failure, result.reason);
           continue;
         }
-        const failure =
-          usedFallback && first
-            ? `${firstFailure}, then the Fallback URL ${what} (${result.reason})`
-            : `${what} (${result.reason})`;
-        return this.applicationError(widget, failure, documentSignal);
+        return this.applicationError(
+          widget,
+          firstFailure !== undefined && first ? `${firstFailure}, then the Fallback URL ${failure}` : failure,
+          signal,
+        );
       }
       if (result.kind !== 'document') return result;
       document = result.document;
       first = false;
     }
     return { kind: 'call-ended', reason: `more than ${MAX_DOCUMENTS_PER_REDIRECT} TwiML documents without an end` };
+  }
+
+  /** Loads one document and acts on its verbs; a REST update of the call abandons it, wherever Voice is in it. */
+  private async runDocument(widget: string, document: Document, signal: AbortSignal): Promise<VerbsResult | Unusable> {
+    const scope = new AbortController();
+    const documentSignal = AbortSignal.any([signal, scope.signal]);
+    let redirect: Release | undefined;
+    this.preemptDocument = (release) => {
+      redirect ??= release;
+      scope.abort(new RunInterrupted({ kind: 'redirected' }));
+    };
+    let result: VerbsResult | Unusable;
+    try {
+      const root = await this.load(widget, document, documentSignal);
+      result = 'kind' in root ? root : await this.runVerbs(widget, root.children, documentSignal);
+    } catch (error) {
+      if (!(redirect && error instanceof RunInterrupted && error.interruption.kind === 'redirected' && !signal.aborted))
+        throw error;
+      result = { kind: 'document', document: { url: '', method: 'POST' } }; // replaced below
+    } finally {
+      this.preemptDocument = undefined;
+    }
+    if (redirect && (result.kind === 'document' || result.kind === 'unusable'))
+      return this.preemptedBy(widget, redirect);
+    return result;
+  }
+
+  /** The first document cannot be used (`failure`): Voice requests the number's Fallback URL, with the error. */
+  private fallbackFor(widget: string, document: Document, failure: string, reason: string): Document {
+    const { execution } = this;
+    execution.log(
+      widget,
+      'voice',
+      `Twilio Voice cannot use the TwiML of ${failure}: it requests the number's Fallback URL`,
+      1,
+    );
+    const errorCode = /^HTTP|no reply|request failed/.test(reason) ? '11200' : '12100';
+    const errorUrl = 'url' in document ? execution.urls.resolve(splitConnectionOverrides(document.url).url) : '';
+    return {
+      url: this.options.fallbackUrl!,
+      method: 'POST',
+      params: { ErrorCode: errorCode, ErrorUrl: errorUrl },
+      label: 'Fallback URL',
+    };
   }
 
   private describeDocument(document: Document): string {
@@ -493,66 +496,20 @@ export class VoiceCall {
     waitLoop?: { released: Promise<unknown> },
   ): Promise<{ xml: string } | { reason: string }> {
     const { execution } = this;
-    const split = splitConnectionOverrides(url);
-    const target = execution.urls.resolve(split.url);
+    const { target, overrides } = this.twimlTarget(widget, url, waitLoop !== undefined);
     const verb = method.toUpperCase() === 'GET' ? 'GET' : 'POST';
-    if (split.problems.length > 0)
-      execution.log(
-        widget,
-        'note',
-        `connection overrides of ${execution.urls.display(target)} ignored: ${split.problems.join('; ')}`,
-        1,
-      );
-    let overrides = split.overrides;
-    if (overrides && waitLoop && !this.options.behaviour.switches.waitUrlHonoursConnectionOverrides) {
-      this.noteOnce(
-        widget,
-        'wait-overrides',
-        `the waitUrl's connection overrides (${describeOverrides(overrides)}) are not honoured under profile ${this.options.behaviour.name} (waitUrlHonoursConnectionOverrides=false): a failed turn is not retried`,
-      );
-      overrides = undefined;
-    }
     const began = Date.now();
     const totalMs = overrides?.totalTimeMs ?? (overrides ? TWIML_FETCH_TIMEOUT_MS : Number.POSITIVE_INFINITY);
     const attempts = 1 + (overrides?.retries ?? 0);
     for (let attempt = 1; ; attempt++) {
-      const params = { ...this.options.callParams, CallStatus: this.hungUp ? 'completed' : 'in-progress', ...extra };
       const timeoutMs = Math.max(
         1,
         Math.min(overrides?.readTimeoutMs ?? TWIML_FETCH_TIMEOUT_MS, totalMs - (Date.now() - began)),
       );
       const tries = attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : '';
-      let failure: { reason: string; kind: RetryOn | undefined };
-      try {
-        const reply = await execution.http(
-          { widget, method: verb, url: target, form: Object.entries(params), timeoutMs, purpose: 'twiml' },
-          signal,
-        );
-        const verbs = reply.status < 300 ? summarizeTwiml(reply.body) : '';
-        execution.log(
-          widget,
-          'http',
-          `${label}: ${verb} ${execution.urls.display(target)} ← ${reply.status}${verbs ? ` ${verbs}` : ''}${tries}`,
-          1,
-        );
-        if (reply.status < 400) return { xml: reply.body };
-        failure = { reason: `HTTP ${reply.status}`, kind: failureKind({ status: reply.status }) };
-      } catch (error) {
-        if (!(error instanceof HttpFailure)) throw error;
-        execution.log(
-          widget,
-          'http',
-          `${label}: ${verb} ${execution.urls.display(target)} failed: ${error.message}${tries}`,
-          1,
-        );
-        failure = {
-          reason: error.message,
-          kind:
-            error.reason === 'too-large'
-              ? undefined
-              : failureKind({ connection: error.reason === 'timeout' ? 'timed-out' : 'failed' }),
-        };
-      }
+      const answer = await this.fetchOnce({ widget, verb, target, extra, timeoutMs, label, tries }, signal);
+      if ('xml' in answer) return answer;
+      const failure = answer;
       const retry =
         overrides !== undefined &&
         attempt < attempts &&
@@ -563,11 +520,92 @@ export class VoiceCall {
       execution.log(
         widget,
         'voice',
-        `Twilio Voice retries in ${RETRY_DELAY_MS / 1000} s (connection overrides ${describeOverrides(overrides!)})`,
+        `Twilio Voice retries in ${RETRY_DELAY_MS / 1000} s (connection overrides ${describeOverrides(overrides)})`,
         1,
       );
       if (await sleepUnless(RETRY_DELAY_MS, waitLoop?.released ?? new Promise(() => undefined), signal))
         return { reason: `${failure.reason}; the caller left the room` };
+    }
+  }
+
+  /**
+   * The URL Voice requests (its fragment taken off) and the connection overrides it honours: a
+   * waitUrl's only when the profile says so.
+   */
+  private twimlTarget(
+    widget: string,
+    url: string,
+    isWaitUrl: boolean,
+  ): { target: string; overrides: ConnectionOverrides | undefined } {
+    const { execution } = this;
+    const split = splitConnectionOverrides(url);
+    const target = execution.urls.resolve(split.url);
+    if (split.problems.length > 0)
+      execution.log(
+        widget,
+        'note',
+        `connection overrides of ${execution.urls.display(target)} ignored: ${split.problems.join('; ')}`,
+        1,
+      );
+    const overrides = split.overrides;
+    if (overrides && isWaitUrl && !this.options.behaviour.switches.waitUrlHonoursConnectionOverrides) {
+      this.noteOnce(
+        widget,
+        'wait-overrides',
+        `the waitUrl's connection overrides (${describeOverrides(overrides)}) are not honoured under profile ${this.options.behaviour.name} (waitUrlHonoursConnectionOverrides=false): a failed turn is not retried`,
+      );
+      return { target, overrides: undefined };
+    }
+    return { target, overrides };
+  }
+
+  /** One request for a TwiML document, logged: the document, or why not and what kind of failure (for retries). */
+  private async fetchOnce(
+    request: {
+      widget: string;
+      verb: 'GET' | 'POST';
+      target: string;
+      extra: Record<string, string>;
+      timeoutMs: number;
+      label: string;
+      tries: string;
+    },
+    signal: AbortSignal,
+  ): Promise<{ xml: string } | { reason: string; kind: RetryOn | undefined }> {
+    const { execution } = this;
+    const { widget, verb, target, tries } = request;
+    const params = {
+      ...this.options.callParams,
+      CallStatus: this.hungUp ? 'completed' : 'in-progress',
+      ...request.extra,
+    };
+    const shown = `${request.label}: ${verb} ${execution.urls.display(target)}`;
+    try {
+      const reply = await execution.http(
+        {
+          widget,
+          method: verb,
+          url: target,
+          form: Object.entries(params),
+          timeoutMs: request.timeoutMs,
+          purpose: 'twiml',
+        },
+        signal,
+      );
+      const verbs = reply.status < 300 ? summarizeTwiml(reply.body) : '';
+      execution.log(widget, 'http', `${shown} ← ${reply.status}${verbs ? ` ${verbs}` : ''}${tries}`, 1);
+      if (reply.status < 400) return { xml: reply.body };
+      return { reason: `HTTP ${reply.status}`, kind: failureKind({ status: reply.status }) };
+    } catch (error) {
+      if (!(error instanceof HttpFailure)) throw error;
+      execution.log(widget, 'http', `${shown} failed: ${error.message}${tries}`, 1);
+      return {
+        reason: error.message,
+        kind:
+          error.reason === 'too-large'
+            ? undefined
+            : failureKind({ connection: error.reason === 'timeout' ? 'timed-out' : 'failed' }),
+      };
     }
   }
 

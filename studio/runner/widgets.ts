@@ -256,21 +256,6 @@ function redirectOutcome(outcome: TwimlOutcome): WidgetResult {
   }
 }
 
-/** Widget types that speak to the caller: they need the call to be fetching TwiML from Studio. */
-export const NEEDS_THE_CALLER = new Set([
-  'say-play',
-  'add-twiml-redirect',
-  'send-to-flex',
-  'gather-input-on-call',
-  'connect-call-to',
-  'record-voicemail',
-  'enqueue-call',
-  'capture-payments',
-  'connect-virtual-agent',
-  'connect-virtual-agent-v2',
-  'fork-stream',
-]);
-
 /** Widget types that can only run on a phone call (the others also run on messages and requests). */
 export const VOICE_ONLY = new Set([
   'say-play',
@@ -281,6 +266,14 @@ export const VOICE_ONLY = new Set([
   'capture-payments',
   'connect-virtual-agent',
   'fork-stream',
+]);
+
+/** Widget types that speak to the caller: they need the call to be fetching TwiML from Studio. */
+export const NEEDS_THE_CALLER = new Set([
+  ...VOICE_ONLY,
+  'add-twiml-redirect',
+  'send-to-flex',
+  'connect-virtual-agent-v2',
 ]);
 
 const sendMessage: Handler = async (state, env) => {
