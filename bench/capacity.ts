@@ -154,6 +154,24 @@ export async function measureHeldCallers(stack: BenchStack, options: CapacityOpt
 let contactsUsed = 0;
 const newContact = () => `+1555${String(1_000_000 + contactsUsed++).slice(-7)}`;
 
+/** A conversation's first message: a push job done after `workMs`, plus the design's own parameters. */
+function startConversation(
+  stack: BenchStack,
+  index: number,
+  workMs: number,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
+  return stack.post('/jobs/start', {
+    wait: MESSAGING_START_WAIT,
+    task: 'capacity',
+    message: `question ${index}`,
+    benchMode: 'push',
+    completeAfterMs: workMs,
+    maxHoldSeconds: Math.ceil(workMs / 1000) + 60,
+    ...extra,
+  });
+}
+
 /** The current design: start with the notify parameters, end the flow; the completion starts the flow again. */
 async function conversationByExecution(
   stack: BenchStack,
@@ -162,14 +180,8 @@ async function conversationByExecution(
   contact: string,
   workMs: number,
 ): Promise<{ refused: number; jobId?: string; error?: string }> {
-  const start = await stack.post('/jobs/start', {
-    wait: MESSAGING_START_WAIT,
-    task: 'capacity',
-    message: `question ${index}`,
-    benchMode: 'push',
-    completeAfterMs: workMs,
+  const start = await startConversation(stack, index, workMs, {
     notifyFlowSid: flowSid,
-    maxHoldSeconds: Math.ceil(workMs / 1000) + 60,
     notifyTo: contact,
     notifyFrom: SERVICE_NUMBER,
   });
@@ -187,14 +199,7 @@ async function conversationByLongPoll(
   workMs: number,
 ): Promise<{ refused: number; error?: string }> {
   let refused = 0;
-  const start = await stack.post('/jobs/start', {
-    wait: MESSAGING_START_WAIT,
-    task: 'capacity',
-    message: `question ${index}`,
-    benchMode: 'push',
-    completeAfterMs: workMs,
-    maxHoldSeconds: Math.ceil(workMs / 1000) + 60,
-  });
+  const start = await startConversation(stack, index, workMs);
   if (isRefused(start)) return { refused: 1, error: 'start refused' };
   const jobId = String(start.body?.jobId);
   for (let polls = 0; polls < 20; polls++) {

@@ -345,6 +345,53 @@ async function measureBaseline(stack: BenchStack, assetsFolder: string): Promise
   };
 }
 
+/** The hold-loop jobs: push, poll, simulated, and push with a result that needs chunk documents. */
+async function holdScenarios(
+  withBackend: BenchStack,
+  simulated: BenchStack,
+  backend: BenchBackend,
+  callbacks: CallbackRecorder,
+): Promise<ScenarioTrips[]> {
+  const cases: Array<[name: string, description: string, stack: BenchStack, mode: Mode, resultBytes: number]> = [
+    [
+      'push',
+      'backend accepts (202), completes later with a POST to its capability callbackUrl',
+      withBackend,
+      'push',
+      0,
+    ],
+    ['poll', 'backend answers 202 + statusUrl; the hold loop polls it', withBackend, 'poll', 0],
+    ['simulated', 'no BACKEND_URL: the built-in simulated work (1.5 s)', simulated, 'simulated', 0],
+    ['push, 50 KB result', 'push with a 50,000-byte result (chunk documents)', withBackend, 'push', 50_000],
+  ];
+  const scenarios: ScenarioTrips[] = [];
+  for (const [name, description, stack, mode, resultBytes] of cases) {
+    const phases = await driveJob(stack, backend, callbacks, mode, resultBytes);
+    scenarios.push(scenario(name, description, phases, floorFor(resultBytes)));
+  }
+  return scenarios;
+}
+
+/** The text conversations, on a messaging flow of their own: the Executions path, then the long-poll path. */
+async function messagingScenarios(withBackend: BenchStack, backend: BenchBackend): Promise<ScenarioTrips[]> {
+  const flowSid = await withBackend.createFlow(readMessagingFlow());
+  const seconds = MESSAGING_WORK_MS / 1000;
+  return [
+    scenario(
+      'messaging, execution',
+      `text conversation, push job (${seconds} s): the completion starts the flow again`,
+      await driveConversation(withBackend, backend, flowSid, 'execution'),
+      0,
+    ),
+    scenario(
+      'messaging, long-poll',
+      `text conversation, poll job (${seconds} s): the flow long-polls /jobs/status`,
+      await driveConversation(withBackend, backend, flowSid, 'long-poll'),
+      0,
+    ),
+  ];
+}
+
 export async function measureRoundTrips(
   withBackend: BenchStack,
   simulated: BenchStack,
@@ -352,57 +399,12 @@ export async function measureRoundTrips(
   latencyMs: number,
   assetsFolder: string,
 ): Promise<RoundTripResults> {
-  const scenarios: ScenarioTrips[] = [];
-  const messaging: ScenarioTrips[] = [];
   const callbacks = await startCallbackRecorder();
+  let scenarios: ScenarioTrips[];
+  let messaging: ScenarioTrips[];
   try {
-    scenarios.push(
-      scenario(
-        'push',
-        'backend accepts (202), completes later with a POST to its capability callbackUrl',
-        await driveJob(withBackend, backend, callbacks, 'push'),
-        floorFor(0),
-      ),
-    );
-    scenarios.push(
-      scenario(
-        'poll',
-        'backend answers 202 + statusUrl; the hold loop polls it',
-        await driveJob(withBackend, backend, callbacks, 'poll'),
-        floorFor(0),
-      ),
-    );
-    scenarios.push(
-      scenario(
-        'simulated',
-        'no BACKEND_URL: the built-in simulated work (1.5 s)',
-        await driveJob(simulated, backend, callbacks, 'simulated'),
-        floorFor(0),
-      ),
-    );
-    scenarios.push(
-      scenario(
-        'push, 50 KB result',
-        'push with a 50,000-byte result (chunk documents)',
-        await driveJob(withBackend, backend, callbacks, 'push', 50_000),
-        floorFor(50_000),
-      ),
-    );
-    const flowSid = await withBackend.createFlow(readMessagingFlow());
-    messaging.push(
-      scenario(
-        'messaging, execution',
-        `text conversation, push job (${MESSAGING_WORK_MS / 1000} s): the completion starts the flow again`,
-        await driveConversation(withBackend, backend, flowSid, 'execution'),
-        0,
-      ),
-      scenario(
-        'messaging, long-poll',
-        `text conversation, poll job (${MESSAGING_WORK_MS / 1000} s): the flow long-polls /jobs/status`,
-        await driveConversation(withBackend, backend, flowSid, 'long-poll'),
-        0,
-      ),
-    );
+    scenarios = await holdScenarios(withBackend, simulated, backend, callbacks);
+    messaging = await messagingScenarios(withBackend, backend);
   } finally {
     await callbacks.close();
   }

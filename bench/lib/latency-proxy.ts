@@ -108,42 +108,57 @@ function relay(upstream: Upstream, response: http.ServerResponse): void {
   response.end(upstream.body);
 }
 
+/** What the proxy's calls share: the latency and the target (both set later too), and the records. */
+interface ProxyState {
+  latencyMs: number;
+  target: string | undefined;
+  /** Resolves once the target is known. */
+  targetReady: Promise<void>;
+  agent: http.Agent;
+  records: CallRecord[];
+}
+
+/** One Twilio call: half the latency, the target's answer, the other half; then its record. */
+async function proxyCall(state: ProxyState, request: http.IncomingMessage, response: http.ServerResponse) {
+  const start = performance.now();
+  const body = await readBody(request);
+  await state.targetReady;
+  const inbound = state.latencyMs / 2;
+  if (inbound > 0) await sleep(inbound);
+  const url = new URL(request.url ?? '/', state.target);
+  const path = url.pathname;
+  const method = request.method ?? 'GET';
+  const op = classify(method, path);
+  const upstream = await forward(url, method, { ...request.headers, host: url.host }, state.agent, body);
+  const outbound = state.latencyMs - inbound;
+  if (outbound > 0) await sleep(outbound);
+  relay(upstream, response);
+  state.records.push({
+    method,
+    path,
+    op,
+    document: writtenDocument(op, path, body),
+    start,
+    end: performance.now(),
+    status: upstream.status,
+  });
+}
+
 export async function startLatencyProxy(options: { latencyMs: number; target?: string }): Promise<LatencyProxy> {
-  let latencyMs = options.latencyMs;
-  let target = options.target;
   let targetSet: () => void = () => undefined;
-  const targetReady = new Promise<void>((resolve) => (targetSet = resolve));
-  if (target) targetSet();
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const records: CallRecord[] = [];
+  const state: ProxyState = {
+    latencyMs: options.latencyMs,
+    target: options.target,
+    targetReady: new Promise<void>((resolve) => (targetSet = resolve)),
+    agent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+    records: [],
+  };
+  if (state.target) targetSet();
   let inFlight = 0;
 
   const server = http.createServer((request, response) => {
     inFlight++;
-    void (async () => {
-      const start = performance.now();
-      const body = await readBody(request);
-      await targetReady;
-      const inbound = latencyMs / 2;
-      if (inbound > 0) await sleep(inbound);
-      const url = new URL(request.url ?? '/', target);
-      const path = url.pathname;
-      const method = request.method ?? 'GET';
-      const op = classify(method, path);
-      const upstream = await forward(url, method, { ...request.headers, host: url.host }, agent, body);
-      const outbound = latencyMs - inbound;
-      if (outbound > 0) await sleep(outbound);
-      relay(upstream, response);
-      records.push({
-        method,
-        path,
-        op,
-        document: writtenDocument(op, path, body),
-        start,
-        end: performance.now(),
-        status: upstream.status,
-      });
-    })()
+    void proxyCall(state, request, response)
       .catch(() => {
         if (!response.headersSent) response.writeHead(502).end();
       })
@@ -155,13 +170,13 @@ export async function startLatencyProxy(options: { latencyMs: number; target?: s
   return {
     url: `http://127.0.0.1:${port}`,
     setTarget(url) {
-      target = url;
+      state.target = url;
       targetSet();
     },
     setLatency(ms) {
-      latencyMs = ms;
+      state.latencyMs = ms;
     },
-    records,
+    records: state.records,
     inFlight: () => inFlight,
     async idle(maxMs = 5000) {
       const until = performance.now() + maxMs;
@@ -169,7 +184,7 @@ export async function startLatencyProxy(options: { latencyMs: number; target?: s
     },
     close: async () => {
       server.closeAllConnections();
-      agent.destroy();
+      state.agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

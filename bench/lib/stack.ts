@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConcurrencyStats } from '../../dev/function-concurrency';
 import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+import { fixedSid, newSid } from '../../emulator/sids';
 import { startLatencyProxy, type LatencyProxy } from './latency-proxy';
 export { attribute, pathOf, redirectTarget } from '../../dev/twiml-urls';
 
@@ -52,7 +53,8 @@ export interface Answer {
   ms: number;
 }
 
-export const FLOW_SID = 'FW' + 'f'.repeat(32);
+/** The Studio flow a held caller goes back to (the hold's `flowSid`, in its return URL): one fixed, obviously fake SID. */
+export const FLOW_SID = fixedSid('FW', 'f');
 
 /**
  * The naive baseline's room, made findable for it: a conference starts only when two
@@ -63,11 +65,9 @@ export async function joinStartedRoom(stack: BenchStack, room: string, callSid: 
   await stack.join(room, callSid, { startConferenceOnEnter: true });
   await stack.join(room, newCallSid(), { startConferenceOnEnter: true });
 }
-let calls = 0;
-export const newCallSid = () =>
-  `CA${(process.pid.toString(16) + Date.now().toString(16) + (calls++).toString(16).padStart(6, '0')).padStart(32, '0').slice(-32)}`;
+export const newCallSid = () => newSid('CA');
 
-const EMULATOR_AUTH = 'Basic ' + Buffer.from(`AC${'0'.repeat(32)}:bench`).toString('base64');
+const EMULATOR_AUTH = 'Basic ' + Buffer.from(`${fixedSid('AC')}:bench`).toString('base64');
 
 interface BenchStackOptions {
   mode: ServeMode;

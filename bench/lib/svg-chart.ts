@@ -42,14 +42,19 @@ function format(value: number): string {
   return String(Math.round(value * 10) / 10);
 }
 
-function panelSvg(panel: Panel, top: number): string {
-  const series = [...new Set(panel.groups.flatMap((g) => g.bars.map((b) => b.series)))];
-  const color = (name: string) => PALETTE[series.indexOf(name) % PALETTE.length]!;
-  const values = panel.groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => Number.isFinite(v));
+/** Where a panel's plot stands, its axis ticks, and a value's bar height on its axis. */
+interface Plot {
+  x0: number;
+  y0: number;
+  plotW: number;
+  plotH: number;
+  ticks: number[];
+  scale(v: number): number;
+}
+
+function plotOf(panel: Panel, values: number[], top: number): Plot {
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = PANEL_HEIGHT - MARGIN.top - MARGIN.bottom;
-  const x0 = MARGIN.left;
-  const y0 = top + MARGIN.top;
   const maxValue = Math.max(...values, panel.goal?.value ?? 0, 1);
   const logMin = panel.log
     ? 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...values.filter((v) => v > 0), maxValue))))
@@ -63,12 +68,15 @@ function panelSvg(panel: Panel, top: number): string {
     }
     return plotH * (v / linMax);
   };
-  const parts: string[] = [];
-  parts.push(`<text x="${x0}" y="${top + 22}" font-size="15" font-weight="bold">${escape(panel.title)}</text>`);
-  // Axis ticks
   const ticks: number[] = [];
   if (panel.log) for (let v = logMin; v <= logMax * 1.0001; v *= 10) ticks.push(v);
   else for (let i = 0; i <= 4; i++) ticks.push((linMax * i) / 4);
+  return { x0: MARGIN.left, y0: top + MARGIN.top, plotW, plotH, ticks, scale };
+}
+
+/** The grid lines with their values, and the unit up the side. */
+function axisSvg(panel: Panel, { x0, y0, plotW, plotH, ticks, scale }: Plot): string[] {
+  const parts: string[] = [];
   for (const tick of ticks) {
     const y = y0 + plotH - scale(tick);
     parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#e3e3e3"/>`);
@@ -79,7 +87,12 @@ function panelSvg(panel: Panel, top: number): string {
   parts.push(
     `<text x="${16}" y="${(y0 + plotH / 2).toFixed(1)}" font-size="11" fill="#555" transform="rotate(-90 16 ${(y0 + plotH / 2).toFixed(1)})" text-anchor="middle">${escape(panel.unit)}${panel.log ? ' (log)' : ''}</text>`,
   );
-  // Bars
+  return parts;
+}
+
+/** Each group's bars (with their values, where there is room) and its label below. */
+function barsSvg(panel: Panel, { x0, y0, plotW, plotH, scale }: Plot, color: (name: string) => string): string[] {
+  const parts: string[] = [];
   const groupW = plotW / Math.max(1, panel.groups.length);
   panel.groups.forEach((group, gi) => {
     const barW = Math.min(28, (groupW * 0.8) / Math.max(1, group.bars.length));
@@ -104,18 +117,32 @@ function panelSvg(panel: Panel, top: number): string {
       );
     });
   });
-  parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y0 + plotH}" y2="${y0 + plotH}" stroke="#888"/>`);
-  if (panel.goal) {
-    const y = y0 + plotH - scale(panel.goal.value);
-    parts.push(
-      `<line x1="${x0}" x2="${x0 + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#b8443f" stroke-dasharray="6 4"/>`,
-    );
-    parts.push(
-      `<text x="${x0 + plotW - 4}" y="${(y0 - 6).toFixed(1)}" font-size="11" text-anchor="end" fill="#b8443f">- - ${escape(panel.goal.label)}</text>`,
-    );
-  }
-  parts.push(...legendSvg(series, color, x0, top));
-  return parts.join('\n');
+  return parts;
+}
+
+/** The goal as a dashed line, named at the top right. */
+function goalSvg(goal: NonNullable<Panel['goal']>, { x0, y0, plotW, plotH, scale }: Plot): string[] {
+  const y = y0 + plotH - scale(goal.value);
+  return [
+    `<line x1="${x0}" x2="${x0 + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#b8443f" stroke-dasharray="6 4"/>`,
+    `<text x="${x0 + plotW - 4}" y="${(y0 - 6).toFixed(1)}" font-size="11" text-anchor="end" fill="#b8443f">- - ${escape(goal.label)}</text>`,
+  ];
+}
+
+function panelSvg(panel: Panel, top: number): string {
+  const series = [...new Set(panel.groups.flatMap((g) => g.bars.map((b) => b.series)))];
+  const color = (name: string) => PALETTE[series.indexOf(name) % PALETTE.length]!;
+  const values = panel.groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => Number.isFinite(v));
+  const plot = plotOf(panel, values, top);
+  const { x0, y0, plotW, plotH } = plot;
+  return [
+    `<text x="${x0}" y="${top + 22}" font-size="15" font-weight="bold">${escape(panel.title)}</text>`,
+    ...axisSvg(panel, plot),
+    ...barsSvg(panel, plot, color),
+    `<line x1="${x0}" x2="${x0 + plotW}" y1="${y0 + plotH}" y2="${y0 + plotH}" stroke="#888"/>`,
+    ...(panel.goal ? goalSvg(panel.goal, plot) : []),
+    ...legendSvg(series, color, x0, top),
+  ].join('\n');
 }
 
 /** A swatch and a name per series, in one row above the plot. */

@@ -149,6 +149,24 @@ interface ApiAnswer {
   body: unknown;
 }
 
+/** What one API call needs besides the attempt. */
+interface ApiCall {
+  task: TaskConfig;
+  request: RenderedRequest;
+  host: string;
+  options: JobOptions;
+  jobId: string;
+}
+
+/** An attempt that got no usable answer but may be tried again: why, and how long the API asked to wait. */
+interface ApiMiss {
+  problem: string;
+  code: string;
+  retryAfter?: number;
+}
+
+const relayStopped = () => new JobFailure('RELAY_STOPPED', 'the relay stopped before the job ended');
+
 /** Calls the API, retrying what may succeed later; throws JobFailure when it gives up. */
 async function callApi(
   task: TaskConfig,
@@ -157,78 +175,77 @@ async function callApi(
   options: JobOptions,
   jobId: string,
 ): Promise<{ answer: ApiAnswer; attempts: number }> {
-  const host = new URL(request.url).host;
+  const call: ApiCall = { task, request, host: new URL(request.url).host, options, jobId };
   let lastProblem = '';
-  let lastCode: string;
   for (let attempt = 1; ; attempt++) {
     const left = giveUpAt - Date.now();
     if (left <= 0) {
       throw new JobFailure(
         'DEADLINE',
-        `task "${task.name}": no usable answer from ${host} before the job's deadline (${attempt - 1} attempt${attempt === 2 ? '' : 's'}${lastProblem ? `; last: ${lastProblem}` : ''})`,
+        `task "${task.name}": no usable answer from ${call.host} before the job's deadline (${attempt - 1} attempt${attempt === 2 ? '' : 's'}${lastProblem ? `; last: ${lastProblem}` : ''})`,
       );
     }
-    const timeoutMs = Math.min(task.timeoutMs, left);
-    const started = Date.now();
-    let retryAfter: number | undefined;
-    let problem: string;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    try {
-      const response = await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        signal,
-        redirect: 'follow',
-      });
-      const text = await response.text();
-      const ms = Date.now() - started;
-      if (response.ok) {
-        options.log.info({ jobId, task: task.name, api: host, attempt, status: response.status, ms }, 'api answered');
-        return {
-          answer: {
-            status: response.status,
-            headers: Object.fromEntries(response.headers),
-            body: parseBody(text, response.headers.get('content-type')),
-          },
-          attempts: attempt,
-        };
-      }
-      const retryable = response.status >= 500 || response.status === 429;
-      options.log.warn(
-        { jobId, task: task.name, api: host, attempt, status: response.status, ms, retry: retryable },
-        'api refused',
-      );
-      problem = `answered HTTP ${response.status}`;
-      lastCode = 'API_ERROR';
-      if (!retryable)
-        throw new JobFailure('API_ERROR', `task "${task.name}": ${host} answered HTTP ${response.status}`);
-      retryAfter = retryAfterMs(response.headers.get('retry-after'));
-    } catch (err) {
-      if (err instanceof JobFailure) throw err;
-      if (options.signal?.aborted) throw new JobFailure('RELAY_STOPPED', 'the relay stopped before the job ended');
-      const timedOut = timeout.aborted;
-      problem = timedOut
-        ? `no answer within ${timeoutMs} ms`
-        : `unreachable (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})`;
-      lastCode = timedOut ? 'API_TIMEOUT' : 'API_UNREACHABLE';
-      options.log.warn(
-        { jobId, task: task.name, api: host, attempt, ms: Date.now() - started, timedOut },
-        'api gave no answer',
-      );
-    }
-    lastProblem = problem;
-    const pause = Math.max(backoffMs(task.retry, attempt), Math.min(retryAfter ?? 0, task.retry.maxDelayMs));
+    const tried = await attemptApi(call, attempt, Math.min(task.timeoutMs, left));
+    if ('answer' in tried) return { answer: tried.answer, attempts: attempt };
+    lastProblem = tried.problem;
+    const pause = Math.max(backoffMs(task.retry, attempt), Math.min(tried.retryAfter ?? 0, task.retry.maxDelayMs));
     if (attempt >= task.retry.attempts || Date.now() + pause >= giveUpAt) {
       throw new JobFailure(
-        lastCode,
-        `task "${task.name}": ${host} ${problem} (attempt ${attempt} of ${task.retry.attempts}${attempt < task.retry.attempts ? ', no time left before the deadline' : ''})`,
+        tried.code,
+        `task "${task.name}": ${call.host} ${tried.problem} (attempt ${attempt} of ${task.retry.attempts}${attempt < task.retry.attempts ? ', no time left before the deadline' : ''})`,
       );
     }
     await sleep(pause, undefined, { signal: options.signal }).catch(() => undefined);
-    if (options.signal?.aborted) throw new JobFailure('RELAY_STOPPED', 'the relay stopped before the job ended');
+    if (options.signal?.aborted) throw relayStopped();
   }
+}
+
+/** One try within `timeoutMs`: the answer, or a miss worth retrying; throws JobFailure on a refusal retrying cannot change. */
+async function attemptApi(call: ApiCall, attempt: number, timeoutMs: number): Promise<{ answer: ApiAnswer } | ApiMiss> {
+  const { task, request, host, options, jobId } = call;
+  const started = Date.now();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal,
+      redirect: 'follow',
+    });
+    text = await response.text();
+  } catch (err) {
+    if (options.signal?.aborted) throw relayStopped();
+    const timedOut = timeout.aborted;
+    options.log.warn(
+      { jobId, task: task.name, api: host, attempt, ms: Date.now() - started, timedOut },
+      'api gave no answer',
+    );
+    return {
+      problem: timedOut
+        ? `no answer within ${timeoutMs} ms`
+        : `unreachable (${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message})`,
+      code: timedOut ? 'API_TIMEOUT' : 'API_UNREACHABLE',
+    };
+  }
+  const ms = Date.now() - started;
+  const fields = { jobId, task: task.name, api: host, attempt, status: response.status, ms };
+  if (response.ok) {
+    options.log.info(fields, 'api answered');
+    const body = parseBody(text, response.headers.get('content-type'));
+    return { answer: { status: response.status, headers: Object.fromEntries(response.headers), body } };
+  }
+  const retryable = response.status >= 500 || response.status === 429;
+  options.log.warn({ ...fields, retry: retryable }, 'api refused');
+  if (!retryable) throw new JobFailure('API_ERROR', `task "${task.name}": ${host} answered HTTP ${response.status}`);
+  return {
+    problem: `answered HTTP ${response.status}`,
+    code: 'API_ERROR',
+    retryAfter: retryAfterMs(response.headers.get('retry-after')),
+  };
 }
 
 function parseBody(text: string, contentType: string | null): unknown {
@@ -297,6 +314,39 @@ async function errorCode(response: Response): Promise<string | undefined> {
   }
 }
 
+/** What one POST of the completion got: the status (0: no whole answer), the service's error code on a 5xx, its Retry-After. */
+interface CallbackAnswer {
+  status: number;
+  code?: string;
+  retryAfter?: number;
+}
+
+/** One POST of the completion, its timeout cut to the deadline (1 s at the least). */
+async function sendCompletion(
+  callbackUrl: string,
+  body: string,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<CallbackAnswer> {
+  const timeout = AbortSignal.timeout(Math.max(1000, Math.min(CALLBACK_ATTEMPT_TIMEOUT_MS, deadline - Date.now())));
+  const answer: CallbackAnswer = { status: 0 };
+  try {
+    const response = await fetch(callbackUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+    answer.retryAfter = retryAfterMs(response.headers.get('retry-after'));
+    if (response.status >= 500) answer.code = await errorCode(response);
+    else await response.body?.cancel();
+    answer.status = response.status;
+  } catch {
+    // no (whole) answer: status stays 0
+  }
+  return answer;
+}
+
 /**
  * POSTs the completion, retrying on no answer, 429 and 5xx (at least once) with backoff until the
  * deadline. A 503 DELIVERY_PENDING (the job took the outcome; Studio has not yet) is repeated for
@@ -314,25 +364,8 @@ export async function postCompletion(
   const where = callbackForLogs(dispatch.callbackUrl);
   let deliveryGiveUpAt: number | undefined;
   for (let attempt = 1; ; attempt++) {
-    let status = 0;
-    let code: string | undefined;
-    let retryAfter: number | undefined;
     const started = Date.now();
-    const timeout = AbortSignal.timeout(Math.max(1000, Math.min(CALLBACK_ATTEMPT_TIMEOUT_MS, deadline - Date.now())));
-    try {
-      const response = await fetch(dispatch.callbackUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
-      });
-      retryAfter = retryAfterMs(response.headers.get('retry-after'));
-      if (response.status >= 500) code = await errorCode(response);
-      else await response.body?.cancel();
-      status = response.status;
-    } catch {
-      // no (whole) answer: status stays 0
-    }
+    const { status, code, retryAfter } = await sendCompletion(dispatch.callbackUrl, body, deadline, options.signal);
     const retryable = status === 0 || status === 429 || status >= 500;
     const fields = {
       jobId: dispatch.jobId,
@@ -348,13 +381,14 @@ export async function postCompletion(
       else options.log.error(fields, 'completion refused by the service');
       return { status, attempts: attempt };
     }
-    if (code === DELIVERY_PENDING) deliveryGiveUpAt ??= Date.now() + deliveryRetryMs;
+    const pending = code === DELIVERY_PENDING;
+    if (pending) deliveryGiveUpAt ??= Date.now() + deliveryRetryMs;
     const giveUpAt = Math.max(deadline, deliveryGiveUpAt ?? 0);
     const pause = Math.max(backoffMs({ attempts: 0, ...retry }, attempt), Math.min(retryAfter ?? 0, retry.maxDelayMs));
     if (options.signal?.aborted || Date.now() + pause >= giveUpAt) {
       options.log.error(
         fields,
-        code === DELIVERY_PENDING
+        pending
           ? 'completion taken, but the service could not hand it to Studio in time'
           : 'completion not delivered before the deadline',
       );
@@ -362,7 +396,7 @@ export async function postCompletion(
     }
     options.log.warn(
       fields,
-      code === DELIVERY_PENDING
+      pending
         ? 'completion taken; the service is still handing it to Studio, sending it again'
         : 'completion not acknowledged, retrying',
     );
