@@ -26,7 +26,7 @@ import crypto from 'node:crypto';
 import readline from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { BehaviourProfileError, loadBehaviourProfile } from '../emulator/twilio-behaviour';
-import { build } from '../tools/build';
+import { build } from '../dev/build';
 import { hasRealCredentials } from '../dev/credentials';
 import { readEnvFile } from '../dev/env-file';
 import { PROJECT_ROOT, USER_ENV_FILE } from '../dev/paths';

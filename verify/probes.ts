@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { prepareFlows, placeholdersIn } from '../tools/deploy-flows';
+import { prepareFlows } from '../dev/flows/flow-files';
+import { placeholdersIn } from '../dev/flows/placeholders';
 import { PROJECT_ROOT } from '../dev/paths';
 import { CleanupRegistry } from './cleanup';
 import { restError } from './client';
