@@ -12,7 +12,7 @@ import { listFiles } from '../dev/list-files';
 import { PROJECT_ROOT } from '../dev/paths';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../dev/credentials';
 import * as esbuild from 'esbuild';
-import { EXTERNAL_PACKAGES } from '../tools/build';
+import { EXTERNAL_PACKAGES } from '../dev/build';
 import { FUNCTIONS_SRC_DIR } from '../dev/paths';
 import { FLOW_SID } from './lib/stack';
 import { summarize, type Summary } from './lib/stats';

@@ -23,7 +23,7 @@ import {
   loadBehaviourProfile,
   type TwilioBehaviour,
 } from '../emulator/twilio-behaviour';
-import { build } from '../tools/build';
+import { build } from '../dev/build';
 import { parseConcurrencyCap, TWILIO_CONCURRENCY_CAP } from '../dev/function-concurrency';
 import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from './battery';
 import { runChaos, summaryLine, type ChaosReport } from './harness';

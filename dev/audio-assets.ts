@@ -1,6 +1,6 @@
 /**
  * The audio assets of the service: how long each plays (the hold loop's period follows the hold
- * music's real length) and whether Twilio's <Play> can play it. Read at build time (tools/build.ts
+ * music's real length) and whether Twilio's <Play> can play it. Read at build time (dev/build.ts
  * hands the lengths to the function bundles) and by the deploy preflight.
  *
  * Twilio's <Play> documentation lists the types it plays: audio/mpeg (MPEG layer 3), WAV

@@ -1,14 +1,13 @@
+import { fixedSid, isSid } from '../emulator/sids';
 import type { EnvValues } from './env-file';
 
 /** A fixed, obviously fake Account SID for the offline stack (valid shape, so the runtime accepts it). */
-export const LOCAL_ACCOUNT_SID = 'AC' + '0'.repeat(32);
+export const LOCAL_ACCOUNT_SID = fixedSid('AC');
 export const LOCAL_AUTH_TOKEN = 'local';
-
-const ACCOUNT_SID_PATTERN = /^AC[0-9a-f]{32}$/i;
 
 /** True when env names a real Twilio account: an AC + 32 hex SID (not the local fake) and a token. */
 export function hasRealCredentials(env: EnvValues): boolean {
   const sid = env.ACCOUNT_SID?.trim() ?? '';
   const token = env.AUTH_TOKEN?.trim() ?? '';
-  return ACCOUNT_SID_PATTERN.test(sid) && sid !== LOCAL_ACCOUNT_SID && token !== '' && token !== LOCAL_AUTH_TOKEN;
+  return isSid(sid, 'AC') && sid !== LOCAL_ACCOUNT_SID && token !== '' && token !== LOCAL_AUTH_TOKEN;
 }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from './credentials';
 import { loadStartEmulator, type EmulatorHandle } from './emulator-loader';
@@ -15,7 +16,7 @@ import { functionPathsIn } from './function-concurrency';
 import { startFunctionGate, type FunctionGate } from './function-gate';
 import { DIST_DIR, PROJECT_ROOT } from './paths';
 import { assertPortFree, getFreePort } from './ports';
-import { spawnTwilioRun } from './twilio-run-process';
+import { spawnTwilioRun, type TwilioRunProcess } from './twilio-run-process';
 
 export type { EmulatorHandle } from './emulator-loader';
 
@@ -95,13 +96,79 @@ export function emulatorEnv(emulatorUrl: string): EnvValues {
   };
 }
 
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const startEmulator = loadStartEmulator();
-  const gated = options.concurrencyCap !== undefined;
+/** With a concurrency cap, a gate stands in front of twilio-run. */
+const isGated = (options: LocalStackOptions) => options.concurrencyCap !== undefined;
+
+/** twilio-run's flags for the options' process mode and the build it serves. */
+function twilioRunModeFlags(options: LocalStackOptions): string[] {
+  return [
+    ...(options.forkProcess === false ? ['--no-fork-process'] : []),
+    ...(options.live === false ? ['--no-live'] : []),
+    ...(options.distDir
+      ? [
+          '--functions-folder',
+          path.join(options.distDir, 'functions'),
+          '--assets-folder',
+          path.join(options.distDir, 'assets'),
+        ]
+      : []),
+  ];
+}
+
+/** The ports: `publicPort` where the stack answers, `port` twilio-run's (the same without a gate). */
+async function stackPorts(options: LocalStackOptions): Promise<{ publicPort: number; port: number }> {
+  const gated = isGated(options);
   // With a gate, the gate takes the port asked for and twilio-run any free one behind it.
   const publicPort = options.port ?? (await getFreePort());
   if (options.port !== undefined) await assertPortFree(publicPort, gated ? 'the concurrency gate' : 'twilio-run');
-  const port = gated ? await getFreePort() : publicPort;
+  return { publicPort, port: gated ? await getFreePort() : publicPort };
+}
+
+/** The env file twilio-run starts with (by default in a temp dir), and how to remove what was made for it. */
+function stackEnvFile(options: LocalStackOptions): { envFile: string; cleanUp: () => void } {
+  const tempDir = options.envFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-stack-'));
+  return {
+    envFile: options.envFile ?? path.join(tempDir as string, '.env'),
+    cleanUp: () => {
+      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes the env file for the emulator at `emulatorUrl`, then spawns `twilio-run start` on `port`. */
+function spawnStackTwilioRun(
+  options: LocalStackOptions,
+  envFile: string,
+  emulatorUrl: string,
+  ports: { publicPort: number; port: number },
+): TwilioRunProcess {
+  fs.mkdirSync(path.dirname(envFile), { recursive: true });
+  // twilio-run replaces process.env with this file: it must hold everything the functions read.
+  // Behind a gate, DOMAIN_NAME (which the runtime's own value gives way to) names the gate, so
+  // the URLs the functions hand to Twilio and backends come back through it.
+  const domain: EnvValues = isGated(options) ? { DOMAIN_NAME: `127.0.0.1:${ports.publicPort}` } : {};
+  writeEnvFile(envFile, { ...emulatorEnv(emulatorUrl), ...options.env, ...domain });
+  return spawnTwilioRun(['start', '--env', envFile, '--port', String(ports.port), ...twilioRunModeFlags(options)], {
+    output: options.output ?? 'pipe',
+  });
+}
+
+/** The concurrency gate on `publicPort` in front of twilio-run at `directUrl`. */
+function startStackGate(options: LocalStackOptions, directUrl: string, publicPort: number): Promise<FunctionGate> {
+  const functionsDir = options.distDir
+    ? path.join(PROJECT_ROOT, options.distDir, 'functions')
+    : path.join(DIST_DIR, 'functions');
+  return startFunctionGate({
+    target: directUrl,
+    functionPaths: functionPathsIn(functionsDir),
+    cap: options.concurrencyCap,
+    port: publicPort,
+  });
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const startEmulator = loadStartEmulator();
+  const ports = await stackPorts(options);
   const emulator = await startEmulator({
     port: options.emulatorPort ?? 0, // 0: the emulator picks a free port
     host: '127.0.0.1',
@@ -109,42 +176,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log: options.emulatorLog,
     behaviour: options.behaviour,
   });
-  const tempDir = options.envFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-stack-'));
-  const envFile = options.envFile ?? path.join(tempDir as string, '.env');
-  const cleanUpFiles = () => {
-    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
-  };
-
-  let twilioRun: ReturnType<typeof spawnTwilioRun>;
+  const { envFile, cleanUp } = stackEnvFile(options);
+  let twilioRun: TwilioRunProcess;
   try {
-    fs.mkdirSync(path.dirname(envFile), { recursive: true });
-    // twilio-run replaces process.env with this file: it must hold everything the functions read.
-    // Behind a gate, DOMAIN_NAME (which the runtime's own value gives way to) names the gate, so
-    // the URLs the functions hand to Twilio and backends come back through it.
-    const domain: EnvValues = gated ? { DOMAIN_NAME: `127.0.0.1:${publicPort}` } : {};
-    writeEnvFile(envFile, { ...emulatorEnv(emulator.url), ...options.env, ...domain });
-    const modeFlags = [
-      ...(options.forkProcess === false ? ['--no-fork-process'] : []),
-      ...(options.live === false ? ['--no-live'] : []),
-      ...(options.distDir
-        ? [
-            '--functions-folder',
-            path.join(options.distDir, 'functions'),
-            '--assets-folder',
-            path.join(options.distDir, 'assets'),
-          ]
-        : []),
-    ];
-    twilioRun = spawnTwilioRun(['start', '--env', envFile, '--port', String(port), ...modeFlags], {
-      output: options.output ?? 'pipe',
-    });
+    twilioRun = spawnStackTwilioRun(options, envFile, emulator.url, ports);
   } catch (err) {
     await emulator.close();
-    cleanUpFiles();
+    cleanUp();
     throw err;
   }
 
-  const directUrl = `http://127.0.0.1:${port}`;
+  const directUrl = `http://127.0.0.1:${ports.port}`;
   let gate: FunctionGate | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -152,24 +194,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await gate?.close();
       await twilioRun.stop();
       await emulator.close();
-      cleanUpFiles();
+      cleanUp();
     })();
     return stopping;
   };
 
   try {
     await waitUntilServing(directUrl, twilioRun.exited, options.readyTimeoutMs ?? 30_000);
-    if (gated) {
-      const functionsDir = options.distDir
-        ? path.join(PROJECT_ROOT, options.distDir, 'functions')
-        : path.join(DIST_DIR, 'functions');
-      gate = await startFunctionGate({
-        target: directUrl,
-        functionPaths: functionPathsIn(functionsDir),
-        cap: options.concurrencyCap,
-        port: publicPort,
-      });
-    }
+    if (isGated(options)) gate = await startStackGate(options, directUrl, ports.publicPort);
   } catch (err) {
     const output = twilioRun.recentOutput();
     await stop();
@@ -178,7 +210,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   return {
     baseUrl: gate?.url ?? directUrl,
-    port: publicPort,
+    port: ports.publicPort,
     gate,
     twilioRunUrl: directUrl,
     emulator,
@@ -207,7 +239,7 @@ export async function waitUntilServing(baseUrl: string, exited: Promise<number>,
       await response.body?.cancel();
       return;
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await setTimeout(150);
     }
   }
   throw new Error(`twilio-run did not answer on ${baseUrl} within ${timeoutMs} ms`);

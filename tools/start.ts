@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TwilioBehaviour } from '../emulator/twilio-behaviour';
-import { build } from './build';
+import { build } from '../dev/build';
 import { hasRealCredentials } from '../dev/credentials';
 import { loadBehaviourModule } from '../dev/emulator-loader';
 import { readEnvFile, type EnvValues } from '../dev/env-file';

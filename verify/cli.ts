@@ -27,7 +27,7 @@ import readline from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BehaviourProfileError, loadBehaviourProfile, type TwilioBehaviour } from '../emulator/twilio-behaviour';
-import { build } from '../tools/build';
+import { build } from '../dev/build';
 import { hasRealCredentials } from '../dev/credentials';
 import { readEnvFile } from '../dev/env-file';
 import { PROJECT_ROOT, USER_ENV_FILE } from '../dev/paths';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build, type BuildResult } from '../../tools/build';
+import { build, type BuildResult } from '../../dev/build';
 import { listFiles } from '../../dev/list-files';
 import { DIST_DIR, PROJECT_ROOT } from '../../dev/paths';
 

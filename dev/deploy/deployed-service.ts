@@ -63,15 +63,16 @@ export interface DeployedService {
 
 export class DeployedServiceError extends Error {}
 
-export async function startDeployedService(options: DeployedServiceOptions = {}): Promise<DeployedService> {
-  const projectDir = options.projectDir ?? PROJECT_ROOT;
+type Credentials = { ACCOUNT_SID: string; AUTH_TOKEN: string };
+
+/** The rehearsed deploy (`npm run deploy -- --rehearse`) and the environment it set. */
+async function rehearseDeploy(options: DeployedServiceOptions, credentials: Credentials) {
   const out = options.out ?? (() => undefined);
-  const credentials = { ACCOUNT_SID: LOCAL_ACCOUNT_SID, AUTH_TOKEN: crypto.randomBytes(16).toString('hex') };
   const errors: string[] = [];
   let rehearsal: RehearsalResult | undefined;
   const code = await runDeploy({
     rehearse: true,
-    projectDir,
+    projectDir: options.projectDir ?? PROJECT_ROOT,
     twilioRunArgs: [],
     out,
     err: (line) => {
@@ -88,7 +89,28 @@ export async function startDeployedService(options: DeployedServiceOptions = {})
       `the rehearsed deploy failed (exit ${code}):\n${errors.filter((line) => !line.startsWith('preflight warning')).join('\n') || rehearsal?.output || ''}`,
     );
   }
+  return { rehearsal, deployed };
+}
 
+/** What running here adds to the deployed environment: the emulator, and the example backend if asked for. */
+async function localEnvironment(
+  options: DeployedServiceOptions,
+  emulator: EmulatorHandle,
+): Promise<{ localEnv: Record<string, string>; backend?: ExampleBackend }> {
+  const localEnv: Record<string, string> = { TWILIO_API_BASE_URL: emulator.url };
+  let backend: ExampleBackend | undefined;
+  if (options.exampleBackend) {
+    const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
+    backend = await startExampleBackend({ secret, resultFor: exampleResult });
+    Object.assign(localEnv, { BACKEND_URL: backend.url, WEBHOOK_SECRET: secret });
+  }
+  Object.assign(localEnv, options.env);
+  return { localEnv, backend };
+}
+
+export async function startDeployedService(options: DeployedServiceOptions = {}): Promise<DeployedService> {
+  const credentials = { ACCOUNT_SID: LOCAL_ACCOUNT_SID, AUTH_TOKEN: crypto.randomBytes(16).toString('hex') };
+  const { rehearsal, deployed } = await rehearseDeploy(options, credentials);
   const emulator = await loadStartEmulator()({
     port: 0,
     host: '127.0.0.1',
@@ -98,22 +120,17 @@ export async function startDeployedService(options: DeployedServiceOptions = {})
   });
   let backend: ExampleBackend | undefined;
   try {
-    const localEnv: Record<string, string> = { TWILIO_API_BASE_URL: emulator.url };
-    if (options.exampleBackend) {
-      const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
-      backend = await startExampleBackend({ secret, resultFor: exampleResult });
-      Object.assign(localEnv, { BACKEND_URL: backend.url, WEBHOOK_SECRET: secret });
-    }
-    Object.assign(localEnv, options.env);
+    const local = await localEnvironment(options, emulator);
+    backend = local.backend;
     const served = await serveDeployed({
       deployed,
       accountSid: credentials.ACCOUNT_SID,
       authToken: credentials.AUTH_TOKEN,
       nodeModules: options.nodeModules ?? path.join(PROJECT_ROOT, 'node_modules'),
-      localEnv,
+      localEnv: local.localEnv,
       log: options.functionLog,
     });
-    for (const note of served.closure.notes) out(`note: ${note}`);
+    for (const note of served.closure.notes) options.out?.(`note: ${note}`);
     return {
       baseUrl: served.url,
       emulatorUrl: emulator.url,

@@ -12,7 +12,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sidPattern } from '../../emulator/sids';
 import { inspectAudioFile, isOtherAudioName, isPlayableAudioName } from '../audio-assets';
+import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../credentials';
 import { ENV_KEYS } from '../env-keys';
 import { HANDLERS, LIMITS, RUNTIMES, SHIPPED_PAIR } from './platform-facts';
 
@@ -52,12 +54,13 @@ export interface ConfigInput {
 }
 
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
-const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
-const API_KEY_SID = /^SK[0-9a-f]{32}$/;
+const ACCOUNT_SID = sidPattern('AC');
+const API_KEY_SID = sidPattern('SK');
+const SYNC_SERVICE_SID = sidPattern('IS');
 const HEX_32 = /^[0-9a-f]{32}$/;
 const API_KEY_SECRET = /^[0-9A-Za-z]{32}$/;
-/** The offline stack's fake credentials (dev/credentials.ts). */
-const LOCAL_FAKES = ['AC' + '0'.repeat(32), 'local'];
+/** The offline stack's fake credentials. */
+const LOCAL_FAKES = [LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN];
 const LOCAL_URL = /\b(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\]|host\.docker\.internal)\b/i;
 
 function majorOf(version: string): number {
@@ -237,7 +240,7 @@ export function checkVariables(env: Record<string, string>, envFile: string): Pr
     }
   }
   const sync = variables.SYNC_SERVICE_SID;
-  if (sync !== undefined && sync !== 'default' && !/^IS[0-9a-f]{32}$/.test(sync)) {
+  if (sync !== undefined && sync !== 'default' && !SYNC_SERVICE_SID.test(sync)) {
     refusals.push(
       `${envFile}: SYNC_SERVICE_SID=${sync} is neither "default" nor a Sync service SID (IS + 32 hex): fix it or leave it empty for "default".`,
     );
@@ -276,11 +279,15 @@ export function checkConfig(input: ConfigInput): PreflightResult {
 
 export interface DeployFile {
   kind: 'function' | 'asset';
-  /** URL path, e.g. /jobs/start. */
+  /** URL path, e.g. /jobs/start or /hold-music.wav. */
   path: string;
   access: 'public' | 'protected' | 'private';
+  /** Where the file is on disk. */
   filePath: string;
 }
+
+/** The folders a deploy uploads, as .twilioserverlessrc or its flags name them (unset: twilio-run's defaults). */
+export type DeployFolders = Partial<Pick<DeployConfig, 'functionsFolder' | 'assetsFolder'>>;
 
 interface ServerlessResource {
   path: string;
@@ -288,17 +295,26 @@ interface ServerlessResource {
   filePath: string;
 }
 
-/** The files a deploy from `projectDir` uploads, listed by @twilio-labs/serverless-api itself. */
-export async function listDeployFiles(projectDir: string, config: DeployConfig): Promise<DeployFile[]> {
+interface FolderSearch {
+  functionsFolderNames?: string[];
+  assetsFolderNames?: string[];
+}
+
+/**
+ * The files a deploy from `projectDir` uploads, listed by @twilio-labs/serverless-api itself (the
+ * listing twilio-run's deploy uses), sorted by URL path. The one list preflight checks and the
+ * security scan of the published surface reads (tests/security/publish-scan.ts).
+ */
+export async function listDeployFiles(projectDir: string, folders: DeployFolders): Promise<DeployFile[]> {
   const { getListOfFunctionsAndAssets } = require('@twilio-labs/serverless-api/dist/utils/fs') as {
     getListOfFunctionsAndAssets: (
       cwd: string,
-      search: { functionsFolderNames?: string[]; assetsFolderNames?: string[] },
+      search: FolderSearch,
     ) => Promise<{ functions: ServerlessResource[]; assets: ServerlessResource[] }>;
   };
-  const search: { functionsFolderNames?: string[]; assetsFolderNames?: string[] } = {};
-  if (config.functionsFolder) search.functionsFolderNames = [config.functionsFolder];
-  if (config.assetsFolder) search.assetsFolderNames = [config.assetsFolder];
+  const search: FolderSearch = {};
+  if (folders.functionsFolder) search.functionsFolderNames = [folders.functionsFolder];
+  if (folders.assetsFolder) search.assetsFolderNames = [folders.assetsFolder];
   const { functions, assets } = await getListOfFunctionsAndAssets(projectDir, search);
   const toFile =
     (kind: DeployFile['kind']) =>
@@ -390,14 +406,9 @@ export interface FileCheckOptions {
   holdMusicPath?: string;
 }
 
-export function checkFiles(files: DeployFile[], projectDir: string, options: FileCheckOptions = {}): PreflightResult {
-  const audio = checkAudio(files, projectDir, options.holdMusicPath);
-  const refusals: string[] = [...audio.refusals];
-  const warnings: string[] = [...audio.warnings];
-  const rel = (file: string) => path.relative(projectDir, file) || file;
-  const functions = files.filter((f) => f.kind === 'function');
-  const assets = files.filter((f) => f.kind === 'asset');
-
+/** Twilio's limits on how many functions and assets one build holds. */
+function checkCounts(functions: DeployFile[], assets: DeployFile[]): string[] {
+  const refusals: string[] = [];
   if (functions.length === 0)
     refusals.push(`There is no function to deploy in the functions folder: run \`npm run build\` first.`);
   if (functions.length > LIMITS.functionVersionsPerBuild.value) {
@@ -416,7 +427,12 @@ export function checkFiles(files: DeployFile[], projectDir: string, options: Fil
       `The build would hold ${assets.length - privateAssets} public or protected assets, over Twilio's ${LIMITS.publicAssetVersionsPerBuild.value} per build: remove some.`,
     );
   }
+  return refusals;
+}
 
+/** Twilio's limits on one file: its size and the length of its URL path. */
+function checkSizesAndPaths(files: DeployFile[], rel: (file: string) => string): string[] {
+  const refusals: string[] = [];
   for (const file of files) {
     const size = fs.statSync(file.filePath).size;
     if (size > LIMITS.fileBytes.value) {
@@ -430,7 +446,12 @@ export function checkFiles(files: DeployFile[], projectDir: string, options: Fil
       );
     }
   }
+  return refusals;
+}
 
+/** The public functions are there and public; every other function is protected; no source maps. */
+function checkFunctions(functions: DeployFile[], rel: (file: string) => string): string[] {
+  const refusals: string[] = [];
   for (const name of PUBLIC_FUNCTIONS) {
     const fn = functions.find((f) => f.path === name);
     if (functions.length > 0 && !fn)
@@ -456,6 +477,12 @@ export function checkFiles(files: DeployFile[], projectDir: string, options: Fil
       );
     }
   }
+  return refusals;
+}
+
+/** No asset is a file never meant to be public (PRIVATE_ASSET_NAMES). */
+function checkAssetNames(assets: DeployFile[], rel: (file: string) => string): string[] {
+  const refusals: string[] = [];
   for (const asset of assets) {
     const hit = PRIVATE_ASSET_NAMES.find(({ pattern }) => pattern.test(asset.path));
     if (hit) {
@@ -464,5 +491,20 @@ export function checkFiles(files: DeployFile[], projectDir: string, options: Fil
       );
     }
   }
-  return { refusals, warnings };
+  return refusals;
+}
+
+export function checkFiles(files: DeployFile[], projectDir: string, options: FileCheckOptions = {}): PreflightResult {
+  const audio = checkAudio(files, projectDir, options.holdMusicPath);
+  const rel = (file: string) => path.relative(projectDir, file) || file;
+  const functions = files.filter((f) => f.kind === 'function');
+  const assets = files.filter((f) => f.kind === 'asset');
+  const refusals = [
+    ...audio.refusals,
+    ...checkCounts(functions, assets),
+    ...checkSizesAndPaths(files, rel),
+    ...checkFunctions(functions, rel),
+    ...checkAssetNames(assets, rel),
+  ];
+  return { refusals, warnings: [...audio.warnings] };
 }

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startRehearsalProxy } from '../../emulator/serverless/proxy';
 import type { ServerlessStandIn } from '../../emulator/serverless/standin';
+import { newSid } from '../../emulator/sids';
 import { writeEnvFile } from '../env-file';
 import { TWILIO_RUN_BIN } from '../paths';
 import type { DeployConfig } from './preflight';
@@ -48,7 +49,7 @@ export interface RehearsalResult {
 
 /** Made-up credentials of the right shape for the stand-in's account. */
 export function rehearsalCredentials(): { ACCOUNT_SID: string; AUTH_TOKEN: string } {
-  return { ACCOUNT_SID: 'AC' + randomBytes(16).toString('hex'), AUTH_TOKEN: randomBytes(16).toString('hex') };
+  return { ACCOUNT_SID: newSid('AC'), AUTH_TOKEN: randomBytes(16).toString('hex') };
 }
 
 function copyDeployLayout(projectDir: string, config: DeployConfig, into: string): void {

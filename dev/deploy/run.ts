@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from '../../tools/build';
+import { build } from '../build';
 import { readEnvFile, writeEnvFile } from '../env-file';
 import { PROJECT_ROOT } from '../paths';
 import { spawnTwilioRun } from '../twilio-run-process';
@@ -101,94 +101,110 @@ function report(result: PreflightResult, options: DeployOptions): boolean {
   return true;
 }
 
-export async function runDeploy(options: DeployOptions): Promise<number> {
-  const { projectDir, twilioRunArgs: args } = options;
+/** What the deploy reads from the project: package.json, the deploy config and the .env file. */
+interface DeployProject {
+  pkg: PackageJson;
+  config: DeployConfig;
+  env: Record<string, string>;
+  /** The .env file's name as given (for messages). */
+  envName: string;
+}
+
+function readProject(projectDir: string, args: string[]): DeployProject | { error: string } {
   const pkgFile = path.join(projectDir, 'package.json');
-  if (!fs.existsSync(pkgFile)) {
-    options.err(`${pkgFile} does not exist: run the deploy from the project (or pass --project-dir).`);
-    return 1;
-  }
+  if (!fs.existsSync(pkgFile))
+    return { error: `${pkgFile} does not exist: run the deploy from the project (or pass --project-dir).` };
   const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as PackageJson;
   const config = readDeployConfig(projectDir, args);
   const envArg = flagValue(args, ['--env']);
   const envFile = envArg ? path.resolve(projectDir, envArg) : path.join(projectDir, '.env');
-  const envName = envArg ?? '.env';
-  const env = readEnvFile(envFile);
+  return { pkg, config, env: readEnvFile(envFile), envName: envArg ?? '.env' };
+}
 
-  // Credentials: --username/--password, then .env, then the shell (what twilio-run would use).
-  const shellCredentials = !env.ACCOUNT_SID && !env.AUTH_TOKEN && !flagValue(args, ['--username', '-u']);
-  const credentials = options.rehearse
-    ? undefined
-    : {
-        username:
-          flagValue(args, ['--username', '-u']) ??
-          (shellCredentials ? (process.env.ACCOUNT_SID ?? '') : (env.ACCOUNT_SID ?? '')),
-        password:
-          flagValue(args, ['--password', '-p']) ??
-          (shellCredentials ? (process.env.AUTH_TOKEN ?? '') : (env.AUTH_TOKEN ?? '')),
-        from: flagValue(args, ['--username', '-u'])
-          ? 'the --username/--password flags'
-          : shellCredentials
-            ? `${envName} or the shell`
-            : envName,
-      };
+interface DeployCredentials {
+  /** Neither .env nor the flags name an account: twilio-run would take the shell's. */
+  fromShell: boolean;
+  /** What twilio-run will authenticate with (undefined in a rehearsal, which needs none). */
+  credentials?: { username: string; password: string; from: string };
+}
 
-  const configCheck = checkConfig({
-    config,
-    pkg,
-    env,
-    envFile: envName,
-    credentials,
-    nodeVersion: process.versions.node,
-    twilioRunEngines: twilioRunEngines(),
-  });
-  if (!report(configCheck, options)) return 1;
+/** Credentials: --username/--password, then .env, then the shell (what twilio-run would use). */
+function deployCredentials(args: string[], project: DeployProject, rehearsal: boolean): DeployCredentials {
+  const { env, envName } = project;
+  const fromShell = !env.ACCOUNT_SID && !env.AUTH_TOKEN && !flagValue(args, ['--username', '-u']);
+  if (rehearsal) return { fromShell };
+  const username =
+    flagValue(args, ['--username', '-u']) ?? (fromShell ? (process.env.ACCOUNT_SID ?? '') : (env.ACCOUNT_SID ?? ''));
+  const password =
+    flagValue(args, ['--password', '-p']) ?? (fromShell ? (process.env.AUTH_TOKEN ?? '') : (env.AUTH_TOKEN ?? ''));
+  const from = flagValue(args, ['--username', '-u'])
+    ? 'the --username/--password flags'
+    : fromShell
+      ? `${envName} or the shell`
+      : envName;
+  return { fromShell, credentials: { username, password, from } };
+}
 
+/** Preflight of the files (after the build, when deploying this repository); true when it passed. */
+async function preflightFiles(projectDir: string, project: DeployProject, options: DeployOptions): Promise<boolean> {
+  const { pkg, config, env } = project;
   if (projectDir === PROJECT_ROOT) await build({ log: true });
   const files = await listDeployFiles(projectDir, config);
-  if (!report(checkFiles(files, projectDir, { holdMusicPath: env.HOLD_MUSIC_PATH || undefined }), options)) return 1;
+  if (!report(checkFiles(files, projectDir, { holdMusicPath: env.HOLD_MUSIC_PATH || undefined }), options))
+    return false;
   options.out(
     `preflight: passed (runtime ${config.runtime}, @twilio/runtime-handler ${pkg.dependencies?.['@twilio/runtime-handler']}, ${files.filter((f) => f.kind === 'function').length} functions, ${files.filter((f) => f.kind === 'asset').length} assets, ${Object.keys(variablesToUpload(env)).length} variables)`,
   );
+  return true;
+}
 
-  if (options.rehearse) {
-    options.out(
-      'Rehearsing `twilio-run deploy` against the local Serverless API stand-in (nothing leaves this machine).',
-    );
-    const result = await rehearse({
-      projectDir,
-      config,
-      env,
-      args,
-      write: options.write,
-      credentials: options.rehearsalCredentials,
-    });
-    options.onRehearsed?.(result);
-    const problems = [
-      ...result.standIn.problems,
-      ...result.refused.map((host) => `twilio-run tried to reach ${host}, which the rehearsal does not serve`),
-    ];
-    for (const problem of problems) options.err(`rehearsal: ${problem}`);
-    if (result.code !== 0 || problems.length > 0 || !result.domain) {
-      options.err(`Rehearsal failed (twilio-run exit ${result.code}).`);
-      return result.code || 1;
-    }
-    options.out('');
-    options.out('Uploaded to the stand-in:');
-    options.out(describeUploads(result.standIn));
-    options.out('');
-    options.out(`Rehearsal deployed to https://${result.domain}`);
-    return 0;
+/** `twilio-run deploy` against the local stand-in, and what it uploaded. */
+async function runRehearsal(project: DeployProject, options: DeployOptions): Promise<number> {
+  options.out(
+    'Rehearsing `twilio-run deploy` against the local Serverless API stand-in (nothing leaves this machine).',
+  );
+  const result = await rehearse({
+    projectDir: options.projectDir,
+    config: project.config,
+    env: project.env,
+    args: options.twilioRunArgs,
+    write: options.write,
+    credentials: options.rehearsalCredentials,
+  });
+  options.onRehearsed?.(result);
+  const problems = [
+    ...result.standIn.problems,
+    ...result.refused.map((host) => `twilio-run tried to reach ${host}, which the rehearsal does not serve`),
+  ];
+  for (const problem of problems) options.err(`rehearsal: ${problem}`);
+  if (result.code !== 0 || problems.length > 0 || !result.domain) {
+    options.err(`Rehearsal failed (twilio-run exit ${result.code}).`);
+    return result.code || 1;
   }
+  options.out('');
+  options.out('Uploaded to the stand-in:');
+  options.out(describeUploads(result.standIn));
+  options.out('');
+  options.out(`Rehearsal deployed to https://${result.domain}`);
+  return 0;
+}
 
+/** The real `twilio-run deploy`, in the foreground. */
+async function runTwilioRunDeploy(
+  project: DeployProject,
+  deploy: DeployCredentials,
+  options: DeployOptions,
+): Promise<number> {
+  const { projectDir, twilioRunArgs: args } = options;
+  const { fromShell, credentials } = deploy;
   // Credentials from the shell go in a private temporary copy of .env (never on the command
   // line, where other users could read them from the process list).
   let tempDir: string | undefined;
   const deployArgs = ['deploy', ...(projectDir === PROJECT_ROOT ? [] : ['--cwd', projectDir])];
-  if (shellCredentials && credentials) {
+  if (fromShell && credentials) {
     tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-deploy-'));
     const tempEnv = path.join(tempDir, '.env');
-    writeEnvFile(tempEnv, { ...env, ACCOUNT_SID: credentials.username, AUTH_TOKEN: credentials.password });
+    writeEnvFile(tempEnv, { ...project.env, ACCOUNT_SID: credentials.username, AUTH_TOKEN: credentials.password });
     deployArgs.push('--env', tempEnv);
   }
   try {
@@ -201,4 +217,26 @@ export async function runDeploy(options: DeployOptions): Promise<number> {
   } finally {
     if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
   }
+}
+
+export async function runDeploy(options: DeployOptions): Promise<number> {
+  const { projectDir, twilioRunArgs: args } = options;
+  const project = readProject(projectDir, args);
+  if ('error' in project) {
+    options.err(project.error);
+    return 1;
+  }
+  const deploy = deployCredentials(args, project, options.rehearse);
+  const configCheck = checkConfig({
+    config: project.config,
+    pkg: project.pkg,
+    env: project.env,
+    envFile: project.envName,
+    credentials: deploy.credentials,
+    nodeVersion: process.versions.node,
+    twilioRunEngines: twilioRunEngines(),
+  });
+  if (!report(configCheck, options)) return 1;
+  if (!(await preflightFiles(projectDir, project, options))) return 1;
+  return options.rehearse ? runRehearsal(project, options) : runTwilioRunDeploy(project, deploy, options);
 }

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { TwilioBehaviour } from '../../emulator/twilio-behaviour';
 import type { DispatchRequest } from '../../src/lib/contracts';
-import { build } from '../../tools/build';
+import { build } from '../../dev/build';
 import { startLocalStack, type LocalStack } from '../../dev/local-stack';
 import { startRelayFrontingSlowApi, type SlowApiBackend, type SlowApiOptions } from '../../relay/local/slow-api';
 

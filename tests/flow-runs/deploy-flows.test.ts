@@ -7,18 +7,12 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  deployFlows,
-  flowsClient,
-  placeholdersIn,
-  prepareFlows,
-  collectValues,
-  DeployFlowsError,
-  voiceFlowOf,
-  wireNumber,
-  withSubflowFiles,
-} from '../../tools/deploy-flows';
-import { pullFlows } from '../../tools/flows-pull';
+import { flowsClient } from '../../dev/flows/client';
+import { deployFlows, wireNumber } from '../../dev/flows/deploy';
+import { prepareFlows, voiceFlowOf, withSubflowFiles } from '../../dev/flows/flow-files';
+import { DeployFlowsError, placeholdersIn } from '../../dev/flows/placeholders';
+import { pullFlows } from '../../dev/flows/pull';
+import { collectValues } from '../../dev/flows/values';
 import { loadStartEmulator, type EmulatorHandle } from '../../dev/emulator-loader';
 import { PROJECT_ROOT } from '../../dev/paths';
 

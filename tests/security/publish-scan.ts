@@ -1,26 +1,15 @@
 /**
  * What `twilio serverless:deploy` (twilio-run deploy) would publish, listed with twilio-run's own
  * code: its reader of .twilioserverlessrc and @twilio-labs/serverless-api's file listing (the one
- * deployLocalProject uses), and a scan of that list for things that must never be published.
+ * deployLocalProject uses, through dev/deploy/preflight.ts listDeployFiles), and a scan of that
+ * list for things that must never be published.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { listDeployFiles, type DeployFile } from '../../dev/deploy/preflight';
 
-export interface PublishedFile {
-  /** The public URL path, e.g. /jobs/start or /hold-music.wav. */
-  path: string;
-  access: 'public' | 'protected' | 'private';
-  kind: 'function' | 'asset';
-  /** Where the file is on disk. */
-  filePath: string;
-}
-
-interface ServerlessResource {
-  name: string;
-  path: string;
-  access: 'public' | 'protected' | 'private';
-  filePath: string;
-}
+/** A file a deploy publishes: its public URL path, visibility, kind and where it is on disk. */
+export type PublishedFile = DeployFile;
 
 /** The files a deploy from `projectDir` would upload, exactly as twilio-run finds them. */
 export async function listPublishedFiles(projectDir: string): Promise<PublishedFile[]> {
@@ -32,28 +21,7 @@ export async function listPublishedFiles(projectDir: string): Promise<PublishedF
       opts?: object,
     ) => { functionsFolder?: string; assetsFolder?: string };
   };
-  const { getListOfFunctionsAndAssets } = require('@twilio-labs/serverless-api/dist/utils/fs') as {
-    getListOfFunctionsAndAssets: (
-      cwd: string,
-      config: { functionsFolderNames?: string[]; assetsFolderNames?: string[] },
-    ) => Promise<{ functions: ServerlessResource[]; assets: ServerlessResource[] }>;
-  };
-  const config = readSpecializedConfig(projectDir, '.twilioserverlessrc', 'deploy', {});
-  const search: { functionsFolderNames?: string[]; assetsFolderNames?: string[] } = {};
-  if (config.functionsFolder) search.functionsFolderNames = [config.functionsFolder];
-  if (config.assetsFolder) search.assetsFolderNames = [config.assetsFolder];
-  const { functions, assets } = await getListOfFunctionsAndAssets(projectDir, search);
-  const toFile =
-    (kind: PublishedFile['kind']) =>
-    (resource: ServerlessResource): PublishedFile => ({
-      path: resource.path,
-      access: resource.access,
-      kind,
-      filePath: resource.filePath,
-    });
-  return [...functions.map(toFile('function')), ...assets.map(toFile('asset'))].sort((a, b) =>
-    a.path.localeCompare(b.path),
-  );
+  return listDeployFiles(projectDir, readSpecializedConfig(projectDir, '.twilioserverlessrc', 'deploy', {}));
 }
 
 export interface PublishProblem {
