@@ -9,11 +9,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startEmulator } from '../emulator/server';
 import { listFiles } from '../dev/list-files';
-import { PROJECT_ROOT } from '../dev/paths';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../dev/credentials';
 import * as esbuild from 'esbuild';
 import { EXTERNAL_PACKAGES } from '../dev/build';
-import { FUNCTIONS_SRC_DIR } from '../dev/paths';
+import { FUNCTIONS_SRC_DIR, PROJECT_ROOT } from '../dev/paths';
+import { fixedSid } from '../emulator/sids';
 import { FLOW_SID } from './lib/stack';
 import { summarize, type Summary } from './lib/stats';
 
@@ -24,7 +24,7 @@ const RESPONSE_MODULE = path.join(
   'node_modules/@twilio/runtime-handler/dist/dev-runtime/internal/response.js',
 );
 const SECRET = 'whsec_' + Buffer.from('cold-start-secret-0123456').toString('base64');
-const UNKNOWN_JOB = 'JB' + '0'.repeat(32);
+const UNKNOWN_JOB = fixedSid('JB');
 
 export interface ColdStartRow {
   file: string;
@@ -44,7 +44,7 @@ function eventFor(file: string): Record<string, string> {
   return { jobId: UNKNOWN_JOB, status: 'COMPLETED' };
 }
 
-/** Bytes each bundle takes from node_modules, from the same esbuild settings as tools/build.ts. */
+/** Bytes each bundle takes from node_modules, from the same esbuild settings as dev/build.ts. */
 export async function thirdPartyBytes(): Promise<Map<string, number>> {
   const entryPoints = listFiles(FUNCTIONS_SRC_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
   const result = await esbuild.build({

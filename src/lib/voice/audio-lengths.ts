@@ -1,5 +1,5 @@
 /**
- * How long each audio asset plays, measured when the service is built: tools/build.ts reads
+ * How long each audio asset plays, measured when the service is built: dev/build.ts reads
  * every WAV and MP3 under src/assets and hands the bundles a map of asset path to seconds (an
  * esbuild `define`), so a function knows its hold music's length without reading the file.
  */
