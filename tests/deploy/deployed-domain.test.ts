@@ -11,7 +11,7 @@ import path from 'node:path';
 import twilio from 'twilio';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { runFlow } from '../../studio/runner/run-flow';
-import { findScenario, withStartParameters } from '../../studio/runner/scenarios';
+import { findScenario, withStartParameters, type Scenario } from '../../studio/runner/scenarios';
 import {
   RUNNER_SIGNING_TOKEN_ENV,
   startDeployedService,
@@ -52,6 +52,19 @@ describe('the rehearsed domain', () => {
     await service?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  /** Runs a scenario's flow against the rehearsed domain. */
+  const runScenario = (scenario: Scenario) =>
+    runFlow({
+      definition: withStartParameters(
+        JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition,
+        scenario.startParameters,
+      ),
+      baseUrl: service.baseUrl,
+      emulatorUrl: service.emulatorUrl,
+      serviceDomain: service.domain,
+      trigger: scenario.trigger,
+    });
 
   it('is served from a clean folder with only the declared dependencies and their closure', () => {
     const linked = fs.readdirSync(path.join(service.served.serviceDir, 'node_modules'));
@@ -150,16 +163,7 @@ describe('the rehearsed domain', () => {
     const before = service.served.requests.length;
     process.env[RUNNER_SIGNING_TOKEN_ENV] = service.authToken;
     try {
-      const run = await runFlow({
-        definition: withStartParameters(
-          JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition,
-          scenario.startParameters,
-        ),
-        baseUrl: service.baseUrl,
-        emulatorUrl: service.emulatorUrl,
-        serviceDomain: service.domain,
-        trigger: scenario.trigger,
-      });
+      const run = await runScenario(scenario);
       expect(run.end).toMatchObject({ kind: 'completed' });
     } finally {
       delete process.env[RUNNER_SIGNING_TOKEN_ENV];
@@ -175,16 +179,7 @@ describe('the rehearsed domain', () => {
   it('fails the same flow when the runner does not sign: what Twilio would not sign never reaches a function', async () => {
     const scenario = findScenario('fast')!;
     const before = service.served.requests.length;
-    const run = await runFlow({
-      definition: withStartParameters(
-        JSON.parse(fs.readFileSync(path.resolve(PROJECT_ROOT, scenario.flowFile), 'utf8')) as FlowDefinition,
-        scenario.startParameters,
-      ),
-      baseUrl: service.baseUrl,
-      emulatorUrl: service.emulatorUrl,
-      serviceDomain: service.domain,
-      trigger: scenario.trigger,
-    });
+    const run = await runScenario(scenario);
     const start = service.served.requests.slice(before).find((r) => r.path === '/jobs/start');
     expect(start).toMatchObject({ status: 400, signature: 'missing' });
     expect(run.path).not.toContain('hold_call/hold');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { RehearsalResult } from '../../dev/deploy/rehearse';
 import { runDeploy } from '../../dev/deploy/run';
 import { PROJECT_ROOT } from '../../dev/paths';
+import { PUBLISHED } from '../support/published';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
@@ -79,16 +80,7 @@ describe('a rehearsed deploy of the build', () => {
 
   it('uploaded each function with its path and visibility, and the hold music', () => {
     const uploads = [...(result?.standIn.uploads ?? [])].sort((a, b) => a.path.localeCompare(b.path));
-    expect(uploads.map(({ kind, path: p, visibility }) => ({ kind, path: p, visibility }))).toEqual([
-      { kind: 'function', path: '/hold', visibility: 'protected' },
-      { kind: 'asset', path: '/hold-music.wav', visibility: 'public' },
-      { kind: 'function', path: '/hold/events', visibility: 'protected' },
-      { kind: 'function', path: '/hold/wait', visibility: 'protected' },
-      { kind: 'function', path: '/jobs/complete', visibility: 'public' },
-      { kind: 'function', path: '/jobs/result', visibility: 'protected' },
-      { kind: 'function', path: '/jobs/start', visibility: 'protected' },
-      { kind: 'function', path: '/jobs/status', visibility: 'protected' },
-    ]);
+    expect(uploads.map(({ kind, path: p, visibility }) => ({ kind, path: p, visibility }))).toEqual(PUBLISHED);
     const start = uploads.find((u) => u.path === '/jobs/start');
     expect(
       start?.content.equals(fs.readFileSync(path.join(dir, 'dist', 'functions', 'jobs', 'start.protected.js'))),

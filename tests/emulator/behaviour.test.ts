@@ -6,9 +6,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EmulatorHandle } from '../../emulator/server';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { newSid } from '../../emulator/sids';
-import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import {
   BehaviourProfileError,
   BUILT_IN_PROFILES,
@@ -16,26 +15,14 @@ import {
   loadBehaviourProfile,
   type TwilioBehaviour,
 } from '../../emulator/twilio-behaviour';
-import {
-  control,
-  ManualClock,
-  responseViolations,
-  restError,
-  startCallbackReceiver,
-  startTestEmulator,
-  waitFor,
-} from './helpers';
-
-type Client = ReturnType<typeof createEmulatorTwilioClient>;
-type Receiver = Awaited<ReturnType<typeof startCallbackReceiver>>;
+import { control, ManualClock, restError, startTestEmulator, useTestEmulator } from '../support/emulator';
+import { waitFor } from '../support/wait';
 
 const { documented, hopeful } = BUILT_IN_PROFILES;
 
 describe('emulator: behaviour profiles and calls', () => {
   const clock = new ManualClock();
-  let emulator: EmulatorHandle;
-  let client: Client;
-  let receiver: Receiver;
+  const { emulator, client, receiver } = useTestEmulator({ clock: clock.now }, { receiver: true });
 
   const join = (body: Record<string, unknown>) => control(emulator.url, 'POST', '/conferences/join', body);
   const released = (callSid: string, query = 'timeoutMs=0') =>
@@ -51,20 +38,6 @@ describe('emulator: behaviour profiles and calls', () => {
       statusCallbackEvent: ['start', 'end', 'join', 'leave'],
       ...body,
     });
-
-  beforeAll(async () => {
-    ({ emulator, client } = await startTestEmulator({ clock: clock.now }));
-    receiver = await startCallbackReceiver();
-  });
-  afterEach(() => {
-    expect(responseViolations(emulator)).toEqual([]);
-    emulator.reset();
-    receiver.received.length = 0;
-  });
-  afterAll(async () => {
-    await emulator.close();
-    await receiver.close();
-  });
 
   describe('the profile in force', () => {
     it('is documented by default, readable by the handle and the control API', async () => {
@@ -182,7 +155,7 @@ describe('emulator: behaviour profiles and calls', () => {
       expect((await client.conferences(sid).participants.list()).map((p) => p.callSid)).toEqual([caller]);
       expect((await released(caller)).body).toEqual({ released: false });
       expect((await client.calls(caller).fetch()).status).toBe('in-progress');
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       expect(receiver.events('/events')).toEqual(['participant-join']);
     });
 

@@ -3,31 +3,27 @@
  * service side uses the real helper library, status callbacks land on a local HTTP server.
  */
 import twilio from 'twilio';
-import type { EmulatorHandle } from '../../emulator/server';
 import { newSid } from '../../emulator/sids';
 import { BUILT_IN_PROFILES } from '../../emulator/twilio-behaviour';
-import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { TEST_AUTH_TOKEN } from '../../dev/emulator-client';
 import {
+  ACCOUNT_SID,
   control,
   ManualClock,
   rawTwilio,
-  responseViolations,
-  startCallbackReceiver,
-  startTestEmulator,
-  waitFor,
-  ACCOUNT_SID,
   restError,
-} from './helpers';
-
-type Client = ReturnType<typeof createEmulatorTwilioClient>;
-type Receiver = Awaited<ReturnType<typeof startCallbackReceiver>>;
+  startCallbackReceiver,
+  useTestEmulator,
+  type EmulatorClient,
+} from '../support/emulator';
+import { waitFor } from '../support/wait';
 
 describe('emulator: conferences, calls and the control API', () => {
   const clock = new ManualClock();
-  let emulator: EmulatorHandle;
-  let client: Client;
-  let receiver: Receiver;
+  const { emulator, client, receiver } = useTestEmulator(
+    { clock: clock.now, authToken: TEST_AUTH_TOKEN },
+    { receiver: true },
+  );
 
   const join = (body: Record<string, unknown>) => control(emulator.url, 'POST', '/conferences/join', body);
   /** A conference that has started: two participants, the second a moderator (the default). */
@@ -37,20 +33,6 @@ describe('emulator: conferences, calls and the control API', () => {
     expect(second.body.conferenceStatus).toBe('in-progress');
     return joined;
   };
-
-  beforeAll(async () => {
-    ({ emulator, client } = await startTestEmulator({ clock: clock.now, authToken: TEST_AUTH_TOKEN }));
-    receiver = await startCallbackReceiver();
-  });
-  afterEach(() => {
-    expect(responseViolations(emulator)).toEqual([]);
-    emulator.reset();
-    receiver.received.length = 0;
-  });
-  afterAll(async () => {
-    await emulator.close();
-    await receiver.close();
-  });
 
   it('keeps a conference in init while only waiting participants are in it, then in-progress', async () => {
     const caller = newSid('CA');
@@ -192,7 +174,7 @@ describe('emulator: conferences, calls and the control API', () => {
     const other = await startedRoom('room_b');
     expect(second.body.conferenceSid).not.toBe(first.body.conferenceSid);
 
-    const sids = async (params: Parameters<Client['conferences']['list']>[0]) =>
+    const sids = async (params: Parameters<EmulatorClient['conferences']['list']>[0]) =>
       (await client.conferences.list(params)).map((c) => c.sid);
     expect(await sids({ friendlyName: 'room_a', status: 'completed' })).toEqual([first.body.conferenceSid]);
     // Rooms waiting to start are listable by Status=init only in the hopeful profile (V12).

@@ -1,22 +1,13 @@
 /** The server around the handlers: authentication, routing, spec refusals, stats, reset, the CLI. */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { startEmulator, type EmulatorHandle } from '../../emulator/server';
+import { startEmulator } from '../../emulator/server';
 import { rewriteTwilioUrl } from '../../dev/emulator-client';
-import { control, rawTwilio, responseViolations, startTestEmulator } from './helpers';
+import { control, rawTwilio, useTestEmulator } from '../support/emulator';
 import { PROJECT_ROOT } from '../../dev/paths';
 
 describe('emulator server', () => {
-  let emulator: EmulatorHandle;
-
-  beforeAll(async () => {
-    ({ emulator } = await startTestEmulator());
-  });
-  afterEach(() => {
-    expect(responseViolations(emulator)).toEqual([]);
-    emulator.reset();
-  });
-  afterAll(() => emulator.close());
+  const { emulator } = useTestEmulator();
 
   it('listens on 127.0.0.1 and refuses any other interface', async () => {
     expect(emulator.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -3,12 +3,8 @@
  * checked against twilio_studio_v2.json), the one-active rule under both values of
  * executionCreateEndsActiveExecution, and the control API the flow runner uses.
  */
-import type { EmulatorHandle } from '../../emulator/server';
-import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { BUILT_IN_PROFILES } from '../../emulator/twilio-behaviour';
-import { control, rawTwilio, responseViolations, restError, startTestEmulator } from './helpers';
-
-type Client = ReturnType<typeof createEmulatorTwilioClient>;
+import { control, rawTwilio, responseViolations, restError, useTestEmulator } from '../support/emulator';
 
 const CONTACT = '+15005550006';
 const NUMBER = '+15005550001';
@@ -27,24 +23,15 @@ const DEFINITION = {
 };
 
 describe('emulator: Studio executions', () => {
-  let emulator: EmulatorHandle;
-  let client: Client;
+  const { emulator, client } = useTestEmulator({}, { violations: 'all' });
   let flowSid: string;
   const executions = () => client.studio.v2.flows(flowSid).executions;
 
-  beforeAll(async () => {
-    ({ emulator, client } = await startTestEmulator());
-  });
   beforeEach(async () => {
     flowSid = (
       await client.studio.v2.flows.create({ friendlyName: 'messaging', status: 'published', definition: DEFINITION })
     ).sid;
   });
-  afterEach(() => {
-    expect(emulator.violations()).toEqual([]);
-    emulator.reset();
-  });
-  afterAll(() => emulator.close());
 
   it('creates an execution with Parameters as flow.data; fetch, list, the context and ending it', async () => {
     const created = await executions().create({
@@ -187,31 +174,20 @@ describe('emulator: Studio executions', () => {
 
   it('a flow the runner registers an execution for exists for the REST API under its own SID; bad bodies are 400', async () => {
     const adopted = `FW${'4'.repeat(32)}`;
-    expect(
-      (
-        await control(emulator.url, 'POST', '/executions', {
-          flowSid: adopted,
-          contact: CONTACT,
-          flowAddress: NUMBER,
-          trigger: 'incomingCall',
-          concurrent: true,
-          definition: DEFINITION,
-        })
-      ).status,
-    ).toBe(200);
+    /** A call into the adopted flow, registered by the runner. */
+    const register = (more: object = {}) =>
+      control(emulator.url, 'POST', '/executions', {
+        flowSid: adopted,
+        contact: CONTACT,
+        flowAddress: NUMBER,
+        trigger: 'incomingCall',
+        concurrent: true,
+        ...more,
+      });
+    expect((await register({ definition: DEFINITION })).status).toBe(200);
     expect((await client.studio.v2.flows(adopted).fetch()).sid).toBe(adopted);
     // A call into a flow that allows concurrent calls is not held to one execution.
-    expect(
-      (
-        await control(emulator.url, 'POST', '/executions', {
-          flowSid: adopted,
-          contact: CONTACT,
-          flowAddress: NUMBER,
-          trigger: 'incomingCall',
-          concurrent: true,
-        })
-      ).status,
-    ).toBe(200);
+    expect((await register()).status).toBe(200);
     for (const body of [
       {},
       { flowSid: 'nope', contact: CONTACT, flowAddress: NUMBER, trigger: 'incomingMessage' },

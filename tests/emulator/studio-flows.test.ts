@@ -1,9 +1,5 @@
 /** Studio v2 Flows (create, update with revisions, validate, delete) through the helper library. */
-import type { EmulatorHandle } from '../../emulator/server';
-import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
-import { rawTwilio, responseViolations, startTestEmulator, restError } from './helpers';
-
-type Client = ReturnType<typeof createEmulatorTwilioClient>;
+import { rawTwilio, restError, useTestEmulator } from '../support/emulator';
 
 interface Transition {
   event: string;
@@ -34,18 +30,8 @@ function definition(sayText: string) {
 }
 
 describe('emulator: Studio flows', () => {
-  let emulator: EmulatorHandle;
-  let client: Client;
+  const { emulator, client } = useTestEmulator();
   const flows = () => client.studio.v2.flows;
-
-  beforeAll(async () => {
-    ({ emulator, client } = await startTestEmulator());
-  });
-  afterEach(() => {
-    expect(responseViolations(emulator)).toEqual([]);
-    emulator.reset();
-  });
-  afterAll(() => emulator.close());
 
   it('creates a flow and stores every update as a new revision', async () => {
     const created = await flows().create({ friendlyName: 'Async job', status: 'draft', definition: definition('one') });

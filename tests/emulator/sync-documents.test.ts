@@ -1,25 +1,11 @@
 /** Sync Documents through the real twilio helper library, against the emulator. */
-import type { EmulatorHandle } from '../../emulator/server';
 import { DEFAULT_SYNC_SERVICE_SID } from '../../emulator/sids';
-import type { createEmulatorTwilioClient } from '../../dev/emulator-client';
-import { ManualClock, rawTwilio, responseViolations, startTestEmulator, restError } from './helpers';
-
-type Client = ReturnType<typeof createEmulatorTwilioClient>;
+import { ManualClock, rawTwilio, restError, useTestEmulator } from '../support/emulator';
 
 describe('emulator: Sync documents', () => {
   const clock = new ManualClock();
-  let emulator: EmulatorHandle;
-  let client: Client;
+  const { emulator, client } = useTestEmulator({ clock: clock.now });
   const sync = () => client.sync.v1.services('default');
-
-  beforeAll(async () => {
-    ({ emulator, client } = await startTestEmulator({ clock: clock.now }));
-  });
-  afterEach(() => {
-    expect(responseViolations(emulator)).toEqual([]);
-    emulator.reset();
-  });
-  afterAll(() => emulator.close());
 
   it('creates, fetches (by sid and unique name), updates and deletes a document', async () => {
     const created = await sync().documents.create({ uniqueName: 'job_1', data: { status: 'PENDING' }, ttl: 600 });

@@ -3,15 +3,14 @@
  * its caller: /jobs/start dispatches to the relay, the relay calls the API and posts the mapped
  * result to the job's callback URL, /jobs/result hands it back.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+import { startService, waitForFinal, type ServiceUnderTest } from '../support/service-client';
 import { SECRET, startServer, startTestRelay, type TestRelay, type TestServer } from './support';
 
 const API_DELAY_MS = 3000;
 
 let api: TestServer;
 let relay: TestRelay;
-let stack: LocalStack;
+let service: ServiceUnderTest;
 
 beforeAll(async () => {
   api = await startServer((request) => {
@@ -37,41 +36,27 @@ beforeAll(async () => {
     },
     { env: { CRM_TOKEN: 'crm-token-e2e' } },
   );
-  stack = await startLocalStack({ env: { BACKEND_URL: `${relay.url}/dispatch`, WEBHOOK_SECRET: SECRET } });
+  service = await startService({ BACKEND_URL: `${relay.url}/dispatch`, WEBHOOK_SECRET: SECRET });
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.stop();
+  await service?.stop();
   await relay?.close();
   await api?.close();
 });
 
-async function post(path: string, params: Record<string, string>) {
-  const response = await fetch(stack.baseUrl + path, { method: 'POST', body: new URLSearchParams(params) });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
-
-async function get(path: string) {
-  const response = await fetch(stack.baseUrl + path);
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
-
 test("a job started on the service completes with the slow API's answer, mapped by the relay", async () => {
   const startedAt = Date.now();
-  const start = await post('/jobs/start', { task: 'lookup', customerId: 'C-42', maxHoldSeconds: '60' });
+  const start = await service.post('/jobs/start', { task: 'lookup', customerId: 'C-42', maxHoldSeconds: '60' });
   expect(start.status).toBe(200);
   expect(start.body.status).toBe('PENDING');
   const jobId = start.body.jobId as string;
 
-  let status = start.body.status as string;
-  while (status === 'PENDING' && Date.now() - startedAt < 30_000) {
-    await sleep(250);
-    status = (await get(`/jobs/status?jobId=${jobId}`)).body.status;
-  }
+  const { status } = await waitForFinal(service, jobId, 30_000);
   expect(status).toBe('COMPLETED');
   expect(Date.now() - startedAt).toBeGreaterThanOrEqual(API_DELAY_MS);
 
-  const result = await get(`/jobs/result?jobId=${jobId}`);
+  const result = await service.get(`/jobs/result?jobId=${jobId}`);
   expect(result.status).toBe(200);
   expect(result.body).toMatchObject({ jobId, status: 'COMPLETED', result: { name: 'Grace Hopper', balance: 120.75 } });
 
@@ -84,17 +69,12 @@ test("a job started on the service completes with the slow API's answer, mapped 
 });
 
 test("an API answer the mapping cannot use ends the job FAILED with the mapping's reason", async () => {
-  const start = await post('/jobs/start', { task: 'lookup', customerId: 'C-BAD', maxHoldSeconds: '60' });
+  const start = await service.post('/jobs/start', { task: 'lookup', customerId: 'C-BAD', maxHoldSeconds: '60' });
   expect(start.status).toBe(200);
   const jobId = start.body.jobId as string;
-  let status = start.body.status as string;
-  const startedAt = Date.now();
-  while (status === 'PENDING' && Date.now() - startedAt < 30_000) {
-    await sleep(250);
-    status = (await get(`/jobs/status?jobId=${jobId}`)).body.status;
-  }
+  const { status } = await waitForFinal(service, jobId, 30_000);
   expect(status).toBe('FAILED');
-  const result = await get(`/jobs/result?jobId=${jobId}`);
+  const result = await service.get(`/jobs/result?jobId=${jobId}`);
   expect(JSON.stringify(result.body)).toContain('MAPPING_FAILED');
   expect(JSON.stringify(result.body)).toContain('the result mapping failed');
 });

@@ -3,11 +3,12 @@
  * completion out to the callback URL.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   dispatch,
   inSeconds,
   newJobId,
-  SECRET,
+  signedHeaders,
   startServer,
   startTestRelay,
   type Script,
@@ -110,7 +111,7 @@ describe('the dispatch', () => {
     );
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ error: { code: 'INVALID_SIGNATURE', message: expect.any(String) } });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(api.requests).toHaveLength(0);
     expect(callback.requests).toHaveLength(0);
     expect(relay.relay.running()).toBe(0);
@@ -132,21 +133,13 @@ describe('the dispatch', () => {
     expect(unsigned.status).toBe(401);
 
     // Signed, then one byte changed.
-    const { Webhook } = await import('standardwebhooks');
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const signature = new Webhook(SECRET).sign('msg_1', now, body);
     const altered = await fetch(`${relay.url}/dispatch`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': 'msg_1',
-        'webhook-timestamp': String(now.getTime() / 1000),
-        'webhook-signature': signature,
-      },
+      headers: signedHeaders('msg_1', body),
       body: body.replace('C1', 'C2'),
     });
     expect(altered.status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     expect(api.requests).toHaveLength(0);
   });
 
@@ -170,7 +163,7 @@ describe('the dispatch', () => {
   test("the service's signed cancel event stops a job running here; an unsigned one changes nothing", async () => {
     apiScript = () => ({ delayMs: 3000, body: { customer: { name: 'Late' }, account: { balance: 0 } } });
     const { jobId } = await start({ task: 'lookup', customerId: 'C8' });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const event = JSON.stringify({
       type: 'job.cancelled',
       jobId,
@@ -185,17 +178,9 @@ describe('the dispatch', () => {
     });
     expect(unsigned.status).toBe(401);
     expect(relay.relay.running()).toBe(1);
-    const { Webhook } = await import('standardwebhooks');
-    const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-    const id = `msg_cancel_${jobId}`;
     const signed = await fetch(`${relay.url}/dispatch`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(now.getTime() / 1000),
-        'webhook-signature': new Webhook(SECRET).sign(id, now, event),
-      },
+      headers: signedHeaders(`msg_cancel_${jobId}`, event),
       body: event,
     });
     expect(signed.status).toBe(202);

@@ -124,6 +124,17 @@ export function newJobId(): string {
   return `JB${Date.now().toString(16)}${counter.toString().padStart(4, '0')}`;
 }
 
+/** The headers of a JSON body signed like the service signs it (Standard Webhooks, this second), or with another secret. */
+export function signedHeaders(id: string, payload: string, secret = SECRET): Record<string, string> {
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(now.getTime() / 1000),
+    'webhook-signature': new Webhook(secret).sign(id, now, payload),
+  };
+}
+
 /** POSTs a dispatch to the relay, signed like the service signs it (or with another secret). */
 export async function dispatch(
   relayUrl: string,
@@ -131,17 +142,9 @@ export async function dispatch(
   secret = SECRET,
 ): Promise<{ status: number; body: unknown }> {
   const payload = JSON.stringify(body);
-  const id = `msg_${body.jobId}`;
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const signature = new Webhook(secret).sign(id, now, payload);
   const response = await fetch(`${relayUrl}/dispatch`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(now.getTime() / 1000),
-      'webhook-signature': signature,
-    },
+    headers: signedHeaders(`msg_${body.jobId}`, payload, secret),
     body: payload,
   });
   return { status: response.status, body: await response.json().catch(() => undefined) };

@@ -11,14 +11,10 @@ import type { JobRecord } from '../../src/lib/jobs/job';
 import { DEFAULT_PROFILE } from '../../emulator/twilio-behaviour';
 import type { FlowRun } from '../../studio/runner';
 import type { LocalStack } from '../../dev/local-stack';
-import { rawTwilio } from '../emulator/helpers';
-import { bodyOf, startInProcessStack, type InProcessStack } from './support';
+import { control, rawTwilio } from '../support/emulator';
+import { bodyOf, useInProcessStack } from '../support/in-process-stack';
 
-let stack: InProcessStack;
-beforeAll(async () => {
-  stack = await startInProcessStack({ SIMULATED_WORK_SECONDS: '600' });
-});
-afterAll(() => stack?.stop());
+const { stack } = useInProcessStack({ env: { SIMULATED_WORK_SECONDS: '600' }, checkViolations: false });
 
 /** A flow run as the runner reports it, with only what the checker reads. */
 function fakeRun(parts: Partial<FlowRun>): FlowRun {
@@ -71,11 +67,7 @@ it('reports every kind of violation', async () => {
   expect(rewrite.status).toBe(200);
   // A room left open, and a room named after a phone number.
   for (const friendlyName of [`hold_${a.jobId}`, 'hold_+14155550123']) {
-    await fetch(`${stack.emulator.url}/_emulator/conferences/join`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ friendlyName, startConferenceOnEnter: false }),
-    });
+    await control(stack.emulator.url, 'POST', '/conferences/join', { friendlyName, startConferenceOnEnter: false });
   }
 
   const startedAt = Date.now() - 60_000;

@@ -28,8 +28,9 @@ import type { FlowDefinition } from '../../studio/flow-model';
 import { formatRun, runFlow, type FlowRun } from '../../studio/runner';
 import { exampleResult } from '../../studio/runner/local-service';
 import { withStartParameters } from '../../studio/runner/scenarios';
-import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+import type { LocalStack } from '../../dev/local-stack';
 import { PROJECT_ROOT } from '../../dev/paths';
+import { startService } from '../support/service-client';
 
 const CAP = 3;
 const CALLERS = 3;
@@ -147,7 +148,7 @@ async function runStack(
   const env: Record<string, string> = backend
     ? { BACKEND_URL: backend.handle.url, WEBHOOK_SECRET: backend.secret }
     : {};
-  const stack = await startLocalStack({ env, forkProcess: false, live: false, behaviour, concurrencyCap: CAP });
+  const { stack } = await startService(env, { forkProcess: false, live: false, behaviour, concurrencyCap: CAP });
   cleanups.push(() => stack.stop());
   const blockerJob = await startJob(stack.baseUrl, backend ? { behaviour: 'manual' } : { simulateSeconds: '600' });
   const plan = modes.flatMap((mode) => Array.from({ length: CALLERS }, () => mode));

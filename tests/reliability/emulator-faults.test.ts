@@ -3,18 +3,11 @@
  * fault looks like on the wire, how rules pick their victims, that seeded runs repeat, and that
  * a running emulator is configured over its control API.
  */
-import { startEmulator, type EmulatorHandle } from '../../emulator/server';
-import { ManualClock, rawTwilio, responseViolations } from '../emulator/helpers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startEmulator } from '../../emulator/server';
+import { control as controlAt, ManualClock, rawTwilio, responseViolations, useTestEmulator } from '../support/emulator';
 
-let emulator: EmulatorHandle;
-beforeAll(async () => {
-  emulator = await startEmulator({});
-});
-afterAll(() => emulator.close());
-afterEach(() => {
-  expect(responseViolations(emulator)).toEqual([]);
-  emulator.reset();
-});
+const { emulator } = useTestEmulator();
 
 const createDoc = (name: string, data: object = { n: 1 }) =>
   rawTwilio(emulator.url, 'POST', '/sync/v1/Services/default/Documents', {
@@ -25,14 +18,7 @@ const fetchDoc = (name: string) => rawTwilio(emulator.url, 'GET', `/sync/v1/Serv
 const listConferences = () =>
   rawTwilio(emulator.url, 'GET', `/api/2010-04-01/Accounts/AC${'0'.repeat(32)}/Conferences.json?Status=init`);
 
-async function control(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${emulator.url}/_emulator${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+const control = (method: string, path: string, body?: unknown) => controlAt(emulator.url, method, path, body);
 
 /** A request that must fail at the transport level (no HTTP answer). */
 async function transportFailure(run: () => Promise<unknown>): Promise<string> {
@@ -210,7 +196,7 @@ describe('control API', () => {
       const create = () => rawTwilio(seeded.url, 'POST', '/sync/v1/Services/default/Documents', { UniqueName: 'r' });
       expect((await create()).status).toBe(500);
       seeded.reset();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       expect((await create()).status).toBe(500);
       expect((await create()).status).toBe(201);
     } finally {

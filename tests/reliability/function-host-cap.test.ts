@@ -2,31 +2,16 @@
  * The in-process function host (chaos/function-host.ts) plays Twilio's concurrency limit when asked
  * (`concurrencyCap`), and counts every invocation either way. The batteries use it without a cap.
  */
-import { startFunctionHost, type FunctionHost } from '../../chaos/function-host';
-import { startEmulator, type EmulatorHandle } from '../../emulator/server';
-import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../dev/credentials';
-import { bodyOf } from './support';
+import { bodyOf, sleep, useInProcessStack } from '../support/in-process-stack';
 
-let emulator: EmulatorHandle;
-let host: FunctionHost;
-
-beforeAll(async () => {
-  emulator = await startEmulator({});
-  const env = {
-    ACCOUNT_SID: LOCAL_ACCOUNT_SID,
-    AUTH_TOKEN: LOCAL_AUTH_TOKEN,
-    TWILIO_API_BASE_URL: emulator.url,
-    SYNC_SERVICE_SID: 'default',
-    SIMULATED_WORK_SECONDS: '600',
-  };
-  host = startFunctionHost(env, { concurrencyCap: 1 });
-});
-afterAll(async () => {
-  await host?.close();
-  await emulator?.close();
+const { stack } = useInProcessStack({
+  env: { SIMULATED_WORK_SECONDS: '600' },
+  host: { concurrencyCap: 1 },
+  checkViolations: false,
 });
 
 it('refuses an execution past the cap without running it, and keeps the figures', async () => {
+  const { host } = stack;
   const started = await host.call('/jobs/start', { form: { task: 'x', wait: '0' } });
   const { jobId } = bodyOf(started);
   // A long-polling /jobs/status holds the only slot (it checks again after 2 s, then answers).
@@ -61,14 +46,14 @@ it('refuses an execution past the cap without running it, and keeps the figures'
 });
 
 it('answers a refusal over HTTP too', async () => {
-  const baseUrl = await host.listen();
+  const { baseUrl, host } = stack;
   const started = await host.call('/jobs/start', { form: { task: 'y', wait: '0' } });
   const { jobId } = bodyOf(started);
   const holding = fetch(`${baseUrl}/jobs/status`, {
     method: 'POST',
     body: new URLSearchParams({ jobId, wait: '2.5' }),
   });
-  while (host.stats().inFlight < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (host.stats().inFlight < 1) await sleep(5);
   const refused = await fetch(`${baseUrl}/jobs/status?jobId=${jobId}`);
   expect({
     status: refused.status,

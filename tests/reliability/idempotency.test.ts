@@ -3,25 +3,12 @@
  * Sync latency and faults, retried while the first is still running as Studio does after its
  * 10 s timeout), and the deadline and a completion racing it agree on one outcome.
  */
-import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { FaultConfig } from '../../emulator/faults';
 import type { JobRecord } from '../../src/lib/jobs/job';
-import { bodyOf, sleep, SECRET, startInProcessStack, type InProcessStack } from './support';
+import { bodyOf, sleep, SECRET, useInProcessStack } from '../support/in-process-stack';
 
-let stack: InProcessStack;
-let backend: ExampleBackend;
-beforeAll(async () => {
-  backend = await startExampleBackend({ secret: SECRET });
-  stack = await startInProcessStack({ BACKEND_URL: backend.url });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await backend?.close();
-});
-afterEach(() => {
-  stack.emulator.faults.clear();
-  expect(stack.emulator.violations()).toEqual([]);
-});
+const { stack, backend } = useInProcessStack({ backend: { secret: SECRET } });
+afterEach(() => stack.emulator.faults.clear());
 
 const jobDocuments = (jobId?: string) =>
   stack.emulator

@@ -5,62 +5,44 @@
  * earlier write, and check that nothing is lost or done twice. Same for the backend: a dispatch
  * whose answer is lost is sent again and the backend sees the same job.
  */
-import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
+import { startExampleBackend } from '../../backends/example-backend';
 import type { FaultRule } from '../../emulator/faults';
-import { bodyOf, FLOW_SID, SECRET, sleep, startInProcessStack, type InProcessStack } from './support';
+import { control } from '../support/emulator';
+import { bodyOf, FLOW_SID, SECRET, sleep, startInProcessStack, useInProcessStack } from '../support/in-process-stack';
+import { untilNotPending } from '../support/wait';
 
-let stack: InProcessStack;
-let backend: ExampleBackend;
-beforeAll(async () => {
-  backend = await startExampleBackend({ secret: SECRET });
-  stack = await startInProcessStack({ BACKEND_URL: backend.url });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await backend?.close();
-});
-afterEach(() => {
-  stack.emulator.faults.clear();
-  expect(stack.emulator.violations()).toEqual([]);
-});
+const { stack, backend } = useInProcessStack({ backend: { secret: SECRET } });
+afterEach(() => stack.emulator.faults.clear());
 
 const injected = () => stack.emulator.faults.report().injected.total;
 const withFault = (rule: FaultRule) => stack.emulator.faults.configure({ seed: 3, rules: [rule] });
+/** The body of a /jobs/start with these parameters. */
+const startJob = async (params: Record<string, string | number>) => bodyOf(await stack.post('/jobs/start', params));
 let callCounter = 0;
 const newCallSid = () => `CA${(0xabc000 + callCounter++).toString(16).padStart(32, '0')}`;
 
 /** The caller's call reaches /hold (which records it) and joins the job's room, as Twilio does after /hold's <Dial>. */
 async function joinRoom(jobId: string): Promise<string> {
   const callSid = newCallSid();
-  const created = await fetch(`${stack.emulator.url}/_emulator/calls`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ callSid }),
-  });
+  const created = await control(stack.emulator.url, 'POST', '/calls', { callSid });
   expect(created.status).toBe(200);
   expect((await stack.post('/hold', { jobId, flowSid: FLOW_SID, CallSid: callSid })).text).toContain('<Dial');
-  const response = await fetch(`${stack.emulator.url}/_emulator/conferences/join`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ friendlyName: `hold_${jobId}`, callSid, startConferenceOnEnter: false }),
+  const response = await control(stack.emulator.url, 'POST', '/conferences/join', {
+    friendlyName: `hold_${jobId}`,
+    callSid,
+    startConferenceOnEnter: false,
   });
   expect(response.status).toBe(200);
   return callSid;
 }
 
 async function released(callSid: string, timeoutMs = 3000): Promise<boolean> {
-  const response = await fetch(`${stack.emulator.url}/_emulator/calls/${callSid}/released?timeoutMs=${timeoutMs}`);
-  return ((await response.json()) as { released: boolean }).released;
+  return (await control(stack.emulator.url, 'GET', `/calls/${callSid}/released?timeoutMs=${timeoutMs}`)).body
+    .released as boolean;
 }
 
-async function untilFinal(jobId: string, timeoutMs = 8000): Promise<any> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const status = bodyOf(await stack.post('/jobs/status', { jobId }));
-    if (status.status !== 'PENDING' || Date.now() > until) return status;
-    await sleep(100);
-  }
-}
+const untilFinal = (jobId: string, timeoutMs = 8000): Promise<any> =>
+  untilNotPending(async () => bodyOf(await stack.post('/jobs/status', { jobId })), timeoutMs, 100);
 
 describe('a Twilio write that happened although its reply was lost', () => {
   it.each(['drop', 'server-error', 'timeout'] as const)(
@@ -79,7 +61,7 @@ describe('a Twilio write that happened although its reply was lost', () => {
   );
 
   it('final status written, reply lost: the completion is acknowledged and the caller released at once', async () => {
-    const { jobId } = bodyOf(await stack.post('/jobs/start', { task: 'update-lost', behaviour: 'manual' }));
+    const { jobId } = await startJob({ task: 'update-lost', behaviour: 'manual' });
     const callSid = await joinRoom(jobId);
     withFault({ kind: 'drop', operation: 'sync.documents.update', nth: 1, when: 'after' });
     const result = { answer: 'kept', list: [1, 2, 3] };
@@ -92,7 +74,7 @@ describe('a Twilio write that happened although its reply was lost', () => {
   });
 
   it('a result chunk document created, reply lost: the 50 KB result still lands byte for byte', async () => {
-    const { jobId } = bodyOf(await stack.post('/jobs/start', { task: 'chunk-lost', behaviour: 'manual' }));
+    const { jobId } = await startJob({ task: 'chunk-lost', behaviour: 'manual' });
     withFault({ kind: 'server-error', status: 502, operation: 'sync.documents.create', nth: 2, when: 'after' });
     const result = { blob: 'é'.repeat(24_000), tail: 'end' };
     const reply = await stack.complete({ jobId, status: 'COMPLETED', result });
@@ -103,7 +85,7 @@ describe('a Twilio write that happened although its reply was lost', () => {
   });
 
   it('the call redirected, reply lost: the completion still succeeds, the caller is out, and the redirect is not repeated', async () => {
-    const { jobId } = bodyOf(await stack.post('/jobs/start', { task: 'redirect-lost', behaviour: 'manual' }));
+    const { jobId } = await startJob({ task: 'redirect-lost', behaviour: 'manual' });
     const callSid = await joinRoom(jobId);
     const before = stack.emulator.stats()['api.calls.update'] ?? 0;
     withFault({ kind: 'drop', operation: 'api.calls.update', nth: 1, when: 'after' });
@@ -124,7 +106,7 @@ describe('rate limits and 5xx are retried with backoff', () => {
   ] as Array<[string, Omit<FaultRule, 'operation'>]>)(
     '%s failing twice (%o) still succeeds',
     async (operation, rule) => {
-      const { jobId } = bodyOf(await stack.post('/jobs/start', { task: `retry-${operation}`, behaviour: 'manual' }));
+      const { jobId } = await startJob({ task: `retry-${operation}`, behaviour: 'manual' });
       const callSid = await joinRoom(jobId);
       const before = stack.emulator.stats()[operation] ?? 0;
       withFault({ ...rule, operation, nth: [1, 2] } as FaultRule);
@@ -157,14 +139,12 @@ describe('the backend: dispatch and status URL faults', () => {
   ])(
     'a dispatch answered with %s once is sent again; the backend sees one job',
     async (fault, expectedDispatches) => {
-      const start = bodyOf(
-        await stack.post('/jobs/start', {
-          task: `dispatch-${fault}`,
-          behaviour: 'push',
-          delayMs: 100,
-          dispatchFault: fault,
-        }),
-      );
+      const start = await startJob({
+        task: `dispatch-${fault}`,
+        behaviour: 'push',
+        delayMs: 100,
+        dispatchFault: fault,
+      });
       expect(backend.dispatches.filter((d) => d.jobId === start.jobId)).toHaveLength(expectedDispatches);
       expect(await untilFinal(start.jobId)).toMatchObject({ status: 'COMPLETED' });
       while (!backend.completions.some((c) => c.jobId === start.jobId)) await sleep(20);
@@ -178,29 +158,25 @@ describe('the backend: dispatch and status URL faults', () => {
   );
 
   it('a slow dispatch (latency within the dispatch timeout) is confirmed', async () => {
-    const start = bodyOf(
-      await stack.post('/jobs/start', {
-        task: 'dispatch-slow',
-        behaviour: 'poll',
-        delayMs: 100,
-        dispatchFault: 'latency:300',
-      }),
-    );
+    const start = await startJob({
+      task: 'dispatch-slow',
+      behaviour: 'poll',
+      delayMs: 100,
+      dispatchFault: 'latency:300',
+    });
     expect(await untilFinal(start.jobId)).toMatchObject({ status: 'COMPLETED' });
   }, 15_000);
 
   it.each(['error', 'drop', 'hang', '503'])(
     'a status URL that fails (%s) twice is asked again until the job finishes',
     async (fault) => {
-      const start = bodyOf(
-        await stack.post('/jobs/start', {
-          task: `status-${fault}`,
-          behaviour: 'poll',
-          delayMs: 200,
-          statusFault: fault,
-          statusFaultTimes: 2,
-        }),
-      );
+      const start = await startJob({
+        task: `status-${fault}`,
+        behaviour: 'poll',
+        delayMs: 200,
+        statusFault: fault,
+        statusFaultTimes: 2,
+      });
       expect(start.status).toBe('PENDING');
       // /hold/wait polls when the poll is due (pollAt in its URL); call it like the hold loop does.
       let final: any;
@@ -219,7 +195,7 @@ describe('the backend: dispatch and status URL faults', () => {
 
 describe('many deliveries of one completion at once', () => {
   it('exactly one write lands; every delivery is acknowledged as the same outcome', async () => {
-    const { jobId } = bodyOf(await stack.post('/jobs/start', { task: 'stampede', behaviour: 'manual' }));
+    const { jobId } = await startJob({ task: 'stampede', behaviour: 'manual' });
     const callSid = await joinRoom(jobId);
     const before = stack.emulator.state().documents.find((d) => d.uniqueName === `job_${jobId}`)!.revision;
     const redirectsBefore = stack.emulator.stats()['api.calls.update'] ?? 0;
@@ -246,9 +222,7 @@ it.each([
 ] as Array<[string, FaultRule]>)(
   'the hold loop releases a caller whose completion could not: %s',
   async (_name, rule) => {
-    const { jobId } = bodyOf(
-      await stack.post('/jobs/start', { task: `late-release-${rule.operation}`, behaviour: 'manual' }),
-    );
+    const { jobId } = await startJob({ task: `late-release-${rule.operation}`, behaviour: 'manual' });
     const callSid = await joinRoom(jobId);
     withFault(rule);
     const reply = await stack.complete({ jobId, status: 'COMPLETED', result: { ok: 1 } });

@@ -9,7 +9,7 @@
 import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import type { FaultRule } from '../../emulator/faults';
 import { STUDIO_HTTP_TIMEOUT_MS } from '../../studio/platform';
-import { bodyOf, FLOW_SID, SECRET, startInProcessStack, type InProcessStack } from './support';
+import { bodyOf, FLOW_SID, SECRET, startInProcessStack, type InProcessStack } from '../support/in-process-stack';
 
 /** Studio's (and the Functions runtime's) limit: a reply after this is a failure on the platform. */
 const STUDIO_LIMIT_MS = STUDIO_HTTP_TIMEOUT_MS;

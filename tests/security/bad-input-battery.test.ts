@@ -5,6 +5,7 @@
  * changed by a refused request, no phone number in the logs.
  */
 import { runBatteryInProcess, runBatteryOverHttp, type BatteryReport } from '../../chaos/battery';
+import { SERVICE_FUNCTIONS } from '../flows/flow-fixtures';
 
 const shown = (report: BatteryReport) =>
   report.problems.map(
@@ -16,15 +17,7 @@ it('2,000 generated inputs against the built functions (in-process)', async () =
   expect(shown(report)).toEqual([]);
   expect(report.serverErrors).toBe(0);
   expect(report.tried).toBe(2000);
-  expect(Object.keys(report.byEndpoint).sort()).toEqual([
-    '/hold',
-    '/hold/events',
-    '/hold/wait',
-    '/jobs/complete',
-    '/jobs/result',
-    '/jobs/start',
-    '/jobs/status',
-  ]);
+  expect(Object.keys(report.byEndpoint).sort()).toEqual(SERVICE_FUNCTIONS);
   // The sample reaches past validation too: accepted requests and each kind of refusal.
   for (const status of ['200', '400', '401', '404', '413', '422']) expect(report.byStatus[status]).toBeGreaterThan(0);
 }, 60_000);

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { DIST_DIR, PROJECT_ROOT, USER_ENV_FILE } from '../../dev/paths';
 import { CHAOS_SECRET } from '../../chaos/harness';
 import { BATTERY_SECRET } from '../../chaos/battery';
-import { SECRET as RELIABILITY_SECRET } from '../reliability/support';
+import { SECRET as IN_PROCESS_SECRET } from '../support/in-process-stack';
+import { PUBLISHED } from '../support/published';
 import { copyDeployLayout, findPublishProblems, listPublishedFiles, secretValuesOf } from './publish-scan';
 
 /** Secrets the tests use, the local stack's token, and whatever .env holds. */
@@ -18,7 +19,7 @@ function knownSecrets(): string[] {
   return [
     CHAOS_SECRET,
     BATTERY_SECRET,
-    RELIABILITY_SECRET,
+    IN_PROCESS_SECRET,
     ...secretValuesOf(USER_ENV_FILE),
     ...secretValuesOf(path.join(PROJECT_ROOT, '.env.example')),
   ];
@@ -27,16 +28,7 @@ function knownSecrets(): string[] {
 describe('the real build', () => {
   it('publishes exactly the seven functions and the hold music, with the intended visibility', async () => {
     const files = await listPublishedFiles(PROJECT_ROOT);
-    expect(files.map(({ path: url, access, kind }) => ({ url, access, kind }))).toEqual([
-      { url: '/hold', access: 'protected', kind: 'function' },
-      { url: '/hold-music.wav', access: 'public', kind: 'asset' },
-      { url: '/hold/events', access: 'protected', kind: 'function' },
-      { url: '/hold/wait', access: 'protected', kind: 'function' },
-      { url: '/jobs/complete', access: 'public', kind: 'function' },
-      { url: '/jobs/result', access: 'protected', kind: 'function' },
-      { url: '/jobs/start', access: 'protected', kind: 'function' },
-      { url: '/jobs/status', access: 'protected', kind: 'function' },
-    ]);
+    expect(files.map(({ path: url, access, kind }) => ({ kind, path: url, visibility: access }))).toEqual(PUBLISHED);
     // Studio-facing functions are protected by their built file names.
     for (const file of files.filter((f) => f.kind === 'function' && f.path !== '/jobs/complete')) {
       expect(path.basename(file.filePath)).toMatch(/\.protected\.js$/);

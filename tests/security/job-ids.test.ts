@@ -6,7 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { loadConfig } from '../../src/lib/config';
 import { isJobId, jobIdForKey, randomJobId } from '../../src/lib/jobs/job-id';
-import { bodyOf, startInProcessStack } from '../reliability/support';
+import { bodyOf, startInProcessStack } from '../support/in-process-stack';
 
 const SECRET_A = 'whsec_' + Buffer.from('job-id-secret-a-00000001').toString('base64');
 const SECRET_B = 'whsec_' + Buffer.from('job-id-secret-b-00000001').toString('base64');
@@ -17,6 +17,16 @@ const bitsOf = (id: string) =>
   BigInt(`0x${id.slice(2)}`)
     .toString(2)
     .padStart(128, '0');
+
+/** How many of the ids have each of the 128 bits set. */
+function onesPerBit(ids: string[]): number[] {
+  const ones = Array<number>(128).fill(0);
+  for (const id of ids)
+    bitsOf(id)
+      .split('')
+      .forEach((bit, i) => (ones[i]! += bit === '1' ? 1 : 0));
+  return ones;
+}
 
 describe('ids made from an idempotency key', () => {
   const key = 'FN0123456789abcdef0123456789abcdef';
@@ -45,12 +55,7 @@ describe('ids made from an idempotency key', () => {
   it('of neighbouring keys share nothing visible (each bit flips about half the time)', () => {
     const ids = Array.from({ length: 2000 }, (_, i) => jobIdForKey(SECRET_A, `FN${String(i).padStart(32, '0')}`));
     expect(new Set(ids).size).toBe(ids.length);
-    const ones = Array<number>(128).fill(0);
-    for (const id of ids)
-      bitsOf(id)
-        .split('')
-        .forEach((bit, i) => (ones[i]! += bit === '1' ? 1 : 0));
-    for (const count of ones) expect(Math.abs(count / ids.length - 0.5)).toBeLessThan(0.06);
+    for (const count of onesPerBit(ids)) expect(Math.abs(count / ids.length - 0.5)).toBeLessThan(0.06);
   });
 
   it('are keyed with JOB_ID_SECRET, else WEBHOOK_SECRET, else the account credentials (never a constant)', () => {
@@ -68,12 +73,7 @@ describe('ids made without a key', () => {
     const ids = Array.from({ length: 20_000 }, randomJobId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every(isJobId)).toBe(true);
-    const ones = Array<number>(128).fill(0);
-    for (const id of ids)
-      bitsOf(id)
-        .split('')
-        .forEach((bit, i) => (ones[i]! += bit === '1' ? 1 : 0));
-    for (const count of ones) expect(Math.abs(count / ids.length - 0.5)).toBeLessThan(0.03);
+    for (const count of onesPerBit(ids)) expect(Math.abs(count / ids.length - 0.5)).toBeLessThan(0.03);
   });
 });
 

@@ -7,42 +7,28 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { LIMITS } from '../../src/lib/contracts';
 import type { FlowDefinition } from '../../studio/flow-model';
 import { runFlow } from '../../studio/runner';
 import { withStartParameters } from '../../studio/runner/scenarios';
-import { startLocalStack, type LocalStack } from '../../dev/local-stack';
 import { PROJECT_ROOT } from '../../dev/paths';
 import { E164, privateDistCopy } from '../../chaos/harness';
+import { useService } from '../support/service-client';
 
 const SECRET = 'whsec_' + Buffer.from('over-http-secret-0000001').toString('base64');
 const CALLER = '+14155550123';
 const CALLED = '+14155550999';
 
-let stack: LocalStack;
-let backend: ExampleBackend;
 let dist: ReturnType<typeof privateDistCopy>;
-beforeAll(async () => {
-  backend = await startExampleBackend({
-    secret: SECRET,
-    resultFor: (dispatch) => ({ message: `done ${dispatch.jobId.slice(-4)}` }),
-  });
+beforeAll(() => {
   dist = privateDistCopy();
-  stack = await startLocalStack({
-    env: { BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET },
-    forkProcess: false,
-    live: false,
-    distDir: dist.relative,
-  });
 });
-afterAll(async () => {
-  await stack?.stop();
-  await backend?.close();
-  dist?.remove();
+const { stack, backend } = useService({
+  backend: { secret: SECRET, resultFor: (dispatch) => ({ message: `done ${dispatch.jobId.slice(-4)}` }) },
+  stack: () => ({ forkProcess: false, live: false, distDir: dist.relative }),
 });
-afterEach(() => expect(stack.emulator.violations()).toEqual([]));
+afterAll(() => dist?.remove());
 
 /** Sync documents and conferences, reduced to what a change would show. */
 const fingerprint = () => {

@@ -7,30 +7,18 @@
  * signed the Standard Webhooks way, so any Standard Webhooks library verifies them.
  */
 import { Webhook } from 'standardwebhooks';
-import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { signBody } from '../../src/lib/backend/signing';
-import { bodyOf, startInProcessStack, type InProcessStack } from '../reliability/support';
+import { bodyOf, sleep, useInProcessStack } from '../support/in-process-stack';
 
 const NEW_SECRET = 'whsec_' + Buffer.from('rotation-new-secret-00001').toString('base64');
 const OLD_SECRET = 'whsec_' + Buffer.from('rotation-old-secret-00001').toString('base64');
 const STRANGER = 'whsec_' + Buffer.from('not-one-of-ours-0000001').toString('base64');
 
-let stack: InProcessStack;
-let backend: ExampleBackend;
-beforeAll(async () => {
-  backend = await startExampleBackend({ secret: NEW_SECRET });
-  stack = await startInProcessStack({
-    BACKEND_URL: backend.url,
-    WEBHOOK_SECRET: NEW_SECRET,
-    WEBHOOK_SECRET_PREVIOUS: OLD_SECRET,
-  });
+const { stack, backend } = useInProcessStack({
+  backend: { secret: NEW_SECRET },
+  env: { WEBHOOK_SECRET_PREVIOUS: OLD_SECRET },
 });
-afterAll(async () => {
-  await stack?.stop();
-  await backend?.close();
-});
-afterEach(() => expect(stack.emulator.violations()).toEqual([]));
 
 const pendingJob = async () =>
   bodyOf(await stack.post('/jobs/start', { task: 'sig', behaviour: 'manual' })).jobId as string;
@@ -169,7 +157,7 @@ describe('repeats', () => {
 describe('what the service sends is signed', () => {
   it('every dispatch and status poll carries a valid signature made with the current secret', async () => {
     const start = bodyOf(await stack.post('/jobs/start', { task: 'poll-signed', behaviour: 'poll', delayMs: 100 }));
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await sleep(1200);
     await stack.post('/hold/wait', {}, `jobId=${start.jobId}&turn=1&pollAt=0`);
     expect(backend.dispatches.some((d) => d.jobId === start.jobId)).toBe(true);
     // The example backend verifies with NEW_SECRET only and counts what fails.

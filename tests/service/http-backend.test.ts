@@ -1,48 +1,27 @@
 import { completionToken } from '../../src/lib/backend/completion-token';
-import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import {
   attribute,
+  capabilityUrl,
   FLOW_SID,
   newCallSid,
   pathOf,
+  sendCompletion,
   sleep,
-  startService,
+  useService,
   waitForFinal,
-  type ServiceUnderTest,
 } from '../support/service-client';
 
 const SECRET = 'whsec_' + Buffer.from('service-test-secret-0123').toString('base64');
 const OLD_SECRET = 'whsec_' + Buffer.from('previous-test-secret-987').toString('base64');
 
-let service: ServiceUnderTest;
-let backend: ExampleBackend;
-beforeAll(async () => {
-  backend = await startExampleBackend({ secret: SECRET });
-  service = await startService({
-    BACKEND_URL: backend.url,
-    WEBHOOK_SECRET: SECRET,
-    WEBHOOK_SECRET_PREVIOUS: OLD_SECRET,
-  });
-});
-afterAll(async () => {
-  await service?.stop();
-  await backend?.close();
-});
-afterEach(() => expect(service.stack.emulator.violations()).toEqual([]));
+const { service, backend } = useService({ backend: { secret: SECRET }, env: { WEBHOOK_SECRET_PREVIOUS: OLD_SECRET } });
 
 /** The job's capability URL as the dispatch carries it, or one with another token. */
-const callbackUrl = (jobId: string, token = completionToken(SECRET, jobId)) =>
-  `${service.stack.baseUrl}/jobs/complete?${new URLSearchParams({ jobId, token }).toString()}`;
+const callbackUrl = (jobId: string, token = completionToken(SECRET, jobId)) => capabilityUrl(service, jobId, token);
 
-/** POSTs a completion (plain JSON) to a URL, returning the reply. */
-async function sendCompletion(url: string, body: object) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+/** Starts a job whose backend never answers it (the test completes it): its id. */
+const hangingJob = async (task = 'crm'): Promise<string> =>
+  (await service.post('/jobs/start', { task, behaviour: 'hang' })).body.jobId;
 
 describe('push mode', () => {
   it('dispatches a signed job and completes it from its capability URL, result byte-identical', async () => {
@@ -83,8 +62,7 @@ describe('push mode', () => {
   });
 
   it('releases a caller whose completion arrives before they join the room (their call is redirected)', async () => {
-    const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang' });
-    const jobId = start.body.jobId;
+    const jobId = await hangingJob();
     const callSid = newCallSid();
     await service.createCall(callSid);
     const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`, { CallSid: callSid }); // PENDING: Dial TwiML
@@ -97,8 +75,7 @@ describe('push mode', () => {
   });
 
   it('releases at the first wait turn a caller whose /hold carried no CallSid', async () => {
-    const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang' });
-    const jobId = start.body.jobId;
+    const jobId = await hangingJob();
     const hold = await service.post(`/hold?jobId=${jobId}&flowSid=${FLOW_SID}`);
     const completion = await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { ok: 1 } });
     expect(completion).toMatchObject({ status: 200, body: { released: false } });
@@ -112,8 +89,7 @@ describe('push mode', () => {
   });
 
   it('acknowledges a duplicate completion, refuses a conflicting one, and keeps the first', async () => {
-    const start = await service.post('/jobs/start', { task: 'crm', behaviour: 'hang' });
-    const jobId = start.body.jobId;
+    const jobId = await hangingJob();
     expect(await sendCompletion(callbackUrl(jobId), { status: 'COMPLETED', result: { a: 1, b: 2 } })).toMatchObject({
       status: 200,
       body: { duplicate: false },
@@ -221,8 +197,8 @@ describe('completions at the capability URL', () => {
   let jobId: string;
   let otherJobId: string;
   beforeAll(async () => {
-    jobId = (await service.post('/jobs/start', { task: 'sig', behaviour: 'hang' })).body.jobId;
-    otherJobId = (await service.post('/jobs/start', { task: 'sig-other', behaviour: 'hang' })).body.jobId;
+    jobId = await hangingJob('sig');
+    otherJobId = await hangingJob('sig-other');
   });
   const body = { status: 'COMPLETED', result: { forged: true } };
   const stranger = 'whsec_' + Buffer.from('attacker-secret-00000000').toString('base64');
@@ -295,7 +271,7 @@ describe('results round-trip exactly as JSON.parse of what the backend sent', ()
     ],
   ];
   it.each(cases)('%s', async (_name, resultText) => {
-    const jobId = (await service.post('/jobs/start', { task: `exact-${_name}`, behaviour: 'hang' })).body.jobId;
+    const jobId = await hangingJob(`exact-${_name}`);
     const raw = `{"status":"COMPLETED","result":${resultText}}`;
     const response = await fetch(callbackUrl(jobId), {
       method: 'POST',

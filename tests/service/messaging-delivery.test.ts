@@ -4,38 +4,20 @@
  * is mid-conversation in the flow, under both values of executionCreateEndsActiveExecution. The
  * outcome is never lost, and the job starts one execution.
  */
-import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
 import { BUILT_IN_PROFILES } from '../../emulator/twilio-behaviour';
-import { startService, type ServiceUnderTest } from '../support/service-client';
+import { control } from '../support/emulator';
+import { sidFor, useService } from '../support/service-client';
 
 const SECRET = 'whsec_' + Buffer.from('messaging-delivery-secret-42').toString('base64');
 const CONTACT = '+15005550006';
 const NUMBER = '+15005550001';
-let flowCounter = 0;
-const newFlowSid = () => `FW${(Date.now().toString(16) + (flowCounter++).toString(16)).padStart(32, '0').slice(-32)}`;
+const newFlowSid = () => sidFor('FW');
 
-let service: ServiceUnderTest;
-let backend: ExampleBackend;
-beforeAll(async () => {
-  backend = await startExampleBackend({ secret: SECRET, completionRetryMs: 0 });
-  service = await startService({ BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET });
-});
-afterAll(async () => {
-  await service?.stop();
-  await backend?.close();
-});
-afterEach(() => {
-  expect(service.stack.emulator.violations()).toEqual([]);
-  service.stack.emulator.setBehaviour(BUILT_IN_PROFILES.documented);
-});
+const { service, backend } = useService({ backend: { secret: SECRET, completionRetryMs: 0 } });
+afterEach(() => service.stack.emulator.setBehaviour(BUILT_IN_PROFILES.documented));
 
-const emulatorControl = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${service.stack.emulator.url}/_emulator${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-};
+const emulatorControl = (method: string, path: string, body?: unknown) =>
+  control(service.stack.emulator.url, method, path, body);
 
 /** The contact texts the flow: Studio's inbound execution, active until its flow ends. */
 async function contactTexts(flowSid: string): Promise<string> {

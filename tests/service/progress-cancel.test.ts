@@ -6,45 +6,29 @@ import { Webhook } from 'standardwebhooks';
 import { completionToken } from '../../src/lib/backend/completion-token';
 import { LIMITS } from '../../src/lib/contracts';
 import type { JobRecord } from '../../src/lib/jobs/job';
-import { startExampleBackend, type ExampleBackend } from '../../backends/example-backend';
+import type { ExampleBackend } from '../../backends/example-backend';
 import { createEmulatorTwilioClient } from '../../dev/emulator-client';
 import { LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN } from '../../dev/credentials';
 import {
   attribute,
+  capabilityUrl,
   FLOW_SID,
   newCallSid,
   pathOf,
+  sendCompletion,
   sleep,
-  startService,
+  useService,
   waitForFinal,
-  type ServiceUnderTest,
 } from '../support/service-client';
+import { waitFor } from '../support/wait';
 
 const SECRET = 'whsec_' + Buffer.from('progress-test-secret-456').toString('base64');
 
-let service: ServiceUnderTest;
-let backend: ExampleBackend;
-beforeAll(async () => {
-  backend = await startExampleBackend({ secret: SECRET });
-  service = await startService({ BACKEND_URL: backend.url, WEBHOOK_SECRET: SECRET });
-});
-afterAll(async () => {
-  await service?.stop();
-  await backend?.close();
-});
-afterEach(() => expect(service.stack.emulator.violations()).toEqual([]));
+const { service, backend } = useService({ backend: { secret: SECRET } });
 
-const callbackUrl = (jobId: string) =>
-  `${service.stack.baseUrl}/jobs/complete?${new URLSearchParams({ jobId, token: completionToken(SECRET, jobId) }).toString()}`;
-
-async function post(jobId: string, body: object) {
-  const response = await fetch(callbackUrl(jobId), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+/** Sends a heartbeat or completion to the job's capability URL. */
+const post = (jobId: string, body: object) =>
+  sendCompletion(capabilityUrl(service, jobId, completionToken(SECRET, jobId)), body);
 
 /** The job document as stored (what /jobs/status does not show). */
 async function document(jobId: string): Promise<{ data: JobRecord; revision: string }> {
@@ -78,16 +62,6 @@ async function turn(jobId: string, query: Record<string, string | number> = {}) 
     says: [...reply.text.matchAll(/<Say[^>]*>([^<]*)<\/Say>/g)].map((m) => m[1]),
     next: Object.fromEntries(next.searchParams),
   };
-}
-
-async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const giveUp = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > giveUp) throw new Error('timed out waiting');
-    await sleep(50);
-  }
 }
 
 describe('heartbeats at the capability URL', () => {
@@ -234,7 +208,7 @@ describe('cancellation reaches the backend', () => {
     await service.post(pathOf(attribute(hold.text, 'waitUrl')!));
     await service.hangup(callSid);
     expect(await waitForFinal(service, jobId)).toMatchObject({ status: 'CANCELLED' });
-    const cancel = await until(() => backend.cancels.find((c) => c.jobId === jobId), 5000);
+    const cancel = await waitFor(() => backend.cancels.find((c) => c.jobId === jobId), 5000);
     expect(cancel).toMatchObject({
       type: 'job.cancelled',
       jobId,
@@ -268,7 +242,7 @@ describe('cancellation reaches the backend', () => {
       turn(timedOut),
     ]);
     expect(seen[0].body.status).toBe('TIMED_OUT');
-    const cancel = await until(() => backend.cancels.find((c) => c.jobId === timedOut), 5000);
+    const cancel = await waitFor(() => backend.cancels.find((c) => c.jobId === timedOut), 5000);
     expect(cancel).toMatchObject({
       type: 'job.cancelled',
       jobId: timedOut,

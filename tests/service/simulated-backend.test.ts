@@ -5,17 +5,11 @@ import {
   pathOf,
   newCallSid,
   sleep,
-  startService,
+  useService,
   waitForFinal,
-  type ServiceUnderTest,
 } from '../support/service-client';
 
-let service: ServiceUnderTest;
-beforeAll(async () => {
-  service = await startService({ SIMULATED_WORK_SECONDS: '1-2' });
-});
-afterAll(() => service?.stop());
-afterEach(() => expect(service.stack.emulator.violations()).toEqual([]));
+const { service } = useService({ env: { SIMULATED_WORK_SECONDS: '1-2' } });
 
 describe('the simulated backend, end to end over HTTP', () => {
   it('goes PENDING -> COMPLETED and serves the result as an object', async () => {

@@ -1,5 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalStack, type LocalStack } from '../../dev/local-stack';
+import type { ExampleBackend } from '../../backends/example-backend';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../dev/local-stack';
+import { startedLater, useStackWithBackend, type StackOptions } from './started';
+import { sleep, untilNotPending } from './wait';
 export { attribute, pathOf, redirectTarget } from '../../dev/twiml-urls';
 export { sleep };
 
@@ -19,6 +21,9 @@ export interface ServiceUnderTest {
   stop(): Promise<void>;
 }
 
+/** How the stack under a service runs (everything startLocalStack takes but the environment). */
+export type ServiceStackOptions = Omit<LocalStackOptions, 'env'>;
+
 async function read(response: Response) {
   const text = await response.text();
   let body: unknown;
@@ -30,8 +35,11 @@ async function read(response: Response) {
   return { status: response.status, body, text };
 }
 
-export async function startService(env: Record<string, string> = {}): Promise<ServiceUnderTest> {
-  const stack = await startLocalStack({ env });
+export async function startService(
+  env: Record<string, string> = {},
+  options: ServiceStackOptions = {},
+): Promise<ServiceUnderTest> {
+  const stack = await startLocalStack({ ...options, env });
   const control = (path: string, init?: RequestInit) => fetch(`${stack.emulator.url}/_emulator${path}`, init);
   return {
     stack,
@@ -79,17 +87,51 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
   };
 }
 
+export interface UseServiceOptions extends StackOptions {
+  /** How the stack runs; a function is called in the beforeAll (for what only exists by then). */
+  stack?: ServiceStackOptions | (() => ServiceStackOptions);
+}
+
+/**
+ * The service for a whole test file (or describe block): started in a beforeAll (after the
+ * example backend, when `backend` asks for one), stopped in an afterAll, and after each test
+ * the emulator must have seen nothing off its spec. `stack` is `service.stack`.
+ */
+export function useService(options: UseServiceOptions = {}): {
+  service: ServiceUnderTest;
+  stack: LocalStack;
+  backend: ExampleBackend;
+} {
+  const { started, backend, current } = useStackWithBackend(
+    'the service',
+    (env) => startService(env, typeof options.stack === 'function' ? options.stack() : options.stack),
+    (service) => service.stack.emulator,
+    options,
+  );
+  return { service: started, stack: startedLater('the local stack', () => current()?.stack), backend };
+}
+
 export const FLOW_SID = 'FW' + 'f'.repeat(32);
-let callCounter = 0;
-export const newCallSid = () =>
-  `CA${(Date.now().toString(16) + (callCounter++).toString(16)).padStart(32, '0').slice(-32)}`;
+let sidCounter = 0;
+/** A SID unlike any other this process makes: the prefix, then the time and a counter in 32 hex digits. */
+export const sidFor = (prefix: string) =>
+  `${prefix}${(Date.now().toString(16) + (sidCounter++).toString(16)).padStart(32, '0').slice(-32)}`;
+export const newCallSid = () => sidFor('CA');
 
 /** Polls /jobs/status until the job leaves PENDING (bounded). */
-export async function waitForFinal(service: ServiceUnderTest, jobId: string, timeoutMs = 20_000): Promise<any> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await service.get(`/jobs/status?jobId=${jobId}`);
-    if (body?.status !== 'PENDING' || Date.now() > until) return body;
-    await sleep(250);
-  }
+export const waitForFinal = (service: ServiceUnderTest, jobId: string, timeoutMs = 20_000): Promise<any> =>
+  untilNotPending(async () => (await service.get(`/jobs/status?jobId=${jobId}`)).body, timeoutMs, 250);
+
+/** A job's capability URL on the service (what a dispatch's callbackUrl holds), with this token. */
+export const capabilityUrl = (service: ServiceUnderTest, jobId: string, token: string) =>
+  `${service.stack.baseUrl}/jobs/complete?${new URLSearchParams({ jobId, token }).toString()}`;
+
+/** POSTs a completion (plain JSON) to a URL, returning the status and the parsed reply. */
+export async function sendCompletion(url: string, body: object): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as any };
 }

@@ -111,6 +111,17 @@ async function start(
   });
 }
 
+/** A push-mode start with this idempotency key (Studio's retry of a start carries the same one). */
+const startKeyed = (studio: FlowDelivery, key: string, task: string, waitSeconds: number) =>
+  service(studio).start({
+    idempotencyKey: key,
+    input: { task, behaviour: 'manual' },
+    maxHoldSeconds: 60,
+    waitSeconds,
+    callbackUrl: () => 'http://127.0.0.1:9/',
+    notify: notify(),
+  });
+
 const job = async (jobId: string): Promise<VersionedJob> => (await store().get(jobId))!;
 const complete = (studio: FlowDelivery, jobId: string, result: Record<string, unknown>) =>
   service(studio).complete({ jobId, status: 'COMPLETED', result });
@@ -148,14 +159,7 @@ describe('who delivers: /jobs/start decides, once', () => {
     const studio = new FakeStudio();
     const key = crypto.randomUUID();
     const jobId = jobIdForKey(config.jobIdSecret, key);
-    const starting = service(studio).start({
-      idempotencyKey: key,
-      input: { task: 'early', behaviour: 'manual' },
-      maxHoldSeconds: 60,
-      waitSeconds: 3,
-      callbackUrl: () => 'http://127.0.0.1:9/',
-      notify: notify(),
-    });
+    const starting = startKeyed(studio, key, 'early', 3);
     // Complete it as soon as it exists, while the start still waits for a fast finish.
     while (!(await store().get(jobId))) await sleep(20);
     expect(await complete(studio, jobId, { message: 'early' })).toMatchObject({ duplicate: false });
@@ -184,23 +188,9 @@ describe('who delivers: /jobs/start decides, once', () => {
   it('a repeated start of a job an execution delivered says execution again (the flow sends nothing more)', async () => {
     const studio = new FakeStudio();
     const key = crypto.randomUUID();
-    const first = await service(studio).start({
-      idempotencyKey: key,
-      input: { task: 'again', behaviour: 'manual' },
-      maxHoldSeconds: 60,
-      waitSeconds: 0,
-      callbackUrl: () => 'http://127.0.0.1:9/',
-      notify: notify(),
-    });
+    const first = await startKeyed(studio, key, 'again', 0);
     await complete(studio, first.current.job.jobId, { message: 'done' });
-    const again = await service(studio).start({
-      idempotencyKey: key,
-      input: { task: 'again', behaviour: 'manual' },
-      maxHoldSeconds: 60,
-      waitSeconds: 0,
-      callbackUrl: () => 'http://127.0.0.1:9/',
-      notify: notify(),
-    });
+    const again = await startKeyed(studio, key, 'again', 0);
     expect(again).toMatchObject({ created: false, delivery: 'execution', current: { job: { status: 'COMPLETED' } } });
     expect(studio.started).toHaveLength(1);
   });

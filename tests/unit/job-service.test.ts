@@ -33,6 +33,7 @@ import type {
 } from '../../src/lib/jobs/ports';
 import { withRequestBudget } from '../../src/lib/runtime/budget';
 import { WAIT_RESERVE_MS } from '../../src/lib/timing';
+import { seededRandom } from '../../emulator/faults';
 
 const T0 = 1_700_000_000_000;
 const HOLD_SECONDS = 60;
@@ -40,18 +41,6 @@ const DEADLINE = T0 + HOLD_SECONDS * 1000;
 const SETTINGS = { jobIdSecret: 'job-service-test', jobTtlSeconds: 86_400, simulatedWorkSeconds: { min: 5, max: 5 } };
 const CALLER: HeldCall = { callSid: `CA${'1'.repeat(32)}`, flowSid: `FW${'2'.repeat(32)}` };
 const NOTIFY: NotifyTarget = { flowSid: `FW${'3'.repeat(32)}`, to: '+15005550006', from: '+15005550001' };
-
-/** A small seeded generator (mulberry32): the same seed, the same interleaving. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lets one waiting call through at a time, picked at random among all that wait. */
 class Scheduler {
@@ -231,7 +220,7 @@ class ManualClock implements Clock {
 
 /** One job's world: the shared store and fakes; each request gets its own service, as servicesFor does. */
 function world(seed = 0, options: { backend?: boolean } = {}) {
-  const scheduler = new Scheduler(seeded(seed));
+  const scheduler = new Scheduler(seededRandom(seed));
   const store = new MemoryStore(scheduler);
   const voice = new FakeVoice(scheduler);
   const backend = new FakeBackend(scheduler);

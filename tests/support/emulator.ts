@@ -1,10 +1,14 @@
-/** Shared pieces for the emulator tests: a movable clock, a callback receiver, small HTTP helpers. */
+/**
+ * The emulator on its own, for the tests of the emulator and of its faults: a started one with a
+ * helper-library client, a movable clock, a callback receiver, small HTTP helpers.
+ */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type RestException from 'twilio/lib/base/RestException';
 import { startEmulator, type EmulatorHandle, type EmulatorOptions } from '../../emulator/server';
 import { DEFAULT_ACCOUNT_SID } from '../../emulator/sids';
 import { createEmulatorTwilioClient, TEST_AUTH_TOKEN } from '../../dev/emulator-client';
+import { startedLater } from './started';
 
 export const ACCOUNT_SID = DEFAULT_ACCOUNT_SID;
 
@@ -23,6 +27,47 @@ export async function startTestEmulator(options: EmulatorOptions = {}) {
   return { emulator, client };
 }
 
+export type EmulatorClient = ReturnType<typeof createEmulatorTwilioClient>;
+export type CallbackReceiver = Awaited<ReturnType<typeof startCallbackReceiver>>;
+
+export interface UseTestEmulatorOptions {
+  /** Also start a callback receiver (emptied after each test, closed after the emulator). */
+  receiver?: boolean;
+  /** What must be empty after each test: the violations of the emulator's replies (default), or all of them. */
+  violations?: 'response' | 'all';
+}
+
+/**
+ * An emulator (and its client) for a whole test file or describe block: started in a beforeAll,
+ * closed in an afterAll; after each test no violations, then `reset()`.
+ */
+export function useTestEmulator(
+  emulatorOptions: EmulatorOptions = {},
+  options: UseTestEmulatorOptions = {},
+): { emulator: EmulatorHandle; client: EmulatorClient; receiver: CallbackReceiver } {
+  let started: Awaited<ReturnType<typeof startTestEmulator>> | undefined;
+  let receiver: CallbackReceiver | undefined;
+  beforeAll(async () => {
+    started = await startTestEmulator(emulatorOptions);
+    if (options.receiver) receiver = await startCallbackReceiver();
+  });
+  afterEach(() => {
+    const emulator = started!.emulator;
+    expect(options.violations === 'all' ? emulator.violations() : responseViolations(emulator)).toEqual([]);
+    emulator.reset();
+    if (receiver) receiver.received.length = 0;
+  });
+  afterAll(async () => {
+    await started?.emulator.close();
+    await receiver?.close();
+  });
+  return {
+    emulator: startedLater('the emulator', () => started?.emulator),
+    client: startedLater('the emulator client', () => started?.client),
+    receiver: startedLater('the callback receiver (asked for with `receiver`)', () => receiver),
+  };
+}
+
 /** The error a helper-library call failed with (fails the test if it succeeded). */
 export async function restError(promise: Promise<unknown>): Promise<RestException> {
   try {
@@ -36,16 +81,6 @@ export async function restError(promise: Promise<unknown>): Promise<RestExceptio
 /** The emulator must never have sent a reply that breaks the spec. */
 export function responseViolations(emulator: EmulatorHandle) {
   return emulator.violations().filter((v) => v.kind === 'response');
-}
-
-export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('waitFor: timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Calls the control API; returns status and parsed JSON. */
