@@ -8,10 +8,12 @@
  *  - no phone number reaches the function logs.
  * It runs against the built functions in-process (volume) or over HTTP through twilio-run.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { completionToken } from '../src/lib/backend/completion-token';
 import { ERROR_CODES, type ErrorCode } from '../src/lib/contracts';
 import type { EmulatorHandle } from '../emulator/server';
+import { fixedSid, sidPattern } from '../emulator/sids';
 import type { FunctionHost, HostRequest } from './function-host';
 import { E164 } from './harness';
 
@@ -58,7 +60,7 @@ interface Fixtures {
   final: string[];
 }
 
-const UNKNOWN_JOB = 'JB' + 'e'.repeat(32);
+const UNKNOWN_JOB = fixedSid('JB', 'e');
 
 // ---- value generators -----------------------------------------------------------------------
 
@@ -87,9 +89,9 @@ const nasty = fc.constantFrom(
   '\ud800',
   '🎵'.repeat(3),
   '+14155550123',
-  'JB' + 'F'.repeat(32),
-  'JB' + '0'.repeat(31),
-  'FW' + '1'.repeat(32),
+  fixedSid('JB', 'F'),
+  fixedSid('JB').slice(0, -1),
+  fixedSid('FW', '1'),
   'x'.repeat(300),
   'x'.repeat(70_000),
 );
@@ -135,7 +137,7 @@ const formValue = fc.oneof(
 function jobIdArb(fixtures: Fixtures) {
   return fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...fixtures.pending, ...fixtures.final, UNKNOWN_JOB) },
-    { weight: 1, arbitrary: fc.stringMatching(/^JB[0-9a-f]{32}$/) },
+    { weight: 1, arbitrary: fc.stringMatching(sidPattern('JB')) },
     { weight: 2, arbitrary: text },
   );
 }
@@ -221,7 +223,7 @@ function endpointArbs(fixtures: Fixtures): fc.Arbitrary<Generated> {
     fc.record(
       {
         jobId,
-        flowSid: fc.oneof(fc.constant('FW' + 'a'.repeat(32)), text),
+        flowSid: fc.oneof(fc.constant(fixedSid('FW', 'a')), text),
         AccountSid: text,
         attempt: numberish,
         CallSid: text,
@@ -249,78 +251,82 @@ function endpointArbs(fixtures: Fixtures): fc.Arbitrary<Generated> {
   return fc.oneof(start, status, result, hold, wait, events, completeArb(fixtures));
 }
 
-/** Completion bodies and capability tokens, good and bad in every combination. */
-function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
-  const body = fc.oneof(
-    {
-      weight: 4,
-      arbitrary: fc.record(
-        {
-          status: fc.oneof(fc.constantFrom('COMPLETED', 'FAILED'), text),
-          result: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant({ blob: 'x'.repeat(70_000) })),
-          error: fc.oneof(fc.jsonValue({ maxDepth: 2 }), text, fc.record({ code: text, message: text })),
-        },
-        { requiredKeys: [] },
-      ),
-    },
-    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
-  );
-  const token = fc.constantFrom(
-    'valid',
-    'valid',
-    'valid',
-    'none',
-    'other-secret',
-    'other-job',
-    'truncated',
-    'forged',
-    'in-body',
-    'nested',
-  );
-  return fc.tuple(jobIdArb(fixtures), body, token, text).map(([jobId, value, how, noise]) => {
-    const raw = JSON.stringify(value) ?? 'null';
-    const valid = typeof jobId === 'string' ? completionToken(BATTERY_SECRET, jobId) : noise;
-    let query: Record<string, string> | string = {};
-    switch (how) {
-      case 'valid':
-        query = { jobId: String(jobId), token: valid };
-        break;
-      case 'none':
-        query = { jobId: String(jobId) };
-        break;
-      case 'other-secret':
-        query = { jobId: String(jobId), token: completionToken(OTHER_SECRET, String(jobId)) };
-        break;
-      case 'other-job':
-        query = { jobId: String(jobId), token: completionToken(BATTERY_SECRET, UNKNOWN_JOB) };
-        break;
-      case 'truncated':
-        query = { jobId: String(jobId), token: valid.slice(0, -1) };
-        break;
-      case 'forged':
-        query = { jobId: String(jobId), token: noise };
-        break;
-      case 'in-body':
-        return {
-          endpoint: '/jobs/complete',
-          request: {
-            json: JSON.stringify({
-              jobId,
-              token: valid,
-              ...(typeof value === 'object' && value && !Array.isArray(value) ? value : {}),
-            }),
-            headers: { 'content-type': 'application/json' },
-          },
-        };
-      case 'nested':
-        query = `${new URLSearchParams({ 'jobId[x]': String(jobId) }).toString()}&${new URLSearchParams({ 'token[]': valid }).toString()}`;
-        break;
-    }
+/** A completion body: mostly shaped like one (status, result, error, each maybe wrong), sometimes any JSON. */
+const completionBody = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      {
+        status: fc.oneof(fc.constantFrom('COMPLETED', 'FAILED'), text),
+        result: fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant({ blob: 'x'.repeat(70_000) })),
+        error: fc.oneof(fc.jsonValue({ maxDepth: 2 }), text, fc.record({ code: text, message: text })),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+/** How a completion carries its capability token (valid three times out of ten). */
+const tokenCase = fc.constantFrom(
+  'valid',
+  'valid',
+  'valid',
+  'none',
+  'other-secret',
+  'other-job',
+  'truncated',
+  'forged',
+  'in-body',
+  'nested',
+);
+type TokenCase = typeof tokenCase extends fc.Arbitrary<infer T> ? T : never;
+
+/** The completion URL's query for a token case other than `in-body`: the job and the token, right or wrong. */
+function completionQuery(
+  how: Exclude<TokenCase, 'in-body'>,
+  jobId: string,
+  valid: string,
+  noise: string,
+): Record<string, string> | string {
+  switch (how) {
+    case 'valid':
+      return { jobId, token: valid };
+    case 'none':
+      return { jobId };
+    case 'other-secret':
+      return { jobId, token: completionToken(OTHER_SECRET, jobId) };
+    case 'other-job':
+      return { jobId, token: completionToken(BATTERY_SECRET, UNKNOWN_JOB) };
+    case 'truncated':
+      return { jobId, token: valid.slice(0, -1) };
+    case 'forged':
+      return { jobId, token: noise };
+    case 'nested':
+      return `${new URLSearchParams({ 'jobId[x]': jobId }).toString()}&${new URLSearchParams({ 'token[]': valid }).toString()}`;
+  }
+}
+
+/** One completion request: the body as JSON, the token in the query (or, for `in-body`, in the body). */
+function completionRequest(jobId: unknown, value: unknown, how: TokenCase, noise: string): Generated {
+  const valid = typeof jobId === 'string' ? completionToken(BATTERY_SECRET, jobId) : noise;
+  const headers = { 'content-type': 'application/json' };
+  if (how === 'in-body') {
+    const fields = typeof value === 'object' && value && !Array.isArray(value) ? value : {};
     return {
       endpoint: '/jobs/complete',
-      request: { query, json: raw, headers: { 'content-type': 'application/json' } },
+      request: { json: JSON.stringify({ jobId, token: valid, ...fields }), headers },
     };
-  });
+  }
+  const query = completionQuery(how, String(jobId), valid, noise);
+  return { endpoint: '/jobs/complete', request: { query, json: JSON.stringify(value) ?? 'null', headers } };
+}
+
+/** Completion bodies and capability tokens, good and bad in every combination. */
+function completeArb(fixtures: Fixtures): fc.Arbitrary<Generated> {
+  return fc
+    .tuple(jobIdArb(fixtures), completionBody, tokenCase, text)
+    .map(([jobId, value, how, noise]) => completionRequest(jobId, value, how, noise));
 }
 
 // ---- checks -----------------------------------------------------------------------------------
@@ -435,7 +441,7 @@ export async function runBattery(target: BatteryTarget, options: BatteryOptions)
   while (remaining > 0) {
     const batch = Math.min(resetEvery, remaining);
     target.emulator.reset();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
     const fixtures = await seedJobs(target);
     await fc.assert(
       fc.asyncProperty(endpointArbs(fixtures), async (generated) => {

@@ -17,6 +17,7 @@
  * run at once, past which requests are refused with 429 (a small cap makes refusals happen). The
  * batteries are not capped: they test inputs, not capacity.
  */
+import { parseArgs as parseCommandLine } from 'node:util';
 import {
   BEHAVIOUR_ENV,
   describeProfile,
@@ -47,8 +48,31 @@ const USAGE =
   'usage: npm run test:chaos -- [--calls N] [--concurrency N] [--seed N] [--time-scale X] [--fault-scale X] ' +
   '[--time-limit-s S] [--inputs N] [--http-inputs N] [--only calls|battery] [--no-build] [--twilio-behaviour NAME|file.json] [--concurrency-cap N]';
 
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
+/** The numeric options: the field each sets, and what the value is multiplied by (its unit to ms). */
+const NUMBER_OPTIONS = new Map<string, { field: NumberField; factor?: number }>([
+  ['calls', { field: 'calls' }],
+  ['concurrency', { field: 'concurrency' }],
+  ['seed', { field: 'seed' }],
+  ['time-scale', { field: 'timeScale' }],
+  ['fault-scale', { field: 'faultScale' }],
+  ['time-limit-s', { field: 'timeLimitMs', factor: 1000 }],
+  ['inputs', { field: 'inputs' }],
+  ['http-inputs', { field: 'httpInputs' }],
+]);
+type NumberField =
+  'calls' | 'concurrency' | 'seed' | 'timeScale' | 'faultScale' | 'timeLimitMs' | 'inputs' | 'httpInputs';
+
+/** Every option, for node:util parseArgs: each takes a value but --no-build. */
+const OPTIONS: Record<string, { type: 'string' | 'boolean' }> = {
+  ...Object.fromEntries([...NUMBER_OPTIONS.keys()].map((name) => [name, { type: 'string' as const }])),
+  only: { type: 'string' },
+  'no-build': { type: 'boolean' },
+  'concurrency-cap': { type: 'string' },
+  'twilio-behaviour': { type: 'string' },
+};
+
+function defaultArgs(): Args {
+  return {
     calls: 800,
     concurrency: 50,
     seed: 1,
@@ -61,69 +85,62 @@ function parseArgs(argv: string[]): Args {
     behaviour: loadBehaviourProfile(process.env[BEHAVIOUR_ENV]),
     concurrencyCap: TWILIO_CONCURRENCY_CAP,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.includes('=') ? argv[i]!.split(/=(.*)/s) : [argv[i]!, undefined];
-    const raw = () => inline ?? argv[++i] ?? '';
-    const number = (name: string) => {
-      const value = Number(raw());
-      if (!Number.isFinite(value) || value < 0) fail(`${name} must be a non-negative number`);
-      return value;
-    };
-    switch (flag) {
-      case '--calls':
-        args.calls = number(flag);
-        break;
-      case '--concurrency':
-        args.concurrency = number(flag);
-        break;
-      case '--seed':
-        args.seed = number(flag);
-        break;
-      case '--time-scale':
-        args.timeScale = number(flag);
-        break;
-      case '--fault-scale':
-        args.faultScale = number(flag);
-        break;
-      case '--time-limit-s':
-        args.timeLimitMs = number(flag) * 1000;
-        break;
-      case '--inputs':
-        args.inputs = number(flag);
-        break;
-      case '--http-inputs':
-        args.httpInputs = number(flag);
-        break;
-      case '--only': {
-        const only = raw();
-        if (only !== 'calls' && only !== 'battery') fail('--only takes calls or battery');
-        args.only = only as Args['only'];
-        break;
-      }
-      case '--no-build':
-        args.build = false;
-        break;
-      case '--concurrency-cap': {
-        try {
-          args.concurrencyCap = parseConcurrencyCap(raw());
-        } catch (error) {
-          fail((error as Error).message);
-        }
-        break;
-      }
-      case '--twilio-behaviour': {
-        try {
-          args.behaviour = loadBehaviourProfile(raw());
-        } catch (error) {
-          fail((error as Error).message);
-        }
-        break;
-      }
-      default:
-        fail(`unknown argument ${argv[i]}`);
-    }
+}
+
+/**
+ * node:util parseArgs, not strict: its own errors are not this command's, so anything it does not
+ * know comes back as a token and is refused here, in order, as `unknown argument <as typed>`.
+ * The argument after an option is its value even when it starts with `-`; an option given last
+ * without one gets the empty string.
+ */
+function parseArgs(argv: string[]): Args {
+  const args = defaultArgs();
+  const { tokens } = parseCommandLine({
+    args: argv,
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind !== 'option' || !Object.hasOwn(OPTIONS, token.name)) fail(`unknown argument ${argv[token.index]}`);
+    setOption(args, token.name, token.value ?? '');
   }
   return args;
+}
+
+function setOption(args: Args, name: string, raw: string): void {
+  const numeric = NUMBER_OPTIONS.get(name);
+  if (numeric) {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) fail(`--${name} must be a non-negative number`);
+    args[numeric.field] = value * (numeric.factor ?? 1);
+    return;
+  }
+  switch (name) {
+    case 'only':
+      if (raw !== 'calls' && raw !== 'battery') fail('--only takes calls or battery');
+      args.only = raw;
+      return;
+    case 'no-build':
+      args.build = false;
+      return;
+    case 'concurrency-cap':
+      args.concurrencyCap = orFail(() => parseConcurrencyCap(raw));
+      return;
+    case 'twilio-behaviour':
+      args.behaviour = orFail(() => loadBehaviourProfile(raw));
+      return;
+  }
+}
+
+/** The value `read` gives; its error's message (and the usage) and exit 2 when it throws. */
+function orFail<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    fail((error as Error).message);
+  }
 }
 
 function fail(message: string): never {

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startExampleBackend, type ExampleBackend } from '../backends/example-backend';
 import { DEFAULT_PROFILE, type TwilioBehaviour } from '../emulator/twilio-behaviour';
-import type { EmulatorState } from '../emulator/types';
+import { sidPattern } from '../emulator/sids';
+import type { EmulatorState, SpecViolation } from '../emulator/types';
 import { isFinalStatus, type JobStatus } from '../src/lib/contracts';
 import type { JobRecord } from '../src/lib/jobs/job';
 import { resultHash } from '../src/lib/jobs/state';
@@ -306,18 +307,13 @@ async function runCall(chaos: ChaosStack, plan: CallPlan, timeScale: number): Pr
   return record;
 }
 
-const jobDocs = (state: EmulatorState) =>
-  state.documents.filter((doc) => /^job_JB[0-9a-f]{32}$/.test(doc.uniqueName ?? ''));
+const JOB_SID = sidPattern('JB');
 
-/** The outcome fields of a job record that must never change once it is final. */
-const outcomeOf = (job: JobRecord) =>
-  JSON.stringify({
-    status: job.status,
-    resultHash: job.resultHash,
-    error: job.error,
-    result: job.result,
-    chunks: job.resultChunks,
-  });
+/** The job documents (`job_<JB sid>`). */
+const jobDocs = (state: EmulatorState) =>
+  state.documents.filter(
+    (doc) => doc.uniqueName?.startsWith('job_') && JOB_SID.test(doc.uniqueName.slice('job_'.length)),
+  );
 
 /** The raw text of `"result":<...>` in a /jobs/result or /jobs/start reply (the reply ends with it for COMPLETED jobs). */
 function rawResultOf(body: string): string | undefined {
@@ -334,23 +330,429 @@ function rawResultOf(body: string): string | undefined {
   }
 }
 
+type JobDocument = EmulatorState['documents'][number];
+
+/** A finished run as the checks read it: everything gathered once, after the last deadline. */
+export interface FinishedRun {
+  records: CallRecord[];
+  /** The job documents after every deadline, by job id. */
+  docs: Map<string, JobDocument>;
+  conferences: EmulatorState['conferences'];
+  /** /jobs/status replies (read after the deadlines, like Studio would) that were not a final status. */
+  unfinalStatusReads: Array<{ jobId: string; status: number; body: unknown }>;
+  /** Completions the example backend sent (push mode), by job. */
+  backendSent: Map<string, CompletionSent[]>;
+  /** The results the backend made, by job (what it sent, or would have). */
+  backendResults: ExampleBackend['results'];
+  /** Faults injected per Twilio resource (a call SID with faults: Twilio was slow for that caller). */
+  faultedResources: Record<string, number>;
+  /** The longest a caller may stay past the deadline: one turn of the hold loop. */
+  holdLoopMs: number;
+  specViolations: SpecViolation[];
+  functionLogs: string;
+}
+
+/** A call that made a job whose document is there: what the per-job invariants look at. */
+interface JobCall {
+  record: CallRecord;
+  run: FlowRun;
+  jobId: string;
+  job: JobRecord;
+}
+
+function jobCalls(finished: FinishedRun): JobCall[] {
+  const calls: JobCall[] = [];
+  for (const record of finished.records) {
+    const doc = record.jobId === undefined ? undefined : finished.docs.get(record.jobId);
+    if (record.run && doc) {
+      calls.push({ record, run: record.run, jobId: record.jobId!, job: doc.data as unknown as JobRecord });
+    }
+  }
+  return calls;
+}
+
+/** Every completion sent for the call's job: the harness's own (manual) and the backend's. */
+function completionsOf(finished: FinishedRun, call: JobCall): CompletionSent[] {
+  return [...call.record.completions, ...(finished.backendSent.get(call.jobId) ?? [])];
+}
+
+const violation = (rule: string, detail: string, record?: CallRecord, jobId?: string): Violation => ({
+  rule,
+  detail,
+  call: record?.plan.index,
+  jobId: jobId ?? record?.jobId,
+});
+
+/** 1: every job ends in a final status, read through /jobs/status and in its document. */
+export function checkFinalStatus(finished: FinishedRun): Violation[] {
+  const found = finished.unfinalStatusReads.map(({ jobId, status, body }) =>
+    violation(
+      '1 final status',
+      `after its deadline /jobs/status answered ${status} ${JSON.stringify(body)}`,
+      undefined,
+      jobId,
+    ),
+  );
+  for (const [jobId, doc] of finished.docs) {
+    const { status } = doc.data as unknown as JobRecord;
+    if (!isFinalStatus(status)) found.push(violation('1 final status', `document still ${status}`, undefined, jobId));
+  }
+  for (const record of finished.records) {
+    if (record.run && record.jobId !== undefined && !finished.docs.has(record.jobId))
+      found.push(violation('1 final status', 'the job document is gone', record));
+  }
+  return found;
+}
+
+/** 2: every COMPLETED result Studio read is byte-identical to what the backend sent. */
+export function checkByteIdenticalResult(finished: FinishedRun): Violation[] {
+  const found: Violation[] = [];
+  for (const { record, run, jobId } of jobCalls(finished)) {
+    const sent = finished.backendResults.get(jobId);
+    const expected = sent === undefined ? undefined : JSON.stringify(sent);
+    for (const widget of ['start_job', 'get_result']) {
+      const outputs = widgetOutputs(run, widget) as { body?: string; parsed?: { status?: string } } | undefined;
+      if (outputs?.parsed?.status !== 'COMPLETED' || typeof outputs.body !== 'string') continue;
+      const raw = rawResultOf(outputs.body);
+      if (raw === undefined || expected === undefined || raw !== expected) {
+        found.push(
+          violation(
+            '2 byte-identical result',
+            `${widget} read ${raw?.slice(0, 120)} but the backend sent ${expected?.slice(0, 120)}`,
+            record,
+          ),
+        );
+      }
+    }
+  }
+  return found;
+}
+
+/** How long after the job's deadline the caller left the hold room (undefined: nobody was held). */
+function heldPastDeadline({ record, run, job }: JobCall): number | undefined {
+  const held = heldUntil(run, record.startedAt);
+  return held === undefined ? undefined : held - job.deadline;
+}
+
+/** 3: no caller stays in the room later than the deadline plus one turn of the hold loop. */
+export function checkHoldBounded(finished: FinishedRun): Violation[] {
+  const found: Violation[] = [];
+  for (const call of jobCalls(finished)) {
+    const past = heldPastDeadline(call);
+    if (past !== undefined && past > finished.holdLoopMs) {
+      found.push(
+        violation(
+          '3 hold bounded',
+          `the caller left the room ${past} ms after the deadline (bound ${finished.holdLoopMs} ms)`,
+          call.record,
+        ),
+      );
+    }
+  }
+  return found;
+}
+
+/** The outcome fields of a job record that must never change once it is final. */
+const outcomeOf = (job: JobRecord) =>
+  JSON.stringify({
+    status: job.status,
+    resultHash: job.resultHash,
+    error: job.error,
+    result: job.result,
+    chunks: job.resultChunks,
+  });
+
 /**
- * Checks a finished run. Invariants:
- *  1. every job ends in a final status (after its deadline, read through /jobs/status);
+ * 4: no job is finalized twice with different outcomes (its document's history), and everything
+ * anyone was told agrees with the final document: Studio's statuses, the hold's return status;
+ * a conflicting completion is never acknowledged.
+ */
+export function checkFinalizedOnce(finished: FinishedRun): Violation[] {
+  const found: Violation[] = [];
+  for (const [jobId, doc] of finished.docs) {
+    const versions = [...doc.history.map((h) => h.data as unknown as JobRecord), doc.data as unknown as JobRecord];
+    const firstFinalAt = versions.findIndex((version) => isFinalStatus(version.status));
+    if (firstFinalAt < 0) continue;
+    const firstFinal = versions[firstFinalAt]!;
+    for (const later of versions.slice(firstFinalAt + 1)) {
+      if (outcomeOf(later) !== outcomeOf(firstFinal)) {
+        const change = `${outcomeOf(firstFinal).slice(0, 200)} to ${outcomeOf(later).slice(0, 200)}`;
+        found.push(violation('4 finalized once', `final outcome changed from ${change}`, undefined, jobId));
+      }
+    }
+  }
+  for (const call of jobCalls(finished)) {
+    const { record, run, job } = call;
+    const told: Array<[string, string | undefined]> = [
+      ['start_job', (widgetOutputs(run, 'start_job')?.parsed as { status?: string } | undefined)?.status],
+      ['get_result', (widgetOutputs(run, 'get_result')?.parsed as { status?: string } | undefined)?.status],
+      ['hold return', widgetOutputs(run, 'hold')?.status as string | undefined],
+    ];
+    for (const [where, status] of told) {
+      if (status && status !== 'PENDING' && status !== job.status)
+        found.push(violation('4 finalized once', `${where} said ${status}, the job is ${job.status}`, record));
+    }
+    for (const completion of completionsOf(finished, call)) {
+      if (completion.reply === 200 && completion.kind === 'conflicting')
+        found.push(violation('4 finalized once', `a conflicting completion was acknowledged with 200`, record));
+    }
+  }
+  return found;
+}
+
+/** 5: no completion that was acknowledged as applied is lost: the job holds what it said. */
+export function checkAcknowledgedCompletionKept(finished: FinishedRun): Violation[] {
+  const found: Violation[] = [];
+  for (const call of jobCalls(finished)) {
+    const { job } = call;
+    for (const completion of completionsOf(finished, call)) {
+      if (completion.reply !== 200) continue;
+      const matches =
+        completion.status === job.status &&
+        (completion.status !== 'COMPLETED' ||
+          (completion.resultJson !== undefined &&
+            resultHash(JSON.parse(completion.resultJson) as Record<string, unknown>) === job.resultHash));
+      if (!matches) {
+        found.push(
+          violation(
+            '5 acknowledged completion kept',
+            `${completion.kind} ${completion.status} was acknowledged (duplicate=${completion.duplicate}) but the job is ${job.status}`,
+            call.record,
+          ),
+        );
+      }
+    }
+  }
+  return found;
+}
+
+/** 6: no conference is left open, no caller left in one. */
+export function checkNoLeftoverConference(finished: FinishedRun): Violation[] {
+  return finished.conferences
+    .filter((conference) => conference.status !== 'completed' || conference.participants.length > 0)
+    .map((conference) =>
+      violation(
+        '6 no leftover conference',
+        `${conference.friendlyName} is ${conference.status} with ${conference.participants.length} participant(s)`,
+      ),
+    );
+}
+
+/** The flow ended the way a call should: completed, or the caller hung up when the plan said so. */
+function endedAsACallShould(plan: CallPlan, run: FlowRun): boolean {
+  return (
+    run.end.kind === 'completed' ||
+    (plan.hangUpAfterMs !== undefined && (run.end.kind === 'caller-hung-up' || run.end.kind === 'call-ended'))
+  );
+}
+
+/**
+ * 7: every flow ends the way a call should (no run stuck, no error), and Studio never sees a 5xx
+ * other than 503 TWILIO_UNAVAILABLE, a 4xx other than the platform's 429, or a reply slower than
+ * a function may take.
+ */
+export function checkFlowEnds(finished: FinishedRun): Violation[] {
+  const found: Violation[] = [];
+  for (const record of finished.records) {
+    const { run, plan } = record;
+    if (record.error) found.push(violation('7 flow ends', record.error, record));
+    if (!run) continue;
+    if (!endedAsACallShould(plan, run))
+      found.push(violation('7 flow ends', `the flow ended: ${JSON.stringify(run.end)}`, record));
+    for (const request of run.requests) {
+      const what = `${request.method} ${request.url}`;
+      if (request.status !== undefined && request.status >= 400 && request.status !== 503 && request.status !== 429)
+        found.push(violation('7 studio replies', `${what} answered ${request.status}`, record));
+      if (request.error && !/interrupted|aborted|hangup/i.test(request.error))
+        found.push(violation('7 studio replies', `${what} failed: ${request.error}`, record));
+      if (request.durationMs > FUNCTION_LIMIT_MS)
+        found.push(violation('7 studio replies', `${what} took ${request.durationMs} ms`, record));
+    }
+  }
+  return found;
+}
+
+/** 8: the emulator saw no request Twilio would refuse, and no phone number reached a room name or the function logs. */
+export function checkSpecAndPersonalData(finished: FinishedRun): Violation[] {
+  const found = finished.conferences
+    .filter((conference) => E164.test(conference.friendlyName))
+    .map((conference) => violation('8 no personal data', `room name ${conference.friendlyName} holds a phone number`));
+  for (const spec of finished.specViolations)
+    found.push(violation('8 spec', `${spec.kind} ${spec.method} ${spec.path}: ${spec.problems.join('; ')}`));
+  const phone = finished.functionLogs.split('\n').find((line) => E164.test(line));
+  if (phone) found.push(violation('8 no personal data', `a phone number in the function logs: ${phone.slice(0, 200)}`));
+  return found;
+}
+
+/**
+ * 9: a completion that moved the caller out did so within PROMPT_RELEASE_MS of the job's final
+ * write (when no fault struck the caller's Call: a latency or a 429 there is Twilio being slow).
+ */
+export function checkPromptRelease(finished: FinishedRun): Violation[] {
+  const found: Violation[] = [];
+  for (const call of jobCalls(finished)) {
+    const { record, run, jobId, job } = call;
+    const stay = [...((run as Partial<FlowRun>).rooms ?? [])]
+      .reverse()
+      .find((room) => room.friendlyName === `hold_${jobId}`);
+    const callFaulted = run.callSid !== undefined && (finished.faultedResources[run.callSid] ?? 0) > 0;
+    const released = completionsOf(finished, call).some((c) => c.reply === 200 && c.released === true);
+    if (callFaulted || !released || job.finishedBy !== 'callback' || job.finishedAt === undefined || !stay) continue;
+    const joinedAt = record.startedAt + stay.joinedAtMs;
+    const leftAt = stay.leftAtMs === undefined ? Number.POSITIVE_INFINITY : record.startedAt + stay.leftAtMs;
+    if (joinedAt <= job.finishedAt && leftAt - job.finishedAt > PROMPT_RELEASE_MS) {
+      found.push(
+        violation(
+          '9 prompt release',
+          `the caller left the room ${leftAt - job.finishedAt} ms after the completion was written (bound ${PROMPT_RELEASE_MS} ms)`,
+          record,
+        ),
+      );
+    }
+  }
+  return found;
+}
+
+/** Completions the example backend sent (push mode), by job, in the harness's terms. */
+function backendCompletions(backend: Pick<ExampleBackend, 'completions' | 'results'>): Map<string, CompletionSent[]> {
+  const sent = new Map<string, CompletionSent[]>();
+  for (const completion of backend.completions) {
+    const body = completion.body as { duplicate?: boolean; status?: string; released?: boolean } | undefined;
+    const resultJson = backend.results.has(completion.jobId)
+      ? JSON.stringify(backend.results.get(completion.jobId))
+      : undefined;
+    const list = sent.get(completion.jobId) ?? [];
+    list.push({
+      jobId: completion.jobId,
+      status: resultJson ? 'COMPLETED' : 'FAILED',
+      resultJson,
+      reply: completion.status,
+      duplicate: body?.duplicate,
+      answeredStatus: body?.status,
+      released: body?.released,
+      kind: 'backend',
+    });
+    sent.set(completion.jobId, list);
+  }
+  return sent;
+}
+
+/** Waits for every job's deadline to pass, then reads each job like Studio would (lazily final): the reads that were not final. */
+async function readStatusesAfterDeadlines(
+  stack: LocalStack,
+  waitForDeadlines: boolean,
+): Promise<FinishedRun['unfinalStatusReads']> {
+  const latestDeadline = Math.max(
+    0,
+    ...jobDocs(stack.emulator.state()).map((doc) => Number((doc.data as unknown as JobRecord).deadline)),
+  );
+  if (waitForDeadlines) await sleep(latestDeadline + 1500 - Date.now());
+  const unfinal: FinishedRun['unfinalStatusReads'] = [];
+  for (const doc of jobDocs(stack.emulator.state())) {
+    const jobId = doc.uniqueName!.slice('job_'.length);
+    const response = await statusPastTheCap(`${stack.baseUrl}/jobs/status`, jobId);
+    const body = (await response.json().catch(() => undefined)) as { status?: JobStatus } | undefined;
+    if (response.status !== 200 || !body?.status || !isFinalStatus(body.status))
+      unfinal.push({ jobId, status: response.status, body });
+  }
+  return unfinal;
+}
+
+/** Gathers what the checks read, once every deadline has passed. */
+export async function finishRun(
+  chaos: Pick<ChaosStack, 'stack' | 'backend'>,
+  records: CallRecord[],
+  timeScale: number,
+  options: { waitForDeadlines?: boolean } = {},
+): Promise<FinishedRun> {
+  const { stack, backend } = chaos;
+  const faultedResources = stack.emulator.faults.report().byResource ?? {};
+  stack.emulator.faults.clear();
+  const unfinalStatusReads = await readStatusesAfterDeadlines(stack, options.waitForDeadlines !== false);
+  await sleep(500);
+  const state = stack.emulator.state();
+  return {
+    records,
+    docs: new Map(jobDocs(state).map((doc) => [doc.uniqueName!.slice('job_'.length), doc])),
+    conferences: state.conferences,
+    unfinalStatusReads,
+    backendSent: backendCompletions(backend),
+    backendResults: backend.results,
+    faultedResources,
+    holdLoopMs: HOLD_MUSIC_SECONDS * 1000 * timeScale + FUNCTION_LIMIT_MS,
+    specViolations: stack.emulator.violations(),
+    functionLogs: stack.recentOutput(),
+  };
+}
+
+/** Jobs by final (or not) status. */
+function outcomeCounts(finished: FinishedRun): Record<string, number> {
+  const outcomes: Record<string, number> = {};
+  for (const doc of finished.docs.values()) {
+    const { status } = doc.data as unknown as JobRecord;
+    outcomes[status] = (outcomes[status] ?? 0) + 1;
+  }
+  return outcomes;
+}
+
+/** Every request Studio made: how many, how many refused (503, 429), the slowest. */
+function studioRequestCounts(finished: FinishedRun): ChaosReport['studioRequests'] {
+  const studio = { total: 0, unavailable503: 0, refused429: 0, slowestMs: 0 };
+  for (const request of finished.records.flatMap((record) => record.run?.requests ?? [])) {
+    studio.total += 1;
+    studio.slowestMs = Math.max(studio.slowestMs, request.durationMs);
+    if (request.status === 503) studio.unavailable503 += 1;
+    else if (request.status === 429) studio.refused429 += 1;
+  }
+  return studio;
+}
+
+/** Of the flows that did not end as a call should, those whose hold loop ended on a refused (429) turn. */
+function strandedByRefusedTurn(finished: FinishedRun): number {
+  return finished.records.filter(({ run, plan }) => {
+    if (!run || endedAsACallShould(plan, run)) return false;
+    const turns = run.requests.filter((request) => request.url.includes('/hold/wait'));
+    return turns[turns.length - 1]?.status === 429;
+  }).length;
+}
+
+/** The worst time a caller stayed in the room past the job's deadline (0 if none did). */
+function maxHeldPastDeadline(finished: FinishedRun): number {
+  return Math.max(0, ...jobCalls(finished).map((call) => heldPastDeadline(call) ?? 0));
+}
+
+/** The invariants, in the order of checkRun's list. */
+const INVARIANT_CHECKS: ReadonlyArray<(finished: FinishedRun) => Violation[]> = [
+  checkFinalStatus,
+  checkByteIdenticalResult,
+  checkHoldBounded,
+  checkFinalizedOnce,
+  checkAcknowledgedCompletionKept,
+  checkNoLeftoverConference,
+  checkFlowEnds,
+  checkSpecAndPersonalData,
+  checkPromptRelease,
+];
+
+/**
+ * Checks a finished run. Invariants (one check function each):
+ *  1. every job ends in a final status (after its deadline, read through /jobs/status): checkFinalStatus;
  *  2. every COMPLETED result Studio read (start_job inline, get_result) is byte-identical to what
- *     the backend sent;
+ *     the backend sent: checkByteIdenticalResult;
  *  3. no caller stays in the room later than the deadline plus one turn of the hold loop
- *     (the music once, plus the longest a function may run);
+ *     (the music once, plus the longest a function may run): checkHoldBounded;
  *  4. no job is finalized twice with different outcomes (the document's history in Sync), and
  *     everything anyone was told agrees with the final document: Studio's statuses, the hold's
- *     return status, completion acknowledgements;
- *  5. no completion that was acknowledged as applied is lost;
- *  6. no conference is left open, no caller left in one;
+ *     return status, completion acknowledgements: checkFinalizedOnce;
+ *  5. no completion that was acknowledged as applied is lost: checkAcknowledgedCompletionKept;
+ *  6. no conference is left open, no caller left in one: checkNoLeftoverConference;
  *  7. every flow ends the way a call should (no run stuck, no error), Studio never sees a 5xx
  *     other than 503 TWILIO_UNAVAILABLE, a 4xx, or a reply slower than 10 s (a 429 is the
- *     platform's concurrency limit, counted apart: the service itself never answers 429);
+ *     platform's concurrency limit, counted apart: the service itself never answers 429): checkFlowEnds;
  *  8. the emulator saw no request Twilio would refuse (OpenAPI) and no phone number reached the
- *     function logs or a room name.
+ *     function logs or a room name: checkSpecAndPersonalData;
+ *  9. a completion that released the caller did so promptly (within 2 s of the job's final
+ *     write, unless Twilio was slow for that call): checkPromptRelease.
  */
 export async function checkRun(
   chaos: Pick<ChaosStack, 'stack' | 'backend'>,
@@ -366,233 +768,15 @@ export async function checkRun(
   jobs: number;
   strandedByRefusedTurn: number;
 }> {
-  const violations: Violation[] = [];
-  const flag = (rule: string, detail: string, record?: CallRecord, jobId?: string) =>
-    violations.push({ rule, detail, call: record?.plan.index, jobId: jobId ?? record?.jobId });
-  const { stack, backend } = chaos;
-  const faultedResources = stack.emulator.faults.report().byResource ?? {};
-  stack.emulator.faults.clear();
-
-  // Wait for every deadline to pass, then read every job the way Studio would: lazily final.
-  let state = stack.emulator.state();
-  const latestDeadline = Math.max(
-    0,
-    ...jobDocs(state).map((doc) => Number((doc.data as unknown as JobRecord).deadline)),
-  );
-  if (options.waitForDeadlines !== false) await sleep(latestDeadline + 1500 - Date.now());
-  for (const doc of jobDocs(stack.emulator.state())) {
-    const jobId = doc.uniqueName!.slice('job_'.length);
-    const response = await statusPastTheCap(`${stack.baseUrl}/jobs/status`, jobId);
-    const body = (await response.json().catch(() => undefined)) as { status?: JobStatus } | undefined;
-    if (response.status !== 200 || !body?.status || !isFinalStatus(body.status)) {
-      flag(
-        '1 final status',
-        `after its deadline /jobs/status answered ${response.status} ${JSON.stringify(body)}`,
-        undefined,
-        jobId,
-      );
-    }
-  }
-  await sleep(500);
-  state = stack.emulator.state();
-  const docs = new Map(jobDocs(state).map((doc) => [doc.uniqueName!.slice('job_'.length), doc]));
-  const outcomes: Record<string, number> = {};
-
-  // 1 + 4: final, and final once.
-  for (const [jobId, doc] of docs) {
-    const job = doc.data as unknown as JobRecord;
-    outcomes[job.status] = (outcomes[job.status] ?? 0) + 1;
-    if (!isFinalStatus(job.status)) flag('1 final status', `document still ${job.status}`, undefined, jobId);
-    const versions = [...doc.history.map((h) => h.data as unknown as JobRecord), job];
-    const firstFinal = versions.findIndex((version) => isFinalStatus(version.status));
-    if (firstFinal >= 0) {
-      for (const later of versions.slice(firstFinal + 1)) {
-        if (outcomeOf(later) !== outcomeOf(versions[firstFinal]!)) {
-          flag(
-            '4 finalized once',
-            `final outcome changed from ${outcomeOf(versions[firstFinal]!).slice(0, 200)} to ${outcomeOf(later).slice(0, 200)}`,
-            undefined,
-            jobId,
-          );
-        }
-      }
-    }
-  }
-
-  // Completions the example backend sent (push mode), by job.
-  const backendSent = new Map<string, CompletionSent[]>();
-  for (const completion of backend.completions) {
-    const list = backendSent.get(completion.jobId) ?? [];
-    const body = completion.body as { duplicate?: boolean; status?: string } | undefined;
-    const resultJson = backend.results.has(completion.jobId)
-      ? JSON.stringify(backend.results.get(completion.jobId))
-      : undefined;
-    list.push({
-      jobId: completion.jobId,
-      status: resultJson ? 'COMPLETED' : 'FAILED',
-      resultJson,
-      reply: completion.status,
-      duplicate: body?.duplicate,
-      answeredStatus: body?.status,
-      released: (body as { released?: boolean } | undefined)?.released,
-      kind: 'backend',
-    });
-    backendSent.set(completion.jobId, list);
-  }
-
-  const holdLoopMs = HOLD_MUSIC_SECONDS * 1000 * timeScale + FUNCTION_LIMIT_MS;
-  let maxHeldPastDeadlineMs = 0;
-  const studio = { total: 0, unavailable503: 0, refused429: 0, slowestMs: 0 };
-  let strandedByRefusedTurn = 0;
-  const jobsSeen = new Set<string>();
-
-  for (const record of records) {
-    const { run, plan } = record;
-    if (record.error) flag('7 flow ends', record.error, record);
-    if (!run) continue;
-    // 7: how the flow ended.
-    const endOk =
-      run.end.kind === 'completed' ||
-      (plan.hangUpAfterMs !== undefined && (run.end.kind === 'caller-hung-up' || run.end.kind === 'call-ended'));
-    if (!endOk) {
-      flag('7 flow ends', `the flow ended: ${JSON.stringify(run.end)}`, record);
-      // Still a violation; counted apart when the loop ended on a refused turn (the documented gap).
-      const turns = run.requests.filter((request) => request.url.includes('/hold/wait'));
-      if (turns[turns.length - 1]?.status === 429) strandedByRefusedTurn += 1;
-    }
-    for (const request of run.requests) {
-      studio.total += 1;
-      studio.slowestMs = Math.max(studio.slowestMs, request.durationMs);
-      if (request.status === 503) studio.unavailable503 += 1;
-      else if (request.status === 429) studio.refused429 += 1;
-      else if (request.status !== undefined && request.status >= 400)
-        flag('7 studio replies', `${request.method} ${request.url} answered ${request.status}`, record);
-      if (request.error && !/interrupted|aborted|hangup/i.test(request.error))
-        flag('7 studio replies', `${request.method} ${request.url} failed: ${request.error}`, record);
-      if (request.durationMs > FUNCTION_LIMIT_MS)
-        flag('7 studio replies', `${request.method} ${request.url} took ${request.durationMs} ms`, record);
-    }
-    const jobId = record.jobId;
-    if (!jobId) {
-      // Every start failed (Twilio down for all of Studio's retries) or the caller hung up first.
-      continue;
-    }
-    jobsSeen.add(jobId);
-    const doc = docs.get(jobId);
-    if (!doc) {
-      flag('1 final status', 'the job document is gone', record);
-      continue;
-    }
-    const job = doc.data as unknown as JobRecord;
-
-    // 2: results Studio read are byte-identical to what the backend sent.
-    const sent = backend.results.get(jobId);
-    const expected = sent === undefined ? undefined : JSON.stringify(sent);
-    for (const widget of ['start_job', 'get_result']) {
-      const outputs = widgetOutputs(run, widget) as { body?: string; parsed?: { status?: string } } | undefined;
-      if (outputs?.parsed?.status !== 'COMPLETED' || typeof outputs.body !== 'string') continue;
-      const raw = rawResultOf(outputs.body);
-      if (raw === undefined || expected === undefined || raw !== expected) {
-        flag(
-          '2 byte-identical result',
-          `${widget} read ${raw?.slice(0, 120)} but the backend sent ${expected?.slice(0, 120)}`,
-          record,
-        );
-      }
-    }
-    // 4: everything Studio was told agrees with the final document.
-    const told: Array<[string, string | undefined]> = [
-      ['start_job', (widgetOutputs(run, 'start_job')?.parsed as { status?: string } | undefined)?.status],
-      ['get_result', (widgetOutputs(run, 'get_result')?.parsed as { status?: string } | undefined)?.status],
-      ['hold return', widgetOutputs(run, 'hold')?.status as string | undefined],
-    ];
-    for (const [where, status] of told) {
-      if (status && status !== 'PENDING' && status !== job.status)
-        flag('4 finalized once', `${where} said ${status}, the job is ${job.status}`, record);
-    }
-    // 5: acknowledged completions are what the job holds.
-    for (const completion of [...record.completions, ...(backendSent.get(jobId) ?? [])]) {
-      if (completion.reply !== 200) continue;
-      const matches =
-        completion.status === job.status &&
-        (completion.status !== 'COMPLETED' ||
-          (completion.resultJson !== undefined &&
-            resultHash(JSON.parse(completion.resultJson) as Record<string, unknown>) === job.resultHash));
-      if (!matches)
-        flag(
-          '5 acknowledged completion kept',
-          `${completion.kind} ${completion.status} was acknowledged (duplicate=${completion.duplicate}) but the job is ${job.status}`,
-          record,
-        );
-      if (completion.kind === 'conflicting')
-        flag('4 finalized once', `a conflicting completion was acknowledged with 200`, record);
-    }
-    // 9: a completion that moved the caller out did so within 2 s of the job's final write
-    // (when no fault struck the caller's Call: a latency or a 429 there is Twilio being slow).
-    const completions = [...record.completions, ...(backendSent.get(jobId) ?? [])];
-    const stay = [...((run as Partial<FlowRun>).rooms ?? [])]
-      .reverse()
-      .find((room) => room.friendlyName === `hold_${jobId}`);
-    const callFaulted = run.callSid !== undefined && (faultedResources[run.callSid] ?? 0) > 0;
-    if (
-      !callFaulted &&
-      completions.some((c) => c.reply === 200 && c.released === true) &&
-      job.finishedBy === 'callback' &&
-      job.finishedAt !== undefined &&
-      stay
-    ) {
-      const joinedAt = record.startedAt + stay.joinedAtMs;
-      const leftAt = stay.leftAtMs === undefined ? Number.POSITIVE_INFINITY : record.startedAt + stay.leftAtMs;
-      if (joinedAt <= job.finishedAt && leftAt - job.finishedAt > PROMPT_RELEASE_MS) {
-        flag(
-          '9 prompt release',
-          `the caller left the room ${leftAt - job.finishedAt} ms after the completion was written (bound ${PROMPT_RELEASE_MS} ms)`,
-          record,
-        );
-      }
-    }
-    // 3: nobody held past the deadline plus one turn of the loop.
-    const held = heldUntil(run, record.startedAt);
-    if (held !== undefined) {
-      const past = held - job.deadline;
-      maxHeldPastDeadlineMs = Math.max(maxHeldPastDeadlineMs, past);
-      if (past > holdLoopMs)
-        flag(
-          '3 hold bounded',
-          `the caller left the room ${past} ms after the deadline (bound ${holdLoopMs} ms)`,
-          record,
-        );
-    }
-  }
-
-  // 6: no room left open.
-  for (const conference of state.conferences) {
-    if (conference.status !== 'completed' || conference.participants.length > 0) {
-      flag(
-        '6 no leftover conference',
-        `${conference.friendlyName} is ${conference.status} with ${conference.participants.length} participant(s)`,
-      );
-    }
-    if (E164.test(conference.friendlyName))
-      flag('8 no personal data', `room name ${conference.friendlyName} holds a phone number`);
-  }
-  // 8: requests Twilio would refuse; phone numbers in the function logs.
-  for (const violation of stack.emulator.violations())
-    flag('8 spec', `${violation.kind} ${violation.method} ${violation.path}: ${violation.problems.join('; ')}`);
-  const phone = stack
-    .recentOutput()
-    .split('\n')
-    .find((line) => E164.test(line));
-  if (phone) flag('8 no personal data', `a phone number in the function logs: ${phone.slice(0, 200)}`);
-
+  const finished = await finishRun(chaos, records, timeScale, options);
   return {
-    violations,
-    outcomes,
-    maxHeldPastDeadlineMs,
-    holdBoundMs: holdLoopMs,
-    studio,
-    jobs: docs.size,
-    strandedByRefusedTurn,
+    violations: INVARIANT_CHECKS.flatMap((check) => check(finished)),
+    outcomes: outcomeCounts(finished),
+    maxHeldPastDeadlineMs: maxHeldPastDeadline(finished),
+    holdBoundMs: finished.holdLoopMs,
+    studio: studioRequestCounts(finished),
+    jobs: finished.docs.size,
+    strandedByRefusedTurn: strandedByRefusedTurn(finished),
   };
 }
 
@@ -629,6 +813,64 @@ function heldUntil(run: FlowRun, startedAt: number): number | undefined {
   return joined ? left : undefined;
 }
 
+/** Runs the planned calls, at most `concurrency` at once, until all are made or the time limit; logs progress. */
+async function runCalls(chaos: ChaosStack, options: ChaosOptions, began: number): Promise<CallRecord[]> {
+  const log = options.log ?? (() => undefined);
+  const records: CallRecord[] = [];
+  let next = 0;
+  let finished = 0;
+  const stopStartingAt = began + (options.timeLimitMs ?? Number.POSITIVE_INFINITY);
+  const spacingMs = options.startSpacingMs ?? (options.concurrencyCap ? 200 : 0);
+  const worker = async (slot: number) => {
+    if (spacingMs > 0) await sleep(slot * spacingMs);
+    while (next < options.calls && Date.now() < stopStartingAt) {
+      const plan = planCall(options.seed, next++);
+      const record = await runCall(chaos, plan, options.timeScale);
+      records.push(record);
+      finished += 1;
+      if (finished % 25 === 0 || finished === options.calls) {
+        const injected = chaos.stack.emulator.faults.report().injected.total + backendFaults(chaos.backend);
+        log(
+          `chaos: ${finished}/${options.calls} calls done, ${injected} faults injected, ${Math.round((Date.now() - began) / 1000)} s`,
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, (_, slot) => worker(slot)));
+  return records;
+}
+
+/** The faults injected so far, in Twilio's API (the emulator) and in the backend. */
+function faultsOf(chaos: ChaosStack): ChaosReport['faults'] {
+  const emulatorFaults = chaos.stack.emulator.faults.report().injected;
+  const backendTotal = backendFaults(chaos.backend);
+  return {
+    total: emulatorFaults.total + backendTotal,
+    emulator: emulatorFaults.total,
+    backend: backendTotal,
+    byKind: {
+      ...emulatorFaults.byKind,
+      ...Object.fromEntries(Object.entries(chaos.backend.faultsInjected).map(([k, v]) => [`backend ${k}`, v])),
+    },
+  };
+}
+
+/** The gate's figures the report keeps. */
+function capacityOf(stats: ConcurrencyStats): ChaosReport['capacity'] {
+  const { cap, refused, refusedByPath, peakInFlight, total, executionMs } = stats;
+  return { cap, refused, refusedByPath, peakInFlight, total, executionMs };
+}
+
+/** How the flows ended, by kind (`no-run` when the runner threw). */
+function flowEndCounts(records: CallRecord[]): Record<string, number> {
+  const flowEnds: Record<string, number> = {};
+  for (const record of records) {
+    const kind = record.run?.end.kind ?? 'no-run';
+    flowEnds[kind] = (flowEnds[kind] ?? 0) + 1;
+  }
+  return flowEnds;
+}
+
 /** Runs the calls (at most `concurrency` at once) and checks the run. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
@@ -636,62 +878,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const chaos = await startChaosStack(options.behaviour, options.concurrencyCap ?? 0);
   try {
     chaos.stack.emulator.faults.configure(chaosFaults(options.seed, options.faultScale ?? 1));
-    const records: CallRecord[] = [];
-    let next = 0;
-    let finished = 0;
-    const stopStartingAt = began + (options.timeLimitMs ?? Number.POSITIVE_INFINITY);
-    const spacingMs = options.startSpacingMs ?? (options.concurrencyCap ? 200 : 0);
-    const worker = async (slot: number) => {
-      if (spacingMs > 0) await sleep(slot * spacingMs);
-      while (next < options.calls && Date.now() < stopStartingAt) {
-        const plan = planCall(options.seed, next++);
-        const record = await runCall(chaos, plan, options.timeScale);
-        records.push(record);
-        finished += 1;
-        if (finished % 25 === 0 || finished === options.calls) {
-          const injected = chaos.stack.emulator.faults.report().injected.total + backendFaults(chaos.backend);
-          log(
-            `chaos: ${finished}/${options.calls} calls done, ${injected} faults injected, ${Math.round((Date.now() - began) / 1000)} s`,
-          );
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, (_, slot) => worker(slot)));
-    const emulatorFaults = chaos.stack.emulator.faults.report().injected;
-    const backendTotal = backendFaults(chaos.backend);
+    const records = await runCalls(chaos, options, began);
+    // Counted before the check: it clears the emulator's faults.
+    const faults = faultsOf(chaos);
     log(`chaos: all calls done; checking (waiting for the last deadlines to pass)`);
-    const gate = chaos.stack.gate!.stats();
-    const capacity = {
-      cap: gate.cap,
-      refused: gate.refused,
-      refusedByPath: gate.refusedByPath,
-      peakInFlight: gate.peakInFlight,
-      total: gate.total,
-      executionMs: gate.executionMs,
-    };
+    const capacity = capacityOf(chaos.stack.gate!.stats());
     const checked = await checkRun(chaos, records, options.timeScale);
-    const flowEnds: Record<string, number> = {};
-    for (const record of records) {
-      const kind = record.run?.end.kind ?? 'no-run';
-      flowEnds[kind] = (flowEnds[kind] ?? 0) + 1;
-    }
     return {
       seed: options.seed,
       profile: chaos.behaviour.name,
       calls: records.length,
       durationMs: Date.now() - began,
-      faults: {
-        total: emulatorFaults.total + backendTotal,
-        emulator: emulatorFaults.total,
-        backend: backendTotal,
-        byKind: {
-          ...emulatorFaults.byKind,
-          ...Object.fromEntries(Object.entries(chaos.backend.faultsInjected).map(([k, v]) => [`backend ${k}`, v])),
-        },
-      },
+      faults,
       jobs: checked.jobs,
       outcomes: checked.outcomes,
-      flowEnds,
+      flowEnds: flowEndCounts(records),
       maxHeldPastDeadlineMs: checked.maxHeldPastDeadlineMs,
       holdBoundMs: checked.holdBoundMs,
       studioRequests: checked.studio,

@@ -44,33 +44,36 @@ export function callRandom(seed: number, index: number): () => number {
   return seededRandom((seed * 1_000_003 + index * 7_919) >>> 0);
 }
 
-export function planCall(seed: number, index: number): CallPlan {
-  const random = callRandom(seed, index);
-  const roll = random();
-  const behaviour: Behaviour =
-    roll < 0.4
-      ? 'push'
-      : roll < 0.6
-        ? 'poll'
-        : roll < 0.66
-          ? 'inline'
-          : roll < 0.74
-            ? 'fail'
-            : roll < 0.97
-              ? 'manual'
-              : 'hang';
-  const maxHoldSeconds = between(random, 10, 14);
-  const deadlineMs = maxHoldSeconds * 1000;
-  // Finish times spread over: within /jobs/start's wait, before the join, on hold, near and after the deadline.
+/** The behaviours' shares: a roll below the first bound is `push`, and so on; past the last, `hang`. */
+const BEHAVIOUR_BOUNDS: ReadonlyArray<[number, Behaviour]> = [
+  [0.4, 'push'],
+  [0.6, 'poll'],
+  [0.66, 'inline'],
+  [0.74, 'fail'],
+  [0.97, 'manual'],
+];
+
+function behaviourOf(roll: number): Behaviour {
+  return BEHAVIOUR_BOUNDS.find(([below]) => roll < below)?.[1] ?? 'hang';
+}
+
+/** When the backend finishes: within /jobs/start's wait, before the join, on hold, near and after the deadline. */
+function finishDelayMs(random: () => number, deadlineMs: number): number {
   const timing = random();
-  const delayMs =
-    timing < 0.15
-      ? between(random, 0, 800)
-      : timing < 0.75
-        ? between(random, 800, deadlineMs - 1500)
-        : timing < 0.88
-          ? between(random, deadlineMs - 800, deadlineMs + 800)
-          : between(random, deadlineMs + 1000, deadlineMs + 4000);
+  if (timing < 0.15) return between(random, 0, 800);
+  if (timing < 0.75) return between(random, 800, deadlineMs - 1500);
+  if (timing < 0.88) return between(random, deadlineMs - 800, deadlineMs + 800);
+  return between(random, deadlineMs + 1000, deadlineMs + 4000);
+}
+
+/** The /jobs/start parameters: the chaos backend's instructions (behaviour, timing, faults, result size). */
+function startParametersFor(
+  random: () => number,
+  index: number,
+  behaviour: Behaviour,
+  maxHoldSeconds: number,
+): { start: Record<string, string>; resultBytes: number } {
+  const delayMs = finishDelayMs(random, maxHoldSeconds * 1000);
   const start: Record<string, string> = {
     task: 'chaos',
     chaosCall: String(index),
@@ -88,25 +91,35 @@ export function planCall(seed: number, index: number): CallPlan {
   }
   const resultBytes = random() < 0.12 ? between(random, 13_000, 50_000) : 0;
   if (resultBytes > 0) start.resultBytes = String(resultBytes);
+  return { start, resultBytes };
+}
 
-  let manual: ManualCompletion | undefined;
-  if (behaviour === 'manual') {
-    const when = random();
-    const timingKind: ManualCompletion['timing'] = when < 0.3 ? 'early' : when < 0.8 ? 'hold' : 'late';
-    manual = {
-      timing: timingKind,
-      atMs:
-        timingKind === 'early'
-          ? between(random, 0, 150)
-          : timingKind === 'hold'
-            ? between(random, 1000, deadlineMs - 1500)
-            : deadlineMs + between(random, 300, 2500),
-      status: random() < 0.85 ? 'COMPLETED' : 'FAILED',
-      replay: random() < 0.5,
-      duplicate: random() < 0.4,
-      conflicting: random() < 0.35,
-    };
-  }
+/** The completions the harness sends itself for a `manual` job. */
+function manualCompletionFor(random: () => number, deadlineMs: number): ManualCompletion {
+  const when = random();
+  const timing: ManualCompletion['timing'] = when < 0.3 ? 'early' : when < 0.8 ? 'hold' : 'late';
+  return {
+    timing,
+    atMs:
+      timing === 'early'
+        ? between(random, 0, 150)
+        : timing === 'hold'
+          ? between(random, 1000, deadlineMs - 1500)
+          : deadlineMs + between(random, 300, 2500),
+    status: random() < 0.85 ? 'COMPLETED' : 'FAILED',
+    replay: random() < 0.5,
+    duplicate: random() < 0.4,
+    conflicting: random() < 0.35,
+  };
+}
+
+/** The plan of call `index`; the draws come in a fixed order, so a seed always gives the same plans. */
+export function planCall(seed: number, index: number): CallPlan {
+  const random = callRandom(seed, index);
+  const behaviour = behaviourOf(random());
+  const maxHoldSeconds = between(random, 10, 14);
+  const { start, resultBytes } = startParametersFor(random, index, behaviour, maxHoldSeconds);
+  const manual = behaviour === 'manual' ? manualCompletionFor(random, maxHoldSeconds * 1000) : undefined;
   return {
     index,
     startParameters: start,

@@ -10,38 +10,43 @@
  */
 const { performance } = require('node:perf_hooks');
 const { createRequire } = require('node:module');
+const path = require('node:path');
 
 const [functionFile, preload, responseModule] = process.argv.slice(2);
 const bootMs = performance.now();
+const runtime = require(path.join(__dirname, '..', '..', 'dev', 'function-runtime.cjs'));
 const fromFunction = createRequire(functionFile);
-const { Response } = require(responseModule);
+const Response = runtime.loadResponse(responseModule);
 let preloadMs = 0;
 if (preload === 'runtime') {
   const began = performance.now();
-  const twilio = fromFunction('twilio');
-  global.Twilio = Object.assign({}, twilio, { Response });
+  runtime.installGlobals({ Response, twilio: fromFunction('twilio') });
   preloadMs = performance.now() - began;
 } else {
-  global.Twilio = { Response };
+  runtime.installGlobals({ Response });
 }
-global.Runtime = { getAssets: () => ({}), getFunctions: () => ({}) };
 
 const loadStart = performance.now();
 const fn = require(functionFile);
 const loadMs = performance.now() - loadStart;
 
-const env = { ...process.env };
-const context = { ...env, DOMAIN_NAME: 'localhost:3000', PATH: '/' };
-const event = { ...JSON.parse(process.env.FUNCTION_EVENT || '{}'), request: { headers: {}, cookies: {} } };
+const { PATH: _shellPath, ...env } = process.env;
+const context = runtime.functionContext({
+  env,
+  path: '/',
+  domainName: 'localhost:3000',
+  twilio: () => fromFunction('twilio'),
+});
+const event = runtime.functionEvent({}, JSON.parse(process.env.FUNCTION_EVENT || '{}'));
 const callStart = performance.now();
-const timer = setTimeout(() => finish('timeout'), 15000);
 function finish(outcome, statusCode) {
-  clearTimeout(timer);
   const firstCallMs = performance.now() - callStart;
   process.stdout.write(JSON.stringify({ bootMs, preloadMs, loadMs, firstCallMs, outcome, statusCode }) + '\n', () =>
     process.exit(0),
   );
 }
-Promise.resolve(
-  fn.handler(context, event, (err, payload) => finish(err ? 'error' : 'ok', payload && payload.statusCode)),
-).catch(() => finish('threw'));
+void runtime.invoke(fn.handler, context, event, { Response, timeoutMs: 15000 }).then((called) => {
+  if (called.kind === 'response') finish('ok', called.statusCode);
+  else if (called.kind === 'value') finish('ok', called.value && called.value.statusCode);
+  else finish({ 'callback-error': 'error', threw: 'threw', timeout: 'timeout' }[called.kind]);
+});

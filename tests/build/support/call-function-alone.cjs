@@ -6,6 +6,8 @@
  * Prints one line "@@OUTCOME@@<json>" and exits.
  */
 const { createRequire } = require('node:module');
+const path = require('node:path');
+const runtime = require(path.join(__dirname, '..', '..', '..', 'dev', 'function-runtime.cjs'));
 
 const [functionFile, responseModule, functionPath] = process.argv.slice(2);
 
@@ -15,22 +17,14 @@ function report(outcome) {
   reported = true;
   process.stdout.write(`\n@@OUTCOME@@${JSON.stringify(outcome)}\n`, () => process.exit(0));
 }
-const describe = (err) => (err && err.stack) || String(err);
+const describe = runtime.describeError;
 process.on('uncaughtException', (err) => report({ kind: 'threw', message: describe(err) }));
 process.on('unhandledRejection', (err) => report({ kind: 'threw', message: describe(err) }));
 
-// The globals Twilio's runtime provides: Twilio (the helper library plus Response) and Runtime.
 // `twilio` is resolved from the function's own folder, as the platform installs it.
 const twilio = createRequire(functionFile)('twilio');
-const { Response } = require(responseModule);
-global.Twilio = Object.assign({}, twilio, { Response });
-global.Runtime = {
-  getAssets: () => ({}),
-  getFunctions: () => ({}),
-  getSync: () => {
-    throw new Error('Runtime.getSync() is not available in this test');
-  },
-};
+const Response = runtime.loadResponse(responseModule);
+runtime.installGlobals({ Response, twilio });
 
 let fn;
 try {
@@ -43,33 +37,35 @@ if (!reported && typeof (fn && fn.handler) !== 'function') {
   report({ kind: 'no-handler', exports: fn ? Object.keys(fn) : [] });
 }
 
-if (!reported) {
-  const env = { ...process.env };
-  const context = {
-    ...env,
-    PATH: functionPath,
-    DOMAIN_NAME: 'studio-async-1234-dev.twil.io',
-    SERVICE_SID: 'ZS' + '1'.repeat(32),
-    ENVIRONMENT_SID: 'ZE' + '1'.repeat(32),
-    getTwilioClient: (options) => twilio(env.ACCOUNT_SID, env.AUTH_TOKEN, { lazyLoading: true, ...options }),
-  };
-  const event = { ...JSON.parse(process.env.FUNCTION_EVENT || '{}'), request: { headers: {}, cookies: {} } };
-  // The platform stops a function after 10 s.
-  setTimeout(() => report({ kind: 'timeout' }), 9000).unref();
-
-  const callback = (err, payload) => {
-    if (err) return report({ kind: 'callback-error', message: describe(err) });
-    if (payload instanceof Response) {
-      return report({ kind: 'response', statusCode: payload.statusCode, headers: payload.headers, body: payload.body });
-    }
-    return report({ kind: 'value', type: typeof payload, value: payload });
-  };
-  try {
-    const returned = fn.handler(context, event, callback);
-    if (returned && typeof returned.then === 'function') {
-      returned.catch((err) => report({ kind: 'threw', message: describe(err) }));
-    }
-  } catch (err) {
-    report({ kind: 'threw', message: describe(err) });
+/** The outcome line for what the handler did (runtime.invoke). */
+function outcomeOf(called) {
+  switch (called.kind) {
+    case 'response':
+      return { kind: 'response', statusCode: called.statusCode, headers: called.headers, body: called.body };
+    case 'value':
+      return { kind: 'value', type: typeof called.value, value: called.value };
+    case 'callback-error':
+    case 'threw':
+      return { kind: called.kind, message: describe(called.error) };
+    default:
+      return { kind: 'timeout' };
   }
+}
+
+if (!reported) {
+  // The shell's PATH is not the function's: the context's PATH is the function's path.
+  const { PATH: _shellPath, ...env } = process.env;
+  const context = runtime.functionContext({
+    env,
+    path: functionPath,
+    domainName: 'studio-async-1234-dev.twil.io',
+    serviceSid: 'ZS' + '1'.repeat(32),
+    environmentSid: 'ZE' + '1'.repeat(32),
+    twilio: () => twilio,
+  });
+  const event = runtime.functionEvent({}, JSON.parse(process.env.FUNCTION_EVENT || '{}'));
+  // The platform stops a function after 10 s.
+  void runtime
+    .invoke(fn.handler, context, event, { Response, timeoutMs: 9000, unref: true })
+    .then((called) => report(outcomeOf(called)));
 }
