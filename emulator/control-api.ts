@@ -34,6 +34,7 @@
  */
 import { FaultConfigError, type FaultInjector } from './faults';
 import { json, type Reply } from './http-io';
+import { isObject } from './json-values';
 import type { ParamBag } from './openapi';
 import { one } from './routes';
 import { DEFAULT_ACCOUNT_SID, sidPattern } from './sids';
@@ -123,11 +124,14 @@ function optional<T>(body: Record<string, unknown>, name: string, type: 'string'
   return value as T;
 }
 
+function bodyObject(raw: unknown): Record<string, unknown> {
+  if (!isObject(raw)) throw new CallStateError(400, 'body must be a JSON object');
+  return raw;
+}
+
 /** Validates the join body; statusCallbackEvent may be an array or a space/comma separated string. */
 function parseJoin(raw: unknown): JoinRequest {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new CallStateError(400, 'body must be a JSON object');
-  const body = raw as Record<string, unknown>;
+  const body = bodyObject(raw);
   const friendlyName = optional<string>(body, 'friendlyName', 'string');
   if (!friendlyName) throw new CallStateError(400, 'friendlyName is required');
   const statusCallback = optional<string>(body, 'statusCallback', 'string');
@@ -156,9 +160,7 @@ function parseJoin(raw: unknown): JoinRequest {
 }
 
 function parseNewCall(raw: unknown): NewCall {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new CallStateError(400, 'body must be a JSON object');
-  const body = raw as Record<string, unknown>;
+  const body = bodyObject(raw);
   const accountSid = optional<string>(body, 'accountSid', 'string');
   if (accountSid !== undefined && !sidPattern('AC').test(accountSid))
     throw new CallStateError(400, 'accountSid must look like AC + 32 hex digits');
@@ -171,9 +173,7 @@ function parseNewCall(raw: unknown): NewCall {
 }
 
 function parseInbound(raw: unknown): InboundExecution {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new CallStateError(400, 'body must be a JSON object');
-  const body = raw as Record<string, unknown>;
+  const body = bodyObject(raw);
   const text = (name: string, pattern?: RegExp): string => {
     const value = optional<string>(body, name, 'string');
     if (!value) throw new CallStateError(400, `${name} is required`);
@@ -231,6 +231,12 @@ async function withJson(body: Buffer, use: (value: unknown) => Reply | Promise<R
   return parsed.ok ? use(parsed.value) : controlError(400, 'body must be JSON');
 }
 
+/** `timeoutMs` of a long-poll, held to 0..MAX_RELEASE_WAIT_MS; `fallback` when it is absent or no number. */
+function pollTimeoutMs(query: ParamBag, fallback: number): number {
+  const requested = Number(one(query, 'timeoutMs') ?? fallback);
+  return Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : fallback;
+}
+
 /** Waits for the call's first release numbered above `after` (default: the releases before it last joined). */
 async function waitForRelease(
   deps: ControlDeps,
@@ -244,42 +250,9 @@ async function waitForRelease(
     return controlError(400, `after must be a whole number of releases, got "${afterParam}"`);
   const already = deps.voice.releaseAfter(callSid, after);
   if (already) return json(200, releaseBody(already));
-  const requested = Number(one(query, 'timeoutMs') ?? DEFAULT_RELEASE_WAIT_MS);
-  const timeoutMs = Number.isFinite(requested)
-    ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS)
-    : DEFAULT_RELEASE_WAIT_MS;
+  const timeoutMs = pollTimeoutMs(query, DEFAULT_RELEASE_WAIT_MS);
   const release = await deps.releases.wait(callSid, after, timeoutMs, signal);
   return json(200, release ? releaseBody(release) : { released: false });
-}
-
-/** The caller's side of calls: join a room, dial in, hang up, wait for a release; undefined for another route. */
-async function callRoute(
-  deps: ControlDeps,
-  route: string,
-  query: ParamBag,
-  body: Buffer,
-  signal: AbortSignal,
-): Promise<Reply | undefined> {
-  if (route === 'POST /conferences/join') {
-    return withJson(body, (value) => {
-      const { conference, call } = deps.voice.join(parseJoin(value));
-      return json(200, { conferenceSid: conference.sid, callSid: call.sid, conferenceStatus: conference.status });
-    });
-  }
-  if (route === 'POST /calls') {
-    return withJson(body, (value) => {
-      const call = deps.voice.createCall(parseNewCall(value));
-      return json(200, { callSid: call.sid, status: call.status });
-    });
-  }
-  const hangup = /^POST \/calls\/([^/]+)\/hangup$/.exec(route);
-  if (hangup) {
-    const call = deps.voice.hangup(decodeURIComponent(hangup[1]));
-    return json(200, { callSid: call.sid, status: call.status });
-  }
-  const released = /^GET \/calls\/([^/]+)\/released$/.exec(route);
-  if (released) return waitForRelease(deps, decodeURIComponent(released[1]), query, signal);
-  return undefined;
 }
 
 /** The behaviour profile, switched at run time; a bad one is 400 and changes nothing. */
@@ -302,8 +275,54 @@ function configureFaults(deps: ControlDeps, value: unknown): Reply {
   }
 }
 
+/** The routes that take a JSON body, each answering from the parsed body (400 when it is not JSON). */
+const JSON_BODY_ROUTES = new Map<string, (deps: ControlDeps, value: unknown) => Reply>([
+  [
+    'POST /conferences/join',
+    (deps, value) => {
+      const { conference, call } = deps.voice.join(parseJoin(value));
+      return json(200, { conferenceSid: conference.sid, callSid: call.sid, conferenceStatus: conference.status });
+    },
+  ],
+  [
+    'POST /calls',
+    (deps, value) => {
+      const call = deps.voice.createCall(parseNewCall(value));
+      return json(200, { callSid: call.sid, status: call.status });
+    },
+  ],
+  [
+    'POST /executions',
+    (deps, value) => {
+      const execution = deps.executions.registerInbound(parseInbound(value));
+      return json(200, { executionSid: execution.sid, status: execution.status });
+    },
+  ],
+  ['POST /behaviour', setBehaviour],
+  ['POST /faults', configureFaults],
+]);
+
+/** One request to the control API; `route` is `METHOD /path`, the path without its /_emulator prefix. */
+interface ControlRequest {
+  route: string;
+  query: ParamBag;
+  signal: AbortSignal;
+}
+
+/** The caller's side of a call it has: hang up, wait for a release; undefined for another route. */
+async function callRoute(deps: ControlDeps, { route, query, signal }: ControlRequest): Promise<Reply | undefined> {
+  const hangup = /^POST \/calls\/([^/]+)\/hangup$/.exec(route);
+  if (hangup) {
+    const call = deps.voice.hangup(decodeURIComponent(hangup[1]));
+    return json(200, { callSid: call.sid, status: call.status });
+  }
+  const released = /^GET \/calls\/([^/]+)\/released$/.exec(route);
+  if (released) return waitForRelease(deps, decodeURIComponent(released[1]), query, signal);
+  return undefined;
+}
+
 /** What the emulator holds and counts, its behaviour profile and its faults; undefined for another route. */
-async function adminRoute(deps: ControlDeps, route: string, body: Buffer): Promise<Reply | undefined> {
+async function adminRoute(deps: ControlDeps, route: string): Promise<Reply | undefined> {
   switch (route) {
     case 'GET /stats':
       return json(200, deps.stats());
@@ -313,12 +332,8 @@ async function adminRoute(deps: ControlDeps, route: string, body: Buffer): Promi
       return json(200, deps.state());
     case 'GET /behaviour':
       return json(200, deps.behaviour.get());
-    case 'POST /behaviour':
-      return withJson(body, (value) => setBehaviour(deps, value));
     case 'GET /faults':
       return json(200, deps.faults.report());
-    case 'POST /faults':
-      return withJson(body, (value) => configureFaults(deps, value));
     case 'POST /faults/reset':
       deps.faults.clear();
       return json(200, { reset: true });
@@ -338,13 +353,15 @@ export async function handleControl(
   body: Buffer,
   signal: AbortSignal,
 ): Promise<Reply> {
-  const route = `${method} ${path.replace(/^\/_emulator/, '')}`;
+  const request: ControlRequest = { route: `${method} ${path.replace(/^\/_emulator/, '')}`, query, signal };
   try {
+    const withBody = JSON_BODY_ROUTES.get(request.route);
+    if (withBody) return await withJson(body, (value) => withBody(deps, value));
     return (
-      (await callRoute(deps, route, query, body, signal)) ??
-      (await executionRoute(deps, route, query, body, signal)) ??
-      (await adminRoute(deps, route, body)) ??
-      controlError(404, `no control route ${route}`)
+      (await callRoute(deps, request)) ??
+      (await executionRoute(deps, request)) ??
+      (await adminRoute(deps, request.route)) ??
+      controlError(404, `no control route ${request.route}`)
     );
   } catch (error) {
     if (error instanceof CallStateError) return controlError(error.status, error.message);
@@ -353,28 +370,14 @@ export async function handleControl(
   }
 }
 
-/** The executions routes of the control API, or undefined for another route. */
-async function executionRoute(
-  deps: ControlDeps,
-  route: string,
-  query: ParamBag,
-  body: Buffer,
-  signal: AbortSignal,
-): Promise<Reply | undefined> {
-  if (route === 'POST /executions') {
-    return withJson(body, (value) => {
-      const execution = deps.executions.registerInbound(parseInbound(value));
-      return json(200, { executionSid: execution.sid, status: execution.status });
-    });
-  }
+/** The executions routes of the control API (but registering one), or undefined for another route. */
+async function executionRoute(deps: ControlDeps, { route, query, signal }: ControlRequest): Promise<Reply | undefined> {
   if (route === 'GET /executions') {
     const flowSid = one(query, 'flowSid');
     const contact = one(query, 'contact');
-    const requested = Number(one(query, 'timeoutMs') ?? 0);
-    const timeoutMs = Number.isFinite(requested) ? Math.min(Math.max(requested, 0), MAX_RELEASE_WAIT_MS) : 0;
     const found = await deps.executions.unclaimed(
       { ...(flowSid ? { flowSid } : {}), ...(contact ? { contact } : {}) },
-      timeoutMs,
+      pollTimeoutMs(query, 0),
       signal,
     );
     return json(200, { executions: found.map(executionSummary) });

@@ -18,6 +18,7 @@
  * Rate limits are always `before`.
  */
 import { json, type Reply } from './http-io';
+import { isObject } from './json-values';
 import type { Stage, TwilioRequest } from './pipeline';
 import { ErrorCode, twilioErrorBody } from './twilio-errors';
 
@@ -95,10 +96,6 @@ const SERVER_ERROR_STATUSES = new Set([500, 502, 503, 504]);
 const DEFAULT_TIMEOUT_MS = 15_000;
 const MAX_MS = 120_000;
 const RECENT_KEPT = 200;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function checkMs(value: unknown, where: string): void {
   const ok = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= MAX_MS;

@@ -25,8 +25,12 @@ export function readBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promi
   });
 }
 
-export function contentTypeOf(req: IncomingMessage): string {
-  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+/** The request's media type, lower case and without parameters (`application/json`); '' when it has none. */
+export function contentTypeOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  return String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 }
 
 export function parseForm(body: Buffer): ParamBag {

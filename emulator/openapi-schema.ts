@@ -8,6 +8,7 @@
  * - Object formats such as `uri-map` become "every value is a URI string".
  * - Documentation keywords (`description`, `example`, `x-twilio`, ...) are dropped.
  */
+import { isObject } from './json-values';
 import { OBJECT_FORMATS, isKnownFormat } from './openapi-formats';
 
 export type JsonSchema = { [keyword: string]: unknown };
@@ -37,10 +38,6 @@ const PLAIN_KEYWORDS = [
   'uniqueItems',
   'required',
 ] as const;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export class SchemaConverter {
   constructor(private readonly document: Record<string, unknown>) {}

@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { isObject } from './json-values';
 import { addTwilioFormats } from './openapi-formats';
 import { SchemaConverter, type JsonSchema } from './openapi-schema';
 
@@ -101,10 +102,6 @@ const TWILIO_ERROR_SCHEMA: JsonSchema = {
   required: ['code', 'message', 'more_info', 'status'],
   additionalProperties: false,
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

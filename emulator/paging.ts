@@ -45,52 +45,71 @@ function nextToken<T>(items: T[], sidOf: (item: T) => string): string {
   return last ? `PA${sidOf(last)}` : 'PA';
 }
 
-export function metaPage<T, R>(
-  key: string,
-  all: T[],
-  render: (item: T) => R,
-  sidOf: (item: T) => string,
-  baseUrl: string,
-  query: ParamBag,
-): Record<string, unknown> {
-  const request = pageRequest(query);
-  const { items, hasNext } = slice(all, request);
-  const at = (page: number, token?: string) => `${baseUrl}?${pageQuery(query, request.pageSize, page, token)}`;
+/** One list as a page is made of it. */
+export type ListPage<T, R> = {
+  /** The list's key in the page, e.g. `documents`. */
+  key: string;
+  /** The whole list, in the order it is paged. */
+  all: T[];
+  render: (item: T) => R;
+  /** The list's URL (v1/v2: absolute) or path (2010-04-01), without a query. */
+  base: string;
+  query: ParamBag;
+} & NextTokenSid<T>;
+
+/** What the next page's token is made of: the item's `sid`, or `sidOf` (required for items without one). */
+type NextTokenSid<T> = T extends { sid: string } ? { sidOf?: (item: T) => string } : { sidOf: (item: T) => string };
+
+function sidOfItem<T>(list: ListPage<T, unknown>): (item: T) => string {
+  return list.sidOf ?? ((item) => (item as { sid: string }).sid);
+}
+
+/** What both shapes are made of: the page asked for, its items rendered, and the links around it. */
+function pageParts<T, R>(list: ListPage<T, R>) {
+  const request = pageRequest(list.query);
+  const { items, hasNext } = slice(list.all, request);
+  const at = (page: number, token?: string) => `${list.base}?${pageQuery(list.query, request.pageSize, page, token)}`;
   return {
-    [key]: items.map(render),
+    ...request,
+    start: request.page * request.pageSize,
+    count: items.length,
+    rendered: items.map(list.render),
+    first: at(0),
+    previous: request.page > 0 ? at(request.page - 1) : null,
+    self: at(request.page),
+    next: hasNext ? at(request.page + 1, nextToken(items, sidOfItem(list))) : null,
+  };
+}
+
+/** The v1/v2 shape: the items and a `meta` block of absolute URLs. */
+export function metaPage<T, R>(list: ListPage<T, R>): Record<string, unknown> {
+  const page = pageParts(list);
+  return {
+    [list.key]: page.rendered,
     meta: {
-      page: request.page,
-      page_size: request.pageSize,
-      first_page_url: at(0),
-      previous_page_url: request.page > 0 ? at(request.page - 1) : null,
-      url: at(request.page),
-      next_page_url: hasNext ? at(request.page + 1, nextToken(items, sidOf)) : null,
-      key,
+      page: page.page,
+      page_size: page.pageSize,
+      first_page_url: page.first,
+      previous_page_url: page.previous,
+      url: page.self,
+      next_page_url: page.next,
+      key: list.key,
     },
   };
 }
 
-export function uriPage<T, R>(
-  key: string,
-  all: T[],
-  render: (item: T) => R,
-  sidOf: (item: T) => string,
-  basePath: string,
-  query: ParamBag,
-): Record<string, unknown> {
-  const request = pageRequest(query);
-  const { items, hasNext } = slice(all, request);
-  const at = (page: number, token?: string) => `${basePath}?${pageQuery(query, request.pageSize, page, token)}`;
-  const start = request.page * request.pageSize;
+/** The 2010-04-01 shape: the items, their place in the list, and paths. */
+export function uriPage<T, R>(list: ListPage<T, R>): Record<string, unknown> {
+  const page = pageParts(list);
   return {
-    [key]: items.map(render),
-    page: request.page,
-    page_size: request.pageSize,
-    start,
-    end: items.length > 0 ? start + items.length - 1 : start,
-    uri: at(request.page),
-    first_page_uri: at(0),
-    previous_page_uri: request.page > 0 ? at(request.page - 1) : null,
-    next_page_uri: hasNext ? at(request.page + 1, nextToken(items, sidOf)) : null,
+    [list.key]: page.rendered,
+    page: page.page,
+    page_size: page.pageSize,
+    start: page.start,
+    end: page.count > 0 ? page.start + page.count - 1 : page.start,
+    uri: page.self,
+    first_page_uri: page.first,
+    previous_page_uri: page.previous,
+    next_page_uri: page.next,
   };
 }

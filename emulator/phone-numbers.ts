@@ -188,14 +188,13 @@ export function phoneNumberRoutes(store: PhoneNumberStore): RouteTable {
       handle: ({ accountSid, query }) =>
         json(
           200,
-          uriPage(
-            'incoming_phone_numbers',
-            store.list(accountSid, query),
+          uriPage({
+            key: 'incoming_phone_numbers',
+            all: store.list(accountSid, query),
             render,
-            (n) => n.sid,
-            base(accountSid),
+            base: base(accountSid),
             query,
-          ),
+          }),
         ),
     },
     'api:FetchIncomingPhoneNumber': {

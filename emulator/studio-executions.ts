@@ -9,10 +9,11 @@
  * The runner picks up REST-created executions through the control API (claim, then end when its
  * flow ends); nobody else runs them, so an unclaimed one stays active, as a stuck one does on Twilio.
  */
-import { json } from './http-io';
+import { json, type Reply } from './http-io';
+import { jsonObjectParameter } from './json-values';
 import { metaPage } from './paging';
 import type { ParamBag } from './openapi';
-import { one, type RouteTable } from './routes';
+import { one, type HandlerInput, type RouteTable } from './routes';
 import { newSid } from './sids';
 import type { FlowStore } from './studio-flows';
 import { isoSeconds, type Clock } from './time';
@@ -303,6 +304,16 @@ function renderExecution(e: StudioExecution): Record<string, unknown> {
   };
 }
 
+function renderContext(e: StudioExecution): Record<string, unknown> {
+  return {
+    account_sid: e.accountSid,
+    context: executionContext(e),
+    flow_sid: e.flowSid,
+    execution_sid: e.sid,
+    url: `${STUDIO_BASE}/Flows/${e.flowSid}/Executions/${e.sid}/Context`,
+  };
+}
+
 /** The control API's view of an execution (the runner's). */
 export function executionSummary(e: StudioExecution): Record<string, unknown> {
   return {
@@ -325,16 +336,10 @@ export function executionSummary(e: StudioExecution): Record<string, unknown> {
 /** `Parameters`: a JSON object given as a string (the API's note: "must explicitly be passed as a string"). */
 function parseParameters(raw: string | undefined): Record<string, unknown> {
   if (raw === undefined || raw === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new TwilioApiError(400, ErrorCode.invalidParameter, 'Parameters must be a JSON object given as a string');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new TwilioApiError(400, ErrorCode.invalidParameter, 'Parameters must be a JSON object');
-  }
-  return parsed as Record<string, unknown>;
+  return jsonObjectParameter(raw, ErrorCode.invalidParameter, {
+    notJson: 'Parameters must be a JSON object given as a string',
+    notObject: 'Parameters must be a JSON object',
+  });
 }
 
 function dateFilter(query: ParamBag, name: string): number | undefined {
@@ -347,6 +352,25 @@ function dateFilter(query: ParamBag, name: string): number | undefined {
 }
 
 // ---- handlers ---------------------------------------------------------------------------------
+
+/** The flow's executions created in the `DateCreatedFrom`/`DateCreatedTo` window, a page of them. */
+function listExecutions(store: ExecutionStore, { params, query }: HandlerInput): Reply {
+  const executions = store.list(
+    params.FlowSid,
+    dateFilter(query, 'DateCreatedFrom'),
+    dateFilter(query, 'DateCreatedTo'),
+  );
+  return json(
+    200,
+    metaPage({
+      key: 'executions',
+      all: executions,
+      render: renderExecution,
+      base: `${STUDIO_BASE}/Flows/${params.FlowSid}/Executions`,
+      query,
+    }),
+  );
+}
 
 export function studioExecutionRoutes(store: ExecutionStore): RouteTable {
   return {
@@ -368,27 +392,7 @@ export function studioExecutionRoutes(store: ExecutionStore): RouteTable {
       name: 'studio.executions.fetch',
       handle: ({ params }) => json(200, renderExecution(store.inFlow(params.FlowSid, params.Sid))),
     },
-    'studio:ListExecution': {
-      name: 'studio.executions.list',
-      handle: ({ params, query }) => {
-        const executions = store.list(
-          params.FlowSid,
-          dateFilter(query, 'DateCreatedFrom'),
-          dateFilter(query, 'DateCreatedTo'),
-        );
-        return json(
-          200,
-          metaPage(
-            'executions',
-            executions,
-            renderExecution,
-            (e) => e.sid,
-            `${STUDIO_BASE}/Flows/${params.FlowSid}/Executions`,
-            query,
-          ),
-        );
-      },
-    },
+    'studio:ListExecution': { name: 'studio.executions.list', handle: (input) => listExecutions(store, input) },
     'studio:UpdateExecution': {
       name: 'studio.executions.update',
       handle: ({ params, form }) => {
@@ -401,16 +405,7 @@ export function studioExecutionRoutes(store: ExecutionStore): RouteTable {
     },
     'studio:FetchExecutionContext': {
       name: 'studio.executionContext.fetch',
-      handle: ({ params }) => {
-        const execution = store.inFlow(params.FlowSid, params.ExecutionSid);
-        return json(200, {
-          account_sid: execution.accountSid,
-          context: executionContext(execution),
-          flow_sid: execution.flowSid,
-          execution_sid: execution.sid,
-          url: `${STUDIO_BASE}/Flows/${execution.flowSid}/Executions/${execution.sid}/Context`,
-        });
-      },
+      handle: ({ params }) => json(200, renderContext(store.inFlow(params.FlowSid, params.ExecutionSid))),
     },
   };
 }

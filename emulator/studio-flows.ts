@@ -230,7 +230,7 @@ function flowRoutes(store: FlowStore): RouteTable {
       handle: ({ query }) =>
         json(
           200,
-          metaPage('flows', store.list(), renderFlow, (f) => f.sid, `${STUDIO_BASE}/Flows`, query),
+          metaPage({ key: 'flows', all: store.list(), render: renderFlow, base: `${STUDIO_BASE}/Flows`, query }),
         ),
     },
     'studio:UpdateFlowValidate': {
@@ -253,14 +253,14 @@ function flowRevisionRoutes(store: FlowStore): RouteTable {
         const newestFirst = [...flow.revisions].reverse();
         return json(
           200,
-          metaPage(
-            'revisions',
-            newestFirst,
-            (r) => renderRevision(flow, r),
-            (r) => `${flow.sid}${r.revision}`,
-            `${STUDIO_BASE}/Flows/${flow.sid}/Revisions`,
+          metaPage({
+            key: 'revisions',
+            all: newestFirst,
+            render: (r) => renderRevision(flow, r),
+            sidOf: (r) => `${flow.sid}${r.revision}`,
+            base: `${STUDIO_BASE}/Flows/${flow.sid}/Revisions`,
             query,
-          ),
+          }),
         );
       },
     },

@@ -11,6 +11,7 @@
  *   (54009, HTTP 429); creating counts as the document's first write.
  */
 import { json, type Reply } from './http-io';
+import { jsonObjectParameter } from './json-values';
 import { metaPage } from './paging';
 import { one, type HandlerInput, type RouteTable } from './routes';
 import { DEFAULT_SYNC_SERVICE_SID, isSid, newSid } from './sids';
@@ -207,15 +208,10 @@ export function resolveServiceSid(serviceSid: string): string {
 
 function parseData(raw: string | undefined): Record<string, unknown> | undefined {
   if (raw === undefined) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    throw new TwilioApiError(400, ErrorCode.syncInvalidJson, "The specified 'Data' parameter is not valid JSON");
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new TwilioApiError(400, ErrorCode.syncInvalidJson, "The 'Data' parameter must be a JSON object");
-  }
+  const data = jsonObjectParameter(raw, ErrorCode.syncInvalidJson, {
+    notJson: "The specified 'Data' parameter is not valid JSON",
+    notObject: "The 'Data' parameter must be a JSON object",
+  });
   const bytes = Buffer.byteLength(JSON.stringify(data));
   if (bytes > MAX_DOCUMENT_BYTES) {
     throw new TwilioApiError(
@@ -224,7 +220,7 @@ function parseData(raw: string | undefined): Record<string, unknown> | undefined
       `Document data is ${bytes} bytes; the limit is ${MAX_DOCUMENT_BYTES}`,
     );
   }
-  return data as Record<string, unknown>;
+  return data;
 }
 
 function parseTtl(raw: string | undefined): number | undefined {
@@ -314,7 +310,7 @@ export function syncDocumentRoutes(store: SyncDocumentStore): RouteTable {
         const docs = store.list(serviceSid).sort((a, b) => a.dateCreated - b.dateCreated);
         return json(
           200,
-          metaPage('documents', docs, renderDocument, (d) => d.sid, documentsUrl(serviceSid), query),
+          metaPage({ key: 'documents', all: docs, render: renderDocument, base: documentsUrl(serviceSid), query }),
         );
       },
     },

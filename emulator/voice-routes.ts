@@ -1,7 +1,7 @@
 /** Api 2010-04-01 handlers for Conferences, Participants and Calls, over the VoiceStore. */
 import { json } from './http-io';
 import { uriPage } from './paging';
-import { one, type HandlerInput, type RouteTable } from './routes';
+import { one, type HandlerInput, type Route, type RouteTable } from './routes';
 import { rfc2822, utcDay, type Clock } from './time';
 import { DEFAULT_PROFILE, type BehaviourSwitches } from './twilio-behaviour';
 import { ErrorCode, TwilioApiError } from './twilio-errors';
@@ -95,6 +95,15 @@ function renderCall(accountSid: string, call: Call): Record<string, unknown> {
   };
 }
 
+/** Fetch or update of one resource: 200 with what `find` returns (after any update), rendered for the account. */
+function resourceRoute<T>(
+  name: string,
+  render: (accountSid: string, resource: T) => Record<string, unknown>,
+  find: (input: HandlerInput) => T,
+): Route {
+  return { name, handle: (input) => json(200, render(input.accountSid, find(input))) };
+}
+
 /** `DateCreated`, `DateCreated<` (on or before) and `DateCreated>` (on or after), by UTC day. */
 function matchesDay(query: HandlerInput['query'], name: string, ms: number): boolean {
   const day = utcDay(ms);
@@ -139,30 +148,23 @@ function conferenceRoutes(store: VoiceStore, clock: Clock, switches: () => Behav
         const conferences = listedConferences(store, clock, switches, query);
         return json(
           200,
-          uriPage(
-            'conferences',
-            conferences,
-            (c) => renderConference(accountSid, c),
-            (c) => c.sid,
-            `${accountPath(accountSid)}/Conferences.json`,
+          uriPage({
+            key: 'conferences',
+            all: conferences,
+            render: (c) => renderConference(accountSid, c),
+            base: `${accountPath(accountSid)}/Conferences.json`,
             query,
-          ),
+          }),
         );
       },
     },
-    'api:FetchConference': {
-      name: 'api.conferences.fetch',
-      handle: ({ accountSid, params }) => json(200, renderConference(accountSid, store.getConference(params.Sid))),
-    },
-    'api:UpdateConference': {
-      name: 'api.conferences.update',
-      handle: ({ accountSid, params, form }) => {
-        // Announcements are not simulated; only Status=completed changes anything.
-        const conference =
-          one(form, 'Status') === 'completed' ? store.endConferenceViaApi(params.Sid) : store.getConference(params.Sid);
-        return json(200, renderConference(accountSid, conference));
-      },
-    },
+    'api:FetchConference': resourceRoute('api.conferences.fetch', renderConference, ({ params }) =>
+      store.getConference(params.Sid),
+    ),
+    // Announcements are not simulated; only Status=completed changes anything.
+    'api:UpdateConference': resourceRoute('api.conferences.update', renderConference, ({ params, form }) =>
+      one(form, 'Status') === 'completed' ? store.endConferenceViaApi(params.Sid) : store.getConference(params.Sid),
+    ),
   };
 }
 
@@ -177,14 +179,14 @@ function participantRoutes(store: VoiceStore): RouteTable {
         const participants = flagged ? [] : [...conference.participants.values()];
         return json(
           200,
-          uriPage(
-            'participants',
-            participants,
-            (p) => renderParticipant(accountSid, conference, p),
-            (p) => p.callSid,
-            `${accountPath(accountSid)}/Conferences/${conference.sid}/Participants.json`,
+          uriPage({
+            key: 'participants',
+            all: participants,
+            render: (p) => renderParticipant(accountSid, conference, p),
+            sidOf: (p) => p.callSid,
+            base: `${accountPath(accountSid)}/Conferences/${conference.sid}/Participants.json`,
             query,
-          ),
+          }),
         );
       },
     },
@@ -215,22 +217,15 @@ function participantRoutes(store: VoiceStore): RouteTable {
 
 function callRoutes(store: VoiceStore): RouteTable {
   return {
-    'api:FetchCall': {
-      name: 'api.calls.fetch',
-      handle: ({ accountSid, params }) => json(200, renderCall(accountSid, store.getCall(params.Sid))),
-    },
-    'api:UpdateCall': {
-      name: 'api.calls.update',
-      handle: ({ accountSid, params, form }) => {
-        const call = store.updateCall(params.Sid, {
-          twiml: one(form, 'Twiml'),
-          url: one(form, 'Url'),
-          method: one(form, 'Method'),
-          status: one(form, 'Status'),
-        });
-        return json(200, renderCall(accountSid, call));
-      },
-    },
+    'api:FetchCall': resourceRoute('api.calls.fetch', renderCall, ({ params }) => store.getCall(params.Sid)),
+    'api:UpdateCall': resourceRoute('api.calls.update', renderCall, ({ params, form }) =>
+      store.updateCall(params.Sid, {
+        twiml: one(form, 'Twiml'),
+        url: one(form, 'Url'),
+        method: one(form, 'Method'),
+        status: one(form, 'Status'),
+      }),
+    ),
   };
 }
 

@@ -35,78 +35,81 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
+/** The server certificate's extensions: a leaf for TLS servers, named for every host. */
+function writeServerExtensions(dir: string, hosts: string[]): void {
+  fs.writeFileSync(
+    path.join(dir, 'server.ext'),
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${hosts.map((host) => `DNS:${host}`).join(',')}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** A self-signed CA valid for one day: ca.key and ca.pem. */
+function makeCa(dir: string): void {
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=studio-async rehearsal CA (throwaway)',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+}
+
+/** The server's key and certificate (server.key, server.pem) for `hosts`, signed by the CA for one day. */
+function makeServerCertificate(dir: string, hosts: string[]): void {
+  writeServerExtensions(dir, hosts);
+  openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${hosts[0]}`],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'server.ext',
+    ],
+    dir,
+  );
+}
+
 /** Makes a CA valid for one day and a server certificate for `hosts`, signed by it. */
 export function makeLocalCa(hosts: string[]): LocalCa {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'studio-async-ca-'));
   try {
-    const ext = path.join(dir, 'server.ext');
-    fs.writeFileSync(
-      ext,
-      [
-        'basicConstraints=CA:FALSE',
-        'keyUsage=digitalSignature,keyEncipherment',
-        'extendedKeyUsage=serverAuth',
-        `subjectAltName=${hosts.map((host) => `DNS:${host}`).join(',')}`,
-        '',
-      ].join('\n'),
-    );
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'ca.key',
-        '-out',
-        'ca.pem',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=studio-async rehearsal CA (throwaway)',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ],
-      dir,
-    );
-    openssl(
-      [
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'server.key',
-        '-out',
-        'server.csr',
-        '-subj',
-        `/CN=${hosts[0]}`,
-      ],
-      dir,
-    );
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        'server.csr',
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        'server.pem',
-        '-days',
-        '1',
-        '-extfile',
-        'server.ext',
-      ],
-      dir,
-    );
+    makeCa(dir);
+    makeServerCertificate(dir, hosts);
     // The CA's key is not needed once the server certificate is signed: nothing else can be issued.
     fs.rmSync(path.join(dir, 'ca.key'));
     for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o600);

@@ -28,7 +28,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import twilio from 'twilio';
-import { readBody } from '../http-io';
+import { contentTypeOf, readBody } from '../http-io';
 import type { DeployedEnvironment, Upload } from './standin';
 
 const MAX_BODY_BYTES = 6 * 1024 * 1024; // the runtime-handler's own body limit
@@ -61,6 +61,84 @@ function readPackage(dir: string): {
   return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
 }
 
+/** Finds a package from a folder the way Node does: each node_modules up to `rootDir`'s. */
+function packageLocator(rootDir: string): (fromDir: string, name: string) => string | undefined {
+  return (fromDir, name) => {
+    for (let dir = fromDir; ; dir = path.dirname(dir)) {
+      if (path.basename(dir) !== 'node_modules') {
+        const candidate = path.join(dir, 'node_modules', name);
+        if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+      }
+      if (dir === rootDir || dir === path.dirname(dir)) return undefined;
+    }
+  };
+}
+
+type Locate = ReturnType<typeof packageLocator>;
+
+/** The declared packages' folders; what is missing or at another version goes to `problems`, ranges to `notes`. */
+function declaredPackages(
+  declared: Array<{ name: string; version: string }>,
+  locate: Locate,
+  rootDir: string,
+  nodeModules: string,
+  closure: Pick<DependencyClosure, 'problems' | 'notes'>,
+): string[] {
+  const dirs: string[] = [];
+  for (const { name, version } of declared) {
+    const dir = locate(rootDir, name);
+    if (!dir) {
+      closure.problems.push(`${name}@${version} is declared but not installed in ${nodeModules}: run npm ci`);
+      continue;
+    }
+    const installed = readPackage(dir).version ?? '';
+    if (/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) {
+      if (installed !== version)
+        closure.problems.push(
+          `${name}: the build declares ${version}, node_modules has ${installed}: the platform would install ${version}; run npm ci`,
+        );
+    } else {
+      closure.notes.push(
+        `${name} is declared as "${version}": served at the installed ${installed} (the platform picks its own match)`,
+      );
+    }
+    dirs.push(dir);
+  }
+  return dirs;
+}
+
+/** A package's dependencies, each with whether it may be missing (optional, peer, or an optional peer). */
+function wantedBy(pkg: ReturnType<typeof readPackage>): Array<[string, boolean]> {
+  const optionalPeers = new Set(
+    Object.entries(pkg.peerDependenciesMeta ?? {})
+      .filter(([, meta]) => meta.optional)
+      .map(([name]) => name),
+  );
+  return [
+    ...Object.keys(pkg.dependencies ?? {}).map((name): [string, boolean] => [name, optionalPeers.has(name)]),
+    ...Object.keys(pkg.optionalDependencies ?? {}).map((name): [string, boolean] => [name, true]),
+    ...Object.keys(pkg.peerDependencies ?? {}).map((name): [string, boolean] => [name, true]),
+  ];
+}
+
+/** Every package folder reached from `start`, breadth first; required ones not installed go to `problems`. */
+function reachableFrom(start: string[], locate: Locate, problems: string[]): Set<string> {
+  const seen = new Set<string>();
+  const queue = [...start];
+  while (queue.length > 0) {
+    const dir = queue.shift() as string;
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    const pkg = readPackage(dir);
+    for (const [name, optional] of wantedBy(pkg)) {
+      const found = locate(dir, name);
+      if (found) queue.push(found);
+      else if (!optional) problems.push(`${pkg.name} needs ${name}, which is not installed`);
+    }
+  }
+  return seen;
+}
+
 /**
  * The packages `declared` needs, found the way Node finds them, from the installed node_modules:
  * each declared package, then its dependencies (and optional and peer ones that are installed),
@@ -72,69 +150,21 @@ export function dependencyClosure(
 ): DependencyClosure {
   const root = fs.realpathSync(nodeModules);
   const rootDir = path.dirname(root);
-  const locate = (fromDir: string, name: string): string | undefined => {
-    for (let dir = fromDir; ; dir = path.dirname(dir)) {
-      if (path.basename(dir) !== 'node_modules') {
-        const candidate = path.join(dir, 'node_modules', name);
-        if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
-      }
-      if (dir === rootDir || dir === path.dirname(dir)) return undefined;
-    }
-  };
-  const problems: string[] = [];
-  const notes: string[] = [];
-  const seen = new Set<string>();
-  const queue: string[] = [];
-  for (const { name, version } of declared) {
-    const dir = locate(rootDir, name);
-    if (!dir) {
-      problems.push(`${name}@${version} is declared but not installed in ${nodeModules}: run npm ci`);
-      continue;
-    }
-    const installed = readPackage(dir).version ?? '';
-    if (/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) {
-      if (installed !== version)
-        problems.push(
-          `${name}: the build declares ${version}, node_modules has ${installed}: the platform would install ${version}; run npm ci`,
-        );
-    } else {
-      notes.push(
-        `${name} is declared as "${version}": served at the installed ${installed} (the platform picks its own match)`,
-      );
-    }
-    queue.push(dir);
-  }
-  while (queue.length > 0) {
-    const dir = queue.shift() as string;
-    if (seen.has(dir)) continue;
-    seen.add(dir);
-    const pkg = readPackage(dir);
-    const optionalPeers = new Set(
-      Object.entries(pkg.peerDependenciesMeta ?? {})
-        .filter(([, meta]) => meta.optional)
-        .map(([name]) => name),
-    );
-    const wanted: Array<[string, boolean]> = [
-      ...Object.keys(pkg.dependencies ?? {}).map((name): [string, boolean] => [name, false]),
-      ...Object.keys(pkg.optionalDependencies ?? {}).map((name): [string, boolean] => [name, true]),
-      ...Object.keys(pkg.peerDependencies ?? {}).map((name): [string, boolean] => [name, true]),
-    ];
-    for (const [name, optional] of wanted) {
-      const found = locate(dir, name);
-      if (found) queue.push(found);
-      else if (!optional && !optionalPeers.has(name))
-        problems.push(`${pkg.name} needs ${name}, which is not installed`);
-    }
-  }
-  const packages: ClosurePackage[] = [];
-  for (const dir of seen) {
+  const locate = packageLocator(rootDir);
+  const closure: DependencyClosure = { packages: [], problems: [], notes: [] };
+  const start = declaredPackages(declared, locate, rootDir, nodeModules, closure);
+  for (const dir of reachableFrom(start, locate, closure.problems)) {
     const relative = path.relative(root, dir);
     if (relative.split(path.sep).includes('node_modules')) continue; // nested: inside a linked package
     const pkg = readPackage(dir);
-    packages.push({ name: relative.split(path.sep).join('/'), version: pkg.version ?? '', dir: fs.realpathSync(dir) });
+    closure.packages.push({
+      name: relative.split(path.sep).join('/'),
+      version: pkg.version ?? '',
+      dir: fs.realpathSync(dir),
+    });
   }
-  packages.sort((a, b) => a.name.localeCompare(b.name));
-  return { packages, problems, notes };
+  closure.packages.sort((a, b) => a.name.localeCompare(b.name));
+  return closure;
 }
 
 /** The runtime's host, plain CommonJS: loads the declared runtime-handler from the clean folder. */
@@ -227,10 +257,7 @@ export function checkTwilioSignature(
   if (typeof header !== 'string' || header === '') return 'missing';
   if (!authToken) return 'invalid';
   const url = `http://${req.headers.host ?? ''}${req.url ?? '/'}`;
-  const type = String(req.headers['content-type'] ?? '')
-    .split(';')[0]
-    .trim()
-    .toLowerCase();
+  const type = contentTypeOf(req);
   if (type === 'application/json' && /[?&]bodySHA256=/.test(url)) {
     return twilio.validateRequestWithBody(authToken, header, url, body.toString('utf8')) ? 'valid' : 'invalid';
   }

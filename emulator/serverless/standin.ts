@@ -14,6 +14,7 @@
  * the tests.
  */
 import { randomInt } from 'node:crypto';
+import { contentTypeOf } from '../http-io';
 import { defaultChecker, paramBagFromSearch, type ParamBag } from '../openapi';
 import { one } from '../routes';
 import { newSid } from '../sids';
@@ -162,6 +163,25 @@ export const TOLERATED_DEVIATIONS: Array<{ problem: string; why: string }> = [
   },
 ];
 
+function resourceNotFound(pathname: string): ApiError {
+  return new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+}
+
+/** A service's resources, from one of the stand-in's maps. */
+function ofService<T extends { serviceSid: string }>(resources: Map<string, T>, service: Service): T[] {
+  return [...resources.values()].filter((r) => r.serviceSid === service.sid);
+}
+
+/** The resource if it is the service's, else Twilio's 404 for the path. */
+function ofServiceOr404<T extends { serviceSid: string }>(
+  resource: T | undefined,
+  service: Service,
+  pathname: string,
+): T {
+  if (!resource || resource.serviceSid !== service.sid) throw resourceNotFound(pathname);
+  return resource;
+}
+
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -305,10 +325,7 @@ export class ServerlessStandIn {
   private api(request: StandInRequest, pathname: string, search: string): StandInReply {
     const method = request.method.toUpperCase();
     const query = paramBagFromSearch(search ? `?${search}` : '');
-    const type = String(request.headers['content-type'] ?? '')
-      .split(';')[0]
-      .trim()
-      .toLowerCase();
+    const type = contentTypeOf(request);
     const form =
       method === 'POST' && type === 'application/x-www-form-urlencoded'
         ? paramBagFromSearch(`?${request.body.toString('utf8')}`)
@@ -336,17 +353,12 @@ export class ServerlessStandIn {
     if (parts[1] !== 'Services') throw new ApiError(404, 20404, `No resource at ${pathname}`);
     if (!serviceSid) {
       if (method === 'GET')
-        return this.list(
-          'services',
-          pathname,
-          query,
-          [...this.services.values()].map((s) => this.serviceJson(s)),
-        );
+        return this.list('services', { pathname, query }, [...this.services.values()], (s) => this.serviceJson(s));
       return { status: 201, body: this.serviceJson(this.createService(form)) };
     }
     const service =
       this.services.get(serviceSid) ?? [...this.services.values()].find((s) => s.uniqueName === serviceSid);
-    if (!service) throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    if (!service) throw resourceNotFound(pathname);
     if (!collection) return { status: 200, body: this.serviceJson(service) };
     const reply = this.collectionRoute(collection, { method, pathname, query, form, service, id, sub, subId });
     if (reply) return reply;
@@ -368,42 +380,22 @@ export class ServerlessStandIn {
   }
 
   /** `/Environments[/{sid}[/Variables[/{sid}] | /Deployments]]`; undefined for what it does not serve. */
-  private environmentsRoute({
-    method,
-    pathname,
-    query,
-    form,
-    service,
-    id,
-    sub,
-    subId,
-  }: ResourceRequest): StandInReply | undefined {
+  private environmentsRoute(request: ResourceRequest): StandInReply | undefined {
+    const { method, pathname, form, service, id, sub, subId } = request;
     if (!id) {
-      if (method === 'GET') {
-        const envs = [...this.environments.values()].filter((e) => e.serviceSid === service.sid);
-        return this.list(
-          'environments',
-          pathname,
-          query,
-          envs.map((e) => this.environmentJson(service, e)),
+      if (method === 'GET')
+        return this.list('environments', request, ofService(this.environments, service), (e) =>
+          this.environmentJson(service, e),
         );
-      }
       return { status: 201, body: this.environmentJson(service, this.createEnvironment(service, form)) };
     }
-    const environment = this.environments.get(id);
-    if (!environment || environment.serviceSid !== service.sid)
-      throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    const environment = ofServiceOr404(this.environments.get(id), service, pathname);
     if (!sub) return { status: 200, body: this.environmentJson(service, environment) };
-    if (sub === 'Variables') return this.variablesRoute(method, pathname, query, form, environment, subId);
+    if (sub === 'Variables') return this.variablesRoute(request, environment, subId);
     if (sub === 'Deployments' && !subId) {
       if (method === 'GET') {
         const list = this.deployments.filter((d) => d.environmentSid === environment.sid);
-        return this.list(
-          'deployments',
-          pathname,
-          query,
-          list.map((d) => this.deploymentJson(d)),
-        );
+        return this.list('deployments', request, list, (d) => this.deploymentJson(d));
       }
       return { status: 201, body: this.deploymentJson(this.deploy(environment, one(form, 'BuildSid') ?? '')) };
     }
@@ -411,21 +403,14 @@ export class ServerlessStandIn {
   }
 
   /** `/Functions` and `/Assets`: list and create (their versions go to the upload host). */
-  private namedRoute(
-    collection: 'Functions' | 'Assets',
-    { method, pathname, query, form, service, id }: ResourceRequest,
-  ): StandInReply | undefined {
+  private namedRoute(collection: 'Functions' | 'Assets', request: ResourceRequest): StandInReply | undefined {
+    const { method, form, service, id } = request;
     if (id) return undefined;
     const store = collection === 'Functions' ? this.functions : this.assets;
-    if (method === 'GET') {
-      const list = [...store.values()].filter((f) => f.serviceSid === service.sid);
-      return this.list(
-        collection === 'Functions' ? 'functions' : 'assets',
-        pathname,
-        query,
-        list.map((f) => this.namedJson(collection, f)),
+    if (method === 'GET')
+      return this.list(collection === 'Functions' ? 'functions' : 'assets', request, ofService(store, service), (f) =>
+        this.namedJson(collection, f),
       );
-    }
     const created: Named = {
       sid: newSid('ZH'),
       serviceSid: service.sid,
@@ -437,22 +422,14 @@ export class ServerlessStandIn {
   }
 
   /** `/Builds[/{sid}[/Status]]`; undefined for what it does not serve. */
-  private buildsRoute({ method, pathname, query, form, service, id, sub }: ResourceRequest): StandInReply | undefined {
+  private buildsRoute(request: ResourceRequest): StandInReply | undefined {
+    const { method, pathname, form, service, id, sub } = request;
     if (!id) {
-      if (method === 'GET') {
-        const list = [...this.builds.values()].filter((b) => b.serviceSid === service.sid);
-        return this.list(
-          'builds',
-          pathname,
-          query,
-          list.map((b) => this.buildJson(b)),
-        );
-      }
+      if (method === 'GET')
+        return this.list('builds', request, ofService(this.builds, service), (b) => this.buildJson(b));
       return { status: 201, body: this.buildJson(this.createBuild(service, form)) };
     }
-    const build = this.builds.get(id);
-    if (!build || build.serviceSid !== service.sid)
-      throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    const build = ofServiceOr404(this.builds.get(id), service, pathname);
     if (!sub) return { status: 200, body: this.buildJson(build) };
     if (sub !== 'Status') return undefined;
     build.statusPolls += 1;
@@ -550,22 +527,14 @@ export class ServerlessStandIn {
   }
 
   private variablesRoute(
-    method: string,
-    pathname: string,
-    query: ParamBag,
-    form: ParamBag,
+    request: ResourceRequest,
     environment: Environment,
     variableSid: string | undefined,
   ): StandInReply {
+    const { method, pathname, form } = request;
     const ofEnvironment = () => [...this.variables.values()].filter((v) => v.environmentSid === environment.sid);
     if (!variableSid) {
-      if (method === 'GET')
-        return this.list(
-          'variables',
-          pathname,
-          query,
-          ofEnvironment().map((v) => this.variableJson(v)),
-        );
+      if (method === 'GET') return this.list('variables', request, ofEnvironment(), (v) => this.variableJson(v));
       const key = one(form, 'Key') ?? '';
       if (ofEnvironment().some((v) => v.key === key)) throw new ApiError(409, 20001, `Variable ${key} already exists`);
       const variable: Variable = {
@@ -581,8 +550,7 @@ export class ServerlessStandIn {
       return { status: 201, body: this.variableJson(variable) };
     }
     const variable = this.variables.get(variableSid);
-    if (!variable || variable.environmentSid !== environment.sid)
-      throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
+    if (!variable || variable.environmentSid !== environment.sid) throw resourceNotFound(pathname);
     if (method === 'DELETE') {
       this.variables.delete(variable.sid);
       return { status: 204 };
@@ -605,9 +573,8 @@ export class ServerlessStandIn {
     if (request.body.length > MAX_UPLOAD_BYTES) throw new ApiError(413, 20001, `upload over ${MAX_UPLOAD_BYTES} bytes`);
     const store = collection === 'Functions' ? this.functions : this.assets;
     const resource = store.get(resourceSid);
-    if (!this.services.has(serviceSid) || !resource || resource.serviceSid !== serviceSid) {
-      throw new ApiError(404, 20404, `The requested resource ${pathname} was not found`);
-    }
+    if (!this.services.has(serviceSid) || !resource || resource.serviceSid !== serviceSid)
+      throw resourceNotFound(pathname);
     const parts = parseMultipart(request.body, String(request.headers['content-type'] ?? ''));
     const field = (name: string) => parts.find((p) => p.name === name);
     const problems: string[] = [];
@@ -659,7 +626,14 @@ export class ServerlessStandIn {
 
   // ---- JSON shapes ---------------------------------------------------------------------------
 
-  private list(key: string, pathname: string, query: ParamBag, items: unknown[]): StandInReply {
+  /** One page holding every item, each rendered by `render` (no next page). */
+  private list<T>(
+    key: string,
+    { pathname, query }: Pick<ResourceRequest, 'pathname' | 'query'>,
+    all: T[],
+    render: (item: T) => unknown,
+  ): StandInReply {
+    const items = all.map(render);
     const pageSize = Number(one(query, 'PageSize') ?? 50);
     const url = `https://${SERVERLESS_HOST}${pathname}?PageSize=${pageSize}&Page=0`;
     return {
