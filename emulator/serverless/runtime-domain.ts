@@ -322,7 +322,7 @@ function edgeServer(
   const visibility = new Map<string, string>(
     [...deployed.functions, ...deployed.assets].map((u) => [u.path, u.visibility]),
   );
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://domain.local').pathname;
     const record: DomainRequest = { method: req.method ?? 'GET', path: pathname, status: 0 };
     requests.push(record);
@@ -352,7 +352,7 @@ function edgeServer(
           { host: '127.0.0.1', port: innerPort(), method: req.method, path: req.url, headers: req.headers },
           (reply) => {
             record.status = reply.statusCode ?? 502;
-            res.writeHead(record.status, reply.headers);
+            res.writeHead(record.status, endToEndHeaders(reply.headers));
             reply.pipe(res);
           },
         );
@@ -363,6 +363,18 @@ function edgeServer(
       })
       .catch((error: unknown) => (res.headersSent ? res.destroy() : answer(413, `${(error as Error).message}\n`)));
   });
+  // Idle client connections stay open a minute (Node's default is 5 s): a client reusing one after
+  // a few seconds' pause must not meet a socket the edge is just closing (ECONNRESET).
+  server.keepAliveTimeout = EDGE_KEEP_ALIVE_MS;
+  return server;
+}
+
+const EDGE_KEEP_ALIVE_MS = 65_000;
+/** Headers about one connection (RFC 9110 §7.6.1): the runtime's stay on its side of the edge. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+function endToEndHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 
 async function listenOnLoopback(server: http.Server): Promise<string> {
