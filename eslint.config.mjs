@@ -22,6 +22,7 @@ export default tseslint.config(
       'relay/node_modules/**',
       '.local/**',
       'coverage/**',
+      'verify/.stage-*/**',
       'eslint.config.mjs',
       'jest.config.js',
     ],
