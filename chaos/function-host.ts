@@ -25,6 +25,7 @@ import {
   refusalBody,
   type ConcurrencyStats,
 } from '../dev/function-concurrency';
+import { functionUrlPath, visibilityOf } from '../dev/function-paths';
 import { listFiles } from '../dev/list-files';
 import { FUNCTIONS_DIST_DIR } from '../dev/paths';
 import { FUNCTION_TIME_LIMIT_MS } from '../studio/platform';
@@ -232,12 +233,7 @@ function eventOf(request: HostRequest): Record<string, unknown> | undefined {
 
 /** A function's URL path and visibility, from its file under dist/functions. */
 function functionOf(relative: string): FunctionHost['functions'][number] {
-  const access = /\.protected\.js$/.test(relative)
-    ? 'protected'
-    : /\.private\.js$/.test(relative)
-      ? 'private'
-      : 'public';
-  return { path: '/' + relative.replace(/(\.protected|\.private)?\.js$/, ''), access };
+  return { path: functionUrlPath(relative), access: visibilityOf(relative) };
 }
 
 /** An HTTP request as the host takes it: the query string, the headers, a JSON or form body. */

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { assetUrlPath } from './function-paths';
 import { listFiles } from './list-files';
 import { parseMp3 } from './mp3';
 import { parseWav } from './wav';
@@ -111,14 +112,7 @@ export function audioDurations(assetsDir: string): Record<string, number> {
   for (const file of listFiles(assetsDir).filter(isPlayableAudioName)) {
     const inspected = inspectAudioFile(file);
     if (!inspected.ok) continue;
-    // twilio-run serves `name.protected.wav` and `name.private.wav` at `/name.wav`.
-    const served =
-      '/' +
-      path
-        .relative(assetsDir, file)
-        .split(path.sep)
-        .join('/')
-        .replace(/\.(protected|private)(?=\.[^./]+$)/, '');
+    const served = assetUrlPath(path.relative(assetsDir, file));
     durations[served] = Math.round(inspected.durationSeconds * 1000) / 1000;
   }
   return durations;

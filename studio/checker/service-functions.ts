@@ -1,12 +1,11 @@
 /**
  * The HTTP paths of this service's Functions, read from the source folder the way twilio-run maps
- * files to paths: `jobs/start.protected.ts` -> `/jobs/start`, `hold.protected.ts` -> `/hold`.
+ * files to paths (dev/function-paths.ts): `jobs/start.protected.ts` -> `/jobs/start`, `hold.protected.ts` -> `/hold`.
  * Private functions (`*.private.*`) have no URL, so they are left out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-
-const FUNCTION_FILE = /^(.*?)(\.protected)?\.(ts|js)$/;
+import { functionUrlPath, visibilityOf } from '../../dev/function-paths';
 
 /** Sorted paths, or null when the folder does not exist. */
 export function listServiceFunctions(functionsDir: string): string[] | null {
@@ -18,11 +17,8 @@ export function listServiceFunctions(functionsDir: string): string[] | null {
         walk(path.join(dir, entry.name), `${prefix}/${entry.name}`);
         continue;
       }
-      if (entry.name.endsWith('.d.ts') || entry.name.includes('.private.') || /\.test\./.test(entry.name)) {
-        continue;
-      }
-      const match = FUNCTION_FILE.exec(entry.name);
-      if (match) paths.push(`${prefix}/${match[1]}`);
+      if (!/\.(ts|js)$/.test(entry.name) || entry.name.endsWith('.d.ts') || /\.test\./.test(entry.name)) continue;
+      if (visibilityOf(entry.name) !== 'private') paths.push(prefix + functionUrlPath(entry.name));
     }
   };
   walk(functionsDir, '');

@@ -257,7 +257,7 @@ function redirectOutcome(outcome: TwimlOutcome): WidgetResult {
 }
 
 /** Widget types that can only run on a phone call (the others also run on messages and requests). */
-export const VOICE_ONLY = new Set([
+const VOICE_ONLY = new Set([
   'say-play',
   'gather-input-on-call',
   'connect-call-to',
